@@ -1,0 +1,3 @@
+from vendorproof._cli import main
+
+main()
