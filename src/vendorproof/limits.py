@@ -1,0 +1,31 @@
+"""Resource limits applied to every untrusted input (one frozen config, no magic numbers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Bounds that protect the verifier against hostile or broken documents.
+
+    Attributes:
+        max_document_bytes: largest JSON/YAML document read (statements, bundles, policy).
+        max_depth: deepest nesting of arrays/objects in a JSON/YAML document.
+        max_subjects: most subjects in one in-toto statement.
+        max_signatures: most signatures in one DSSE envelope.
+        max_chain_depth: most intermediates between a leaf and a trust anchor.
+        max_certificates: most certificates in one bundle or PEM file.
+        max_files: most payload files in one delivery.
+    """
+
+    max_document_bytes: int = 16 * 1024 * 1024
+    max_depth: int = 32
+    max_subjects: int = 100_000
+    max_signatures: int = 16
+    max_chain_depth: int = 8
+    max_certificates: int = 64
+    max_files: int = 100_000
+
+
+DEFAULT_LIMITS = Limits()
