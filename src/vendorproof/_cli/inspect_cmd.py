@@ -1,0 +1,106 @@
+"""``vendorproof inspect``: show what a signed document claims, without judging trust."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vendorproof._cli import handle_errors
+from vendorproof._cli._common import read_input
+from vendorproof.models import _fields
+
+
+def _cert_info(cert: Any) -> dict[str, Any]:
+    from cryptography import x509
+
+    from vendorproof.verify.x509 import fingerprint
+
+    assert isinstance(cert, x509.Certificate)
+    info: dict[str, Any] = {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "serial": format(cert.serial_number, "x"),
+        "notBefore": _fields.format_time(cert.not_valid_before_utc),
+        "notAfter": _fields.format_time(cert.not_valid_after_utc),
+        "sha256": fingerprint(cert),
+    }
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        info["subjectAltName"] = [str(n.value) for n in san.value]
+    except x509.ExtensionNotFound:
+        pass
+    return info
+
+
+def describe(path: Path) -> dict[str, Any]:
+    """Everything ``inspect`` shows about one signed document, as JSON data."""
+    from vendorproof._internal.tsa import parse_timestamp
+    from vendorproof.verify.documents import load_signed_document
+
+    doc = load_signed_document(read_input(path), file=str(path))
+    timestamps = []
+    for der in doc.timestamps:
+        t = parse_timestamp(der)
+        timestamps.append(
+            {
+                "genTime": _fields.format_time(t.gen_time),
+                "tsa": t.tsa_name,
+                "serial": format(t.serial_number, "x"),
+                "hashAlgorithm": t.hash_algorithm,
+            }
+        )
+    return {
+        "file": str(path),
+        "signatures": [
+            {"keyid": s.keyid, "bytes": len(s.sig)} for s in doc.envelope.signatures
+        ],
+        "publicKeyHint": doc.public_key_hint,
+        "certificates": [_cert_info(c) for c in doc.certificates],
+        "timestamps": timestamps,
+        "payloadType": doc.envelope.payload_type,
+        "predicateType": doc.statement.predicate_type,
+        "subjects": [s.to_dict() for s in doc.statement.subjects],
+    }
+
+
+def inspect(
+    file: Annotated[Path, typer.Argument(help="A *.sigstore.json bundle or *.dsse.json.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show signer, chain, timestamps, predicate and subjects (no trust decision)."""
+    info = describe(file)
+    if as_json:
+        typer.echo(json.dumps(info, indent=2, sort_keys=True))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{file}[/bold]  (not verified: inspect does not judge trust)")
+    console.print(f"predicate type: {info['predicateType']}")
+    for i, c in enumerate(info["certificates"]):
+        role = "signer" if i == 0 else "intermediate"
+        console.print(
+            f"{role}: {c['subject']}\n  issuer: {c['issuer']}\n"
+            f"  valid {c['notBefore']} .. {c['notAfter']}\n  sha256 {c['sha256']}"
+        )
+    if info["publicKeyHint"] is not None:
+        console.print(f"public key hint: {info['publicKeyHint']}")
+    for s in info["signatures"]:
+        console.print(f"signature: keyid {s['keyid'] or '-'} ({s['bytes']} bytes)")
+    for t in info["timestamps"]:
+        console.print(f"timestamp: {t['genTime']} by {t['tsa']} ({t['hashAlgorithm']})")
+    if not info["timestamps"]:
+        console.print("timestamp: none")
+    table = Table("subject", "sha256", title=f"{len(info['subjects'])} subjects")
+    for s in info["subjects"]:
+        table.add_row(s["name"], s["digest"].get("sha256", "-"))
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``inspect`` to ``app``."""
+    app.command("inspect")(handle_errors(inspect))

@@ -1,0 +1,415 @@
+"""Vendor-side commands: keys, manifest, certify, declare, sign."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Annotated
+
+import typer
+
+from vendorproof._cli import handle_errors
+from vendorproof._cli._common import (
+    load_signing_key,
+    new_key_passphrase,
+    parse_at,
+    progress,
+    read_input,
+    write_json,
+)
+from vendorproof._internal import crypto
+from vendorproof._internal.jsonio import parse_json, write_atomic
+from vendorproof.errors import InvalidInputError, OutputError
+from vendorproof.models import _fields
+from vendorproof.models.certification import CERTIFICATION_PREDICATE, Certification, Report
+from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
+from vendorproof.models.manifest import (
+    MANIFEST_PREDICATE,
+    Component,
+    ComponentKind,
+    ComponentManifest,
+    Domain,
+    Party,
+)
+from vendorproof.models.statement import Statement, Subject, build_statement
+
+keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
+manifest_app = typer.Typer(help="Build component manifests.", no_args_is_help=True)
+
+Out = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
+Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")]
+
+_KIND_BY_SUFFIX = {
+    ".tar": ComponentKind.CONTAINER_IMAGE,
+    ".oci": ComponentKind.CONTAINER_IMAGE,
+    ".yaml": ComponentKind.CONFIG,
+    ".yml": ComponentKind.CONFIG,
+    ".conf": ComponentKind.CONFIG,
+    ".cfg": ComponentKind.CONFIG,
+    ".xml": ComponentKind.CONFIG,
+}
+
+
+@keys_app.command("generate")
+@handle_errors
+def keys_generate(
+    key_type: Annotated[
+        str, typer.Option("--type", help="ed25519, ecdsa-p256, ecdsa-p384 or rsa-3072.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Prefix: writes PREFIX.key and PREFIX.pub.")
+    ],
+    no_passphrase: Annotated[
+        bool, typer.Option("--no-passphrase", help="Store the private key unencrypted.")
+    ] = False,
+    force: Force = False,
+) -> None:
+    """Generate a signing key pair (PKCS#8 private key, SPKI public key, PEM)."""
+    from cryptography.hazmat.primitives import serialization
+
+    if key_type not in crypto.KEY_TYPES:
+        raise InvalidInputError(
+            f"unknown key type {key_type!r} (choose {', '.join(crypto.KEY_TYPES)})",
+            path="--type",
+        )
+    encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
+    if not no_passphrase:
+        passphrase = new_key_passphrase()
+        if not passphrase:
+            raise InvalidInputError(
+                "a passphrase is required: set VENDORPROOF_KEY_PASSPHRASE, run on a "
+                "terminal, or pass --no-passphrase",
+                path="--out",
+            )
+        encryption = serialization.BestAvailableEncryption(passphrase)
+    key = crypto.generate_key(key_type)  # type: ignore[arg-type]
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key_path = out.with_name(out.name + ".key")
+    pub_path = out.with_name(out.name + ".pub")
+    if not force:
+        for p in (key_path, pub_path):
+            if p.exists():
+                raise OutputError(f"{p}: exists (use --force to overwrite)")
+    write_atomic(key_path, private, force=force, mode=0o600)
+    write_atomic(pub_path, public, force=True)
+    typer.echo(f"wrote {key_path} and {pub_path} (key id {crypto.key_id(key.public_key())})")
+
+
+def _relative(file: Path, root: Path) -> str:
+    if file.is_symlink():
+        raise InvalidInputError("is a symbolic link", file=str(file))
+    resolved = file.resolve()
+    try:
+        rel = resolved.relative_to(root)
+    except ValueError:
+        raise InvalidInputError(f"is outside --root {root}", file=str(file)) from None
+    if not resolved.is_file():
+        raise InvalidInputError("not a regular file", file=str(file))
+    return str(PurePosixPath(*rel.parts))
+
+
+def _kinds(values: list[str]) -> dict[str, ComponentKind]:
+    out: dict[str, ComponentKind] = {}
+    for v in values:
+        path, sep, kind = v.rpartition("=")
+        try:
+            if not sep:
+                raise ValueError(v)
+            out[path] = ComponentKind(kind)
+        except ValueError:
+            allowed = ", ".join(k.value for k in ComponentKind)
+            raise InvalidInputError(
+                f"expected PATH=KIND with KIND one of {allowed}, got {v!r}",
+                path="--kind",
+            ) from None
+    return out
+
+
+def _guess_kind(rel: str) -> ComponentKind:
+    name = rel.lower()
+    if "sbom" in name or name.endswith((".cdx.json", ".spdx.json", ".spdx")):
+        return ComponentKind.SBOM
+    return _KIND_BY_SUFFIX.get(PurePosixPath(name).suffix, ComponentKind.FIRMWARE)
+
+
+@manifest_app.command("create")
+@handle_errors
+def manifest_create(
+    files: Annotated[list[Path], typer.Argument(help="Delivered files to list.")],
+    root: Annotated[Path, typer.Option("--root", help="Delivery root directory.")],
+    vendor: Annotated[str, typer.Option("--vendor", help="Vendor name.")],
+    vendor_id: Annotated[
+        str | None, typer.Option("--vendor-id", help="Stable vendor id (default: name).")
+    ] = None,
+    product: Annotated[str, typer.Option("--product")] = "",
+    version: Annotated[str, typer.Option("--version")] = "",
+    security_version: Annotated[int, typer.Option("--security-version", min=0)] = 0,
+    network_function: Annotated[str, typer.Option("--network-function")] = "",
+    domain: Annotated[str, typer.Option("--domain", help="RAN, Core, Transport, OAM.")] = "",
+    release_date: Annotated[
+        str | None, typer.Option("--release-date", help="RFC 3339 (default: now).")
+    ] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", help="PATH=KIND override (repeatable).")
+    ] = None,
+    output: Out = Path("manifest.json"),
+    force: Force = False,
+) -> None:
+    """Hash every FILE once (sha256 + sha512) and write an unsigned manifest statement."""
+    from vendorproof._internal.hashing import hash_files
+
+    root_resolved = root.resolve()
+    if not root_resolved.is_dir():
+        raise InvalidInputError("not a directory", file=str(root), path="--root")
+    rels = [_relative(f, root_resolved) for f in files]
+    kinds = _kinds(kind or [])
+    if unknown := sorted(set(kinds) - set(rels)):
+        raise InvalidInputError(f"--kind names unlisted file {unknown[0]!r}", path="--kind")
+    paths = [root_resolved / r for r in rels]
+    total = sum(p.stat().st_size for p in paths)
+    with progress(total, "hashing") as on_progress:
+        digests = hash_files(paths, ("sha256", "sha512"), on_progress=on_progress)
+    components = tuple(
+        Component(
+            path=r,
+            kind=kinds.get(r) or _guess_kind(r),
+            size=d.size,
+            digests=d.digests,
+        )
+        for r, d in zip(rels, digests, strict=True)
+    )
+    predicate = {
+        "vendor": {"name": vendor, "id": vendor_id or vendor},
+        "product": product,
+        "version": version,
+        "securityVersion": security_version,
+        "networkFunction": network_function,
+        "domain": domain,
+        "releaseDate": _fields.format_time(parse_at(release_date, option="--release-date")),
+        "components": [c.to_dict() for c in components],
+    }
+    manifest = ComponentManifest.from_predicate(predicate)  # validates every field
+    write_json(
+        output,
+        build_statement(manifest.subjects(), MANIFEST_PREDICATE, manifest.to_predicate()),
+        force=force,
+    )
+    typer.echo(f"wrote {output}: {len(components)} components, {total} bytes")
+
+
+def _statement_of(path: Path) -> Statement:
+    """Read a statement from JSON or from the payload of a signed bundle/envelope."""
+    from vendorproof.verify.documents import load_statement_bytes
+
+    raw = load_statement_bytes(read_input(path), file=str(path))
+    try:
+        return Statement.from_bytes(raw)
+    except InvalidInputError as e:
+        raise e.in_file(str(path)) from e
+
+
+def _subjects_from_manifest(path: Path, only: list[str]) -> tuple[ComponentManifest, tuple[Subject, ...]]:
+    try:
+        manifest = ComponentManifest.from_statement(_statement_of(path))
+    except InvalidInputError as e:
+        raise e.in_file(str(path)) from e
+    subjects = manifest.subjects()
+    if only:
+        missing = sorted(set(only) - {s.name for s in subjects})
+        if missing:
+            raise InvalidInputError(
+                f"component {missing[0]!r} is not in the manifest", file=str(path)
+            )
+        subjects = tuple(s for s in subjects if s.name in only)
+    return manifest, subjects
+
+
+def _parse_subject(value: str) -> Subject:
+    name, sep, rest = value.partition("=")
+    alg, sep2, hexval = rest.partition(":")
+    if not (sep and sep2 and name):
+        raise InvalidInputError(f"expected NAME=ALG:HEX, got {value!r}", path="--subject")
+    return Subject.from_dict({"name": name, "digest": {alg: hexval}})
+
+
+def _parse_report(value: str) -> dict[str, str]:
+    parts = value.split(":")
+    if len(parts) != 3:
+        raise InvalidInputError(
+            f"expected TYPE:ID:SHA256, got {value!r}", path="--report"
+        )
+    return {"type": parts[0], "id": parts[1], "sha256": parts[2]}
+
+
+def certify(
+    scheme: Annotated[str, typer.Option(help="NESAS, BSI-NESAS-CCS-GI, CC, EUCC, BSZ.")],
+    scheme_version: Annotated[str, typer.Option()],
+    certificate_id: Annotated[str, typer.Option()],
+    body_name: Annotated[str, typer.Option(help="Certification body name.")],
+    body_id: Annotated[str, typer.Option(help="Certification body id.")],
+    valid_from: Annotated[str, typer.Option(help="RFC 3339.")],
+    valid_until: Annotated[str, typer.Option(help="RFC 3339.")],
+    scope: Annotated[str, typer.Option(help="Evaluated configuration.")],
+    from_manifest: Annotated[
+        Path | None,
+        typer.Option(help="Take holder, product, version and subjects from a manifest."),
+    ] = None,
+    component: Annotated[
+        list[str] | None, typer.Option(help="With --from-manifest: certify only PATH.")
+    ] = None,
+    subject: Annotated[
+        list[str] | None, typer.Option(help="NAME=sha256:HEX certified deliverable.")
+    ] = None,
+    holder_name: Annotated[str | None, typer.Option()] = None,
+    holder_id: Annotated[str | None, typer.Option()] = None,
+    product: Annotated[str | None, typer.Option()] = None,
+    category: Annotated[str | None, typer.Option(help="3GPP class: gNB, AMF, UPF...")] = None,
+    product_version: Annotated[list[str] | None, typer.Option()] = None,
+    facility_name: Annotated[str | None, typer.Option(help="Evaluation facility.")] = None,
+    facility_id: Annotated[str | None, typer.Option()] = None,
+    assurance_level: Annotated[str | None, typer.Option()] = None,
+    conformance: Annotated[list[str] | None, typer.Option(help="SCAS spec or PP.")] = None,
+    report: Annotated[list[str] | None, typer.Option(help="TYPE:ID:SHA256.")] = None,
+    status: Annotated[str, typer.Option()] = "valid",
+    status_url: Annotated[str | None, typer.Option()] = None,
+    output: Out = Path("certification.json"),
+    force: Force = False,
+) -> None:
+    """Build an unsigned certification statement (sign it with the body's key)."""
+    subjects: tuple[Subject, ...] = tuple(_parse_subject(s) for s in subject or [])
+    manifest = None
+    if from_manifest is not None:
+        manifest, from_m = _subjects_from_manifest(from_manifest, component or [])
+        subjects += from_m
+    elif component:
+        raise InvalidInputError("--component needs --from-manifest", path="--component")
+    if not subjects:
+        raise InvalidInputError(
+            "no certified deliverables: give --from-manifest or --subject",
+            path="--subject",
+        )
+    predicate: dict[str, object] = {
+        "scheme": {"name": scheme, "version": scheme_version},
+        "certificateId": certificate_id,
+        "certificationBody": {"name": body_name, "id": body_id},
+        "holder": {
+            "name": holder_name or (manifest.vendor.name if manifest else ""),
+            "id": holder_id or (manifest.vendor.id if manifest else ""),
+        },
+        "product": {
+            "name": product or (manifest.product if manifest else ""),
+            "category": category or (manifest.network_function if manifest else ""),
+            "versions": product_version or ([manifest.version] if manifest else []),
+        },
+        "scope": scope,
+        "conformance": conformance or [],
+        "reports": [_parse_report(r) for r in report or []],
+        "validFrom": valid_from,
+        "validUntil": valid_until,
+        "status": {"value": status, **({"publishedAt": status_url} if status_url else {})},
+    }
+    if facility_name or facility_id:
+        predicate["evaluationFacility"] = {"name": facility_name or "", "id": facility_id or ""}
+    if assurance_level:
+        predicate["assuranceLevel"] = assurance_level
+    cert = Certification.from_predicate(predicate)
+    write_json(
+        output,
+        build_statement(subjects, CERTIFICATION_PREDICATE, cert.to_predicate()),
+        force=force,
+    )
+    typer.echo(f"wrote {output}: {cert.scheme} {cert.certificate_id}, {len(subjects)} deliverables")
+
+
+def declare(
+    vendor_name: Annotated[str, typer.Option()],
+    vendor_id: Annotated[str, typer.Option()],
+    legal_entity: Annotated[str, typer.Option(help="Registered legal entity.")],
+    product: Annotated[list[str], typer.Option(help="Covered product (glob; repeatable).")],
+    valid_until: Annotated[str, typer.Option(help="RFC 3339.")],
+    signatory_name: Annotated[str, typer.Option()],
+    signatory_role: Annotated[str, typer.Option()],
+    commitment: Annotated[list[str], typer.Option(help="A commitment (repeatable).")],
+    legal_basis: Annotated[str, typer.Option(help="E.g. '§9b BSIG (2021)'.")],
+    issued_at: Annotated[str | None, typer.Option(help="RFC 3339 (default: now).")] = None,
+    output: Out = Path("declaration.json"),
+    force: Force = False,
+) -> None:
+    """Build an unsigned trust declaration statement (sign it with the vendor's key)."""
+    decl = TrustDeclaration.from_predicate(
+        {
+            "vendor": {"name": vendor_name, "id": vendor_id},
+            "legalEntity": legal_entity,
+            "products": product,
+            "issuedAt": _fields.format_time(parse_at(issued_at, option="--issued-at")),
+            "validUntil": valid_until,
+            "signatory": {"name": signatory_name, "role": signatory_role},
+            "commitments": commitment,
+            "legalBasis": legal_basis,
+        }
+    )
+    write_json(
+        output,
+        build_statement((decl.subject(),), DECLARATION_PREDICATE, decl.to_predicate()),
+        force=force,
+    )
+    typer.echo(f"wrote {output}: declaration of {decl.vendor.name}")
+
+
+def sign(
+    statement: Annotated[Path, typer.Argument(help="Unsigned in-toto statement JSON.")],
+    key: Annotated[Path, typer.Option("--key", help="PEM private key.")],
+    cert: Annotated[
+        Path | None, typer.Option("--cert", help="Signing certificate (PEM).")
+    ] = None,
+    chain: Annotated[
+        Path | None,
+        typer.Option("--chain", help="Intermediate certificates (PEM), never the root."),
+    ] = None,
+    tsa_url: Annotated[
+        str | None, typer.Option("--tsa-url", help="RFC 3161 TSA to timestamp with.")
+    ] = None,
+    output: Out = Path("statement.sigstore.json"),
+    force: Force = False,
+) -> None:
+    """Sign STATEMENT into a Sigstore bundle (DSSE, optional certificate chain)."""
+    from vendorproof._internal.pem import load_certificates
+    from vendorproof.sign import sign_statement
+
+    if chain is not None and cert is None:
+        raise InvalidInputError("--chain needs --cert", path="--chain")
+    raw = read_input(statement)
+    signing_key = load_signing_key(key)
+    certs = []
+    if cert is not None:
+        leaf = load_certificates(read_input(cert), file=str(cert))
+        if len(leaf) != 1:
+            raise InvalidInputError("expected exactly one certificate", file=str(cert))
+        certs.extend(leaf)
+    if chain is not None:
+        certs.extend(load_certificates(read_input(chain), file=str(chain)))
+    try:
+        bundle = sign_statement(raw, signing_key, certificates=certs, tsa_url=tsa_url)
+    except InvalidInputError as e:
+        where = {"certificate": cert, "chain": chain}.get(e.path or "")
+        raise e.in_file(str(where or statement)) from e
+    write_json(output, bundle, force=force)
+    typer.echo(f"wrote {output} ({bundle['mediaType']})")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the vendor-side commands to ``app``."""
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(manifest_app, name="manifest")
+    app.command("certify")(handle_errors(certify))
+    app.command("declare")(handle_errors(declare))
+    app.command("sign")(handle_errors(sign))
+
+
+__all__ = ["register"]

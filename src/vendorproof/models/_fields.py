@@ -1,0 +1,202 @@
+"""Typed field accessors for parsing JSON mappings at the edge.
+
+They never mutate the input and reject ``bool`` where an ``int`` is expected (JSON keeps
+the two apart, Python does not).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from vendorproof.errors import InvalidInputError
+
+_T = TypeVar("_T")
+_U = TypeVar("_U")
+
+_TYPE_NAMES = {
+    str: "string",
+    int: "integer",
+    bool: "boolean",
+    dict: "object",
+    list: "array",
+    float: "number",
+}
+
+
+def _name(typ: type) -> str:
+    return _TYPE_NAMES.get(typ, typ.__name__)
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    return _name(type(value))
+
+
+def check_type(value: object, typ: type[_T], path: str) -> _T:
+    """Return ``value`` if it is of JSON type ``typ``, else raise with ``path``."""
+    if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+        raise InvalidInputError(
+            f"expected {_name(typ)}, got {_json_type(value)}", path=path
+        )
+    return value
+
+
+def get(d: Mapping[str, Any], key: str, typ: type[_T]) -> _T | None:
+    """Return ``d[key]`` checked against ``typ``, or ``None`` when absent or null."""
+    value = d.get(key)
+    if value is None:
+        return None
+    return check_type(value, typ, key)
+
+
+def require(d: Mapping[str, Any], key: str, typ: type[_T]) -> _T:
+    """Return ``d[key]`` checked against ``typ``; a missing key is an error."""
+    value = get(d, key, typ)
+    if value is None:
+        raise InvalidInputError("required field is missing", path=key)
+    return value
+
+
+def require_str(d: Mapping[str, Any], key: str, *, max_len: int = 4096) -> str:
+    """Return a required non-empty string."""
+    value = require(d, key, str)
+    if not value.strip():
+        raise InvalidInputError("must not be empty", path=key)
+    if len(value) > max_len:
+        raise InvalidInputError(f"longer than {max_len} characters", path=key)
+    return value
+
+
+def optional_str(d: Mapping[str, Any], key: str, *, max_len: int = 4096) -> str | None:
+    """Return an optional string (``None`` when absent)."""
+    if d.get(key) is None:
+        return None
+    return require_str(d, key, max_len=max_len)
+
+
+def require_mapping(d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """Return a required JSON object."""
+    return require(d, key, dict)
+
+
+def parse_list(
+    d: Mapping[str, Any],
+    key: str,
+    item: Callable[[Any], _U],
+    *,
+    required: bool = True,
+    non_empty: bool = False,
+    max_items: int | None = None,
+) -> tuple[_U, ...]:
+    """Parse the array ``d[key]`` with ``item``, locating errors as ``key[i]``."""
+    raw = require(d, key, list) if required else (get(d, key, list) or [])
+    if non_empty and not raw:
+        raise InvalidInputError("must not be empty", path=key)
+    if max_items is not None and len(raw) > max_items:
+        raise InvalidInputError(f"more than {max_items} entries", path=key)
+    out: list[_U] = []
+    for i, value in enumerate(raw):
+        try:
+            out.append(item(value))
+        except InvalidInputError as e:
+            raise e.under(f"{key}[{i}]") from e
+    return tuple(out)
+
+
+def parse_object(
+    d: Mapping[str, Any], key: str, parse: Callable[[Mapping[str, Any]], _U]
+) -> _U:
+    """Parse the required object ``d[key]`` with ``parse``, locating errors under key."""
+    value = require_mapping(d, key)
+    try:
+        return parse(value)
+    except InvalidInputError as e:
+        raise e.under(key) from e
+
+
+def reject_unknown(d: Mapping[str, Any], known: frozenset[str]) -> None:
+    """Reject keys outside ``known`` (for our own schemas: a typo must fail closed)."""
+    if unknown := sorted(set(d) - known):
+        raise InvalidInputError(f"unknown field(s): {', '.join(map(repr, unknown))}")
+
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def parse_time(value: str, path: str) -> datetime:
+    """Parse an RFC 3339 timestamp with an explicit offset into an aware UTC datetime."""
+    if not _RFC3339.match(value):
+        raise InvalidInputError(
+            f"not an RFC 3339 time with offset (e.g. 2026-06-01T00:00:00Z): {value!r}",
+            path=path,
+        )
+    text = value.upper().replace("Z", "+00:00")
+    # Python accepts at most 6 fractional digits.
+    if "." in text:
+        head, _, rest = text.partition(".")
+        frac = re.match(r"\d+", rest)
+        assert frac is not None  # guaranteed by _RFC3339
+        text = head + "." + frac.group(0)[:6].ljust(6, "0") + rest[frac.end() :]
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError as e:
+        raise InvalidInputError(f"invalid time {value!r}: {e}", path=path) from e
+
+
+def require_time(d: Mapping[str, Any], key: str) -> datetime:
+    """Return a required RFC 3339 time field."""
+    return parse_time(require(d, key, str), key)
+
+
+def optional_time(d: Mapping[str, Any], key: str) -> datetime | None:
+    """Return an optional RFC 3339 time field."""
+    value = get(d, key, str)
+    return None if value is None else parse_time(value, key)
+
+
+def format_time(t: datetime) -> str:
+    """Render an aware datetime as RFC 3339 UTC with a ``Z`` suffix."""
+    if t.tzinfo is None:
+        msg = "naive datetime"
+        raise ValueError(msg)
+    t = t.astimezone(UTC)
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if t.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    return t.strftime(fmt)
+
+
+def b64decode(value: str, path: str) -> bytes:
+    """Strictly decode standard base64 (URL-safe alphabet also accepted, as protobuf JSON does)."""
+    text = value.replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise InvalidInputError(f"invalid base64: {e}", path=path) from e
+
+
+def b64encode(data: bytes) -> str:
+    """Encode standard base64 with padding."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def require_b64(d: Mapping[str, Any], key: str) -> bytes:
+    """Return the bytes of a required base64 field."""
+    return b64decode(require(d, key, str), key)
+
+
+def unique(items: Sequence[_T], key: Callable[[_T], object], path: str) -> None:
+    """Reject duplicate entries by ``key``."""
+    seen: set[object] = set()
+    for i, item in enumerate(items):
+        k = key(item)
+        if k in seen:
+            raise InvalidInputError(f"duplicate entry {k!r}", path=f"{path}[{i}]")
+        seen.add(k)

@@ -1,0 +1,461 @@
+"""The operator policy (our YAML schema: strict, unknown keys rejected with their line).
+
+A policy names its legal basis and version (rules move: domain brief §1), the trusted
+vendors and certification bodies with their anchors, allowed algorithms, which
+components need which certification, the trust-declaration rule, what to do with
+unlisted files, and a deny-list. Certificate and key files are referenced relative to
+the policy file (or given inline as PEM) and their bytes are kept for evidence.
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from cryptography import x509
+
+from vendorproof._internal import crypto
+from vendorproof._internal.pem import load_certificates
+from vendorproof._internal.yamlio import YamlDoc, check_keys, parse_yaml_mapping, render_path
+from vendorproof.errors import InvalidInputError
+from vendorproof.limits import DEFAULT_LIMITS, Limits
+from vendorproof.models._fields import parse_time
+from vendorproof.models.certification import KNOWN_SCHEMES
+from vendorproof.models.manifest import ComponentKind, Domain
+
+__all__ = [
+    "CertificationRule",
+    "DenyEntry",
+    "Identity",
+    "Policy",
+    "Principal",
+    "UnlistedFiles",
+]
+
+_Path = tuple[str | int, ...]
+#: Reads a file a policy references (path relative to the policy file).
+Resolver = Callable[[str], bytes]
+
+DIGEST_ALGORITHMS = frozenset({"sha256", "sha384", "sha512"})
+REFUSED_DIGESTS = frozenset({"sha1", "md5"})
+
+
+class UnlistedFiles(enum.Enum):
+    """What to do with payload files the manifest does not list."""
+
+    FAIL = "fail"
+    WARN = "warn"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Identity:
+    """An allowed signer identity: glob patterns on the subject DN and/or a SAN."""
+
+    subject: str | None
+    san: str | None
+
+    def describe(self) -> str:
+        """Human form for reports."""
+        parts = [f"subject={self.subject}" if self.subject else "", f"san={self.san}" if self.san else ""]
+        return ", ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Principal:
+    """A trusted vendor or certification body and the keys that speak for it."""
+
+    role: str  # "vendor" or "certification-body"
+    id: str
+    name: str
+    anchors: tuple[x509.Certificate, ...]
+    intermediates: tuple[x509.Certificate, ...]
+    identities: tuple[Identity, ...]
+    public_keys: Mapping[str, crypto.PublicKey]  # key id -> key
+    schemes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificationRule:
+    """Components matching (domains, network functions, kinds) need these schemes."""
+
+    description: str
+    domains: frozenset[str]
+    network_functions: frozenset[str]
+    kinds: frozenset[str]
+    schemes: frozenset[str]
+
+    def matches(self, *, domain: str, network_function: str, kind: str) -> bool:
+        """Whether a component falls under this rule (empty sets match everything)."""
+        return (
+            (not self.domains or domain in self.domains)
+            and (not self.network_functions or network_function in self.network_functions)
+            and (not self.kinds or kind in self.kinds)
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DenyEntry:
+    """A prohibited vendor/product (e.g. an order under §41 BSIG), from ``effective`` on."""
+
+    vendor: str
+    product: str
+    effective: datetime
+    reason: str
+
+    def matches(self, *, vendor_id: str, vendor_name: str, product: str, at: datetime) -> bool:
+        """Whether the entry is in force at ``at`` and matches the delivery."""
+        return (
+            at >= self.effective
+            and (
+                fnmatch.fnmatchcase(vendor_id, self.vendor)
+                or fnmatch.fnmatchcase(vendor_name, self.vendor)
+            )
+            and fnmatch.fnmatchcase(product, self.product)
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """A parsed, validated operator policy."""
+
+    id: str
+    version: str
+    legal_basis: str
+    description: str
+    signature_algorithms: frozenset[str]
+    digest_algorithms: frozenset[str]
+    min_rsa_bits: int
+    vendors: tuple[Principal, ...]
+    certification_bodies: tuple[Principal, ...]
+    certification_rules: tuple[CertificationRule, ...]
+    trust_declaration_required: bool
+    unlisted_files: UnlistedFiles
+    deny_list: tuple[DenyEntry, ...]
+    raw: bytes = field(repr=False)
+    referenced: Mapping[str, bytes] = field(repr=False)
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the policy file bytes."""
+        return hashlib.sha256(self.raw).hexdigest()
+
+    def summary(self) -> dict[str, Any]:
+        """Id, version, legal basis and digest (for reports and evidence)."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "legalBasis": self.legal_basis,
+            "digest": {"sha256": self.digest},
+        }
+
+    def vendor(self, vendor_id: str) -> Principal | None:
+        """The trusted vendor with ``vendor_id``."""
+        return next((v for v in self.vendors if v.id == vendor_id), None)
+
+    @classmethod
+    def from_yaml(
+        cls,
+        raw: bytes,
+        *,
+        file: str,
+        resolve: Resolver,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> Policy:
+        """Parse and validate a policy.
+
+        Args:
+            raw: the policy file bytes.
+            file: its name, for errors.
+            resolve: reads a referenced certificate or key file.
+            limits: parsing limits.
+
+        Raises:
+            InvalidInputError: naming file, field path and line.
+        """
+        doc = parse_yaml_mapping(raw, file=file, limits=limits)
+        return _Parser(doc, resolve, limits).policy(raw)
+
+
+class _Parser:
+    def __init__(self, doc: YamlDoc, resolve: Resolver, limits: Limits) -> None:
+        self.doc = doc
+        self.resolve = resolve
+        self.limits = limits
+        self.referenced: dict[str, bytes] = {}
+
+    # -- typed access -----------------------------------------------------------
+    def fail(self, message: str, at: _Path) -> InvalidInputError:
+        line = self.doc.line_of(at)
+        suffix = f" (line {line})" if line else ""
+        return InvalidInputError(message + suffix, path=render_path(at) or None, file=self.doc.file)
+
+    def mapping(
+        self, value: Any, at: _Path, *, known: frozenset[str], required: frozenset[str] = frozenset()
+    ) -> Mapping[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(f"expected a mapping, got {type(value).__name__}", at)
+        check_keys(self.doc, value, at=at, known=known, required=required)
+        return value
+
+    def string(self, value: Any, at: _Path) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail("expected a non-empty string", at)
+        return value
+
+    def strings(self, value: Any, at: _Path, *, allowed: frozenset[str] | None = None) -> frozenset[str]:
+        if value is None:
+            return frozenset()
+        if not isinstance(value, list):
+            raise self.fail("expected a list of strings", at)
+        out = set()
+        for i, item in enumerate(value):
+            s = self.string(item, (*at, i))
+            if allowed is not None and s not in allowed:
+                raise self.fail(f"{s!r} is not one of {', '.join(sorted(allowed))}", (*at, i))
+            out.add(s)
+        return frozenset(out)
+
+    def items(self, value: Any, at: _Path) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail("expected a list", at)
+        return value
+
+    def time(self, value: Any, at: _Path) -> datetime:
+        # YAML turns unquoted timestamps into datetime objects; accept only aware ones.
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise self.fail("timestamp needs an explicit offset (e.g. Z)", at)
+            return value
+        if not isinstance(value, str):
+            raise self.fail("expected an RFC 3339 timestamp", at)
+        try:
+            return parse_time(value, "")
+        except InvalidInputError as e:
+            raise self.fail(e.message, at) from e
+
+    # -- referenced material ----------------------------------------------------
+    def material(self, ref: Any, at: _Path) -> tuple[str, bytes]:
+        text = self.string(ref, at)
+        if text.lstrip().startswith("-----BEGIN"):
+            data = text.encode("ascii", "replace")
+            name = "inline:" + hashlib.sha256(data).hexdigest()[:16]
+        else:
+            try:
+                data = self.resolve(text)
+            except InvalidInputError as e:
+                raise self.fail(f"cannot load {text!r}: {e}", at) from e
+            name = text
+        self.referenced[name] = data
+        return name, data
+
+    def certs(self, value: Any, at: _Path) -> tuple[x509.Certificate, ...]:
+        out: list[x509.Certificate] = []
+        for i, ref in enumerate(self.items(value, at)):
+            name, data = self.material(ref, (*at, i))
+            try:
+                out.extend(load_certificates(data, file=name, limits=self.limits))
+            except InvalidInputError as e:
+                raise self.fail(str(e), (*at, i)) from e
+        return tuple(out)
+
+    def keys(self, value: Any, at: _Path) -> Mapping[str, crypto.PublicKey]:
+        out: dict[str, crypto.PublicKey] = {}
+        for i, ref in enumerate(self.items(value, at)):
+            name, data = self.material(ref, (*at, i))
+            try:
+                key = crypto.load_public_key(data, file=name)
+            except InvalidInputError as e:
+                raise self.fail(str(e), (*at, i)) from e
+            out[crypto.key_id(key)] = key
+        return MappingProxyType(out)
+
+    # -- sections ---------------------------------------------------------------
+    def identities(self, value: Any, at: _Path) -> tuple[Identity, ...]:
+        out = []
+        for i, item in enumerate(self.items(value, at)):
+            where = (*at, i)
+            m = self.mapping(item, where, known=frozenset({"subject", "san"}))
+            subject = self.string(m["subject"], (*where, "subject")) if "subject" in m else None
+            san = self.string(m["san"], (*where, "san")) if "san" in m else None
+            if subject is None and san is None:
+                raise self.fail("an identity needs 'subject' or 'san'", where)
+            out.append(Identity(subject=subject, san=san))
+        return tuple(out)
+
+    def principal(self, item: Any, at: _Path, role: str) -> Principal:
+        known = {"id", "name", "anchors", "intermediates", "identities", "publicKeys"}
+        if role == "certification-body":
+            known.add("schemes")
+        m = self.mapping(item, at, known=frozenset(known), required=frozenset({"id", "name"}))
+        anchors = self.certs(m.get("anchors"), (*at, "anchors"))
+        identities = self.identities(m.get("identities"), (*at, "identities"))
+        keys = self.keys(m.get("publicKeys"), (*at, "publicKeys"))
+        if anchors and not identities:
+            raise self.fail(
+                "anchors need at least one allowed signer identity (identities)", at
+            )
+        if not anchors and not keys:
+            raise self.fail("needs trust anchors or public keys", at)
+        schemes = frozenset()
+        if role == "certification-body":
+            schemes = self.strings(m.get("schemes"), (*at, "schemes"), allowed=KNOWN_SCHEMES)
+            if not schemes:
+                raise self.fail("a certification body needs the schemes it may certify", at)
+        return Principal(
+            role=role,
+            id=self.string(m["id"], (*at, "id")),
+            name=self.string(m["name"], (*at, "name")),
+            anchors=anchors,
+            intermediates=self.certs(m.get("intermediates"), (*at, "intermediates")),
+            identities=identities,
+            public_keys=keys,
+            schemes=schemes,
+        )
+
+    def principals(self, value: Any, at: _Path, role: str) -> tuple[Principal, ...]:
+        out = tuple(self.principal(item, (*at, i), role) for i, item in enumerate(self.items(value, at)))
+        seen: set[str] = set()
+        for i, p in enumerate(out):
+            if p.id in seen:
+                raise self.fail(f"duplicate id {p.id!r}", (*at, i, "id"))
+            seen.add(p.id)
+        return out
+
+    def rules(self, value: Any, at: _Path) -> tuple[CertificationRule, ...]:
+        out = []
+        for i, item in enumerate(self.items(value, at)):
+            where = (*at, i)
+            m = self.mapping(
+                item,
+                where,
+                known=frozenset({"description", "domains", "networkFunctions", "kinds", "schemes"}),
+                required=frozenset({"schemes"}),
+            )
+            schemes = self.strings(m["schemes"], (*where, "schemes"), allowed=KNOWN_SCHEMES)
+            if not schemes:
+                raise self.fail("needs at least one scheme", (*where, "schemes"))
+            out.append(
+                CertificationRule(
+                    description=str(m.get("description") or f"rule {i}"),
+                    domains=self.strings(
+                        m.get("domains"), (*where, "domains"), allowed=frozenset(d.value for d in Domain)
+                    ),
+                    network_functions=self.strings(m.get("networkFunctions"), (*where, "networkFunctions")),
+                    kinds=self.strings(
+                        m.get("kinds"), (*where, "kinds"), allowed=frozenset(k.value for k in ComponentKind)
+                    ),
+                    schemes=schemes,
+                )
+            )
+        return tuple(out)
+
+    def deny(self, value: Any, at: _Path) -> tuple[DenyEntry, ...]:
+        out = []
+        for i, item in enumerate(self.items(value, at)):
+            where = (*at, i)
+            m = self.mapping(
+                item,
+                where,
+                known=frozenset({"vendor", "product", "effective", "reason"}),
+                required=frozenset({"vendor", "effective", "reason"}),
+            )
+            out.append(
+                DenyEntry(
+                    vendor=self.string(m["vendor"], (*where, "vendor")),
+                    product=self.string(m.get("product", "*"), (*where, "product")),
+                    effective=self.time(m["effective"], (*where, "effective")),
+                    reason=self.string(m["reason"], (*where, "reason")),
+                )
+            )
+        return tuple(out)
+
+    def enum_value(self, value: Any, at: _Path, allowed: tuple[str, ...], default: str) -> str:
+        if value is None:
+            return default
+        if value not in allowed:
+            raise self.fail(f"expected one of {', '.join(allowed)}", at)
+        return str(value)
+
+    def policy(self, raw: bytes) -> Policy:
+        top = self.mapping(
+            self.doc.data,
+            (),
+            known=frozenset(
+                {
+                    "policy",
+                    "algorithms",
+                    "vendors",
+                    "certificationBodies",
+                    "certification",
+                    "trustDeclaration",
+                    "unlistedFiles",
+                    "denyList",
+                }
+            ),
+            required=frozenset({"policy", "vendors"}),
+        )
+        meta = self.mapping(
+            top["policy"],
+            ("policy",),
+            known=frozenset({"id", "version", "legalBasis", "description"}),
+            required=frozenset({"id", "version", "legalBasis"}),
+        )
+        algs = self.mapping(
+            top.get("algorithms") or {},
+            ("algorithms",),
+            known=frozenset({"signatures", "digests", "minRsaBits"}),
+        )
+        sig_algs = self.strings(
+            algs.get("signatures"), ("algorithms", "signatures"), allowed=crypto.SIGNATURE_ALGORITHMS
+        ) or frozenset(crypto.SIGNATURE_ALGORITHMS)
+        digests = self.strings(
+            algs.get("digests"), ("algorithms", "digests"), allowed=DIGEST_ALGORITHMS
+        ) or frozenset({"sha256", "sha512"})
+        min_rsa = algs.get("minRsaBits", crypto.MIN_RSA_BITS)
+        if not isinstance(min_rsa, int) or isinstance(min_rsa, bool) or min_rsa < crypto.MIN_RSA_BITS:
+            raise self.fail(
+                f"must be an integer >= {crypto.MIN_RSA_BITS}", ("algorithms", "minRsaBits")
+            )
+        cert_section = self.mapping(
+            top.get("certification") or {}, ("certification",), known=frozenset({"requirements"})
+        )
+        vendors = self.principals(top["vendors"], ("vendors",), "vendor")
+        if not vendors:
+            raise self.fail("at least one trusted vendor is required", ("vendors",))
+        version = meta["version"]
+        if not isinstance(version, str | int | float) or isinstance(version, bool):
+            raise self.fail("expected a version string", ("policy", "version"))
+        return Policy(
+            id=self.string(meta["id"], ("policy", "id")),
+            version=str(version),
+            legal_basis=self.string(meta["legalBasis"], ("policy", "legalBasis")),
+            description=str(meta.get("description") or ""),
+            signature_algorithms=sig_algs,
+            digest_algorithms=digests,
+            min_rsa_bits=min_rsa,
+            vendors=vendors,
+            certification_bodies=self.principals(
+                top.get("certificationBodies"), ("certificationBodies",), "certification-body"
+            ),
+            certification_rules=self.rules(
+                cert_section.get("requirements"), ("certification", "requirements")
+            ),
+            trust_declaration_required=self.enum_value(
+                top.get("trustDeclaration"), ("trustDeclaration",), ("required", "optional"), "optional"
+            )
+            == "required",
+            unlisted_files=UnlistedFiles(
+                self.enum_value(top.get("unlistedFiles"), ("unlistedFiles",), ("fail", "warn"), "fail")
+            ),
+            deny_list=self.deny(top.get("denyList"), ("denyList",)),
+            raw=raw,
+            referenced=MappingProxyType(dict(self.referenced)),
+        )

@@ -1,0 +1,81 @@
+"""Vendor-side signing: wrap an in-toto statement in a signed DSSE envelope and bundle."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cryptography import x509
+
+from vendorproof._internal import crypto
+from vendorproof.errors import InvalidInputError
+from vendorproof.limits import DEFAULT_LIMITS, Limits
+from vendorproof.models.bundle import build_bundle
+from vendorproof.models.envelope import Envelope, Signature, pae
+from vendorproof.models.statement import PAYLOAD_TYPE, Statement
+
+__all__ = ["sign_statement"]
+
+
+def _is_self_signed(cert: x509.Certificate) -> bool:
+    return cert.issuer == cert.subject
+
+
+def sign_statement(
+    statement: bytes,
+    key: crypto.SigningKey,
+    *,
+    certificates: Sequence[x509.Certificate] = (),
+    tsa_url: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> dict[str, Any]:
+    """Sign the exact bytes of an in-toto statement and return the bundle JSON object.
+
+    Args:
+        statement: the statement JSON bytes (signed as they are, not re-serialized).
+        key: the signing key.
+        certificates: the signing certificate first, then intermediates; no root.
+        tsa_url: an RFC 3161 TSA to timestamp the signature with.
+        limits: parsing limits for the statement.
+
+    Raises:
+        InvalidInputError: the statement is malformed, the certificate does not match
+            the key, or the chain contains a root.
+        TimestampError: the TSA request failed.
+    """
+    Statement.from_bytes(statement, limits=limits)  # refuse to sign a malformed one
+    public = key.public_key()
+    if certificates:
+        leaf_key = certificates[0].public_key()
+        if crypto.public_der(crypto.as_public_key(leaf_key)) != crypto.public_der(
+            crypto.as_public_key(public)
+        ):
+            raise InvalidInputError(
+                "the certificate's public key does not match the signing key",
+                path="certificate",
+            )
+        for cert in certificates[1:]:
+            if _is_self_signed(cert):
+                raise InvalidInputError(
+                    "the chain must not contain a self-signed root "
+                    f"({cert.subject.rfc4514_string()}); roots come from the "
+                    "verifier's policy",
+                    path="chain",
+                )
+    sig = crypto.sign(key, pae(PAYLOAD_TYPE, statement))
+    envelope = Envelope(
+        payload_type=PAYLOAD_TYPE,
+        payload=statement,
+        signatures=(Signature(sig=sig, keyid=crypto.key_id(crypto.as_public_key(public))),),
+    )
+    timestamps: tuple[bytes, ...] = ()
+    if tsa_url is not None:
+        from vendorproof._internal.tsa import request_timestamp
+
+        timestamps = (request_timestamp(tsa_url, sig),)
+    return build_bundle(
+        envelope,
+        certificates=tuple(certificates),
+        public_key_hint=None if certificates else crypto.key_id(crypto.as_public_key(public)),
+        timestamps=timestamps,
+    )

@@ -1,0 +1,190 @@
+"""X.509 path validation under a code-signing (or time-stamping) profile.
+
+Path building and validation are ``cryptography.x509.verification``; this module only
+chooses the profile. cryptography's webpki end-entity defaults are a TLS server profile
+(they demand a subjectAltName); vendor code-signing leaves are identified by their
+subject DN and usually carry none, so the end-entity policy is built here:
+
+* leaf: basicConstraints absent or CA=false, keyUsage with digitalSignature, the
+  required extendedKeyUsage (codeSigning / timeStamping), subjectAltName optional;
+* CA: webpki CA defaults (basicConstraints CA=true, keyUsage keyCertSign), an EKU on
+  a CA is tolerated;
+* every certificate: no SHA-1/MD5 signature, RSA keys of at least 2048 bits.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+)
+from cryptography.x509.verification import VerificationError as _X509Error
+
+from vendorproof._internal.crypto import MIN_RSA_BITS
+from vendorproof.errors import AlgorithmError, CertificateChainError
+from vendorproof.limits import DEFAULT_LIMITS, Limits
+
+__all__ = ["Eku", "VerifiedChain", "check_certificate_algorithms", "fingerprint", "verify_chain"]
+
+_WEAK_HASHES = (hashes.SHA1, hashes.MD5)
+
+
+class Eku(enum.Enum):
+    """The extended key usage a leaf must carry."""
+
+    CODE_SIGNING = "code-signing"
+    TIME_STAMPING = "time-stamping"
+    ANY = "any"
+
+
+_EKU_OIDS = {
+    Eku.CODE_SIGNING: ExtendedKeyUsageOID.CODE_SIGNING,
+    Eku.TIME_STAMPING: ExtendedKeyUsageOID.TIME_STAMPING,
+}
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 fingerprint of a certificate, lowercase hex."""
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifiedChain:
+    """A validated chain: ``chain[0]`` is the leaf, ``chain[-1]`` the trust anchor."""
+
+    chain: tuple[x509.Certificate, ...]
+    at: datetime
+
+    @property
+    def leaf(self) -> x509.Certificate:
+        """The end-entity certificate."""
+        return self.chain[0]
+
+    @property
+    def anchor(self) -> x509.Certificate:
+        """The trust anchor the chain ends in."""
+        return self.chain[-1]
+
+
+def describe(cert: x509.Certificate) -> str:
+    """A short human name for a certificate (its subject DN)."""
+    return cert.subject.rfc4514_string() or f"serial {cert.serial_number:x}"
+
+
+def check_certificate_algorithms(cert: x509.Certificate) -> None:
+    """Refuse SHA-1/MD5 certificate signatures and RSA keys below 2048 bits.
+
+    Raises:
+        AlgorithmError: naming the certificate and the weak algorithm.
+    """
+    try:
+        alg = cert.signature_hash_algorithm
+    except Exception as e:  # noqa: BLE001 - cryptography raises UnsupportedAlgorithm
+        raise AlgorithmError(
+            f"certificate {describe(cert)}: unsupported signature algorithm: {e}"
+        ) from e
+    if isinstance(alg, _WEAK_HASHES):
+        raise AlgorithmError(
+            f"certificate {describe(cert)} is signed with {alg.name.upper()}, "
+            "which is refused"
+        )
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        raise AlgorithmError(
+            f"certificate {describe(cert)} has an RSA key of {key.key_size} bits "
+            f"(minimum {MIN_RSA_BITS})"
+        )
+
+
+def _leaf_policy(eku: Eku) -> ExtensionPolicy:
+    def require_ee(
+        _policy: object, _cert: x509.Certificate, bc: x509.BasicConstraints | None
+    ) -> None:
+        if bc is not None and bc.ca:
+            msg = "end-entity certificate has basicConstraints CA=true"
+            raise ValueError(msg)
+
+    def require_digital_signature(
+        _policy: object, _cert: x509.Certificate, ku: x509.KeyUsage
+    ) -> None:
+        if not ku.digital_signature:
+            msg = "keyUsage lacks digitalSignature"
+            raise ValueError(msg)
+
+    def require_eku(
+        _policy: object, _cert: x509.Certificate, ext: x509.ExtendedKeyUsage
+    ) -> None:
+        wanted = _EKU_OIDS.get(eku)
+        if wanted is not None and wanted not in ext:
+            msg = f"extendedKeyUsage lacks {eku.value}"
+            raise ValueError(msg)
+
+    policy = (
+        ExtensionPolicy.permit_all()
+        .may_be_present(x509.BasicConstraints, Criticality.AGNOSTIC, require_ee)
+        .require_present(x509.KeyUsage, Criticality.AGNOSTIC, require_digital_signature)
+    )
+    if eku is Eku.ANY:
+        return policy.may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+    criticality = (
+        # RFC 3161 §2.3: the TSA certificate's EKU must be critical.
+        Criticality.CRITICAL if eku is Eku.TIME_STAMPING else Criticality.AGNOSTIC
+    )
+    return policy.require_present(x509.ExtendedKeyUsage, criticality, require_eku)
+
+
+def _ca_policy() -> ExtensionPolicy:
+    return ExtensionPolicy.webpki_defaults_ca().may_be_present(
+        x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None
+    )
+
+
+def verify_chain(
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    roots: Sequence[x509.Certificate],
+    *,
+    at: datetime,
+    eku: Eku = Eku.CODE_SIGNING,
+    limits: Limits = DEFAULT_LIMITS,
+) -> VerifiedChain:
+    """Verify ``leaf`` up to one of ``roots`` as of ``at`` (never an implicit "now").
+
+    Raises:
+        AlgorithmError: a certificate uses a refused algorithm.
+        CertificateChainError: no valid path to a trusted root under the profile.
+    """
+    if not roots:
+        raise CertificateChainError("no trust anchors configured for this signer")
+    for cert in (leaf, *intermediates):
+        check_certificate_algorithms(cert)
+    verifier = (
+        PolicyBuilder()
+        .store(Store(list(roots)))
+        .time(at)
+        .max_chain_depth(limits.max_chain_depth)
+        .extension_policies(ca_policy=_ca_policy(), ee_policy=_leaf_policy(eku))
+        .build_client_verifier()
+    )
+    try:
+        verified = verifier.verify(leaf, list(intermediates))
+    except _X509Error as e:
+        raise CertificateChainError(
+            f"{describe(leaf)}: no valid chain to a trusted root at "
+            f"{at.isoformat()}: {e}"
+        ) from e
+    chain = tuple(verified.chain)
+    for cert in chain[1:]:
+        check_certificate_algorithms(cert)
+    return VerifiedChain(chain=chain, at=at)

@@ -1,0 +1,452 @@
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import http.server
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from rfc3161_client import HashAlgorithm, TimestampRequestBuilder
+from tests.tsa import TSA_POLICY_OID, LoopbackTSA, make_tsa_pki
+
+from vendorproof._internal import tsa as tsa_module
+from vendorproof._internal.tsa import (
+    TimestampInfo,
+    parse_timestamp,
+    request_timestamp,
+    verify_timestamp,
+)
+from vendorproof.errors import InvalidInputError, TimestampError
+
+DATA = b"signature bytes to be timestamped"
+
+
+@dataclass(frozen=True)
+class Pki:
+    root: x509.Certificate
+    tsa: x509.Certificate
+    root_pem: Path
+    tsa_pem: Path
+    key_pem: Path
+
+
+def _load(path: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def _pki(workdir: Path) -> Pki:
+    root_pem, tsa_pem, key_pem = make_tsa_pki(workdir)
+    return Pki(_load(root_pem), _load(tsa_pem), root_pem, tsa_pem, key_pem)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "*")
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return _pki(tmp_path_factory.mktemp("tsa-pki"))
+
+
+@pytest.fixture(scope="module")
+def other_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return _pki(tmp_path_factory.mktemp("other-pki"))
+
+
+@pytest.fixture(scope="module")
+def tsa(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackTSA]:
+    with LoopbackTSA(
+        pki.tsa_pem, pki.key_pem, None, tmp_path_factory.mktemp("tsa")
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def token(tsa: LoopbackTSA) -> bytes:
+    return request_timestamp(tsa.url, DATA)
+
+
+@contextlib.contextmanager
+def serve(
+    respond: Callable[[http.server.BaseHTTPRequestHandler], None],
+) -> Iterator[str]:
+    """A throwaway HTTP server on loopback whose POST handler is ``respond``."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            respond(self)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _reply(
+    status: int, body: bytes, content_type: str = "application/timestamp-reply"
+) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
+    def respond(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return respond
+
+
+def _post_query(url: str, query: bytes) -> bytes:
+    request = urllib.request.Request(
+        url, data=query, headers={"Content-Type": "application/timestamp-query"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        body: bytes = reply.read()
+    return body
+
+
+def _flip(der: bytes, index: int) -> bytes:
+    tampered = bytearray(der)
+    tampered[index] ^= 0x01
+    return bytes(tampered)
+
+
+# --- request + parse --------------------------------------------------------------
+
+
+def test_request_and_parse(tsa: LoopbackTSA, pki: Pki, token: bytes) -> None:
+    info = parse_timestamp(token)
+    assert isinstance(info, TimestampInfo)
+    now = dt.datetime.now(dt.UTC)
+    assert info.gen_time.utcoffset() == dt.timedelta(0)
+    assert abs(info.gen_time - now) < dt.timedelta(minutes=2)
+    assert info.hash_algorithm == "sha256"
+    assert info.message_imprint == hashlib.sha256(DATA).digest()
+    assert info.policy_oid == TSA_POLICY_OID
+    assert isinstance(info.nonce, int)
+    assert info.serial_number > 0
+    assert info.tsa_name is not None
+    assert "CN=Loopback Test TSA" in info.tsa_name
+    assert info.certificates == (pki.tsa,)
+    assert tsa.requests >= 1
+
+
+def test_each_request_has_a_fresh_nonce(tsa: LoopbackTSA, token: bytes) -> None:
+    again = parse_timestamp(request_timestamp(tsa.url, DATA))
+    first = parse_timestamp(token)
+    assert again.nonce != first.nonce
+    assert again.serial_number != first.serial_number
+
+
+# --- verify -----------------------------------------------------------------------
+
+
+def test_verify_with_the_right_root(pki: Pki, token: bytes) -> None:
+    info = verify_timestamp(token, DATA, roots=[pki.root])
+    assert info == parse_timestamp(token)
+
+
+def test_verify_with_one_of_several_roots(
+    pki: Pki, other_pki: Pki, token: bytes
+) -> None:
+    verify_timestamp(token, DATA, roots=[other_pki.root, pki.root, pki.root])
+
+
+def test_verify_rejects_another_root(other_pki: Pki, token: bytes) -> None:
+    with pytest.raises(TimestampError, match="does not verify"):
+        verify_timestamp(token, DATA, roots=[other_pki.root])
+
+
+def test_verify_rejects_no_roots(token: bytes) -> None:
+    with pytest.raises(TimestampError, match="no trusted"):
+        verify_timestamp(token, DATA, roots=[])
+
+
+def test_verify_rejects_other_data(pki: Pki, token: bytes) -> None:
+    with pytest.raises(TimestampError, match="does not cover the data"):
+        verify_timestamp(token, DATA + b"!", roots=[pki.root])
+
+
+def test_verify_rejects_tampered_signature(pki: Pki, token: bytes) -> None:
+    # The last byte of the response is inside the SignerInfo's signature value.
+    with pytest.raises(TimestampError, match="does not verify"):
+        verify_timestamp(_flip(token, len(token) - 1), DATA, roots=[pki.root])
+
+
+def test_verify_rejects_tampered_imprint(pki: Pki, token: bytes) -> None:
+    index = token.index(hashlib.sha256(DATA).digest())
+    tampered = _flip(token, index)
+    with pytest.raises(TimestampError, match="does not verify"):
+        verify_timestamp(tampered, DATA, roots=[pki.root])
+
+
+def test_verify_rejects_tampered_gen_time(pki: Pki, token: bytes) -> None:
+    info = parse_timestamp(token)
+    stamp = info.gen_time.strftime("%Y%m%d%H%M%S").encode()
+    index = token.index(stamp) + len(stamp) - 1  # last digit of the seconds
+    tampered = _flip(token, index)
+    assert parse_timestamp(tampered).gen_time != info.gen_time
+    with pytest.raises(TimestampError, match="does not verify"):
+        verify_timestamp(tampered, DATA, roots=[pki.root])
+
+
+def test_verify_malformed_is_invalid_input(pki: Pki, token: bytes) -> None:
+    with pytest.raises(InvalidInputError):
+        verify_timestamp(token[:-10], DATA, roots=[pki.root])
+
+
+def test_verify_sha512_token(tsa: LoopbackTSA, pki: Pki) -> None:
+    query = (
+        TimestampRequestBuilder()
+        .data(DATA)
+        .hash_algorithm(HashAlgorithm.SHA512)
+        .build()
+        .as_bytes()
+    )
+    der = _post_query(tsa.url, query)
+    info = verify_timestamp(der, DATA, roots=[pki.root])
+    assert info.hash_algorithm == "sha512"
+    assert info.message_imprint == hashlib.sha512(DATA).digest()
+
+
+def test_verify_token_without_embedded_certificate(tsa: LoopbackTSA, pki: Pki) -> None:
+    query = (
+        TimestampRequestBuilder()
+        .data(DATA)
+        .hash_algorithm(HashAlgorithm.SHA256)
+        .cert_request(cert_request=False)
+        .build()
+        .as_bytes()
+    )
+    der = _post_query(tsa.url, query)
+    assert parse_timestamp(der).certificates == ()
+    with pytest.raises(TimestampError, match="neither embedded"):
+        verify_timestamp(der, DATA, roots=[pki.root])
+    info = verify_timestamp(der, DATA, roots=[pki.root], intermediates=[pki.tsa])
+    assert info.certificates == ()
+
+
+def test_chain_embedded_in_token(pki: Pki, other_pki: Pki, tmp_path: Path) -> None:
+    with LoopbackTSA(pki.tsa_pem, pki.key_pem, pki.root_pem, tmp_path) as tsa:
+        der = request_timestamp(tsa.url, DATA)
+    info = verify_timestamp(der, DATA, roots=[pki.root])
+    assert info.certificates[0] == pki.tsa
+    assert set(info.certificates) == {pki.tsa, pki.root}
+    # An embedded root is not a trust anchor ...
+    with pytest.raises(TimestampError, match="does not verify"):
+        verify_timestamp(der, DATA, roots=[other_pki.root])
+    # ... and neither is a self-signed certificate passed as an intermediate.
+    with pytest.raises(TimestampError, match="does not verify"):
+        verify_timestamp(der, DATA, roots=[other_pki.root], intermediates=[pki.root])
+
+
+def test_openssl_certificate_order_is_not_der(pki: Pki, tmp_path: Path) -> None:
+    # openssl ts -reply -chain writes signer-first, not in DER SET OF order;
+    # rfc3161_client refuses such a SignedData.
+    with LoopbackTSA(
+        pki.tsa_pem, pki.key_pem, pki.root_pem, tmp_path, der_sort=False
+    ) as tsa:
+        with pytest.raises(TimestampError, match="malformed response"):
+            request_timestamp(tsa.url, DATA)
+        query = TimestampRequestBuilder().data(DATA).build().as_bytes()
+        raw = _post_query(tsa.url, query)
+    with pytest.raises(InvalidInputError, match="InvalidSetOrdering"):
+        parse_timestamp(raw)
+
+
+# --- request failures -------------------------------------------------------------
+
+
+def test_http_500() -> None:
+    with (
+        serve(_reply(500, b"boom", "text/plain")) as url,
+        pytest.raises(TimestampError, match=r"HTTP 500") as excinfo,
+    ):
+        request_timestamp(url, DATA)
+    assert str(excinfo.value).startswith(f"TSA {url}: ")
+    assert "\n" not in str(excinfo.value)
+
+
+def test_garbage_response() -> None:
+    with (
+        serve(_reply(200, b"<html>not a timestamp</html>", "text/html")) as url,
+        pytest.raises(TimestampError, match="malformed response"),
+    ):
+        request_timestamp(url, DATA)
+
+
+def test_rejection_response() -> None:
+    rejection = bytes.fromhex("30053003020102")  # PKIStatus rejection
+    with (
+        serve(_reply(200, rejection)) as url,
+        pytest.raises(TimestampError, match="not granted: status rejection"),
+    ):
+        request_timestamp(url, DATA)
+
+
+def test_replayed_response_is_rejected(token: bytes) -> None:
+    # A valid token for the same data, but not an answer to this request.
+    with (
+        serve(_reply(200, token)) as url,
+        pytest.raises(TimestampError, match="nonce"),
+    ):
+        request_timestamp(url, DATA)
+
+
+def test_response_for_other_data_is_rejected(tsa: LoopbackTSA) -> None:
+    query = (
+        TimestampRequestBuilder()
+        .data(b"other")
+        .hash_algorithm(HashAlgorithm.SHA256)
+        .build()
+        .as_bytes()
+    )
+    other = _post_query(tsa.url, query)
+    with (
+        serve(_reply(200, other)) as url,
+        pytest.raises(TimestampError, match=r"nonce|imprint"),
+    ):
+        request_timestamp(url, DATA)
+
+
+def test_redirect_is_not_followed(tsa: LoopbackTSA) -> None:
+    def redirect(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", tsa.url)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    with serve(redirect) as url, pytest.raises(TimestampError, match="HTTP 302"):
+        request_timestamp(url, DATA)
+
+
+def test_connection_refused() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: connections refused
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+        with pytest.raises(TimestampError, match=r"^TSA http://127\.0\.0\.1:\d+/: "):
+            request_timestamp(url, DATA)
+
+
+def test_timeout() -> None:
+    def slow(handler: http.server.BaseHTTPRequestHandler) -> None:
+        time.sleep(1.0)
+        _reply(500, b"late")(handler)
+
+    with serve(slow) as url:
+        started = time.monotonic()
+        with pytest.raises(TimestampError, match="timed out"):
+            request_timestamp(url, DATA, timeout=0.2)
+        assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/tsa",
+        "127.0.0.1:8080",
+        "http://",
+        "",
+        "data:application/timestamp-reply;base64,AAAA",
+    ],
+)
+def test_non_http_url(url: str) -> None:
+    with pytest.raises(InvalidInputError, match="TSA URL"):
+        request_timestamp(url, DATA)
+
+
+def test_empty_data(tsa: LoopbackTSA) -> None:
+    with pytest.raises(InvalidInputError, match="empty"):
+        request_timestamp(tsa.url, b"")
+
+
+# --- parse failures ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "der",
+    [b"garbage", b"", bytes.fromhex("30053003020102"), b"\x30\x03\x02\x01\x00"],
+)
+def test_parse_garbage(der: bytes) -> None:
+    with pytest.raises(
+        InvalidInputError, match="not a valid RFC 3161 timestamp response: "
+    ):
+        parse_timestamp(der)
+
+
+# --- policy checks that a conforming TSA never lets us reach ----------------------
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "size", "match"),
+    [
+        ("sha1", 20, "weak"),
+        ("md5", 16, "weak"),
+        ("sha224", 28, "unsupported"),
+        ("1.2.3.4", 32, "unsupported"),
+        ("sha256", 20, "not a sha256 digest"),
+    ],
+)
+def test_imprint_algorithm_policy(
+    token: bytes, algorithm: str, size: int, match: str
+) -> None:
+    info = dataclasses.replace(
+        parse_timestamp(token), hash_algorithm=algorithm, message_imprint=b"\0" * size
+    )
+    with pytest.raises(TimestampError, match=match):
+        tsa_module._check_imprint_algorithm(info)
+
+
+def _leaf(
+    eku: list[x509.ObjectIdentifier] | None, *, critical: bool = True
+) -> x509.Certificate:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")])
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(hours=1))
+    )
+    if eku is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=critical)
+    return builder.sign(key, hashes.SHA256())
+
+
+def test_tsa_certificate_profile() -> None:
+    ts, cs = ExtendedKeyUsageOID.TIME_STAMPING, ExtendedKeyUsageOID.CODE_SIGNING
+    tsa_module._check_tsa_profile(_leaf([ts]))
+    for bad in (_leaf(None), _leaf([ts], critical=False), _leaf([ts, cs])):
+        with pytest.raises(TimestampError, match="extended key usage"):
+            tsa_module._check_tsa_profile(bad)

@@ -1,0 +1,407 @@
+"""Tests for strict YAML reading (policy files)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import time
+
+import pytest
+
+from vendorproof._internal.yamlio import (
+    YamlDoc,
+    check_keys,
+    parse_yaml_mapping,
+    render_path,
+)
+from vendorproof.errors import InvalidInputError
+from vendorproof.limits import DEFAULT_LIMITS, Limits
+
+SMALL = Limits(max_document_bytes=64, max_depth=3)
+
+BILLION_LAUGHS = b"""\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+POLICY = b"""\
+# vendorproof policy
+version: 1
+vendors:
+  - id: acme
+    anchors:
+      - acme-root.pem
+    colour: red
+  - name: "Other"
+"""
+
+
+@pytest.mark.parametrize(
+    ("raw", "limits", "message", "path"),
+    [
+        pytest.param(
+            b"a: " + b"x" * 100 + b"\n",
+            SMALL,
+            r"^document too large \(more than 64 bytes\)$",
+            None,
+            id="oversized",
+        ),
+        pytest.param(
+            b"a: \xff\n", None, r"^not valid UTF-8 \(byte 3\)$", None, id="invalid-utf8"
+        ),
+        pytest.param(
+            b"\xff\xfea\x00:\x00 \x001\x00",
+            None,
+            r"^not valid UTF-8 \(byte 0\)$",
+            None,
+            id="utf16",
+        ),
+        pytest.param(
+            BILLION_LAUGHS,
+            None,
+            r"^YAML aliases are not allowed \(line 2\)$",
+            None,
+            id="alias-bomb",
+        ),
+        pytest.param(
+            b"a: &x 1\nb: *x\n",
+            None,
+            r"^YAML aliases are not allowed \(line 2\)$",
+            None,
+            id="scalar-alias",
+        ),
+        pytest.param(
+            b"base: &b {x: 1}\nother:\n  <<: *b\n",
+            None,
+            r"^YAML aliases are not allowed \(line 3\)$",
+            None,
+            id="merge-alias",
+        ),
+        pytest.param(
+            b"a:\n  <<: {x: 1}\n",
+            None,
+            r"^non-string key '<<' \(line 2\): YAML reads it as merge",
+            "a",
+            id="inline-merge-key",
+        ),
+        pytest.param(
+            b"vendors:\n  - id: a\n    anchors: [x]\n    id: b\n",
+            None,
+            r"^duplicate key 'id' \(line 4\)$",
+            "vendors[0]",
+            id="duplicate-key-nested",
+        ),
+        pytest.param(
+            b"a: 1\nb: 2\na: 3\n",
+            None,
+            r"^duplicate key 'a' \(line 3\)$",
+            None,
+            id="duplicate-key-top",
+        ),
+        pytest.param(
+            b"a: 1\n'a': 2\n",
+            None,
+            r"^duplicate key 'a' \(line 2\)$",
+            None,
+            id="duplicate-key-quoted",
+        ),
+        pytest.param(
+            b"a:\n  1: x\n",
+            None,
+            r"^non-string key '1' \(line 2\): YAML reads it as int; quote it",
+            "a",
+            id="int-key",
+        ),
+        pytest.param(
+            b"on: push\n",
+            None,
+            r"^non-string key 'on' \(line 1\): YAML reads it as bool",
+            None,
+            id="bool-key",
+        ),
+        pytest.param(b"~: x\n", None, r"^non-string key '~'", None, id="null-key"),
+        pytest.param(
+            b"? [a, b]\n: x\n",
+            None,
+            r"^non-string key \(line 1\): a collection cannot be a key$",
+            None,
+            id="collection-key",
+        ),
+        pytest.param(
+            b"a: 1\n---\nb: 2\n",
+            None,
+            r"^multiple YAML documents are not allowed \(line 2\)$",
+            None,
+            id="multiple-documents",
+        ),
+        pytest.param(
+            b"a: " + b"[" * 10**6,
+            None,
+            r"^nesting deeper than 32 levels \(line 1\)$",
+            None,
+            id="deep-flow-10**6",
+        ),
+        pytest.param(
+            b"".join(b"  " * i + b"k:\n" for i in range(40)),
+            None,
+            r"^nesting deeper than 32 levels \(line 33\)$",
+            None,
+            id="deep-block",
+        ),
+        pytest.param(
+            b"a: {b: [[c]]}\n",
+            SMALL,
+            r"^nesting deeper than 3 levels",
+            None,
+            id="depth-limit",
+        ),
+        pytest.param(
+            b"- a\n- b\n", None, r"^top level must be a mapping$", None, id="list"
+        ),
+        pytest.param(
+            b"just text\n", None, r"^top level must be a mapping$", None, id="scalar"
+        ),
+        pytest.param(b"", None, r"^top level must be a mapping$", None, id="empty"),
+        pytest.param(
+            b"# only\n", None, r"^top level must be a mapping$", None, id="comment"
+        ),
+        pytest.param(
+            b"a: !!python/object:os.system x\n",
+            None,
+            r"^invalid YAML: could not determine a constructor for the tag "
+            r"'tag:yaml.org,2002:python/object:os.system' \(line 1, column 4\)$",
+            None,
+            id="python-object-tag",
+        ),
+        pytest.param(
+            b"a: !!python/object/apply:os.system [echo hi]\n",
+            None,
+            r"^invalid YAML: could not determine a constructor",
+            None,
+            id="python-apply-tag",
+        ),
+        pytest.param(
+            b"a: !!python/name:os.system ''\n",
+            None,
+            r"^invalid YAML: could not determine a constructor",
+            None,
+            id="python-name-tag",
+        ),
+        pytest.param(
+            b"a: [1, 2\n",
+            None,
+            r"^invalid YAML: expected ',' or '\]', but got '<stream end>' "
+            r"\(line 2, column 1\)$",
+            None,
+            id="syntax-error",
+        ),
+        pytest.param(
+            b"a: 1\n b: 2\n",
+            None,
+            r"^invalid YAML: mapping values are not allowed here \(line 2, column 3\)$",
+            None,
+            id="bad-indentation",
+        ),
+        pytest.param(
+            b"a: b\n\tc: d\n",
+            None,
+            r"^invalid YAML: .*\(line 2, column 1\)$",
+            None,
+            id="tab-indentation",
+        ),
+        pytest.param(
+            b"a: \x01\n",
+            None,
+            r"^invalid YAML: unacceptable character #x0001: special characters are "
+            r"not allowed \(line 1, column 4\)$",
+            None,
+            id="control-character",
+        ),
+        pytest.param(
+            b"a: 2024-02-30\n",
+            None,
+            r"^invalid value: day is out of range for month$",
+            None,
+            id="invalid-date",
+        ),
+        pytest.param(
+            b"a: " + b"9" * 5000 + b"\n",
+            None,
+            r"^invalid value: too many digits$",
+            None,
+            id="huge-int",
+        ),
+        pytest.param(
+            b"a: !!binary 'not base64!'\n",
+            None,
+            r"^invalid YAML: failed to decode base64 data",
+            None,
+            id="bad-binary",
+        ),
+    ],
+)
+def test_parse_yaml_rejects(
+    raw: bytes, limits: Limits | None, message: str, path: str | None
+) -> None:
+    limits = limits or DEFAULT_LIMITS
+    with pytest.raises(InvalidInputError) as info:
+        parse_yaml_mapping(raw, file="policy.yaml", limits=limits)
+    assert info.value.file == "policy.yaml"
+    assert re.search(message, info.value.message), info.value.message
+    assert info.value.path == path
+    assert "\n" not in str(info.value)
+
+
+def test_alias_bomb_is_rejected_quickly() -> None:
+    start = time.monotonic()
+    with pytest.raises(InvalidInputError, match="aliases"):
+        parse_yaml_mapping(BILLION_LAUGHS, file="bomb.yaml")
+    assert time.monotonic() - start < 5
+
+
+def test_parse_yaml_mapping_values_and_lines() -> None:
+    doc = parse_yaml_mapping(POLICY, file="policy.yaml")
+    assert doc.file == "policy.yaml"
+    assert doc.data == {
+        "version": 1,
+        "vendors": [
+            {"id": "acme", "anchors": ["acme-root.pem"], "colour": "red"},
+            {"name": "Other"},
+        ],
+    }
+    assert doc.line_of(()) == 2
+    assert doc.line_of(("version",)) == 2
+    assert doc.line_of(("vendors",)) == 3
+    assert doc.line_of(("vendors", 0)) == 4
+    assert doc.line_of(("vendors", 0, "id")) == 4
+    assert doc.line_of(("vendors", 0, "anchors")) == 5
+    assert doc.line_of(("vendors", 0, "anchors", 0)) == 6
+    assert doc.line_of(("vendors", 0, "colour")) == 7
+    assert doc.line_of(("vendors", 1, "name")) == 8
+    assert doc.line_of(("vendors", 2)) is None
+    assert doc.line_of(("nope",)) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(b"\xef\xbb\xbfa: 1\n", {"a": 1}, id="bom"),
+        pytest.param(b"'1': x\n\"yes\": y\n", {"1": "x", "yes": "y"}, id="quoted-keys"),
+        pytest.param(b"a: {}\nb: []\n", {"a": {}, "b": []}, id="empty-collections"),
+        pytest.param(b"---\na: 1\n...\n", {"a": 1}, id="explicit-document"),
+        pytest.param(b"a: &anchor 1\n", {"a": 1}, id="unused-anchor"),
+        pytest.param(b"a: [b, [c]]\n", {"a": ["b", ["c"]]}, id="depth-3-at-limit-3"),
+        pytest.param(
+            b"d: 2024-01-31\n", {"d": dt.date(2024, 1, 31)}, id="safe-load-date"
+        ),
+        pytest.param(b"k: caf\xc3\xa9\n", {"k": "café"}, id="utf8"),
+        pytest.param(b"x: !!str 1\n", {"x": "1"}, id="str-tag"),
+    ],
+)
+def test_parse_yaml_mapping_accepts(raw: bytes, expected: dict[str, object]) -> None:
+    limits = SMALL if "[b, [c]]" in raw.decode("utf-8-sig") else Limits()
+    assert parse_yaml_mapping(raw, file="p.yaml", limits=limits).data == expected
+
+
+def test_yaml_doc_is_frozen() -> None:
+    doc = parse_yaml_mapping(b"a: 1\n", file="p.yaml")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        doc.file = "other"  # type: ignore[misc]
+
+
+def test_yaml_doc_without_lines() -> None:
+    assert YamlDoc(data={}, file="x").line_of(()) is None
+
+
+# ---------------------------------------------------------------------- check_keys
+
+KNOWN = frozenset({"id", "anchors", "name"})
+
+
+def test_check_keys_accepts_known_and_present() -> None:
+    doc = parse_yaml_mapping(POLICY, file="policy.yaml")
+    check_keys(
+        doc,
+        doc.data["vendors"][1],
+        at=("vendors", 1),
+        known=KNOWN,
+        required=frozenset({"name"}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("at", "known", "required", "message", "path"),
+    [
+        pytest.param(
+            ("vendors", 0),
+            KNOWN,
+            frozenset(),
+            "unknown key 'colour' (line 7)",
+            "vendors[0]",
+            id="unknown-key",
+        ),
+        pytest.param(
+            ("vendors", 1),
+            KNOWN,
+            frozenset({"name", "id"}),
+            "missing required key 'id' (line 8)",
+            "vendors[1]",
+            id="missing-key",
+        ),
+        pytest.param(
+            (),
+            frozenset({"vendors"}),
+            frozenset(),
+            "unknown key 'version' (line 2)",
+            None,
+            id="unknown-top-level",
+        ),
+        pytest.param(
+            (),
+            frozenset({"version", "vendors", "trust"}),
+            frozenset({"trust", "vendors", "zeta"}),
+            "missing required key 'trust' (line 2)",
+            None,
+            id="first-missing-sorted",
+        ),
+    ],
+)
+def test_check_keys_rejects(
+    at: tuple[str | int, ...],
+    known: frozenset[str],
+    required: frozenset[str],
+    message: str,
+    path: str | None,
+) -> None:
+    doc = parse_yaml_mapping(POLICY, file="policy.yaml")
+    mapping: object = doc.data
+    for part in at:
+        mapping = mapping[part]  # type: ignore[index]
+    assert isinstance(mapping, dict)
+    with pytest.raises(InvalidInputError) as info:
+        check_keys(doc, mapping, at=at, known=known, required=required)
+    assert info.value.message == message
+    assert info.value.path == path
+    assert info.value.file == "policy.yaml"
+    expected = f"policy.yaml: {path}: {message}" if path else f"policy.yaml: {message}"
+    assert str(info.value) == expected
+
+
+def test_check_keys_without_line() -> None:
+    doc = parse_yaml_mapping(b"a: 1\n", file="p.yaml")
+    with pytest.raises(InvalidInputError) as info:
+        check_keys(doc, {"zz": 1}, at=("elsewhere",), known=frozenset())
+    assert info.value.message == "unknown key 'zz'"
+    assert info.value.path == "elsewhere"
+
+
+def test_render_path_is_reexported() -> None:
+    assert render_path(("vendors", 0, "anchors")) == "vendors[0].anchors"
