@@ -66,7 +66,9 @@ def sign_statement(
     envelope = Envelope(
         payload_type=PAYLOAD_TYPE,
         payload=statement,
-        signatures=(Signature(sig=sig, keyid=crypto.key_id(crypto.as_public_key(public))),),
+        signatures=(
+            Signature(sig=sig, keyid=crypto.key_id(crypto.as_public_key(public))),
+        ),
     )
     timestamps: tuple[bytes, ...] = ()
     if tsa_url is not None:
@@ -76,6 +78,8 @@ def sign_statement(
     return build_bundle(
         envelope,
         certificates=tuple(certificates),
-        public_key_hint=None if certificates else crypto.key_id(crypto.as_public_key(public)),
+        public_key_hint=None
+        if certificates
+        else crypto.key_id(crypto.as_public_key(public)),
         timestamps=timestamps,
     )

@@ -26,11 +26,9 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-_TESTS_DIR = Path(__file__).resolve().parents[1]
-if str(_TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(_TESTS_DIR))
+from tests import pki
 
-import pki  # noqa: E402
+_TESTS_DIR = Path(__file__).resolve().parents[1]
 
 REPO = _TESTS_DIR.parent
 KEYS = pki.KEYS_DIR

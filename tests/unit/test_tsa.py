@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from rfc3161_client import HashAlgorithm, TimestampRequestBuilder
-from tests.tsa import TSA_POLICY_OID, LoopbackTSA, make_tsa_pki
 
+from tests.tsa import TSA_POLICY_OID, LoopbackTSA, make_tsa_pki
 from vendorproof._internal import tsa as tsa_module
 from vendorproof._internal.tsa import (
     TimestampInfo,

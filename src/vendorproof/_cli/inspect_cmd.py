@@ -67,7 +67,9 @@ def describe(path: Path) -> dict[str, Any]:
 
 
 def inspect(
-    file: Annotated[Path, typer.Argument(help="A *.sigstore.json bundle or *.dsse.json.")],
+    file: Annotated[
+        Path, typer.Argument(help="A *.sigstore.json bundle or *.dsse.json.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show signer, chain, timestamps, predicate and subjects (no trust decision)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Annotated
 
@@ -19,18 +17,19 @@ from vendorproof._cli._common import (
     write_json,
 )
 from vendorproof._internal import crypto
-from vendorproof._internal.jsonio import parse_json, write_atomic
+from vendorproof._internal.jsonio import write_atomic
 from vendorproof.errors import InvalidInputError, OutputError
 from vendorproof.models import _fields
-from vendorproof.models.certification import CERTIFICATION_PREDICATE, Certification, Report
+from vendorproof.models.certification import (
+    CERTIFICATION_PREDICATE,
+    Certification,
+)
 from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
 from vendorproof.models.manifest import (
     MANIFEST_PREDICATE,
     Component,
     ComponentKind,
     ComponentManifest,
-    Domain,
-    Party,
 )
 from vendorproof.models.statement import Statement, Subject, build_statement
 
@@ -83,7 +82,7 @@ def keys_generate(
                 path="--out",
             )
         encryption = serialization.BestAvailableEncryption(passphrase)
-    key = crypto.generate_key(key_type)  # type: ignore[arg-type]
+    key = crypto.generate_key(key_type)
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
     )
@@ -98,7 +97,9 @@ def keys_generate(
                 raise OutputError(f"{p}: exists (use --force to overwrite)")
     write_atomic(key_path, private, force=force, mode=0o600)
     write_atomic(pub_path, public, force=True)
-    typer.echo(f"wrote {key_path} and {pub_path} (key id {crypto.key_id(key.public_key())})")
+    typer.echo(
+        f"wrote {key_path} and {pub_path} (key id {crypto.key_id(key.public_key())})"
+    )
 
 
 def _relative(file: Path, root: Path) -> str:
@@ -145,18 +146,22 @@ def manifest_create(
     root: Annotated[Path, typer.Option("--root", help="Delivery root directory.")],
     vendor: Annotated[str, typer.Option("--vendor", help="Vendor name.")],
     vendor_id: Annotated[
-        str | None, typer.Option("--vendor-id", help="Stable vendor id (default: name).")
+        str | None,
+        typer.Option("--vendor-id", help="Stable vendor id (default: name)."),
     ] = None,
     product: Annotated[str, typer.Option("--product")] = "",
     version: Annotated[str, typer.Option("--version")] = "",
     security_version: Annotated[int, typer.Option("--security-version", min=0)] = 0,
     network_function: Annotated[str, typer.Option("--network-function")] = "",
-    domain: Annotated[str, typer.Option("--domain", help="RAN, Core, Transport, OAM.")] = "",
+    domain: Annotated[
+        str, typer.Option("--domain", help="RAN, Core, Transport, OAM.")
+    ] = "",
     release_date: Annotated[
         str | None, typer.Option("--release-date", help="RFC 3339 (default: now).")
     ] = None,
     kind: Annotated[
-        list[str] | None, typer.Option("--kind", help="PATH=KIND override (repeatable).")
+        list[str] | None,
+        typer.Option("--kind", help="PATH=KIND override (repeatable)."),
     ] = None,
     output: Out = Path("manifest.json"),
     force: Force = False,
@@ -170,7 +175,9 @@ def manifest_create(
     rels = [_relative(f, root_resolved) for f in files]
     kinds = _kinds(kind or [])
     if unknown := sorted(set(kinds) - set(rels)):
-        raise InvalidInputError(f"--kind names unlisted file {unknown[0]!r}", path="--kind")
+        raise InvalidInputError(
+            f"--kind names unlisted file {unknown[0]!r}", path="--kind"
+        )
     paths = [root_resolved / r for r in rels]
     total = sum(p.stat().st_size for p in paths)
     with progress(total, "hashing") as on_progress:
@@ -191,13 +198,17 @@ def manifest_create(
         "securityVersion": security_version,
         "networkFunction": network_function,
         "domain": domain,
-        "releaseDate": _fields.format_time(parse_at(release_date, option="--release-date")),
+        "releaseDate": _fields.format_time(
+            parse_at(release_date, option="--release-date")
+        ),
         "components": [c.to_dict() for c in components],
     }
     manifest = ComponentManifest.from_predicate(predicate)  # validates every field
     write_json(
         output,
-        build_statement(manifest.subjects(), MANIFEST_PREDICATE, manifest.to_predicate()),
+        build_statement(
+            manifest.subjects(), MANIFEST_PREDICATE, manifest.to_predicate()
+        ),
         force=force,
     )
     typer.echo(f"wrote {output}: {len(components)} components, {total} bytes")
@@ -214,7 +225,9 @@ def _statement_of(path: Path) -> Statement:
         raise e.in_file(str(path)) from e
 
 
-def _subjects_from_manifest(path: Path, only: list[str]) -> tuple[ComponentManifest, tuple[Subject, ...]]:
+def _subjects_from_manifest(
+    path: Path, only: list[str]
+) -> tuple[ComponentManifest, tuple[Subject, ...]]:
     try:
         manifest = ComponentManifest.from_statement(_statement_of(path))
     except InvalidInputError as e:
@@ -234,7 +247,9 @@ def _parse_subject(value: str) -> Subject:
     name, sep, rest = value.partition("=")
     alg, sep2, hexval = rest.partition(":")
     if not (sep and sep2 and name):
-        raise InvalidInputError(f"expected NAME=ALG:HEX, got {value!r}", path="--subject")
+        raise InvalidInputError(
+            f"expected NAME=ALG:HEX, got {value!r}", path="--subject"
+        )
     return Subject.from_dict({"name": name, "digest": {alg: hexval}})
 
 
@@ -248,7 +263,9 @@ def _parse_report(value: str) -> dict[str, str]:
 
 
 def certify(
-    scheme: Annotated[str, typer.Option(help="NESAS, BSI-NESAS-CCS-GI, CC, EUCC, BSZ.")],
+    scheme: Annotated[
+        str, typer.Option(help="NESAS, BSI-NESAS-CCS-GI, CC, EUCC, BSZ.")
+    ],
     scheme_version: Annotated[str, typer.Option()],
     certificate_id: Annotated[str, typer.Option()],
     body_name: Annotated[str, typer.Option(help="Certification body name.")],
@@ -258,7 +275,9 @@ def certify(
     scope: Annotated[str, typer.Option(help="Evaluated configuration.")],
     from_manifest: Annotated[
         Path | None,
-        typer.Option(help="Take holder, product, version and subjects from a manifest."),
+        typer.Option(
+            help="Take holder, product, version and subjects from a manifest."
+        ),
     ] = None,
     component: Annotated[
         list[str] | None, typer.Option(help="With --from-manifest: certify only PATH.")
@@ -269,12 +288,18 @@ def certify(
     holder_name: Annotated[str | None, typer.Option()] = None,
     holder_id: Annotated[str | None, typer.Option()] = None,
     product: Annotated[str | None, typer.Option()] = None,
-    category: Annotated[str | None, typer.Option(help="3GPP class: gNB, AMF, UPF...")] = None,
+    category: Annotated[
+        str | None, typer.Option(help="3GPP class: gNB, AMF, UPF...")
+    ] = None,
     product_version: Annotated[list[str] | None, typer.Option()] = None,
-    facility_name: Annotated[str | None, typer.Option(help="Evaluation facility.")] = None,
+    facility_name: Annotated[
+        str | None, typer.Option(help="Evaluation facility.")
+    ] = None,
     facility_id: Annotated[str | None, typer.Option()] = None,
     assurance_level: Annotated[str | None, typer.Option()] = None,
-    conformance: Annotated[list[str] | None, typer.Option(help="SCAS spec or PP.")] = None,
+    conformance: Annotated[
+        list[str] | None, typer.Option(help="SCAS spec or PP.")
+    ] = None,
     report: Annotated[list[str] | None, typer.Option(help="TYPE:ID:SHA256.")] = None,
     status: Annotated[str, typer.Option()] = "valid",
     status_url: Annotated[str | None, typer.Option()] = None,
@@ -312,10 +337,16 @@ def certify(
         "reports": [_parse_report(r) for r in report or []],
         "validFrom": valid_from,
         "validUntil": valid_until,
-        "status": {"value": status, **({"publishedAt": status_url} if status_url else {})},
+        "status": {
+            "value": status,
+            **({"publishedAt": status_url} if status_url else {}),
+        },
     }
     if facility_name or facility_id:
-        predicate["evaluationFacility"] = {"name": facility_name or "", "id": facility_id or ""}
+        predicate["evaluationFacility"] = {
+            "name": facility_name or "",
+            "id": facility_id or "",
+        }
     if assurance_level:
         predicate["assuranceLevel"] = assurance_level
     cert = Certification.from_predicate(predicate)
@@ -324,20 +355,26 @@ def certify(
         build_statement(subjects, CERTIFICATION_PREDICATE, cert.to_predicate()),
         force=force,
     )
-    typer.echo(f"wrote {output}: {cert.scheme} {cert.certificate_id}, {len(subjects)} deliverables")
+    typer.echo(
+        f"wrote {output}: {cert.scheme} {cert.certificate_id}, {len(subjects)} deliverables"
+    )
 
 
 def declare(
     vendor_name: Annotated[str, typer.Option()],
     vendor_id: Annotated[str, typer.Option()],
     legal_entity: Annotated[str, typer.Option(help="Registered legal entity.")],
-    product: Annotated[list[str], typer.Option(help="Covered product (glob; repeatable).")],
+    product: Annotated[
+        list[str], typer.Option(help="Covered product (glob; repeatable).")
+    ],
     valid_until: Annotated[str, typer.Option(help="RFC 3339.")],
     signatory_name: Annotated[str, typer.Option()],
     signatory_role: Annotated[str, typer.Option()],
     commitment: Annotated[list[str], typer.Option(help="A commitment (repeatable).")],
     legal_basis: Annotated[str, typer.Option(help="E.g. '§9b BSIG (2021)'.")],
-    issued_at: Annotated[str | None, typer.Option(help="RFC 3339 (default: now).")] = None,
+    issued_at: Annotated[
+        str | None, typer.Option(help="RFC 3339 (default: now).")
+    ] = None,
     output: Out = Path("declaration.json"),
     force: Force = False,
 ) -> None:
@@ -370,7 +407,9 @@ def sign(
     ] = None,
     chain: Annotated[
         Path | None,
-        typer.Option("--chain", help="Intermediate certificates (PEM), never the root."),
+        typer.Option(
+            "--chain", help="Intermediate certificates (PEM), never the root."
+        ),
     ] = None,
     tsa_url: Annotated[
         str | None, typer.Option("--tsa-url", help="RFC 3161 TSA to timestamp with.")

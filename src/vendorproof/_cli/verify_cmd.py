@@ -2,9 +2,205 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from vendorproof._cli import ExitCode, handle_errors
+from vendorproof._cli._common import parse_at, read_input
+from vendorproof._internal.jsonio import dump_json, write_atomic
+from vendorproof.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from vendorproof.models.policy import Policy
+    from vendorproof.verify.delivery import ComponentDigest
+    from vendorproof.verify.result import VerificationReport
+
+policy_app = typer.Typer(help="Operator policies.", no_args_is_help=True)
+x509_app = typer.Typer(help="X.509 chain checks.", no_args_is_help=True)
+
+At = Annotated[
+    str | None,
+    typer.Option("--at", help="Validation time, RFC 3339 (default: now)."),
+]
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate a policy; referenced files are relative to it."""
+    from vendorproof.models.policy import Policy
+
+    base = path.resolve().parent
+    raw = read_input(path)
+
+    def resolve(ref: str) -> bytes:
+        return read_input(base / ref)
+
+    return Policy.from_yaml(raw, file=str(path), resolve=resolve)
+
+
+def _hasher(root: Path) -> Any:
+    from vendorproof._cli._common import progress
+    from vendorproof._internal.hashing import hash_files
+    from vendorproof.verify.delivery import ComponentDigest
+
+    def run(paths: Sequence[str], algorithms: Sequence[str]) -> list[ComponentDigest]:
+        files = [root / p for p in paths]
+        total = sum(f.stat().st_size for f in files)
+        with progress(total, "hashing") as on_progress:
+            results = hash_files(files, algorithms, on_progress=on_progress)
+        return [ComponentDigest(size=r.size, digests=dict(r.digests)) for r in results]
+
+    return run
+
+
+def run_verification(
+    delivery: Path, policy_path: Path, at: str | None
+) -> tuple[VerificationReport, Policy]:
+    """Load, verify and report (shared by ``verify`` and ``intake``)."""
+    from vendorproof._internal.delivery_fs import load_delivery
+    from vendorproof.verify.delivery import evaluate_delivery
+
+    policy = load_policy(policy_path)
+    when = parse_at(at)
+    source = "--at" if at is not None else "now"
+    loaded = load_delivery(delivery)
+    report = evaluate_delivery(
+        loaded, policy, at=when, time_source=source, hasher=_hasher(loaded.root)
+    )
+    return report, policy
+
+
+def print_report(report: VerificationReport) -> None:
+    """Render a report as a rich table on standard output."""
+    from rich.console import Console
+    from rich.table import Table
+
+    styles = {"pass": "green", "fail": "bold red", "warn": "yellow", "error": "bold red"}
+    d = report.delivery
+    vendor = d.get("vendor", {}).get("name", "?")
+    title = f"{vendor} {d.get('product', '?')} {d.get('version', '?')}"
+    table = Table(
+        "check", "subject", "outcome", "reason", "requirements", title=title, expand=True
+    )
+    for c in report.checks:
+        style = styles.get(c.outcome.value, "dim")
+        table.add_row(
+            c.check,
+            c.subject,
+            f"[{style}]{c.outcome.value}[/{style}]",
+            c.reason,
+            ", ".join(c.requirements),
+        )
+    console = Console(width=max(Console().width, 160))
+    console.print(table)
+    p = report.policy
+    console.print(
+        f"policy {p['id']} {p['version']} ({p['legalBasis']}), validation time "
+        f"{report.verified_at.isoformat()} ({report.time_source})"
+    )
+    color = "green" if report.ok else "red"
+    console.print(f"verdict: [bold {color}]{report.verdict}[/bold {color}]")
+
+
+def verify(
+    delivery: Annotated[Path, typer.Argument(help="Delivery directory.")],
+    policy: Annotated[Path, typer.Option("--policy", help="Operator policy YAML.")],
+    at: At = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="text or json.")
+    ] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the JSON report.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
+) -> None:
+    """Verify DELIVERY against POLICY; exit 0 verified, 1 failed, 3 invalid input."""
+    if output_format not in ("text", "json"):
+        raise InvalidInputError("expected text or json", path="--format")
+    report, _ = run_verification(delivery, policy, at)
+    data = report.to_dict()
+    if output is not None:
+        write_atomic(output, dump_json(data), force=force)
+    if output_format == "json":
+        typer.echo(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        print_report(report)
+    if not report.ok:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+
+
+@policy_app.command("check")
+@handle_errors
+def policy_check(
+    policy: Annotated[Path, typer.Argument(help="Policy YAML to validate.")],
+) -> None:
+    """Validate a policy file (schema, referenced anchors and keys)."""
+    p = load_policy(policy)
+    typer.echo(
+        f"OK: {policy}: policy {p.id} {p.version} ({p.legal_basis}); "
+        f"{len(p.vendors)} vendors, {len(p.certification_bodies)} certification bodies, "
+        f"{len(p.certification_rules)} certification rules, {len(p.deny_list)} deny-list "
+        f"entries; sha256 {p.digest}"
+    )
+
+
+@x509_app.command("verify")
+@handle_errors
+def x509_verify(
+    leaf: Annotated[Path, typer.Argument(help="Leaf certificate (PEM).")],
+    roots: Annotated[Path, typer.Option("--roots", help="Trust anchors (PEM).")],
+    intermediates: Annotated[
+        Path | None, typer.Option("--intermediates", help="Intermediates (PEM).")
+    ] = None,
+    at: At = None,
+    eku: Annotated[
+        str, typer.Option("--eku", help="code-signing, time-stamping or any.")
+    ] = "code-signing",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Check one certificate chain (code-signing profile by default)."""
+    from vendorproof._internal.pem import load_certificates
+    from vendorproof.errors import VerificationError
+    from vendorproof.verify.x509 import Eku, describe, fingerprint, verify_chain
+
+    try:
+        usage = Eku(eku)
+    except ValueError:
+        raise InvalidInputError(
+            "expected code-signing, time-stamping or any", path="--eku"
+        ) from None
+    leaf_certs = load_certificates(read_input(leaf), file=str(leaf))
+    anchors = load_certificates(read_input(roots), file=str(roots))
+    inter = (
+        load_certificates(read_input(intermediates), file=str(intermediates))
+        if intermediates
+        else []
+    )
+    when = parse_at(at)
+    try:
+        chain = verify_chain(leaf_certs[0], [*leaf_certs[1:], *inter], anchors, at=when, eku=usage)
+    except VerificationError as e:
+        if as_json:
+            typer.echo(json.dumps({"valid": False, "reason": str(e)}, indent=2))
+        else:
+            typer.echo(f"INVALID: {e}", err=True)
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED) from e
+    info = {
+        "valid": True,
+        "at": when.isoformat(),
+        "chain": [{"subject": describe(c), "sha256": fingerprint(c)} for c in chain.chain],
+    }
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+    else:
+        typer.echo("VALID: " + " -> ".join(describe(c) for c in chain.chain))
 
 
 def register(app: typer.Typer) -> None:
     """Attach the operator-side commands to ``app``."""
-    del app
+    app.command("verify")(handle_errors(verify))
+    app.add_typer(policy_app, name="policy")
+    app.add_typer(x509_app, name="x509")

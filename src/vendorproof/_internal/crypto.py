@@ -48,7 +48,9 @@ def generate_key(kind: KeyType) -> SigningKey:
 
 def as_signing_key(key: PrivateKeyTypes, *, file: str) -> SigningKey:
     """Narrow a loaded private key to the types vendorproof signs with."""
-    if isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+    if isinstance(
+        key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    ):
         algorithm_name(key.public_key())  # refuses curves/sizes we do not support
         return key
     raise InvalidInputError(
@@ -58,7 +60,9 @@ def as_signing_key(key: PrivateKeyTypes, *, file: str) -> SigningKey:
 
 def as_public_key(key: CertificatePublicKeyTypes | object) -> PublicKey:
     """Narrow a public key to the supported types (else AlgorithmError)."""
-    if isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+    if isinstance(
+        key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+    ):
         return key
     raise AlgorithmError(f"unsupported public key type {type(key).__name__}")
 

@@ -53,13 +53,13 @@ Threads
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import hashlib
 import io
 import os
 import stat
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -132,8 +132,9 @@ class FileDigests:
 
 def _cpu_count() -> int:
     """Return the number of CPUs this process may run on (at least 1)."""
-    if sys.platform == "linux":
-        return len(os.sched_getaffinity(0)) or 1
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; honours taskset/cgroups
+    if affinity is not None:
+        return len(affinity(0)) or 1
     return os.cpu_count() or 1
 
 
@@ -294,7 +295,7 @@ def _validate(algorithms: Sequence[str]) -> tuple[str, ...]:
         msg = f"algorithms must be a sequence of names, not the string {algorithms!r}"
         raise TypeError(msg)
     for index, name in enumerate(algorithms):
-        if not isinstance(name, str) or name not in SUPPORTED_ALGORITHMS:
+        if name not in SUPPORTED_ALGORITHMS:
             raise InvalidInputError(
                 f"unsupported digest algorithm {name!r}", path=f"algorithms[{index}]"
             )
@@ -303,26 +304,41 @@ def _validate(algorithms: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(algorithms))
 
 
-def _fill(readinto: _ReadInto, view: memoryview) -> tuple[int, bool]:
-    """Read into ``view`` until it is full or the stream ends.
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """Where a stream's chunks come from, and whom to tell about each one."""
 
-    Returns:
-        The number of bytes read, and whether the end of the stream was seen.
+    readinto: _ReadInto
+    on_progress: Callable[[int], None] | None
+    cancel: threading.Event | None
 
-    """
-    size = len(view)
-    got = readinto(view)
-    if got == size:
-        return size, False
-    filled = 0
-    while got:
-        filled += got
-        if filled == size:
-            return filled, False
-        got = readinto(view[filled:])
-    if got is None:
-        raise BlockingIOError(errno.EAGAIN, "non-blocking stream has no data")
-    return filled, True
+    def fill(self, view: memoryview) -> tuple[int, bool]:
+        """Read into ``view`` until it is full or the stream ends.
+
+        Returns:
+            The number of bytes read, and whether the end of the stream was seen.
+
+        """
+        size = len(view)
+        got = self.readinto(view)
+        if got == size:
+            return size, False
+        filled = 0
+        while got:
+            filled += got
+            if filled == size:
+                return filled, False
+            got = self.readinto(view[filled:])
+        if got is None:
+            raise BlockingIOError(errno.EAGAIN, "non-blocking stream has no data")
+        return filled, True
+
+    def consumed(self, count: int) -> None:
+        """Report ``count`` more bytes hashed; stop if the call was cancelled."""
+        if self.on_progress is not None:
+            self.on_progress(count)
+        if self.cancel is not None and self.cancel.is_set():
+            raise _CancelledError
 
 
 def _claim_extra(want: int, budgets: Sequence[_CpuBudget]) -> int:
@@ -355,11 +371,7 @@ def _partition(
 
 
 def _hash_stream(
-    readinto: _ReadInto,
-    names: tuple[str, ...],
-    on_progress: Callable[[int], None] | None,
-    budgets: Sequence[_CpuBudget],
-    cancel: threading.Event | None,
+    reader: _Reader, names: tuple[str, ...], budgets: Sequence[_CpuBudget]
 ) -> FileDigests:
     """Hash a stream with every algorithm in ``names`` (already validated)."""
     pools = _POOLS
@@ -368,23 +380,19 @@ def _hash_stream(
         budget.claim()
     buffer = pools.buffers.take()
     try:
-        count, eof = _fill(readinto, buffer)
+        count, eof = reader.fill(buffer)
         extra = 0
         if count == CHUNK_SIZE and not eof and len(hashers) > 1:
             extra = _claim_extra(len(hashers) - 1, budgets)
         if extra:
             try:
                 groups = _partition(names, hashers, extra + 1)
-                size = _hash_pipelined(
-                    readinto, groups, buffer, on_progress, cancel, pools
-                )
+                size = _hash_pipelined(reader, groups, buffer, pools)
             finally:
                 for budget in budgets:
                     budget.release(extra)
         else:
-            size = _hash_serial(
-                readinto, hashers, buffer, count, eof, on_progress, cancel
-            )
+            size = _hash_serial(reader, hashers, buffer, count, eof=eof)
     finally:
         pools.buffers.give(buffer)
         for budget in budgets:
@@ -396,13 +404,12 @@ def _hash_stream(
 
 
 def _hash_serial(
-    readinto: _ReadInto,
+    reader: _Reader,
     hashers: Sequence[_Hasher],
     buffer: memoryview,
     count: int,
+    *,
     eof: bool,
-    on_progress: Callable[[int], None] | None,
-    cancel: threading.Event | None,
 ) -> int:
     """Hash on the calling thread; ``buffer`` already holds the first ``count`` bytes.
 
@@ -416,22 +423,51 @@ def _hash_serial(
         for hasher in hashers:
             hasher.update(view)
         total += count
-        if on_progress is not None:
-            on_progress(count)
+        reader.consumed(count)
         if eof:
             break
-        if cancel is not None and cancel.is_set():
-            raise _CancelledError
-        count, eof = _fill(readinto, buffer)
+        count, eof = reader.fill(buffer)
     return total
 
 
+class _Pipeline:
+    """Chunks handed to lane threads, retired in order once every lane is done."""
+
+    __slots__ = ("failure", "lanes", "pending")
+
+    def __init__(self, lanes: list[_Lane]) -> None:
+        self.lanes = lanes
+        self.pending = 0  # chunks handed to the lanes and not yet retired
+        self.failure: BaseException | None = None
+
+    def submit(self, view: memoryview) -> None:
+        for lane in self.lanes:
+            lane.inbox.put(view)
+        self.pending += 1
+
+    def retire(self) -> bool:
+        """Wait until every lane has hashed the oldest pending chunk.
+
+        Returns:
+            ``False`` if a lane failed (the first failure is kept in ``failure``).
+
+        """
+        for lane in self.lanes:
+            failure = lane.outbox.get()
+            if self.failure is None:
+                self.failure = failure
+        self.pending -= 1
+        return self.failure is None
+
+    def drain(self) -> None:
+        while self.pending:
+            self.retire()
+
+
 def _hash_pipelined(
-    readinto: _ReadInto,
+    reader: _Reader,
     groups: list[tuple[_Hasher, ...]],
     first: memoryview,
-    on_progress: Callable[[int], None] | None,
-    cancel: threading.Event | None,
     pools: _Pools,
 ) -> int:
     """Hash ``groups[0]`` here and every other group on its own lane thread.
@@ -443,65 +479,60 @@ def _hash_pipelined(
         The number of bytes hashed.
 
     """
-    own = groups[0]
     lanes = pools.lanes.take(len(groups) - 1)
     for lane, group in zip(lanes, groups[1:], strict=True):
         lane.hashers = group
     second = pools.buffers.take()
-    buffers = (first, second)
-    pending = 0  # chunks handed to the lanes and not yet reported done
-    failure: BaseException | None = None
-    drained = False
-    total, count, eof, index = 0, CHUNK_SIZE, False, 0
+    pipeline = _Pipeline(lanes)
     try:
-        while count:
-            view = buffers[index] if count == CHUNK_SIZE else buffers[index][:count]
-            for lane in lanes:
-                lane.inbox.put(view)
-            pending += 1
-            for hasher in own:
-                hasher.update(view)
-            del view
-            total += count
-            if on_progress is not None:
-                on_progress(count)
-            if eof:
-                break
-            if cancel is not None and cancel.is_set():
-                raise _CancelledError
-            index ^= 1
-            if pending == len(buffers):  # wait until no lane still reads this buffer
-                pending -= 1
-                failure = _retire(lanes)
-                if failure is not None:
-                    break
-            count, eof = _fill(readinto, buffers[index])
-        while pending:
-            pending -= 1
-            failure = _retire(lanes) or failure
-        drained = True
+        total = _feed(reader, groups[0], pipeline, (first, second))
     finally:
-        for lane in lanes:
-            lane.hashers = ()
-        if drained:
-            pools.lanes.give(lanes)
-            pools.buffers.give(second)
-        else:
-            # Interrupted while lanes may still read the buffers: keep them out of
-            # the pools for good. Their threads finish the queued chunks, then idle.
+        # No buffer may be reused, or go back to the pool, while a lane can still
+        # read it: wait for the lanes whatever happened.
+        try:
+            pipeline.drain()
+        finally:
             for lane in lanes:
-                lane.inbox.put(second[:0])
-    if failure is not None:
-        raise failure
+                lane.hashers = ()
+            if not pipeline.pending:
+                pools.lanes.give(lanes)
+                pools.buffers.give(second)
+            # Otherwise (interrupted while waiting) the lanes and the second buffer
+            # stay out of the pools for good; the lane threads finish, then idle.
+    if pipeline.failure is not None:
+        raise pipeline.failure
     return total
 
 
-def _retire(lanes: Sequence[_Lane]) -> BaseException | None:
-    """Wait until every lane has hashed its oldest pending chunk."""
-    failure: BaseException | None = None
-    for lane in lanes:
-        failure = lane.outbox.get() or failure
-    return failure
+def _feed(
+    reader: _Reader,
+    own: tuple[_Hasher, ...],
+    pipeline: _Pipeline,
+    buffers: tuple[memoryview, ...],
+) -> int:
+    """Read chunks into ``buffers`` in turn; ``buffers[0]`` holds a full first chunk.
+
+    Returns:
+        The number of bytes hashed.
+
+    """
+    total, count, eof, index = 0, CHUNK_SIZE, False, 0
+    while count:
+        view = buffers[index] if count == CHUNK_SIZE else buffers[index][:count]
+        pipeline.submit(view)
+        for hasher in own:
+            hasher.update(view)
+        del view
+        total += count
+        reader.consumed(count)
+        if eof:
+            break
+        index = (index + 1) % len(buffers)
+        # The buffer to read into next is the oldest pending one if all are pending.
+        if pipeline.pending == len(buffers) and not pipeline.retire():
+            break
+        count, eof = reader.fill(buffers[index])
+    return total
 
 
 # --------------------------------------------------------------------------- files
@@ -554,23 +585,30 @@ def _open_regular(path: Path) -> io.FileIO:
     except OSError as exc:
         raise _open_error(path, exc) from exc
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise InvalidInputError(
-                f"not a regular file ({_describe(mode)})", file=str(path)
-            )
-        os.set_blocking(fd, True)
-        if hasattr(os, "posix_fadvise"):
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        return io.FileIO(fd, "rb", closefd=True)
-    except OSError as exc:
-        os.close(fd)
-        raise InvalidInputError(
-            f"cannot read: {_strerror(exc)}", file=str(path)
-        ) from exc
+        return _regular_file(fd, path)
     except BaseException:
         os.close(fd)
         raise
+
+
+def _regular_file(fd: int, path: Path) -> io.FileIO:
+    """Wrap ``fd`` (opened from ``path``) if it is a regular file."""
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISREG(mode):
+            os.set_blocking(fd, True)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read: {_strerror(exc)}", file=str(path)
+        ) from exc
+    if not stat.S_ISREG(mode):
+        raise InvalidInputError(
+            f"not a regular file ({_describe(mode)})", file=str(path)
+        )
+    if hasattr(os, "posix_fadvise"):
+        with contextlib.suppress(OSError):  # only a read-ahead hint
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+    return io.FileIO(fd, "rb", closefd=True)
 
 
 def _hash_path(
@@ -582,7 +620,8 @@ def _hash_path(
 ) -> FileDigests:
     with _open_regular(path) as f:
         try:
-            return _hash_stream(f.readinto, names, on_progress, budgets, cancel)
+            reader = _Reader(f.readinto, on_progress, cancel)
+            return _hash_stream(reader, names, budgets)
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot read: {_strerror(exc)}", file=str(path)
@@ -590,7 +629,7 @@ def _hash_path(
 
 
 def _readinto_of(f: BinaryIO) -> _ReadInto:
-    """Return ``f.readinto``, or an equivalent that uses ``f.read`` when it is absent."""
+    """Return ``f.readinto``, or an equivalent using ``f.read`` if it is missing."""
     method = getattr(f, "readinto", None)
     if callable(method):
         return cast("_ReadInto", method)
@@ -601,6 +640,17 @@ def _readinto_of(f: BinaryIO) -> _ReadInto:
         return len(data)
 
     return readinto
+
+
+def _serialized(callback: Callable[[int], None]) -> Callable[[int], None]:
+    """Wrap ``callback`` so that concurrent calls run one after another."""
+    lock = threading.Lock()
+
+    def serialized(nbytes: int) -> None:
+        with lock:
+            callback(nbytes)
+
+    return serialized
 
 
 def _size_hint(path: Path) -> int:
@@ -643,9 +693,8 @@ def hash_fileobj(
     """
     names = _validate(algorithms)
     try:
-        return _hash_stream(
-            _readinto_of(f), names, on_progress, (_POOLS.budget,), None
-        )
+        reader = _Reader(_readinto_of(f), on_progress, None)
+        return _hash_stream(reader, names, (_POOLS.budget,))
     except OSError as exc:
         name = getattr(f, "name", None)
         raise InvalidInputError(
@@ -714,8 +763,9 @@ def hash_files(
     Raises:
         InvalidInputError: an algorithm is unsupported or none is requested (before
             any I/O), or a file is a symbolic link, not a regular file, or cannot be
-            opened or read. ``file`` names that file; if several fail, the first of
-            them in ``paths`` order among those that failed first is reported.
+            opened or read. ``file`` names that file. If several files fail, the
+            error reported is the first in ``paths`` order among those that had
+            failed when the first failure was noticed.
         TypeError: ``algorithms`` is a single string.
         ValueError: ``workers`` is less than 1.
 
@@ -726,23 +776,16 @@ def hash_files(
         msg = f"workers must be at least 1, not {count}"
         raise ValueError(msg)
     todo = list(paths)
+    threads = min(count, len(todo))
     budgets = (_CpuBudget(count), _POOLS.budget)
-    report = on_progress
-    if on_progress is not None and min(count, len(todo)) > 1:
-        lock = threading.Lock()
-        callback = on_progress
+    if threads <= 1:
+        return [_hash_path(path, names, on_progress, budgets, None) for path in todo]
 
-        def report(nbytes: int) -> None:
-            with lock:
-                callback(nbytes)
-
-    if min(count, len(todo)) <= 1:
-        return [_hash_path(path, names, report, budgets, None) for path in todo]
-
+    report = None if on_progress is None else _serialized(on_progress)
     cancel = threading.Event()
     sizes = [_size_hint(path) for path in todo]
     pool = ThreadPoolExecutor(
-        max_workers=min(count, len(todo)), thread_name_prefix="vendorproof-hash"
+        max_workers=threads, thread_name_prefix="vendorproof-hash"
     )
     try:
         futures: dict[int, Future[FileDigests]] = {

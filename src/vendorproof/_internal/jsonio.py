@@ -197,7 +197,7 @@ def _decode(raw: bytes, hooks: _StrictHooks, limits: Limits) -> str:
     return text
 
 
-def parse_json(raw: bytes, *, file: str, limits: Limits = DEFAULT_LIMITS) -> Any:  # noqa: ANN401
+def parse_json(raw: bytes, *, file: str, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Parse an untrusted JSON document strictly.
 
     Args:
@@ -296,7 +296,7 @@ def read_document(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
         os.close(fd)
 
 
-def dump_json(data: Any) -> bytes:  # noqa: ANN401
+def dump_json(data: Any) -> bytes:
     """Serialize data deterministically for files vendorproof writes.
 
     Args:
@@ -334,7 +334,7 @@ def _check_canonical(data: object) -> None:
             stack.extend(value)
 
 
-def canonical_json(data: Any) -> bytes:  # noqa: ANN401
+def canonical_json(data: Any) -> bytes:
     """Serialize data canonically, for hashing records.
 
     Args:

@@ -238,7 +238,9 @@ def build_bundle(
     material["tlogEntries"] = []
     if timestamps:
         material["timestampVerificationData"] = {
-            "rfc3161Timestamps": [{"signedTimestamp": f.b64encode(t)} for t in timestamps]
+            "rfc3161Timestamps": [
+                {"signedTimestamp": f.b64encode(t)} for t in timestamps
+            ]
         }
     return {
         "mediaType": media_type,

@@ -37,7 +37,9 @@ class Report:
         digest = f.require(d, "sha256", str)
         if not _SHA256.match(digest):
             raise InvalidInputError("not a lowercase sha256 hex digest", path="sha256")
-        return cls(type=f.require_str(d, "type"), id=f.require_str(d, "id"), sha256=digest)
+        return cls(
+            type=f.require_str(d, "type"), id=f.require_str(d, "id"), sha256=digest
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize."""

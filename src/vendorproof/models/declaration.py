@@ -117,4 +117,6 @@ class TrustDeclaration:
         import hashlib
 
         digest = hashlib.sha256(canonical_json(self.to_predicate())).hexdigest()
-        return Subject(name=f"trust-declaration:{self.vendor.id}", digest={"sha256": digest})
+        return Subject(
+            name=f"trust-declaration:{self.vendor.id}", digest={"sha256": digest}
+        )

@@ -22,7 +22,12 @@ from cryptography import x509
 
 from vendorproof._internal import crypto
 from vendorproof._internal.pem import load_certificates
-from vendorproof._internal.yamlio import YamlDoc, check_keys, parse_yaml_mapping, render_path
+from vendorproof._internal.yamlio import (
+    YamlDoc,
+    check_keys,
+    parse_yaml_mapping,
+    render_path,
+)
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models._fields import parse_time
@@ -62,7 +67,10 @@ class Identity:
 
     def describe(self) -> str:
         """Human form for reports."""
-        parts = [f"subject={self.subject}" if self.subject else "", f"san={self.san}" if self.san else ""]
+        parts = [
+            f"subject={self.subject}" if self.subject else "",
+            f"san={self.san}" if self.san else "",
+        ]
         return ", ".join(p for p in parts if p)
 
 
@@ -94,7 +102,9 @@ class CertificationRule:
         """Whether a component falls under this rule (empty sets match everything)."""
         return (
             (not self.domains or domain in self.domains)
-            and (not self.network_functions or network_function in self.network_functions)
+            and (
+                not self.network_functions or network_function in self.network_functions
+            )
             and (not self.kinds or kind in self.kinds)
         )
 
@@ -108,7 +118,9 @@ class DenyEntry:
     effective: datetime
     reason: str
 
-    def matches(self, *, vendor_id: str, vendor_name: str, product: str, at: datetime) -> bool:
+    def matches(
+        self, *, vendor_id: str, vendor_name: str, product: str, at: datetime
+    ) -> bool:
         """Whether the entry is in force at ``at`` and matches the delivery."""
         return (
             at >= self.effective
@@ -193,10 +205,17 @@ class _Parser:
     def fail(self, message: str, at: _Path) -> InvalidInputError:
         line = self.doc.line_of(at)
         suffix = f" (line {line})" if line else ""
-        return InvalidInputError(message + suffix, path=render_path(at) or None, file=self.doc.file)
+        return InvalidInputError(
+            message + suffix, path=render_path(at) or None, file=self.doc.file
+        )
 
     def mapping(
-        self, value: Any, at: _Path, *, known: frozenset[str], required: frozenset[str] = frozenset()
+        self,
+        value: Any,
+        at: _Path,
+        *,
+        known: frozenset[str],
+        required: frozenset[str] = frozenset(),
     ) -> Mapping[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(f"expected a mapping, got {type(value).__name__}", at)
@@ -208,7 +227,9 @@ class _Parser:
             raise self.fail("expected a non-empty string", at)
         return value
 
-    def strings(self, value: Any, at: _Path, *, allowed: frozenset[str] | None = None) -> frozenset[str]:
+    def strings(
+        self, value: Any, at: _Path, *, allowed: frozenset[str] | None = None
+    ) -> frozenset[str]:
         if value is None:
             return frozenset()
         if not isinstance(value, list):
@@ -217,7 +238,9 @@ class _Parser:
         for i, item in enumerate(value):
             s = self.string(item, (*at, i))
             if allowed is not None and s not in allowed:
-                raise self.fail(f"{s!r} is not one of {', '.join(sorted(allowed))}", (*at, i))
+                raise self.fail(
+                    f"{s!r} is not one of {', '.join(sorted(allowed))}", (*at, i)
+                )
             out.add(s)
         return frozenset(out)
 
@@ -283,7 +306,11 @@ class _Parser:
         for i, item in enumerate(self.items(value, at)):
             where = (*at, i)
             m = self.mapping(item, where, known=frozenset({"subject", "san"}))
-            subject = self.string(m["subject"], (*where, "subject")) if "subject" in m else None
+            subject = (
+                self.string(m["subject"], (*where, "subject"))
+                if "subject" in m
+                else None
+            )
             san = self.string(m["san"], (*where, "san")) if "san" in m else None
             if subject is None and san is None:
                 raise self.fail("an identity needs 'subject' or 'san'", where)
@@ -294,7 +321,9 @@ class _Parser:
         known = {"id", "name", "anchors", "intermediates", "identities", "publicKeys"}
         if role == "certification-body":
             known.add("schemes")
-        m = self.mapping(item, at, known=frozenset(known), required=frozenset({"id", "name"}))
+        m = self.mapping(
+            item, at, known=frozenset(known), required=frozenset({"id", "name"})
+        )
         anchors = self.certs(m.get("anchors"), (*at, "anchors"))
         identities = self.identities(m.get("identities"), (*at, "identities"))
         keys = self.keys(m.get("publicKeys"), (*at, "publicKeys"))
@@ -304,11 +333,15 @@ class _Parser:
             )
         if not anchors and not keys:
             raise self.fail("needs trust anchors or public keys", at)
-        schemes = frozenset()
+        schemes: frozenset[str] = frozenset()
         if role == "certification-body":
-            schemes = self.strings(m.get("schemes"), (*at, "schemes"), allowed=KNOWN_SCHEMES)
+            schemes = self.strings(
+                m.get("schemes"), (*at, "schemes"), allowed=KNOWN_SCHEMES
+            )
             if not schemes:
-                raise self.fail("a certification body needs the schemes it may certify", at)
+                raise self.fail(
+                    "a certification body needs the schemes it may certify", at
+                )
         return Principal(
             role=role,
             id=self.string(m["id"], (*at, "id")),
@@ -321,7 +354,10 @@ class _Parser:
         )
 
     def principals(self, value: Any, at: _Path, role: str) -> tuple[Principal, ...]:
-        out = tuple(self.principal(item, (*at, i), role) for i, item in enumerate(self.items(value, at)))
+        out = tuple(
+            self.principal(item, (*at, i), role)
+            for i, item in enumerate(self.items(value, at))
+        )
         seen: set[str] = set()
         for i, p in enumerate(out):
             if p.id in seen:
@@ -336,21 +372,31 @@ class _Parser:
             m = self.mapping(
                 item,
                 where,
-                known=frozenset({"description", "domains", "networkFunctions", "kinds", "schemes"}),
+                known=frozenset(
+                    {"description", "domains", "networkFunctions", "kinds", "schemes"}
+                ),
                 required=frozenset({"schemes"}),
             )
-            schemes = self.strings(m["schemes"], (*where, "schemes"), allowed=KNOWN_SCHEMES)
+            schemes = self.strings(
+                m["schemes"], (*where, "schemes"), allowed=KNOWN_SCHEMES
+            )
             if not schemes:
                 raise self.fail("needs at least one scheme", (*where, "schemes"))
             out.append(
                 CertificationRule(
                     description=str(m.get("description") or f"rule {i}"),
                     domains=self.strings(
-                        m.get("domains"), (*where, "domains"), allowed=frozenset(d.value for d in Domain)
+                        m.get("domains"),
+                        (*where, "domains"),
+                        allowed=frozenset(d.value for d in Domain),
                     ),
-                    network_functions=self.strings(m.get("networkFunctions"), (*where, "networkFunctions")),
+                    network_functions=self.strings(
+                        m.get("networkFunctions"), (*where, "networkFunctions")
+                    ),
                     kinds=self.strings(
-                        m.get("kinds"), (*where, "kinds"), allowed=frozenset(k.value for k in ComponentKind)
+                        m.get("kinds"),
+                        (*where, "kinds"),
+                        allowed=frozenset(k.value for k in ComponentKind),
                     ),
                     schemes=schemes,
                 )
@@ -377,7 +423,9 @@ class _Parser:
             )
         return tuple(out)
 
-    def enum_value(self, value: Any, at: _Path, allowed: tuple[str, ...], default: str) -> str:
+    def enum_value(
+        self, value: Any, at: _Path, allowed: tuple[str, ...], default: str
+    ) -> str:
         if value is None:
             return default
         if value not in allowed:
@@ -414,18 +462,27 @@ class _Parser:
             known=frozenset({"signatures", "digests", "minRsaBits"}),
         )
         sig_algs = self.strings(
-            algs.get("signatures"), ("algorithms", "signatures"), allowed=crypto.SIGNATURE_ALGORITHMS
+            algs.get("signatures"),
+            ("algorithms", "signatures"),
+            allowed=crypto.SIGNATURE_ALGORITHMS,
         ) or frozenset(crypto.SIGNATURE_ALGORITHMS)
         digests = self.strings(
             algs.get("digests"), ("algorithms", "digests"), allowed=DIGEST_ALGORITHMS
         ) or frozenset({"sha256", "sha512"})
         min_rsa = algs.get("minRsaBits", crypto.MIN_RSA_BITS)
-        if not isinstance(min_rsa, int) or isinstance(min_rsa, bool) or min_rsa < crypto.MIN_RSA_BITS:
+        if (
+            not isinstance(min_rsa, int)
+            or isinstance(min_rsa, bool)
+            or min_rsa < crypto.MIN_RSA_BITS
+        ):
             raise self.fail(
-                f"must be an integer >= {crypto.MIN_RSA_BITS}", ("algorithms", "minRsaBits")
+                f"must be an integer >= {crypto.MIN_RSA_BITS}",
+                ("algorithms", "minRsaBits"),
             )
         cert_section = self.mapping(
-            top.get("certification") or {}, ("certification",), known=frozenset({"requirements"})
+            top.get("certification") or {},
+            ("certification",),
+            known=frozenset({"requirements"}),
         )
         vendors = self.principals(top["vendors"], ("vendors",), "vendor")
         if not vendors:
@@ -443,17 +500,27 @@ class _Parser:
             min_rsa_bits=min_rsa,
             vendors=vendors,
             certification_bodies=self.principals(
-                top.get("certificationBodies"), ("certificationBodies",), "certification-body"
+                top.get("certificationBodies"),
+                ("certificationBodies",),
+                "certification-body",
             ),
             certification_rules=self.rules(
                 cert_section.get("requirements"), ("certification", "requirements")
             ),
             trust_declaration_required=self.enum_value(
-                top.get("trustDeclaration"), ("trustDeclaration",), ("required", "optional"), "optional"
+                top.get("trustDeclaration"),
+                ("trustDeclaration",),
+                ("required", "optional"),
+                "optional",
             )
             == "required",
             unlisted_files=UnlistedFiles(
-                self.enum_value(top.get("unlistedFiles"), ("unlistedFiles",), ("fail", "warn"), "fail")
+                self.enum_value(
+                    top.get("unlistedFiles"),
+                    ("unlistedFiles",),
+                    ("fail", "warn"),
+                    "fail",
+                )
             ),
             deny_list=self.deny(top.get("denyList"), ("denyList",)),
             raw=raw,

@@ -95,7 +95,9 @@ def load_signed_document(
     )
 
 
-def load_statement_bytes(raw: bytes, *, file: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
+def load_statement_bytes(
+    raw: bytes, *, file: str, limits: Limits = DEFAULT_LIMITS
+) -> bytes:
     """The statement bytes of a plain statement, a bundle or a DSSE envelope."""
     data = parse_json(raw, file=file, limits=limits)
     if isinstance(data, dict) and ("mediaType" in data or "payloadType" in data):

@@ -35,7 +35,13 @@ from vendorproof._internal.crypto import MIN_RSA_BITS
 from vendorproof.errors import AlgorithmError, CertificateChainError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["Eku", "VerifiedChain", "check_certificate_algorithms", "fingerprint", "verify_chain"]
+__all__ = [
+    "Eku",
+    "VerifiedChain",
+    "check_certificate_algorithms",
+    "fingerprint",
+    "verify_chain",
+]
 
 _WEAK_HASHES = (hashes.SHA1, hashes.MD5)
 
@@ -90,7 +96,7 @@ def check_certificate_algorithms(cert: x509.Certificate) -> None:
     """
     try:
         alg = cert.signature_hash_algorithm
-    except Exception as e:  # noqa: BLE001 - cryptography raises UnsupportedAlgorithm
+    except Exception as e:
         raise AlgorithmError(
             f"certificate {describe(cert)}: unsupported signature algorithm: {e}"
         ) from e

@@ -1,0 +1,542 @@
+"""Evaluate a delivery against an operator policy: every check, explained.
+
+``evaluate_delivery`` never raises for a verification failure; it returns a
+``VerificationReport`` whose ``ok`` is False when any check failed or none ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from vendorproof._internal.delivery_fs import Delivery
+from vendorproof.errors import InvalidInputError
+from vendorproof.models import _fields
+from vendorproof.models.certification import (
+    CERTIFICATION_PREDICATE,
+    Certification,
+)
+from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
+from vendorproof.models.manifest import MANIFEST_PREDICATE, Component, ComponentManifest
+from vendorproof.models.policy import REFUSED_DIGESTS, Policy, UnlistedFiles
+from vendorproof.verify.documents import SignedDocument
+from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
+from vendorproof.verify.signer import SignerCheck, check_signer
+
+__all__ = ["REQUIREMENTS", "evaluate_delivery"]
+
+#: Requirement ids (domain brief §2) each check provides evidence for.
+REQUIREMENTS: dict[str, tuple[str, ...]] = {
+    "attestations": ("KAT-A2-4",),
+    "manifest": ("KAT-A2-4", "SCAS-PKG"),
+    "vendor-binding": ("KAT-A2-4", "SCAS-PKG"),
+    "digest-algorithms": ("KAT-A2-4", "SCAS-PKG"),
+    "integrity": ("KAT-A2-4", "EUCC-9-2e"),
+    "unlisted-files": ("KAT-A2-4",),
+    "certification": ("KAT-A2-2", "TKG-165-4"),
+    "certification-coverage": ("KAT-A2-2", "TKG-165-4", "EUCC-9-2e"),
+    "trust-declaration": ("KAT-A2-3",),
+    "deny-list": ("BSIG-41",),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComponentDigest:
+    """What the verifier measured for one delivered file."""
+
+    size: int
+    digests: dict[str, str]
+
+
+#: Hashes delivered files: (relative paths, algorithms) -> measurements in order.
+Hasher = Callable[[Sequence[str], Sequence[str]], Sequence[ComponentDigest]]
+
+
+class _Checks:
+    def __init__(self) -> None:
+        self.items: list[CheckResult] = []
+
+    def add(self, check: str, subject: str, outcome: Outcome, reason: str, req: str | None = None) -> None:
+        self.items.append(
+            CheckResult(
+                check=check,
+                subject=subject,
+                requirements=REQUIREMENTS[req or check],
+                outcome=outcome,
+                reason=reason,
+            )
+        )
+
+    def extend(self, results: Sequence[CheckResult]) -> None:
+        self.items.extend(results)
+
+
+def _doc_digest(doc: SignedDocument) -> str:
+    return hashlib.sha256(doc.raw).hexdigest()
+
+
+def evaluate_delivery(
+    delivery: Delivery,
+    policy: Policy,
+    *,
+    at: datetime,
+    time_source: str,
+    hasher: Hasher,
+) -> VerificationReport:
+    """Run every check of the intake verification on ``delivery``.
+
+    Args:
+        delivery: the scanned delivery.
+        policy: the operator policy.
+        at: the validation time.
+        time_source: where ``at`` came from (for the report).
+        hasher: measures delivered files (the parallel hashing engine in production).
+
+    Returns:
+        The report; ``report.ok`` is the verdict.
+    """
+    checks = _Checks()
+    by_type: dict[str, list[SignedDocument]] = {}
+    for doc in delivery.documents:
+        by_type.setdefault(doc.statement.predicate_type, []).append(doc)
+    inputs = {d.file: _doc_digest(d) for d in delivery.documents}
+    for ptype, docs in sorted(by_type.items()):
+        if ptype not in (MANIFEST_PREDICATE, CERTIFICATION_PREDICATE, DECLARATION_PREDICATE):
+            for d in docs:
+                checks.add(
+                    "attestations", d.file, Outcome.FAIL, f"unrecognised predicate type {ptype}"
+                )
+    manifests = by_type.get(MANIFEST_PREDICATE, [])
+    summary: dict[str, Any] = {"root": str(delivery.root)}
+    if len(manifests) != 1:
+        checks.add(
+            "attestations",
+            "attestations/",
+            Outcome.FAIL,
+            f"exactly one component manifest is required, found {len(manifests)}",
+        )
+        return _report(checks, summary, policy, at, time_source, inputs)
+    mdoc = manifests[0]
+    try:
+        manifest = ComponentManifest.from_statement(mdoc.statement)
+    except InvalidInputError as e:
+        raise e.in_file(mdoc.file) from e
+    summary.update(
+        {
+            "vendor": manifest.vendor.to_dict(),
+            "product": manifest.product,
+            "version": manifest.version,
+            "securityVersion": manifest.security_version,
+            "networkFunction": manifest.network_function,
+            "domain": manifest.domain.value,
+            "manifest": mdoc.file,
+        }
+    )
+    checks.add(
+        "attestations",
+        "attestations/",
+        Outcome.PASS,
+        f"1 manifest, {len(by_type.get(CERTIFICATION_PREDICATE, []))} certifications, "
+        f"{len(by_type.get(DECLARATION_PREDICATE, []))} declarations",
+    )
+    signer = check_signer(
+        mdoc,
+        policy.vendors,
+        role="vendor",
+        policy=policy,
+        at=at,
+        time_source=time_source,
+        requirements=REQUIREMENTS["manifest"],
+    )
+    checks.extend(signer.checks)
+    anchors = set(signer.anchors)
+    _check_vendor_binding(checks, mdoc, manifest, signer)
+    measured = _check_integrity(checks, delivery, manifest, policy, hasher)
+    summary["components"] = [
+        {
+            "path": c.path,
+            "kind": c.kind.value,
+            "size": c.size,
+            "digests": dict(c.digests),
+        }
+        for c in manifest.components
+    ]
+    _check_unlisted(checks, delivery, manifest, policy)
+    certs = _check_certifications(
+        checks, by_type.get(CERTIFICATION_PREDICATE, []), manifest, policy, at, time_source, anchors
+    )
+    _check_coverage(checks, manifest, policy, certs, measured)
+    _check_declaration(
+        checks, by_type.get(DECLARATION_PREDICATE, []), manifest, policy, at, time_source, anchors
+    )
+    _check_deny_list(checks, manifest, policy, at)
+    summary["trustAnchors"] = sorted(anchors)
+    return _report(checks, summary, policy, at, time_source, inputs)
+
+
+def _report(
+    checks: _Checks,
+    summary: dict[str, Any],
+    policy: Policy,
+    at: datetime,
+    time_source: str,
+    inputs: dict[str, str],
+) -> VerificationReport:
+    return VerificationReport(
+        delivery=summary,
+        policy=policy.summary(),
+        verified_at=at,
+        time_source=time_source,
+        checks=tuple(checks.items),
+        inputs=inputs,
+    )
+
+
+def _check_vendor_binding(
+    checks: _Checks, mdoc: SignedDocument, manifest: ComponentManifest, signer: SignerCheck
+) -> None:
+    if signer.principal is None:
+        checks.add(
+            "vendor-binding",
+            mdoc.file,
+            Outcome.FAIL,
+            f"manifest names vendor {manifest.vendor.id!r} but no trusted vendor signer "
+            "was established",
+        )
+    elif signer.principal.id != manifest.vendor.id:
+        checks.add(
+            "vendor-binding",
+            mdoc.file,
+            Outcome.FAIL,
+            f"manifest names vendor {manifest.vendor.id!r} but is signed by vendor "
+            f"{signer.principal.id!r}",
+        )
+    else:
+        checks.add(
+            "vendor-binding",
+            mdoc.file,
+            Outcome.PASS,
+            f"signed by the vendor it names ({manifest.vendor.id!r})",
+        )
+
+
+def _check_integrity(
+    checks: _Checks,
+    delivery: Delivery,
+    manifest: ComponentManifest,
+    policy: Policy,
+    hasher: Hasher,
+) -> dict[str, ComponentDigest]:
+    """Re-hash every listed component; return the measurements of those hashed."""
+    to_hash: list[Component] = []
+    for c in manifest.components:
+        algs = set(c.digests)
+        refused = sorted(algs & REFUSED_DIGESTS)
+        not_allowed = sorted(algs - policy.digest_algorithms - REFUSED_DIGESTS)
+        if refused or not_allowed:
+            bad = ", ".join(refused + not_allowed)
+            checks.add(
+                "digest-algorithms",
+                c.path,
+                Outcome.FAIL,
+                f"digest algorithm(s) {bad} refused "
+                f"(policy allows {', '.join(sorted(policy.digest_algorithms))})",
+            )
+            continue
+        if c.path in delivery.irregular:
+            checks.add(
+                "integrity",
+                c.path,
+                Outcome.FAIL,
+                f"{delivery.irregular[c.path]}, not a regular file inside the delivery",
+            )
+            continue
+        if c.path not in delivery.payload:
+            checks.add("integrity", c.path, Outcome.FAIL, "listed in the manifest but missing")
+            continue
+        to_hash.append(c)
+    algorithms = sorted({a for c in to_hash for a in c.digests})
+    measured: dict[str, ComponentDigest] = {}
+    if to_hash:
+        results = hasher([c.path for c in to_hash], algorithms)
+        for c, m in zip(to_hash, results, strict=True):
+            measured[c.path] = m
+            if m.size != c.size:
+                checks.add(
+                    "integrity",
+                    c.path,
+                    Outcome.FAIL,
+                    f"size {m.size} differs from the manifest's {c.size}",
+                )
+                continue
+            wrong = [a for a in sorted(c.digests) if m.digests[a] != c.digests[a]]
+            if wrong:
+                checks.add(
+                    "integrity",
+                    c.path,
+                    Outcome.FAIL,
+                    f"{', '.join(wrong)} digest differs from the manifest "
+                    f"(measured {wrong[0]}:{m.digests[wrong[0]][:16]}...)",
+                )
+                continue
+            checks.add(
+                "integrity",
+                c.path,
+                Outcome.PASS,
+                f"{c.size} bytes, {', '.join(sorted(c.digests))} match the manifest",
+            )
+    return measured
+
+
+def _check_unlisted(
+    checks: _Checks, delivery: Delivery, manifest: ComponentManifest, policy: Policy
+) -> None:
+    listed = {c.path for c in manifest.components}
+    extra = sorted((set(delivery.payload) | set(delivery.irregular)) - listed)
+    if not extra:
+        checks.add("unlisted-files", "delivery", Outcome.PASS, "every payload file is listed")
+        return
+    outcome = Outcome.WARN if policy.unlisted_files is UnlistedFiles.WARN else Outcome.FAIL
+    for path in extra:
+        kind = delivery.irregular.get(path, "file")
+        checks.add(
+            "unlisted-files",
+            path,
+            outcome,
+            f"{kind} not listed in the manifest (policy: unlistedFiles={policy.unlisted_files.value})",
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Cert:
+    doc: SignedDocument
+    cert: Certification
+    usable: bool
+    why_not: str
+
+
+def _check_certifications(
+    checks: _Checks,
+    docs: Sequence[SignedDocument],
+    manifest: ComponentManifest,
+    policy: Policy,
+    at: datetime,
+    time_source: str,
+    anchors: set[str],
+) -> list[_Cert]:
+    out: list[_Cert] = []
+    for doc in docs:
+        try:
+            cert = Certification.from_statement(doc.statement)
+        except InvalidInputError as e:
+            raise e.in_file(doc.file) from e
+        signer = check_signer(
+            doc,
+            policy.certification_bodies,
+            role="certification-body",
+            policy=policy,
+            at=at,
+            time_source=time_source,
+            requirements=REQUIREMENTS["certification"],
+        )
+        checks.extend(signer.checks)
+        anchors.update(signer.anchors)
+        problems: list[str] = []
+        if signer.principal is None:
+            problems.append("not signed by a trusted certification body")
+        else:
+            body = signer.principal
+            if body.id != cert.certification_body.id:
+                problems.append(
+                    f"names certification body {cert.certification_body.id!r} but is "
+                    f"signed by {body.id!r}"
+                )
+            if cert.scheme not in body.schemes:
+                problems.append(
+                    f"certification body {body.id!r} is not allowed to certify "
+                    f"scheme {cert.scheme}"
+                )
+        if not cert.valid_from <= at <= cert.valid_until:
+            problems.append(
+                f"not valid at {at.isoformat()} (valid {cert.valid_from.isoformat()} .. "
+                f"{cert.valid_until.isoformat()})"
+            )
+        if cert.status != "valid":
+            problems.append(f"status is {cert.status}")
+        if cert.holder.id != manifest.vendor.id:
+            problems.append(f"holder {cert.holder.id!r} is not vendor {manifest.vendor.id!r}")
+        if cert.product != manifest.product:
+            problems.append(f"certifies product {cert.product!r}, not {manifest.product!r}")
+        if manifest.version not in cert.versions:
+            problems.append(
+                f"certifies version(s) {', '.join(cert.versions)}, not {manifest.version}"
+            )
+        label = f"{cert.scheme} {cert.certificate_id}"
+        if problems:
+            checks.add("certification", doc.file, Outcome.FAIL, f"{label}: {'; '.join(problems)}")
+        else:
+            checks.add(
+                "certification",
+                doc.file,
+                Outcome.PASS,
+                f"{label} by {cert.certification_body.name}, valid until "
+                f"{_fields.format_time(cert.valid_until)}, covers "
+                f"{manifest.product} {manifest.version}",
+            )
+        out.append(_Cert(doc=doc, cert=cert, usable=not problems, why_not="; ".join(problems)))
+    return out
+
+
+def _covers(doc: SignedDocument, digests: dict[str, str]) -> bool:
+    for s in doc.statement.subjects:
+        common = set(s.digest) & set(digests)
+        if common and all(s.digest[a] == digests[a] for a in common):
+            return True
+    return False
+
+
+def _check_coverage(
+    checks: _Checks,
+    manifest: ComponentManifest,
+    policy: Policy,
+    certs: Sequence[_Cert],
+    measured: dict[str, ComponentDigest],
+) -> None:
+    for c in manifest.components:
+        rules = [
+            r
+            for r in policy.certification_rules
+            if r.matches(
+                domain=manifest.domain.value,
+                network_function=manifest.network_function,
+                kind=c.kind.value,
+            )
+        ]
+        if not rules:
+            checks.add(
+                "certification-coverage",
+                c.path,
+                Outcome.NOT_APPLICABLE,
+                "no policy rule requires certification for this component",
+            )
+            continue
+        schemes = frozenset.intersection(*(r.schemes for r in rules))
+        m = measured.get(c.path)
+        # The delivered bytes, when measured, are what must be certified.
+        digests = dict(m.digests) if m is not None else dict(c.digests)
+        reasons: list[str] = []
+        for ce in certs:
+            if ce.cert.scheme not in schemes:
+                reasons.append(f"{ce.doc.file}: scheme {ce.cert.scheme} not accepted here")
+            elif not ce.usable:
+                reasons.append(f"{ce.doc.file}: {ce.why_not}")
+            elif not _covers(ce.doc, digests):
+                reasons.append(f"{ce.doc.file}: does not certify these digests")
+            else:
+                checks.add(
+                    "certification-coverage",
+                    c.path,
+                    Outcome.PASS,
+                    f"certified = delivered: {ce.cert.scheme} {ce.cert.certificate_id} "
+                    f"certifies sha256:{digests.get('sha256', '?')[:16]}...",
+                )
+                break
+        else:
+            detail = "; ".join(reasons) or "no certification statement delivered"
+            checks.add(
+                "certification-coverage",
+                c.path,
+                Outcome.FAIL,
+                f"needs a valid certification ({', '.join(sorted(schemes))}): {detail}",
+            )
+
+
+def _check_declaration(
+    checks: _Checks,
+    docs: Sequence[SignedDocument],
+    manifest: ComponentManifest,
+    policy: Policy,
+    at: datetime,
+    time_source: str,
+    anchors: set[str],
+) -> None:
+    required = policy.trust_declaration_required
+    if not docs:
+        checks.add(
+            "trust-declaration",
+            "attestations/",
+            Outcome.FAIL if required else Outcome.NOT_APPLICABLE,
+            "no trust declaration delivered"
+            + (" (required by the policy)" if required else " (optional in the policy)"),
+        )
+        return
+    reasons: list[str] = []
+    for doc in docs:
+        try:
+            decl = TrustDeclaration.from_statement(doc.statement)
+        except InvalidInputError as e:
+            raise e.in_file(doc.file) from e
+        signer = check_signer(
+            doc,
+            policy.vendors,
+            role="vendor",
+            policy=policy,
+            at=at,
+            time_source=time_source,
+            requirements=REQUIREMENTS["trust-declaration"],
+        )
+        checks.extend(signer.checks)
+        anchors.update(signer.anchors)
+        problems = []
+        if signer.principal is None:
+            problems.append("not signed by a trusted vendor")
+        elif signer.principal.id != manifest.vendor.id:
+            problems.append(f"signed by vendor {signer.principal.id!r}, not the delivering vendor")
+        if decl.vendor.id != manifest.vendor.id:
+            problems.append(f"declares for vendor {decl.vendor.id!r}")
+        if not decl.covers(manifest.product):
+            problems.append(f"does not cover product {manifest.product!r}")
+        if not decl.issued_at <= at <= decl.valid_until:
+            problems.append(
+                f"not valid at {at.isoformat()} (valid {decl.issued_at.isoformat()} .. "
+                f"{decl.valid_until.isoformat()})"
+            )
+        if not problems:
+            checks.add(
+                "trust-declaration",
+                doc.file,
+                Outcome.PASS,
+                f"{decl.legal_entity} declares trustworthiness for {manifest.product} "
+                f"({decl.legal_basis}), valid until {_fields.format_time(decl.valid_until)}",
+            )
+            return
+        reasons.append(f"{doc.file}: {'; '.join(problems)}")
+    checks.add("trust-declaration", "attestations/", Outcome.FAIL, "; ".join(reasons))
+
+
+def _check_deny_list(
+    checks: _Checks, manifest: ComponentManifest, policy: Policy, at: datetime
+) -> None:
+    for entry in policy.deny_list:
+        if entry.matches(
+            vendor_id=manifest.vendor.id,
+            vendor_name=manifest.vendor.name,
+            product=manifest.product,
+            at=at,
+        ):
+            checks.add(
+                "deny-list",
+                f"{manifest.vendor.id}/{manifest.product}",
+                Outcome.FAIL,
+                f"prohibited since {_fields.format_time(entry.effective)}: {entry.reason}",
+            )
+            return
+    checks.add(
+        "deny-list",
+        f"{manifest.vendor.id}/{manifest.product}",
+        Outcome.PASS,
+        f"no deny-list entry in force matches ({len(policy.deny_list)} entries)",
+    )

@@ -1,0 +1,260 @@
+"""Who signed a document: signature, algorithms, certificate chain and identity.
+
+Each step is its own check in the report, so an auditor sees *which* part of the trust
+path failed. Only the principals of the document's role are consulted: a certification
+body's anchor never vouches for a vendor manifest, and vice versa.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from vendorproof._internal import crypto
+from vendorproof.errors import (
+    AlgorithmError,
+    CertificateChainError,
+    Error,
+    SignatureError,
+)
+from vendorproof.models.policy import Identity, Policy, Principal
+from vendorproof.verify.documents import SignedDocument
+from vendorproof.verify.result import CheckResult, Outcome
+from vendorproof.verify.x509 import (
+    VerifiedChain,
+    check_certificate_algorithms,
+    describe,
+    fingerprint,
+    verify_chain,
+)
+
+__all__ = ["SignerCheck", "check_signer"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignerCheck:
+    """The checks on one document's signer and, when all passed, who it is."""
+
+    checks: tuple[CheckResult, ...]
+    principal: Principal | None
+    anchors: tuple[str, ...] = ()  # fingerprints / key ids of the trust anchors used
+
+    @property
+    def ok(self) -> bool:
+        """True when a trusted principal was established and every check passed."""
+        return self.principal is not None and all(
+            c.outcome in (Outcome.PASS, Outcome.NOT_APPLICABLE) for c in self.checks
+        )
+
+
+def _sans(cert: x509.Certificate) -> list[str]:
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return []
+    return [str(n.value) for n in ext.value]
+
+
+def _identity_matches(identity: Identity, cert: x509.Certificate) -> bool:
+    if identity.subject is not None and not fnmatch.fnmatchcase(
+        cert.subject.rfc4514_string(), identity.subject
+    ):
+        return False
+    return identity.san is None or any(
+        fnmatch.fnmatchcase(s, identity.san) for s in _sans(cert)
+    )
+
+
+def _check_algorithm(key: crypto.PublicKey, policy: Policy) -> str:
+    name = crypto.algorithm_name(key)
+    if name not in policy.signature_algorithms:
+        raise AlgorithmError(f"signature algorithm {name} is not allowed by the policy")
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < policy.min_rsa_bits:
+        raise AlgorithmError(
+            f"RSA key of {key.key_size} bits is below the policy minimum "
+            f"{policy.min_rsa_bits}"
+        )
+    return name
+
+
+class _Run:
+    """Collects the check results of one document."""
+
+    def __init__(self, doc: SignedDocument, requirements: tuple[str, ...]) -> None:
+        self.doc = doc
+        self.requirements = requirements
+        self.results: list[CheckResult] = []
+
+    def add(self, check: str, outcome: Outcome, reason: str) -> None:
+        self.results.append(
+            CheckResult(
+                check=check,
+                subject=self.doc.file,
+                requirements=self.requirements,
+                outcome=outcome,
+                reason=reason,
+            )
+        )
+
+    def fail(self, check: str, e: Error | str) -> SignerCheck:
+        self.add(check, Outcome.FAIL, str(e))
+        return SignerCheck(checks=tuple(self.results), principal=None)
+
+
+def check_signer(
+    doc: SignedDocument,
+    principals: Sequence[Principal],
+    *,
+    role: str,
+    policy: Policy,
+    at: datetime,
+    time_source: str,
+    requirements: tuple[str, ...],
+) -> SignerCheck:
+    """Establish which trusted principal of ``role`` signed ``doc``, checking each step.
+
+    Never raises for a verification failure: every step is recorded as a check.
+    """
+    run = _Run(doc, requirements)
+    if not principals:
+        return run.fail("signature", f"the policy trusts no {role} signer")
+    if doc.certificates:
+        return _check_certificate_signer(run, principals, role, policy, at, time_source)
+    return _check_key_signer(run, principals, role, policy)
+
+
+def _verify_any(doc: SignedDocument, key: crypto.PublicKey) -> str:
+    pae = doc.envelope.pae()
+    errors: list[str] = []
+    for sig in doc.envelope.signatures:
+        try:
+            return crypto.verify(key, sig.sig, pae)
+        except SignatureError as e:
+            errors.append(str(e))
+    raise SignatureError(
+        "no DSSE signature verifies with the signing certificate's key"
+        + (f" ({errors[0]})" if errors else "")
+    )
+
+
+def _check_certificate_signer(
+    run: _Run,
+    principals: Sequence[Principal],
+    role: str,
+    policy: Policy,
+    at: datetime,
+    time_source: str,
+) -> SignerCheck:
+    doc = run.doc
+    leaf = doc.certificates[0]
+    try:
+        key = crypto.as_public_key(leaf.public_key())
+        name = _check_algorithm(key, policy)
+        for cert in doc.certificates:
+            check_certificate_algorithms(cert)
+    except AlgorithmError as e:
+        return run.fail("algorithms", e)
+    run.add("algorithms", Outcome.PASS, f"{name}; certificates use allowed algorithms")
+    try:
+        _verify_any(doc, key)
+    except SignatureError as e:
+        return run.fail("signature", e)
+    run.add("signature", Outcome.PASS, f"{name} signature over DSSE PAE by {describe(leaf)}")
+
+    chains: list[tuple[Principal, VerifiedChain]] = []
+    errors: list[str] = []
+    for p in principals:
+        if not p.anchors:
+            continue
+        try:
+            chain = verify_chain(
+                leaf, (*doc.certificates[1:], *p.intermediates), p.anchors, at=at
+            )
+        except (CertificateChainError, AlgorithmError) as e:
+            errors.append(f"{p.id}: {e}")
+            continue
+        chains.append((p, chain))
+    if not chains:
+        detail = "; ".join(errors) or "no trust anchors configured"
+        return run.fail(
+            "certificate-chain",
+            f"{describe(leaf)} does not chain to any trusted {role} anchor at "
+            f"{at.isoformat()} ({time_source}): {detail}",
+        )
+    names = " -> ".join(describe(c) for c in chains[0][1].chain)
+    run.add(
+        "certificate-chain",
+        Outcome.PASS,
+        f"{names} valid at {at.isoformat()} ({time_source}), code-signing profile",
+    )
+    for p, chain in chains:
+        matched = next((i for i in p.identities if _identity_matches(i, leaf)), None)
+        if matched is not None:
+            run.add(
+                "signer-identity",
+                Outcome.PASS,
+                f"{describe(leaf)} is an allowed identity of {role} {p.id!r} "
+                f"({matched.describe()})",
+            )
+            return SignerCheck(
+                checks=tuple(run.results),
+                principal=p,
+                anchors=(f"sha256:{fingerprint(chain.anchor)}",),
+            )
+    ids = ", ".join(p.id for p, _ in chains)
+    return run.fail(
+        "signer-identity",
+        f"{describe(leaf)} chains to the anchors of {ids} but matches none of its "
+        "allowed signer identities",
+    )
+
+
+def _check_key_signer(
+    run: _Run, principals: Sequence[Principal], role: str, policy: Policy
+) -> SignerCheck:
+    doc = run.doc
+    pae = doc.envelope.pae()
+    hint = doc.public_key_hint
+    for sig in doc.envelope.signatures:
+        wanted = sig.keyid or hint
+        for p in principals:
+            for kid, key in p.public_keys.items():
+                if wanted and wanted != kid:
+                    continue
+                try:
+                    name = _check_algorithm(key, policy)
+                except AlgorithmError as e:
+                    return run.fail("algorithms", e)
+                try:
+                    crypto.verify(key, sig.sig, pae)
+                except SignatureError:
+                    continue
+                run.add("algorithms", Outcome.PASS, name)
+                run.add(
+                    "signature",
+                    Outcome.PASS,
+                    f"{name} signature over DSSE PAE by pinned key {kid[:16]}... "
+                    f"of {role} {p.id!r}",
+                )
+                run.add(
+                    "certificate-chain",
+                    Outcome.NOT_APPLICABLE,
+                    "raw public key pinned in the policy; no certificate",
+                )
+                run.add(
+                    "signer-identity",
+                    Outcome.PASS,
+                    f"key {kid[:16]}... is pinned for {role} {p.id!r}",
+                )
+                return SignerCheck(
+                    checks=tuple(run.results), principal=p, anchors=(f"key:{kid}",)
+                )
+    return run.fail(
+        "signature",
+        f"no signature verifies with a public key the policy pins for a {role}",
+    )
