@@ -1,3 +1,3 @@
-"""vendorproof: cryptographic intake verification for vendor-delivered network software."""
+"""vendorproof: cryptographic intake verification of vendor-delivered software."""
 
 __version__ = "0.1.0"

@@ -52,12 +52,12 @@ class InvalidInputError(Error):
         return type(self)(self.message, path=path, file=self.file)
 
     def in_file(self, file: str) -> InvalidInputError:
-        """Return the same error, attributed to ``file`` (unless it already names one)."""
+        """Return the same error, attributed to ``file`` unless it names one."""
         return type(self)(self.message, path=self.path, file=self.file or file)
 
 
 class OutputError(Error):
-    """An output file cannot be written (it exists without ``--force``, or I/O failed)."""
+    """An output cannot be written (exists without ``--force``, or I/O failed)."""
 
 
 class VerificationError(Error):
@@ -69,7 +69,7 @@ class SignatureError(VerificationError):
 
 
 class CertificateChainError(VerificationError):
-    """A certificate does not chain to a trusted anchor under the code-signing profile."""
+    """A certificate does not chain to a trusted anchor under the profile."""
 
 
 class AlgorithmError(VerificationError):

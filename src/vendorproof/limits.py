@@ -1,4 +1,4 @@
-"""Resource limits applied to every untrusted input (one frozen config, no magic numbers)."""
+"""Resource limits for every untrusted input (one frozen config, no magic numbers)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ class Limits:
     """Bounds that protect the verifier against hostile or broken documents.
 
     Attributes:
-        max_document_bytes: largest JSON/YAML document read (statements, bundles, policy).
+        max_document_bytes: largest JSON/YAML document read (statements, policy).
         max_depth: deepest nesting of arrays/objects in a JSON/YAML document.
         max_subjects: most subjects in one in-toto statement.
         max_signatures: most signatures in one DSSE envelope.

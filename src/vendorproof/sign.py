@@ -1,4 +1,4 @@
-"""Vendor-side signing: wrap an in-toto statement in a signed DSSE envelope and bundle."""
+"""Vendor-side signing: an in-toto statement in a signed DSSE envelope and bundle."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import enum
 import functools
 import os
-import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -52,12 +51,13 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: bool = typer.Option(
-        False, "--debug", help="Show tracebacks for internal errors."
+        default=False, help="Show tracebacks for internal errors."
     ),
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    version: bool = typer.Option(  # noqa: ARG001 - handled by its eager callback
+        default=False, callback=_version, is_eager=True, help="Show the version."
     ),
 ) -> None:
+    """Prove that a vendor delivery is what the vendor signed and a body certified."""
     _state["debug"] = debug or bool(os.environ.get("VENDORPROOF_DEBUG"))
 
 

@@ -17,7 +17,7 @@ from vendorproof._internal.jsonio import dump_json, read_document, write_atomic
 from vendorproof.errors import InvalidInputError
 from vendorproof.models import _fields
 
-PASSPHRASE_ENV = "VENDORPROOF_KEY_PASSPHRASE"
+PASSPHRASE_ENV = "VENDORPROOF_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 
 
 def read_input(path: Path) -> bytes:

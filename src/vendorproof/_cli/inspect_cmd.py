@@ -1,4 +1,4 @@
-"""``vendorproof inspect``: show what a signed document claims, without judging trust."""
+"""``vendorproof inspect``: what a signed document claims, without judging trust."""
 
 from __future__ import annotations
 
@@ -7,18 +7,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from cryptography import x509
 
 from vendorproof._cli import handle_errors
 from vendorproof._cli._common import read_input
 from vendorproof.models import _fields
 
 
-def _cert_info(cert: Any) -> dict[str, Any]:
-    from cryptography import x509
-
+def _cert_info(cert: x509.Certificate) -> dict[str, Any]:
     from vendorproof.verify.x509 import fingerprint
 
-    assert isinstance(cert, x509.Certificate)
     info: dict[str, Any] = {
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),

@@ -166,7 +166,7 @@ def manifest_create(
     output: Out = Path("manifest.json"),
     force: Force = False,
 ) -> None:
-    """Hash every FILE once (sha256 + sha512) and write an unsigned manifest statement."""
+    """Hash every FILE once (sha256 + sha512); write an unsigned manifest statement."""
     from vendorproof._internal.hashing import hash_files
 
     root_resolved = root.resolve()
@@ -356,7 +356,8 @@ def certify(
         force=force,
     )
     typer.echo(
-        f"wrote {output}: {cert.scheme} {cert.certificate_id}, {len(subjects)} deliverables"
+        f"wrote {output}: {cert.scheme} {cert.certificate_id}, "
+        f"{len(subjects)} deliverables"
     )
 
 

@@ -78,12 +78,23 @@ def print_report(report: VerificationReport) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    styles = {"pass": "green", "fail": "bold red", "warn": "yellow", "error": "bold red"}
+    styles = {
+        "pass": "green",
+        "fail": "bold red",
+        "warn": "yellow",
+        "error": "bold red",
+    }
     d = report.delivery
     vendor = d.get("vendor", {}).get("name", "?")
     title = f"{vendor} {d.get('product', '?')} {d.get('version', '?')}"
     table = Table(
-        "check", "subject", "outcome", "reason", "requirements", title=title, expand=True
+        "check",
+        "subject",
+        "outcome",
+        "reason",
+        "requirements",
+        title=title,
+        expand=True,
     )
     for c in report.checks:
         style = styles.get(c.outcome.value, "dim")
@@ -141,8 +152,9 @@ def policy_check(
     p = load_policy(policy)
     typer.echo(
         f"OK: {policy}: policy {p.id} {p.version} ({p.legal_basis}); "
-        f"{len(p.vendors)} vendors, {len(p.certification_bodies)} certification bodies, "
-        f"{len(p.certification_rules)} certification rules, {len(p.deny_list)} deny-list "
+        f"{len(p.vendors)} vendors, {len(p.certification_bodies)} certification "
+        f"bodies, {len(p.certification_rules)} certification rules, "
+        f"{len(p.deny_list)} deny-list "
         f"entries; sha256 {p.digest}"
     )
 
@@ -181,7 +193,9 @@ def x509_verify(
     )
     when = parse_at(at)
     try:
-        chain = verify_chain(leaf_certs[0], [*leaf_certs[1:], *inter], anchors, at=when, eku=usage)
+        chain = verify_chain(
+            leaf_certs[0], [*leaf_certs[1:], *inter], anchors, at=when, eku=usage
+        )
     except VerificationError as e:
         if as_json:
             typer.echo(json.dumps({"valid": False, "reason": str(e)}, indent=2))
@@ -191,7 +205,9 @@ def x509_verify(
     info = {
         "valid": True,
         "at": when.isoformat(),
-        "chain": [{"subject": describe(c), "sha256": fingerprint(c)} for c in chain.chain],
+        "chain": [
+            {"subject": describe(c), "sha256": fingerprint(c)} for c in chain.chain
+        ],
     }
     if as_json:
         typer.echo(json.dumps(info, indent=2))

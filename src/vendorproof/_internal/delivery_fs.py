@@ -105,5 +105,8 @@ def load_delivery(root: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
                 payload.add(rel)
     documents.sort(key=lambda d: d.file)
     return Delivery(
-        root=root, documents=tuple(documents), payload=frozenset(payload), irregular=irregular
+        root=root,
+        documents=tuple(documents),
+        payload=frozenset(payload),
+        irregular=irregular,
     )

@@ -104,7 +104,8 @@ class Certification:
             name = f.require_str(scheme, "name")
             if name not in KNOWN_SCHEMES:
                 raise InvalidInputError(
-                    f"unknown scheme {name!r} (known: {', '.join(sorted(KNOWN_SCHEMES))})",
+                    f"unknown scheme {name!r} "
+                    f"(known: {', '.join(sorted(KNOWN_SCHEMES))})",
                     path="name",
                 )
             scheme_version = f.require_str(scheme, "version")

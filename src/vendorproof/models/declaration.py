@@ -26,7 +26,7 @@ def _text(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrustDeclaration:
-    """A vendor's declaration of trustworthiness (e.g. the former §9b BSIG guarantee)."""
+    """A vendor's declaration of trustworthiness (e.g. the §9b BSIG guarantee)."""
 
     vendor: Party
     legal_entity: str

@@ -1,4 +1,4 @@
-"""DSSE envelopes (third-party schema): parse, serialize and the pre-authentication encoding."""
+"""DSSE envelopes (third-party schema) and the pre-authentication encoding."""
 
 from __future__ import annotations
 

@@ -111,7 +111,7 @@ class CertificationRule:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DenyEntry:
-    """A prohibited vendor/product (e.g. an order under §41 BSIG), from ``effective`` on."""
+    """A prohibited vendor/product (e.g. under §41 BSIG), from ``effective`` on."""
 
     vendor: str
     product: str

@@ -1,4 +1,4 @@
-"""in-toto Statement v1 (third-party schema: unknown fields are ignored, bytes are kept)."""
+"""in-toto Statement v1 (third-party schema: unknown fields ignored, bytes kept)."""
 
 from __future__ import annotations
 

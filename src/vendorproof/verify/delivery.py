@@ -21,7 +21,7 @@ from vendorproof.models.certification import (
 )
 from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
 from vendorproof.models.manifest import MANIFEST_PREDICATE, Component, ComponentManifest
-from vendorproof.models.policy import REFUSED_DIGESTS, Policy, UnlistedFiles
+from vendorproof.models.policy import REFUSED_DIGESTS, Policy, Principal, UnlistedFiles
 from vendorproof.verify.documents import SignedDocument
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 from vendorproof.verify.signer import SignerCheck, check_signer
@@ -56,10 +56,39 @@ Hasher = Callable[[Sequence[str], Sequence[str]], Sequence[ComponentDigest]]
 
 
 class _Checks:
-    def __init__(self) -> None:
-        self.items: list[CheckResult] = []
+    """The checks of one evaluation, and the trust anchors they used."""
 
-    def add(self, check: str, subject: str, outcome: Outcome, reason: str, req: str | None = None) -> None:
+    def __init__(self, policy: Policy, at: datetime, time_source: str) -> None:
+        self.items: list[CheckResult] = []
+        self.anchors: set[str] = set()
+        self.policy = policy
+        self.at = at
+        self.time_source = time_source
+
+    def signer(
+        self, doc: SignedDocument, principals: Sequence[Principal], role: str, req: str
+    ) -> SignerCheck:
+        result = check_signer(
+            doc,
+            principals,
+            role=role,
+            policy=self.policy,
+            at=self.at,
+            time_source=self.time_source,
+            requirements=REQUIREMENTS[req],
+        )
+        self.items.extend(result.checks)
+        self.anchors.update(result.anchors)
+        return result
+
+    def add(
+        self,
+        check: str,
+        subject: str,
+        outcome: Outcome,
+        reason: str,
+        req: str | None = None,
+    ) -> None:
         self.items.append(
             CheckResult(
                 check=check,
@@ -98,16 +127,23 @@ def evaluate_delivery(
     Returns:
         The report; ``report.ok`` is the verdict.
     """
-    checks = _Checks()
+    checks = _Checks(policy, at, time_source)
     by_type: dict[str, list[SignedDocument]] = {}
     for doc in delivery.documents:
         by_type.setdefault(doc.statement.predicate_type, []).append(doc)
     inputs = {d.file: _doc_digest(d) for d in delivery.documents}
     for ptype, docs in sorted(by_type.items()):
-        if ptype not in (MANIFEST_PREDICATE, CERTIFICATION_PREDICATE, DECLARATION_PREDICATE):
+        if ptype not in (
+            MANIFEST_PREDICATE,
+            CERTIFICATION_PREDICATE,
+            DECLARATION_PREDICATE,
+        ):
             for d in docs:
                 checks.add(
-                    "attestations", d.file, Outcome.FAIL, f"unrecognised predicate type {ptype}"
+                    "attestations",
+                    d.file,
+                    Outcome.FAIL,
+                    f"unrecognised predicate type {ptype}",
                 )
     manifests = by_type.get(MANIFEST_PREDICATE, [])
     summary: dict[str, Any] = {"root": str(delivery.root)}
@@ -118,7 +154,7 @@ def evaluate_delivery(
             Outcome.FAIL,
             f"exactly one component manifest is required, found {len(manifests)}",
         )
-        return _report(checks, summary, policy, at, time_source, inputs)
+        return _report(checks, summary, inputs)
     mdoc = manifests[0]
     try:
         manifest = ComponentManifest.from_statement(mdoc.statement)
@@ -142,17 +178,7 @@ def evaluate_delivery(
         f"1 manifest, {len(by_type.get(CERTIFICATION_PREDICATE, []))} certifications, "
         f"{len(by_type.get(DECLARATION_PREDICATE, []))} declarations",
     )
-    signer = check_signer(
-        mdoc,
-        policy.vendors,
-        role="vendor",
-        policy=policy,
-        at=at,
-        time_source=time_source,
-        requirements=REQUIREMENTS["manifest"],
-    )
-    checks.extend(signer.checks)
-    anchors = set(signer.anchors)
+    signer = checks.signer(mdoc, policy.vendors, "vendor", "manifest")
     _check_vendor_binding(checks, mdoc, manifest, signer)
     measured = _check_integrity(checks, delivery, manifest, policy, hasher)
     summary["components"] = [
@@ -166,44 +192,41 @@ def evaluate_delivery(
     ]
     _check_unlisted(checks, delivery, manifest, policy)
     certs = _check_certifications(
-        checks, by_type.get(CERTIFICATION_PREDICATE, []), manifest, policy, at, time_source, anchors
+        checks, by_type.get(CERTIFICATION_PREDICATE, []), manifest
     )
-    _check_coverage(checks, manifest, policy, certs, measured)
-    _check_declaration(
-        checks, by_type.get(DECLARATION_PREDICATE, []), manifest, policy, at, time_source, anchors
-    )
-    _check_deny_list(checks, manifest, policy, at)
-    summary["trustAnchors"] = sorted(anchors)
-    return _report(checks, summary, policy, at, time_source, inputs)
+    _check_coverage(checks, manifest, certs, measured)
+    _check_declaration(checks, by_type.get(DECLARATION_PREDICATE, []), manifest)
+    _check_deny_list(checks, manifest)
+    summary["trustAnchors"] = sorted(checks.anchors)
+    return _report(checks, summary, inputs)
 
 
 def _report(
-    checks: _Checks,
-    summary: dict[str, Any],
-    policy: Policy,
-    at: datetime,
-    time_source: str,
-    inputs: dict[str, str],
+    checks: _Checks, summary: dict[str, Any], inputs: dict[str, str]
 ) -> VerificationReport:
     return VerificationReport(
         delivery=summary,
-        policy=policy.summary(),
-        verified_at=at,
-        time_source=time_source,
+        policy=checks.policy.summary(),
+        verified_at=checks.at,
+        time_source=checks.time_source,
         checks=tuple(checks.items),
         inputs=inputs,
     )
 
 
 def _check_vendor_binding(
-    checks: _Checks, mdoc: SignedDocument, manifest: ComponentManifest, signer: SignerCheck
+    checks: _Checks,
+    mdoc: SignedDocument,
+    manifest: ComponentManifest,
+    signer: SignerCheck,
 ) -> None:
     if signer.principal is None:
         checks.add(
             "vendor-binding",
             mdoc.file,
             Outcome.FAIL,
-            f"manifest names vendor {manifest.vendor.id!r} but no trusted vendor signer "
+            f"manifest names vendor {manifest.vendor.id!r} but no trusted vendor "
+            "signer "
             "was established",
         )
     elif signer.principal.id != manifest.vendor.id:
@@ -255,7 +278,9 @@ def _check_integrity(
             )
             continue
         if c.path not in delivery.payload:
-            checks.add("integrity", c.path, Outcome.FAIL, "listed in the manifest but missing")
+            checks.add(
+                "integrity", c.path, Outcome.FAIL, "listed in the manifest but missing"
+            )
             continue
         to_hash.append(c)
     algorithms = sorted({a for c in to_hash for a in c.digests})
@@ -297,16 +322,21 @@ def _check_unlisted(
     listed = {c.path for c in manifest.components}
     extra = sorted((set(delivery.payload) | set(delivery.irregular)) - listed)
     if not extra:
-        checks.add("unlisted-files", "delivery", Outcome.PASS, "every payload file is listed")
+        checks.add(
+            "unlisted-files", "delivery", Outcome.PASS, "every payload file is listed"
+        )
         return
-    outcome = Outcome.WARN if policy.unlisted_files is UnlistedFiles.WARN else Outcome.FAIL
+    outcome = (
+        Outcome.WARN if policy.unlisted_files is UnlistedFiles.WARN else Outcome.FAIL
+    )
     for path in extra:
         kind = delivery.irregular.get(path, "file")
         checks.add(
             "unlisted-files",
             path,
             outcome,
-            f"{kind} not listed in the manifest (policy: unlistedFiles={policy.unlisted_files.value})",
+            f"{kind} not listed in the manifest "
+            f"(policy: unlistedFiles={policy.unlisted_files.value})",
         )
 
 
@@ -318,14 +348,48 @@ class _Cert:
     why_not: str
 
 
-def _check_certifications(
-    checks: _Checks,
-    docs: Sequence[SignedDocument],
+def _certification_problems(
+    cert: Certification,
+    body: Principal | None,
     manifest: ComponentManifest,
-    policy: Policy,
     at: datetime,
-    time_source: str,
-    anchors: set[str],
+) -> list[str]:
+    problems: list[str] = []
+    if body is None:
+        problems.append("not signed by a trusted certification body")
+    else:
+        if body.id != cert.certification_body.id:
+            problems.append(
+                f"names certification body {cert.certification_body.id!r} but is "
+                f"signed by {body.id!r}"
+            )
+        if cert.scheme not in body.schemes:
+            problems.append(
+                f"certification body {body.id!r} is not allowed to certify "
+                f"scheme {cert.scheme}"
+            )
+    if not cert.valid_from <= at <= cert.valid_until:
+        problems.append(
+            f"not valid at {at.isoformat()} (valid {cert.valid_from.isoformat()} .. "
+            f"{cert.valid_until.isoformat()})"
+        )
+    if cert.status != "valid":
+        problems.append(f"status is {cert.status}")
+    if cert.holder.id != manifest.vendor.id:
+        problems.append(
+            f"holder {cert.holder.id!r} is not vendor {manifest.vendor.id!r}"
+        )
+    if cert.product != manifest.product:
+        problems.append(f"certifies product {cert.product!r}, not {manifest.product!r}")
+    if manifest.version not in cert.versions:
+        problems.append(
+            f"certifies version(s) {', '.join(cert.versions)}, not {manifest.version}"
+        )
+    return problems
+
+
+def _check_certifications(
+    checks: _Checks, docs: Sequence[SignedDocument], manifest: ComponentManifest
 ) -> list[_Cert]:
     out: list[_Cert] = []
     for doc in docs:
@@ -333,50 +397,21 @@ def _check_certifications(
             cert = Certification.from_statement(doc.statement)
         except InvalidInputError as e:
             raise e.in_file(doc.file) from e
-        signer = check_signer(
+        signer = checks.signer(
             doc,
-            policy.certification_bodies,
-            role="certification-body",
-            policy=policy,
-            at=at,
-            time_source=time_source,
-            requirements=REQUIREMENTS["certification"],
+            checks.policy.certification_bodies,
+            "certification-body",
+            "certification",
         )
-        checks.extend(signer.checks)
-        anchors.update(signer.anchors)
-        problems: list[str] = []
-        if signer.principal is None:
-            problems.append("not signed by a trusted certification body")
-        else:
-            body = signer.principal
-            if body.id != cert.certification_body.id:
-                problems.append(
-                    f"names certification body {cert.certification_body.id!r} but is "
-                    f"signed by {body.id!r}"
-                )
-            if cert.scheme not in body.schemes:
-                problems.append(
-                    f"certification body {body.id!r} is not allowed to certify "
-                    f"scheme {cert.scheme}"
-                )
-        if not cert.valid_from <= at <= cert.valid_until:
-            problems.append(
-                f"not valid at {at.isoformat()} (valid {cert.valid_from.isoformat()} .. "
-                f"{cert.valid_until.isoformat()})"
-            )
-        if cert.status != "valid":
-            problems.append(f"status is {cert.status}")
-        if cert.holder.id != manifest.vendor.id:
-            problems.append(f"holder {cert.holder.id!r} is not vendor {manifest.vendor.id!r}")
-        if cert.product != manifest.product:
-            problems.append(f"certifies product {cert.product!r}, not {manifest.product!r}")
-        if manifest.version not in cert.versions:
-            problems.append(
-                f"certifies version(s) {', '.join(cert.versions)}, not {manifest.version}"
-            )
+        problems = _certification_problems(cert, signer.principal, manifest, checks.at)
         label = f"{cert.scheme} {cert.certificate_id}"
         if problems:
-            checks.add("certification", doc.file, Outcome.FAIL, f"{label}: {'; '.join(problems)}")
+            checks.add(
+                "certification",
+                doc.file,
+                Outcome.FAIL,
+                f"{label}: {'; '.join(problems)}",
+            )
         else:
             checks.add(
                 "certification",
@@ -386,7 +421,9 @@ def _check_certifications(
                 f"{_fields.format_time(cert.valid_until)}, covers "
                 f"{manifest.product} {manifest.version}",
             )
-        out.append(_Cert(doc=doc, cert=cert, usable=not problems, why_not="; ".join(problems)))
+        out.append(
+            _Cert(doc=doc, cert=cert, usable=not problems, why_not="; ".join(problems))
+        )
     return out
 
 
@@ -401,14 +438,13 @@ def _covers(doc: SignedDocument, digests: dict[str, str]) -> bool:
 def _check_coverage(
     checks: _Checks,
     manifest: ComponentManifest,
-    policy: Policy,
     certs: Sequence[_Cert],
     measured: dict[str, ComponentDigest],
 ) -> None:
     for c in manifest.components:
         rules = [
             r
-            for r in policy.certification_rules
+            for r in checks.policy.certification_rules
             if r.matches(
                 domain=manifest.domain.value,
                 network_function=manifest.network_function,
@@ -430,7 +466,9 @@ def _check_coverage(
         reasons: list[str] = []
         for ce in certs:
             if ce.cert.scheme not in schemes:
-                reasons.append(f"{ce.doc.file}: scheme {ce.cert.scheme} not accepted here")
+                reasons.append(
+                    f"{ce.doc.file}: scheme {ce.cert.scheme} not accepted here"
+                )
             elif not ce.usable:
                 reasons.append(f"{ce.doc.file}: {ce.why_not}")
             elif not _covers(ce.doc, digests):
@@ -455,22 +493,19 @@ def _check_coverage(
 
 
 def _check_declaration(
-    checks: _Checks,
-    docs: Sequence[SignedDocument],
-    manifest: ComponentManifest,
-    policy: Policy,
-    at: datetime,
-    time_source: str,
-    anchors: set[str],
+    checks: _Checks, docs: Sequence[SignedDocument], manifest: ComponentManifest
 ) -> None:
-    required = policy.trust_declaration_required
+    at = checks.at
+    required = checks.policy.trust_declaration_required
     if not docs:
         checks.add(
             "trust-declaration",
             "attestations/",
             Outcome.FAIL if required else Outcome.NOT_APPLICABLE,
             "no trust declaration delivered"
-            + (" (required by the policy)" if required else " (optional in the policy)"),
+            + (
+                " (required by the policy)" if required else " (optional in the policy)"
+            ),
         )
         return
     reasons: list[str] = []
@@ -479,22 +514,16 @@ def _check_declaration(
             decl = TrustDeclaration.from_statement(doc.statement)
         except InvalidInputError as e:
             raise e.in_file(doc.file) from e
-        signer = check_signer(
-            doc,
-            policy.vendors,
-            role="vendor",
-            policy=policy,
-            at=at,
-            time_source=time_source,
-            requirements=REQUIREMENTS["trust-declaration"],
+        signer = checks.signer(
+            doc, checks.policy.vendors, "vendor", "trust-declaration"
         )
-        checks.extend(signer.checks)
-        anchors.update(signer.anchors)
         problems = []
         if signer.principal is None:
             problems.append("not signed by a trusted vendor")
         elif signer.principal.id != manifest.vendor.id:
-            problems.append(f"signed by vendor {signer.principal.id!r}, not the delivering vendor")
+            problems.append(
+                f"signed by vendor {signer.principal.id!r}, not the delivering vendor"
+            )
         if decl.vendor.id != manifest.vendor.id:
             problems.append(f"declares for vendor {decl.vendor.id!r}")
         if not decl.covers(manifest.product):
@@ -510,16 +539,16 @@ def _check_declaration(
                 doc.file,
                 Outcome.PASS,
                 f"{decl.legal_entity} declares trustworthiness for {manifest.product} "
-                f"({decl.legal_basis}), valid until {_fields.format_time(decl.valid_until)}",
+                f"({decl.legal_basis}), valid until "
+                f"{_fields.format_time(decl.valid_until)}",
             )
             return
         reasons.append(f"{doc.file}: {'; '.join(problems)}")
     checks.add("trust-declaration", "attestations/", Outcome.FAIL, "; ".join(reasons))
 
 
-def _check_deny_list(
-    checks: _Checks, manifest: ComponentManifest, policy: Policy, at: datetime
-) -> None:
+def _check_deny_list(checks: _Checks, manifest: ComponentManifest) -> None:
+    policy, at = checks.policy, checks.at
     for entry in policy.deny_list:
         if entry.matches(
             vendor_id=manifest.vendor.id,
@@ -531,7 +560,8 @@ def _check_deny_list(
                 "deny-list",
                 f"{manifest.vendor.id}/{manifest.product}",
                 Outcome.FAIL,
-                f"prohibited since {_fields.format_time(entry.effective)}: {entry.reason}",
+                f"prohibited since {_fields.format_time(entry.effective)}: "
+                f"{entry.reason}",
             )
             return
     checks.add(

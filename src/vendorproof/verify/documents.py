@@ -70,7 +70,8 @@ def load_signed_document(
             prefix = ""
         else:
             raise InvalidInputError(
-                "neither a Sigstore bundle (mediaType) nor a DSSE envelope (payloadType)"
+                "neither a Sigstore bundle (mediaType) nor a DSSE envelope "
+                "(payloadType)"
             )
         if envelope.payload_type != PAYLOAD_TYPE:
             raise InvalidInputError(

@@ -18,7 +18,7 @@ __all__ = ["CheckResult", "Outcome", "VerificationReport"]
 class Outcome(enum.Enum):
     """The outcome of one check."""
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
     FAIL = "fail"
     WARN = "warn"
     ERROR = "error"
@@ -30,7 +30,7 @@ _ACCEPTABLE = frozenset({Outcome.PASS, Outcome.WARN, Outcome.NOT_APPLICABLE})
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckResult:
-    """One check: what was checked, on which subject, for which requirements, and why."""
+    """One check: what, on which subject, for which requirements, and why."""
 
     check: str
     subject: str

@@ -142,7 +142,7 @@ def _verify_any(doc: SignedDocument, key: crypto.PublicKey) -> str:
     )
 
 
-def _check_certificate_signer(
+def _check_certificate_signer(  # noqa: PLR0917 - private helper of check_signer
     run: _Run,
     principals: Sequence[Principal],
     role: str,
@@ -164,7 +164,9 @@ def _check_certificate_signer(
         _verify_any(doc, key)
     except SignatureError as e:
         return run.fail("signature", e)
-    run.add("signature", Outcome.PASS, f"{name} signature over DSSE PAE by {describe(leaf)}")
+    run.add(
+        "signature", Outcome.PASS, f"{name} signature over DSSE PAE by {describe(leaf)}"
+    )
 
     chains: list[tuple[Principal, VerifiedChain]] = []
     errors: list[str] = []
