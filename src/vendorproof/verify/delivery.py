@@ -10,9 +10,8 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vendorproof._internal.delivery_fs import Delivery
 from vendorproof.errors import InvalidInputError
 from vendorproof.models import _fields
 from vendorproof.models.certification import (
@@ -25,6 +24,9 @@ from vendorproof.models.policy import REFUSED_DIGESTS, Policy, Principal, Unlist
 from vendorproof.verify.documents import SignedDocument
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 from vendorproof.verify.signer import SignerCheck, check_signer
+
+if TYPE_CHECKING:
+    from vendorproof._internal.delivery_fs import Delivery
 
 __all__ = ["REQUIREMENTS", "evaluate_delivery"]
 
