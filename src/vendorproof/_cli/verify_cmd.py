@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,7 +15,6 @@ from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from vendorproof.models.policy import Policy
-    from vendorproof.verify.delivery import ComponentDigest
     from vendorproof.verify.result import VerificationReport
 
 policy_app = typer.Typer(help="Operator policies.", no_args_is_help=True)
@@ -28,47 +26,20 @@ At = Annotated[
 ]
 
 
-def load_policy(path: Path) -> Policy:
-    """Read and validate a policy; referenced files are relative to it."""
-    from vendorproof.models.policy import Policy
-
-    base = path.resolve().parent
-    raw = read_input(path)
-
-    def resolve(ref: str) -> bytes:
-        return read_input(base / ref)
-
-    return Policy.from_yaml(raw, file=str(path), resolve=resolve)
-
-
-def _hasher(root: Path) -> Any:
-    from vendorproof._cli._common import progress
-    from vendorproof._internal.hashing import hash_files
-    from vendorproof.verify.delivery import ComponentDigest
-
-    def run(paths: Sequence[str], algorithms: Sequence[str]) -> list[ComponentDigest]:
-        files = [root / p for p in paths]
-        total = sum(f.stat().st_size for f in files)
-        with progress(total, "hashing") as on_progress:
-            results = hash_files(files, algorithms, on_progress=on_progress)
-        return [ComponentDigest(size=r.size, digests=dict(r.digests)) for r in results]
-
-    return run
-
-
 def run_verification(
     delivery: Path, policy_path: Path, at: str | None
 ) -> tuple[VerificationReport, Policy]:
     """Load, verify and report (shared by ``verify`` and ``intake``)."""
-    from vendorproof._internal.delivery_fs import load_delivery
-    from vendorproof.verify.delivery import evaluate_delivery
+    from vendorproof._cli._common import progress_factory
+    from vendorproof.intake import load_policy, verify_delivery
 
     policy = load_policy(policy_path)
-    when = parse_at(at)
-    source = "--at" if at is not None else "now"
-    loaded = load_delivery(delivery)
-    report = evaluate_delivery(
-        loaded, policy, at=when, time_source=source, hasher=_hasher(loaded.root)
+    report = verify_delivery(
+        delivery,
+        policy,
+        at=parse_at(at),
+        time_source="--at" if at is not None else "now",
+        progress=progress_factory("hashing"),
     )
     return report, policy
 
@@ -149,6 +120,8 @@ def policy_check(
     policy: Annotated[Path, typer.Argument(help="Policy YAML to validate.")],
 ) -> None:
     """Validate a policy file (schema, referenced anchors and keys)."""
+    from vendorproof.intake import load_policy
+
     p = load_policy(policy)
     typer.echo(
         f"OK: {policy}: policy {p.id} {p.version} ({p.legal_basis}); "

@@ -22,6 +22,7 @@ from vendorproof.errors import (
     Error,
     SignatureError,
 )
+from vendorproof.models._fields import format_time
 from vendorproof.models.policy import Identity, Policy, Principal
 from vendorproof.verify.documents import SignedDocument
 from vendorproof.verify.result import CheckResult, Outcome
@@ -185,14 +186,14 @@ def _check_certificate_signer(  # noqa: PLR0917 - private helper of check_signer
         detail = "; ".join(errors) or "no trust anchors configured"
         return run.fail(
             "certificate-chain",
-            f"{describe(leaf)} does not chain to any trusted {role} anchor at "
-            f"{at.isoformat()} ({time_source}): {detail}",
+            f"{describe(leaf)} does not chain to any trusted {role} anchor "
+            f"({time_source}): {detail}",
         )
     names = " -> ".join(describe(c) for c in chains[0][1].chain)
     run.add(
         "certificate-chain",
         Outcome.PASS,
-        f"{names} valid at {at.isoformat()} ({time_source}), code-signing profile",
+        f"{names} valid at {format_time(at)} ({time_source}), code-signing profile",
     )
     for p, chain in chains:
         matched = next((i for i in p.identities if _identity_matches(i, leaf)), None)

@@ -15,6 +15,7 @@ subject DN and usually carry none, so the end-entity policy is built here:
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ from cryptography.x509.verification import VerificationError as _X509Error
 from vendorproof._internal.crypto import MIN_RSA_BITS
 from vendorproof.errors import AlgorithmError, CertificateChainError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
+from vendorproof.models._fields import format_time
 
 __all__ = [
     "Eku",
@@ -81,6 +83,17 @@ class VerifiedChain:
     def anchor(self) -> x509.Certificate:
         """The trust anchor the chain ends in."""
         return self.chain[-1]
+
+
+_NOISE = re.compile(r" \(encountered processing <Certificate\(.*\)>\)$")
+
+
+def _reason(e: Exception) -> str:
+    """cryptography's message without the certificate repr and wrapper prefixes."""
+    text = _NOISE.sub("", str(e))
+    for prefix in ("validation failed: ", "Python extension validator failed: "):
+        text = text.replace(prefix, "")
+    return text.replace("ValueError: ", "")
 
 
 def describe(cert: x509.Certificate) -> str:
@@ -187,8 +200,7 @@ def verify_chain(
         verified = verifier.verify(leaf, list(intermediates))
     except _X509Error as e:
         raise CertificateChainError(
-            f"{describe(leaf)}: no valid chain to a trusted root at "
-            f"{at.isoformat()}: {e}"
+            f"no valid chain to a trusted root at {format_time(at)}: {_reason(e)}"
         ) from e
     chain = tuple(verified.chain)
     for cert in chain[1:]:

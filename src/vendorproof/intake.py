@@ -1,0 +1,75 @@
+"""Filesystem entry points: load a policy and verify a delivery directory.
+
+The CLI is a thin layer over these; library users call them directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from vendorproof._internal.delivery_fs import load_delivery
+from vendorproof._internal.jsonio import read_document
+from vendorproof.errors import InvalidInputError
+from vendorproof.limits import DEFAULT_LIMITS, Limits
+from vendorproof.models.policy import Policy
+from vendorproof.verify.delivery import ComponentDigest, evaluate_delivery
+from vendorproof.verify.result import VerificationReport
+
+__all__ = ["load_policy", "read_file", "verify_delivery"]
+
+#: Called with the total byte count, returns a per-chunk progress callback (or None).
+ProgressFactory = Callable[[int], Callable[[int], None] | None]
+
+
+def read_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """Read a document with the size limit, naming the file on error."""
+    try:
+        return read_document(path, limits=limits)
+    except InvalidInputError as e:
+        raise e.in_file(str(path)) from e
+
+
+def load_policy(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Policy:
+    """Read and validate a policy; files it references are relative to it."""
+    base = path.resolve().parent
+    return Policy.from_yaml(
+        read_file(path, limits=limits),
+        file=str(path),
+        resolve=lambda ref: read_file(base / ref, limits=limits),
+        limits=limits,
+    )
+
+
+def verify_delivery(
+    root: Path,
+    policy: Policy,
+    *,
+    at: datetime,
+    time_source: str,
+    progress: ProgressFactory | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> VerificationReport:
+    """Scan ``root``, re-hash its payload in parallel and evaluate every check.
+
+    Raises:
+        InvalidInputError: the delivery or one of its statements is malformed.
+    """
+    from vendorproof._internal.hashing import hash_files
+
+    delivery = load_delivery(root, limits=limits)
+
+    def hasher(
+        paths: Sequence[str], algorithms: Sequence[str]
+    ) -> list[ComponentDigest]:
+        files = [delivery.root / p for p in paths]
+        on_progress = None
+        if progress is not None:
+            on_progress = progress(sum(f.stat().st_size for f in files))
+        results = hash_files(files, algorithms, on_progress=on_progress)
+        return [ComponentDigest(size=r.size, digests=dict(r.digests)) for r in results]
+
+    return evaluate_delivery(
+        delivery, policy, at=at, time_source=time_source, hasher=hasher
+    )
