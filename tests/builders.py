@@ -52,7 +52,9 @@ class Signer:
 
 
 def issued(org_dir: str, name: str) -> pki.Issued:
-    return pki.load_issued(KEYS / org_dir / f"{name}.pem", KEYS / org_dir / f"{name}.key")
+    return pki.load_issued(
+        KEYS / org_dir / f"{name}.pem", KEYS / org_dir / f"{name}.key"
+    )
 
 
 def signer_from(leaf: pki.Issued, *chain: pki.Issued) -> Signer:
@@ -66,11 +68,15 @@ def signer_from(leaf: pki.Issued, *chain: pki.Issued) -> Signer:
 
 
 def vendor_a() -> Signer:
-    return signer_from(issued("vendor-a", "signing"), issued("vendor-a", "intermediate"))
+    return signer_from(
+        issued("vendor-a", "signing"), issued("vendor-a", "intermediate")
+    )
 
 
 def vendor_b() -> Signer:
-    return signer_from(issued("vendor-b", "signing"), issued("vendor-b", "intermediate"))
+    return signer_from(
+        issued("vendor-b", "signing"), issued("vendor-b", "intermediate")
+    )
 
 
 def certbody() -> Signer:
@@ -157,7 +163,10 @@ def certification_statement(
         {
             "scheme": {"name": scheme, "version": "2.1"},
             "certificateId": "NESAS-TEST-0001",
-            "certificationBody": {"name": "Example Certification Body GmbH", "id": body_id},
+            "certificationBody": {
+                "name": "Example Certification Body GmbH",
+                "id": body_id,
+            },
             "holder": {"name": "Acme Radio Systems GmbH", "id": holder_id},
             "product": {"name": product, "category": "gNB", "versions": list(versions)},
             "scope": "default configuration",

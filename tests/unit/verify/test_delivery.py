@@ -48,10 +48,13 @@ def outcomes(report: VerificationReport, check: str) -> dict[str, Outcome]:
 def failed(report: VerificationReport, check: str, subject: str | None = None) -> str:
     """Return the reason of the failed ``check`` (on ``subject``); fail if none."""
     for c in report.checks:
-        if c.check == check and c.outcome is Outcome.FAIL:
-            if subject is None or c.subject == subject:
-                assert not report.ok
-                return c.reason
+        if (
+            c.check == check
+            and c.outcome is Outcome.FAIL
+            and (subject is None or c.subject == subject)
+        ):
+            assert not report.ok
+            return c.reason
     pytest.fail(f"no failed {check} check: {[c.to_dict() for c in report.checks]}")
 
 
@@ -155,7 +158,9 @@ def test_bare_dsse_manifest_is_accepted(
     import json
 
     delivery.standard(manifest_signer=vendor_a_raw_key())
-    bundle = json.loads((delivery.root / "attestations/manifest.sigstore.json").read_bytes())
+    bundle = json.loads(
+        (delivery.root / "attestations/manifest.sigstore.json").read_bytes()
+    )
     (delivery.root / "attestations/manifest.sigstore.json").unlink()
     delivery.attest("manifest.dsse.json", dump_json(bundle["dsseEnvelope"]))
     report = run(delivery.root, policy_file)
@@ -165,14 +170,18 @@ def test_bare_dsse_manifest_is_accepted(
 # -- hash integrity ------------------------------------------------------------
 
 
-def test_flipped_byte_fails_integrity(delivery: DeliveryBuilder, policy_file: Path) -> None:
+def test_flipped_byte_fails_integrity(
+    delivery: DeliveryBuilder, policy_file: Path
+) -> None:
     delivery.standard()
     p = delivery.root / "images/du.img"
     data = bytearray(p.read_bytes())
     data[1000] ^= 0x01
     p.write_bytes(bytes(data))
     report = run(delivery.root, policy_file)
-    assert "sha256, sha512 digest differs" in failed(report, "integrity", "images/du.img")
+    assert "sha256, sha512 digest differs" in failed(
+        report, "integrity", "images/du.img"
+    )
     assert "does not certify these digests" in failed(
         report, "certification-coverage", "images/du.img"
     )
@@ -191,7 +200,9 @@ def test_swapped_image_fails(delivery: DeliveryBuilder, policy_file: Path) -> No
     assert "size" in failed(report, "integrity", "images/cu.img")
 
 
-def test_same_size_substitute_fails(delivery: DeliveryBuilder, policy_file: Path) -> None:
+def test_same_size_substitute_fails(
+    delivery: DeliveryBuilder, policy_file: Path
+) -> None:
     delivery.standard()
     p = delivery.root / "images/cu.img"
     p.write_bytes(os.urandom(p.stat().st_size))
@@ -276,7 +287,9 @@ def test_path_escape_in_manifest_is_invalid_input(
 ) -> None:
     files = {bad_path: b"data"}
     delivery.write_payload()
-    delivery.attest("manifest.sigstore.json", vendor_a().sign(manifest_statement(files)))
+    delivery.attest(
+        "manifest.sigstore.json", vendor_a().sign(manifest_statement(files))
+    )
     with pytest.raises(InvalidInputError) as info:
         run(delivery.root, policy_file)
     assert info.value.file == "attestations/manifest.sigstore.json"
@@ -307,7 +320,9 @@ def test_tampered_payload_fails_signature(
     assert "no trusted vendor signer" in failed(report, "vendor-binding")
 
 
-def test_untrusted_signer_fails_chain(delivery: DeliveryBuilder, policy_file: Path) -> None:
+def test_untrusted_signer_fails_chain(
+    delivery: DeliveryBuilder, policy_file: Path
+) -> None:
     root = pki.make_root("Rogue Root", org="Acme Radio Systems GmbH")
     leaf = pki.make_leaf(
         "Acme Radio Systems Release Signing 2025", root, org="Acme Radio Systems GmbH"
@@ -353,9 +368,13 @@ def test_vendor_key_cannot_sign_certification(
     )
 
 
-def test_identity_not_allowed_fails(delivery: DeliveryBuilder, policy_file: Path) -> None:
+def test_identity_not_allowed_fails(
+    delivery: DeliveryBuilder, policy_file: Path
+) -> None:
     inter = issued("vendor-a", "intermediate")
-    leaf = pki.make_leaf("Acme Test Build Signing", inter, org="Acme Radio Systems GmbH")
+    leaf = pki.make_leaf(
+        "Acme Test Build Signing", inter, org="Acme Radio Systems GmbH"
+    )
     delivery.standard(manifest_signer=signer_from(leaf, inter))
     report = run(delivery.root, policy_file)
     assert "matches none of its allowed signer identities" in failed(
@@ -403,19 +422,25 @@ def test_bad_leaf_fails_chain(
     assert reason in got
 
 
-def test_leaf_with_sans_still_verifies(delivery: DeliveryBuilder, policy_file: Path) -> None:
+def test_leaf_with_sans_still_verifies(
+    delivery: DeliveryBuilder, policy_file: Path
+) -> None:
     signer = leaf_under_vendor_a(san_emails=("release@acme.example",))
     delivery.standard(manifest_signer=signer)
     assert run(delivery.root, policy_file).ok
 
 
-def test_non_ca_intermediate_fails(delivery: DeliveryBuilder, policy_file: Path) -> None:
+def test_non_ca_intermediate_fails(
+    delivery: DeliveryBuilder, policy_file: Path
+) -> None:
     root = issued("vendor-a", "root")
     fake_ca = pki.make_intermediate(
         "Acme Not A CA", root, org="Acme Radio Systems GmbH", ca=False
     )
     leaf = pki.make_leaf(
-        "Acme Radio Systems Release Signing 2025", fake_ca, org="Acme Radio Systems GmbH"
+        "Acme Radio Systems Release Signing 2025",
+        fake_ca,
+        org="Acme Radio Systems GmbH",
     )
     delivery.standard(manifest_signer=signer_from(leaf, fake_ca))
     report = run(delivery.root, policy_file)
@@ -445,7 +470,9 @@ def test_rsa_below_policy_minimum_fails(
     assert "below the policy minimum 3072" in failed(report, "algorithms")
 
 
-def test_algorithm_not_allowed_by_policy(delivery: DeliveryBuilder, tmp_path: Path) -> None:
+def test_algorithm_not_allowed_by_policy(
+    delivery: DeliveryBuilder, tmp_path: Path
+) -> None:
     data = policy_data()
     data["algorithms"]["signatures"] = ["ecdsa-p384-sha384"]
     delivery.standard()
@@ -487,9 +514,13 @@ def _certified() -> dict[str, bytes]:
         pytest.param({"product": "Other gNB"}, "certifies product", id="other-product"),
         pytest.param({"holder_id": "borealis"}, "holder 'borealis'", id="other-holder"),
         pytest.param(
-            {"scheme": "EUCC"}, "not allowed to certify scheme EUCC", id="scheme-not-allowed"
+            {"scheme": "EUCC"},
+            "not allowed to certify scheme EUCC",
+            id="scheme-not-allowed",
         ),
-        pytest.param({"body_id": "other-cb"}, "names certification body", id="other-body"),
+        pytest.param(
+            {"body_id": "other-cb"}, "names certification body", id="other-body"
+        ),
     ],
 )
 def test_unusable_certification_fails(
@@ -529,7 +560,9 @@ def test_missing_certification_fails_coverage(
 def test_rule_for_other_domain_does_not_apply(
     delivery: DeliveryBuilder, policy_file: Path
 ) -> None:
-    stmt = manifest_statement(FILES, kinds=KINDS, domain="Transport", network_function="router")
+    stmt = manifest_statement(
+        FILES, kinds=KINDS, domain="Transport", network_function="router"
+    )
     delivery.standard(manifest=stmt)
     (delivery.root / "attestations/certification.sigstore.json").unlink()
     report = run(delivery.root, policy_file)
@@ -554,11 +587,15 @@ def test_missing_required_declaration_fails(
 @pytest.mark.parametrize(
     ("kw", "signer", "reason"),
     [
-        pytest.param({"products": ["Other*"]}, None, "does not cover", id="other-product"),
+        pytest.param(
+            {"products": ["Other*"]}, None, "does not cover", id="other-product"
+        ),
         pytest.param(
             {"valid_until": "2026-03-01T00:00:00Z"}, None, "not valid at", id="expired"
         ),
-        pytest.param({"vendor_id": "borealis"}, None, "declares for vendor", id="other-vendor"),
+        pytest.param(
+            {"vendor_id": "borealis"}, None, "declares for vendor", id="other-vendor"
+        ),
         pytest.param({}, "vendor-b", "not the delivering vendor", id="signed-by-other"),
     ],
 )
@@ -610,13 +647,16 @@ def test_no_manifest_fails(delivery: DeliveryBuilder, policy_file: Path) -> None
 def test_two_manifests_fail(delivery: DeliveryBuilder, policy_file: Path) -> None:
     delivery.standard()
     delivery.attest(
-        "manifest2.sigstore.json", vendor_a().sign(manifest_statement(FILES, kinds=KINDS))
+        "manifest2.sigstore.json",
+        vendor_a().sign(manifest_statement(FILES, kinds=KINDS)),
     )
     report = run(delivery.root, policy_file)
     assert "found 2" in failed(report, "attestations")
 
 
-def test_unknown_predicate_type_fails(delivery: DeliveryBuilder, policy_file: Path) -> None:
+def test_unknown_predicate_type_fails(
+    delivery: DeliveryBuilder, policy_file: Path
+) -> None:
     delivery.standard()
     stmt = manifest_statement(FILES)
     stmt["predicateType"] = "https://example.com/unknown/v1"

@@ -1,0 +1,352 @@
+"""``vendorproof verify``, ``policy check`` and ``x509 verify``: exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.builders import (
+    AT_TEXT,
+    KEYS,
+    SAMPLE_DELIVERY,
+    SAMPLE_POLICY,
+    DeliveryBuilder,
+    copy_sample,
+)
+from vendorproof._cli import ExitCode, app
+
+runner = CliRunner()
+
+
+def invoke(*args: str | Path) -> tuple[int, str, str]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_sample_delivery_verifies() -> None:
+    code, out, err = invoke(
+        "verify", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY, "--at", AT_TEXT
+    )
+    assert code == ExitCode.OK, out + err
+    assert "verdict: PASSED" in out
+    assert "certified = delivered" in out
+
+
+def test_json_report_schema(tmp_path: Path) -> None:
+    out_file = tmp_path / "report.json"
+    code, out, _ = invoke(
+        "verify",
+        SAMPLE_DELIVERY,
+        "--policy",
+        SAMPLE_POLICY,
+        "--at",
+        AT_TEXT,
+        "--format",
+        "json",
+        "-o",
+        out_file,
+    )
+    assert code == ExitCode.OK
+    data = json.loads(out)
+    assert data == json.loads(out_file.read_text())
+    assert data["verdict"] == "PASSED"
+    assert data["validationTime"] == AT_TEXT
+    assert data["validationTimeSource"] == "--at"
+    assert data["policy"]["id"] == "de-5g-intake-2020"
+    assert len(data["policy"]["digest"]["sha256"]) == 64
+    assert data["delivery"]["product"] == "AcmeRAN gNB"
+    for check in data["checks"]:
+        assert set(check) == {"check", "subject", "requirements", "outcome", "reason"}
+        assert check["requirements"]
+
+
+def test_report_output_is_not_overwritten_without_force(tmp_path: Path) -> None:
+    out_file = tmp_path / "report.json"
+    out_file.write_text("keep")
+    code, _, err = invoke(
+        "verify",
+        SAMPLE_DELIVERY,
+        "--policy",
+        SAMPLE_POLICY,
+        "--at",
+        AT_TEXT,
+        "-o",
+        out_file,
+    )
+    assert code == ExitCode.INVALID_INPUT
+    assert "exists" in err
+    assert out_file.read_text() == "keep"
+
+
+def test_tampered_delivery_exits_1(tmp_path: Path) -> None:
+    root = copy_sample(tmp_path / "d")
+    img = root / "images/gnb-du-24.1.3.img"
+    data = bytearray(img.read_bytes())
+    data[0] ^= 0xFF
+    img.write_bytes(bytes(data))
+    code, out, _ = invoke("verify", root, "--policy", SAMPLE_POLICY, "--at", AT_TEXT)
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "verdict: FAILED" in out
+    assert "images/gnb-du-24.1.3.img" in out
+
+
+def test_expired_everything_at_far_future_exits_1() -> None:
+    code, out, _ = invoke(
+        "verify",
+        SAMPLE_DELIVERY,
+        "--policy",
+        SAMPLE_POLICY,
+        "--at",
+        "2041-01-01T00:00:00Z",
+    )
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "not valid" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(b"{not json", "invalid JSON", id="non-json"),
+        pytest.param(b'{"mediaType": "x"', "invalid JSON", id="truncated"),
+        pytest.param(b'{"a": 1, "a": 2}', "duplicate key", id="duplicate-key"),
+        pytest.param(b"[" * 100000 + b"]" * 100000, "nest", id="deep"),
+        pytest.param(
+            b'{"payload": "!!!", "payloadType": "application/vnd.in-toto+json",'
+            b' "signatures": [{"sig": "AAAA"}]}',
+            "base64",
+            id="base64-garbage",
+        ),
+        pytest.param(
+            b'{"payload": "e30=", "payloadType": "text/plain",'
+            b' "signatures": [{"sig": "AAAA"}]}',
+            "payloadType",
+            id="wrong-payload-type",
+        ),
+    ],
+)
+def test_malformed_attestation_exits_3(
+    delivery: DeliveryBuilder, policy_file: Path, content: bytes, message: str
+) -> None:
+    delivery.standard()
+    delivery.attest("broken.sigstore.json", content)
+    code, _, err = invoke(
+        "verify", delivery.root, "--policy", policy_file, "--at", AT_TEXT
+    )
+    assert code == ExitCode.INVALID_INPUT
+    assert "attestations/broken.sigstore.json" in err
+    assert message in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_huge_attestation_exits_3(delivery: DeliveryBuilder, policy_file: Path) -> None:
+    delivery.standard()
+    delivery.attest("huge.sigstore.json", b" " * (17 * 1024 * 1024))
+    code, _, err = invoke(
+        "verify", delivery.root, "--policy", policy_file, "--at", AT_TEXT
+    )
+    assert code == ExitCode.INVALID_INPUT
+    assert "too large" in err or "larger" in err
+
+
+def test_policy_error_names_file_line_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.yaml"
+    text = SAMPLE_POLICY.read_text().replace(
+        "unlistedFiles: fail", "unlistedFile: fail"
+    )
+    bad.write_text(text.replace("../../keys", str(KEYS)))
+    code, _, err = invoke("verify", SAMPLE_DELIVERY, "--policy", bad, "--at", AT_TEXT)
+    assert code == ExitCode.INVALID_INPUT
+    assert str(bad) in err
+    assert "unknown key 'unlistedFile'" in err
+    assert "(line " in err
+
+
+def test_yaml_alias_bomb_policy_exits_3(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        prev = chr(ord("a") + i - 1)
+        cur = chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
+    bomb.write_text("\n".join(lines) + "\n")
+    code, _, err = invoke("policy", "check", bomb)
+    assert code == ExitCode.INVALID_INPUT
+    assert "alias" in err
+
+
+def test_policy_check_ok() -> None:
+    code, out, _ = invoke("policy", "check", SAMPLE_POLICY)
+    assert code == ExitCode.OK
+    assert "de-5g-intake-2020" in out
+
+
+def test_missing_policy_option_is_usage_error() -> None:
+    code, _, _ = invoke("verify", SAMPLE_DELIVERY)
+    assert code == ExitCode.USAGE
+
+
+def test_bad_at_exits_3() -> None:
+    code, _, err = invoke(
+        "verify", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY, "--at", "tomorrow"
+    )
+    assert code == ExitCode.INVALID_INPUT
+    assert "--at" in err
+
+
+def test_bad_format_exits_3() -> None:
+    code, _, err = invoke(
+        "verify", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY, "--format", "xml"
+    )
+    assert code == ExitCode.INVALID_INPUT
+    assert "--format" in err
+
+
+def test_internal_error_exits_4_and_debug_shows_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import vendorproof.intake
+
+    def boom(*_a: object, **_k: object) -> None:
+        msg = "simulated bug"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(vendorproof.intake, "verify_delivery", boom)
+    code, _, err = invoke("verify", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY)
+    assert code == ExitCode.INTERNAL_ERROR
+    assert "internal error: RuntimeError: simulated bug" in err
+    assert "report" in err
+    assert "Traceback" not in err
+    result = runner.invoke(
+        app, ["--debug", "verify", str(SAMPLE_DELIVERY), "--policy", str(SAMPLE_POLICY)]
+    )
+    assert isinstance(result.exception, RuntimeError)
+
+
+def test_console_script_has_no_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vendorproof",
+            "verify",
+            str(tmp_path / "missing"),
+            "--policy",
+            str(SAMPLE_POLICY),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == ExitCode.INVALID_INPUT
+    assert "Traceback" not in proc.stderr
+    assert "missing" in proc.stderr
+
+
+# -- x509 verify -------------------------------------------------------------------
+
+VA = KEYS / "vendor-a"
+
+
+def test_x509_verify_valid_chain() -> None:
+    code, out, _ = invoke(
+        "x509",
+        "verify",
+        VA / "signing.pem",
+        "--roots",
+        VA / "root.pem",
+        "--intermediates",
+        VA / "intermediate.pem",
+        "--at",
+        AT_TEXT,
+    )
+    assert code == ExitCode.OK
+    assert out.startswith("VALID: CN=Acme Radio Systems Release Signing 2025")
+
+
+def test_x509_verify_json() -> None:
+    code, out, _ = invoke(
+        "x509",
+        "verify",
+        VA / "signing.pem",
+        "--roots",
+        VA / "root.pem",
+        "--intermediates",
+        VA / "intermediate.pem",
+        "--at",
+        AT_TEXT,
+        "--json",
+    )
+    assert code == ExitCode.OK
+    data = json.loads(out)
+    assert data["valid"] is True
+    assert len(data["chain"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        pytest.param(
+            ["--roots", KEYS / "vendor-b/root.pem"], "no valid chain", id="other-root"
+        ),
+        pytest.param(
+            ["--roots", VA / "root.pem"], "no valid chain", id="missing-intermediate"
+        ),
+        pytest.param(
+            [
+                "--roots",
+                VA / "root.pem",
+                "--intermediates",
+                VA / "intermediate.pem",
+                "--at",
+                "2041-01-01T00:00:00Z",
+            ],
+            "not valid at validation time",
+            id="expired",
+        ),
+        pytest.param(
+            [
+                "--roots",
+                VA / "root.pem",
+                "--intermediates",
+                VA / "intermediate.pem",
+                "--eku",
+                "time-stamping",
+            ],
+            "incorrect criticality",
+            id="wrong-eku",
+        ),
+    ],
+)
+def test_x509_verify_invalid_exits_1(args: list[str | Path], reason: str) -> None:
+    code, _, err = invoke("x509", "verify", VA / "signing.pem", *args)
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert reason in err
+
+
+def test_x509_verify_garbage_certificate_exits_3(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.pem"
+    junk.write_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    code, _, err = invoke("x509", "verify", junk, "--roots", VA / "root.pem")
+    assert code == ExitCode.INVALID_INPUT
+    assert str(junk) in err
+
+
+def test_x509_verify_tsa_certificate() -> None:
+    code, out, _ = invoke(
+        "x509",
+        "verify",
+        KEYS / "tsa/tsa.pem",
+        "--roots",
+        KEYS / "tsa/root.pem",
+        "--eku",
+        "time-stamping",
+        "--at",
+        AT_TEXT,
+    )
+    assert code == ExitCode.OK, out
