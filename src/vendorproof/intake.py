@@ -14,10 +14,10 @@ from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.policy import Policy
-from vendorproof.verify.delivery import ComponentDigest, evaluate_delivery
+from vendorproof.verify.delivery import ComponentDigest, Hasher, evaluate_delivery
 from vendorproof.verify.result import VerificationReport
 
-__all__ = ["load_policy", "read_file", "verify_delivery"]
+__all__ = ["load_policy", "measure", "read_file", "verify_delivery"]
 
 #: Called with the total byte count, returns a per-chunk progress callback (or None).
 ProgressFactory = Callable[[int], Callable[[int], None] | None]
@@ -56,20 +56,29 @@ def verify_delivery(
     Raises:
         InvalidInputError: the delivery or one of its statements is malformed.
     """
-    from vendorproof._internal.hashing import hash_files
-
     delivery = load_delivery(root, limits=limits)
+    return evaluate_delivery(
+        delivery,
+        policy,
+        at=at,
+        time_source=time_source,
+        hasher=measure(delivery.root, progress),
+    )
+
+
+def measure(root: Path, progress: ProgressFactory | None = None) -> Hasher:
+    """A hasher for files under ``root`` using the parallel hashing engine."""
 
     def hasher(
         paths: Sequence[str], algorithms: Sequence[str]
     ) -> list[ComponentDigest]:
-        files = [delivery.root / p for p in paths]
+        from vendorproof._internal.hashing import hash_files
+
+        files = [root / p for p in paths]
         on_progress = None
         if progress is not None:
             on_progress = progress(sum(f.stat().st_size for f in files))
         results = hash_files(files, algorithms, on_progress=on_progress)
         return [ComponentDigest(size=r.size, digests=dict(r.digests)) for r in results]
 
-    return evaluate_delivery(
-        delivery, policy, at=at, time_source=time_source, hasher=hasher
-    )
+    return hasher

@@ -40,6 +40,7 @@ __all__ = [
     "Identity",
     "Policy",
     "Principal",
+    "RollbackException",
     "UnlistedFiles",
 ]
 
@@ -133,6 +134,24 @@ class DenyEntry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RollbackException:
+    """An explicit, recorded permission to accept a lower securityVersion."""
+
+    vendor: str
+    product: str
+    security_version: int
+    reason: str
+
+    def matches(self, *, vendor_id: str, product: str, security_version: int) -> bool:
+        """Whether this exception covers the delivery."""
+        return (
+            fnmatch.fnmatchcase(vendor_id, self.vendor)
+            and fnmatch.fnmatchcase(product, self.product)
+            and security_version == self.security_version
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """A parsed, validated operator policy."""
 
@@ -149,6 +168,7 @@ class Policy:
     trust_declaration_required: bool
     unlisted_files: UnlistedFiles
     deny_list: tuple[DenyEntry, ...]
+    rollback_exceptions: tuple[RollbackException, ...] = ()
     raw: bytes = field(repr=False)
     referenced: Mapping[str, bytes] = field(repr=False)
 
@@ -423,6 +443,29 @@ class _Parser:
             )
         return tuple(out)
 
+    def rollback(self, value: Any, at: _Path) -> tuple[RollbackException, ...]:
+        out = []
+        for i, item in enumerate(self.items(value, at)):
+            where = (*at, i)
+            m = self.mapping(
+                item,
+                where,
+                known=frozenset({"vendor", "product", "securityVersion", "reason"}),
+                required=frozenset({"vendor", "product", "securityVersion", "reason"}),
+            )
+            sv = m["securityVersion"]
+            if not isinstance(sv, int) or isinstance(sv, bool) or sv < 0:
+                raise self.fail("expected an integer >= 0", (*where, "securityVersion"))
+            out.append(
+                RollbackException(
+                    vendor=self.string(m["vendor"], (*where, "vendor")),
+                    product=self.string(m["product"], (*where, "product")),
+                    security_version=sv,
+                    reason=self.string(m["reason"], (*where, "reason")),
+                )
+            )
+        return tuple(out)
+
     def enum_value(
         self, value: Any, at: _Path, allowed: tuple[str, ...], default: str
     ) -> str:
@@ -446,6 +489,7 @@ class _Parser:
                     "trustDeclaration",
                     "unlistedFiles",
                     "denyList",
+                    "rollbackExceptions",
                 }
             ),
             required=frozenset({"policy", "vendors"}),
@@ -523,6 +567,9 @@ class _Parser:
                 )
             ),
             deny_list=self.deny(top.get("denyList"), ("denyList",)),
+            rollback_exceptions=self.rollback(
+                top.get("rollbackExceptions"), ("rollbackExceptions",)
+            ),
             raw=raw,
             referenced=MappingProxyType(dict(self.referenced)),
         )

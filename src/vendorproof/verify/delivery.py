@@ -28,7 +28,7 @@ from vendorproof.verify.signer import SignerCheck, check_signer
 if TYPE_CHECKING:
     from vendorproof._internal.delivery_fs import Delivery
 
-__all__ = ["REQUIREMENTS", "evaluate_delivery"]
+__all__ = ["REQUIREMENTS", "check_rollback", "evaluate_delivery"]
 
 #: Requirement ids (domain brief §2) each check provides evidence for.
 REQUIREMENTS: dict[str, tuple[str, ...]] = {
@@ -42,6 +42,7 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "certification-coverage": ("KAT-A2-2", "TKG-165-4", "EUCC-9-2e"),
     "trust-declaration": ("KAT-A2-3",),
     "deny-list": ("BSIG-41",),
+    "rollback": ("KAT-A2-4",),
 }
 
 
@@ -148,7 +149,14 @@ def evaluate_delivery(
                     f"unrecognised predicate type {ptype}",
                 )
     manifests = by_type.get(MANIFEST_PREDICATE, [])
-    summary: dict[str, Any] = {"root": str(delivery.root)}
+    summary: dict[str, Any] = {
+        "root": str(delivery.root),
+        # What was on disk, so that a replay can re-run the file checks offline.
+        "listing": {
+            "payload": sorted(delivery.payload),
+            "irregular": dict(sorted(delivery.irregular.items())),
+        },
+    }
     if len(manifests) != 1:
         checks.add(
             "attestations",
@@ -192,6 +200,10 @@ def evaluate_delivery(
         }
         for c in manifest.components
     ]
+    summary["measured"] = {
+        path: {"size": m.size, "digests": dict(sorted(m.digests.items()))}
+        for path, m in sorted(measured.items())
+    }
     _check_unlisted(checks, delivery, manifest, policy)
     certs = _check_certifications(
         checks, by_type.get(CERTIFICATION_PREDICATE, []), manifest
@@ -571,4 +583,52 @@ def _check_deny_list(checks: _Checks, manifest: ComponentManifest) -> None:
         f"{manifest.vendor.id}/{manifest.product}",
         Outcome.PASS,
         f"no deny-list entry in force matches ({len(policy.deny_list)} entries)",
+    )
+
+
+def check_rollback(
+    report: VerificationReport, policy: Policy, max_accepted: int | None
+) -> CheckResult:
+    """Rollback protection against the highest securityVersion already accepted.
+
+    Args:
+        report: the delivery's report (its summary names vendor, product and version).
+        policy: the policy (it may grant explicit, recorded exceptions).
+        max_accepted: the highest securityVersion of an earlier PASSED record for the
+            same vendor and product, or None.
+    """
+    d = report.delivery
+    sv = d.get("securityVersion")
+    vendor = d.get("vendor", {}).get("id")
+    product = d.get("product")
+
+    def result(outcome: Outcome, reason: str) -> CheckResult:
+        return CheckResult(
+            check="rollback",
+            subject=f"{vendor}/{product}",
+            requirements=REQUIREMENTS["rollback"],
+            outcome=outcome,
+            reason=reason,
+        )
+
+    if not isinstance(sv, int) or vendor is None or product is None:
+        return result(Outcome.NOT_APPLICABLE, "no verified manifest to compare")
+    if max_accepted is None:
+        return result(Outcome.PASS, f"securityVersion {sv}: first accepted release")
+    if sv >= max_accepted:
+        return result(
+            Outcome.PASS,
+            f"securityVersion {sv} >= highest accepted {max_accepted}",
+        )
+    for exc in policy.rollback_exceptions:
+        if exc.matches(vendor_id=vendor, product=product, security_version=sv):
+            return result(
+                Outcome.WARN,
+                f"securityVersion {sv} < highest accepted {max_accepted}, allowed by "
+                f"policy exception: {exc.reason}",
+            )
+    return result(
+        Outcome.FAIL,
+        f"rollback: securityVersion {sv} is lower than {max_accepted}, the highest "
+        "already accepted for this vendor and product",
     )

@@ -1,0 +1,431 @@
+"""Evidence commands: intake, evidence list/show/export, audit replay."""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vendorproof._cli import ExitCode, handle_errors
+from vendorproof._cli._common import (
+    load_signing_key,
+    parse_at,
+    progress_factory,
+    read_input,
+)
+from vendorproof.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from vendorproof._internal.crypto import PublicKey
+    from vendorproof.evidence.replay import ReplaySummary
+    from vendorproof.evidence.store import EvidenceStore, RecordFilter
+
+evidence_app = typer.Typer(
+    help="Browse and export evidence records.", no_args_is_help=True
+)
+audit_app = typer.Typer(help="Audit evidence offline.", no_args_is_help=True)
+
+STORE_ENV = "VENDORPROOF_STORE"
+Store = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Store URL: a SQLite path (default ./vendorproof-evidence.db, or "
+        "$VENDORPROOF_STORE) or postgresql://...",
+    ),
+]
+
+
+def _open(url: str | None) -> EvidenceStore:
+    from vendorproof.evidence.store import DEFAULT_STORE, open_store
+
+    return open_store(url or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+def _public_keys(paths: list[Path]) -> list[PublicKey]:
+    from vendorproof._internal import crypto
+
+    return [crypto.load_public_key(read_input(p), file=str(p)) for p in paths]
+
+
+def intake(
+    delivery: Annotated[Path, typer.Argument(help="Delivery directory.")],
+    policy: Annotated[Path, typer.Option("--policy", help="Operator policy YAML.")],
+    operator_key: Annotated[
+        Path,
+        typer.Option("--operator-key", help="Operator's record-signing key (PEM)."),
+    ],
+    store: Store = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", help="Who performs the intake (default: user)."),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Validation time (RFC 3339).")
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="text or json.")
+    ] = "text",
+) -> None:
+    """Verify DELIVERY and append a signed evidence record, whatever the verdict."""
+    from vendorproof._cli.verify_cmd import print_report
+    from vendorproof.evidence.intake import run_intake
+
+    if output_format not in ("text", "json"):
+        raise InvalidInputError("expected text or json", path="--format")
+    key = load_signing_key(operator_key)
+    s = _open(store)
+    try:
+        result = run_intake(
+            delivery,
+            policy,
+            store=s,
+            key=key,
+            actor=actor or getpass.getuser(),
+            at=parse_at(at),
+            time_source="--at" if at is not None else "now",
+            progress=progress_factory("hashing"),
+        )
+    finally:
+        s.close()
+    rec = result.record
+    if output_format == "json":
+        data = result.report.to_dict()
+        data["record"] = {"seq": rec.seq, "id": rec.record_id, "sha256": rec.digest}
+        typer.echo(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        print_report(result.report)
+        typer.echo(
+            f"recorded as evidence #{rec.seq} ({rec.record_id}, sha256 {rec.digest}) "
+            f"in {s.url}"
+        )
+    if not result.report.ok:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+
+
+def _filter(
+    vendor: str | None,
+    product: str | None,
+    verdict: str | None,
+    since: str | None,
+    until: str | None,
+    first: int | None = None,
+    last: int | None = None,
+) -> RecordFilter:
+    from vendorproof.evidence.store import RecordFilter
+    from vendorproof.models._fields import format_time
+
+    if verdict is not None and verdict.upper() not in ("PASSED", "FAILED"):
+        raise InvalidInputError("expected PASSED or FAILED", path="--verdict")
+    return RecordFilter(
+        first=first,
+        last=last,
+        vendor=vendor,
+        product=product,
+        verdict=verdict.upper() if verdict else None,
+        since=format_time(parse_at(since, option="--since")) if since else None,
+        until=format_time(parse_at(until, option="--until")) if until else None,
+    )
+
+
+Vendor = Annotated[str | None, typer.Option("--vendor", help="Vendor id.")]
+Product = Annotated[str | None, typer.Option("--product")]
+Verdict = Annotated[str | None, typer.Option("--verdict", help="PASSED or FAILED.")]
+Since = Annotated[str | None, typer.Option("--since", help="RFC 3339.")]
+Until = Annotated[str | None, typer.Option("--until", help="RFC 3339.")]
+
+
+@evidence_app.command("list")
+@handle_errors
+def evidence_list(
+    store: Store = None,
+    vendor: Vendor = None,
+    product: Product = None,
+    verdict: Verdict = None,
+    since: Since = None,
+    until: Until = None,
+) -> None:
+    """List records (sequence, time, vendor, product, version, verdict)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    s = _open(store)
+    try:
+        table = Table(
+            "#", "created", "vendor", "product", "version", "sv", "verdict", "sha256"
+        )
+        for r in s.records(_filter(vendor, product, verdict, since, until)):
+            table.add_row(
+                str(r.seq),
+                r.created_at,
+                r.vendor,
+                r.product,
+                r.version,
+                str(r.security_version),
+                r.verdict,
+                r.digest[:16],
+            )
+    finally:
+        s.close()
+    Console(width=160).print(table)
+
+
+@evidence_app.command("show")
+@handle_errors
+def evidence_show(
+    seq: Annotated[int, typer.Argument(help="Record sequence number.")],
+    store: Store = None,
+) -> None:
+    """Print one record's signed statement as JSON."""
+    from vendorproof.evidence.record import EvidenceRecord
+
+    s = _open(store)
+    try:
+        stored = s.record(seq)
+    finally:
+        s.close()
+    rec = EvidenceRecord.from_bytes(stored.envelope)
+    statement = json.loads(rec.statement.raw)
+    out = {"seq": stored.seq, "sha256": stored.digest, "statement": statement}
+    typer.echo(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@evidence_app.command("export")
+@handle_errors
+def evidence_export(
+    store: Store = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="jsonl, csv or vsa (signed statements).")
+    ] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option("--bundle", help="Write a self-contained audit bundle."),
+    ] = None,
+    operator_pub: Annotated[
+        list[Path] | None,
+        typer.Option("--operator-pub", help="Operator public key(s) for the bundle."),
+    ] = None,
+    vendor: Vendor = None,
+    product: Product = None,
+    verdict: Verdict = None,
+    since: Since = None,
+    until: Until = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
+) -> None:
+    """Export records as JSON lines, CSV, signed VSA envelopes, or an audit bundle."""
+    from vendorproof._internal.jsonio import write_atomic
+    from vendorproof.evidence.record import EvidenceRecord
+    from vendorproof.models._fields import format_time
+
+    flt = _filter(vendor, product, verdict, since, until)
+    s = _open(store)
+    try:
+        if bundle is not None:
+            from vendorproof.evidence.bundle import export_bundle
+
+            keys = _public_keys(operator_pub or [])
+            if not keys:
+                raise InvalidInputError(
+                    "an audit bundle needs the operator public key",
+                    path="--operator-pub",
+                )
+            n = export_bundle(
+                s,
+                bundle,
+                keys=keys,
+                exported_at=format_time(datetime.now(UTC)),
+                flt=flt,
+            )
+            typer.echo(f"wrote audit bundle {bundle}: {n} records")
+            return
+        buf = io.StringIO()
+        if output_format == "csv":
+            w = csv.writer(buf)
+            w.writerow(
+                [
+                    "seq",
+                    "created_at",
+                    "vendor",
+                    "product",
+                    "version",
+                    "security_version",
+                    "verdict",
+                    "sha256",
+                    "prev_sha256",
+                ]
+            )
+        elif output_format not in ("jsonl", "vsa"):
+            raise InvalidInputError("expected jsonl, csv or vsa", path="--format")
+        for r in s.records(flt):
+            if output_format == "csv":
+                w.writerow(
+                    [
+                        r.seq,
+                        r.created_at,
+                        r.vendor,
+                        r.product,
+                        r.version,
+                        r.security_version,
+                        r.verdict,
+                        r.digest,
+                        r.prev_digest or "",
+                    ]
+                )
+            elif output_format == "vsa":
+                buf.write(r.envelope.decode("utf-8") + "\n")
+            else:
+                rec = EvidenceRecord.from_bytes(r.envelope)
+                line = {
+                    "seq": r.seq,
+                    "sha256": r.digest,
+                    "statement": json.loads(rec.statement.raw),
+                }
+                buf.write(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n")
+    finally:
+        s.close()
+    if output is None:
+        typer.echo(buf.getvalue(), nl=False)
+    else:
+        write_atomic(output, buf.getvalue().encode("utf-8"), force=force)
+
+
+def _print_summary(summary: ReplaySummary, *, new_policy: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=160)
+    table = Table("#", "recorded", "replayed", "result", "detail")
+    for r in summary.records:
+        if r.problems:
+            result, detail = "[bold red]FAIL[/]", "; ".join(r.problems[:3])
+        elif r.changes:
+            result, detail = "[yellow]CHANGED[/]", "; ".join(r.changes)
+        else:
+            result, detail = "[green]ok[/]", ""
+        table.add_row(str(r.seq), r.verdict, r.replayed_verdict or "-", result, detail)
+    console.print(table)
+    for p in summary.problems:
+        console.print(f"[bold red]{p}[/]")
+    n = len(summary.records)
+    bad = sum(1 for r in summary.records if not r.ok)
+    line = f"{n} records replayed, {bad} failed"
+    if summary.first_bad is not None:
+        line += f"; first affected record: #{summary.first_bad}"
+    if new_policy:
+        line += f"; {len(summary.changed)} decisions would change under the new policy"
+    console.print(line)
+    console.print("operator keys: " + ", ".join(summary.operator_keys))
+
+
+@audit_app.command("replay")
+@handle_errors
+def audit_replay(
+    store: Store = None,
+    bundle: Annotated[
+        Path | None, typer.Option("--bundle", help="An exported audit bundle.")
+    ] = None,
+    operator_pub: Annotated[
+        list[Path] | None,
+        typer.Option("--operator-pub", help="Pinned operator public key(s) (PEM)."),
+    ] = None,
+    first: Annotated[int | None, typer.Option("--from", min=1)] = None,
+    last: Annotated[int | None, typer.Option("--to", min=1)] = None,
+    images: Annotated[
+        Path | None, typer.Option("--images", help="Re-hash delivered files from DIR.")
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Re-evaluate under a new policy.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Check every record's signature and chain link and re-run each decision."""
+    from vendorproof.evidence.replay import ReplaySummary, replay
+
+    if bundle is not None and store is not None:
+        raise InvalidInputError("give --store or --bundle, not both", path="--bundle")
+    keys = _public_keys(operator_pub or [])
+    new_policy = None
+    if policy is not None:
+        from vendorproof.intake import load_policy
+
+        new_policy = load_policy(policy)
+    if bundle is not None:
+        from vendorproof.evidence.bundle import BundleSource
+
+        src = BundleSource(bundle)
+        manifest_problems = src.verify_manifest()
+        if not keys:
+            keys = src.keys()
+            typer.echo(
+                "note: using the operator key(s) shipped in the bundle; compare their "
+                "ids with the operator's published fingerprint or pin --operator-pub",
+                err=True,
+            )
+        summary = replay(
+            src, keys=keys, first=first, last=last, images=images, new_policy=new_policy
+        )
+        if manifest_problems:
+            summary = ReplaySummary(
+                records=summary.records,
+                operator_keys=summary.operator_keys,
+                problems=(*summary.problems, *manifest_problems),
+            )
+    else:
+        from vendorproof.evidence.bundle import StoreSource
+
+        if not keys:
+            raise InvalidInputError(
+                "pin the operator public key with --operator-pub", path="--operator-pub"
+            )
+        s = _open(store)
+        try:
+            summary = replay(
+                StoreSource(s),
+                keys=keys,
+                first=first,
+                last=last,
+                images=images,
+                new_policy=new_policy,
+            )
+        finally:
+            s.close()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": summary.ok,
+                    "firstAffected": summary.first_bad,
+                    "problems": list(summary.problems),
+                    "records": [
+                        {
+                            "seq": r.seq,
+                            "recorded": r.verdict,
+                            "replayed": r.replayed_verdict,
+                            "problems": list(r.problems),
+                            "changes": list(r.changes),
+                        }
+                        for r in summary.records
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        _print_summary(summary, new_policy=new_policy is not None)
+    if not summary.ok:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the evidence commands to ``app``."""
+    app.command("intake")(handle_errors(intake))
+    app.add_typer(evidence_app, name="evidence")
+    app.add_typer(audit_app, name="audit")

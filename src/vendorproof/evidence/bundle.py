@@ -1,0 +1,211 @@
+"""Audit bundles: a self-contained directory an auditor replays on an offline laptop.
+
+Layout::
+
+    MANIFEST.json                  format, export time, record range, key ids, and the
+                                   sha256 of every other file in the bundle
+    operator-keys/<keyid>.pub      the operator public key(s) the records are signed with
+    records/<seq:08d>.dsse.json    every record envelope, byte for byte as stored
+    blobs/sha256/<hex>             every input document the records name
+
+Integrity does not rest on the manifest: each record is signed and links to its
+predecessor, and each blob is addressed by its digest. The manifest lets an auditor
+check the bundle is complete before trusting it, and names the operator key ids to
+compare with the operator's published fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from vendorproof._internal import crypto
+from vendorproof._internal.jsonio import (
+    dump_json,
+    parse_json,
+    read_document,
+    write_atomic,
+)
+from vendorproof.errors import InvalidInputError, OutputError
+from vendorproof.evidence.record import EvidenceRecord, record_digest
+from vendorproof.evidence.store import EvidenceStore, RecordFilter, StoredRecord
+from vendorproof.limits import Limits
+from vendorproof.models import _fields as f
+
+__all__ = ["BUNDLE_FORMAT", "BundleSource", "StoreSource", "export_bundle"]
+
+BUNDLE_FORMAT = "vendorproof-audit-bundle/v1"
+_RECORD = re.compile(r"^(\d{8})\.dsse\.json$")
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+_BLOB_LIMITS = Limits(max_document_bytes=1 << 30)
+
+
+class StoreSource:
+    """A store seen as a record source for replay."""
+
+    def __init__(self, store: EvidenceStore, flt: RecordFilter | None = None) -> None:
+        self.store = store
+        self.flt = flt or RecordFilter()
+
+    def iter_records(self) -> Iterator[StoredRecord]:
+        """Every record in sequence order."""
+        return iter(self.store.records(self.flt))
+
+    def blob(self, digest: str) -> bytes:
+        """A blob by sha256."""
+        return self.store.blob(digest)
+
+
+def export_bundle(
+    store: EvidenceStore,
+    out: Path,
+    *,
+    keys: Sequence[crypto.PublicKey],
+    exported_at: str,
+    flt: RecordFilter | None = None,
+) -> int:
+    """Write an audit bundle of ``store`` into the new directory ``out``.
+
+    Returns:
+        The number of records exported.
+
+    Raises:
+        OutputError: ``out`` exists or cannot be written.
+    """
+    try:
+        out.mkdir(parents=False, exist_ok=False)
+    except FileExistsError:
+        raise OutputError(f"{out}: exists (choose a new directory)") from None
+    except OSError as e:
+        raise OutputError(f"{out}: {e.strerror}") from e
+    files: dict[str, str] = {}
+
+    def put(rel: str, data: bytes) -> None:
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+        files[rel] = hashlib.sha256(data).hexdigest()
+
+    for key in keys:
+        from cryptography.hazmat.primitives import serialization
+
+        pem = key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        put(f"operator-keys/{crypto.key_id(key)}.pub", pem)
+    count = 0
+    seqs: list[int] = []
+    blobs: set[str] = set()
+    for stored in store.records(flt or RecordFilter()):
+        put(f"records/{stored.seq:08d}.dsse.json", stored.envelope)
+        seqs.append(stored.seq)
+        count += 1
+        try:
+            names = EvidenceRecord.from_bytes(stored.envelope).inputs
+        except InvalidInputError:
+            names = store.inputs(stored.seq)  # replay will report the broken record
+        for digest in names.values():
+            if digest not in blobs:
+                blobs.add(digest)
+                put(f"blobs/sha256/{digest}", store.blob(digest))
+    manifest: dict[str, Any] = {
+        "format": BUNDLE_FORMAT,
+        "exportedAt": exported_at,
+        "source": store.url,
+        "records": {
+            "count": count,
+            "first": min(seqs, default=0),
+            "last": max(seqs, default=0),
+        },
+        "operatorKeys": [crypto.key_id(k) for k in keys],
+        "files": dict(sorted(files.items())),
+    }
+    write_atomic(out / "MANIFEST.json", dump_json(manifest))
+    return count
+
+
+class BundleSource:
+    """An exported audit bundle seen as a record source (read-only)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        raw = read_document(root / "MANIFEST.json")
+        data = f.check_type(
+            parse_json(raw, file=str(root / "MANIFEST.json")), dict, "manifest"
+        )
+        if data.get("format") != BUNDLE_FORMAT:
+            raise InvalidInputError(
+                f"not a {BUNDLE_FORMAT} bundle",
+                file=str(root / "MANIFEST.json"),
+                path="format",
+            )
+        self.manifest = data
+
+    def verify_manifest(self) -> list[str]:
+        """Files missing, altered or unlisted relative to MANIFEST.json."""
+        problems = []
+        listed = f.check_type(self.manifest.get("files"), dict, "files")
+        for rel, digest in sorted(listed.items()):
+            p = self.root / rel
+            if not p.is_file() or p.is_symlink():
+                problems.append(f"{rel}: missing from the bundle")
+            elif hashlib.sha256(p.read_bytes()).hexdigest() != digest:
+                problems.append(f"{rel}: altered (sha256 differs from MANIFEST.json)")
+        for dirpath, _dirs, names in os.walk(self.root):
+            for name in names:
+                rel = str(Path(dirpath, name).relative_to(self.root))
+                if rel != "MANIFEST.json" and rel not in listed:
+                    problems.append(f"{rel}: not listed in MANIFEST.json")
+        return problems
+
+    def keys(self) -> list[crypto.PublicKey]:
+        """The operator public keys shipped in the bundle."""
+        out = []
+        kdir = self.root / "operator-keys"
+        for p in sorted(kdir.glob("*.pub")) if kdir.is_dir() else []:
+            out.append(crypto.load_public_key(read_document(p), file=str(p)))
+        return out
+
+    def iter_records(self) -> Iterator[StoredRecord]:
+        """Records in file-name order, with their index derived from the signed content."""
+        rdir = self.root / "records"
+        names = sorted(p.name for p in rdir.iterdir()) if rdir.is_dir() else []
+        for name in names:
+            m = _RECORD.match(name)
+            if not m:
+                continue
+            raw = (rdir / name).read_bytes()
+            seq = int(m.group(1))
+            try:
+                rec = EvidenceRecord.from_bytes(raw)
+                prev, verdict, rid = rec.previous, rec.verdict, rec.record_id
+                d = rec.delivery
+            except InvalidInputError:
+                prev, verdict, rid, d = None, "?", f"unparsable-{seq}", {}
+            yield StoredRecord(
+                seq=seq,
+                record_id=rid,
+                digest=record_digest(raw),
+                prev_digest=prev,
+                created_at="",
+                vendor=str(d.get("vendor", {}).get("id", "")),
+                product=str(d.get("product", "")),
+                version=str(d.get("version", "")),
+                security_version=-1,
+                verdict=verdict,
+                envelope=raw,
+            )
+
+    def blob(self, digest: str) -> bytes:
+        """A blob by sha256 (the caller checks the content hash)."""
+        if not _HEX.match(digest):
+            raise InvalidInputError(f"bad blob digest {digest!r}")
+        p = self.root / "blobs" / "sha256" / digest
+        try:
+            return read_document(p, limits=_BLOB_LIMITS)
+        except InvalidInputError as e:
+            raise e.in_file(str(p)) from e
