@@ -74,7 +74,10 @@ def sign_statement(
     if tsa_url is not None:
         from vendorproof._internal.tsa import request_timestamp
 
-        timestamps = (request_timestamp(tsa_url, sig),)
+        try:
+            timestamps = (request_timestamp(tsa_url, sig),)
+        except InvalidInputError as e:
+            raise InvalidInputError(e.message, path="tsa_url") from e
     return build_bundle(
         envelope,
         certificates=tuple(certificates),

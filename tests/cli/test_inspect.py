@@ -434,11 +434,6 @@ def test_directory(tmp_path: Path) -> None:
     assert line == f"error: {tmp_path}: not a regular file"
 
 
-@pytest.mark.xfail(
-    reason="BUG: inspect_cmd.describe does not attribute parse_timestamp errors to "
-    "the file or the field",
-    strict=True,
-)
 def test_timestamp_that_is_not_der_names_the_file(tmp_path: Path) -> None:
     bundle = copy.deepcopy(load_bundle(MANIFEST))
     bundle["verificationMaterial"]["timestampVerificationData"] = {
@@ -470,10 +465,6 @@ def test_subject_names_are_shown_in_json_verbatim(tmp_path: Path) -> None:
     assert [s["name"] for s in inspect_json(doc)["subjects"]] == names
 
 
-@pytest.mark.xfail(
-    reason="BUG: inspect_cmd.inspect renders untrusted strings as rich markup",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("stmt", "shown"),
     [
@@ -497,10 +488,6 @@ def test_text_shows_untrusted_strings_verbatim(
     assert shown in result.stdout
 
 
-@pytest.mark.xfail(
-    reason="BUG: inspect_cmd.inspect renders the untrusted keyid as rich markup",
-    strict=True,
-)
 def test_text_shows_untrusted_keyid_verbatim(tmp_path: Path) -> None:
     bundle = copy.deepcopy(load_bundle(MANIFEST))
     bundle["dsseEnvelope"]["signatures"][0]["keyid"] = "[/k]"

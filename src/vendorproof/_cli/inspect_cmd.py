@@ -11,6 +11,7 @@ from cryptography import x509
 
 from vendorproof._cli import handle_errors
 from vendorproof._cli._common import read_input
+from vendorproof.errors import InvalidInputError
 from vendorproof.models import _fields
 
 
@@ -40,8 +41,15 @@ def describe(path: Path) -> dict[str, Any]:
 
     doc = load_signed_document(read_input(path), file=str(path))
     timestamps = []
-    for der in doc.timestamps:
-        t = parse_timestamp(der)
+    for i, der in enumerate(doc.timestamps):
+        try:
+            t = parse_timestamp(der)
+        except InvalidInputError as e:
+            field = (
+                "verificationMaterial.timestampVerificationData."
+                f"rfc3161Timestamps[{i}].signedTimestamp"
+            )
+            raise InvalidInputError(e.message, path=field, file=str(path)) from e
         timestamps.append(
             {
                 "genTime": _fields.format_time(t.gen_time),
@@ -76,28 +84,41 @@ def inspect(
         typer.echo(json.dumps(info, indent=2, sort_keys=True))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    # Everything below comes from the (untrusted) document: never interpret markup.
     console = Console()
-    console.print(f"[bold]{file}[/bold]  (not verified: inspect does not judge trust)")
-    console.print(f"predicate type: {info['predicateType']}")
+    console.print(
+        f"[bold]{escape(str(file))}[/bold]  "
+        "(not verified: inspect does not judge trust)"
+    )
+    out = console.out
+    out(f"predicate type: {info['predicateType']}", highlight=False)
     for i, c in enumerate(info["certificates"]):
         role = "signer" if i == 0 else "intermediate"
-        console.print(
+        out(
             f"{role}: {c['subject']}\n  issuer: {c['issuer']}\n"
-            f"  valid {c['notBefore']} .. {c['notAfter']}\n  sha256 {c['sha256']}"
+            f"  valid {c['notBefore']} .. {c['notAfter']}\n  sha256 {c['sha256']}",
+            highlight=False,
         )
     if info["publicKeyHint"] is not None:
-        console.print(f"public key hint: {info['publicKeyHint']}")
+        out(f"public key hint: {info['publicKeyHint']}", highlight=False)
     for s in info["signatures"]:
-        console.print(f"signature: keyid {s['keyid'] or '-'} ({s['bytes']} bytes)")
+        out(
+            f"signature: keyid {s['keyid'] or '-'} ({s['bytes']} bytes)",
+            highlight=False,
+        )
     for t in info["timestamps"]:
-        console.print(f"timestamp: {t['genTime']} by {t['tsa']} ({t['hashAlgorithm']})")
+        out(
+            f"timestamp: {t['genTime']} by {t['tsa']} ({t['hashAlgorithm']})",
+            highlight=False,
+        )
     if not info["timestamps"]:
-        console.print("timestamp: none")
+        out("timestamp: none", highlight=False)
     table = Table("subject", "sha256", title=f"{len(info['subjects'])} subjects")
     for s in info["subjects"]:
-        table.add_row(s["name"], s["digest"].get("sha256", "-"))
+        table.add_row(escape(s["name"]), escape(s["digest"].get("sha256", "-")))
     console.print(table)
 
 

@@ -31,6 +31,7 @@ from vendorproof.models.manifest import (
     ComponentKind,
     ComponentManifest,
 )
+from vendorproof.models.policy import DIGEST_ALGORITHMS
 from vendorproof.models.statement import Statement, Subject, build_statement
 
 keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
@@ -103,6 +104,8 @@ def keys_generate(
 
 
 def _relative(file: Path, root: Path) -> str:
+    if not file.exists() and not file.is_symlink():
+        raise InvalidInputError("no such file", file=str(file))
     if file.is_symlink():
         raise InvalidInputError("is a symbolic link", file=str(file))
     resolved = file.resolve()
@@ -250,7 +253,15 @@ def _parse_subject(value: str) -> Subject:
         raise InvalidInputError(
             f"expected NAME=ALG:HEX, got {value!r}", path="--subject"
         )
-    return Subject.from_dict({"name": name, "digest": {alg: hexval}})
+    if alg not in DIGEST_ALGORITHMS:
+        raise InvalidInputError(
+            f"digest algorithm {alg!r} is not accepted (use sha256, sha384 or sha512)",
+            path="--subject",
+        )
+    try:
+        return Subject.from_dict({"name": name, "digest": {alg: hexval}})
+    except InvalidInputError as e:
+        raise InvalidInputError(f"{value!r}: {e}", path="--subject") from e
 
 
 def _parse_report(value: str) -> dict[str, str]:
@@ -437,6 +448,8 @@ def sign(
     try:
         bundle = sign_statement(raw, signing_key, certificates=certs, tsa_url=tsa_url)
     except InvalidInputError as e:
+        if e.path == "tsa_url":
+            raise InvalidInputError(e.message, path="--tsa-url") from e
         where = {"certificate": cert, "chain": chain}.get(e.path or "")
         raise e.in_file(str(where or statement)) from e
     write_json(output, bundle, force=force)

@@ -47,6 +47,7 @@ def run_verification(
 def print_report(report: VerificationReport) -> None:
     """Render a report as a rich table on standard output."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     styles = {
@@ -57,7 +58,7 @@ def print_report(report: VerificationReport) -> None:
     }
     d = report.delivery
     vendor = d.get("vendor", {}).get("name", "?")
-    title = f"{vendor} {d.get('product', '?')} {d.get('version', '?')}"
+    title = escape(f"{vendor} {d.get('product', '?')} {d.get('version', '?')}")
     table = Table(
         "check",
         "subject",
@@ -69,19 +70,21 @@ def print_report(report: VerificationReport) -> None:
     )
     for c in report.checks:
         style = styles.get(c.outcome.value, "dim")
+        # Subjects and reasons quote delivered documents: never interpret markup.
         table.add_row(
             c.check,
-            c.subject,
+            escape(c.subject),
             f"[{style}]{c.outcome.value}[/{style}]",
-            c.reason,
+            escape(c.reason),
             ", ".join(c.requirements),
         )
     console = Console(width=max(Console().width, 160))
     console.print(table)
     p = report.policy
-    console.print(
+    console.out(
         f"policy {p['id']} {p['version']} ({p['legalBasis']}), validation time "
-        f"{report.verified_at.isoformat()} ({report.time_source})"
+        f"{report.verified_at.isoformat()} ({report.time_source})",
+        highlight=False,
     )
     color = "green" if report.ok else "red"
     console.print(f"verdict: [bold {color}]{report.verdict}[/bold {color}]")

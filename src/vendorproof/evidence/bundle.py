@@ -4,7 +4,7 @@ Layout::
 
     MANIFEST.json                  format, export time, record range, key ids, and the
                                    sha256 of every other file in the bundle
-    operator-keys/<keyid>.pub      the operator public key(s) the records are signed with
+    operator-keys/<keyid>.pub      the operator public key(s) signing the records
     records/<seq:08d>.dsse.json    every record envelope, byte for byte as stored
     blobs/sha256/<hex>             every input document the records name
 
@@ -164,14 +164,12 @@ class BundleSource:
 
     def keys(self) -> list[crypto.PublicKey]:
         """The operator public keys shipped in the bundle."""
-        out = []
         kdir = self.root / "operator-keys"
-        for p in sorted(kdir.glob("*.pub")) if kdir.is_dir() else []:
-            out.append(crypto.load_public_key(read_document(p), file=str(p)))
-        return out
+        paths = sorted(kdir.glob("*.pub")) if kdir.is_dir() else []
+        return [crypto.load_public_key(read_document(p), file=str(p)) for p in paths]
 
     def iter_records(self) -> Iterator[StoredRecord]:
-        """Records in file-name order, with their index derived from the signed content."""
+        """Records in file-name order; index fields come from the signed content."""
         rdir = self.root / "records"
         names = sorted(p.name for p in rdir.iterdir()) if rdir.is_dir() else []
         for name in names:

@@ -24,7 +24,7 @@ from vendorproof.models import _fields as f
 from vendorproof.verify.delivery import check_rollback, evaluate_delivery
 from vendorproof.verify.result import VerificationReport
 
-__all__ = ["IntakeResult", "POLICY_INPUT", "POLICY_REF_PREFIX", "run_intake"]
+__all__ = ["POLICY_INPUT", "POLICY_REF_PREFIX", "IntakeResult", "run_intake"]
 
 #: Input name of the policy file, and the prefix of files it references.
 POLICY_INPUT = "policy"

@@ -124,7 +124,8 @@ class _Inputs:
             ) from e
         if _sha(data) != digest:
             raise VerificationError(
-                f"input {name!r} was altered: its bytes no longer hash to sha256:{digest[:16]}..."
+                f"input {name!r} was altered: its bytes no longer hash to "
+                f"sha256:{digest[:16]}..."
             )
         return data
 

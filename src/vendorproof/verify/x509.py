@@ -89,7 +89,7 @@ _NOISE = re.compile(r" \(encountered processing <Certificate\(.*\)>\)$")
 
 
 def _reason(e: Exception) -> str:
-    """cryptography's message without the certificate repr and wrapper prefixes."""
+    """Cryptography's message without the certificate repr and wrapper prefixes."""
     text = _NOISE.sub("", str(e))
     for prefix in ("validation failed: ", "Python extension validator failed: "):
         text = text.replace(prefix, "")
