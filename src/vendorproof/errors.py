@@ -43,7 +43,7 @@ class InvalidInputError(Error):
 
     def under(self, parent: str) -> InvalidInputError:
         """Return the same error, located under the field ``parent``."""
-        if self.path is None:
+        if not self.path:
             path = parent
         elif self.path.startswith("["):
             path = f"{parent}{self.path}"

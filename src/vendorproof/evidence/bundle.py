@@ -173,7 +173,7 @@ class BundleSource:
         rdir = self.root / "records"
         names = sorted(p.name for p in rdir.iterdir()) if rdir.is_dir() else []
         for name in names:
-            m = _RECORD.match(name)
+            m = _RECORD.fullmatch(name)
             if not m:
                 continue
             raw = (rdir / name).read_bytes()
@@ -200,7 +200,7 @@ class BundleSource:
 
     def blob(self, digest: str) -> bytes:
         """A blob by sha256 (the caller checks the content hash)."""
-        if not _HEX.match(digest):
+        if not _HEX.fullmatch(digest):
             raise InvalidInputError(f"bad blob digest {digest!r}")
         p = self.root / "blobs" / "sha256" / digest
         try:

@@ -133,7 +133,7 @@ _RFC3339 = re.compile(
 
 def parse_time(value: str, path: str) -> datetime:
     """Parse an RFC 3339 time with an explicit offset into an aware UTC datetime."""
-    if not _RFC3339.match(value):
+    if not _RFC3339.fullmatch(value):
         raise InvalidInputError(
             f"not an RFC 3339 time with offset (e.g. 2026-06-01T00:00:00Z): {value!r}",
             path=path,

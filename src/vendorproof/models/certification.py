@@ -35,7 +35,7 @@ class Report:
         d = f.check_type(value, dict, "")
         f.reject_unknown(d, frozenset({"type", "id", "sha256"}))
         digest = f.require(d, "sha256", str)
-        if not _SHA256.match(digest):
+        if not _SHA256.fullmatch(digest):
             raise InvalidInputError("not a lowercase sha256 hex digest", path="sha256")
         return cls(
             type=f.require_str(d, "type"), id=f.require_str(d, "id"), sha256=digest

@@ -34,7 +34,7 @@ def parse_digest_set(value: Any, path: str = "digest") -> Mapping[str, str]:
         text = f.check_type(hexval, str, sub)
         expected = DIGEST_HEX_LENGTHS.get(alg)
         if expected is not None:
-            if not _HEX.match(text):
+            if not _HEX.fullmatch(text):
                 raise InvalidInputError("not lowercase hexadecimal", path=sub)
             if len(text) != expected:
                 raise InvalidInputError(

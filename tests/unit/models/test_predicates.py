@@ -13,8 +13,8 @@ from tests.unit.models._support import (
     TRAILING_DOT,
     Edit,
     check_error,
+    known_bug,
     mutated,
-    path_bug,
 )
 from vendorproof._internal.jsonio import dump_json
 from vendorproof.errors import InvalidInputError
@@ -438,9 +438,7 @@ def test_manifest_accepts_subjects_in_any_order() -> None:
         ),
     ],
 )
-def test_manifest_statement_rejects(
-    edits: list[Edit], path: str, message: str
-) -> None:
+def test_manifest_statement_rejects(edits: list[Edit], path: str, message: str) -> None:
     with pytest.raises(InvalidInputError) as excinfo:
         ComponentManifest.from_statement(_statement(mutated(MANIFEST, *edits)))
     check_error(excinfo.value, path=path, message=message)
@@ -636,7 +634,7 @@ _REPORT = {"type": "ETR", "id": "ETR-1", "sha256": "ab" * 32}
             "reports[0].sha256",
             r"^not a lowercase sha256 hex digest$",
             id="report-sha256-trailing-newline",
-            marks=path_bug(
+            marks=known_bug(
                 "certification._SHA256 uses '$' with re.match, which matches "
                 "before a trailing newline: 64 hex digits + '\\n' are accepted"
             ),
@@ -835,9 +833,7 @@ def test_declaration_parses() -> None:
         ),
     ],
 )
-def test_declaration_rejects(
-    edits: list[Edit], path: str | None, message: str
-) -> None:
+def test_declaration_rejects(edits: list[Edit], path: str | None, message: str) -> None:
     with pytest.raises(InvalidInputError) as excinfo:
         TrustDeclaration.from_predicate(_predicate(DECLARATION, *edits))
     check_error(excinfo.value, path=path, message=message)
@@ -907,6 +903,10 @@ def test_parse_time_accepts(text: str, expected: datetime) -> None:
     assert parsed.tzinfo is UTC
 
 
+# Caught by the RFC 3339 pattern or by datetime; either way the time is refused.
+_REJECTED = r"^(not an RFC 3339|invalid) time"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -938,10 +938,10 @@ def test_parse_time_accepts(text: str, expected: datetime) -> None:
         pytest.param("2026-13-01T00:00:00Z", r"^invalid time", id="month-13"),
         pytest.param("2026-02-30T00:00:00Z", r"^invalid time", id="february-30"),
         pytest.param("2026-06-01T24:00:00Z", r"^invalid time", id="hour-24"),
-        pytest.param("2026-06-01T00:00:00Z\n", r"time", id="trailing-newline"),
+        pytest.param("2026-06-01T00:00:00Z\n", _REJECTED, id="trailing-newline"),
         pytest.param(
             "\uff12\uff10\uff12\uff16-06-01T00:00:00Z",
-            r"time",
+            _REJECTED,
             id="fullwidth-digits",
         ),
     ],

@@ -13,12 +13,12 @@ from tests.unit.models._support import (
     TRAILING_DOT,
     Edit,
     check_error,
+    known_bug,
     mutated,
-    path_bug,
 )
 from vendorproof._internal.jsonio import dump_json
 from vendorproof.errors import InvalidInputError
-from vendorproof.limits import Limits
+from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.manifest import MANIFEST_PREDICATE
 from vendorproof.models.statement import (
     STATEMENT_TYPE,
@@ -45,12 +45,9 @@ def _raw(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc).encode("utf-8")
 
 
-def _parse_error(raw: bytes, limits: Limits | None = None) -> InvalidInputError:
+def _parse_error(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> InvalidInputError:
     with pytest.raises(InvalidInputError) as excinfo:
-        if limits is None:
-            Statement.from_bytes(raw)
-        else:
-            Statement.from_bytes(raw, limits=limits)
+        Statement.from_bytes(raw, limits=limits)
     return excinfo.value
 
 
@@ -281,7 +278,7 @@ def test_accepts_known_digest_lengths(algorithm: str, length: int) -> None:
             "subject[0].digest.sha256",
             r"^not lowercase hexadecimal$",
             id="sha256-trailing-newline",
-            marks=path_bug(
+            marks=known_bug(
                 "statement._HEX uses '$' with re.match, which matches before a "
                 "trailing newline: 63 hex digits + '\\n' pass as a sha256"
             ),
@@ -477,7 +474,9 @@ def test_rejects_oversized_document() -> None:
 
 
 def test_accepts_document_of_exactly_the_size_limit() -> None:
-    statement = Statement.from_bytes(_VALID, limits=Limits(max_document_bytes=len(_VALID)))
+    statement = Statement.from_bytes(
+        _VALID, limits=Limits(max_document_bytes=len(_VALID))
+    )
     assert statement.raw == _VALID
 
 
