@@ -277,11 +277,13 @@ def policy_data() -> dict[str, Any]:
     def fix(refs: list[str]) -> list[str]:
         return [str((base / r).resolve()) for r in refs]
 
-    for section in ("vendors", "certificationBodies"):
+    for section in ("vendors", "certificationBodies", "timestampAuthorities"):
         for p in data.get(section) or []:
             for k in ("anchors", "intermediates", "publicKeys"):
                 if k in p:
                     p[k] = fix(p[k])
+    if "revocation" in data:
+        data["revocation"]["crls"] = fix(data["revocation"]["crls"])
     data["denyList"][0]["effective"] = "2026-01-01T00:00:00Z"
     return data
 

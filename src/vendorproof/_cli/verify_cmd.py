@@ -147,12 +147,28 @@ def x509_verify(
     eku: Annotated[
         str, typer.Option("--eku", help="code-signing, time-stamping or any.")
     ] = "code-signing",
+    crl: Annotated[
+        list[Path] | None, typer.Option("--crl", help="CRL file (PEM/DER), repeatable.")
+    ] = None,
+    revocation: Annotated[
+        str, typer.Option("--revocation", help="require, if-available or off.")
+    ] = "if-available",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Check one certificate chain (code-signing profile by default)."""
-    from vendorproof._internal.pem import load_certificates
+    from vendorproof._internal.pem import load_certificates, load_crl
     from vendorproof.errors import VerificationError
+    from vendorproof.models.policy import RevocationMode
+    from vendorproof.verify.revocation import check_revocation
     from vendorproof.verify.x509 import Eku, describe, fingerprint, verify_chain
+
+    try:
+        mode = RevocationMode(revocation)
+    except ValueError:
+        raise InvalidInputError(
+            "expected require, if-available or off", path="--revocation"
+        ) from None
+    crls = [load_crl(read_input(p), file=str(p)) for p in crl or []]
 
     try:
         usage = Eku(eku)
@@ -172,6 +188,9 @@ def x509_verify(
         chain = verify_chain(
             leaf_certs[0], [*leaf_certs[1:], *inter], anchors, at=when, eku=usage
         )
+        revocation_detail = check_revocation(
+            chain, crls, at=when, signed_at=None, mode=mode
+        )
     except VerificationError as e:
         if as_json:
             typer.echo(json.dumps({"valid": False, "reason": str(e)}, indent=2))
@@ -184,11 +203,13 @@ def x509_verify(
         "chain": [
             {"subject": describe(c), "sha256": fingerprint(c)} for c in chain.chain
         ],
+        "revocation": revocation_detail,
     }
     if as_json:
         typer.echo(json.dumps(info, indent=2))
     else:
         typer.echo("VALID: " + " -> ".join(describe(c) for c in chain.chain))
+        typer.echo(f"revocation: {revocation_detail}")
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from cryptography import x509
 
 from vendorproof._internal import crypto
-from vendorproof._internal.pem import load_certificates
+from vendorproof._internal.pem import load_certificates, load_crl
 from vendorproof._internal.yamlio import (
     YamlDoc,
     check_keys,
@@ -40,6 +40,7 @@ __all__ = [
     "Identity",
     "Policy",
     "Principal",
+    "RevocationMode",
     "RollbackException",
     "UnlistedFiles",
 ]
@@ -50,6 +51,14 @@ Resolver = Callable[[str], bytes]
 
 DIGEST_ALGORITHMS = frozenset({"sha256", "sha384", "sha512"})
 REFUSED_DIGESTS = frozenset({"sha1", "md5"})
+
+
+class RevocationMode(enum.Enum):
+    """How missing revocation data is treated."""
+
+    REQUIRE = "require"  # every certificate needs current revocation data
+    IF_AVAILABLE = "if-available"  # check what is there
+    OFF = "off"  # do not check (the report says so)
 
 
 class UnlistedFiles(enum.Enum):
@@ -87,6 +96,7 @@ class Principal:
     identities: tuple[Identity, ...]
     public_keys: Mapping[str, crypto.PublicKey]  # key id -> key
     schemes: frozenset[str] = frozenset()
+    require_timestamp: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,6 +179,9 @@ class Policy:
     unlisted_files: UnlistedFiles
     deny_list: tuple[DenyEntry, ...]
     rollback_exceptions: tuple[RollbackException, ...] = ()
+    timestamp_authorities: tuple[Principal, ...] = ()
+    revocation_mode: RevocationMode = RevocationMode.IF_AVAILABLE
+    crls: tuple[x509.CertificateRevocationList, ...] = ()
     raw: bytes = field(repr=False)
     referenced: Mapping[str, bytes] = field(repr=False)
 
@@ -339,6 +352,8 @@ class _Parser:
 
     def principal(self, item: Any, at: _Path, role: str) -> Principal:
         known = {"id", "name", "anchors", "intermediates", "identities", "publicKeys"}
+        if role != "timestamp-authority":
+            known.add("requireTimestamp")
         if role == "certification-body":
             known.add("schemes")
         m = self.mapping(
@@ -347,7 +362,7 @@ class _Parser:
         anchors = self.certs(m.get("anchors"), (*at, "anchors"))
         identities = self.identities(m.get("identities"), (*at, "identities"))
         keys = self.keys(m.get("publicKeys"), (*at, "publicKeys"))
-        if anchors and not identities:
+        if anchors and not identities and role != "timestamp-authority":
             raise self.fail(
                 "anchors need at least one allowed signer identity (identities)", at
             )
@@ -371,6 +386,9 @@ class _Parser:
             identities=identities,
             public_keys=keys,
             schemes=schemes,
+            require_timestamp=self.flag(
+                m.get("requireTimestamp"), (*at, "requireTimestamp")
+            ),
         )
 
     def principals(self, value: Any, at: _Path, role: str) -> tuple[Principal, ...]:
@@ -466,6 +484,25 @@ class _Parser:
             )
         return tuple(out)
 
+    def flag(self, value: Any, at: _Path) -> bool:
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self.fail("expected true or false", at)
+        return value
+
+    def crl_list(
+        self, value: Any, at: _Path
+    ) -> tuple[x509.CertificateRevocationList, ...]:
+        out = []
+        for i, ref in enumerate(self.items(value, at)):
+            name, data = self.material(ref, (*at, i))
+            try:
+                out.append(load_crl(data, file=name))
+            except InvalidInputError as e:
+                raise self.fail(str(e), (*at, i)) from e
+        return tuple(out)
+
     def enum_value(
         self, value: Any, at: _Path, allowed: tuple[str, ...], default: str
     ) -> str:
@@ -490,6 +527,8 @@ class _Parser:
                     "unlistedFiles",
                     "denyList",
                     "rollbackExceptions",
+                    "timestampAuthorities",
+                    "revocation",
                 }
             ),
             required=frozenset({"policy", "vendors"}),
@@ -529,6 +568,12 @@ class _Parser:
             known=frozenset({"requirements"}),
         )
         vendors = self.principals(top["vendors"], ("vendors",), "vendor")
+        rev = self.mapping(
+            top.get("revocation") or {},
+            ("revocation",),
+            known=frozenset({"mode", "crls"}),
+        )
+        modes = tuple(m.value for m in RevocationMode)
         if not vendors:
             raise self.fail("at least one trusted vendor is required", ("vendors",))
         version = meta["version"]
@@ -570,6 +615,17 @@ class _Parser:
             rollback_exceptions=self.rollback(
                 top.get("rollbackExceptions"), ("rollbackExceptions",)
             ),
+            timestamp_authorities=self.principals(
+                top.get("timestampAuthorities"),
+                ("timestampAuthorities",),
+                "timestamp-authority",
+            ),
+            revocation_mode=RevocationMode(
+                self.enum_value(
+                    rev.get("mode"), ("revocation", "mode"), modes, "if-available"
+                )
+            ),
+            crls=self.crl_list(rev.get("crls"), ("revocation", "crls")),
             raw=raw,
             referenced=MappingProxyType(dict(self.referenced)),
         )

@@ -42,9 +42,7 @@ def load_schema(name: str) -> dict[str, Any]:
         ValueError: ``name`` is not one of ``SCHEMA_NAMES``.
     """
     if name not in SCHEMA_NAMES:
-        raise ValueError(
-            f"unknown schema {name!r} (known: {', '.join(SCHEMA_NAMES)})"
-        )
+        raise ValueError(f"unknown schema {name!r} (known: {', '.join(SCHEMA_NAMES)})")
     text = (
         resources.files(__name__)
         .joinpath(f"{name}.schema.json")

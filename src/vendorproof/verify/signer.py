@@ -21,11 +21,13 @@ from vendorproof.errors import (
     CertificateChainError,
     Error,
     SignatureError,
+    VerificationError,
 )
 from vendorproof.models._fields import format_time
-from vendorproof.models.policy import Identity, Policy, Principal
+from vendorproof.models.policy import Identity, Policy, Principal, RevocationMode
 from vendorproof.verify.documents import SignedDocument
 from vendorproof.verify.result import CheckResult, Outcome
+from vendorproof.verify.revocation import check_revocation
 from vendorproof.verify.x509 import (
     VerifiedChain,
     check_certificate_algorithms,
@@ -129,18 +131,82 @@ def check_signer(
     return _check_key_signer(run, principals, role, policy)
 
 
-def _verify_any(doc: SignedDocument, key: crypto.PublicKey) -> str:
+def _verify_any(doc: SignedDocument, key: crypto.PublicKey) -> bytes:
+    """Return the signature bytes that verify with ``key`` (RFC 3161 tokens cover them)."""
     pae = doc.envelope.pae()
     errors: list[str] = []
     for sig in doc.envelope.signatures:
         try:
-            return crypto.verify(key, sig.sig, pae)
+            crypto.verify(key, sig.sig, pae)
         except SignatureError as e:
             errors.append(str(e))
+            continue
+        return sig.sig
     raise SignatureError(
         "no DSSE signature verifies with the signing certificate's key"
         + (f" ({errors[0]})" if errors else "")
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Time:
+    at: datetime  # when the chain is validated
+    source: str
+    signed_at: datetime | None  # proven by a trusted timestamp
+
+
+def _signing_time(
+    run: _Run, signature: bytes, policy: Policy, at: datetime, time_source: str
+) -> _Time | None:
+    """Establish the signing time from RFC 3161 tokens; None when a token is bad."""
+    from vendorproof._internal.tsa import verify_timestamp
+
+    doc = run.doc
+    fallback = _Time(at=at, source=time_source, signed_at=None)
+    if not doc.timestamps:
+        run.add(
+            "timestamp",
+            Outcome.NOT_APPLICABLE,
+            f"no RFC 3161 timestamp: chain validated at {format_time(at)} ({time_source})",
+        )
+        return fallback
+    if not policy.timestamp_authorities:
+        run.add(
+            "timestamp",
+            Outcome.WARN,
+            "RFC 3161 timestamp present but the policy trusts no timestamping "
+            f"authority: chain validated at {format_time(at)} ({time_source})",
+        )
+        return fallback
+    errors: list[str] = []
+    for i, der in enumerate(doc.timestamps):
+        for tsa in policy.timestamp_authorities:
+            try:
+                info = verify_timestamp(
+                    der, signature, roots=tsa.anchors, intermediates=tsa.intermediates
+                )
+            except VerificationError as e:
+                errors.append(f"token {i} / {tsa.id}: {e}")
+                continue
+            if info.gen_time > at:
+                errors.append(
+                    f"token {i}: genTime {format_time(info.gen_time)} is after the "
+                    f"validation time {format_time(at)}"
+                )
+                continue
+            run.add(
+                "timestamp",
+                Outcome.PASS,
+                f"signed no later than {format_time(info.gen_time)} per RFC 3161 "
+                f"timestamp by {tsa.id!r} (serial {info.serial_number:x})",
+            )
+            return _Time(
+                at=info.gen_time,
+                source=f"RFC 3161 timestamp by {tsa.id}",
+                signed_at=info.gen_time,
+            )
+    run.add("timestamp", Outcome.FAIL, "; ".join(errors))
+    return None
 
 
 def _check_certificate_signer(  # noqa: PLR0917 - private helper of check_signer
@@ -162,12 +228,15 @@ def _check_certificate_signer(  # noqa: PLR0917 - private helper of check_signer
         return run.fail("algorithms", e)
     run.add("algorithms", Outcome.PASS, f"{name}; certificates use allowed algorithms")
     try:
-        _verify_any(doc, key)
+        signature = _verify_any(doc, key)
     except SignatureError as e:
         return run.fail("signature", e)
     run.add(
         "signature", Outcome.PASS, f"{name} signature over DSSE PAE by {describe(leaf)}"
     )
+    when = _signing_time(run, signature, policy, at, time_source)
+    if when is None:
+        return SignerCheck(checks=tuple(run.results), principal=None)
 
     chains: list[tuple[Principal, VerifiedChain]] = []
     errors: list[str] = []
@@ -176,7 +245,7 @@ def _check_certificate_signer(  # noqa: PLR0917 - private helper of check_signer
             continue
         try:
             chain = verify_chain(
-                leaf, (*doc.certificates[1:], *p.intermediates), p.anchors, at=at
+                leaf, (*doc.certificates[1:], *p.intermediates), p.anchors, at=when.at
             )
         except (CertificateChainError, AlgorithmError) as e:
             errors.append(f"{p.id}: {e}")
@@ -187,28 +256,46 @@ def _check_certificate_signer(  # noqa: PLR0917 - private helper of check_signer
         return run.fail(
             "certificate-chain",
             f"{describe(leaf)} does not chain to any trusted {role} anchor "
-            f"({time_source}): {detail}",
+            f"({when.source}): {detail}",
         )
     names = " -> ".join(describe(c) for c in chains[0][1].chain)
     run.add(
         "certificate-chain",
         Outcome.PASS,
-        f"{names} valid at {format_time(at)} ({time_source}), code-signing profile",
+        f"{names} valid at {format_time(when.at)} ({when.source}), code-signing profile",
     )
     for p, chain in chains:
         matched = next((i for i in p.identities if _identity_matches(i, leaf)), None)
-        if matched is not None:
-            run.add(
-                "signer-identity",
-                Outcome.PASS,
-                f"{describe(leaf)} is an allowed identity of {role} {p.id!r} "
-                f"({matched.describe()})",
+        if matched is None:
+            continue
+        try:
+            detail = check_revocation(
+                chain,
+                policy.crls,
+                at=at,
+                signed_at=when.signed_at,
+                mode=policy.revocation_mode,
             )
-            return SignerCheck(
-                checks=tuple(run.results),
-                principal=p,
-                anchors=(f"sha256:{fingerprint(chain.anchor)}",),
+        except CertificateChainError as e:
+            return run.fail("revocation", e)
+        off = policy.revocation_mode is RevocationMode.OFF
+        run.add("revocation", Outcome.NOT_APPLICABLE if off else Outcome.PASS, detail)
+        if p.require_timestamp and when.signed_at is None:
+            return run.fail(
+                "timestamp",
+                f"the policy requires a trusted RFC 3161 timestamp for {role} {p.id!r}",
             )
+        run.add(
+            "signer-identity",
+            Outcome.PASS,
+            f"{describe(leaf)} is an allowed identity of {role} {p.id!r} "
+            f"({matched.describe()})",
+        )
+        return SignerCheck(
+            checks=tuple(run.results),
+            principal=p,
+            anchors=(f"sha256:{fingerprint(chain.anchor)}",),
+        )
     ids = ", ".join(p.id for p, _ in chains)
     return run.fail(
         "signer-identity",

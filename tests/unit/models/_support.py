@@ -59,10 +59,3 @@ def check_error(
 def known_bug(reason: str) -> pytest.MarkDecorator:
     """Mark a case that asserts the correct behaviour of a known, reported src bug."""
     return pytest.mark.xfail(strict=True, reason=f"BUG (reported): {reason}")
-
-
-#: The error path of an array entry that is not an object gets a trailing dot.
-TRAILING_DOT = known_bug(
-    "InvalidInputError.under() appends '.' to the empty path that "
-    "_fields.check_type(value, dict, '') gives, e.g. 'subject[1].'"
-)
