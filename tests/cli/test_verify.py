@@ -350,3 +350,79 @@ def test_x509_verify_tsa_certificate() -> None:
         AT_TEXT,
     )
     assert code == ExitCode.OK, out
+
+
+def test_x509_verify_revoked_leaf_exits_1() -> None:
+    code, _, err = invoke(
+        "x509",
+        "verify",
+        VA / "signing-revoked.pem",
+        "--roots",
+        VA / "root.pem",
+        "--intermediates",
+        VA / "intermediate.pem",
+        "--at",
+        AT_TEXT,
+        "--crl",
+        VA / "intermediate.crl.pem",
+        "--crl",
+        VA / "root.crl.pem",
+        "--revocation",
+        "require",
+    )
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "is revoked since 2025-06-01T00:00:00Z" in err
+
+
+def test_x509_verify_unprovable_revocation_exits_1() -> None:
+    code, _, err = invoke(
+        "x509",
+        "verify",
+        VA / "signing.pem",
+        "--roots",
+        VA / "root.pem",
+        "--intermediates",
+        VA / "intermediate.pem",
+        "--at",
+        AT_TEXT,
+        "--revocation",
+        "require",
+    )
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "no current CRL" in err
+
+
+def test_x509_verify_with_crls_passes() -> None:
+    code, out, _ = invoke(
+        "x509",
+        "verify",
+        VA / "signing.pem",
+        "--roots",
+        VA / "root.pem",
+        "--intermediates",
+        VA / "intermediate.pem",
+        "--at",
+        AT_TEXT,
+        "--crl",
+        VA / "intermediate.crl.pem",
+        "--crl",
+        VA / "root.crl.pem",
+        "--revocation",
+        "require",
+    )
+    assert code == ExitCode.OK
+    assert "not revoked" in out
+
+
+def test_x509_verify_bad_revocation_mode_exits_3() -> None:
+    code, _, err = invoke(
+        "x509",
+        "verify",
+        VA / "signing.pem",
+        "--roots",
+        VA / "root.pem",
+        "--revocation",
+        "maybe",
+    )
+    assert code == ExitCode.INVALID_INPUT
+    assert "--revocation" in err

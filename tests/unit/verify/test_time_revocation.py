@@ -1,0 +1,350 @@
+"""Signing time from RFC 3161 timestamps, and CRL revocation, in delivery verification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import pki
+from tests.builders import (
+    FILES,
+    KEYS,
+    KINDS,
+    DeliveryBuilder,
+    Signer,
+    issued,
+    manifest_statement,
+    policy_data,
+    signer_from,
+    write_policy,
+)
+from tests.tsa import LoopbackTSA, make_tsa_pki
+from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.verify.result import Outcome, VerificationReport
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    work = tmp_path_factory.mktemp("tsa")
+    root, cert, key = make_tsa_pki(work)
+    with LoopbackTSA(cert, key, None, work) as server:
+        yield server.url, root
+
+
+def short_lived_leaf(*, serial: int | None = None) -> tuple[Signer, pki.Issued]:
+    """A vendor-a code-signing leaf valid for two days around now."""
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing short-lived",
+        inter,
+        org="Acme Radio Systems GmbH",
+        not_before=NOW - timedelta(days=1),
+        not_after=NOW + timedelta(days=1),
+        serial=serial,
+    )
+    return signer_from(leaf, inter), inter
+
+
+def policy(tmp_path: Path, tsa_root: Path | None, **changes: Any) -> Path:
+    data = policy_data()
+    data["trustDeclaration"] = "optional"
+    data["certification"] = {"requirements": []}
+    if tsa_root is None:
+        data.pop("timestampAuthorities", None)
+    else:
+        data["timestampAuthorities"] = [
+            {"id": "test-tsa", "name": "Test TSA", "anchors": [str(tsa_root)]}
+        ]
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return write_policy(tmp_path / "policy.yaml", data)
+
+
+def manifest_only(delivery: DeliveryBuilder, signer: Signer, **sign_kw: Any) -> None:
+    delivery.write_payload()
+    delivery.attest(
+        "manifest.sigstore.json",
+        signer.sign(manifest_statement(FILES, kinds=KINDS), **sign_kw),
+    )
+
+
+def run(root: Path, policy_path: Path, at: datetime) -> VerificationReport:
+    return verify_delivery(root, load_policy(policy_path), at=at, time_source="--at")
+
+
+def check(report: VerificationReport, name: str) -> tuple[Outcome, str]:
+    found = [c for c in report.checks if c.check == name]
+    assert found, [c.to_dict() for c in report.checks]
+    return found[0].outcome, found[0].reason
+
+
+# -- RFC 3161 -----------------------------------------------------------------------
+
+
+def test_expired_leaf_verifies_with_timestamp_of_signing_time(
+    delivery: DeliveryBuilder, tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    url, root = tsa
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer, tsa_url=url)
+    later = NOW + timedelta(days=30)  # the leaf has expired by then
+    report = run(delivery.root, policy(tmp_path, root), later)
+    assert report.ok, [c.to_dict() for c in report.failures()]
+    outcome, reason = check(report, "timestamp")
+    assert outcome is Outcome.PASS
+    assert "test-tsa" in reason
+    _, chain = check(report, "certificate-chain")
+    assert "RFC 3161 timestamp by test-tsa" in chain
+
+
+def test_expired_leaf_fails_without_timestamp(
+    delivery: DeliveryBuilder, tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    _, root = tsa
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer)
+    report = run(delivery.root, policy(tmp_path, root), NOW + timedelta(days=30))
+    assert check(report, "timestamp")[0] is Outcome.NOT_APPLICABLE
+    outcome, reason = check(report, "certificate-chain")
+    assert outcome is Outcome.FAIL
+    assert "not valid at validation time" in reason
+    assert not report.ok
+
+
+def test_timestamp_from_untrusted_tsa_fails(
+    delivery: DeliveryBuilder, tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    url, _ = tsa
+    other_root, _, _ = make_tsa_pki(tmp_path / "other")
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer, tsa_url=url)
+    report = run(delivery.root, policy(tmp_path, other_root), NOW + timedelta(hours=1))
+    outcome, _ = check(report, "timestamp")
+    assert outcome is Outcome.FAIL
+    assert not report.ok
+
+
+def test_timestamp_over_other_signature_fails(
+    delivery: DeliveryBuilder, tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    import json
+
+    url, root = tsa
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer, tsa_url=url)
+    path = delivery.root / "attestations/manifest.sigstore.json"
+    stamped = json.loads(path.read_bytes())
+    # Re-sign (new ECDSA signature) and graft the old token onto the new bundle.
+    manifest_only(delivery, signer)
+    fresh = json.loads(path.read_bytes())
+    fresh["verificationMaterial"]["timestampVerificationData"] = stamped[
+        "verificationMaterial"
+    ]["timestampVerificationData"]
+    path.write_text(json.dumps(fresh))
+    report = run(delivery.root, policy(tmp_path, root), NOW + timedelta(hours=1))
+    outcome, reason = check(report, "timestamp")
+    assert outcome is Outcome.FAIL
+    assert "imprint" in reason or "does not" in reason
+
+
+def test_timestamp_without_trusted_tsa_warns_and_uses_at(
+    delivery: DeliveryBuilder, tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    url, _ = tsa
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer, tsa_url=url)
+    report = run(delivery.root, policy(tmp_path, None), NOW + timedelta(hours=1))
+    assert check(report, "timestamp")[0] is Outcome.WARN
+    assert report.ok
+
+
+def test_required_timestamp_missing_fails(
+    delivery: DeliveryBuilder, tmp_path: Path
+) -> None:
+    data = policy_data()
+    data["vendors"][0]["requireTimestamp"] = True
+    data["trustDeclaration"] = "optional"
+    data["certification"] = {"requirements": []}
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer)
+    report = run(delivery.root, write_policy(tmp_path / "p.yaml", data), NOW)
+    outcome, reason = check(report, "timestamp")
+    found = [
+        c for c in report.checks if c.check == "timestamp" and c.outcome is Outcome.FAIL
+    ]
+    assert found, outcome
+    assert "requires a trusted RFC 3161 timestamp" in found[0].reason
+    assert reason
+
+
+# -- revocation ------------------------------------------------------------------------
+
+
+def revoked_leaf_signer() -> Signer:
+    return signer_from(
+        issued("vendor-a", "signing-revoked"), issued("vendor-a", "intermediate")
+    )
+
+
+def test_revoked_leaf_fails(delivery: DeliveryBuilder, tmp_path: Path) -> None:
+    manifest_only(delivery, revoked_leaf_signer())
+    # The committed revoked leaf is not an allowed identity in the sample; allow it.
+    data = policy_data()
+    data["trustDeclaration"] = "optional"
+    data["certification"] = {"requirements": []}
+    data["vendors"][0]["identities"].append(
+        {"subject": "CN=Acme Radio Systems Release Signing 2025 (revoked)*"}
+    )
+    report = run(delivery.root, write_policy(tmp_path / "p.yaml", data), NOW)
+    outcome, reason = check(report, "revocation")
+    assert outcome is Outcome.FAIL
+    assert "is revoked since 2025-06-01" in reason
+
+
+def test_require_mode_without_crls_fails(
+    delivery: DeliveryBuilder, tmp_path: Path
+) -> None:
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer)
+    report = run(
+        delivery.root,
+        policy(tmp_path, None, revocation={"mode": "require", "crls": []}),
+        NOW,
+    )
+    outcome, reason = check(report, "revocation")
+    assert outcome is Outcome.FAIL
+    assert "no current CRL" in reason
+
+
+def test_if_available_without_crls_passes_with_note(
+    delivery: DeliveryBuilder, tmp_path: Path
+) -> None:
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer)
+    report = run(
+        delivery.root,
+        policy(tmp_path, None, revocation={"mode": "if-available", "crls": []}),
+        NOW,
+    )
+    outcome, reason = check(report, "revocation")
+    assert outcome is Outcome.PASS
+    assert "no CRL for" in reason
+    assert report.ok
+
+
+def test_revocation_off_is_reported(delivery: DeliveryBuilder, tmp_path: Path) -> None:
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer)
+    report = run(delivery.root, policy(tmp_path, None, revocation={"mode": "off"}), NOW)
+    assert check(report, "revocation") == (
+        Outcome.NOT_APPLICABLE,
+        "revocation checking is off in the policy",
+    )
+
+
+def _crls(tmp_path: Path, revoked: list[tuple[int, datetime]], **kw: Any) -> list[str]:
+    inter = issued("vendor-a", "intermediate")
+    crl = pki.make_crl(
+        inter,
+        revoked,
+        last_update=kw.get("last_update", NOW - timedelta(hours=1)),
+        next_update=kw.get("next_update", NOW + timedelta(days=7)),
+    )
+    path = tmp_path / "inter.crl.pem"
+    path.write_bytes(pki.crl_pem(crl))
+    return [str(path), str(KEYS / "vendor-a/root.crl.pem")]
+
+
+def test_revocation_after_trusted_timestamp_keeps_signature_valid(
+    delivery: DeliveryBuilder, tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    url, root = tsa
+    signer, _ = short_lived_leaf(serial=0x5EED)
+    manifest_only(delivery, signer, tsa_url=url)
+    crls = _crls(tmp_path, [(0x5EED, NOW + timedelta(minutes=30))])
+    report = run(
+        delivery.root,
+        policy(tmp_path, root, revocation={"mode": "require", "crls": crls}),
+        NOW + timedelta(hours=1),
+    )
+    outcome, reason = check(report, "revocation")
+    assert outcome is Outcome.PASS, reason
+    assert "after the timestamped signing time" in reason
+    assert report.ok
+
+
+def test_revocation_before_signing_fails_even_with_timestamp(
+    delivery: DeliveryBuilder, tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    url, root = tsa
+    signer, _ = short_lived_leaf(serial=0x5EEE)
+    manifest_only(delivery, signer, tsa_url=url)
+    crls = _crls(tmp_path, [(0x5EEE, NOW - timedelta(minutes=30))])
+    report = run(
+        delivery.root,
+        policy(tmp_path, root, revocation={"mode": "require", "crls": crls}),
+        NOW + timedelta(hours=1),
+    )
+    outcome, reason = check(report, "revocation")
+    assert outcome is Outcome.FAIL
+    assert "is revoked since" in reason
+
+
+def test_stale_crl_does_not_count(delivery: DeliveryBuilder, tmp_path: Path) -> None:
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer)
+    crls = _crls(
+        tmp_path,
+        [],
+        last_update=NOW - timedelta(days=10),
+        next_update=NOW - timedelta(days=1),
+    )
+    report = run(
+        delivery.root,
+        policy(tmp_path, None, revocation={"mode": "require", "crls": crls}),
+        NOW,
+    )
+    outcome, reason = check(report, "revocation")
+    assert outcome is Outcome.FAIL
+    assert "no current CRL" in reason
+
+
+def test_crl_signed_by_another_key_does_not_count(
+    delivery: DeliveryBuilder, tmp_path: Path
+) -> None:
+    signer, inter = short_lived_leaf()
+    # Same issuer name, different key: a forged CRL "from" the intermediate.
+    forged_issuer = pki.Issued(cert=inter.cert, key=pki.new_key("ecdsa-p384"))
+    crl = pki.make_crl(
+        forged_issuer,
+        [],
+        last_update=NOW - timedelta(hours=1),
+        next_update=NOW + timedelta(days=1),
+    )
+    path = tmp_path / "forged.crl.pem"
+    path.write_bytes(pki.crl_pem(crl))
+    manifest_only(delivery, signer)
+    report = run(
+        delivery.root,
+        policy(
+            tmp_path,
+            None,
+            revocation={
+                "mode": "require",
+                "crls": [str(path), str(KEYS / "vendor-a/root.crl.pem")],
+            },
+        ),
+        NOW,
+    )
+    outcome, reason = check(report, "revocation")
+    assert outcome is Outcome.FAIL
+    assert "no current CRL" in reason
