@@ -26,6 +26,7 @@ def sign_statement(
     key: crypto.SigningKey,
     *,
     certificates: Sequence[x509.Certificate] = (),
+    co_signers: Sequence[crypto.SigningKey] = (),
     tsa_url: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> dict[str, Any]:
@@ -35,7 +36,9 @@ def sign_statement(
         statement: the statement JSON bytes (signed as they are, not re-serialized).
         key: the signing key.
         certificates: the signing certificate first, then intermediates; no root.
-        tsa_url: an RFC 3161 TSA to timestamp the signature with.
+        co_signers: further keys that sign the same envelope (k-of-n policies);
+            verifiers know them by key id (pinned public keys).
+        tsa_url: an RFC 3161 TSA to timestamp the (first) signature with.
         limits: parsing limits for the statement.
 
     Raises:
@@ -62,13 +65,16 @@ def sign_statement(
                     "verifier's policy",
                     path="chain",
                 )
-    sig = crypto.sign(key, pae(PAYLOAD_TYPE, statement))
+    message = pae(PAYLOAD_TYPE, statement)
+    sig = crypto.sign(key, message)
+    signatures = [Signature(sig=sig, keyid=crypto.key_id(crypto.as_public_key(public)))]
+    for co in co_signers:
+        kid = crypto.key_id(crypto.as_public_key(co.public_key()))
+        if any(s.keyid == kid for s in signatures):
+            raise InvalidInputError("the same key signs twice", path="co_signers")
+        signatures.append(Signature(sig=crypto.sign(co, message), keyid=kid))
     envelope = Envelope(
-        payload_type=PAYLOAD_TYPE,
-        payload=statement,
-        signatures=(
-            Signature(sig=sig, keyid=crypto.key_id(crypto.as_public_key(public))),
-        ),
+        payload_type=PAYLOAD_TYPE, payload=statement, signatures=tuple(signatures)
     )
     timestamps: tuple[bytes, ...] = ()
     if tsa_url is not None:

@@ -426,6 +426,10 @@ def sign(
     tsa_url: Annotated[
         str | None, typer.Option("--tsa-url", help="RFC 3161 TSA to timestamp with.")
     ] = None,
+    co_key: Annotated[
+        list[Path] | None,
+        typer.Option("--co-key", help="A further signing key (k-of-n), repeatable."),
+    ] = None,
     output: Out = Path("statement.sigstore.json"),
     force: Force = False,
 ) -> None:
@@ -446,7 +450,10 @@ def sign(
     if chain is not None:
         certs.extend(load_certificates(read_input(chain), file=str(chain)))
     try:
-        bundle = sign_statement(raw, signing_key, certificates=certs, tsa_url=tsa_url)
+        co = [load_signing_key(p) for p in co_key or []]
+        bundle = sign_statement(
+            raw, signing_key, certificates=certs, co_signers=co, tsa_url=tsa_url
+        )
     except InvalidInputError as e:
         if e.path == "tsa_url":
             raise InvalidInputError(e.message, path="--tsa-url") from e

@@ -3,7 +3,7 @@
 Two backends share one schema and one migration history: SQLite (the embedded default,
 ``./vendorproof-evidence.db``) and PostgreSQL (``postgresql://...``) for operators with
 several intake sites. The database itself refuses UPDATE and DELETE (triggers; for
-PostgreSQL also a writer role without those rights, see ``docs/evidence.md``).
+PostgreSQL also a writer role without those rights, see ``docs/evidence-store.md``).
 
 ``append`` is the only write path. It locks the chain head, hands it to a callback that
 builds and signs the record (the record contains its sequence number and the digest of
@@ -15,9 +15,21 @@ chain (no fork, no gap, no duplicate sequence number).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
+
+from vendorproof.errors import InvalidInputError, OutputError
+from vendorproof.evidence import _sqlite
+from vendorproof.evidence._migrations import (
+    Database,
+    current_version,
+    migrate,
+    one_line,
+)
 
 __all__ = [
     "DEFAULT_STORE",
@@ -37,8 +49,9 @@ DEFAULT_STORE = "vendorproof-evidence.db"
 class StoredRecord:
     """One stored record and the columns indexed for listing.
 
-    ``digest`` is the lowercase hex sha256 of ``envelope`` (the DSSE envelope JSON bytes
-    exactly as stored); ``prev_digest`` is the digest of record ``seq - 1`` (None for 1).
+    ``digest`` is the lowercase hex sha256 of ``envelope`` (the DSSE envelope JSON
+    bytes exactly as stored); ``prev_digest`` is the digest of record ``seq - 1``
+    (None for 1).
     """
 
     seq: int
@@ -140,7 +153,386 @@ class EvidenceStore(Protocol):
 def open_store(url: str) -> EvidenceStore:
     """Open (creating and migrating as needed) the store at ``url``.
 
-    ``url`` is a path or ``sqlite:///PATH`` for SQLite, ``postgresql://...`` for
-    PostgreSQL.
+    ``url`` is a path or ``sqlite:///ABSOLUTE/PATH`` for SQLite, ``postgresql://...``
+    (or ``postgres://...``, any libpq URL) for PostgreSQL. A store at an older schema
+    version is migrated to the current one; a store at the current version is opened
+    without writing anything.
+
+    The returned store is not thread-safe: use one per thread. Its ``url`` is the
+    canonical URL without any password (``sqlite:///abs/path``, ``postgresql://u@h/db``).
+
+    Raises:
+        InvalidInputError: unsupported URL, unreadable or unreachable store, a database
+            that is not an evidence store, or one created by a newer vendorproof.
     """
-    raise NotImplementedError
+    db = _connect(url)
+    try:
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return _Store(db)
+
+
+# --- implementation (shared by both backends) ---------------------------------------
+
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+# What ``format_time`` writes: whole seconds, or exactly six fractional digits.
+_CREATED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z")
+_VERDICTS = ("PASSED", "FAILED")
+_INT64 = range(-(2**63), 2**63)
+_PAGE = 256
+_COLUMNS = (
+    "seq, record_id, digest, prev_digest, created_at, vendor, product, version, "
+    "security_version, verdict, envelope"
+)
+# created_at as a string that sorts in time order: ``...:SSZ`` would sort after
+# ``...:SS.ffffffZ`` of the same second ('Z' > '.'), so compare ``...:SS.000000Z``.
+_TIME_KEY = (
+    "(CASE WHEN length(created_at) = 20 "
+    "THEN substr(created_at, 1, 19) || '.000000Z' ELSE created_at END)"
+)
+
+
+def _connect(url: str) -> Database:
+    """Connect to the database behind ``url`` (no migration)."""
+    match = _URL_SCHEME.match(url)
+    if match is None:
+        if not url.strip():
+            raise InvalidInputError("the evidence store location is empty")
+        return _sqlite.connect(Path(url), url)
+    scheme = match.group(1).lower()
+    if scheme == "sqlite":
+        path = url[match.end() :]
+        if not path.startswith("/"):
+            raise InvalidInputError(
+                "a SQLite store URL is sqlite:///ABSOLUTE/PATH (give a relative "
+                "path without the sqlite:// prefix)",
+                file=url,
+            )
+        return _sqlite.connect(Path(path), path)
+    if scheme in {"postgresql", "postgres"}:
+        try:
+            from vendorproof.evidence import _postgres
+        except ModuleNotFoundError as exc:
+            if exc.name != "psycopg":
+                raise
+            raise InvalidInputError(
+                "a PostgreSQL evidence store needs psycopg 3: "
+                "pip install 'psycopg[binary]'"
+            ) from exc
+        return _postgres.connect(url)
+    raise InvalidInputError(
+        f"unsupported evidence store URL scheme {scheme!r}: give a path, "
+        "sqlite:///PATH or postgresql://..."
+    )
+
+
+class _Head:
+    """The chain head, valid while the append callback runs (under the lock)."""
+
+    __slots__ = ("_db", "_digest", "_live", "_seq")
+
+    def __init__(self, db: Database, seq: int, digest: str | None) -> None:
+        self._db = db
+        self._seq = seq
+        self._digest = digest
+        self._live = True
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    @property
+    def digest(self) -> str | None:
+        return self._digest
+
+    def max_accepted_security_version(self, vendor: str, product: str) -> int | None:
+        if not self._live:
+            msg = "the chain head can be used only inside the append callback"
+            raise RuntimeError(msg)
+        ((value,),) = self._db.rows(
+            "SELECT max(security_version) FROM records "
+            "WHERE vendor = ? AND product = ? AND verdict = 'PASSED'",
+            (vendor, product),
+        )
+        return None if value is None else int(value)
+
+    def expire(self) -> None:
+        self._live = False
+
+
+_EVERYTHING = RecordFilter()
+
+
+class _Store:
+    """:class:`EvidenceStore` over a :class:`~._migrations.Database`."""
+
+    url: str
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.url = db.url
+
+    def __repr__(self) -> str:
+        return f"<evidence store {self.url}>"
+
+    def append(
+        self, build: Callable[[ChainHead], PreparedRecord], blobs: Mapping[str, bytes]
+    ) -> StoredRecord:
+        """Append one record atomically (see the module docstring).
+
+        Raises:
+            InvalidInputError: a blob does not match its digest, the prepared record is
+                malformed or its id is already stored, or the database refused it.
+            OutputError: the database failed (lock wait timed out, disk, connection).
+            Exception: whatever ``build`` raises.
+            In every case nothing was stored.
+        """
+        db = self._db
+        content = _checked_blobs(blobs, db.where)
+        try:
+            with db.write_transaction():
+                ((seq, digest),) = db.rows(
+                    "SELECT coalesce(max(seq), 0), "
+                    "(SELECT digest FROM records ORDER BY seq DESC LIMIT 1) "
+                    "FROM records"
+                )
+                head = _Head(db, int(seq), None if digest is None else str(digest))
+                try:
+                    prepared = build(head)
+                finally:
+                    head.expire()
+                return self._insert(head, prepared, content)
+        except db.integrity_error as exc:
+            raise InvalidInputError(
+                f"the evidence store refused the record: {one_line(exc)}",
+                file=db.where,
+            ) from exc
+        except db.error as exc:
+            msg = f"{db.where}: cannot append to the evidence store: {one_line(exc)}"
+            raise OutputError(msg) from exc
+
+    def _insert(
+        self, head: _Head, rec: PreparedRecord, blobs: Mapping[str, bytes]
+    ) -> StoredRecord:
+        db = self._db
+        _check_prepared(rec, db.where)
+        if db.rows("SELECT 1 FROM records WHERE record_id = ?", (rec.record_id,)):
+            raise InvalidInputError(
+                f"record id {rec.record_id!r} is already in the evidence store",
+                path="record_id",
+                file=db.where,
+            )
+        stored = StoredRecord(
+            seq=head.seq + 1,
+            record_id=rec.record_id,
+            digest=hashlib.sha256(rec.envelope).hexdigest(),
+            prev_digest=head.digest,
+            created_at=rec.created_at,
+            vendor=rec.vendor,
+            product=rec.product,
+            version=rec.version,
+            security_version=rec.security_version,
+            verdict=rec.verdict,
+            envelope=bytes(rec.envelope),
+        )
+        for digest, data in blobs.items():
+            if not db.rows("SELECT 1 FROM blobs WHERE digest = ?", (digest,)):
+                db.rows(
+                    "INSERT INTO blobs (digest, content) VALUES (?, ?)", (digest, data)
+                )
+        db.rows(
+            f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",  # noqa: S608 (constant columns)
+            (
+                stored.seq,
+                stored.record_id,
+                stored.digest,
+                stored.prev_digest,
+                stored.created_at,
+                stored.vendor,
+                stored.product,
+                stored.version,
+                stored.security_version,
+                stored.verdict,
+                stored.envelope,
+            ),
+        )
+        for name, digest in sorted(rec.inputs.items()):
+            db.rows(
+                "INSERT INTO record_inputs (seq, name, digest) VALUES (?, ?, ?)",
+                (stored.seq, name, digest),
+            )
+        return stored
+
+    def records(self, flt: RecordFilter = _EVERYTHING) -> Iterator[StoredRecord]:
+        """Records in sequence order, read in pages (no cursor stays open between).
+
+        Records appended while the iteration runs may or may not be included.
+        """
+        conditions, params = _conditions(flt)  # invalid filters fail here, not later
+        start = 0 if flt.first is None else max(flt.first - 1, 0)
+        return self._pages(conditions, params, start)
+
+    def _pages(
+        self, conditions: str, params: list[object], after: int
+    ) -> Iterator[StoredRecord]:
+        sql = (
+            f"SELECT {_COLUMNS} FROM records WHERE seq > ?{conditions} "  # noqa: S608 (constant fragments only)
+            f"ORDER BY seq LIMIT {_PAGE}"
+        )
+        while True:
+            rows = self._read(sql, (after, *params))
+            yield from map(_stored, rows)
+            if len(rows) < _PAGE:
+                return
+            after = int(rows[-1][0])
+
+    def record(self, seq: int) -> StoredRecord:
+        rows = self._read(f"SELECT {_COLUMNS} FROM records WHERE seq = ?", (seq,))  # noqa: S608 (constant columns)
+        if not rows:
+            raise InvalidInputError(
+                f"no record {seq} in the evidence store", file=self._db.where
+            )
+        return _stored(rows[0])
+
+    def inputs(self, seq: int) -> Mapping[str, str]:
+        rows = self._read(
+            "SELECT name, digest FROM record_inputs WHERE seq = ? ORDER BY name",
+            (seq,),
+        )
+        if not rows and not self._read("SELECT 1 FROM records WHERE seq = ?", (seq,)):
+            raise InvalidInputError(
+                f"no record {seq} in the evidence store", file=self._db.where
+            )
+        return {str(name): str(digest) for name, digest in rows}
+
+    def blob(self, digest: str) -> bytes:
+        rows = self._read("SELECT content FROM blobs WHERE digest = ?", (digest,))
+        if not rows:
+            raise InvalidInputError(
+                f"no blob sha256:{digest} in the evidence store", file=self._db.where
+            )
+        return bytes(rows[0][0])
+
+    def schema_version(self) -> int:
+        try:
+            return current_version(self._db)
+        except self._db.error as exc:
+            raise self._unreadable(exc) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _read(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        try:
+            return self._db.rows(sql, params)
+        except self._db.error as exc:
+            raise self._unreadable(exc) from exc
+
+    def _unreadable(self, exc: Exception) -> InvalidInputError:
+        return InvalidInputError(
+            f"cannot read the evidence store: {one_line(exc)}", file=self._db.where
+        )
+
+
+def _stored(row: tuple[Any, ...]) -> StoredRecord:
+    return StoredRecord(
+        seq=int(row[0]),
+        record_id=str(row[1]),
+        digest=str(row[2]),
+        prev_digest=None if row[3] is None else str(row[3]),
+        created_at=str(row[4]),
+        vendor=str(row[5]),
+        product=str(row[6]),
+        version=str(row[7]),
+        security_version=int(row[8]),
+        verdict=str(row[9]),
+        envelope=bytes(row[10]),
+    )
+
+
+def _checked_blobs(blobs: Mapping[str, bytes], where: str) -> dict[str, bytes]:
+    """The blobs as bytes, each checked against its sha256 (before any lock)."""
+    checked: dict[str, bytes] = {}
+    for digest, content in blobs.items():
+        data = bytes(content)
+        if not _HEX64.fullmatch(digest):
+            raise InvalidInputError(
+                f"a blob key must be a lowercase hex sha256, not {digest!r}",
+                path="blobs",
+                file=where,
+            )
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise InvalidInputError(
+                f"blob content does not match its digest sha256:{digest}",
+                path="blobs",
+                file=where,
+            )
+        checked[digest] = data
+    return checked
+
+
+def _check_prepared(rec: PreparedRecord, where: str) -> None:
+    """Refuse a prepared record the schema or the listing filters could not hold."""
+    problems = {
+        "record_id": "must not be empty" if not rec.record_id else None,
+        "created_at": None
+        if _CREATED_AT.fullmatch(rec.created_at)
+        else f"must be RFC 3339 UTC (YYYY-MM-DDTHH:MM:SS[.ffffff]Z), not "
+        f"{rec.created_at!r}",
+        "verdict": None
+        if rec.verdict in _VERDICTS
+        else f"must be PASSED or FAILED, not {rec.verdict!r}",
+        "security_version": None
+        if type(rec.security_version) is int and rec.security_version in _INT64
+        else f"must be a 64-bit integer, not {rec.security_version!r}",
+        "envelope": "must not be empty" if not rec.envelope else None,
+    }
+    for name, digest in rec.inputs.items():
+        if not name or not _HEX64.fullmatch(digest):
+            problems[f"inputs[{name!r}]"] = (
+                f"needs a name and a lowercase hex sha256, not {digest!r}"
+            )
+    for path, problem in problems.items():
+        if problem is not None:
+            raise InvalidInputError(
+                f"prepared record: {problem}", path=path, file=where
+            )
+
+
+def _time_key(value: str, path: str) -> str:
+    """An RFC 3339 time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (see _TIME_KEY)."""
+    from vendorproof.models._fields import parse_time
+
+    text = parse_time(value, path).isoformat(timespec="microseconds")
+    return text.removesuffix("+00:00") + "Z"
+
+
+def _conditions(flt: RecordFilter) -> tuple[str, list[object]]:
+    """The WHERE conditions (each starting with `` AND ``) and their parameters."""
+    sql: list[str] = []
+    params: list[object] = []
+    if flt.last is not None:
+        sql.append("seq <= ?")
+        params.append(flt.last)
+    for column, value in (
+        ("vendor", flt.vendor),
+        ("product", flt.product),
+        ("verdict", flt.verdict),
+    ):
+        if value is not None:
+            sql.append(f"{column} = ?")
+            params.append(value)
+    # The plain created_at bounds (whole seconds) let the index narrow the scan; the
+    # _TIME_KEY comparison decides within the boundary second.
+    if flt.since is not None:
+        key = _time_key(flt.since, "since")
+        sql += ["created_at >= ?", f"{_TIME_KEY} >= ?"]
+        params += [key[:19], key]
+    if flt.until is not None:
+        key = _time_key(flt.until, "until")
+        sql += ["created_at < ?", f"{_TIME_KEY} <= ?"]
+        params += [key[:19] + "~", key]
+    return "".join(f" AND {c}" for c in sql), params

@@ -104,8 +104,8 @@ class Bundle:
             raise InvalidInputError(
                 f"unsupported bundle media type {media_type!r}", path="mediaType"
             )
+        material = f.require_mapping(d, "verificationMaterial")
         try:
-            material = f.require_mapping(d, "verificationMaterial")
             certs, hint = cls._parse_material(material, version, limits)
             timestamps: tuple[bytes, ...] = ()
             tvd = f.get(material, "timestampVerificationData", dict)
@@ -167,8 +167,9 @@ class Bundle:
             )
         (kind,) = present
         if kind == "publicKey":
-            pk = f.require_mapping(material, "publicKey")
-            return (), f.get(pk, "hint", str) or ""
+            return (), f.parse_object(
+                material, "publicKey", lambda pk: f.get(pk, "hint", str) or ""
+            )
         if kind == "certificate":
             if version is not BundleVersion.V0_3:
                 raise InvalidInputError(

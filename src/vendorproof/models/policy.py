@@ -42,6 +42,7 @@ __all__ = [
     "Principal",
     "RevocationMode",
     "RollbackException",
+    "SignatureRequirement",
     "UnlistedFiles",
 ]
 
@@ -161,6 +162,18 @@ class RollbackException:
         )
 
 
+ROLES = ("vendor", "certification-body")
+DOCUMENT_KINDS = ("manifest", "certification", "declaration")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignatureRequirement:
+    """At least ``threshold`` distinct trusted keys of ``role`` must sign a document."""
+
+    role: str
+    threshold: int
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """A parsed, validated operator policy."""
@@ -182,6 +195,11 @@ class Policy:
     timestamp_authorities: tuple[Principal, ...] = ()
     revocation_mode: RevocationMode = RevocationMode.IF_AVAILABLE
     crls: tuple[x509.CertificateRevocationList, ...] = ()
+    #: document kind -> k-of-n requirements across roles (empty: one signer of the
+    #: document's own role).
+    signature_requirements: Mapping[str, tuple[SignatureRequirement, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     raw: bytes = field(repr=False)
     referenced: Mapping[str, bytes] = field(repr=False)
 
@@ -484,6 +502,31 @@ class _Parser:
             )
         return tuple(out)
 
+    def requirements(
+        self, value: Any, at: _Path
+    ) -> Mapping[str, tuple[SignatureRequirement, ...]]:
+        m = self.mapping(value or {}, at, known=frozenset(DOCUMENT_KINDS))
+        out: dict[str, tuple[SignatureRequirement, ...]] = {}
+        for kind, items in m.items():
+            reqs = []
+            for i, item in enumerate(self.items(items, (*at, kind))):
+                where = (*at, kind, i)
+                r = self.mapping(
+                    item,
+                    where,
+                    known=frozenset({"role", "threshold"}),
+                    required=frozenset({"role", "threshold"}),
+                )
+                role = self.enum_value(r["role"], (*where, "role"), ROLES, "vendor")
+                n = r["threshold"]
+                if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+                    raise self.fail("expected an integer >= 1", (*where, "threshold"))
+                reqs.append(SignatureRequirement(role=role, threshold=n))
+            if not reqs:
+                raise self.fail("needs at least one requirement", (*at, kind))
+            out[kind] = tuple(reqs)
+        return MappingProxyType(out)
+
     def flag(self, value: Any, at: _Path) -> bool:
         if value is None:
             return False
@@ -529,6 +572,7 @@ class _Parser:
                     "rollbackExceptions",
                     "timestampAuthorities",
                     "revocation",
+                    "signatureRequirements",
                 }
             ),
             required=frozenset({"policy", "vendors"}),
@@ -540,7 +584,7 @@ class _Parser:
             required=frozenset({"id", "version", "legalBasis"}),
         )
         algs = self.mapping(
-            top.get("algorithms") or {},
+            top.get("algorithms", {}),
             ("algorithms",),
             known=frozenset({"signatures", "digests", "minRsaBits"}),
         )
@@ -563,13 +607,13 @@ class _Parser:
                 ("algorithms", "minRsaBits"),
             )
         cert_section = self.mapping(
-            top.get("certification") or {},
+            top.get("certification", {}),
             ("certification",),
             known=frozenset({"requirements"}),
         )
         vendors = self.principals(top["vendors"], ("vendors",), "vendor")
         rev = self.mapping(
-            top.get("revocation") or {},
+            top.get("revocation", {}),
             ("revocation",),
             known=frozenset({"mode", "crls"}),
         )
@@ -626,6 +670,9 @@ class _Parser:
                 )
             ),
             crls=self.crl_list(rev.get("crls"), ("revocation", "crls")),
+            signature_requirements=self.requirements(
+                top.get("signatureRequirements"), ("signatureRequirements",)
+            ),
             raw=raw,
             referenced=MappingProxyType(dict(self.referenced)),
         )

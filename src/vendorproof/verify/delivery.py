@@ -20,10 +20,16 @@ from vendorproof.models.certification import (
 )
 from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
 from vendorproof.models.manifest import MANIFEST_PREDICATE, Component, ComponentManifest
-from vendorproof.models.policy import REFUSED_DIGESTS, Policy, Principal, UnlistedFiles
+from vendorproof.models.policy import (
+    REFUSED_DIGESTS,
+    Policy,
+    Principal,
+    SignatureRequirement,
+    UnlistedFiles,
+)
 from vendorproof.verify.documents import SignedDocument
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
-from vendorproof.verify.signer import SignerCheck, check_signer
+from vendorproof.verify.signer import SignerCheck, check_signer, pinned_signers
 
 if TYPE_CHECKING:
     from vendorproof._internal.delivery_fs import Delivery
@@ -82,7 +88,52 @@ class _Checks:
         )
         self.items.extend(result.checks)
         self.anchors.update(result.anchors)
+        kind = {"manifest": "manifest", "certification": "certification"}.get(
+            req, "declaration"
+        )
+        requirements = self.policy.signature_requirements.get(kind)
+        if requirements:
+            self._threshold(doc, role, result, requirements, REQUIREMENTS[req])
         return result
+
+    def _threshold(
+        self,
+        doc: SignedDocument,
+        role: str,
+        primary: SignerCheck,
+        requirements: Sequence[SignatureRequirement],
+        req_ids: tuple[str, ...],
+    ) -> None:
+        """k-of-n across roles: count distinct trusted keys per role."""
+        counts: list[str] = []
+        ok = True
+        for r in requirements:
+            principals = (
+                self.policy.vendors
+                if r.role == "vendor"
+                else self.policy.certification_bodies
+            )
+            keys = pinned_signers(doc, principals)
+            if r.role == role and primary.principal is not None and primary.key_id:
+                keys[primary.key_id] = primary.principal.id
+            if (
+                r.role == "vendor"
+                and role == "vendor"
+                and primary.principal is not None
+            ):
+                # A vendor's k-of-n counts only that vendor's own keys.
+                keys = {k: v for k, v in keys.items() if v == primary.principal.id}
+            ok = ok and len(keys) >= r.threshold
+            counts.append(f"{r.role}: {len(keys)} of required {r.threshold}")
+        self.items.append(
+            CheckResult(
+                check="signature-threshold",
+                subject=doc.file,
+                requirements=req_ids,
+                outcome=Outcome.PASS if ok else Outcome.FAIL,
+                reason="distinct trusted keys: " + "; ".join(counts),
+            )
+        )
 
     def add(
         self,

@@ -36,7 +36,7 @@ from vendorproof.verify.x509 import (
     verify_chain,
 )
 
-__all__ = ["SignerCheck", "check_signer"]
+__all__ = ["SignerCheck", "check_signer", "pinned_signers"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +46,7 @@ class SignerCheck:
     checks: tuple[CheckResult, ...]
     principal: Principal | None
     anchors: tuple[str, ...] = ()  # fingerprints / key ids of the trust anchors used
+    key_id: str | None = None  # the primary signer's key id
 
     @property
     def ok(self) -> bool:
@@ -132,7 +133,7 @@ def check_signer(
 
 
 def _verify_any(doc: SignedDocument, key: crypto.PublicKey) -> bytes:
-    """Return the signature bytes that verify with ``key`` (RFC 3161 tokens cover them)."""
+    """Return the signature that verifies with ``key`` (RFC 3161 tokens cover it)."""
     pae = doc.envelope.pae()
     errors: list[str] = []
     for sig in doc.envelope.signatures:
@@ -167,7 +168,8 @@ def _signing_time(
         run.add(
             "timestamp",
             Outcome.NOT_APPLICABLE,
-            f"no RFC 3161 timestamp: chain validated at {format_time(at)} ({time_source})",
+            f"no RFC 3161 timestamp: chain validated at {format_time(at)} "
+            f"({time_source})",
         )
         return fallback
     if not policy.timestamp_authorities:
@@ -209,7 +211,7 @@ def _signing_time(
     return None
 
 
-def _check_certificate_signer(  # noqa: PLR0917 - private helper of check_signer
+def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed step
     run: _Run,
     principals: Sequence[Principal],
     role: str,
@@ -262,7 +264,8 @@ def _check_certificate_signer(  # noqa: PLR0917 - private helper of check_signer
     run.add(
         "certificate-chain",
         Outcome.PASS,
-        f"{names} valid at {format_time(when.at)} ({when.source}), code-signing profile",
+        f"{names} valid at {format_time(when.at)} ({when.source}), "
+        "code-signing profile",
     )
     for p, chain in chains:
         matched = next((i for i in p.identities if _identity_matches(i, leaf)), None)
@@ -295,6 +298,7 @@ def _check_certificate_signer(  # noqa: PLR0917 - private helper of check_signer
             checks=tuple(run.results),
             principal=p,
             anchors=(f"sha256:{fingerprint(chain.anchor)}",),
+            key_id=crypto.key_id(key),
         )
     ids = ", ".join(p.id for p, _ in chains)
     return run.fail(
@@ -342,9 +346,34 @@ def _check_key_signer(
                     f"key {kid[:16]}... is pinned for {role} {p.id!r}",
                 )
                 return SignerCheck(
-                    checks=tuple(run.results), principal=p, anchors=(f"key:{kid}",)
+                    checks=tuple(run.results),
+                    principal=p,
+                    anchors=(f"key:{kid}",),
+                    key_id=kid,
                 )
     return run.fail(
         "signature",
         f"no signature verifies with a public key the policy pins for a {role}",
     )
+
+
+def pinned_signers(
+    doc: SignedDocument, principals: Sequence[Principal]
+) -> dict[str, str]:
+    """Key id -> principal id for every pinned key that verifies a signature of ``doc``.
+
+    Each key counts once, however many signatures it made (k-of-n counts keys).
+    """
+    pae = doc.envelope.pae()
+    found: dict[str, str] = {}
+    for sig in doc.envelope.signatures:
+        for p in principals:
+            for kid, key in p.public_keys.items():
+                if kid in found or (sig.keyid and sig.keyid != kid):
+                    continue
+                try:
+                    crypto.verify(key, sig.sig, pae)
+                except (SignatureError, AlgorithmError):
+                    continue
+                found[kid] = p.id
+    return found

@@ -17,7 +17,6 @@ from tests.unit.models._support import (
     DELETE,
     Edit,
     check_error,
-    known_bug,
     mutated,
 )
 from vendorproof._internal import crypto
@@ -514,11 +513,6 @@ _TVD = ("verificationMaterial", "timestampVerificationData")
             "verificationMaterial",
             r"^required field is missing$",
             id="verification-material-missing",
-            marks=known_bug(
-                "Bundle.from_bytes calls require_mapping(d, 'verificationMaterial') "
-                "inside the try that re-raises under('verificationMaterial'): path "
-                "'verificationMaterial.verificationMaterial'"
-            ),
         ),
         pytest.param(
             CERTIFICATION_BUNDLE,
@@ -527,9 +521,6 @@ _TVD = ("verificationMaterial", "timestampVerificationData")
             "verificationMaterial",
             r"^expected object, got array$",
             id="verification-material-not-an-object",
-            marks=known_bug(
-                "same double 'verificationMaterial.verificationMaterial' path"
-            ),
         ),
         pytest.param(
             CERTIFICATION_BUNDLE,
@@ -541,10 +532,6 @@ _TVD = ("verificationMaterial", "timestampVerificationData")
             "verificationMaterial.publicKey.hint",
             r"^expected string, got integer$",
             id="public-key-hint-not-a-string",
-            marks=known_bug(
-                "Bundle._parse_material reads publicKey.hint with f.get(pk, 'hint') "
-                "without locating it under 'publicKey': path 'verificationMaterial.hint'"
-            ),
         ),
         pytest.param(
             CERTIFICATION_BUNDLE,

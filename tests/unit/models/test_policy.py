@@ -8,13 +8,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests import builders
-from tests.unit.models._support import check_error, known_bug
+from tests.unit.models._support import check_error
 from vendorproof._internal import crypto
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import Limits
-from vendorproof.models.policy import DenyEntry, Identity, Policy, UnlistedFiles
+from vendorproof.models.policy import (
+    DenyEntry,
+    Identity,
+    Policy,
+    RevocationMode,
+    RollbackException,
+    UnlistedFiles,
+)
 
 POLICY_DIR = builders.SAMPLE_POLICY.parent
 SAMPLE = builders.SAMPLE_POLICY.read_text(encoding="utf-8")
@@ -166,15 +174,30 @@ def test_sample_policy_parses() -> None:
         "legalBasis": policy.legal_basis,
         "digest": {"sha256": policy.digest},
     }
-    refs = [
+    (tsa,) = policy.timestamp_authorities
+    assert (tsa.role, tsa.id) == ("timestamp-authority", "example-tsa")
+    assert tsa.anchors == (builders.issued("tsa", "root").cert,)
+    assert tsa.identities == ()
+    assert policy.revocation_mode is RevocationMode.REQUIRE
+    crl_refs = [r for r in resolver.calls if r.endswith(".crl.pem")]
+    assert len(crl_refs) == len(policy.crls) == 6
+    assert [c.public_bytes(Encoding.PEM) for c in policy.crls] == [
+        (POLICY_DIR / r).read_bytes() for r in crl_refs
+    ]
+
+    # Every referenced file is read once, through the resolver, and kept as evidence.
+    assert {
         "../../keys/vendor-a/root.pem",
         "../../keys/vendor-a/release.pub",
         "../../keys/vendor-b/root.pem",
         "../../keys/certbody/root.pem",
         "../../keys/certbody/intermediate.pem",
-    ]
-    assert sorted(resolver.calls) == sorted(refs)
-    assert dict(policy.referenced) == {r: (POLICY_DIR / r).read_bytes() for r in refs}
+        "../../keys/tsa/root.pem",
+    } <= set(resolver.calls)
+    assert len(resolver.calls) == len(set(resolver.calls))
+    assert dict(policy.referenced) == {
+        r: (POLICY_DIR / r).read_bytes() for r in resolver.calls
+    }
 
 
 def test_policy_with_absolute_paths_parses(policy_file: Path) -> None:
@@ -205,7 +228,8 @@ def test_inline_pem_anchors_and_keys_are_accepted() -> None:
     acme = policy.vendors[0]
     assert acme.anchors == (builders.issued("vendor-a", "root").cert,)
     assert len(acme.public_keys) == 1
-    assert not any("vendor-a" in call for call in resolver.calls)
+    assert "../../keys/vendor-a/root.pem" not in resolver.calls
+    assert "../../keys/vendor-a/release.pub" not in resolver.calls
     inline = [name for name in policy.referenced if name.startswith("inline:")]
     assert len(inline) == 2
     assert all(re.fullmatch(r"inline:[0-9a-f]{16}", name) for name in inline)
@@ -230,7 +254,12 @@ def test_minimal_policy_gets_safe_defaults() -> None:
     assert policy.trust_declaration_required is False
     assert policy.unlisted_files is UnlistedFiles.FAIL
     assert policy.deny_list == ()
+    assert policy.rollback_exceptions == ()
+    assert policy.timestamp_authorities == ()
+    assert policy.revocation_mode is RevocationMode.IF_AVAILABLE
+    assert policy.crls == ()
     assert policy.vendors[0].anchors == ()
+    assert policy.vendors[0].require_timestamp is False
 
 
 def test_options_and_offsets() -> None:
@@ -250,6 +279,46 @@ def test_options_and_offsets() -> None:
     (deny,) = policy.deny_list
     assert deny.effective == datetime(2026, 1, 1, tzinfo=UTC)
     assert deny.product == "*"
+
+
+def test_rollback_exceptions_and_require_timestamp() -> None:
+    text = _edit(
+        (
+            "    name: Borealis Networks Oy\n",
+            "    name: Borealis Networks Oy\n    requireTimestamp: true\n",
+        ),
+        (
+            "trustDeclaration: required\n",
+            (
+                "trustDeclaration: required\n"
+                "rollbackExceptions:\n"
+                "  - vendor: acme\n"
+                "    product: AcmeRAN *\n"
+                "    securityVersion: 6\n"
+                "    reason: field fix approved in change CHG-1\n"
+            ),
+        ),
+        ("  mode: require\n", '  mode: "off"\n'),
+    )
+    policy = _parse(text)
+    assert policy.vendors[0].require_timestamp is False
+    assert policy.vendors[1].require_timestamp is True
+    assert policy.revocation_mode is RevocationMode.OFF
+    assert policy.rollback_exceptions == (
+        RollbackException(
+            vendor="acme",
+            product="AcmeRAN *",
+            security_version=6,
+            reason="field fix approved in change CHG-1",
+        ),
+    )
+    (exception,) = policy.rollback_exceptions
+    assert exception.matches(
+        vendor_id="acme", product="AcmeRAN gNB", security_version=6
+    )
+    assert not exception.matches(
+        vendor_id="acme", product="AcmeRAN gNB", security_version=5
+    )
 
 
 def test_identity_with_san_only() -> None:
@@ -679,6 +748,120 @@ _Replacement = tuple[str, str]
             id="deny-without-effective",
         ),
         pytest.param(
+            [("  mode: require\n", "  mode: strict\n")],
+            "revocation.mode",
+            r"^expected one of require, if-available, off",
+            r"^  mode: strict",
+            id="bad-revocation-mode",
+        ),
+        pytest.param(
+            [("  mode: require\n", "  mode: require\n  ocsp: true\n")],
+            "revocation",
+            r"^unknown key 'ocsp'",
+            r"^  ocsp:",
+            id="revocation-unknown-key",
+        ),
+        pytest.param(
+            [
+                (
+                    "    - ../../keys/vendor-a/root.crl.pem\n",
+                    "    - ../../keys/vendor-a/root.pem\n",
+                )
+            ],
+            "revocation.crls[0]",
+            r"^\.\./\.\./keys/vendor-a/root\.pem: CRL does not parse",
+            r"^    - \.\./\.\./keys/vendor-a/root\.pem",
+            id="crl-not-a-crl",
+        ),
+        pytest.param(
+            [
+                (
+                    "    - ../../keys/vendor-a/root.crl.pem\n",
+                    "    - ../../keys/vendor-a/missing.crl.pem\n",
+                )
+            ],
+            "revocation.crls[0]",
+            r"^cannot load '\.\./\.\./keys/vendor-a/missing\.crl\.pem'",
+            r"^    - \.\./\.\./keys/vendor-a/missing",
+            id="crl-file-missing",
+        ),
+        pytest.param(
+            [
+                (
+                    "    name: Borealis Networks Oy\n",
+                    "    name: Borealis Networks Oy\n    requireTimestamp: yes please\n",
+                )
+            ],
+            "vendors[1].requireTimestamp",
+            r"^expected true or false",
+            r"^    requireTimestamp:",
+            id="require-timestamp-not-bool",
+        ),
+        pytest.param(
+            [
+                (
+                    "    name: Example Time Stamping Authority\n",
+                    (
+                        "    name: Example Time Stamping Authority\n"
+                        "    requireTimestamp: true\n"
+                    ),
+                )
+            ],
+            "timestampAuthorities[0]",
+            r"^unknown key 'requireTimestamp'",
+            r"^    requireTimestamp:",
+            id="tsa-require-timestamp",
+        ),
+        pytest.param(
+            [
+                (
+                    "    anchors: [../../keys/tsa/root.pem]\n",
+                    "    anchors: [../../keys/tsa/tsa.key]\n",
+                )
+            ],
+            "timestampAuthorities[0].anchors[0]",
+            r"no PEM or DER certificate found",
+            r"^    anchors: \[\.\./\.\./keys/tsa/tsa\.key\]",
+            id="tsa-anchor-not-a-certificate",
+        ),
+        pytest.param(
+            [
+                (
+                    "trustDeclaration: required\n",
+                    (
+                        "trustDeclaration: required\n"
+                        "rollbackExceptions:\n"
+                        "  - vendor: acme\n"
+                        "    product: AcmeRAN *\n"
+                        "    securityVersion: -1\n"
+                        "    reason: r\n"
+                    ),
+                )
+            ],
+            "rollbackExceptions[0].securityVersion",
+            r"^expected an integer >= 0",
+            r"^    securityVersion:",
+            id="rollback-negative-security-version",
+        ),
+        pytest.param(
+            [
+                (
+                    "trustDeclaration: required\n",
+                    (
+                        "trustDeclaration: required\n"
+                        "rollbackExceptions:\n"
+                        "  - vendor: acme\n"
+                        "    product: AcmeRAN *\n"
+                        "    securityVersion: 6\n"
+                    ),
+                )
+            ],
+            "rollbackExceptions[0]",
+            r"^missing required key 'reason'",
+            r"^  - vendor: acme",
+            id="rollback-without-reason",
+        ),
+        pytest.param(
             [("unlistedFiles: fail", "unlistedFiles: fail\nunlistedFiles: warn")],
             None,
             r"^duplicate key 'unlistedFiles'",
@@ -748,28 +931,24 @@ _META = "policy: {id: p, version: 1, legalBasis: test}\n"
             "algorithms",
             r"^expected a mapping, got list \(line 6\)$",
             id="algorithms-empty-list",
-            marks=known_bug(
-                "_Parser.policy reads `top.get('algorithms') or {}`, so a falsy "
-                "value of the wrong type ([], false, '', 0) is silently taken as "
-                "'use the defaults' instead of failing closed"
-            ),
         ),
         pytest.param(
             _META + _MINIMAL_VENDORS + "algorithms: false\n",
             "algorithms",
             r"^expected a mapping, got bool \(line 6\)$",
             id="algorithms-false",
-            marks=known_bug("`top.get('algorithms') or {}` accepts false"),
+        ),
+        pytest.param(
+            _META + _MINIMAL_VENDORS + "revocation: []\n",
+            "revocation",
+            r"^expected a mapping, got list \(line 6\)$",
+            id="revocation-empty-list",
         ),
         pytest.param(
             _META + _MINIMAL_VENDORS + "certification: []\n",
             "certification",
             r"^expected a mapping, got list \(line 6\)$",
             id="certification-empty-list",
-            marks=known_bug(
-                "_Parser.policy reads `top.get('certification') or {}`, so "
-                "`certification: []` silently drops every certification requirement"
-            ),
         ),
     ],
 )

@@ -1,0 +1,739 @@
+"""Helpers for ``scripts/bench``: inputs, child-process entry points, PostgreSQL.
+
+Run as a script, this module is the child process that the benchmark times::
+
+    python scripts/_bench_lib.py hash-file sha256 IMAGE
+    python scripts/_bench_lib.py hash-files sha256,sha512 @LISTFILE
+    python scripts/_bench_lib.py x509-inproc CALLS LEAF ROOT INTERMEDIATE
+    python scripts/_bench_lib.py integrity STORE_URL OPERATOR_PUB REPEAT
+    python scripts/_bench_lib.py pg-writer STORE_URL COUNT DELIVERY POLICY KEY
+    python scripts/_bench_lib.py pg-ref-writer CONNINFO COUNT ENVELOPE_FILE
+
+Module-level imports are standard library only, so a timed child pays for what the
+scenario uses (vendorproof, cryptography) and nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+KEYS = REPO / "keys"
+OPERATOR_KEY = KEYS / "operator" / "intake.key"
+OPERATOR_PUB = KEYS / "operator" / "intake.pub"
+#: Validation time inside every validity window of the test PKI and statements.
+AT_TEXT = "2026-06-01T00:00:00Z"
+MIB = 1024 * 1024
+_CHUNK = 16 * MIB
+
+
+def _import_tests() -> None:
+    """Make ``tests.builders`` (the repository's test builders) importable."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_random_file(path: Path, size: int, *, seed: int) -> None:
+    """Write ``size`` pseudo-random bytes (AES-256-CTR keystream), then fsync."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = seed.to_bytes(4, "big") * 8
+    encryptor = Cipher(algorithms.AES(key), modes.CTR(bytes(16))).encryptor()
+    zeros = bytes(_CHUNK)
+    out = bytearray(_CHUNK + 16)
+    with path.open("wb") as f:
+        left = size
+        while left > 0:
+            n = min(left, _CHUNK)
+            got = encryptor.update_into(zeros[:n], out)
+            f.write(memoryview(out)[:got])
+            left -= n
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_sparse_file(path: Path, size: int) -> None:
+    """A file of ``size`` bytes that occupies no disk blocks (reads as zeros)."""
+    with path.open("wb") as f:
+        f.truncate(size)
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+@dataclass(frozen=True)
+class BuiltDelivery:
+    """A signed delivery with many components, and its reference checksum files."""
+
+    root: Path
+    policy: Path
+    components: tuple[str, ...]  # relative POSIX paths
+    list_file: Path  # absolute component paths, one a line
+    sha256sums: Path
+    sha512sums: Path
+    payload_bytes: int
+
+
+def build_delivery(
+    base: Path,
+    *,
+    components: int,
+    statements: int,
+    max_size: int,
+    seed: int = 1,
+) -> BuiltDelivery:
+    """Build a delivery with ``tests/builders.py``: one signed manifest listing every
+    component, ``statements`` certification statements (each certifying an equal
+    share of the components) and a trust declaration; the sample policy beside it.
+    """
+    _import_tests()
+    from tests import builders as b
+
+    rng = random.Random(seed)  # noqa: S311 - sizes and contents, not secrets
+    files: dict[str, bytes] = {}
+    for i in range(components):
+        size = rng.randint(min(1024, max_size), max_size)
+        files[f"images/part-{i // 100:02d}/component-{i:05d}.img"] = rng.randbytes(size)
+    root = base / "delivery"
+    builder = b.DeliveryBuilder(root, files=files)
+    builder.write_payload()
+    builder.attest(
+        "manifest.sigstore.json", b.vendor_a().sign(b.manifest_statement(files))
+    )
+    items = list(files.items())
+    per = max(1, -(-len(items) // max(1, statements)))
+    certbody = b.certbody()
+    for k in range(statements):
+        share = dict(items[k * per : (k + 1) * per])
+        if not share:
+            break
+        statement = b.certification_statement(share)
+        statement["predicate"]["certificateId"] = f"NESAS-BENCH-{k + 1:04d}"
+        builder.attest(f"certification-{k + 1:03d}.sigstore.json", certbody.sign(statement))
+    builder.attest(
+        "declaration.sigstore.json", b.vendor_a().sign(b.declaration_statement())
+    )
+    policy = b.write_policy(base / "policy.yaml")
+    names = tuple(files)
+    list_file = base / "components.txt"
+    list_file.write_text("".join(f"{root / n}\n" for n in names), encoding="utf-8")
+    sums = {}
+    for alg in ("sha256", "sha512"):
+        path = base / f"{alg.upper()}SUMS"
+        path.write_text(
+            "".join(f"{b.digests(files[n])[alg]}  {n}\n" for n in names),
+            encoding="utf-8",
+        )
+        sums[alg] = path
+    return BuiltDelivery(
+        root=root,
+        policy=policy,
+        components=names,
+        list_file=list_file,
+        sha256sums=sums["sha256"],
+        sha512sums=sums["sha512"],
+        payload_bytes=sum(len(d) for d in files.values()),
+    )
+
+
+def build_small_delivery(base: Path) -> tuple[Path, Path]:
+    """The test suite's standard small delivery (3 files) and the sample policy."""
+    _import_tests()
+    from tests import builders as b
+
+    root = base / "small-delivery"
+    b.DeliveryBuilder(root).standard()
+    return root, b.write_policy(base / "small-policy.yaml")
+
+
+# --------------------------------------------------------------------------- in-toto
+
+
+def build_in_toto(base: Path, artifacts: Sequence[Path]) -> dict[str, Path]:
+    """A minimal in-toto layout over ``artifacts``: one step (``release``, whose link
+    records every artifact as a product) and one inspection that re-hashes the
+    working directory and requires it to MATCH the release products.
+
+    Returns the paths ``workdir`` (hard links of the artifacts), ``layout``,
+    ``owner_pub`` and ``links``.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from in_toto import runlib
+    from in_toto.models.layout import Inspection, Layout, Step
+    from in_toto.models.metadata import Metablock
+    from securesystemslib.signer import CryptoSigner
+
+    work = base / "work"
+    links = base / "links"
+    work.mkdir(parents=True)
+    links.mkdir()
+    for i, src in enumerate(artifacts):
+        dst = work / f"part-{i // 100:02d}" / f"artifact-{i:05d}.bin"
+        dst.parent.mkdir(exist_ok=True)
+        os.link(src, dst)
+    owner = CryptoSigner(ed25519.Ed25519PrivateKey.generate())
+    functionary = CryptoSigner(ed25519.Ed25519PrivateKey.generate())
+    owner_pub = base / "owner.pub"
+    owner_pub.write_bytes(
+        owner.public_key.to_crypto_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    keyid = functionary.public_key.keyid
+    key = functionary.public_key.to_dict()
+    key["keyid"] = keyid
+    layout = Layout()
+    layout.set_relative_expiration(days=30)
+    layout.keys = {keyid: key}
+    match = [["MATCH", "*", "WITH", "PRODUCTS", "FROM", "release"], ["DISALLOW", "*"]]
+    layout.steps = [
+        Step(
+            name="release",
+            pubkeys=[keyid],
+            expected_materials=[],
+            expected_products=[["CREATE", "*"]],
+            threshold=1,
+        )
+    ]
+    layout.inspect = [
+        Inspection(
+            name="rehash",
+            run=["true"],
+            expected_materials=match,
+            expected_products=match,
+        )
+    ]
+    metablock = Metablock(signed=layout)
+    metablock.create_signature(owner)
+    layout_path = base / "root.layout"
+    metablock.dump(str(layout_path))
+    with contextlib.chdir(work):
+        runlib.in_toto_run(
+            "release", [], ["."], [], signer=functionary, metadata_directory=str(links)
+        )
+    return {"workdir": work, "layout": layout_path, "owner_pub": owner_pub, "links": links}
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class IntakeContext:
+    """What ``run_intake`` computes before it locks the chain, computed once."""
+
+    policy: Any
+    report: Any
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+
+
+def prepare_intake(delivery_root: Path, policy_path: Path) -> IntakeContext:
+    """Verify a delivery once, as ``run_intake`` does before appending its record."""
+    import hashlib
+    from datetime import datetime
+
+    from vendorproof._internal.delivery_fs import load_delivery
+    from vendorproof.evidence.intake import POLICY_INPUT, POLICY_REF_PREFIX
+    from vendorproof.intake import load_policy, measure
+    from vendorproof.verify.delivery import evaluate_delivery
+
+    policy = load_policy(policy_path)
+    delivery = load_delivery(delivery_root)
+    report = evaluate_delivery(
+        delivery,
+        policy,
+        at=datetime.fromisoformat(AT_TEXT),
+        time_source="--at",
+        hasher=measure(delivery.root),
+    )
+    ctx = IntakeContext(policy=policy, report=report)
+
+    def keep(name: str, data: bytes) -> None:
+        digest = hashlib.sha256(data).hexdigest()
+        ctx.blobs[digest] = data
+        ctx.inputs[name] = digest
+
+    keep(POLICY_INPUT, policy.raw)
+    for ref, data in policy.referenced.items():
+        if not ref.startswith("inline:"):
+            keep(POLICY_REF_PREFIX + ref, data)
+    for doc in delivery.documents:
+        keep(doc.file, doc.raw)
+    return ctx
+
+
+def load_operator_key() -> Any:
+    """The operator's record-signing key (test PKI)."""
+    from vendorproof._internal import crypto
+
+    return crypto.load_private_key(
+        OPERATOR_KEY.read_bytes(), None, file=str(OPERATOR_KEY)
+    )
+
+
+def record_builder(ctx: IntakeContext, key: Any, actor: str) -> Callable[[Any], Any]:
+    """The append callback of ``run_intake`` (rollback check, link, sign) for ``ctx``."""
+    import dataclasses
+    import uuid
+    from datetime import UTC, datetime
+
+    from vendorproof.evidence.record import build_record, sign_record
+    from vendorproof.evidence.store import PreparedRecord
+    from vendorproof.models import _fields as f
+    from vendorproof.verify.delivery import check_rollback
+
+    report = ctx.report
+
+    def build(head: Any) -> PreparedRecord:
+        d = report.delivery
+        vendor = str(d.get("vendor", {}).get("id", ""))
+        product = str(d.get("product", ""))
+        rollback = check_rollback(
+            report, ctx.policy, head.max_accepted_security_version(vendor, product)
+        )
+        full = dataclasses.replace(report, checks=(*report.checks, rollback))
+        record_id = str(uuid.uuid4())
+        created = datetime.now(UTC)
+        statement = build_record(
+            full,
+            sequence=head.seq + 1,
+            previous=head.digest,
+            record_id=record_id,
+            created_at=created,
+            actor=actor,
+            inputs=ctx.inputs,
+        )
+        sv = d.get("securityVersion")
+        return PreparedRecord(
+            record_id=record_id,
+            created_at=f.format_time(created),
+            vendor=vendor,
+            product=product,
+            version=str(d.get("version", "")),
+            security_version=sv if isinstance(sv, int) else -1,
+            verdict=full.verdict,
+            envelope=sign_record(statement, key),
+            inputs=dict(ctx.inputs),
+        )
+
+    return build
+
+
+def append_records(
+    store: Any,
+    ctx: IntakeContext,
+    count: int,
+    *,
+    actor: str = "bench",
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Append ``count`` records to ``store``, each built and signed under the lock."""
+    build = record_builder(ctx, load_operator_key(), actor)
+    for i in range(count):
+        store.append(build, ctx.blobs)
+        if progress is not None and (i + 1) % 1000 == 0:
+            progress(i + 1)
+
+
+def check_chain(store: Any) -> tuple[int, list[str]]:
+    """Walk every record: contiguous sequence numbers, every link, every signature.
+
+    Returns the number of records and the problems found (empty: one linear chain).
+    """
+    from vendorproof._internal import crypto
+    from vendorproof.evidence.bundle import StoreSource
+    from vendorproof.evidence.replay import _ChainState, _integrity
+    from vendorproof.evidence.record import record_digest
+
+    keys = [crypto.load_public_key(OPERATOR_PUB.read_bytes(), file="intake.pub")]
+    state = _ChainState()
+    problems: list[str] = []
+    count = 0
+    for stored in StoreSource(store).iter_records():
+        _, found = _integrity(stored, state, keys)
+        problems += [f"#{stored.seq}: {p}" for p in found]
+        state.prev_seq, state.prev_digest = stored.seq, record_digest(stored.envelope)
+        count += 1
+    return count, problems
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _pg_bindir() -> Path | None:
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
+    for path in reversed(candidates):
+        if (path / "pg_ctl").exists() and (path / "initdb").exists():
+            return path
+    found = shutil.which("pg_ctl")
+    return Path(found).resolve().parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (trust auth), removed by ``stop``.
+
+    As root, the server runs as the ``postgres`` user (``runuser -u postgres --``).
+    """
+
+    def __init__(self, base: Path) -> None:
+        bindir = _pg_bindir()
+        if bindir is None:
+            msg = "no PostgreSQL server binaries (initdb, pg_ctl) found"
+            raise RuntimeError(msg)
+        self.bindir = bindir
+        self.base = base
+        self.data = base / "data"
+        self.port = _free_port()
+        self.started = False
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            runuser = shutil.which("runuser")
+            if runuser is None:
+                msg = "running as root and runuser is missing"
+                raise RuntimeError(msg)
+            self._as = [runuser, "-u", "postgres", "--"]
+
+    def _run(self, *argv: str) -> None:
+        subprocess.run(
+            [*self._as, *argv],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=self.base,
+        )
+
+    def version(self) -> str:
+        out = subprocess.run(
+            [str(self.bindir / "postgres"), "--version"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip()
+
+    def start(self) -> None:
+        self.base.mkdir(parents=True, exist_ok=True)
+        if self._as:
+            shutil.chown(self.base, user="postgres", group="postgres")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base} "
+            "-c max_connections=40"
+        )
+        self.started = True
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.base / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "start",
+        )
+
+    def conninfo(self, dbname: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.conninfo(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.conninfo(name)
+
+    def stop(self) -> None:
+        if self.started:
+            with contextlib.suppress(subprocess.CalledProcessError, OSError):
+                self._run(
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                )
+            self.started = False
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- children
+
+
+def _paths(args: Sequence[str]) -> list[Path]:
+    out: list[Path] = []
+    for a in args:
+        if a.startswith("@"):
+            text = Path(a[1:]).read_text(encoding="utf-8")
+            out += [Path(line) for line in text.splitlines() if line]
+        else:
+            out.append(Path(a))
+    return out
+
+
+def child_hash_file(args: Sequence[str]) -> None:
+    """``hash_file(path, algorithms)``; prints ``alg hex`` lines."""
+    from vendorproof._internal.hashing import hash_file
+
+    result = hash_file(Path(args[1]), args[0].split(","))
+    for alg, digest in result.digests.items():
+        print(alg, digest)
+
+
+def child_hash_files(args: Sequence[str]) -> None:
+    """``hash_files(paths, algorithms)``; prints ``alg hex path`` lines."""
+    from vendorproof._internal.hashing import hash_files
+
+    paths = _paths(args[1:])
+    results = hash_files(paths, args[0].split(","))
+    out = [
+        f"{alg} {digest} {path}\n"
+        for path, result in zip(paths, results, strict=True)
+        for alg, digest in result.digests.items()
+    ]
+    sys.stdout.write("".join(out))
+
+
+def child_x509_inproc(args: Sequence[str]) -> None:
+    """Time ``verify_chain`` in process: prints JSON with seconds per call."""
+    from datetime import datetime
+
+    from vendorproof._internal.pem import load_certificates
+    from vendorproof.verify.x509 import Eku, verify_chain
+
+    calls = int(args[0])
+    leaf, root, inter = (
+        load_certificates(Path(p).read_bytes(), file=p) for p in args[1:4]
+    )
+    at = datetime.fromisoformat(AT_TEXT)
+    verify_chain(leaf[0], inter, root, at=at, eku=Eku("code-signing"))
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(calls):
+            verify_chain(leaf[0], inter, root, at=at, eku=Eku("code-signing"))
+        times.append((time.perf_counter() - start) / calls)
+    print(json.dumps({"per_call": times}))
+
+
+def _raw_pairs(envelopes: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
+    """(signature, PAE message) of each DSSE envelope, parsed with plain json."""
+    import base64
+
+    from vendorproof.models.envelope import pae
+
+    pairs = []
+    for raw in envelopes:
+        env = json.loads(raw)
+        payload = base64.b64decode(env["payload"])
+        sig = base64.b64decode(env["signatures"][0]["sig"])
+        pairs.append((sig, pae(env["payloadType"], payload)))
+    return pairs
+
+
+def child_integrity(args: Sequence[str]) -> None:
+    """Replay's integrity pass over every record vs raw Ed25519 verifies, interleaved.
+
+    Prints JSON: seconds per pass of each, the record count and problems found.
+    """
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from vendorproof._internal import crypto
+    from vendorproof.evidence.bundle import StoreSource
+    from vendorproof.evidence.record import record_digest
+    from vendorproof.evidence.replay import _ChainState, _integrity
+    from vendorproof.evidence.store import open_store
+
+    url, pub, repeat = args[0], Path(args[1]), int(args[2])
+    key = crypto.load_public_key(pub.read_bytes(), file=str(pub))
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        msg = "the operator key is not Ed25519"
+        raise SystemExit(msg)
+    store = open_store(url)
+    source = StoreSource(store)
+
+    def integrity() -> tuple[int, int]:
+        state = _ChainState()
+        count = bad = 0
+        for stored in source.iter_records():
+            _, problems = _integrity(stored, state, [key])
+            state.prev_seq = stored.seq
+            state.prev_digest = record_digest(stored.envelope)
+            count += 1
+            bad += bool(problems)
+        return count, bad
+
+    pairs = _raw_pairs([s.envelope for s in source.iter_records()])
+    verify = key.verify
+
+    def raw() -> None:
+        for sig, message in pairs:
+            verify(sig, message)
+
+    count, bad = integrity()  # warm-up (and the page cache of the store)
+    raw()
+    out: dict[str, Any] = {"records": count, "bad": bad, "integrity": [], "raw": []}
+    for _ in range(repeat):
+        start = time.perf_counter()
+        integrity()
+        out["integrity"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        raw()
+        out["raw"].append(time.perf_counter() - start)
+    store.close()
+    print(json.dumps(out))
+
+
+def _wait_for_go() -> float:
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        raise SystemExit(1)
+    return time.monotonic()
+
+
+def child_pg_writer(args: Sequence[str]) -> None:
+    """Append COUNT records through ``open_store(URL)``, after the parent says go."""
+    from vendorproof.evidence.store import open_store
+
+    url, count = args[0], int(args[1])
+    ctx = prepare_intake(Path(args[2]), Path(args[3]))
+    build = record_builder(ctx, load_operator_key(), f"writer-{os.getpid()}")
+    store = open_store(url)
+    start = _wait_for_go()
+    for _ in range(count):
+        store.append(build, ctx.blobs)
+    end = time.monotonic()
+    store.close()
+    print(json.dumps({"start": start, "end": end, "count": count}), flush=True)
+
+
+REF_SCHEMA = """
+CREATE TABLE IF NOT EXISTS head (id int PRIMARY KEY, seq bigint, digest text);
+CREATE TABLE IF NOT EXISTS rec (
+  seq bigint PRIMARY KEY, prev text, digest text NOT NULL, envelope bytea NOT NULL);
+INSERT INTO head VALUES (1, 0, NULL) ON CONFLICT DO NOTHING;
+"""
+
+
+def child_pg_ref_writer(args: Sequence[str]) -> None:
+    """The floor: lock a head row, insert the same envelope bytes, update the head.
+
+    Plain psycopg, one transaction per record, no vendorproof code: what a serialised
+    hash chain costs in PostgreSQL itself on this machine.
+    """
+    import hashlib
+
+    import psycopg
+
+    conninfo, count = args[0], int(args[1])
+    envelope = Path(args[2]).read_bytes()
+    with psycopg.connect(conninfo) as conn:
+        start = _wait_for_go()
+        for _ in range(count):
+            with conn.transaction():
+                row = conn.execute(
+                    "SELECT seq, digest FROM head WHERE id = 1 FOR UPDATE"
+                ).fetchone()
+                assert row is not None  # noqa: S101 - created by the parent
+                seq = int(row[0]) + 1
+                digest = hashlib.sha256(envelope + str(seq).encode()).hexdigest()
+                conn.execute(
+                    "INSERT INTO rec VALUES (%s, %s, %s, %s)",
+                    (seq, row[1], digest, envelope),
+                )
+                conn.execute(
+                    "UPDATE head SET seq = %s, digest = %s WHERE id = 1", (seq, digest)
+                )
+        end = time.monotonic()
+    print(json.dumps({"start": start, "end": end, "count": count}), flush=True)
+
+
+def pg_ref_setup(conninfo: str) -> None:
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(REF_SCHEMA)  # type: ignore[arg-type]
+
+
+def pg_ref_check(conninfo: str) -> tuple[int, list[str]]:
+    """Sequence 1..N without gaps, each ``prev`` the digest before it."""
+    import psycopg
+
+    problems: list[str] = []
+    count = 0
+    previous = None
+    with psycopg.connect(conninfo) as conn:
+        for seq, prev, digest in conn.execute(
+            "SELECT seq, prev, digest FROM rec ORDER BY seq"
+        ):
+            count += 1
+            if seq != count or prev != previous:
+                problems.append(f"#{seq}: not linked")
+            previous = digest
+    return count, problems
+
+
+CHILDREN: Mapping[str, Callable[[Sequence[str]], None]] = {
+    "hash-file": child_hash_file,
+    "hash-files": child_hash_files,
+    "x509-inproc": child_x509_inproc,
+    "integrity": child_integrity,
+    "pg-writer": child_pg_writer,
+    "pg-ref-writer": child_pg_ref_writer,
+}
+
+
+def iter_lines(text: str) -> Iterator[list[str]]:
+    for line in text.splitlines():
+        if line.strip():
+            yield line.split()
+
+
+def main(argv: Sequence[str]) -> None:
+    if not argv or argv[0] not in CHILDREN:
+        print(f"usage: _bench_lib.py {{{','.join(CHILDREN)}}} ARGS...", file=sys.stderr)
+        raise SystemExit(2)
+    CHILDREN[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

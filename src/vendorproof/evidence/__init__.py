@@ -1,0 +1,1 @@
+"""Evidence: signed, hash-chained records of intake decisions and their store."""
