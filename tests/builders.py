@@ -44,11 +44,16 @@ class Signer:
     key: crypto.SigningKey
     cert: x509.Certificate | None = None
     chain: tuple[x509.Certificate, ...] = ()
+    co_signers: tuple[crypto.SigningKey, ...] = ()
 
     def sign(self, statement: Mapping[str, Any] | bytes, **kw: Any) -> bytes:
         raw = statement if isinstance(statement, bytes) else dump_json(statement)
         certs = ((self.cert, *self.chain)) if self.cert is not None else ()
-        return dump_json(sign_statement(raw, self.key, certificates=certs, **kw))
+        return dump_json(
+            sign_statement(
+                raw, self.key, certificates=certs, co_signers=self.co_signers, **kw
+            )
+        )
 
 
 def issued(org_dir: str, name: str) -> pki.Issued:

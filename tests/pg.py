@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 __all__ = ["PostgresCluster", "find_bindir", "running_cluster"]
 
@@ -71,10 +72,10 @@ class PostgresCluster:
         self.root = root
         self.data = root / "data"
         self.port = 0
-        self._as_server = (
-            ["runuser", "-u", _SERVER_USER, "--"] if os.geteuid() == 0 else []
-        )
-        self._user = _SERVER_USER if os.geteuid() == 0 else None
+        #: The account the server runs as when the tests run as root (initdb refuses
+        #: root), else None: the server runs as the current user.
+        self.owner = _SERVER_USER if os.geteuid() == 0 else None
+        self._as_server = ["runuser", "-u", self.owner, "--"] if self.owner else []
         self._names = itertools.count(1)
 
     def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -139,7 +140,7 @@ class PostgresCluster:
         """Create a new empty database and return its URL."""
         name = f"evidence_{next(self._names)}"
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # fmt: skip
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url(name)
 
 
@@ -152,8 +153,14 @@ def running_cluster() -> Iterator[PostgresCluster]:
     root = Path(tempfile.mkdtemp(prefix="vendorproof-pg-"))
     try:
         cluster = PostgresCluster(bindir, root)
-        if cluster._user is not None:  # noqa: SLF001
-            shutil.chown(root, cluster._user, cluster._user)  # noqa: SLF001
+        if cluster.owner is not None:
+            try:
+                shutil.chown(root, cluster.owner, cluster.owner)
+            except LookupError:
+                pytest.fail(
+                    f"no {cluster.owner!r} user to run the server as: " + _MISSING,
+                    pytrace=False,
+                )
         cluster.init()
         cluster.start()
         try:
