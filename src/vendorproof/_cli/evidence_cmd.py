@@ -154,6 +154,7 @@ def evidence_list(
 ) -> None:
     """List records (sequence, time, vendor, product, version, verdict)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     s = _open(store)
@@ -162,7 +163,7 @@ def evidence_list(
             "#", "created", "vendor", "product", "version", "sv", "verdict", "sha256"
         )
         for r in s.records(_filter(vendor, product, verdict, since, until)):
-            table.add_row(
+            cells = (
                 str(r.seq),
                 r.created_at,
                 r.vendor,
@@ -172,6 +173,7 @@ def evidence_list(
                 r.verdict,
                 r.digest[:16],
             )
+            table.add_row(*map(escape, cells))
     finally:
         s.close()
     Console(width=160).print(table)
@@ -299,6 +301,7 @@ def evidence_export(
 
 def _print_summary(summary: ReplaySummary, *, new_policy: bool) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(width=160)
@@ -310,10 +313,16 @@ def _print_summary(summary: ReplaySummary, *, new_policy: bool) -> None:
             result, detail = "[yellow]CHANGED[/]", "; ".join(r.changes)
         else:
             result, detail = "[green]ok[/]", ""
-        table.add_row(str(r.seq), r.verdict, r.replayed_verdict or "-", result, detail)
+        table.add_row(
+            str(r.seq),
+            escape(r.verdict),
+            r.replayed_verdict or "-",
+            result,
+            escape(detail),
+        )
     console.print(table)
     for p in summary.problems:
-        console.print(f"[bold red]{p}[/]")
+        console.print(f"[bold red]{escape(p)}[/]")
     n = len(summary.records)
     bad = sum(1 for r in summary.records if not r.ok)
     line = f"{n} records replayed, {bad} failed"

@@ -323,8 +323,13 @@ _HAS_TABLES = {
 
 
 def one_line(exc: BaseException) -> str:
-    """The message of a driver error on one line (psycopg's span several)."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """The message of a driver error on one line (psycopg's span several lines).
+
+    For a server error that is its primary message, without the PL/pgSQL context.
+    """
+    primary = getattr(getattr(exc, "diag", None), "message_primary", None)
+    text = primary if isinstance(primary, str) and primary else str(exc)
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def current_version(db: Database) -> int:
