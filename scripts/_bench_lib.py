@@ -124,7 +124,9 @@ def build_delivery(
             break
         statement = b.certification_statement(share)
         statement["predicate"]["certificateId"] = f"NESAS-BENCH-{k + 1:04d}"
-        builder.attest(f"certification-{k + 1:03d}.sigstore.json", certbody.sign(statement))
+        builder.attest(
+            f"certification-{k + 1:03d}.sigstore.json", certbody.sign(statement)
+        )
     builder.attest(
         "declaration.sigstore.json", b.vendor_a().sign(b.declaration_statement())
     )
@@ -227,7 +229,12 @@ def build_in_toto(base: Path, artifacts: Sequence[Path]) -> dict[str, Path]:
         runlib.in_toto_run(
             "release", [], ["."], [], signer=functionary, metadata_directory=str(links)
         )
-    return {"workdir": work, "layout": layout_path, "owner_pub": owner_pub, "links": links}
+    return {
+        "workdir": work,
+        "layout": layout_path,
+        "owner_pub": owner_pub,
+        "links": links,
+    }
 
 
 # --------------------------------------------------------------------------- records

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from tests.builders import AT, SAMPLE_DELIVERY, SAMPLE_POLICY
+from tests.builders import AT, REPO, SAMPLE_DELIVERY, SAMPLE_POLICY
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import dump_json
 from vendorproof.errors import InvalidInputError
@@ -312,6 +312,16 @@ def test_enums_and_limits_match_the_code() -> None:
     # manifest carry its requirement ids).
     names = (set(REQUIREMENTS) - {"manifest"}) | SIGNER_CHECKS
     assert set(check["check"]["enum"]) == names
+
+
+def test_formats_doc_lists_every_check_and_algorithm() -> None:
+    text = (REPO / "docs" / "formats.md").read_text(encoding="utf-8")
+    checks = text.split("### Checks", 1)[1].split("\n\n", 2)[1]
+    documented = set(re.findall(r"^\| `([a-z-]+)` \|", checks, re.MULTILINE))
+    check = load_schema("report")["$defs"]["check"]["properties"]["check"]
+    assert documented == set(check["enum"])
+    algorithms = set(re.findall(r"^\| [^|]+ \| `([a-z0-9-]+)` \|", text, re.MULTILINE))
+    assert algorithms == set(crypto.SIGNATURE_ALGORITHMS)
 
 
 # -- fixtures and the sample report validate -------------------------------------------

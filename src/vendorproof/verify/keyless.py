@@ -1,0 +1,337 @@
+"""Offline verification of Sigstore keyless (Fulcio certificate) bundles.
+
+Two forms of vendor signature are supported:
+
+- (a) :func:`verify_artifact_bundle`: a Sigstore bundle holding a *message signature*
+  over a file itself (``cosign sign-blob`` / ``sigstore sign``);
+- (b) :func:`verify_statement_bundle`: a Sigstore bundle holding a *DSSE envelope*
+  (an in-toto Statement) signed keyless.
+
+Verification is delegated to sigstore-python's ``Verifier`` and is entirely
+**offline**: the trust root is either the ``trusted_root.json`` the policy names or,
+only when the policy explicitly allows it, the public-good trusted root *embedded in
+the installed sigstore package* (read as package data; no TUF refresh, no TUF cache
+in the user's home directory, no Rekor or Fulcio query). Nothing is fetched.
+
+What a passing verification establishes:
+
+1. a verified signing time: the Rekor v1 integrated time, bound by the log's signed
+   inclusion promise (SET), and/or RFC 3161 timestamps from a timestamp authority of
+   the trusted root (Rekor v2 bundles carry timestamps, not integrated times);
+2. the signing certificate chains to a Fulcio CA of the trusted root at every
+   verified signing time, and is valid (not before / not after) at those times;
+3. the certificate carries a valid Signed Certificate Timestamp from a CT log of the
+   trusted root, has the digital-signature key usage and the code-signing EKU;
+4. the identity policy: the certificate's SAN equals ``KeylessSigner.identity``
+   exactly and its OIDC issuer extension equals ``KeylessSigner.issuer`` exactly;
+5. the Rekor entry: its inclusion proof against a checkpoint signed by a Rekor key of
+   the trusted root and, when present, its inclusion promise;
+6. the signature: over the artifact's SHA-256 digest (form a) or over the DSSE PAE of
+   the payload (form b), with the certificate's key;
+7. the Rekor entry's body matches the bundle's certificate, signature and the input
+   (guards against CVE-2022-36056 style substitutions).
+
+Errors: a malformed or unsupported bundle or trusted root, or an unreadable artifact,
+raises :class:`~vendorproof.errors.InvalidInputError`; every other failure, including
+a bundle that lacks material verification needs (no certificate, no log entry, no
+checkpoint, no signed time), raises :class:`~vendorproof.errors.SignatureError` with
+a one-line reason. sigstore exceptions never escape this module.
+
+``sigstore`` is imported lazily (it costs ~0.4 s), so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vendorproof.errors import InvalidInputError, SignatureError
+
+if TYPE_CHECKING:
+    from sigstore.hashes import Hashed
+    from sigstore.models import Bundle
+    from sigstore.verify import Verifier
+    from sigstore.verify.policy import Identity
+
+__all__ = [
+    "KeylessSigner",
+    "KeylessTrust",
+    "verify_artifact_bundle",
+    "verify_statement_bundle",
+]
+
+# The public-good trusted root shipped inside the sigstore package, under the
+# directory named after the (percent-encoded) production TUF repository URL.
+_EMBEDDED_PACKAGE = "sigstore._store"
+_PUBLIC_GOOD_DIR = "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
+_TRUSTED_ROOT_NAME = "trusted_root.json"
+
+_MAX_REASON = 400
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeylessTrust:
+    """The root of trust for keyless verification; exactly one source must be set.
+
+    Attributes:
+        trusted_root: The contents of a Sigstore ``trusted_root.json`` the policy
+            names (Fulcio CAs, Rekor and CT log keys, timestamp authorities).
+        public_good: Use the public-good trusted root embedded in the installed
+            sigstore package. Only when the policy explicitly allows it.
+
+    Raises:
+        InvalidInputError: Neither or both sources are set.
+    """
+
+    trusted_root: bytes | None
+    public_good: bool = False
+
+    def __post_init__(self) -> None:
+        """Check that exactly one source of trust is set."""
+        if (self.trusted_root is None) == (not self.public_good):
+            raise InvalidInputError(
+                "keyless trust needs exactly one of a trusted_root.json or the "
+                "public-good root"
+            )
+
+    @property
+    def description(self) -> str:
+        """A short name of the root of trust, for accounts and errors."""
+        if self.public_good:
+            return "the embedded public-good trusted root"
+        return "the policy's trusted root"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeylessSigner:
+    """The signer a keyless bundle must have been issued to.
+
+    Attributes:
+        identity: The certificate identity (SAN: email, URI or Sigstore other
+            name), matched exactly.
+        issuer: The OIDC issuer recorded in the certificate, matched exactly.
+
+    Raises:
+        InvalidInputError: The identity or issuer is empty (an empty issuer would
+            silently disable sigstore's issuer check).
+    """
+
+    identity: str
+    issuer: str
+
+    def __post_init__(self) -> None:
+        """Refuse empty identities and issuers."""
+        if not self.identity.strip():
+            raise InvalidInputError("keyless signer identity must not be empty")
+        if not self.issuer.strip():
+            raise InvalidInputError("keyless signer issuer must not be empty")
+
+
+def verify_artifact_bundle(
+    bundle: bytes,
+    artifact: bytes | Path,
+    *,
+    trust: KeylessTrust,
+    signer: KeylessSigner,
+) -> str:
+    """Verify a Sigstore bundle holding a message signature over ``artifact``.
+
+    Args:
+        bundle: The Sigstore bundle JSON.
+        artifact: The signed file's contents, or its path (hashed streaming, so
+            multi-gigabyte files are never read into memory).
+        trust: The root of trust.
+        signer: The required certificate identity and OIDC issuer.
+
+    Returns:
+        A one-line account: identity, issuer, Rekor log index and signing time.
+
+    Raises:
+        InvalidInputError: The bundle or trusted root is malformed or unsupported,
+            or the artifact cannot be read.
+        SignatureError: The bundle does not verify (see the module docstring).
+    """
+    document = _load_json(bundle)
+    if "messageSignature" not in document:
+        raise SignatureError(
+            "Sigstore bundle holds no message signature over a file"
+            + (" (it holds a DSSE envelope)" if "dsseEnvelope" in document else "")
+        )
+    verifier = _verifier(trust)
+    parsed = _parse_bundle(bundle)
+    digest = _sha256(artifact)
+    policy = _policy(signer)
+    try:
+        verifier.verify_artifact(digest, parsed, policy)
+    except Exception as e:  # untrusted input: any failure fails closed
+        raise SignatureError(_reason("Sigstore bundle does not verify", e)) from e
+    return _account(document, parsed, trust=trust, signer=signer)
+
+
+def verify_statement_bundle(
+    bundle: bytes,
+    *,
+    trust: KeylessTrust,
+    signer: KeylessSigner,
+) -> tuple[str, bytes]:
+    """Verify a Sigstore bundle holding a keyless-signed DSSE envelope.
+
+    The payload type is not checked: the caller must require the type it expects
+    (``application/vnd.in-toto+json``) before parsing the payload.
+
+    Args:
+        bundle: The Sigstore bundle JSON.
+        trust: The root of trust.
+        signer: The required certificate identity and OIDC issuer.
+
+    Returns:
+        The envelope's ``(payload_type, payload)`` after verification.
+
+    Raises:
+        InvalidInputError: The bundle or trusted root is malformed or unsupported.
+        SignatureError: The bundle does not verify (see the module docstring).
+    """
+    document = _load_json(bundle)
+    if "dsseEnvelope" not in document:
+        raise SignatureError(
+            "Sigstore bundle holds no DSSE envelope"
+            + (" (it holds a message signature)" if "messageSignature" in document else "")
+        )
+    verifier = _verifier(trust)
+    parsed = _parse_bundle(bundle)
+    policy = _policy(signer)
+    try:
+        return verifier.verify_dsse(parsed, policy)
+    except Exception as e:  # untrusted input: any failure fails closed
+        raise SignatureError(_reason("Sigstore DSSE bundle does not verify", e)) from e
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 3] + "..."
+
+
+def _reason(prefix: str, e: BaseException) -> str:
+    from sigstore.errors import Error as SigstoreError
+
+    detail = str(e) if isinstance(e, SigstoreError) else f"{type(e).__name__}: {e}"
+    return _one_line(f"{prefix}: {detail}" if detail.strip() else prefix)
+
+
+def _load_json(bundle: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(bundle)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise InvalidInputError(_one_line(f"Sigstore bundle is not JSON: {e}")) from e
+    if not isinstance(document, dict):
+        raise InvalidInputError("Sigstore bundle is not a JSON object")
+    return document
+
+
+def _parse_bundle(bundle: bytes) -> Bundle:
+    """Parse a bundle: schema errors are malformed input, broken invariants fail."""
+    from sigstore.models import Bundle, IncompatibleEntry, InvalidBundle
+    from sigstore_models.bundle.v1 import Bundle as BundleModel
+
+    try:  # the schema (media type, fields, encodings), without sigstore's invariants
+        BundleModel.from_json(bundle)
+    except ValueError as e:
+        raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
+    try:
+        return Bundle.from_json(bundle)
+    except IncompatibleEntry as e:
+        raise InvalidInputError(_reason("unsupported Sigstore bundle", e)) from e
+    except InvalidBundle as e:
+        raise SignatureError(_reason("Sigstore bundle is incomplete", e)) from e
+    except ValueError as e:  # e.g. a certificate that is not DER
+        raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
+
+
+def _verifier(trust: KeylessTrust) -> Verifier:
+    """Build an offline verifier on the trusted root (never TUF, never the net)."""
+    from sigstore.models import TrustedRoot
+    from sigstore.verify import Verifier
+    from sigstore_models.trustroot.v1 import TrustedRoot as TrustedRootModel
+
+    if trust.trusted_root is not None:
+        data = trust.trusted_root
+    else:
+        resource = importlib.resources.files(_EMBEDDED_PACKAGE).joinpath(
+            _PUBLIC_GOOD_DIR, _TRUSTED_ROOT_NAME
+        )
+        try:
+            data = resource.read_bytes()
+        except OSError as e:
+            raise InvalidInputError(
+                _one_line(f"the sigstore package has no embedded public-good root: {e}")
+            ) from e
+    try:
+        # What TrustedRoot.from_file does, from bytes rather than a path.
+        root = TrustedRoot(TrustedRootModel.from_json(data))
+        return Verifier(trusted_root=root)
+    except Exception as e:  # any failure to load the trust material is malformed input
+        raise InvalidInputError(
+            _reason(f"unusable Sigstore trusted root ({trust.description})", e)
+        ) from e
+
+
+def _policy(signer: KeylessSigner) -> Identity:
+    from sigstore.verify.policy import Identity
+
+    return Identity(identity=signer.identity, issuer=signer.issuer)
+
+
+def _sha256(artifact: bytes | Path) -> Hashed:
+    from sigstore.hashes import Hashed
+    from sigstore_models.common.v1 import HashAlgorithm
+
+    if isinstance(artifact, Path):
+        try:
+            with artifact.open("rb") as f:
+                digest = hashlib.file_digest(f, "sha256").digest()
+        except OSError as e:
+            raise InvalidInputError(
+                _one_line(f"cannot read artifact: {e.strerror or e}"),
+                file=str(artifact),
+            ) from e
+    else:
+        digest = hashlib.sha256(artifact).digest()
+    return Hashed(algorithm=HashAlgorithm.SHA2_256, digest=digest)
+
+
+def _account(
+    document: dict[str, Any],
+    parsed: Bundle,
+    *,
+    trust: KeylessTrust,
+    signer: KeylessSigner,
+) -> str:
+    """One line on who signed and when, from the verified bundle."""
+    entry = document["verificationMaterial"]["tlogEntries"][0]
+    when = _signing_time(entry, parsed)
+    return (
+        f"Sigstore keyless signature by {signer.identity} "
+        f"(OIDC issuer {signer.issuer}); Rekor log index {entry.get('logIndex', '?')}, "
+        f"{when}; verified offline against {trust.description}"
+    )
+
+
+def _signing_time(entry: dict[str, Any], parsed: Bundle) -> str:
+    from vendorproof.models._fields import format_time
+
+    integrated = entry.get("integratedTime")
+    if integrated and entry.get("inclusionPromise"):
+        when = datetime.fromtimestamp(int(integrated), tz=UTC)
+        return f"integrated time {format_time(when)}"
+    timestamps = parsed.verification_material.timestamp_verification_data
+    responses = timestamps.rfc3161_timestamps if timestamps else []
+    if len(responses) == 1:  # without a promise, the one timestamp was verified
+        gen_time = responses[0].tst_info.gen_time
+        return f"RFC 3161 timestamp {format_time(gen_time)}"
+    return f"signing time from {len(responses)} RFC 3161 timestamps"
