@@ -365,8 +365,8 @@ def check_chain(store: Any) -> tuple[int, list[str]]:
     """
     from vendorproof._internal import crypto
     from vendorproof.evidence.bundle import StoreSource
-    from vendorproof.evidence.replay import _ChainState, _integrity
     from vendorproof.evidence.record import record_digest
+    from vendorproof.evidence.replay import _ChainState, _integrity
 
     keys = [crypto.load_public_key(OPERATOR_PUB.read_bytes(), file="intake.pub")]
     state = _ChainState()

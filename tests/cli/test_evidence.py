@@ -34,7 +34,7 @@ def invoke(*args: str | Path) -> tuple[int, str, str]:
 
 
 def intake(store: Path, delivery: Path = SAMPLE_DELIVERY, *extra: str | Path) -> int:
-    code, out, err = invoke(
+    code, _out, err = invoke(
         "intake",
         delivery,
         "--policy",
@@ -217,7 +217,7 @@ def test_deleted_record_is_detected(store: Path) -> None:
 
 def test_reordered_records_are_detected(store: Path) -> None:
     conn = _untrigger(store)
-    rows = {s: e for s, e in conn.execute("SELECT seq, envelope FROM records")}
+    rows = dict(conn.execute("SELECT seq, envelope FROM records"))
     conn.execute("UPDATE records SET envelope=? WHERE seq=1", (rows[3],))
     conn.execute("UPDATE records SET envelope=? WHERE seq=3", (rows[1],))
     conn.commit()
@@ -278,7 +278,7 @@ def test_any_changed_byte_in_bundle_is_detected(
         OP_PUB,
     )
     if target == "blob":
-        path = sorted((bundle / "blobs" / "sha256").iterdir())[0]
+        path = min((bundle / "blobs" / "sha256").iterdir())
     else:
         path = bundle / target
     data = bytearray(path.read_bytes())
@@ -356,7 +356,7 @@ def test_rollback_is_refused_and_recorded(tmp_path: Path) -> None:
     path.write_bytes(vendor_a().sign(stmt))
     # (the certification references the manifest's digests, unaffected)
     assert intake(db, older) == ExitCode.VERIFICATION_FAILED
-    code, out, _ = invoke("evidence", "show", "2", "--store", db)
+    _code, out, _ = invoke("evidence", "show", "2", "--store", db)
     checks = json.loads(out)["statement"]["predicate"]["vendorproof"]["checks"]
     assert checks[-1]["check"] == "rollback"
     assert checks[-1]["outcome"] == "fail"

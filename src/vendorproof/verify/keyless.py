@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vendorproof.errors import InvalidInputError, SignatureError
+from vendorproof.models._fields import format_time
 
 if TYPE_CHECKING:
     from sigstore.hashes import Hashed
@@ -158,13 +159,13 @@ def verify_artifact_bundle(
         SignatureError: The bundle does not verify (see the module docstring).
     """
     document = _load_json(bundle)
+    parsed = _parse_bundle(bundle)
     if "messageSignature" not in document:
         raise SignatureError(
             "Sigstore bundle holds no message signature over a file"
             + (" (it holds a DSSE envelope)" if "dsseEnvelope" in document else "")
         )
     verifier = _verifier(trust)
-    parsed = _parse_bundle(bundle)
     digest = _sha256(artifact)
     policy = _policy(signer)
     try:
@@ -198,13 +199,13 @@ def verify_statement_bundle(
         SignatureError: The bundle does not verify (see the module docstring).
     """
     document = _load_json(bundle)
+    parsed = _parse_bundle(bundle)
     if "dsseEnvelope" not in document:
         raise SignatureError(
             "Sigstore bundle holds no DSSE envelope"
             + (" (it holds a message signature)" if "messageSignature" in document else "")
         )
     verifier = _verifier(trust)
-    parsed = _parse_bundle(bundle)
     policy = _policy(signer)
     try:
         return verifier.verify_dsse(parsed, policy)
@@ -323,8 +324,6 @@ def _account(
 
 
 def _signing_time(entry: dict[str, Any], parsed: Bundle) -> str:
-    from vendorproof.models._fields import format_time
-
     integrated = entry.get("integratedTime")
     if integrated and entry.get("inclusionPromise"):
         when = datetime.fromtimestamp(int(integrated), tz=UTC)
