@@ -189,11 +189,12 @@ def build_in_toto(base: Path, artifacts: Sequence[Path]) -> dict[str, Path]:
         dst = work / f"part-{i // 100:02d}" / f"artifact-{i:05d}.bin"
         dst.parent.mkdir(exist_ok=True)
         os.link(src, dst)
-    owner = CryptoSigner(ed25519.Ed25519PrivateKey.generate())
+    owner_key = ed25519.Ed25519PrivateKey.generate()
+    owner = CryptoSigner(owner_key)
     functionary = CryptoSigner(ed25519.Ed25519PrivateKey.generate())
     owner_pub = base / "owner.pub"
     owner_pub.write_bytes(
-        owner.public_key.to_crypto_key().public_bytes(
+        owner_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
@@ -295,7 +296,7 @@ def load_operator_key() -> Any:
 
 
 def record_builder(ctx: IntakeContext, key: Any, actor: str) -> Callable[[Any], Any]:
-    """The append callback of ``run_intake`` (rollback check, link, sign) for ``ctx``."""
+    """``run_intake``'s append callback (rollback check, link, sign) for ``ctx``."""
     import dataclasses
     import uuid
     from datetime import UTC, datetime

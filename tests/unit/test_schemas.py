@@ -75,7 +75,8 @@ REQUIREMENT_IDS: Final = frozenset(
         "BSIG-41",
     }
 )
-#: Check names emitted by ``verify/signer.py`` for each signed document.
+#: Checks run on each signed document (``verify/signer.py`` and the k-of-n threshold):
+#: they carry the requirement ids of the document's role.
 SIGNER_CHECKS: Final = frozenset(
     {
         "algorithms",
@@ -84,6 +85,7 @@ SIGNER_CHECKS: Final = frozenset(
         "certificate-chain",
         "revocation",
         "signer-identity",
+        "signature-threshold",
     }
 )
 
@@ -320,7 +322,8 @@ def test_formats_doc_lists_every_check_and_algorithm() -> None:
     documented = set(re.findall(r"^\| `([a-z-]+)` \|", checks, re.MULTILINE))
     check = load_schema("report")["$defs"]["check"]["properties"]["check"]
     assert documented == set(check["enum"])
-    algorithms = set(re.findall(r"^\| [^|]+ \| `([a-z0-9-]+)` \|", text, re.MULTILINE))
+    table = text.split("### Signature algorithms", 1)[1].split("\n\n", 2)[1]
+    algorithms = set(re.findall(r"^\| [^|]+ \| `([a-z0-9-]+)` \|", table, re.MULTILINE))
     assert algorithms == set(crypto.SIGNATURE_ALGORITHMS)
 
 
@@ -366,7 +369,10 @@ def test_sample_report_validates() -> None:
     assert report["verdict"] == "PASSED"
     assert schema_errors("report", report) == []
     seen = {c["check"] for c in report["checks"]}
-    assert seen >= SIGNER_CHECKS | {"integrity", "certification-coverage"}
+    assert seen >= (SIGNER_CHECKS - {"signature-threshold"}) | {
+        "integrity",
+        "certification-coverage",
+    }
     assert report["delivery"]["measured"]
 
 
@@ -997,6 +1003,7 @@ CB0: Final = ("certificationBodies", 0)
 R0: Final = ("certification", "requirements", 0)
 D0: Final = ("denyList", 0)
 T0: Final = ("timestampAuthorities", 0)
+K_OF_N: Final = {"role": "vendor", "threshold": 2}
 ROLLBACK: Final = {
     "vendor": "acme",
     "product": "AcmeRAN *",
@@ -1030,12 +1037,64 @@ POLICY_CASES = [
         marks=parser_bug("Policy str()s any policy.description value"),
     ),
     pytest.param([(("policy", "owner"), "x")], "policy", id="policy-extra"),
+    pytest.param([(("algorithms",), [])], "algorithms", id="algorithms-list"),
+    pytest.param([(("certification",), "")], "certification", id="cert-str"),
+    pytest.param([(("revocation",), 0)], "revocation", id="revocation-zero"),
     pytest.param(
-        [(("algorithms",), [])],
-        "algorithms",
-        id="algorithms-list",
+        [(("signatureRequirements",), {"sbom": [K_OF_N]})],
+        "signatureRequirements",
+        id="threshold-kind",
+    ),
+    pytest.param(
+        [(("signatureRequirements",), {"manifest": []})],
+        "signatureRequirements.manifest",
+        id="threshold-empty",
+    ),
+    pytest.param(
+        [(("signatureRequirements",), {"manifest": None})],
+        "signatureRequirements.manifest",
+        id="threshold-null-list",
+    ),
+    pytest.param(
+        [(("signatureRequirements",), {"manifest": [{**K_OF_N, "threshold": 0}]})],
+        "signatureRequirements.manifest[0].threshold",
+        id="threshold-zero",
+    ),
+    pytest.param(
+        [(("signatureRequirements",), {"manifest": [{**K_OF_N, "threshold": True}]})],
+        "signatureRequirements.manifest[0].threshold",
+        id="threshold-bool",
+    ),
+    pytest.param(
+        [(("signatureRequirements",), {"manifest": [{**K_OF_N, "role": "tsa"}]})],
+        "signatureRequirements.manifest[0].role",
+        id="threshold-role",
+    ),
+    pytest.param(
+        [(("signatureRequirements",), {"manifest": [{"role": "vendor"}]})],
+        "signatureRequirements.manifest[0]",
+        id="threshold-missing",
+    ),
+    pytest.param(
+        [(("signatureRequirements",), {"manifest": [{**K_OF_N, "of": 3}]})],
+        "signatureRequirements.manifest[0]",
+        id="threshold-extra",
+    ),
+    pytest.param(
+        [(("signatureRequirements",), {"manifest": [{**K_OF_N, "role": None}]})],
+        "signatureRequirements.manifest[0].role",
+        id="threshold-null-role",
         marks=parser_bug(
-            "Policy reads 'algorithms'/'certification' with `or {}`, so any falsy "
+            "signatureRequirements[*][i].role: null silently becomes 'vendor' "
+            "(enum_value default) although the key is required"
+        ),
+    ),
+    pytest.param(
+        [(("signatureRequirements",), [])],
+        "signatureRequirements",
+        id="threshold-list",
+        marks=parser_bug(
+            "Policy reads signatureRequirements with `value or {}`, so any falsy "
             "value ([], '', 0, false) is accepted"
         ),
     ),
@@ -1165,18 +1224,34 @@ POLICY_CASES = [
         [((*T0, "identities"), [{"subject": "CN=*"}])], None, id="ok-tsa-identities"
     ),
     pytest.param([(("timestampAuthorities",), None)], None, id="ok-no-tsas"),
-    pytest.param([(("revocation",), None)], None, id="ok-null-revocation"),
+    pytest.param([(("revocation",), DELETE)], None, id="ok-no-revocation"),
     pytest.param([(("revocation", "mode"), "off")], None, id="ok-revocation-off"),
     pytest.param([(("revocation", "crls"), None)], None, id="ok-no-crls"),
     pytest.param([(("rollbackExceptions",), [ROLLBACK])], None, id="ok-rollback"),
     pytest.param([(("policy", "version"), 2020)], None, id="ok-int-version"),
     pytest.param([(("policy", "version"), 2020.2)], None, id="ok-float-version"),
-    pytest.param([(("algorithms",), None)], None, id="ok-null-algorithms"),
     pytest.param([(("algorithms",), DELETE)], None, id="ok-no-algorithms"),
     pytest.param([(("algorithms", "signatures"), [])], None, id="ok-all-signatures"),
     pytest.param([(("algorithms", "minRsaBits"), 2048)], None, id="ok-rsa-2048"),
     pytest.param([(("certificationBodies",), None)], None, id="ok-no-bodies"),
+    pytest.param([(("certification",), {})], None, id="ok-empty-certification"),
+    pytest.param([(("algorithms",), None)], None, id="ok-null-algorithms"),
     pytest.param([(("certification",), None)], None, id="ok-null-certification"),
+    pytest.param([(("revocation",), None)], None, id="ok-null-revocation"),
+    pytest.param([(("signatureRequirements",), None)], None, id="ok-null-thresholds"),
+    pytest.param(
+        [
+            (
+                ("signatureRequirements",),
+                {
+                    "manifest": [K_OF_N],
+                    "certification": [{"role": "certification-body", "threshold": 1}],
+                },
+            )
+        ],
+        None,
+        id="ok-thresholds",
+    ),
     pytest.param(
         [(("certification", "requirements"), None)], None, id="ok-null-requirements"
     ),

@@ -39,7 +39,7 @@ from vendorproof.verify.delivery import (
     evaluate_delivery,
 )
 from vendorproof.verify.documents import load_signed_document
-from vendorproof.verify.result import VerificationReport
+from vendorproof.verify.result import CheckResult, VerificationReport
 
 __all__ = ["RecordReplay", "RecordSource", "ReplaySummary", "replay"]
 
@@ -182,11 +182,8 @@ def _rerun(
     return dataclasses.replace(report, checks=(*report.checks, rollback))
 
 
-def _outcomes(checks: Iterable[object]) -> list[tuple[str, str, str]]:
-    return [
-        (c.check, c.subject, c.outcome.value)  # type: ignore[attr-defined]
-        for c in checks
-    ]
+def _outcomes(checks: Iterable[CheckResult]) -> list[tuple[str, str, str]]:
+    return [(c.check, c.subject, c.outcome.value) for c in checks]
 
 
 def _compare(rec: EvidenceRecord, report: VerificationReport) -> list[str]:

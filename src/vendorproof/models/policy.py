@@ -245,6 +245,11 @@ class Policy:
         return _Parser(doc, resolve, limits).policy(raw)
 
 
+def _or_empty(value: Any) -> Any:
+    """An absent or null section means its defaults; anything else is parsed as is."""
+    return {} if value is None else value
+
+
 class _Parser:
     def __init__(self, doc: YamlDoc, resolve: Resolver, limits: Limits) -> None:
         self.doc = doc
@@ -584,7 +589,7 @@ class _Parser:
             required=frozenset({"id", "version", "legalBasis"}),
         )
         algs = self.mapping(
-            top.get("algorithms", {}),
+            _or_empty(top.get("algorithms")),
             ("algorithms",),
             known=frozenset({"signatures", "digests", "minRsaBits"}),
         )
@@ -607,13 +612,13 @@ class _Parser:
                 ("algorithms", "minRsaBits"),
             )
         cert_section = self.mapping(
-            top.get("certification", {}),
+            _or_empty(top.get("certification")),
             ("certification",),
             known=frozenset({"requirements"}),
         )
         vendors = self.principals(top["vendors"], ("vendors",), "vendor")
         rev = self.mapping(
-            top.get("revocation", {}),
+            _or_empty(top.get("revocation")),
             ("revocation",),
             known=frozenset({"mode", "crls"}),
         )

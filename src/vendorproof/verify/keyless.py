@@ -162,8 +162,7 @@ def verify_artifact_bundle(
     parsed = _parse_bundle(bundle)
     if "messageSignature" not in document:
         raise SignatureError(
-            "Sigstore bundle holds no message signature over a file"
-            + (" (it holds a DSSE envelope)" if "dsseEnvelope" in document else "")
+            "Sigstore bundle holds a DSSE statement, not a signature over the file"
         )
     verifier = _verifier(trust)
     digest = _sha256(artifact)
@@ -202,8 +201,7 @@ def verify_statement_bundle(
     parsed = _parse_bundle(bundle)
     if "dsseEnvelope" not in document:
         raise SignatureError(
-            "Sigstore bundle holds no DSSE envelope"
-            + (" (it holds a message signature)" if "messageSignature" in document else "")
+            "Sigstore bundle holds a signature over a file, not a DSSE statement"
         )
     verifier = _verifier(trust)
     policy = _policy(signer)
@@ -219,9 +217,18 @@ def _one_line(text: str) -> str:
 
 
 def _reason(prefix: str, e: BaseException) -> str:
+    from pydantic import ValidationError
     from sigstore.errors import Error as SigstoreError
 
-    detail = str(e) if isinstance(e, SigstoreError) else f"{type(e).__name__}: {e}"
+    if isinstance(e, ValidationError) and e.errors():
+        # pydantic's own text is multi-line and echoes the whole input
+        first = e.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "bundle"
+        detail = f"{where}: {first['msg']}"
+    elif isinstance(e, SigstoreError):
+        detail = str(e)
+    else:
+        detail = f"{type(e).__name__}: {e}"
     return _one_line(f"{prefix}: {detail}" if detail.strip() else prefix)
 
 

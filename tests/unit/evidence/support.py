@@ -215,8 +215,16 @@ class Worker:
     ) -> None:
         self.name = name
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", WORKER, url, name, str(count), str(sleep_at)]
-            + ["1" if wait else "0"],
+            [
+                sys.executable,
+                "-c",
+                WORKER,
+                url,
+                name,
+                str(count),
+                str(sleep_at),
+                "1" if wait else "0",
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -249,7 +257,9 @@ class Worker:
         while (line := self.read_line(timeout)) is not None:
             if line.startswith(prefix):
                 return line
-        raise AssertionError(f"worker {self.name} ended before {prefix!r}: {self.stderr()}")
+        raise AssertionError(
+            f"worker {self.name} ended before {prefix!r}: {self.stderr()}"
+        )
 
     def go(self) -> None:
         assert self.proc.stdin is not None
