@@ -8,14 +8,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import dump_json, read_document, write_atomic
 from vendorproof.errors import InvalidInputError
 from vendorproof.models import _fields
+
+if TYPE_CHECKING:
+    from vendorproof._internal.crypto import SigningKey
 
 PASSPHRASE_ENV = "VENDORPROOF_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 
@@ -47,8 +49,10 @@ def _passphrase(*, confirm: bool) -> bytes | None:
     return text.encode("utf-8")
 
 
-def load_signing_key(path: Path) -> crypto.SigningKey:
+def load_signing_key(path: Path) -> SigningKey:
     """Load a PEM private key, asking for its passphrase only when it is encrypted."""
+    from vendorproof._internal import crypto
+
     data = read_input(path)
     if b"ENCRYPTED" not in data:
         return crypto.load_private_key(data, None, file=str(path))

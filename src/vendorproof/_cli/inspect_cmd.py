@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from cryptography import x509
 
 from vendorproof._cli import handle_errors
 from vendorproof._cli._common import read_input
 from vendorproof.errors import InvalidInputError
 from vendorproof.models import _fields
 
+if TYPE_CHECKING:
+    from cryptography import x509
+
 
 def _cert_info(cert: x509.Certificate) -> dict[str, Any]:
+    from cryptography import x509
+
     from vendorproof.verify.x509 import fingerprint
 
     info: dict[str, Any] = {

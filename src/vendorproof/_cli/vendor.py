@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,23 +16,13 @@ from vendorproof._cli._common import (
     read_input,
     write_json,
 )
-from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import write_atomic
 from vendorproof.errors import InvalidInputError, OutputError
 from vendorproof.models import _fields
-from vendorproof.models.certification import (
-    CERTIFICATION_PREDICATE,
-    Certification,
-)
-from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
-from vendorproof.models.manifest import (
-    MANIFEST_PREDICATE,
-    Component,
-    ComponentKind,
-    ComponentManifest,
-)
-from vendorproof.models.policy import DIGEST_ALGORITHMS
-from vendorproof.models.statement import Statement, Subject, build_statement
+
+if TYPE_CHECKING:
+    from vendorproof.models.manifest import ComponentKind, ComponentManifest
+    from vendorproof.models.statement import Statement, Subject
 
 keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
 manifest_app = typer.Typer(help="Build component manifests.", no_args_is_help=True)
@@ -41,13 +31,13 @@ Out = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")]
 
 _KIND_BY_SUFFIX = {
-    ".tar": ComponentKind.CONTAINER_IMAGE,
-    ".oci": ComponentKind.CONTAINER_IMAGE,
-    ".yaml": ComponentKind.CONFIG,
-    ".yml": ComponentKind.CONFIG,
-    ".conf": ComponentKind.CONFIG,
-    ".cfg": ComponentKind.CONFIG,
-    ".xml": ComponentKind.CONFIG,
+    ".tar": "container-image",
+    ".oci": "container-image",
+    ".yaml": "config",
+    ".yml": "config",
+    ".conf": "config",
+    ".cfg": "config",
+    ".xml": "config",
 }
 
 
@@ -67,6 +57,8 @@ def keys_generate(
 ) -> None:
     """Generate a signing key pair (PKCS#8 private key, SPKI public key, PEM)."""
     from cryptography.hazmat.primitives import serialization
+
+    from vendorproof._internal import crypto
 
     if key_type not in crypto.KEY_TYPES:
         raise InvalidInputError(
@@ -119,6 +111,8 @@ def _relative(file: Path, root: Path) -> str:
 
 
 def _kinds(values: list[str]) -> dict[str, ComponentKind]:
+    from vendorproof.models.manifest import ComponentKind
+
     out: dict[str, ComponentKind] = {}
     for v in values:
         path, sep, kind = v.rpartition("=")
@@ -136,10 +130,12 @@ def _kinds(values: list[str]) -> dict[str, ComponentKind]:
 
 
 def _guess_kind(rel: str) -> ComponentKind:
+    from vendorproof.models.manifest import ComponentKind
+
     name = rel.lower()
     if "sbom" in name or name.endswith((".cdx.json", ".spdx.json", ".spdx")):
         return ComponentKind.SBOM
-    return _KIND_BY_SUFFIX.get(PurePosixPath(name).suffix, ComponentKind.FIRMWARE)
+    return ComponentKind(_KIND_BY_SUFFIX.get(PurePosixPath(name).suffix, "firmware"))
 
 
 @manifest_app.command("create")
@@ -171,6 +167,12 @@ def manifest_create(
 ) -> None:
     """Hash every FILE once (sha256 + sha512); write an unsigned manifest statement."""
     from vendorproof._internal.hashing import hash_files
+    from vendorproof.models.manifest import (
+        MANIFEST_PREDICATE,
+        Component,
+        ComponentManifest,
+    )
+    from vendorproof.models.statement import build_statement
 
     root_resolved = root.resolve()
     if not root_resolved.is_dir():
@@ -219,6 +221,7 @@ def manifest_create(
 
 def _statement_of(path: Path) -> Statement:
     """Read a statement from JSON or from the payload of a signed bundle/envelope."""
+    from vendorproof.models.statement import Statement
     from vendorproof.verify.documents import load_statement_bytes
 
     raw = load_statement_bytes(read_input(path), file=str(path))
@@ -231,6 +234,8 @@ def _statement_of(path: Path) -> Statement:
 def _subjects_from_manifest(
     path: Path, only: list[str]
 ) -> tuple[ComponentManifest, tuple[Subject, ...]]:
+    from vendorproof.models.manifest import ComponentManifest
+
     try:
         manifest = ComponentManifest.from_statement(_statement_of(path))
     except InvalidInputError as e:
@@ -247,6 +252,9 @@ def _subjects_from_manifest(
 
 
 def _parse_subject(value: str) -> Subject:
+    from vendorproof.models.policy import DIGEST_ALGORITHMS
+    from vendorproof.models.statement import Subject
+
     name, sep, rest = value.partition("=")
     alg, sep2, hexval = rest.partition(":")
     if not (sep and sep2 and name):
@@ -318,6 +326,9 @@ def certify(
     force: Force = False,
 ) -> None:
     """Build an unsigned certification statement (sign it with the body's key)."""
+    from vendorproof.models.certification import CERTIFICATION_PREDICATE, Certification
+    from vendorproof.models.statement import build_statement
+
     subjects: tuple[Subject, ...] = tuple(_parse_subject(s) for s in subject or [])
     manifest = None
     if from_manifest is not None:
@@ -391,6 +402,9 @@ def declare(
     force: Force = False,
 ) -> None:
     """Build an unsigned trust declaration statement (sign it with the vendor's key)."""
+    from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
+    from vendorproof.models.statement import build_statement
+
     decl = TrustDeclaration.from_predicate(
         {
             "vendor": {"name": vendor_name, "id": vendor_id},

@@ -44,11 +44,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vendorproof.errors import InvalidInputError, SignatureError
 from vendorproof.models._fields import format_time
@@ -58,6 +57,8 @@ if TYPE_CHECKING:
     from sigstore.models import Bundle
     from sigstore.verify import Verifier
     from sigstore.verify.policy import Identity
+    from sigstore_models.bundle.v1 import Bundle as BundleModel
+    from sigstore_models.rekor.v1 import TransparencyLogEntry
 
 __all__ = [
     "KeylessSigner",
@@ -73,7 +74,6 @@ _PUBLIC_GOOD_DIR = "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
 _TRUSTED_ROOT_NAME = "trusted_root.json"
 
 _MAX_REASON = 400
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,9 +158,8 @@ def verify_artifact_bundle(
             or the artifact cannot be read.
         SignatureError: The bundle does not verify (see the module docstring).
     """
-    document = _load_json(bundle)
-    parsed = _parse_bundle(bundle)
-    if "messageSignature" not in document:
+    document, parsed = _parse_bundle(bundle)
+    if document.message_signature is None:
         raise SignatureError(
             "Sigstore bundle holds a DSSE statement, not a signature over the file"
         )
@@ -197,9 +196,8 @@ def verify_statement_bundle(
         InvalidInputError: The bundle or trusted root is malformed or unsupported.
         SignatureError: The bundle does not verify (see the module docstring).
     """
-    document = _load_json(bundle)
-    parsed = _parse_bundle(bundle)
-    if "dsseEnvelope" not in document:
+    document, parsed = _parse_bundle(bundle)
+    if document.dsse_envelope is None:
         raise SignatureError(
             "Sigstore bundle holds a signature over a file, not a DSSE statement"
         )
@@ -232,27 +230,21 @@ def _reason(prefix: str, e: BaseException) -> str:
     return _one_line(f"{prefix}: {detail}" if detail.strip() else prefix)
 
 
-def _load_json(bundle: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(bundle)
-    except (UnicodeDecodeError, ValueError) as e:
-        raise InvalidInputError(_one_line(f"Sigstore bundle is not JSON: {e}")) from e
-    if not isinstance(document, dict):
-        raise InvalidInputError("Sigstore bundle is not a JSON object")
-    return document
+def _parse_bundle(bundle: bytes) -> tuple[BundleModel, Bundle]:
+    """Parse a bundle: schema errors are malformed input, broken invariants fail.
 
-
-def _parse_bundle(bundle: bytes) -> Bundle:
-    """Parse a bundle: schema errors are malformed input, broken invariants fail."""
+    The document model is sigstore's own parse (protobuf JSON: camelCase or
+    snake_case names), so the fields read here are the fields sigstore verifies.
+    """
     from sigstore.models import Bundle, IncompatibleEntry, InvalidBundle
     from sigstore_models.bundle.v1 import Bundle as BundleModel
 
-    try:  # the schema (media type, fields, encodings), without sigstore's invariants
-        BundleModel.from_json(bundle)
+    try:  # JSON, schema, media type, encodings; not sigstore's invariants
+        document = BundleModel.from_json(bundle)
     except ValueError as e:
         raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
     try:
-        return Bundle.from_json(bundle)
+        return document, Bundle.from_json(bundle)
     except IncompatibleEntry as e:
         raise InvalidInputError(_reason("unsupported Sigstore bundle", e)) from e
     except InvalidBundle as e:
@@ -314,26 +306,25 @@ def _sha256(artifact: bytes | Path) -> Hashed:
 
 
 def _account(
-    document: dict[str, Any],
+    document: BundleModel,
     parsed: Bundle,
     *,
     trust: KeylessTrust,
     signer: KeylessSigner,
 ) -> str:
     """One line on who signed and when, from the verified bundle."""
-    entry = document["verificationMaterial"]["tlogEntries"][0]
-    when = _signing_time(entry, parsed)
+    entry = document.verification_material.tlog_entries[0]
     return (
         f"Sigstore keyless signature by {signer.identity} "
-        f"(OIDC issuer {signer.issuer}); Rekor log index {entry.get('logIndex', '?')}, "
-        f"{when}; verified offline against {trust.description}"
+        f"(OIDC issuer {signer.issuer}); Rekor log index {entry.log_index}, "
+        f"{_signing_time(entry, parsed)}; verified offline against {trust.description}"
     )
 
 
-def _signing_time(entry: dict[str, Any], parsed: Bundle) -> str:
-    integrated = entry.get("integratedTime")
-    if integrated and entry.get("inclusionPromise"):
-        when = datetime.fromtimestamp(int(integrated), tz=UTC)
+def _signing_time(entry: TransparencyLogEntry, parsed: Bundle) -> str:
+    if entry.integrated_time and entry.inclusion_promise is not None:
+        # bound by the inclusion promise, which sigstore verified
+        when = datetime.fromtimestamp(entry.integrated_time, tz=UTC)
         return f"integrated time {format_time(when)}"
     timestamps = parsed.verification_material.timestamp_verification_data
     responses = timestamps.rfc3161_timestamps if timestamps else []

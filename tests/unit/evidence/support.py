@@ -279,7 +279,9 @@ class Worker:
 
     def stderr(self) -> str:
         assert self.proc.stderr is not None
-        if self.proc.poll() is None:
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             return "(still running)"
         return self.proc.stderr.read().decode(errors="replace")
 

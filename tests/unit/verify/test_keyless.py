@@ -505,3 +505,20 @@ def test_importing_the_module_does_not_import_sigstore() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_snake_case_bundle_fields_are_read_as_sigstore_reads_them() -> None:
+    # Protobuf JSON allows the original field names; sigstore accepts them, and
+    # the form check and the account must agree with what sigstore verified.
+    snake = (
+        BUNDLE_TXT_SIGSTORE.replace(b'"messageSignature"', b'"message_signature"')
+        .replace(b'"verificationMaterial"', b'"verification_material"')
+        .replace(b'"tlogEntries"', b'"tlog_entries"')
+        .replace(b'"logIndex"', b'"log_index"')
+    )
+    account = verify_artifact_bundle(
+        snake, BUNDLE_TXT, trust=STAGING, signer=BUNDLE_TXT_SIGNER
+    )
+    assert "Rekor log index 7390977, integrated time 2023-04-26T00:21:09Z" in account
+    with pytest.raises(SignatureError, match="not a DSSE statement"):
+        verify_statement_bundle(snake, trust=STAGING, signer=BUNDLE_TXT_SIGNER)
