@@ -332,15 +332,19 @@ def one_line(exc: BaseException) -> str:
     return " ".join(text.split()) or type(exc).__name__
 
 
-def current_version(db: Database) -> int:
+def current_version(db: Database, *, locked: bool = False) -> int:
     """The schema version of the store behind ``db`` (0 if it has no schema yet).
+
+    Whether a database without ``schema_version`` is empty is decided only when
+    ``locked`` (inside :meth:`Database.write_transaction`): without the lock, another
+    process may create the schema between the two questions.
 
     Raises:
         InvalidInputError: the database holds other tables but no ``schema_version``
             (it is not an evidence store), or a newer schema than this code knows.
     """
     if not int(db.rows(_HAS_VERSION_TABLE[db.dialect])[0][0]):
-        if int(db.rows(_HAS_TABLES[db.dialect])[0][0]):
+        if locked and int(db.rows(_HAS_TABLES[db.dialect])[0][0]):
             raise InvalidInputError(
                 "not a vendorproof evidence store (it has tables but no "
                 "schema_version table)",
@@ -377,7 +381,7 @@ def migrate(db: Database, target: int | None = None) -> int:
         while version < goal:
             with db.write_transaction():
                 # Another process may have migrated while we waited for the lock.
-                version = current_version(db)
+                version = current_version(db, locked=True)
                 if version < goal:
                     step = MIGRATIONS[version]
                     if version == 0:

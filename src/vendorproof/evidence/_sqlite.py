@@ -15,6 +15,7 @@ the WAL that the next connection ignores: the record is not there at all.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -69,6 +70,26 @@ class SqliteDatabase:
         self._conn.close()
 
 
+def _wal(conn: sqlite3.Connection) -> str:
+    """Switch to (or confirm) the WAL journal; return the journal mode in force.
+
+    The mode is persistent in the file, so this switches only the first time. The
+    switch needs exclusive access, and SQLite answers "database is locked" at once,
+    without the busy handler, when processes open a new store together: retry.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            return str(mode).lower()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def connect(path: Path, where: str) -> SqliteDatabase:
     """Open (creating if needed) the SQLite database at ``path``.
 
@@ -85,10 +106,8 @@ def connect(path: Path, where: str) -> SqliteDatabase:
             f"cannot open the evidence store: {one_line(exc)}", file=where
         ) from exc
     try:
-        # Persistent in the file; switching needs a moment of exclusive access, for
-        # which the busy handler waits like a writer does.
-        (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-        if str(mode).lower() != "wal":
+        mode = _wal(conn)
+        if mode != "wal":
             raise InvalidInputError(
                 f"cannot use a WAL journal (journal mode stays {mode!r}); put the "
                 "store on a local file system",

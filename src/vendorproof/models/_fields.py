@@ -146,7 +146,7 @@ def parse_time(value: str, path: str) -> datetime:
         text = head + "." + rest[:digits][:6].ljust(6, "0") + rest[digits:]
     try:
         return datetime.fromisoformat(text).astimezone(UTC)
-    except ValueError as e:
+    except (ValueError, OverflowError) as e:
         raise InvalidInputError(f"invalid time {value!r}: {e}", path=path) from e
 
 

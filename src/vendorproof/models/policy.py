@@ -445,7 +445,10 @@ class _Parser:
                 raise self.fail("needs at least one scheme", (*where, "schemes"))
             out.append(
                 CertificationRule(
-                    description=str(m.get("description") or f"rule {i}"),
+                    description=self.optional_text(
+                        m.get("description"), (*where, "description")
+                    )
+                    or f"rule {i}",
                     domains=self.strings(
                         m.get("domains"),
                         (*where, "domains"),
@@ -510,7 +513,7 @@ class _Parser:
     def requirements(
         self, value: Any, at: _Path
     ) -> Mapping[str, tuple[SignatureRequirement, ...]]:
-        m = self.mapping(value or {}, at, known=frozenset(DOCUMENT_KINDS))
+        m = self.mapping(_or_empty(value), at, known=frozenset(DOCUMENT_KINDS))
         out: dict[str, tuple[SignatureRequirement, ...]] = {}
         for kind, items in m.items():
             reqs = []
@@ -522,7 +525,11 @@ class _Parser:
                     known=frozenset({"role", "threshold"}),
                     required=frozenset({"role", "threshold"}),
                 )
-                role = self.enum_value(r["role"], (*where, "role"), ROLES, "vendor")
+                if r["role"] not in ROLES:
+                    raise self.fail(
+                        f"expected one of {', '.join(ROLES)}", (*where, "role")
+                    )
+                role = str(r["role"])
                 n = r["threshold"]
                 if not isinstance(n, int) or isinstance(n, bool) or n < 1:
                     raise self.fail("expected an integer >= 1", (*where, "threshold"))
@@ -531,6 +538,13 @@ class _Parser:
                 raise self.fail("needs at least one requirement", (*at, kind))
             out[kind] = tuple(reqs)
         return MappingProxyType(out)
+
+    def optional_text(self, value: Any, at: _Path) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise self.fail("expected a string", at)
+        return value
 
     def flag(self, value: Any, at: _Path) -> bool:
         if value is None:
@@ -626,13 +640,21 @@ class _Parser:
         if not vendors:
             raise self.fail("at least one trusted vendor is required", ("vendors",))
         version = meta["version"]
-        if not isinstance(version, str | int | float) or isinstance(version, bool):
-            raise self.fail("expected a version string", ("policy", "version"))
+        if (
+            not isinstance(version, str | int | float)
+            or isinstance(version, bool)
+            or not str(version).strip()
+        ):
+            raise self.fail(
+                "expected a non-empty version string", ("policy", "version")
+            )
         return Policy(
             id=self.string(meta["id"], ("policy", "id")),
             version=str(version),
             legal_basis=self.string(meta["legalBasis"], ("policy", "legalBasis")),
-            description=str(meta.get("description") or ""),
+            description=self.optional_text(
+                meta.get("description"), ("policy", "description")
+            ),
             signature_algorithms=sig_algs,
             digest_algorithms=digests,
             min_rsa_bits=min_rsa,

@@ -422,7 +422,7 @@ _Replacement = tuple[str, str]
         pytest.param(
             [('  version: "2020.2"', "  version: true")],
             "policy.version",
-            r"^expected a version string",
+            r"^expected a non-empty version string",
             r"^  version: true",
             id="version-bool",
         ),
