@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vendorproof._internal.jsonio import read_document
@@ -20,6 +20,9 @@ from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.verify.documents import SignedDocument, load_signed_document
 
 ATTESTATIONS = "attestations"
+#: Sigstore bundles over delivered files: attestations/keyless/<path>.sigstore.json
+KEYLESS = f"{ATTESTATIONS}/keyless/"
+BUNDLE_SUFFIX = ".sigstore.json"
 #: Directories holding metadata rather than payload.
 RESERVED = frozenset({ATTESTATIONS, "in-toto"})
 DOCUMENT_SUFFIXES = (".sigstore.json", ".dsse.json")
@@ -35,12 +38,15 @@ class Delivery:
         payload: relative paths of every regular payload file.
         irregular: relative path -> kind for links, devices, FIFOs, sockets and
             unrecognised files under ``attestations/``.
+        artifact_bundles: component path -> bytes of the Sigstore bundle over that
+            file (``attestations/keyless/<path>.sigstore.json``).
     """
 
     root: Path
     documents: tuple[SignedDocument, ...]
     payload: frozenset[str]
     irregular: dict[str, str]
+    artifact_bundles: dict[str, bytes] = field(default_factory=dict)
 
 
 def _kind(mode: int) -> str:
@@ -71,6 +77,7 @@ def load_delivery(root: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
     payload: set[str] = set()
     irregular: dict[str, str] = {}
     documents: list[SignedDocument] = []
+    artifact_bundles: dict[str, bytes] = {}
     stack: list[tuple[Path, str]] = [(root, "")]
     count = 0
     while stack:
@@ -93,6 +100,11 @@ def load_delivery(root: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
                 stack.append((Path(entry.path), rel + "/"))
             elif not stat.S_ISREG(mode):
                 irregular[rel] = _kind(mode)
+            elif rel.startswith(KEYLESS) and rel.endswith(BUNDLE_SUFFIX):
+                target = rel[len(KEYLESS) : -len(BUNDLE_SUFFIX)]
+                artifact_bundles[target] = read_document(
+                    Path(entry.path), limits=limits
+                )
             elif prefix.split("/", 1)[0] == ATTESTATIONS:
                 if rel.endswith(DOCUMENT_SUFFIXES) and prefix == f"{ATTESTATIONS}/":
                     raw = read_document(Path(entry.path), limits=limits)
@@ -104,9 +116,15 @@ def load_delivery(root: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
             else:
                 payload.add(rel)
     documents.sort(key=lambda d: d.file)
+    for target in artifact_bundles:
+        if target not in payload:
+            irregular[f"{KEYLESS}{target}{BUNDLE_SUFFIX}"] = (
+                "Sigstore bundle for a file that is not delivered"
+            )
     return Delivery(
         root=root,
         documents=tuple(documents),
         payload=frozenset(payload),
         irregular=irregular,
+        artifact_bundles=artifact_bundles,
     )

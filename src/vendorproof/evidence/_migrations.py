@@ -311,8 +311,11 @@ _BOOTSTRAP = {
 _HAS_VERSION_TABLE = {
     "sqlite": "SELECT count(*) FROM sqlite_master "
     "WHERE type = 'table' AND name = 'schema_version'",
-    "postgresql": "SELECT count(*) FROM (SELECT to_regclass('schema_version') AS t) s "
-    "WHERE t IS NOT NULL",
+    # Not to_regclass(): it answers from the backend's catalog cache, which can still
+    # hold "no such table" after another session created it while this one waited for
+    # the advisory lock (an advisory lock does not process catalog invalidations).
+    "postgresql": "SELECT count(*) FROM pg_catalog.pg_tables "
+    "WHERE schemaname = current_schema() AND tablename = 'schema_version'",
 }
 
 _HAS_TABLES = {

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vendorproof._internal import crypto
-from vendorproof._internal.delivery_fs import load_delivery
+from vendorproof._internal.delivery_fs import BUNDLE_SUFFIX, KEYLESS, load_delivery
 from vendorproof.evidence.record import build_record, sign_record
 from vendorproof.evidence.store import (
     ChainHead,
@@ -88,6 +88,8 @@ def run_intake(
             keep(POLICY_REF_PREFIX + ref, data)
     for doc in delivery.documents:
         keep(doc.file, doc.raw)
+    for path, raw in delivery.artifact_bundles.items():
+        keep(f"{KEYLESS}{path}{BUNDLE_SUFFIX}", raw)
 
     final: list[VerificationReport] = []
 

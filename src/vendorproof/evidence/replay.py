@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from vendorproof._internal import crypto
-from vendorproof._internal.delivery_fs import Delivery
+from vendorproof._internal.delivery_fs import BUNDLE_SUFFIX, KEYLESS, Delivery
 from vendorproof.errors import Error, InvalidInputError, VerificationError
 from vendorproof.evidence.intake import POLICY_INPUT, POLICY_REF_PREFIX
 from vendorproof.evidence.record import EvidenceRecord, record_digest
@@ -165,14 +165,20 @@ def _rerun(
     documents = tuple(
         load_signed_document(inputs.get(name), file=name)
         for name in sorted(rec.inputs)
-        if name.startswith("attestations/")
+        if name.startswith("attestations/") and not name.startswith(KEYLESS)
     )
+    artifact_bundles = {
+        name[len(KEYLESS) : -len(BUNDLE_SUFFIX)]: inputs.get(name)
+        for name in sorted(rec.inputs)
+        if name.startswith(KEYLESS) and name.endswith(BUNDLE_SUFFIX)
+    }
     listing = rec.delivery.get("listing", {})
     delivery = Delivery(
         root=images or Path(str(rec.delivery.get("root", "."))),
         documents=documents,
         payload=frozenset(listing.get("payload", ())),
         irregular=dict(listing.get("irregular", {})),
+        artifact_bundles=artifact_bundles,
     )
     hasher = measure(images) if images is not None else _recorded_hasher(rec)
     report = evaluate_delivery(

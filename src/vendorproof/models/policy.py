@@ -38,6 +38,7 @@ __all__ = [
     "CertificationRule",
     "DenyEntry",
     "Identity",
+    "KeylessRule",
     "Policy",
     "Principal",
     "RevocationMode",
@@ -86,6 +87,19 @@ class Identity:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KeylessRule:
+    """A Sigstore keyless signer (certificate identity + OIDC issuer) of a principal.
+
+    ``components`` are path patterns of delivered files that must carry a Sigstore
+    bundle from this signer (``attestations/keyless/<path>.sigstore.json``).
+    """
+
+    identity: str
+    issuer: str
+    components: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
     """A trusted vendor or certification body and the keys that speak for it."""
 
@@ -98,6 +112,7 @@ class Principal:
     public_keys: Mapping[str, crypto.PublicKey]  # key id -> key
     schemes: frozenset[str] = frozenset()
     require_timestamp: bool = False
+    keyless: tuple[KeylessRule, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,6 +215,10 @@ class Policy:
     signature_requirements: Mapping[str, tuple[SignatureRequirement, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    #: Sigstore trust: a trusted_root.json the policy names, or the public-good root
+    #: embedded in sigstore-python (only when the policy says so).
+    sigstore_trusted_root: bytes | None = None
+    sigstore_public_good: bool = False
     raw: bytes = field(repr=False)
     referenced: Mapping[str, bytes] = field(repr=False)
 
@@ -376,7 +395,7 @@ class _Parser:
     def principal(self, item: Any, at: _Path, role: str) -> Principal:
         known = {"id", "name", "anchors", "intermediates", "identities", "publicKeys"}
         if role != "timestamp-authority":
-            known.add("requireTimestamp")
+            known.update({"requireTimestamp", "keyless"})
         if role == "certification-body":
             known.add("schemes")
         m = self.mapping(
@@ -389,8 +408,11 @@ class _Parser:
             raise self.fail(
                 "anchors need at least one allowed signer identity (identities)", at
             )
-        if not anchors and not keys:
-            raise self.fail("needs trust anchors or public keys", at)
+        keyless = self.keyless_rules(m.get("keyless"), (*at, "keyless"))
+        if not anchors and not keys and not keyless:
+            raise self.fail(
+                "needs trust anchors, public keys or keyless identities", at
+            )
         schemes: frozenset[str] = frozenset()
         if role == "certification-body":
             schemes = self.strings(
@@ -412,6 +434,7 @@ class _Parser:
             require_timestamp=self.flag(
                 m.get("requireTimestamp"), (*at, "requireTimestamp")
             ),
+            keyless=keyless,
         )
 
     def principals(self, value: Any, at: _Path, role: str) -> tuple[Principal, ...]:
@@ -539,6 +562,41 @@ class _Parser:
             out[kind] = tuple(reqs)
         return MappingProxyType(out)
 
+    def keyless_rules(self, value: Any, at: _Path) -> tuple[KeylessRule, ...]:
+        out = []
+        for i, item in enumerate(self.items(value, at)):
+            where = (*at, i)
+            m = self.mapping(
+                item,
+                where,
+                known=frozenset({"identity", "issuer", "components"}),
+                required=frozenset({"identity", "issuer"}),
+            )
+            out.append(
+                KeylessRule(
+                    identity=self.string(m["identity"], (*where, "identity")),
+                    issuer=self.string(m["issuer"], (*where, "issuer")),
+                    components=tuple(
+                        sorted(
+                            self.strings(m.get("components"), (*where, "components"))
+                        )
+                    ),
+                )
+            )
+        return tuple(out)
+
+    def sigstore(self, value: Any, at: _Path) -> tuple[bytes | None, bool]:
+        m = self.mapping(
+            _or_empty(value), at, known=frozenset({"trustedRoot", "publicGood"})
+        )
+        public_good = self.flag(m.get("publicGood"), (*at, "publicGood"))
+        root = None
+        if m.get("trustedRoot") is not None:
+            _, root = self.material(m["trustedRoot"], (*at, "trustedRoot"))
+        if root is not None and public_good:
+            raise self.fail("give trustedRoot or publicGood, not both", at)
+        return root, public_good
+
     def optional_text(self, value: Any, at: _Path) -> str:
         if value is None:
             return ""
@@ -592,6 +650,7 @@ class _Parser:
                     "timestampAuthorities",
                     "revocation",
                     "signatureRequirements",
+                    "sigstore",
                 }
             ),
             required=frozenset({"policy", "vendors"}),
@@ -637,6 +696,7 @@ class _Parser:
             known=frozenset({"mode", "crls"}),
         )
         modes = tuple(m.value for m in RevocationMode)
+        trusted_root, public_good = self.sigstore(top.get("sigstore"), ("sigstore",))
         if not vendors:
             raise self.fail("at least one trusted vendor is required", ("vendors",))
         version = meta["version"]
@@ -700,6 +760,8 @@ class _Parser:
             signature_requirements=self.requirements(
                 top.get("signatureRequirements"), ("signatureRequirements",)
             ),
+            sigstore_trusted_root=trusted_root,
+            sigstore_public_good=public_good,
             raw=raw,
             referenced=MappingProxyType(dict(self.referenced)),
         )

@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from vendorproof.errors import InvalidInputError
+from vendorproof.errors import InvalidInputError, VerificationError
 from vendorproof.models import _fields
 from vendorproof.models.certification import (
     CERTIFICATION_PREDICATE,
@@ -22,6 +23,7 @@ from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclarati
 from vendorproof.models.manifest import MANIFEST_PREDICATE, Component, ComponentManifest
 from vendorproof.models.policy import (
     REFUSED_DIGESTS,
+    KeylessRule,
     Policy,
     Principal,
     SignatureRequirement,
@@ -49,6 +51,7 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "trust-declaration": ("KAT-A2-3",),
     "deny-list": ("BSIG-41",),
     "rollback": ("KAT-A2-4",),
+    "keyless-signature": ("KAT-A2-4", "SCAS-PKG"),
 }
 
 
@@ -255,6 +258,7 @@ def evaluate_delivery(
         path: {"size": m.size, "digests": dict(sorted(m.digests.items()))}
         for path, m in sorted(measured.items())
     }
+    _check_keyless_components(checks, delivery, manifest, measured)
     _check_unlisted(checks, delivery, manifest, policy)
     certs = _check_certifications(
         checks, by_type.get(CERTIFICATION_PREDICATE, []), manifest
@@ -379,6 +383,93 @@ def _check_integrity(
                 f"{c.size} bytes, {', '.join(sorted(c.digests))} match the manifest",
             )
     return measured
+
+
+def _check_keyless_components(
+    checks: _Checks,
+    delivery: Delivery,
+    manifest: ComponentManifest,
+    measured: dict[str, ComponentDigest],
+) -> None:
+    """Sigstore bundles over delivered files (cosign sign-blob / sigstore sign)."""
+    vendor = checks.policy.vendor(manifest.vendor.id)
+    rules = vendor.keyless if vendor is not None else ()
+    for c in manifest.components:
+        required = [
+            r
+            for r in rules
+            if any(fnmatch.fnmatchcase(c.path, p) for p in r.components)
+        ]
+        bundle = delivery.artifact_bundles.get(c.path)
+        if bundle is None:
+            if required:
+                who = ", ".join(r.identity for r in required)
+                checks.add(
+                    "keyless-signature",
+                    c.path,
+                    Outcome.FAIL,
+                    f"the policy requires a Sigstore bundle by {who}; none delivered "
+                    f"(attestations/keyless/{c.path}.sigstore.json)",
+                )
+            continue
+        candidates = required or list(rules)
+        if not candidates:
+            checks.add(
+                "keyless-signature",
+                c.path,
+                Outcome.WARN,
+                "Sigstore bundle delivered but the policy names no keyless signer for "
+                f"vendor {manifest.vendor.id!r}: not evaluated",
+            )
+            continue
+        m = measured.get(c.path)
+        if m is None or "sha256" not in m.digests:
+            checks.add(
+                "keyless-signature",
+                c.path,
+                Outcome.FAIL,
+                "file was not measured (sha256)",
+            )
+            continue
+        checks.add(
+            *_verify_keyless_component(checks.policy, bundle, m, candidates, c.path)
+        )
+
+
+def _verify_keyless_component(
+    policy: Policy,
+    bundle: bytes,
+    measured: ComponentDigest,
+    candidates: Sequence[KeylessRule],
+    path: str,
+) -> tuple[str, str, Outcome, str]:
+    from vendorproof.verify.keyless import (
+        ArtifactDigest,
+        KeylessSigner,
+        verify_artifact_bundle,
+    )
+    from vendorproof.verify.signer import keyless_trust
+
+    errors: list[str] = []
+    try:
+        trust = keyless_trust(policy)
+        for rule in candidates:
+            try:
+                account = verify_artifact_bundle(
+                    bundle,
+                    ArtifactDigest(measured.digests["sha256"]),
+                    trust=trust,
+                    signer=KeylessSigner(identity=rule.identity, issuer=rule.issuer),
+                )
+            except VerificationError as e:
+                errors.append(str(e))
+                continue
+            return ("keyless-signature", path, Outcome.PASS, account)
+    except VerificationError as e:
+        errors.append(str(e))
+    except InvalidInputError as e:
+        errors.append(f"malformed Sigstore bundle: {e}")
+    return ("keyless-signature", path, Outcome.FAIL, "; ".join(errors))
 
 
 def _check_unlisted(

@@ -38,6 +38,8 @@ class SignedDocument:
     public_key_hint: str | None
     timestamps: tuple[bytes, ...]
     statement: Statement
+    #: A Sigstore keyless bundle (Fulcio certificate + transparency-log entries).
+    keyless: bool = False
 
 
 def load_signed_document(
@@ -63,10 +65,12 @@ def load_signed_document(
                 bundle.public_key_hint,
                 bundle.timestamps,
             )
+            keyless = bool(bundle.tlog_entries)
             prefix = "dsseEnvelope"
         elif "payloadType" in data:
             envelope = Envelope.from_dict(data, limits=limits)
             certs, hint, stamps = (), None, ()
+            keyless = False
             prefix = ""
         else:
             raise InvalidInputError(
@@ -93,6 +97,7 @@ def load_signed_document(
         public_key_hint=hint,
         timestamps=stamps,
         statement=statement,
+        keyless=keyless,
     )
 
 

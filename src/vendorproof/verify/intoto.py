@@ -142,7 +142,13 @@ def verify_in_toto(
     """
     if not layout_keys:
         raise InvalidInputError("no in-toto layout keys are pinned by the policy")
-    pinned = [_load_pinned_key(pem, i) for i, pem in enumerate(layout_keys)]
+    # The same key pinned twice is one key: in-toto keys a dict by keyid.
+    pinned = list(
+        {
+            crypto.key_id(k): k
+            for k in (_load_pinned_key(pem, i) for i, pem in enumerate(layout_keys))
+        }.values()
+    )
     if not _is_file_name(layout_name):
         raise InvalidInputError(
             f"layout name {show_key(layout_name)} is not a file name"
@@ -237,9 +243,6 @@ def _layout_key_dicts(
     A pinned key that verifies none of the layout's signatures is passed under its
     default keyid, so that in-toto reports it as the key that did not sign.
     """
-    from in_toto.exceptions import Error as InTotoError
-    from securesystemslib.exceptions import Error as SslibError
-
     sig_keyids = _signature_keyids(metadata, DEFAULT_LIMITS, file)
     keys: dict[str, dict[str, Any]] = {}
     for public in pinned:
@@ -248,17 +251,23 @@ def _layout_key_dicts(
         for keyid in sig_keyids:
             for candidate in candidates:
                 labelled = {**candidate, "keyid": keyid}
-                try:
-                    metadata.verify_signature(labelled)
-                except (InTotoError, SslibError, ValueError, KeyError, TypeError):
-                    continue
-                chosen = labelled
-                break
+                if _verifies(metadata, labelled):
+                    chosen = labelled
+                    break
             else:
                 continue
             break
         keys[chosen["keyid"]] = chosen
     return keys
+
+
+def _verifies(metadata: Any, key: dict[str, Any]) -> bool:
+    """Whether ``key`` verifies the layout signature labelled with its keyid."""
+    try:
+        metadata.verify_signature(key)
+    except Exception:  # noqa: BLE001 - any failure means "not this key/scheme"
+        return False
+    return True
 
 
 # --- metadata snapshot -----------------------------------------------------------

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from sigstore_models.rekor.v1 import TransparencyLogEntry
 
 __all__ = [
+    "ArtifactDigest",
     "KeylessSigner",
     "KeylessTrust",
     "verify_artifact_bundle",
@@ -136,7 +137,7 @@ class KeylessSigner:
 
 def verify_artifact_bundle(
     bundle: bytes,
-    artifact: bytes | Path,
+    artifact: bytes | Path | ArtifactDigest,
     *,
     trust: KeylessTrust,
     signer: KeylessSigner,
@@ -287,11 +288,25 @@ def _policy(signer: KeylessSigner) -> Identity:
     return Identity(identity=signer.identity, issuer=signer.issuer)
 
 
-def _sha256(artifact: bytes | Path) -> Hashed:
+@dataclass(frozen=True, slots=True)
+class ArtifactDigest:
+    """An artifact already measured: its lowercase hex sha256 (no second read)."""
+
+    sha256: str
+
+
+def _sha256(artifact: bytes | Path | ArtifactDigest) -> Hashed:
     from sigstore.hashes import Hashed
     from sigstore_models.common.v1 import HashAlgorithm
 
-    if isinstance(artifact, Path):
+    if isinstance(artifact, ArtifactDigest):
+        try:
+            digest = bytes.fromhex(artifact.sha256)
+        except ValueError as e:
+            raise InvalidInputError("artifact digest is not hex") from e
+        if len(digest) != hashlib.sha256().digest_size:
+            raise InvalidInputError("artifact digest is not a sha256 digest")
+    elif isinstance(artifact, Path):
         try:
             with artifact.open("rb") as f:
                 digest = hashlib.file_digest(f, "sha256").digest()

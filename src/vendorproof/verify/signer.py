@@ -11,6 +11,7 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -36,7 +37,10 @@ from vendorproof.verify.x509 import (
     verify_chain,
 )
 
-__all__ = ["SignerCheck", "check_signer", "pinned_signers"]
+if TYPE_CHECKING:
+    from vendorproof.verify.keyless import KeylessTrust
+
+__all__ = ["SignerCheck", "check_signer", "keyless_trust", "pinned_signers"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +131,8 @@ def check_signer(
     run = _Run(doc, requirements)
     if not principals:
         return run.fail("signature", f"the policy trusts no {role} signer")
+    if doc.keyless:
+        return _check_keyless_signer(run, principals, role, policy)
     if doc.certificates:
         return _check_certificate_signer(run, principals, role, policy, at, time_source)
     return _check_key_signer(run, principals, role, policy)
@@ -355,6 +361,78 @@ def _check_key_signer(
         "signature",
         f"no signature verifies with a public key the policy pins for a {role}",
     )
+
+
+def keyless_trust(policy: Policy) -> KeylessTrust:
+    """The Sigstore trust the policy configures.
+
+    Raises:
+        SignatureError: the policy names no Sigstore trusted root.
+    """
+    from vendorproof.verify.keyless import KeylessTrust
+
+    if policy.sigstore_trusted_root is None and not policy.sigstore_public_good:
+        raise SignatureError(
+            "Sigstore keyless bundle, but the policy names no Sigstore trusted root "
+            "(sigstore.trustedRoot or sigstore.publicGood)"
+        )
+    return KeylessTrust(
+        trusted_root=policy.sigstore_trusted_root,
+        public_good=policy.sigstore_public_good,
+    )
+
+
+def _check_keyless_signer(
+    run: _Run, principals: Sequence[Principal], role: str, policy: Policy
+) -> SignerCheck:
+    """A statement bundle signed with a Fulcio certificate and logged in Rekor."""
+    from vendorproof.verify.keyless import KeylessSigner, verify_statement_bundle
+
+    doc = run.doc
+    try:
+        trust = keyless_trust(policy)
+    except SignatureError as e:
+        return run.fail("signature", e)
+    errors: list[str] = []
+    for p in principals:
+        for rule in p.keyless:
+            try:
+                ptype, payload = verify_statement_bundle(
+                    doc.raw,
+                    trust=trust,
+                    signer=KeylessSigner(identity=rule.identity, issuer=rule.issuer),
+                )
+            except VerificationError as e:
+                errors.append(f"{p.id} ({rule.identity}): {e}")
+                continue
+            if (ptype, payload) != (doc.envelope.payload_type, doc.envelope.payload):
+                errors.append(f"{p.id}: verified payload differs from the envelope")
+                continue
+            run.add(
+                "signature",
+                Outcome.PASS,
+                f"Sigstore keyless DSSE signature verified offline against "
+                f"{trust.description}",
+            )
+            run.add(
+                "certificate-chain",
+                Outcome.PASS,
+                "Fulcio certificate, SCT and transparency-log inclusion verified by "
+                "sigstore-python at the log's integrated time",
+            )
+            run.add(
+                "signer-identity",
+                Outcome.PASS,
+                f"certificate identity {rule.identity} from issuer {rule.issuer} is a "
+                f"keyless signer of {role} {p.id!r}",
+            )
+            return SignerCheck(
+                checks=tuple(run.results),
+                principal=p,
+                anchors=(f"sigstore:{rule.issuer}:{rule.identity}",),
+            )
+    detail = "; ".join(errors) or f"the policy names no keyless signer for a {role}"
+    return run.fail("signature", f"Sigstore keyless bundle did not verify: {detail}")
 
 
 def pinned_signers(
