@@ -140,7 +140,13 @@ class PostgresCluster:
         """Create a new empty database and return its URL."""
         name = f"evidence_{next(self._names)}"
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            # template0 by file copy is the fastest way (about 4x) since PostgreSQL 15.
+            fast = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE template0" + fast).format(
+                    sql.Identifier(name)
+                )
+            )
         return self.url(name)
 
 

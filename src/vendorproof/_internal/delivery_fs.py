@@ -24,7 +24,8 @@ ATTESTATIONS = "attestations"
 KEYLESS = f"{ATTESTATIONS}/keyless/"
 BUNDLE_SUFFIX = ".sigstore.json"
 #: Directories holding metadata rather than payload.
-RESERVED = frozenset({ATTESTATIONS, "in-toto"})
+IN_TOTO = "in-toto"
+RESERVED = frozenset({ATTESTATIONS, IN_TOTO})
 DOCUMENT_SUFFIXES = (".sigstore.json", ".dsse.json")
 
 
@@ -40,6 +41,7 @@ class Delivery:
             unrecognised files under ``attestations/``.
         artifact_bundles: component path -> bytes of the Sigstore bundle over that
             file (``attestations/keyless/<path>.sigstore.json``).
+        in_toto: ``in-toto/...`` path -> bytes of the in-toto layout and links.
     """
 
     root: Path
@@ -47,6 +49,7 @@ class Delivery:
     payload: frozenset[str]
     irregular: dict[str, str]
     artifact_bundles: dict[str, bytes] = field(default_factory=dict)
+    in_toto: dict[str, bytes] = field(default_factory=dict)
 
 
 def _kind(mode: int) -> str:
@@ -59,6 +62,57 @@ def _kind(mode: int) -> str:
     if stat.S_ISBLK(mode) or stat.S_ISCHR(mode):
         return "device"
     return "not a regular file"
+
+
+class _Walk:
+    """Accumulates what the walk finds, sorted into the Delivery's parts."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.payload: set[str] = set()
+        self.irregular: dict[str, str] = {}
+        self.documents: list[SignedDocument] = []
+        self.artifact_bundles: dict[str, bytes] = {}
+        self.in_toto: dict[str, bytes] = {}
+
+    def read(self, path: str) -> bytes:
+        return read_document(Path(path), limits=self.limits)
+
+    def file(self, rel: str, prefix: str, path: str) -> None:
+        top = prefix.split("/", 1)[0]
+        if rel.startswith(KEYLESS) and rel.endswith(BUNDLE_SUFFIX):
+            self.artifact_bundles[rel[len(KEYLESS) : -len(BUNDLE_SUFFIX)]] = self.read(
+                path
+            )
+        elif top == ATTESTATIONS:
+            if rel.endswith(DOCUMENT_SUFFIXES) and prefix == f"{ATTESTATIONS}/":
+                doc = load_signed_document(
+                    self.read(path), file=rel, limits=self.limits
+                )
+                self.documents.append(doc)
+            else:
+                self.irregular[rel] = "unrecognised file under attestations/"
+        elif top == IN_TOTO:
+            self.in_toto[rel] = self.read(path)
+        elif top in RESERVED:  # pragma: no cover - every reserved directory is handled
+            pass
+        else:
+            self.payload.add(rel)
+
+    def delivery(self, root: Path) -> Delivery:
+        for target in self.artifact_bundles:
+            if target not in self.payload:
+                self.irregular[f"{KEYLESS}{target}{BUNDLE_SUFFIX}"] = (
+                    "Sigstore bundle for a file that is not delivered"
+                )
+        return Delivery(
+            root=root,
+            documents=tuple(sorted(self.documents, key=lambda d: d.file)),
+            payload=frozenset(self.payload),
+            irregular=self.irregular,
+            artifact_bundles=self.artifact_bundles,
+            in_toto=self.in_toto,
+        )
 
 
 def load_delivery(root: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
@@ -74,10 +128,7 @@ def load_delivery(root: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
         raise InvalidInputError(f"cannot read: {e.strerror}", file=str(root)) from e
     if not stat.S_ISDIR(st.st_mode):
         raise InvalidInputError("not a directory", file=str(root))
-    payload: set[str] = set()
-    irregular: dict[str, str] = {}
-    documents: list[SignedDocument] = []
-    artifact_bundles: dict[str, bytes] = {}
+    walk = _Walk(limits)
     stack: list[tuple[Path, str]] = [(root, "")]
     count = 0
     while stack:
@@ -99,32 +150,7 @@ def load_delivery(root: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
             if stat.S_ISDIR(mode):
                 stack.append((Path(entry.path), rel + "/"))
             elif not stat.S_ISREG(mode):
-                irregular[rel] = _kind(mode)
-            elif rel.startswith(KEYLESS) and rel.endswith(BUNDLE_SUFFIX):
-                target = rel[len(KEYLESS) : -len(BUNDLE_SUFFIX)]
-                artifact_bundles[target] = read_document(
-                    Path(entry.path), limits=limits
-                )
-            elif prefix.split("/", 1)[0] == ATTESTATIONS:
-                if rel.endswith(DOCUMENT_SUFFIXES) and prefix == f"{ATTESTATIONS}/":
-                    raw = read_document(Path(entry.path), limits=limits)
-                    documents.append(load_signed_document(raw, file=rel, limits=limits))
-                else:
-                    irregular[rel] = "unrecognised file under attestations/"
-            elif prefix.split("/", 1)[0] in RESERVED:
-                continue
+                walk.irregular[rel] = _kind(mode)
             else:
-                payload.add(rel)
-    documents.sort(key=lambda d: d.file)
-    for target in artifact_bundles:
-        if target not in payload:
-            irregular[f"{KEYLESS}{target}{BUNDLE_SUFFIX}"] = (
-                "Sigstore bundle for a file that is not delivered"
-            )
-    return Delivery(
-        root=root,
-        documents=tuple(documents),
-        payload=frozenset(payload),
-        irregular=irregular,
-        artifact_bundles=artifact_bundles,
-    )
+                walk.file(rel, prefix, entry.path)
+    return walk.delivery(root)

@@ -90,6 +90,8 @@ def run_intake(
         keep(doc.file, doc.raw)
     for path, raw in delivery.artifact_bundles.items():
         keep(f"{KEYLESS}{path}{BUNDLE_SUFFIX}", raw)
+    for name, raw in delivery.in_toto.items():
+        keep(name, raw)
 
     final: list[VerificationReport] = []
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from vendorproof._internal import crypto
-from vendorproof._internal.delivery_fs import BUNDLE_SUFFIX, KEYLESS, Delivery
+from vendorproof._internal.delivery_fs import BUNDLE_SUFFIX, IN_TOTO, KEYLESS, Delivery
 from vendorproof.errors import Error, InvalidInputError, VerificationError
 from vendorproof.evidence.intake import POLICY_INPUT, POLICY_REF_PREFIX
 from vendorproof.evidence.record import EvidenceRecord, record_digest
@@ -42,6 +43,8 @@ from vendorproof.verify.documents import load_signed_document
 from vendorproof.verify.result import CheckResult, VerificationReport
 
 __all__ = ["RecordReplay", "RecordSource", "ReplaySummary", "replay"]
+
+IN_TOTO_PREFIX = f"{IN_TOTO}/"
 
 
 class RecordSource(Protocol):
@@ -172,18 +175,33 @@ def _rerun(
         for name in sorted(rec.inputs)
         if name.startswith(KEYLESS) and name.endswith(BUNDLE_SUFFIX)
     }
+    in_toto = {
+        name: inputs.get(name)
+        for name in sorted(rec.inputs)
+        if name.startswith(IN_TOTO_PREFIX)
+    }
     listing = rec.delivery.get("listing", {})
-    delivery = Delivery(
-        root=images or Path(str(rec.delivery.get("root", "."))),
-        documents=documents,
-        payload=frozenset(listing.get("payload", ())),
-        irregular=dict(listing.get("irregular", {})),
-        artifact_bundles=artifact_bundles,
-    )
-    hasher = measure(images) if images is not None else _recorded_hasher(rec)
-    report = evaluate_delivery(
-        delivery, policy, at=rec.as_of, time_source=rec.as_of_source, hasher=hasher
-    )
+    with tempfile.TemporaryDirectory(prefix="vendorproof-replay-") as tmp:
+        root = images
+        if root is None:
+            # Without the delivered files, in-toto metadata is replayed from the
+            # stored copies (layouts with inspections need --images).
+            root = Path(tmp)
+            for name, data in in_toto.items():
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                (root / name).write_bytes(data)
+        delivery = Delivery(
+            root=root,
+            documents=documents,
+            payload=frozenset(listing.get("payload", ())),
+            irregular=dict(listing.get("irregular", {})),
+            artifact_bundles=artifact_bundles,
+            in_toto=in_toto,
+        )
+        hasher = measure(images) if images is not None else _recorded_hasher(rec)
+        report = evaluate_delivery(
+            delivery, policy, at=rec.as_of, time_source=rec.as_of_source, hasher=hasher
+        )
     rollback = check_rollback(report, policy, max_accepted)
     return dataclasses.replace(report, checks=(*report.checks, rollback))
 

@@ -38,6 +38,7 @@ __all__ = [
     "CertificationRule",
     "DenyEntry",
     "Identity",
+    "InTotoRule",
     "KeylessRule",
     "Policy",
     "Principal",
@@ -100,6 +101,15 @@ class KeylessRule:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InTotoRule:
+    """A vendor's pinned in-toto layout keys (PEM) and whether inspections may run."""
+
+    layout_keys: tuple[bytes, ...]
+    layout: str = "root.layout"
+    allow_inspections: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
     """A trusted vendor or certification body and the keys that speak for it."""
 
@@ -113,6 +123,7 @@ class Principal:
     schemes: frozenset[str] = frozenset()
     require_timestamp: bool = False
     keyless: tuple[KeylessRule, ...] = ()
+    in_toto: InTotoRule | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -396,6 +407,8 @@ class _Parser:
         known = {"id", "name", "anchors", "intermediates", "identities", "publicKeys"}
         if role != "timestamp-authority":
             known.update({"requireTimestamp", "keyless"})
+        if role == "vendor":
+            known.add("inToto")
         if role == "certification-body":
             known.add("schemes")
         m = self.mapping(
@@ -435,6 +448,7 @@ class _Parser:
                 m.get("requireTimestamp"), (*at, "requireTimestamp")
             ),
             keyless=keyless,
+            in_toto=self.in_toto(m.get("inToto"), (*at, "inToto")),
         )
 
     def principals(self, value: Any, at: _Path, role: str) -> tuple[Principal, ...]:
@@ -584,6 +598,36 @@ class _Parser:
                 )
             )
         return tuple(out)
+
+    def in_toto(self, value: Any, at: _Path) -> InTotoRule | None:
+        if value is None:
+            return None
+        m = self.mapping(
+            value,
+            at,
+            known=frozenset({"layoutKeys", "layout", "allowInspections"}),
+            required=frozenset({"layoutKeys"}),
+        )
+        keys = []
+        for i, ref in enumerate(self.items(m["layoutKeys"], (*at, "layoutKeys"))):
+            name, data = self.material(ref, (*at, "layoutKeys", i))
+            try:
+                crypto.load_public_key(data, file=name)
+            except InvalidInputError as e:
+                raise self.fail(str(e), (*at, "layoutKeys", i)) from e
+            keys.append(data)
+        if not keys:
+            raise self.fail("needs at least one layout key", (*at, "layoutKeys"))
+        layout = m.get("layout", "root.layout")
+        if not isinstance(layout, str) or "/" in layout or layout in ("", ".", ".."):
+            raise self.fail("expected a file name in in-toto/", (*at, "layout"))
+        return InTotoRule(
+            layout_keys=tuple(keys),
+            layout=layout,
+            allow_inspections=self.flag(
+                m.get("allowInspections"), (*at, "allowInspections")
+            ),
+        )
 
     def sigstore(self, value: Any, at: _Path) -> tuple[bytes | None, bool]:
         m = self.mapping(

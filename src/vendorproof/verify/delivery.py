@@ -52,6 +52,7 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "deny-list": ("BSIG-41",),
     "rollback": ("KAT-A2-4",),
     "keyless-signature": ("KAT-A2-4", "SCAS-PKG"),
+    "in-toto": ("KAT-A2-4", "SCAS-PKG"),
 }
 
 
@@ -259,6 +260,7 @@ def evaluate_delivery(
         for path, m in sorted(measured.items())
     }
     _check_keyless_components(checks, delivery, manifest, measured)
+    _check_in_toto(checks, delivery, manifest)
     _check_unlisted(checks, delivery, manifest, policy)
     certs = _check_certifications(
         checks, by_type.get(CERTIFICATION_PREDICATE, []), manifest
@@ -470,6 +472,45 @@ def _verify_keyless_component(
     except InvalidInputError as e:
         errors.append(f"malformed Sigstore bundle: {e}")
     return ("keyless-signature", path, Outcome.FAIL, "; ".join(errors))
+
+
+def _check_in_toto(
+    checks: _Checks, delivery: Delivery, manifest: ComponentManifest
+) -> None:
+    """Classic in-toto supply-chain layouts shipped under ``in-toto/``."""
+    vendor = checks.policy.vendor(manifest.vendor.id)
+    rule = vendor.in_toto if vendor is not None else None
+    if rule is None:
+        if delivery.in_toto:
+            checks.add(
+                "in-toto",
+                "in-toto/",
+                Outcome.NOT_APPLICABLE,
+                "in-toto metadata delivered but the policy pins no layout key for "
+                f"vendor {manifest.vendor.id!r}: not evaluated",
+            )
+        return
+    if f"in-toto/{rule.layout}" not in delivery.in_toto:
+        checks.add(
+            "in-toto",
+            "in-toto/",
+            Outcome.FAIL,
+            f"the policy requires in-toto/{rule.layout}",
+        )
+        return
+    from vendorproof.verify.intoto import verify_in_toto
+
+    try:
+        account = verify_in_toto(
+            delivery.root,
+            layout_keys=rule.layout_keys,
+            allow_inspections=rule.allow_inspections,
+            layout_name=rule.layout,
+        )
+    except VerificationError as e:
+        checks.add("in-toto", f"in-toto/{rule.layout}", Outcome.FAIL, str(e))
+        return
+    checks.add("in-toto", f"in-toto/{rule.layout}", Outcome.PASS, account)
 
 
 def _check_unlisted(
