@@ -348,3 +348,84 @@ def test_crl_signed_by_another_key_does_not_count(
     outcome, reason = check(report, "revocation")
     assert outcome is Outcome.FAIL
     assert "no current CRL" in reason
+
+
+def test_crl_not_yet_valid_does_not_count(
+    delivery: DeliveryBuilder, tmp_path: Path
+) -> None:
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer)
+    crls = _crls(
+        tmp_path,
+        [],
+        last_update=NOW + timedelta(days=1),
+        next_update=NOW + timedelta(days=8),
+    )
+    report = run(
+        delivery.root,
+        policy(tmp_path, None, revocation={"mode": "require", "crls": crls}),
+        NOW,
+    )
+    outcome, reason = check(report, "revocation")
+    assert outcome is Outcome.FAIL
+    assert "no current CRL" in reason
+
+
+def test_revoked_intermediate_fails(delivery: DeliveryBuilder, tmp_path: Path) -> None:
+    root = issued("vendor-a", "root")
+    inter = pki.make_intermediate(
+        "Acme Radio Systems Code Signing CA 2026", root, org="Acme Radio Systems GmbH"
+    )
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing 2026", inter, org="Acme Radio Systems GmbH"
+    )
+    manifest_only(delivery, signer_from(leaf, inter))
+    root_crl = pki.make_crl(
+        root,
+        [(inter.cert.serial_number, NOW - timedelta(days=2))],
+        last_update=NOW - timedelta(days=1),
+        next_update=NOW + timedelta(days=7),
+    )
+    inter_crl = pki.make_crl(
+        inter,
+        [],
+        last_update=NOW - timedelta(days=1),
+        next_update=NOW + timedelta(days=7),
+    )
+    paths = []
+    for name, crl in (("root", root_crl), ("inter", inter_crl)):
+        p = tmp_path / f"{name}.crl.pem"
+        p.write_bytes(pki.crl_pem(crl))
+        paths.append(str(p))
+    report = run(
+        delivery.root,
+        policy(tmp_path, None, revocation={"mode": "require", "crls": paths}),
+        NOW,
+    )
+    outcome, reason = check(report, "revocation")
+    assert outcome is Outcome.FAIL
+    assert "Code Signing CA 2026" in reason
+    assert "is revoked since" in reason
+
+
+def test_too_many_timestamp_tokens_is_invalid_input(
+    delivery: DeliveryBuilder, tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    import json
+
+    from vendorproof.errors import InvalidInputError
+    from vendorproof.limits import DEFAULT_LIMITS
+
+    url, root = tsa
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer, tsa_url=url)
+    path = delivery.root / "attestations/manifest.sigstore.json"
+    bundle = json.loads(path.read_bytes())
+    tokens = bundle["verificationMaterial"]["timestampVerificationData"][
+        "rfc3161Timestamps"
+    ]
+    tokens *= DEFAULT_LIMITS.max_signatures + 1
+    path.write_text(json.dumps(bundle))
+    with pytest.raises(InvalidInputError, match="more than 16") as info:
+        run(delivery.root, policy(tmp_path, root), NOW)
+    assert info.value.file == "attestations/manifest.sigstore.json"
