@@ -110,23 +110,29 @@ class RecordFilter:
     vendor: str | None = None
     product: str | None = None
     verdict: str | None = None
-    since: str | None = None  # created_at >= since (RFC 3339 UTC)
+    since: str | None = None  # created_at >= since (RFC 3339; compared as instants)
     until: str | None = None  # created_at <= until
 
 
 class EvidenceStore(Protocol):
-    """An append-only evidence store."""
+    """An append-only evidence store (one connection; not thread-safe)."""
 
+    #: Canonical location without any password: ``sqlite:///abs/path`` or
+    #: ``postgresql://user@host:port/db``.
     url: str
 
     def append(
         self, build: Callable[[ChainHead], PreparedRecord], blobs: Mapping[str, bytes]
     ) -> StoredRecord:
-        """Append one record atomically; ``blobs`` maps sha256 hex -> content."""
+        """Append one record atomically; ``blobs`` maps sha256 hex -> content.
+
+        ``build`` runs inside the transaction, under the chain lock; if anything
+        raises, nothing is stored and the exception propagates.
+        """
         ...
 
     def records(self, flt: RecordFilter = ...) -> Iterator[StoredRecord]:
-        """Records in sequence order."""
+        """Records in sequence order (read in pages; signatures are not checked)."""
         ...
 
     def record(self, seq: int) -> StoredRecord:
@@ -134,7 +140,7 @@ class EvidenceStore(Protocol):
         ...
 
     def inputs(self, seq: int) -> Mapping[str, str]:
-        """The input name -> sha256 rows of one record."""
+        """Input name -> sha256 of one record (InvalidInputError: no such record)."""
         ...
 
     def blob(self, digest: str) -> bytes:
@@ -252,11 +258,16 @@ class _Head:
         if not self._live:
             msg = "the chain head can be used only inside the append callback"
             raise RuntimeError(msg)
-        ((value,),) = self._db.rows(
-            "SELECT max(security_version) FROM records "
-            "WHERE vendor = ? AND product = ? AND verdict = 'PASSED'",
-            (vendor, product),
-        )
+        try:
+            ((value,),) = self._db.rows(
+                "SELECT max(security_version) FROM records "
+                "WHERE vendor = ? AND product = ? AND verdict = 'PASSED'",
+                (vendor, product),
+            )
+        except self._db.error as exc:
+            raise InvalidInputError(
+                f"cannot read the evidence store: {one_line(exc)}", file=self._db.where
+            ) from exc
         return None if value is None else int(value)
 
     def expire(self) -> None:
@@ -292,6 +303,7 @@ class _Store:
         """
         db = self._db
         content = _checked_blobs(blobs, db.where)
+        in_build = False  # what build raises propagates as it is
         try:
             with db.write_transaction():
                 ((seq, digest),) = db.rows(
@@ -300,17 +312,23 @@ class _Store:
                     "FROM records"
                 )
                 head = _Head(db, int(seq), None if digest is None else str(digest))
+                in_build = True
                 try:
                     prepared = build(head)
                 finally:
                     head.expire()
+                in_build = False
                 return self._insert(head, prepared, content)
         except db.integrity_error as exc:
+            if in_build:
+                raise
             raise InvalidInputError(
                 f"the evidence store refused the record: {one_line(exc)}",
                 file=db.where,
             ) from exc
         except db.error as exc:
+            if in_build:
+                raise
             msg = f"{db.where}: cannot append to the evidence store: {one_line(exc)}"
             raise OutputError(msg) from exc
 

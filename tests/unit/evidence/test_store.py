@@ -320,6 +320,15 @@ def test_build_raising_stores_nothing(store: EvidenceStore, backend: Backend) ->
         store.append(build, blobs(MANIFEST))
     with backend.raw() as raw:
         assert raw.counts() == before
+
+    def driver_error(head: ChainHead) -> PreparedRecord:
+        raise backend.error("raised by the callback")
+
+    with pytest.raises(backend.error, match="raised by the callback") as err:
+        store.append(driver_error, blobs(MANIFEST))
+    assert not isinstance(err.value, InvalidInputError | OutputError)  # not wrapped
+    with backend.raw() as raw:
+        assert raw.counts() == before
     assert store.append(builder("r2"), {}).seq == 2
     with pytest.raises(InvalidInputError, match="no blob"):
         store.blob(sha256(MANIFEST))
@@ -581,13 +590,19 @@ def test_database_that_is_not_a_store_is_refused(backend: Backend) -> None:
         assert not raw.has_table("records")
 
 
-def test_migration_runner_bounds() -> None:
+def test_migration_runner_bounds(tmp_path: Path) -> None:
     assert [m.version for m in _migrations.MIGRATIONS] == list(
         range(1, _migrations.LATEST + 1)
     )
     for m in _migrations.MIGRATIONS:
         assert m.sqlite
         assert m.postgresql
+    db = _connect(str(tmp_path / "evidence.db"))
+    try:
+        with pytest.raises(ValueError, match="no schema version"):
+            _migrations.migrate(db, target=_migrations.LATEST + 1)
+    finally:
+        db.close()
 
 
 # --- locations ------------------------------------------------------------------------
@@ -639,7 +654,7 @@ def test_sqlite_location_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     with closing(open_store(f"sqlite://{tmp_path / DEFAULT_STORE}")) as store:
         assert [r.record_id for r in store.records()] == ["r1"]
     assert DEFAULT_STORE == "vendorproof-evidence.db"
-    # WAL journal, durable commits, busy timeout: checked on the file itself.
+    # The WAL journal mode is persistent: check it on the file itself.
     con = sqlite3.connect(tmp_path / DEFAULT_STORE)
     try:
         assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)

@@ -496,7 +496,7 @@ _Replacement = tuple[str, str]
         pytest.param(
             [(BOREALIS_ANCHORS + BOREALIS_IDENTITIES, "")],
             "vendors[1]",
-            r"^needs trust anchors or public keys",
+            r"^needs trust anchors, public keys or keyless identities",
             r"^  - id: borealis",
             id="no-anchors-no-keys",
         ),
