@@ -59,4 +59,6 @@ def test_readme_examples_run(tmp_path: Path) -> None:
         assert proc.returncode == 0, f"README block {i}:\n{block}\n{proc.stdout}\n{proc.stderr}"
         assert "Traceback" not in proc.stderr
     assert (work / "out" / "certification.sigstore.json").is_file()
-    assert "PASSED" in (work / "out" / "replay.json").read_text()
+    assert (work / "out" / "evidence.db").is_file()
+    assert (work / "out" / "audit-2026" / "MANIFEST.json").is_file()
+    assert "PASSED" in (work / "out" / "report.json").read_text()
