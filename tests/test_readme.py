@@ -56,7 +56,9 @@ def test_readme_examples_run(tmp_path: Path) -> None:
             text=True,
             check=False,
         )
-        assert proc.returncode == 0, f"README block {i}:\n{block}\n{proc.stdout}\n{proc.stderr}"
+        assert proc.returncode == 0, (
+            f"README block {i}:\n{block}\n{proc.stdout}\n{proc.stderr}"
+        )
         assert "Traceback" not in proc.stderr
     assert (work / "out" / "certification.sigstore.json").is_file()
     assert (work / "out" / "evidence.db").is_file()

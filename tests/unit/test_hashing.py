@@ -478,9 +478,6 @@ def test_symlinked_parent_directory_is_followed(tmp_path: Path) -> None:
     assert result.digests["sha256"] == hashlib.sha256(data).hexdigest()
 
 
-
-
-
 # --------------------------------------------------------------------------- progress
 
 
