@@ -6,8 +6,7 @@ them all.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from vendorproof._internal.lazy import lazy_exports
 
 _EXPORTS = {
     "Bundle": "bundle",
@@ -32,16 +31,4 @@ _EXPORTS = {
     "Subject": "statement",
 }
 
-__all__ = sorted(_EXPORTS)  # noqa: PLE0605 - names resolved lazily by __getattr__
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -80,6 +80,14 @@ def optional_str(d: Mapping[str, Any], key: str, *, max_len: int = 4096) -> str 
     return require_str(d, key, max_len=max_len)
 
 
+def text_item(value: Any) -> str:
+    """Parse one non-empty string item of an array (for ``parse_list``)."""
+    text = check_type(value, str, "")
+    if not text.strip():
+        raise InvalidInputError("must not be empty")
+    return text
+
+
 def require_mapping(d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     """Return a required JSON object."""
     return require(d, key, dict)

@@ -46,13 +46,6 @@ class Report:
         return {"type": self.type, "id": self.id, "sha256": self.sha256}
 
 
-def _str_list(value: Any) -> str:
-    text = f.check_type(value, str, "")
-    if not text.strip():
-        raise InvalidInputError("must not be empty")
-    return text
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Certification:
     """A certification body's statement about one product (domain brief §3)."""
@@ -114,7 +107,7 @@ class Certification:
         product = f.require_mapping(d, "product")
         try:
             f.reject_unknown(product, frozenset({"name", "category", "versions"}))
-            versions = f.parse_list(product, "versions", _str_list, non_empty=True)
+            versions = f.parse_list(product, "versions", f.text_item, non_empty=True)
             product_name = f.require_str(product, "name")
             category = f.require_str(product, "category")
         except InvalidInputError as e:
@@ -150,7 +143,7 @@ class Certification:
             versions=versions,
             scope=f.require_str(d, "scope"),
             assurance_level=f.optional_str(d, "assuranceLevel"),
-            conformance=f.parse_list(d, "conformance", _str_list, required=False),
+            conformance=f.parse_list(d, "conformance", f.text_item, required=False),
             reports=f.parse_list(d, "reports", Report.from_dict, required=False),
             valid_from=valid_from,
             valid_until=valid_until,

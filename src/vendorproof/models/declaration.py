@@ -17,13 +17,6 @@ from vendorproof.models.statement import Statement, Subject
 DECLARATION_PREDICATE = "https://vendorproof.dev/trust-declaration/v1"
 
 
-def _text(value: Any) -> str:
-    text = f.check_type(value, str, "")
-    if not text.strip():
-        raise InvalidInputError("must not be empty")
-    return text
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrustDeclaration:
     """A vendor's declaration of trustworthiness (e.g. the §9b BSIG guarantee)."""
@@ -70,12 +63,12 @@ class TrustDeclaration:
         return cls(
             vendor=f.parse_object(d, "vendor", Party.from_dict),
             legal_entity=f.require_str(d, "legalEntity"),
-            products=f.parse_list(d, "products", _text, non_empty=True),
+            products=f.parse_list(d, "products", f.text_item, non_empty=True),
             issued_at=issued,
             valid_until=until,
             signatory_name=sname,
             signatory_role=srole,
-            commitments=f.parse_list(d, "commitments", _text, non_empty=True),
+            commitments=f.parse_list(d, "commitments", f.text_item, non_empty=True),
             legal_basis=f.require_str(d, "legalBasis"),
         )
 
