@@ -35,6 +35,10 @@ SAMPLE_POLICY = REPO / "fixtures" / "policies" / "de-5g-catalogue-2020.yaml"
 #: A validation time inside every validity window of the sample.
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 AT_TEXT = "2026-06-01T00:00:00Z"
+#: A validation time for the committed sample: after its RFC 3161 timestamp (made when
+#: scripts/make-fixtures ran) and inside every validity window.
+SAMPLE_AT = datetime(2027, 1, 15, tzinfo=UTC)
+SAMPLE_AT_TEXT = "2027-01-15T00:00:00Z"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.builders import (
-    AT_TEXT,
+    SAMPLE_AT_TEXT,
     KEYS,
     SAMPLE_DELIVERY,
     SAMPLE_POLICY,
@@ -46,7 +46,7 @@ def intake(store: Path, delivery: Path = SAMPLE_DELIVERY, *extra: str | Path) ->
         "--actor",
         "tester",
         "--at",
-        AT_TEXT,
+        SAMPLE_AT_TEXT,
         *extra,
     )
     assert "Traceback" not in err
@@ -91,7 +91,7 @@ def test_evidence_show_is_a_signed_vsa(store: Path) -> None:
     assert ext["sequence"] == 2
     assert ext["previousRecord"]["sha256"]
     assert ext["actor"] == "tester"
-    assert ext["asOf"] == AT_TEXT
+    assert ext["asOf"] == SAMPLE_AT_TEXT
     assert ext["policy"]["legalBasis"].startswith("Katalog")
     assert "policy" in ext["inputs"]
     assert any(k.startswith("policy:") for k in ext["inputs"])
@@ -397,7 +397,7 @@ def test_rollback_exception_in_policy_warns(tmp_path: Path) -> None:
         "--store",
         db,
         "--at",
-        AT_TEXT,
+        SAMPLE_AT_TEXT,
         "--format",
         "json",
     )

@@ -142,7 +142,10 @@ def test_json_manifest_bundle_with_chain() -> None:
     assert info["payloadType"] == PAYLOAD_TYPE
     assert info["predicateType"] == MANIFEST_PREDICATE
     assert info["publicKeyHint"] is None
-    assert info["timestamps"] == []
+    # The sample manifest carries an RFC 3161 timestamp from the test TSA.
+    (stamp,) = info["timestamps"]
+    assert stamp["tsa"] == cert(KEYS / "tsa" / "tsa.pem").subject.rfc4514_string()
+    assert stamp["hashAlgorithm"] == "sha256"
     certs = info["certificates"]
     assert [c["subject"] for c in certs] == [
         leaf.subject.rfc4514_string(),
@@ -236,7 +239,8 @@ def test_text_manifest_bundle() -> None:
     assert f"signer: {leaf.subject.rfc4514_string()}" in out
     assert f"intermediate: {intermediate.subject.rfc4514_string()}" in out
     assert f"sha256 {der_sha256(leaf)}" in out
-    assert "timestamp: none" in out
+    assert "timestamp: 20" in out
+    assert "Example Time Stamping Authority TSU 2025" in out
     assert "5 subjects" in out
     manifest_info = inspect_json(MANIFEST)
     for s in manifest_info["subjects"]:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.builders import (
-    AT_TEXT,
+    SAMPLE_AT_TEXT,
     KEYS,
     SAMPLE_DELIVERY,
     SAMPLE_POLICY,
@@ -30,7 +30,7 @@ def invoke(*args: str | Path) -> tuple[int, str, str]:
 
 def test_sample_delivery_verifies() -> None:
     code, out, err = invoke(
-        "verify", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY, "--at", AT_TEXT
+        "verify", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY, "--at", SAMPLE_AT_TEXT
     )
     assert code == ExitCode.OK, out + err
     assert "verdict: PASSED" in out
@@ -45,7 +45,7 @@ def test_json_report_schema(tmp_path: Path) -> None:
         "--policy",
         SAMPLE_POLICY,
         "--at",
-        AT_TEXT,
+        SAMPLE_AT_TEXT,
         "--format",
         "json",
         "-o",
@@ -55,7 +55,7 @@ def test_json_report_schema(tmp_path: Path) -> None:
     data = json.loads(out)
     assert data == json.loads(out_file.read_text())
     assert data["verdict"] == "PASSED"
-    assert data["validationTime"] == AT_TEXT
+    assert data["validationTime"] == SAMPLE_AT_TEXT
     assert data["validationTimeSource"] == "--at"
     assert data["policy"]["id"] == "de-5g-intake-2020"
     assert len(data["policy"]["digest"]["sha256"]) == 64
@@ -74,7 +74,7 @@ def test_report_output_is_not_overwritten_without_force(tmp_path: Path) -> None:
         "--policy",
         SAMPLE_POLICY,
         "--at",
-        AT_TEXT,
+        SAMPLE_AT_TEXT,
         "-o",
         out_file,
     )
@@ -89,7 +89,9 @@ def test_tampered_delivery_exits_1(tmp_path: Path) -> None:
     data = bytearray(img.read_bytes())
     data[0] ^= 0xFF
     img.write_bytes(bytes(data))
-    code, out, _ = invoke("verify", root, "--policy", SAMPLE_POLICY, "--at", AT_TEXT)
+    code, out, _ = invoke(
+        "verify", root, "--policy", SAMPLE_POLICY, "--at", SAMPLE_AT_TEXT
+    )
     assert code == ExitCode.VERIFICATION_FAILED
     assert "verdict: FAILED" in out
     assert "images/gnb-du-24.1.3.img" in out
@@ -135,7 +137,7 @@ def test_malformed_attestation_exits_3(
     delivery.standard()
     delivery.attest("broken.sigstore.json", content)
     code, _, err = invoke(
-        "verify", delivery.root, "--policy", policy_file, "--at", AT_TEXT
+        "verify", delivery.root, "--policy", policy_file, "--at", SAMPLE_AT_TEXT
     )
     assert code == ExitCode.INVALID_INPUT
     assert "attestations/broken.sigstore.json" in err
@@ -148,7 +150,7 @@ def test_huge_attestation_exits_3(delivery: DeliveryBuilder, policy_file: Path) 
     delivery.standard()
     delivery.attest("huge.sigstore.json", b" " * (17 * 1024 * 1024))
     code, _, err = invoke(
-        "verify", delivery.root, "--policy", policy_file, "--at", AT_TEXT
+        "verify", delivery.root, "--policy", policy_file, "--at", SAMPLE_AT_TEXT
     )
     assert code == ExitCode.INVALID_INPUT
     assert "too large" in err or "larger" in err
@@ -160,7 +162,9 @@ def test_policy_error_names_file_line_and_key(tmp_path: Path) -> None:
         "unlistedFiles: fail", "unlistedFile: fail"
     )
     bad.write_text(text.replace("../../keys", str(KEYS)))
-    code, _, err = invoke("verify", SAMPLE_DELIVERY, "--policy", bad, "--at", AT_TEXT)
+    code, _, err = invoke(
+        "verify", SAMPLE_DELIVERY, "--policy", bad, "--at", SAMPLE_AT_TEXT
+    )
     assert code == ExitCode.INVALID_INPUT
     assert str(bad) in err
     assert "unknown key 'unlistedFile'" in err
@@ -263,7 +267,7 @@ def test_x509_verify_valid_chain() -> None:
         "--intermediates",
         VA / "intermediate.pem",
         "--at",
-        AT_TEXT,
+        SAMPLE_AT_TEXT,
     )
     assert code == ExitCode.OK
     assert out.startswith("VALID: CN=Acme Radio Systems Release Signing 2025")
@@ -279,7 +283,7 @@ def test_x509_verify_json() -> None:
         "--intermediates",
         VA / "intermediate.pem",
         "--at",
-        AT_TEXT,
+        SAMPLE_AT_TEXT,
         "--json",
     )
     assert code == ExitCode.OK
@@ -347,7 +351,7 @@ def test_x509_verify_tsa_certificate() -> None:
         "--eku",
         "time-stamping",
         "--at",
-        AT_TEXT,
+        SAMPLE_AT_TEXT,
     )
     assert code == ExitCode.OK, out
 
@@ -362,7 +366,7 @@ def test_x509_verify_revoked_leaf_exits_1() -> None:
         "--intermediates",
         VA / "intermediate.pem",
         "--at",
-        AT_TEXT,
+        SAMPLE_AT_TEXT,
         "--crl",
         VA / "intermediate.crl.pem",
         "--crl",
@@ -384,7 +388,7 @@ def test_x509_verify_unprovable_revocation_exits_1() -> None:
         "--intermediates",
         VA / "intermediate.pem",
         "--at",
-        AT_TEXT,
+        SAMPLE_AT_TEXT,
         "--revocation",
         "require",
     )
@@ -402,7 +406,7 @@ def test_x509_verify_with_crls_passes() -> None:
         "--intermediates",
         VA / "intermediate.pem",
         "--at",
-        AT_TEXT,
+        SAMPLE_AT_TEXT,
         "--crl",
         VA / "intermediate.crl.pem",
         "--crl",

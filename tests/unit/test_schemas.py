@@ -26,7 +26,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from tests.builders import AT, REPO, SAMPLE_DELIVERY, SAMPLE_POLICY
+from tests.builders import REPO, SAMPLE_AT, SAMPLE_DELIVERY, SAMPLE_POLICY
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import dump_json
 from vendorproof.errors import InvalidInputError
@@ -358,7 +358,7 @@ def test_fixture_policy_validates() -> None:
 
 def _report(root: Path) -> dict[str, Any]:
     report = verify_delivery(
-        root, load_policy(SAMPLE_POLICY), at=AT, time_source="--at"
+        root, load_policy(SAMPLE_POLICY), at=SAMPLE_AT, time_source="--at"
     ).to_dict()
     data: dict[str, Any] = json.loads(json.dumps(report))  # what --format json prints
     return data
