@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.builders import (
-    SAMPLE_AT_TEXT,
     KEYS,
+    SAMPLE_AT_TEXT,
     SAMPLE_DELIVERY,
     SAMPLE_POLICY,
     copy_sample,
