@@ -430,3 +430,38 @@ def test_x509_verify_bad_revocation_mode_exits_3() -> None:
     )
     assert code == ExitCode.INVALID_INPUT
     assert "--revocation" in err
+
+
+def test_large_reports_group_passing_checks(
+    delivery: DeliveryBuilder, policy_file: Path
+) -> None:
+    from tests.builders import declaration_statement, manifest_statement, vendor_a
+
+    delivery.files = {f"fw/part{i:03d}.bin": b"x%d" % i for i in range(80)}
+    delivery.write_payload()
+    # A transport component: no certification rule applies to it.
+    stmt = manifest_statement(
+        delivery.files, domain="Transport", network_function="router"
+    )
+    delivery.attest("manifest.sigstore.json", vendor_a().sign(stmt))
+    delivery.attest(
+        "declaration.sigstore.json", vendor_a().sign(declaration_statement())
+    )
+    (delivery.root / "fw/part000.bin").write_bytes(b"tampered")
+    code, out, _ = invoke(
+        "verify", delivery.root, "--policy", policy_file, "--at", SAMPLE_AT_TEXT
+    )
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "79 subjects" in out  # the passing integrity checks, grouped
+    assert "fw/part000.bin" in out  # the failure, in full
+    assert "fw/part001.bin" not in out
+    _, out_all, _ = invoke(
+        "verify",
+        delivery.root,
+        "--policy",
+        policy_file,
+        "--at",
+        SAMPLE_AT_TEXT,
+        "--all",
+    )
+    assert "fw/part001.bin" in out_all

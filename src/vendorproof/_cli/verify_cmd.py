@@ -15,7 +15,7 @@ from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from vendorproof.models.policy import Policy
-    from vendorproof.verify.result import VerificationReport
+    from vendorproof.verify.result import CheckResult, VerificationReport
 
 policy_app = typer.Typer(help="Operator policies.", no_args_is_help=True)
 x509_app = typer.Typer(help="X.509 chain checks.", no_args_is_help=True)
@@ -44,7 +44,71 @@ def run_verification(
     return report, policy
 
 
-def print_report(report: VerificationReport) -> None:
+#: Above this many checks, passing checks are summarised per check (``--all`` shows
+#: every row; the JSON report always has every check).
+SUMMARY_THRESHOLD = 60
+
+
+def _rows(
+    report: VerificationReport, *, show_all: bool
+) -> list[tuple[str, str, str, str, tuple[str, ...]]]:
+    """Table rows: every check, or problems in full and the rest grouped per check."""
+    checks = report.checks
+    if show_all or len(checks) <= SUMMARY_THRESHOLD:
+        return [
+            (c.check, c.subject, c.outcome.value, c.reason, c.requirements)
+            for c in checks
+        ]
+    grouped = ("pass", "not-applicable")
+    groups: dict[tuple[str, str, tuple[str, ...]], list[CheckResult]] = {}
+    order: list[tuple[str, str, tuple[str, ...]] | CheckResult] = []
+    for c in checks:
+        if c.outcome.value in grouped:
+            key = (c.check, c.outcome.value, c.requirements)
+            if key not in groups:
+                order.append(key)
+            groups.setdefault(key, []).append(c)
+        else:
+            order.append(c)
+    rows = []
+    for item in order:
+        if isinstance(item, tuple):
+            members = groups[item]
+            first = members[0]
+            if len(members) == 1:
+                rows.append(
+                    (
+                        first.check,
+                        first.subject,
+                        first.outcome.value,
+                        first.reason,
+                        first.requirements,
+                    )
+                )
+            else:
+                rows.append(
+                    (
+                        first.check,
+                        f"{len(members)} subjects",
+                        first.outcome.value,
+                        "(--all lists each)",
+                        first.requirements,
+                    )
+                )
+        else:
+            rows.append(
+                (
+                    item.check,
+                    item.subject,
+                    item.outcome.value,
+                    item.reason,
+                    item.requirements,
+                )
+            )
+    return rows
+
+
+def print_report(report: VerificationReport, *, show_all: bool = False) -> None:
     """Render a report as a rich table on standard output."""
     from rich.console import Console
     from rich.markup import escape
@@ -68,15 +132,15 @@ def print_report(report: VerificationReport) -> None:
         title=title,
         expand=True,
     )
-    for c in report.checks:
-        style = styles.get(c.outcome.value, "dim")
+    for check, subject, outcome, reason, req in _rows(report, show_all=show_all):
+        style = styles.get(outcome, "dim")
         # Subjects and reasons quote delivered documents: never interpret markup.
         table.add_row(
-            c.check,
-            escape(c.subject),
-            f"[{style}]{c.outcome.value}[/{style}]",
-            escape(c.reason),
-            ", ".join(c.requirements),
+            check,
+            escape(subject),
+            f"[{style}]{outcome}[/{style}]",
+            escape(reason),
+            ", ".join(req),
         )
     console = Console(width=max(Console().width, 160))
     console.print(table)
@@ -101,6 +165,9 @@ def verify(
         Path | None, typer.Option("--output", "-o", help="Also write the JSON report.")
     ] = None,
     force: Annotated[bool, typer.Option("--force")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List every passing check in the table.")
+    ] = False,
 ) -> None:
     """Verify DELIVERY against POLICY; exit 0 verified, 1 failed, 3 invalid input."""
     if output_format not in ("text", "json"):
@@ -112,7 +179,7 @@ def verify(
     if output_format == "json":
         typer.echo(json.dumps(data, indent=2, sort_keys=True))
     else:
-        print_report(report)
+        print_report(report, show_all=show_all)
     if not report.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 

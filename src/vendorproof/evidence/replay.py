@@ -150,6 +150,36 @@ def _recorded_hasher(rec: EvidenceRecord) -> Hasher:
     return hasher
 
 
+class _PolicyCache:
+    """Policies parsed once per distinct set of input digests (records share them)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[tuple[str, str], ...], Policy] = {}
+
+    def get(self, inputs: _Inputs, rec: EvidenceRecord) -> Policy:
+        key = tuple(
+            sorted(
+                (name, digest)
+                for name, digest in rec.inputs.items()
+                if name == POLICY_INPUT or name.startswith(POLICY_REF_PREFIX)
+            )
+        )
+        policy = self._cache.get(key)
+        if policy is None:
+            policy = Policy.from_yaml(
+                inputs.get(POLICY_INPUT),
+                file=f"record {rec.sequence}: policy",
+                resolve=lambda ref: inputs.get(POLICY_REF_PREFIX + ref),
+            )
+            self._cache[key] = policy
+        else:
+            # The cached parse came from these exact digests; the bytes must still
+            # match them (a blob altered since is caught here).
+            for name, _ in key:
+                inputs.get(name)
+        return policy
+
+
 def _rerun(
     source: RecordSource,
     rec: EvidenceRecord,
@@ -157,14 +187,11 @@ def _rerun(
     policy: Policy | None,
     images: Path | None,
     max_accepted: int | None,
+    policies: _PolicyCache,
 ) -> VerificationReport:
     inputs = _Inputs(source, rec)
     if policy is None:
-        policy = Policy.from_yaml(
-            inputs.get(POLICY_INPUT),
-            file=f"record {rec.sequence}: policy",
-            resolve=lambda ref: inputs.get(POLICY_REF_PREFIX + ref),
-        )
+        policy = policies.get(inputs, rec)
     documents = tuple(
         load_signed_document(inputs.get(name), file=name)
         for name in sorted(rec.inputs)
@@ -289,6 +316,7 @@ def replay(
     if not keys:
         raise InvalidInputError("no operator public key to verify records with")
     state = _ChainState()
+    policies = _PolicyCache()
     results: list[RecordReplay] = []
     for stored in source.iter_records():
         if last is not None and stored.seq > last:
@@ -330,7 +358,12 @@ def replay(
         changes: list[str] = []
         try:
             report = _rerun(
-                source, rec, policy=new_policy, images=images, max_accepted=max_accepted
+                source,
+                rec,
+                policy=new_policy,
+                images=images,
+                max_accepted=max_accepted,
+                policies=policies,
             )
             replayed_verdict = report.verdict
             if new_policy is None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from vendorproof.models.policy import (
     SignatureRequirement,
     UnlistedFiles,
 )
+from vendorproof.models.statement import Subject
 from vendorproof.verify.documents import SignedDocument
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 from vendorproof.verify.signer import SignerCheck, check_signer, pinned_signers
@@ -543,6 +544,18 @@ class _Cert:
     cert: Certification
     usable: bool
     why_not: str
+    #: (algorithm, hex) -> subjects naming that digest (built once per statement).
+    by_digest: Mapping[tuple[str, str], tuple[Subject, ...]] = field(
+        default_factory=dict
+    )
+
+    @staticmethod
+    def index(doc: SignedDocument) -> dict[tuple[str, str], tuple[Subject, ...]]:
+        out: dict[tuple[str, str], list[Subject]] = {}
+        for s in doc.statement.subjects:
+            for pair in s.digest.items():
+                out.setdefault(pair, []).append(s)
+        return {k: tuple(v) for k, v in out.items()}
 
 
 def _certification_problems(
@@ -619,16 +632,23 @@ def _check_certifications(
                 f"{manifest.product} {manifest.version}",
             )
         out.append(
-            _Cert(doc=doc, cert=cert, usable=not problems, why_not="; ".join(problems))
+            _Cert(
+                doc=doc,
+                cert=cert,
+                usable=not problems,
+                why_not="; ".join(problems),
+                by_digest=_Cert.index(doc),
+            )
         )
     return out
 
 
-def _covers(doc: SignedDocument, digests: dict[str, str]) -> bool:
-    for s in doc.statement.subjects:
-        common = set(s.digest) & set(digests)
-        if common and all(s.digest[a] == digests[a] for a in common):
-            return True
+def _covers(ce: _Cert, digests: dict[str, str]) -> bool:
+    """A subject agrees with ``digests`` on every algorithm both name (at least one)."""
+    for alg, value in digests.items():
+        for s in ce.by_digest.get((alg, value), ()):
+            if all(s.digest[a] == digests[a] for a in set(s.digest) & set(digests)):
+                return True
     return False
 
 
@@ -668,7 +688,7 @@ def _check_coverage(
                 )
             elif not ce.usable:
                 reasons.append(f"{ce.doc.file}: {ce.why_not}")
-            elif not _covers(ce.doc, digests):
+            elif not _covers(ce, digests):
                 reasons.append(f"{ce.doc.file}: does not certify these digests")
             else:
                 checks.add(

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from vendorproof.errors import CertificateChainError
@@ -25,11 +26,26 @@ from vendorproof.verify.x509 import VerifiedChain, describe
 __all__ = ["RevocationMode", "check_revocation"]
 
 
+# CRL signature checks are pure functions of the two DER encodings; replaying many
+# records checks the same few CRLs again and again.
+_SIGNED_BY: dict[tuple[bytes, bytes], bool] = {}
+_CACHE_LIMIT = 4096
+
+
 def _signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    sha = hashes.SHA256()
+    key_id = (crl.fingerprint(sha), issuer.fingerprint(sha))
+    cached = _SIGNED_BY.get(key_id)
+    if cached is not None:
+        return cached
     key = issuer.public_key()
-    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-        return False
-    return crl.is_signature_valid(key)
+    valid = isinstance(
+        key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+    ) and crl.is_signature_valid(key)
+    if len(_SIGNED_BY) >= _CACHE_LIMIT:
+        _SIGNED_BY.clear()
+    _SIGNED_BY[key_id] = valid
+    return valid
 
 
 def check_revocation(

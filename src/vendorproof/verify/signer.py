@@ -248,7 +248,13 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
 
     chains: list[tuple[Principal, VerifiedChain]] = []
     errors: list[str] = []
-    for p in principals:
+    # Principals whose identity patterns match the leaf first: path validation is the
+    # expensive step, and the first such chain decides.
+    ordered = sorted(
+        principals,
+        key=lambda p: not any(_identity_matches(i, leaf) for i in p.identities),
+    )
+    for p in ordered:
         if not p.anchors:
             continue
         try:
@@ -259,6 +265,8 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
             errors.append(f"{p.id}: {e}")
             continue
         chains.append((p, chain))
+        if any(_identity_matches(i, leaf) for i in p.identities):
+            break
     if not chains:
         detail = "; ".join(errors) or "no trust anchors configured"
         return run.fail(
