@@ -167,21 +167,33 @@ def sign_record(statement: Mapping[str, Any], key: crypto.SigningKey) -> bytes:
     return canonical_json(envelope.to_dict())
 
 
+_OUTCOMES = {o.value: o for o in Outcome}
+_CHECK_FIELDS = ("check", "subject", "requirements", "outcome", "reason")
+
+
 def _check(value: Any) -> CheckResult:
-    d = f.check_type(value, dict, "")
-    try:
-        outcome = Outcome(f.require(d, "outcome", str))
-    except ValueError:
-        raise InvalidInputError("unknown outcome", path="outcome") from None
+    # Records hold one entry per check (thousands for large deliveries): validate
+    # the five fields directly rather than through the generic accessors.
+    if not isinstance(value, dict):
+        raise InvalidInputError("expected object")
+    for name in _CHECK_FIELDS:
+        if name not in value:
+            raise InvalidInputError("required field is missing", path=name)
+    check, subject, reqs, outcome, reason = (value[n] for n in _CHECK_FIELDS)
+    for name, item in (("check", check), ("subject", subject), ("reason", reason)):
+        if not isinstance(item, str):
+            raise InvalidInputError("expected string", path=name)
+    if not isinstance(reqs, list) or not all(isinstance(r, str) for r in reqs):
+        raise InvalidInputError("expected array of strings", path="requirements")
+    result = _OUTCOMES.get(outcome) if isinstance(outcome, str) else None
+    if result is None:
+        raise InvalidInputError("unknown outcome", path="outcome")
     return CheckResult(
-        check=f.require(d, "check", str),
-        subject=f.require(d, "subject", str),
-        requirements=tuple(
-            f.check_type(r, str, "requirements")
-            for r in f.require(d, "requirements", list)
-        ),
-        outcome=outcome,
-        reason=f.require(d, "reason", str),
+        check=check,
+        subject=subject,
+        requirements=tuple(reqs),
+        outcome=result,
+        reason=reason,
     )
 
 
@@ -202,7 +214,19 @@ class EvidenceRecord:
     policy: Mapping[str, Any]
     delivery: Mapping[str, Any]
     inputs: Mapping[str, str]
-    checks: tuple[CheckResult, ...]
+    raw_checks: tuple[Any, ...] = field(repr=False)
+
+    @property
+    def checks(self) -> tuple[CheckResult, ...]:
+        """The recorded checks, parsed on use (integrity checks do not need them).
+
+        Raises:
+            InvalidInputError: a recorded check is malformed.
+        """
+        try:
+            return f.parse_list({"checks": list(self.raw_checks)}, "checks", _check)
+        except InvalidInputError as e:
+            raise e.under(f"predicate.{EXTENSION}") from e
 
     @property
     def digest(self) -> str:
@@ -210,16 +234,25 @@ class EvidenceRecord:
         return record_digest(self.raw)
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> EvidenceRecord:
+    def from_bytes(
+        cls, raw: bytes, *, keys: Sequence[crypto.PublicKey] | None = None
+    ) -> EvidenceRecord:
         """Parse a stored record envelope.
+
+        With ``keys``, the operator signature is verified first (over the envelope's
+        PAE) and the authenticated payload is then decoded without the strict
+        pre-checks that guard unauthenticated input: verify, then parse.
 
         Raises:
             InvalidInputError: not a vendorproof evidence record.
+            SignatureError: ``keys`` given and no signature verifies with them.
         """
         env = Envelope.from_dict(f.check_type(parse_json(raw, file=""), dict, "record"))
         if env.payload_type != PAYLOAD_TYPE:
             raise InvalidInputError("unexpected payloadType", path="payloadType")
-        statement = Statement.from_bytes(env.payload)
+        if keys is not None:
+            _verify_envelope(env, keys)
+        statement = Statement.from_bytes(env.payload, authenticated=keys is not None)
         if statement.predicate_type != VSA_PREDICATE:
             raise InvalidInputError(
                 f"expected predicate type {VSA_PREDICATE}", path="predicateType"
@@ -247,7 +280,7 @@ class EvidenceRecord:
                 policy=MappingProxyType(dict(f.require_mapping(ext, "policy"))),
                 delivery=MappingProxyType(dict(f.require_mapping(ext, "delivery"))),
                 inputs=MappingProxyType({str(k): str(v) for k, v in inputs.items()}),
-                checks=f.parse_list(ext, "checks", _check),
+                raw_checks=tuple(f.require(ext, "checks", list)),
             )
         except InvalidInputError as e:
             raise e.under(f"predicate.{EXTENSION}") from e
@@ -258,12 +291,16 @@ class EvidenceRecord:
         Raises:
             SignatureError: no signature verifies with any of the keys.
         """
-        message = self.envelope.pae()
-        for sig in self.envelope.signatures:
-            for key in keys:
-                try:
-                    crypto.verify(key, sig.sig, message)
-                except SignatureError:
-                    continue
-                return crypto.key_id(key)
-        raise SignatureError("record signature does not verify with the operator key")
+        return _verify_envelope(self.envelope, keys)
+
+
+def _verify_envelope(envelope: Envelope, keys: Sequence[crypto.PublicKey]) -> str:
+    message = envelope.pae()
+    for sig in envelope.signatures:
+        for key in keys:
+            try:
+                crypto.verify(key, sig.sig, message)
+            except SignatureError:
+                continue
+            return crypto.key_id(key)
+    raise SignatureError("record signature does not verify with the operator key")

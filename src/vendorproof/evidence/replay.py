@@ -272,13 +272,14 @@ def _integrity(
             "stored record bytes do not hash to the stored digest (altered)"
         )
     try:
-        rec = EvidenceRecord.from_bytes(stored.envelope)
+        try:
+            rec = EvidenceRecord.from_bytes(stored.envelope, keys=keys)
+        except VerificationError as e:
+            # Not signed by the operator: report it, and parse strictly to go on.
+            problems.append(str(e))
+            rec = EvidenceRecord.from_bytes(stored.envelope)
     except InvalidInputError as e:
         return None, [*problems, f"record does not parse: {e}"]
-    try:
-        rec.verify_signature(keys)
-    except VerificationError as e:
-        problems.append(str(e))
     if rec.sequence != stored.seq:
         problems.append(
             f"signed sequence {rec.sequence} differs from position {stored.seq}"

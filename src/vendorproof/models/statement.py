@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from vendorproof._internal.jsonio import parse_json
+from vendorproof._internal.jsonio import parse_authenticated, parse_json
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
@@ -74,13 +74,26 @@ class Statement:
     raw: bytes = field(repr=False)
 
     @classmethod
-    def from_bytes(cls, raw: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Statement:
+    def from_bytes(
+        cls, raw: bytes, *, limits: Limits = DEFAULT_LIMITS, authenticated: bool = False
+    ) -> Statement:
         """Parse a statement from its JSON bytes.
+
+        Args:
+            raw: the statement JSON.
+            limits: parsing limits.
+            authenticated: the bytes were already verified against a pinned key (an
+                evidence record checked with the operator key): the standard decoder
+                is used instead of the strict one, which guards unauthenticated input.
 
         Raises:
             InvalidInputError: the bytes are not an in-toto Statement v1.
         """
-        data = parse_json(raw, file="", limits=limits)
+        data = (
+            parse_authenticated(raw)
+            if authenticated
+            else parse_json(raw, file="", limits=limits)
+        )
         d = f.check_type(data, dict, "statement")
         stype = f.require(d, "_type", str)
         if stype != STATEMENT_TYPE:
