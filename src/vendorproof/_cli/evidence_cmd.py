@@ -24,7 +24,7 @@ from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from vendorproof._internal.crypto import PublicKey
-    from vendorproof.evidence.replay import ReplaySummary
+    from vendorproof.evidence.replay import RecordSource, ReplaySummary
     from vendorproof.evidence.store import EvidenceStore, RecordFilter
 
 evidence_app = typer.Typer(
@@ -299,6 +299,19 @@ def evidence_export(
         write_atomic(output, buf.getvalue().encode("utf-8"), force=force)
 
 
+#: Below this many records, one process is faster than starting workers.
+PARALLEL_FROM = 200
+
+
+def _workers(source: RecordSource, requested: int | None) -> int:
+    if requested is not None:
+        return requested
+    import itertools
+
+    enough = sum(1 for _ in itertools.islice(source.iter_records(), PARALLEL_FROM))
+    return (os.cpu_count() or 1) if enough >= PARALLEL_FROM else 1
+
+
 def _print_summary(summary: ReplaySummary, *, new_policy: bool) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -353,6 +366,14 @@ def audit_replay(
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Re-evaluate under a new policy.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes to use (default: all cores for 200 records or more).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Check every record's signature and chain link and re-run each decision."""
@@ -379,7 +400,13 @@ def audit_replay(
                 err=True,
             )
         summary = replay(
-            src, keys=keys, first=first, last=last, images=images, new_policy=new_policy
+            src,
+            keys=keys,
+            first=first,
+            last=last,
+            images=images,
+            new_policy=new_policy,
+            workers=_workers(src, workers),
         )
         if manifest_problems:
             summary = ReplaySummary(
@@ -396,13 +423,15 @@ def audit_replay(
             )
         s = _open(store)
         try:
+            source = StoreSource(s)
             summary = replay(
-                StoreSource(s),
+                source,
                 keys=keys,
                 first=first,
                 last=last,
                 images=images,
                 new_policy=new_policy,
+                workers=_workers(source, workers),
             )
         finally:
             s.close()

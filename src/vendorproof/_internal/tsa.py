@@ -25,6 +25,7 @@ from http.client import HTTPException
 from typing import TYPE_CHECKING, cast
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from rfc3161_client import (
@@ -479,6 +480,43 @@ def verify_timestamp(
     if not unique_roots:
         msg = "no trusted TSA root certificates configured"
         raise TimestampError(msg)
+    # The token's verification (CMS signature, chain at its own genTime, profile) is a
+    # pure function of these bytes; replays check the same tokens again and again.
+    key = (
+        hashlib.sha256(der).digest(),
+        tuple(
+            sorted(
+                c.fingerprint(hashes.SHA256()) for c in (*unique_roots, *intermediates)
+            )
+        ),
+    )
+    if key not in _VERIFIED_TOKENS:
+        _verify_token(response, info, unique_roots, intermediates)
+        if len(_VERIFIED_TOKENS) >= _CACHE_LIMIT:
+            _VERIFIED_TOKENS.clear()
+        _VERIFIED_TOKENS.add(key)
+
+    digest = hashlib.new(info.hash_algorithm, data).digest()
+    if not hmac.compare_digest(digest, info.message_imprint):
+        msg = (
+            f"timestamp does not cover the data: message imprint is not the "
+            f"{info.hash_algorithm} of the timestamped bytes"
+        )
+        raise TimestampError(msg)
+    return info
+
+
+_VERIFIED_TOKENS: set[tuple[bytes, tuple[bytes, ...]]] = set()
+_CACHE_LIMIT = 4096
+
+
+def _verify_token(
+    response: TimeStampResponse,
+    info: TimestampInfo,
+    unique_roots: list[x509.Certificate],
+    intermediates: Sequence[x509.Certificate],
+) -> None:
+    """The token's own verification: CMS signature, TSA chain at genTime, profile."""
     signer, embedded = _signing_certificate(response, info, unique_roots, intermediates)
 
     builder = VerifierBuilder()
@@ -498,12 +536,3 @@ def verify_timestamp(
         msg = f"timestamp does not verify: {_reason(exc)}"
         raise TimestampError(msg) from exc
     _check_tsa_profile(signer)
-
-    digest = hashlib.new(info.hash_algorithm, data).digest()
-    if not hmac.compare_digest(digest, info.message_imprint):
-        msg = (
-            f"timestamp does not cover the data: message imprint is not the "
-            f"{info.hash_algorithm} of the timestamped bytes"
-        )
-        raise TimestampError(msg)
-    return info

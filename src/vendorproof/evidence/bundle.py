@@ -36,7 +36,24 @@ from vendorproof.evidence.store import EvidenceStore, RecordFilter, StoredRecord
 from vendorproof.limits import Limits
 from vendorproof.models import _fields as f
 
-__all__ = ["BUNDLE_FORMAT", "BundleSource", "StoreSource", "export_bundle"]
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BundleSource",
+    "StoreSource",
+    "export_bundle",
+    "open_source",
+]
+
+
+def open_source(spec: tuple[str, str]) -> StoreSource | BundleSource:
+    """Reopen a record source from its ``spec()`` (in a worker process)."""
+    kind, location = spec
+    if kind == "bundle":
+        return BundleSource(Path(location))
+    from vendorproof.evidence.store import open_store
+
+    return StoreSource(open_store(location))
+
 
 BUNDLE_FORMAT = "vendorproof-audit-bundle/v1"
 _RECORD = re.compile(r"^(\d{8})\.dsse\.json$")
@@ -54,6 +71,10 @@ class StoreSource:
     def iter_records(self) -> Iterator[StoredRecord]:
         """Every record in sequence order."""
         return iter(self.store.records(self.flt))
+
+    def spec(self) -> tuple[str, str]:
+        """How another process reopens this source."""
+        return ("store", self.store.url)
 
     def blob(self, digest: str) -> bytes:
         """A blob by sha256."""
@@ -161,6 +182,10 @@ class BundleSource:
                 if rel != "MANIFEST.json" and rel not in listed:
                     problems.append(f"{rel}: not listed in MANIFEST.json")
         return problems
+
+    def spec(self) -> tuple[str, str]:
+        """How another process reopens this source."""
+        return ("bundle", str(self.root))
 
     def keys(self) -> list[crypto.PublicKey]:
         """The operator public keys shipped in the bundle."""

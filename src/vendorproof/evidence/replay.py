@@ -17,6 +17,7 @@ would change (e.g. after a component prohibition), without counting them as fail
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import tempfile
@@ -45,6 +46,12 @@ from vendorproof.verify.result import CheckResult, VerificationReport
 __all__ = ["RecordReplay", "RecordSource", "ReplaySummary", "replay"]
 
 IN_TOTO_PREFIX = f"{IN_TOTO}/"
+
+
+def source_spec(source: object) -> tuple[str, str] | None:
+    """How another process reopens ``source`` (None: it cannot)."""
+    spec = getattr(source, "spec", None)
+    return spec() if callable(spec) else None
 
 
 class RecordSource(Protocol):
@@ -208,12 +215,15 @@ def _rerun(
         if name.startswith(IN_TOTO_PREFIX)
     }
     listing = rec.delivery.get("listing", {})
-    with tempfile.TemporaryDirectory(prefix="vendorproof-replay-") as tmp:
+    with contextlib.ExitStack() as stack:
         root = images
         if root is None:
             # Without the delivered files, in-toto metadata is replayed from the
-            # stored copies (layouts with inspections need --images).
-            root = Path(tmp)
+            # stored copies (layouts with inspections need --images); the recorded
+            # root is only a name otherwise.
+            root = Path(str(rec.delivery.get("root", ".")))
+        if images is None and in_toto:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vp-")))
             for name, data in in_toto.items():
                 (root / name).parent.mkdir(parents=True, exist_ok=True)
                 (root / name).write_bytes(data)
@@ -257,15 +267,29 @@ class _ChainState:
     accepted: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def _integrity(
-    stored: StoredRecord, state: _ChainState, keys: Sequence[crypto.PublicKey]
-) -> tuple[EvidenceRecord | None, list[str]]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Local:
+    """What one record says about itself, checked without the rest of the chain."""
+
+    seq: int
+    record_id: str
+    verdict: str
+    digest: str  # sha256 of the stored bytes
+    problems: tuple[str, ...]
+    parsed: bool
+    sequence: int | None = None
+    previous: str | None = None
+    stored_previous: str | None = None
+    vendor: str = ""
+    product: str = ""
+    security_version: int | None = None
+
+
+def _local_integrity(
+    stored: StoredRecord, keys: Sequence[crypto.PublicKey]
+) -> tuple[EvidenceRecord | None, _Local]:
+    """Digest, signature (verify, then parse) and index columns of one record."""
     problems: list[str] = []
-    if stored.seq != state.prev_seq + 1:
-        problems.append(
-            f"sequence gap: expected record {state.prev_seq + 1}, found {stored.seq} "
-            "(records deleted or reordered)"
-        )
     digest = record_digest(stored.envelope)
     if digest != stored.digest:
         problems.append(
@@ -279,23 +303,117 @@ def _integrity(
             problems.append(str(e))
             rec = EvidenceRecord.from_bytes(stored.envelope)
     except InvalidInputError as e:
-        return None, [*problems, f"record does not parse: {e}"]
+        problems.append(f"record does not parse: {e}")
+        local = _Local(
+            seq=stored.seq,
+            record_id=stored.record_id,
+            verdict="?",
+            digest=digest,
+            problems=tuple(problems),
+            parsed=False,
+        )
+        return None, local
     if rec.sequence != stored.seq:
         problems.append(
             f"signed sequence {rec.sequence} differs from position {stored.seq}"
         )
-    if rec.previous != state.prev_digest:
-        problems.append(
-            "chain broken: previousRecord does not match the record before it "
-            "(inserted, deleted or reordered records)"
-        )
-    if stored.prev_digest != state.prev_digest:
-        problems.append(
-            "stored previous-digest column does not link to the record before"
-        )
     if (stored.verdict, stored.record_id) != (rec.verdict, rec.record_id):
         problems.append("index columns differ from the signed record")
-    return rec, problems
+    sv = rec.delivery.get("securityVersion")
+    local = _Local(
+        seq=stored.seq,
+        record_id=rec.record_id,
+        verdict=rec.verdict,
+        digest=digest,
+        problems=tuple(problems),
+        parsed=True,
+        sequence=rec.sequence,
+        previous=rec.previous,
+        stored_previous=stored.prev_digest,
+        vendor=str(rec.delivery.get("vendor", {}).get("id", "")),
+        product=str(rec.delivery.get("product", "")),
+        security_version=sv if isinstance(sv, int) else None,
+    )
+    return rec, local
+
+
+def _link(local: _Local, state: _ChainState) -> list[str]:
+    """The chain checks: no gap, and both links point at the record before."""
+    problems: list[str] = []
+    if local.seq != state.prev_seq + 1:
+        problems.append(
+            f"sequence gap: expected record {state.prev_seq + 1}, found {local.seq} "
+            "(records deleted or reordered)"
+        )
+    if local.parsed:
+        if local.previous != state.prev_digest:
+            problems.append(
+                "chain broken: previousRecord does not match the record before it "
+                "(inserted, deleted or reordered records)"
+            )
+        if local.stored_previous != state.prev_digest:
+            problems.append(
+                "stored previous-digest column does not link to the record before"
+            )
+    return problems
+
+
+def _advance(local: _Local, state: _ChainState) -> int | None:
+    """Move the chain state past ``local``; return the rollback floor it had."""
+    state.prev_seq, state.prev_digest = local.seq, local.digest
+    if not local.parsed:
+        return None
+    key = (local.vendor, local.product)
+    floor = state.accepted.get(key)
+    sv = local.security_version
+    if local.verdict == "PASSED" and sv is not None:
+        state.accepted[key] = sv if floor is None else max(sv, floor)
+    return floor
+
+
+@dataclass(frozen=True, slots=True)
+class _Rerun:
+    problems: tuple[str, ...]
+    replayed_verdict: str | None
+    changes: tuple[str, ...]
+
+
+def _rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
+    source: RecordSource,
+    rec: EvidenceRecord,
+    new_policy: Policy | None,
+    images: Path | None,
+    max_accepted: int | None,
+    policies: _PolicyCache,
+) -> _Rerun:
+    problems: list[str] = []
+    changes: list[str] = []
+    replayed_verdict = None
+    try:
+        report = _rerun(
+            source,
+            rec,
+            policy=new_policy,
+            images=images,
+            max_accepted=max_accepted,
+            policies=policies,
+        )
+        replayed_verdict = report.verdict
+        if new_policy is None:
+            problems += _compare(rec, report)
+        elif report.verdict != rec.verdict:
+            failing = [
+                f"{c.check} [{c.subject}]: {c.reason}" for c in report.failures()
+            ]
+            changes.append(
+                f"{rec.verdict} -> {report.verdict}"
+                + (f": {failing[0]}" if failing else "")
+            )
+    except (VerificationError, InvalidInputError) as e:
+        problems.append(f"cannot re-run: {e}")
+    except Error as e:  # pragma: no cover - every Error is one of the above
+        problems.append(f"cannot re-run: {e}")
+    return _Rerun(tuple(problems), replayed_verdict, tuple(changes))
 
 
 def replay(
@@ -306,97 +424,84 @@ def replay(
     last: int | None = None,
     images: Path | None = None,
     new_policy: Policy | None = None,
+    workers: int = 1,
 ) -> ReplaySummary:
     """Check the chain and re-run the records ``first``..``last`` (all by default).
 
-    Never raises for a verification failure; every problem is in the summary.
+    Never raises for a verification failure; every problem is in the summary. With
+    ``workers > 1`` and a source that can be reopened in another process (a store
+    URL or a bundle directory), signature checks and re-runs are spread over that
+    many processes; the chain checks stay in order in this one.
 
     Raises:
         InvalidInputError: ``keys`` is empty.
     """
     if not keys:
         raise InvalidInputError("no operator public key to verify records with")
+    spec = source_spec(source)
+    if workers > 1 and spec is not None:
+        from vendorproof.evidence._parallel import parallel_replay
+
+        records = parallel_replay(
+            spec,
+            source,
+            keys=keys,
+            first=first,
+            last=last,
+            images=images,
+            new_policy=new_policy,
+            workers=workers,
+        )
+    else:
+        records = _sequential(source, keys, first, last, images, new_policy)
+    return ReplaySummary(
+        records=tuple(records),
+        operator_keys=tuple(crypto.key_id(k) for k in keys),
+        problems=() if records else ("no records to replay",),
+    )
+
+
+def in_range(seq: int, first: int | None, last: int | None) -> bool:
+    """Whether ``seq`` is to be re-run."""
+    return (first is None or seq >= first) and (last is None or seq <= last)
+
+
+def result_of(local: _Local, problems: list[str], rerun: _Rerun | None) -> RecordReplay:
+    """Combine the integrity and re-run findings of one record."""
+    return RecordReplay(
+        seq=local.seq,
+        record_id=local.record_id,
+        verdict=local.verdict,
+        problems=(*problems, *(rerun.problems if rerun else ())),
+        replayed_verdict=rerun.replayed_verdict if rerun else None,
+        changes=rerun.changes if rerun else (),
+    )
+
+
+def _sequential(  # noqa: PLR0917 - private helper of replay
+    source: RecordSource,
+    keys: Sequence[crypto.PublicKey],
+    first: int | None,
+    last: int | None,
+    images: Path | None,
+    new_policy: Policy | None,
+) -> list[RecordReplay]:
     state = _ChainState()
     policies = _PolicyCache()
     results: list[RecordReplay] = []
     for stored in source.iter_records():
         if last is not None and stored.seq > last:
             break
-        rec, problems = _integrity(stored, state, keys)
-        state.prev_seq, state.prev_digest = stored.seq, record_digest(stored.envelope)
-        if rec is None:
-            results.append(
-                RecordReplay(
-                    seq=stored.seq,
-                    record_id=stored.record_id,
-                    verdict="?",
-                    problems=tuple(problems),
-                )
-            )
-            continue
-        vkey = (
-            str(rec.delivery.get("vendor", {}).get("id", "")),
-            str(rec.delivery.get("product", "")),
-        )
-        max_accepted = state.accepted.get(vkey)
-        sv = rec.delivery.get("securityVersion")
-        if rec.verdict == "PASSED" and isinstance(sv, int):
-            state.accepted[vkey] = max(
-                sv, max_accepted if max_accepted is not None else sv
-            )
-        if first is not None and stored.seq < first:
+        rec, local = _local_integrity(stored, keys)
+        problems = [*local.problems, *_link(local, state)]
+        floor = _advance(local, state)
+        if rec is None or not in_range(stored.seq, first, last):
             if problems:
-                results.append(
-                    RecordReplay(
-                        seq=stored.seq,
-                        record_id=rec.record_id,
-                        verdict=rec.verdict,
-                        problems=tuple(problems),
-                    )
-                )
+                results.append(result_of(local, problems, None))
             continue
-        replayed_verdict = None
-        changes: list[str] = []
-        try:
-            report = _rerun(
-                source,
-                rec,
-                policy=new_policy,
-                images=images,
-                max_accepted=max_accepted,
-                policies=policies,
-            )
-            replayed_verdict = report.verdict
-            if new_policy is None:
-                problems += _compare(rec, report)
-            elif report.verdict != rec.verdict:
-                failing = [
-                    f"{c.check} [{c.subject}]: {c.reason}" for c in report.failures()
-                ]
-                changes.append(
-                    f"{rec.verdict} -> {report.verdict}"
-                    + (f": {failing[0]}" if failing else "")
-                )
-        except (VerificationError, InvalidInputError) as e:
-            problems.append(f"cannot re-run: {e}")
-        except Error as e:  # pragma: no cover - every Error is one of the above
-            problems.append(f"cannot re-run: {e}")
-        results.append(
-            RecordReplay(
-                seq=stored.seq,
-                record_id=rec.record_id,
-                verdict=rec.verdict,
-                problems=tuple(problems),
-                replayed_verdict=replayed_verdict,
-                changes=tuple(changes),
-            )
-        )
-    chain_problems = () if results else ("no records to replay",)
-    return ReplaySummary(
-        records=tuple(results),
-        operator_keys=tuple(crypto.key_id(k) for k in keys),
-        problems=chain_problems,
-    )
+        rerun = _rerun_record(source, rec, new_policy, images, floor, policies)
+        results.append(result_of(local, problems, rerun))
+    return results
 
 
 def keys_by_id(keys: Iterable[crypto.PublicKey]) -> Mapping[str, crypto.PublicKey]:

@@ -221,6 +221,8 @@ class Policy:
     timestamp_authorities: tuple[Principal, ...] = ()
     revocation_mode: RevocationMode = RevocationMode.IF_AVAILABLE
     crls: tuple[x509.CertificateRevocationList, ...] = ()
+    #: ``crls`` grouped by issuer (built with the policy).
+    crl_index: Any = field(default=None, repr=False, compare=False)
     #: document kind -> k-of-n requirements across roles (empty: one signer of the
     #: document's own role).
     signature_requirements: Mapping[str, tuple[SignatureRequirement, ...]] = field(
@@ -278,6 +280,12 @@ class Policy:
 def _or_empty(value: Any) -> Any:
     """An absent or null section means its defaults; anything else is parsed as is."""
     return {} if value is None else value
+
+
+def _crl_index(crls: tuple[x509.CertificateRevocationList, ...]) -> Any:
+    from vendorproof.verify.revocation import CrlIndex
+
+    return CrlIndex(crls)
 
 
 class _Parser:
@@ -741,6 +749,7 @@ class _Parser:
         )
         modes = tuple(m.value for m in RevocationMode)
         trusted_root, public_good = self.sigstore(top.get("sigstore"), ("sigstore",))
+        crls = self.crl_list(rev.get("crls"), ("revocation", "crls"))
         if not vendors:
             raise self.fail("at least one trusted vendor is required", ("vendors",))
         version = meta["version"]
@@ -800,7 +809,8 @@ class _Parser:
                     rev.get("mode"), ("revocation", "mode"), modes, "if-available"
                 )
             ),
-            crls=self.crl_list(rev.get("crls"), ("revocation", "crls")),
+            crls=crls,
+            crl_index=_crl_index(crls),
             signature_requirements=self.requirements(
                 top.get("signatureRequirements"), ("signatureRequirements",)
             ),

@@ -23,7 +23,7 @@ from vendorproof.models._fields import format_time
 from vendorproof.models.policy import RevocationMode
 from vendorproof.verify.x509 import VerifiedChain, describe
 
-__all__ = ["RevocationMode", "check_revocation"]
+__all__ = ["CrlIndex", "RevocationMode", "check_revocation"]
 
 
 # CRL signature checks are pure functions of the two DER encodings; replaying many
@@ -48,9 +48,22 @@ def _signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) ->
     return valid
 
 
+class CrlIndex:
+    """CRLs grouped by issuer name (built once per policy; lookups are per check)."""
+
+    def __init__(self, crls: Sequence[x509.CertificateRevocationList]) -> None:
+        self._by_issuer: dict[bytes, list[x509.CertificateRevocationList]] = {}
+        for crl in crls:
+            self._by_issuer.setdefault(crl.issuer.public_bytes(), []).append(crl)
+
+    def issued_by(self, name: x509.Name) -> Sequence[x509.CertificateRevocationList]:
+        """The CRLs whose issuer is ``name``."""
+        return self._by_issuer.get(name.public_bytes(), ())
+
+
 def check_revocation(
     chain: VerifiedChain,
-    crls: Sequence[x509.CertificateRevocationList],
+    crls: Sequence[x509.CertificateRevocationList] | CrlIndex,
     *,
     at: datetime,
     signed_at: datetime | None,
@@ -74,13 +87,13 @@ def check_revocation(
     """
     if mode is RevocationMode.OFF:
         return "revocation checking is off in the policy"
+    index = crls if isinstance(crls, CrlIndex) else CrlIndex(crls)
     notes: list[str] = []
     for cert, issuer in zip(chain.chain, chain.chain[1:], strict=False):
         current = [
             crl
-            for crl in crls
-            if crl.issuer == cert.issuer
-            and _signed_by(crl, issuer)
+            for crl in index.issued_by(cert.issuer)
+            if _signed_by(crl, issuer)
             and crl.last_update_utc <= at
             and (crl.next_update_utc is None or at <= crl.next_update_utc)
         ]

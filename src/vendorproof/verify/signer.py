@@ -288,7 +288,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
         try:
             detail = check_revocation(
                 chain,
-                policy.crls,
+                policy.crl_index if policy.crl_index is not None else policy.crls,
                 at=at,
                 signed_at=when.signed_at,
                 mode=policy.revocation_mode,

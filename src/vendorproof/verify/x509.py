@@ -15,6 +15,7 @@ subject DN and usually carry none, so the end-entity policy is built here:
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ def _reason(e: Exception) -> str:
     return text.replace("ValueError: ", "")
 
 
+@functools.lru_cache(maxsize=1024)
 def describe(cert: x509.Certificate) -> str:
     """A short human name for a certificate (its subject DN)."""
     return cert.subject.rfc4514_string() or f"serial {cert.serial_number:x}"
@@ -188,6 +190,16 @@ def verify_chain(
         raise CertificateChainError("no trust anchors configured for this signer")
     for cert in (leaf, *intermediates):
         check_certificate_algorithms(cert)
+    key = (
+        fingerprint(leaf),
+        tuple(fingerprint(c) for c in intermediates),
+        tuple(sorted(fingerprint(c) for c in roots)),
+        eku,
+        limits.max_chain_depth,
+    )
+    cached = _VALIDATED.get(key)
+    if cached is not None and all(_valid_at(c, at) for c in cached):
+        return VerifiedChain(chain=cached, at=at)
     verifier = (
         PolicyBuilder()
         .store(Store(list(roots)))
@@ -205,4 +217,20 @@ def verify_chain(
     chain = tuple(verified.chain)
     for cert in chain[1:]:
         check_certificate_algorithms(cert)
+    if len(_VALIDATED) >= _CACHE_LIMIT:
+        _VALIDATED.clear()
+    _VALIDATED[key] = chain
     return VerifiedChain(chain=chain, at=at)
+
+
+# Validated paths, by the certificates and profile that were validated. A path that
+# cryptography validated at one time is valid at any other time inside every one of
+# its certificates' validity periods: signatures and extensions do not depend on the
+# time. Replaying many records re-checks the same vendor chains; revocation is checked
+# separately, on every use.
+_VALIDATED: dict[tuple[object, ...], tuple[x509.Certificate, ...]] = {}
+_CACHE_LIMIT = 4096
+
+
+def _valid_at(cert: x509.Certificate, at: datetime) -> bool:
+    return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc

@@ -1,0 +1,105 @@
+"""The parallel replay gives exactly the sequential replay's results."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.builders import KEYS, SAMPLE_AT, SAMPLE_DELIVERY, SAMPLE_POLICY, copy_sample
+from vendorproof._internal import crypto
+from vendorproof.evidence.bundle import BundleSource, StoreSource, export_bundle
+from vendorproof.evidence.intake import run_intake
+from vendorproof.evidence.replay import replay
+from vendorproof.evidence.store import open_store
+from vendorproof.intake import load_policy
+
+KEY = crypto.load_private_key(
+    (KEYS / "operator" / "intake.key").read_bytes(), None, file="intake.key"
+)
+PUB = crypto.as_public_key(KEY.public_key())
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("parallel")
+    bad = copy_sample(tmp / "bad")
+    img = bad / "images/gnb-cu-24.1.3.img"
+    img.write_bytes(b"\0" + img.read_bytes()[1:])
+    db = tmp / "e.db"
+    store = open_store(str(db))
+    try:
+        for i in range(12):
+            run_intake(
+                bad if i % 4 == 1 else SAMPLE_DELIVERY,
+                SAMPLE_POLICY,
+                store=store,
+                key=KEY,
+                actor="t",
+                at=SAMPLE_AT,
+                time_source="--at",
+            )
+    finally:
+        store.close()
+    return db
+
+
+def test_store_intact_and_ranges(store_path: Path) -> None:
+    store = open_store(str(store_path))
+    try:
+        one = replay(StoreSource(store), keys=[PUB], workers=1)
+        two = replay(StoreSource(store), keys=[PUB], workers=2)
+        assert one == two
+        assert two.ok
+        assert [r.verdict for r in two.records][:3] == ["PASSED", "FAILED", "PASSED"]
+        ranged = replay(StoreSource(store), keys=[PUB], workers=2, first=5, last=8)
+        assert [r.seq for r in ranged.records] == [5, 6, 7, 8]
+        assert ranged == replay(
+            StoreSource(store), keys=[PUB], workers=1, first=5, last=8
+        )
+    finally:
+        store.close()
+
+
+def test_tampered_store_same_findings(store_path: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(store_path.read_bytes())
+    conn = sqlite3.connect(copy)
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"):
+        conn.execute(f'DROP TRIGGER "{name}"')
+    (env,) = conn.execute("SELECT envelope FROM records WHERE seq = 6").fetchone()
+    env = bytearray(env)
+    env[env.index(b'"payload":"') + 50] ^= 0x01
+    conn.execute("UPDATE records SET envelope = ? WHERE seq = 6", (bytes(env),))
+    conn.execute("DELETE FROM record_inputs WHERE seq = 9")
+    conn.execute("DELETE FROM records WHERE seq = 9")
+    conn.commit()
+    conn.close()
+    store = open_store(str(copy))
+    try:
+        one = replay(StoreSource(store), keys=[PUB], workers=1)
+        two = replay(StoreSource(store), keys=[PUB], workers=2)
+    finally:
+        store.close()
+    assert one == two
+    assert two.first_bad == 6
+    assert not two.ok
+
+
+def test_bundle_and_new_policy(store_path: Path, tmp_path: Path) -> None:
+    store = open_store(str(store_path))
+    try:
+        export_bundle(
+            store, tmp_path / "b", keys=[PUB], exported_at="2027-01-15T00:00:00Z"
+        )
+    finally:
+        store.close()
+    text = SAMPLE_POLICY.read_text().replace("prohibited-vendor*", "acme")
+    text = text.replace("../../keys", str(KEYS))
+    (tmp_path / "deny.yaml").write_text(text)
+    policy = load_policy(tmp_path / "deny.yaml")
+    one = replay(BundleSource(tmp_path / "b"), keys=[PUB], workers=1, new_policy=policy)
+    two = replay(BundleSource(tmp_path / "b"), keys=[PUB], workers=2, new_policy=policy)
+    assert one == two
+    assert len(two.changed) == 9  # every PASSED decision would now fail
