@@ -356,11 +356,25 @@ class _Store:
             verdict=rec.verdict,
             envelope=bytes(rec.envelope),
         )
-        for digest, data in blobs.items():
-            if not db.rows("SELECT 1 FROM blobs WHERE digest = ?", (digest,)):
-                db.rows(
-                    "INSERT INTO blobs (digest, content) VALUES (?, ?)", (digest, data)
+        # One round trip to find the blobs already stored, one to add the others:
+        # a record and all its inputs cost a handful of statements, not dozens.
+        wanted = sorted(blobs)
+        present: set[str] = set()
+        for i in range(0, len(wanted), _BATCH):
+            part = wanted[i : i + _BATCH]
+            marks = ", ".join("?" * len(part))
+            present.update(
+                str(row[0])
+                for row in db.rows(
+                    f"SELECT digest FROM blobs WHERE digest IN ({marks})",  # noqa: S608 (placeholders only)
+                    part,
                 )
+            )
+        _insert_rows(
+            db,
+            "blobs (digest, content)",
+            [(d, blobs[d]) for d in wanted if d not in present],
+        )
         db.rows(
             f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",  # noqa: S608 (constant columns)
             (
@@ -377,11 +391,11 @@ class _Store:
                 stored.envelope,
             ),
         )
-        for name, digest in sorted(rec.inputs.items()):
-            db.rows(
-                "INSERT INTO record_inputs (seq, name, digest) VALUES (?, ?, ?)",
-                (stored.seq, name, digest),
-            )
+        _insert_rows(
+            db,
+            "record_inputs (seq, name, digest)",
+            [(stored.seq, name, digest) for name, digest in sorted(rec.inputs.items())],
+        )
         return stored
 
     def records(self, flt: RecordFilter = _EVERYTHING) -> Iterator[StoredRecord]:
@@ -452,6 +466,22 @@ class _Store:
     def _unreadable(self, exc: Exception) -> InvalidInputError:
         return InvalidInputError(
             f"cannot read the evidence store: {one_line(exc)}", file=self._db.where
+        )
+
+
+#: Rows per multi-row statement (bounded for SQLite's parameter limit).
+_BATCH = 200
+
+
+def _insert_rows(db: Database, target: str, rows: Sequence[tuple[object, ...]]) -> None:
+    """Insert ``rows`` with as few multi-row INSERT statements as possible."""
+    for i in range(0, len(rows), _BATCH):
+        part = rows[i : i + _BATCH]
+        width = len(part[0])
+        values = ", ".join("(" + ", ".join("?" * width) + ")" for _ in part)
+        db.rows(
+            f"INSERT INTO {target} VALUES {values}",  # noqa: S608 (constant table, placeholders)
+            [value for row in part for value in row],
         )
 
 
