@@ -439,3 +439,16 @@ def test_intake_needs_operator_key(tmp_path: Path) -> None:
         tmp_path / "e.db",
     )
     assert code == ExitCode.USAGE
+
+
+def test_integrity_only_replay(store: Path) -> None:
+    code, out, _ = replay("--store", store, "--integrity-only")
+    assert code == ExitCode.OK
+    assert "3 records replayed, 0 failed" in out
+    conn = _untrigger(store)
+    conn.execute("DELETE FROM record_inputs WHERE seq=2")
+    conn.execute("DELETE FROM records WHERE seq=2")
+    conn.commit()
+    code, out, _ = replay("--store", store, "--integrity-only")
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "first affected record: #3" in out

@@ -299,6 +299,9 @@ def evidence_export(
         write_atomic(output, buf.getvalue().encode("utf-8"), force=force)
 
 
+#: Above this many records, the replay table lists only records with findings.
+SUMMARY_THRESHOLD = 60
+
 #: Below this many records, one process is faster than starting workers.
 PARALLEL_FROM = 200
 
@@ -312,14 +315,19 @@ def _workers(source: RecordSource, requested: int | None) -> int:
     return (os.cpu_count() or 1) if enough >= PARALLEL_FROM else 1
 
 
-def _print_summary(summary: ReplaySummary, *, new_policy: bool) -> None:
+def _print_summary(
+    summary: ReplaySummary, *, new_policy: bool, show_all: bool = False
+) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     console = Console(width=160)
     table = Table("#", "recorded", "replayed", "result", "detail")
+    quiet = not show_all and len(summary.records) > SUMMARY_THRESHOLD
     for r in summary.records:
+        if quiet and r.ok and not r.changes:
+            continue
         if r.problems:
             result, detail = "[bold red]FAIL[/]", "; ".join(r.problems[:3])
         elif r.changes:
@@ -333,7 +341,11 @@ def _print_summary(summary: ReplaySummary, *, new_policy: bool) -> None:
             result,
             escape(detail),
         )
-    console.print(table)
+    if table.row_count:
+        console.print(table)
+    if quiet:
+        intact = sum(1 for r in summary.records if r.ok and not r.changes)
+        console.print(f"{intact} records intact and matching (--all lists each)")
     for p in summary.problems:
         console.print(f"[bold red]{escape(p)}[/]")
     n = len(summary.records)
@@ -374,6 +386,16 @@ def audit_replay(
             help="Processes to use (default: all cores for 200 records or more).",
         ),
     ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List every record, not only problems.")
+    ] = False,
+    integrity_only: Annotated[
+        bool,
+        typer.Option(
+            "--integrity-only",
+            help="Check signatures, links and digests only; re-run nothing.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Check every record's signature and chain link and re-run each decision."""
@@ -407,6 +429,7 @@ def audit_replay(
             images=images,
             new_policy=new_policy,
             workers=_workers(src, workers),
+            rerun=not integrity_only,
         )
         if manifest_problems:
             summary = ReplaySummary(
@@ -432,6 +455,7 @@ def audit_replay(
                 images=images,
                 new_policy=new_policy,
                 workers=_workers(source, workers),
+                rerun=not integrity_only,
             )
         finally:
             s.close()
@@ -457,7 +481,7 @@ def audit_replay(
             )
         )
     else:
-        _print_summary(summary, new_policy=new_policy is not None)
+        _print_summary(summary, new_policy=new_policy is not None, show_all=show_all)
     if not summary.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 

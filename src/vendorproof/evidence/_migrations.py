@@ -282,10 +282,21 @@ _PG_V2 = (
     "CREATE INDEX records_verdict ON records (verdict)",
 )
 
+# Rollback protection asks, under the chain lock, for the highest securityVersion
+# accepted for a vendor and product: one index lookup instead of a scan of the
+# product's records.
+_V3 = (
+    (
+        "CREATE INDEX records_rollback ON records "
+        "(vendor, product, verdict, security_version)"
+    ),
+)
+
 #: The schema history, in order; ``MIGRATIONS[n - 1].version == n``.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "records and blobs, append-only", _SQLITE_V1, _PG_V1),
     Migration(2, "record inputs, listing indexes", _SQLITE_V2, _PG_V2),
+    Migration(3, "rollback-protection index", _V3, _V3),
 )
 
 #: The schema version this code creates and understands.

@@ -119,6 +119,7 @@ def parallel_replay(
     images: Path | None,
     new_policy: Policy | None,
     workers: int,
+    rerun: bool = True,
 ) -> list[RecordReplay]:
     """The same results as the sequential replay, computed on ``workers`` processes."""
     policy = None
@@ -150,19 +151,20 @@ def parallel_replay(
         todo = [
             (stored, floor)
             for local, _, stored, floor in pending
-            if local.parsed and in_range(local.seq, first, last)
+            if rerun and local.parsed and in_range(local.seq, first, last)
         ]
         reruns: dict[int, _Rerun] = {}
         chunks = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
         for chunk, future_r in zip(
             chunks, [pool.submit(_rerun_batch, c) for c in chunks], strict=True
         ):
-            for (stored, _), rerun in zip(chunk, future_r.result(), strict=True):
-                reruns[stored.seq] = rerun
+            for (stored, _), outcome in zip(chunk, future_r.result(), strict=True):
+                reruns[stored.seq] = outcome
     results = []
     for local, problems, stored, _ in pending:
         found = reruns.get(stored.seq)
-        if found is None and not problems:
+        wanted = not rerun and in_range(stored.seq, first, last)
+        if found is None and not problems and not wanted:
             continue  # out of range and intact
         results.append(result_of(local, problems, found))
     return results

@@ -14,6 +14,7 @@ Syntax (BSI TR-03125 long-term preservation).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import platform
 from collections.abc import Mapping, Sequence
@@ -54,7 +55,17 @@ def record_digest(envelope: bytes) -> str:
     return hashlib.sha256(envelope).hexdigest()
 
 
+@functools.cache
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    return tuple(_read_versions().items())
+
+
 def _versions() -> dict[str, str]:
+    """The verifier's and its libraries' versions (read once per process)."""
+    return dict(_installed_versions())
+
+
+def _read_versions() -> dict[str, str]:
     out = {"vendorproof": __version__, "python": platform.python_version()}
     for dist in ("cryptography", "PyYAML", "rfc3161-client"):
         try:

@@ -425,13 +425,15 @@ def replay(
     images: Path | None = None,
     new_policy: Policy | None = None,
     workers: int = 1,
+    rerun: bool = True,
 ) -> ReplaySummary:
     """Check the chain and re-run the records ``first``..``last`` (all by default).
 
     Never raises for a verification failure; every problem is in the summary. With
     ``workers > 1`` and a source that can be reopened in another process (a store
     URL or a bundle directory), signature checks and re-runs are spread over that
-    many processes; the chain checks stay in order in this one.
+    many processes; the chain checks stay in order in this one. With ``rerun``
+    false only the integrity of the chain is checked (signatures, links, digests).
 
     Raises:
         InvalidInputError: ``keys`` is empty.
@@ -451,9 +453,12 @@ def replay(
             images=images,
             new_policy=new_policy,
             workers=workers,
+            rerun=rerun,
         )
     else:
-        records = _sequential(source, keys, first, last, images, new_policy)
+        records = _sequential(
+            source, keys, first, last, images, new_policy, rerun=rerun
+        )
     return ReplaySummary(
         records=tuple(records),
         operator_keys=tuple(crypto.key_id(k) for k in keys),
@@ -485,6 +490,8 @@ def _sequential(  # noqa: PLR0917 - private helper of replay
     last: int | None,
     images: Path | None,
     new_policy: Policy | None,
+    *,
+    rerun: bool = True,
 ) -> list[RecordReplay]:
     state = _ChainState()
     policies = _PolicyCache()
@@ -495,12 +502,12 @@ def _sequential(  # noqa: PLR0917 - private helper of replay
         rec, local = _local_integrity(stored, keys)
         problems = [*local.problems, *_link(local, state)]
         floor = _advance(local, state)
-        if rec is None or not in_range(stored.seq, first, last):
-            if problems:
+        if rec is None or not in_range(stored.seq, first, last) or not rerun:
+            if problems or (rerun is False and in_range(stored.seq, first, last)):
                 results.append(result_of(local, problems, None))
             continue
-        rerun = _rerun_record(source, rec, new_policy, images, floor, policies)
-        results.append(result_of(local, problems, rerun))
+        found = _rerun_record(source, rec, new_policy, images, floor, policies)
+        results.append(result_of(local, problems, found))
     return results
 
 

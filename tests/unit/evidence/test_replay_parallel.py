@@ -103,3 +103,16 @@ def test_bundle_and_new_policy(store_path: Path, tmp_path: Path) -> None:
     two = replay(BundleSource(tmp_path / "b"), keys=[PUB], workers=2, new_policy=policy)
     assert one == two
     assert len(two.changed) == 9  # every PASSED decision would now fail
+
+
+def test_integrity_only(store_path: Path) -> None:
+    store = open_store(str(store_path))
+    try:
+        one = replay(StoreSource(store), keys=[PUB], workers=1, rerun=False)
+        two = replay(StoreSource(store), keys=[PUB], workers=2, rerun=False)
+    finally:
+        store.close()
+    assert one == two
+    assert two.ok
+    assert len(two.records) == 12
+    assert all(r.replayed_verdict is None for r in two.records)
