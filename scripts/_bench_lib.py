@@ -224,17 +224,27 @@ def build_in_toto(base: Path, artifacts: Sequence[Path]) -> dict[str, Path]:
     ]
     metablock = Metablock(signed=layout)
     metablock.create_signature(owner)
-    layout_path = base / "root.layout"
+    layout_path = links / "root.layout"
     metablock.dump(str(layout_path))
     with contextlib.chdir(work):
         runlib.in_toto_run(
             "release", [], ["."], [], signer=functionary, metadata_directory=str(links)
         )
+    # The same as a delivery: payload files beside an in-toto/ directory holding the
+    # layout and the link (what vendorproof's verify_in_toto reads).
+    delivery = base / "delivery"
+    for src in work.rglob("*"):
+        if src.is_file():
+            dst = delivery / src.relative_to(work)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.link(src, dst)
+    shutil.copytree(links, delivery / "in-toto")
     return {
         "workdir": work,
         "layout": layout_path,
         "owner_pub": owner_pub,
         "links": links,
+        "delivery": delivery,
     }
 
 
@@ -350,35 +360,56 @@ def append_records(
     *,
     actor: str = "bench",
     progress: Callable[[int], None] | None = None,
+    every: int = 1000,
 ) -> None:
-    """Append ``count`` records to ``store``, each built and signed under the lock."""
+    """Append ``count`` records to ``store``, each built and signed under the lock.
+
+    ``progress`` is called with the number appended after every ``every`` records.
+    """
     build = record_builder(ctx, load_operator_key(), actor)
     for i in range(count):
         store.append(build, ctx.blobs)
-        if progress is not None and (i + 1) % 1000 == 0:
+        if progress is not None and (i + 1) % every == 0:
             progress(i + 1)
 
 
+def integrity_pass(
+    source: Any, keys: Sequence[Any], *, last: int, workers: int = 1
+) -> list[str]:
+    """Replay's integrity pass over records 1..``last`` of ``source``, via ``replay``.
+
+    ``first`` past the last record: every record's digest, operator signature, parse,
+    sequence and links are checked, and no decision is re-run. Returns the problems.
+    """
+    import inspect
+
+    from vendorproof.evidence.replay import replay
+
+    extra = {}
+    if workers > 1:
+        if "workers" not in inspect.signature(replay).parameters:
+            msg = "this vendorproof's replay has no workers parameter"
+            raise TypeError(msg)
+        extra["workers"] = workers
+    if "rerun" in inspect.signature(replay).parameters:
+        summary = replay(source, keys=keys, last=last, rerun=False, **extra)
+    else:
+        summary = replay(source, keys=keys, first=last + 1, **extra)
+    return [f"#{r.seq}: {p}" for r in summary.records for p in r.problems]
+
+
 def check_chain(store: Any) -> tuple[int, list[str]]:
-    """Walk every record: contiguous sequence numbers, every link, every signature.
+    """Every record: contiguous sequence numbers, every link, every signature.
 
     Returns the number of records and the problems found (empty: one linear chain).
     """
     from vendorproof._internal import crypto
     from vendorproof.evidence.bundle import StoreSource
-    from vendorproof.evidence.record import record_digest
-    from vendorproof.evidence.replay import _ChainState, _integrity
 
     keys = [crypto.load_public_key(OPERATOR_PUB.read_bytes(), file="intake.pub")]
-    state = _ChainState()
-    problems: list[str] = []
-    count = 0
-    for stored in StoreSource(store).iter_records():
-        _, found = _integrity(stored, state, keys)
-        problems += [f"#{stored.seq}: {p}" for p in found]
-        state.prev_seq, state.prev_digest = stored.seq, record_digest(stored.envelope)
-        count += 1
-    return count, problems
+    source = StoreSource(store)
+    count = sum(1 for _ in source.iter_records())
+    return count, integrity_pass(source, keys, last=count)
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -581,14 +612,13 @@ def _raw_pairs(envelopes: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
 def child_integrity(args: Sequence[str]) -> None:
     """Replay's integrity pass over every record vs raw Ed25519 verifies, interleaved.
 
-    Prints JSON: seconds per pass of each, the record count and problems found.
+    Prints JSON: seconds per pass of each (and of the pass on every CPU, when
+    ``replay`` takes ``workers``), the record count and problems found.
     """
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
     from vendorproof._internal import crypto
     from vendorproof.evidence.bundle import StoreSource
-    from vendorproof.evidence.record import record_digest
-    from vendorproof.evidence.replay import _ChainState, _integrity
     from vendorproof.evidence.store import open_store
 
     url, pub, repeat = args[0], Path(args[1]), int(args[2])
@@ -598,35 +628,43 @@ def child_integrity(args: Sequence[str]) -> None:
         raise SystemExit(msg)
     store = open_store(url)
     source = StoreSource(store)
-
-    def integrity() -> tuple[int, int]:
-        state = _ChainState()
-        count = bad = 0
-        for stored in source.iter_records():
-            _, problems = _integrity(stored, state, [key])
-            state.prev_seq = stored.seq
-            state.prev_digest = record_digest(stored.envelope)
-            count += 1
-            bad += bool(problems)
-        return count, bad
-
-    pairs = _raw_pairs([s.envelope for s in source.iter_records()])
+    envelopes = [s.envelope for s in source.iter_records()]
+    pairs = _raw_pairs(envelopes)
     verify = key.verify
 
     def raw() -> None:
         for sig, message in pairs:
             verify(sig, message)
 
-    count, bad = integrity()  # warm-up (and the page cache of the store)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    last = max(s.seq for s in source.iter_records())
+    problems = integrity_pass(source, [key], last=last)  # warm-up, page cache
     raw()
-    out: dict[str, Any] = {"records": count, "bad": bad, "integrity": [], "raw": []}
+    out: dict[str, Any] = {
+        "records": len(envelopes),
+        "bad": len(problems),
+        "problems": problems[:3],
+        "integrity": [],
+        "raw": [],
+        "parallel": [],
+        "workers": cpus,
+    }
+    parallel = cpus > 1
     for _ in range(repeat):
         start = time.perf_counter()
-        integrity()
+        integrity_pass(source, [key], last=last)
         out["integrity"].append(time.perf_counter() - start)
         start = time.perf_counter()
         raw()
         out["raw"].append(time.perf_counter() - start)
+        if parallel:
+            start = time.perf_counter()
+            try:
+                integrity_pass(source, [key], last=last, workers=cpus)
+            except TypeError:
+                parallel = False
+            else:
+                out["parallel"].append(time.perf_counter() - start)
     store.close()
     print(json.dumps(out))
 
@@ -720,7 +758,41 @@ def pg_ref_check(conninfo: str) -> tuple[int, list[str]]:
     return count, problems
 
 
+def child_keyless(args: Sequence[str]) -> None:
+    """``verify_artifact_bundle`` offline against a trusted_root.json."""
+    from vendorproof.verify.keyless import (
+        KeylessSigner,
+        KeylessTrust,
+        verify_artifact_bundle,
+    )
+
+    bundle, artifact, root, identity, issuer = args[:5]
+    print(
+        verify_artifact_bundle(
+            Path(bundle).read_bytes(),
+            Path(artifact),
+            trust=KeylessTrust(trusted_root=Path(root).read_bytes()),
+            signer=KeylessSigner(identity=identity, issuer=issuer),
+        )
+    )
+
+
+def child_in_toto(args: Sequence[str]) -> None:
+    """``verify_in_toto`` on a delivery's in-toto/ directory, inspections allowed."""
+    from vendorproof.verify.intoto import verify_in_toto
+
+    print(
+        verify_in_toto(
+            Path(args[0]),
+            layout_keys=[Path(args[1]).read_bytes()],
+            allow_inspections=True,
+        )
+    )
+
+
 CHILDREN: Mapping[str, Callable[[Sequence[str]], None]] = {
+    "keyless": child_keyless,
+    "in-toto": child_in_toto,
     "hash-file": child_hash_file,
     "hash-files": child_hash_files,
     "x509-inproc": child_x509_inproc,
