@@ -26,11 +26,16 @@ from typing import Any
 
 from vendorproof import __version__
 from vendorproof._internal import crypto
-from vendorproof._internal.jsonio import canonical_json, parse_json
+from vendorproof._internal.jsonio import canonical_json, parse_authenticated, parse_json
 from vendorproof.errors import InvalidInputError, SignatureError
 from vendorproof.models import _fields as f
 from vendorproof.models.envelope import Envelope, Signature, pae
-from vendorproof.models.statement import PAYLOAD_TYPE, Statement, build_statement
+from vendorproof.models.statement import (
+    PAYLOAD_TYPE,
+    STATEMENT_TYPE,
+    Statement,
+    build_statement,
+)
 from vendorproof.models.statement import Subject as StatementSubject
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 
@@ -214,7 +219,7 @@ class EvidenceRecord:
 
     envelope: Envelope
     raw: bytes = field(repr=False)
-    statement: Statement
+    authenticated: bool
     sequence: int
     previous: str | None
     record_id: str
@@ -226,6 +231,13 @@ class EvidenceRecord:
     delivery: Mapping[str, Any]
     inputs: Mapping[str, str]
     raw_checks: tuple[Any, ...] = field(repr=False)
+
+    @property
+    def statement(self) -> Statement:
+        """The record's in-toto statement (parsed on use)."""
+        return Statement.from_bytes(
+            self.envelope.payload, authenticated=self.authenticated
+        )
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:
@@ -263,12 +275,20 @@ class EvidenceRecord:
             raise InvalidInputError("unexpected payloadType", path="payloadType")
         if keys is not None:
             _verify_envelope(env, keys)
-        statement = Statement.from_bytes(env.payload, authenticated=keys is not None)
-        if statement.predicate_type != VSA_PREDICATE:
+        if keys is None:
+            strict = Statement.from_bytes(env.payload)  # the whole statement, strictly
+            ptype, p = strict.predicate_type, strict.predicate
+        else:
+            # Authenticated: read the predicate; the subjects are parsed on use.
+            d = f.check_type(parse_authenticated(env.payload), dict, "statement")
+            if d.get("_type") != STATEMENT_TYPE:
+                raise InvalidInputError("not an in-toto Statement v1", path="_type")
+            ptype = f.require(d, "predicateType", str)
+            p = f.require_mapping(d, "predicate")
+        if ptype != VSA_PREDICATE:
             raise InvalidInputError(
                 f"expected predicate type {VSA_PREDICATE}", path="predicateType"
             )
-        p = statement.predicate
         ext = f.require_mapping(p, EXTENSION)
         try:
             if f.require(ext, "schemaVersion", int) != RECORD_SCHEMA_VERSION:
@@ -280,7 +300,7 @@ class EvidenceRecord:
             return cls(
                 envelope=env,
                 raw=raw,
-                statement=statement,
+                authenticated=keys is not None,
                 sequence=f.require(ext, "sequence", int),
                 previous=None if prev is None else f.require(prev, "sha256", str),
                 record_id=f.require_str(ext, "recordId"),

@@ -181,8 +181,11 @@ def format_time(t: datetime) -> str:
 
 def b64decode(value: str, path: str) -> bytes:
     """Strictly decode base64 (the URL-safe alphabet too, as protobuf JSON allows)."""
-    text = value.replace("-", "+").replace("_", "/")
-    text += "=" * (-len(text) % 4)
+    text = value
+    if "-" in text or "_" in text:
+        text = text.replace("-", "+").replace("_", "/")
+    if len(text) % 4:
+        text += "=" * (-len(text) % 4)
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as e:
