@@ -409,6 +409,19 @@ def audit_replay(
         from vendorproof.intake import load_policy
 
         new_policy = load_policy(policy)
+
+    def run(source: RecordSource) -> ReplaySummary:
+        return replay(
+            source,
+            keys=keys,
+            first=first,
+            last=last,
+            images=images,
+            new_policy=new_policy,
+            workers=_workers(source, workers),
+            rerun=not integrity_only,
+        )
+
     if bundle is not None:
         from vendorproof.evidence.bundle import BundleSource
 
@@ -421,16 +434,7 @@ def audit_replay(
                 "ids with the operator's published fingerprint or pin --operator-pub",
                 err=True,
             )
-        summary = replay(
-            src,
-            keys=keys,
-            first=first,
-            last=last,
-            images=images,
-            new_policy=new_policy,
-            workers=_workers(src, workers),
-            rerun=not integrity_only,
-        )
+        summary = run(src)
         if manifest_problems:
             summary = ReplaySummary(
                 records=summary.records,
@@ -446,17 +450,7 @@ def audit_replay(
             )
         s = _open(store)
         try:
-            source = StoreSource(s)
-            summary = replay(
-                source,
-                keys=keys,
-                first=first,
-                last=last,
-                images=images,
-                new_policy=new_policy,
-                workers=_workers(source, workers),
-                rerun=not integrity_only,
-            )
+            summary = run(StoreSource(s))
         finally:
             s.close()
     if as_json:
