@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from vendorproof._internal import crypto
 from vendorproof.errors import VerificationError
@@ -34,9 +34,6 @@ from vendorproof.evidence.replay import (
 )
 from vendorproof.evidence.store import StoredRecord
 from vendorproof.models.policy import Policy
-
-#: Records handed to a worker at a time.
-BATCH = 64
 
 _worker: dict[str, Any] = {}
 
@@ -64,9 +61,15 @@ def _init(
         )
 
 
-def _integrity_batch(batch: list[StoredRecord]) -> list[_Local]:
+def _integrity_range(first: int, last: int) -> list[_Local]:
+    """Phase 1 in a worker: read records ``first``..``last`` and check each alone."""
+    source = _worker["source"]
     keys = _worker["keys"]
-    return [_local_integrity(stored, keys)[1] for stored in batch]
+    derived = bool(getattr(source, "derived_index", False))
+    return [
+        _local_integrity(stored, keys, derived=derived)[1]
+        for stored in source.iter_range(first, last)
+    ]
 
 
 def _parse(stored: StoredRecord, keys: Sequence[crypto.PublicKey]) -> EvidenceRecord:
@@ -76,42 +79,46 @@ def _parse(stored: StoredRecord, keys: Sequence[crypto.PublicKey]) -> EvidenceRe
         return EvidenceRecord.from_bytes(stored.envelope)
 
 
-def _rerun_batch(batch: list[tuple[StoredRecord, int | None]]) -> list[_Rerun]:
-    source: RecordSource = _worker["source"]
-    out = []
-    for stored, floor in batch:
-        rec = _parse(stored, _worker["keys"])
-        out.append(
-            _rerun_record(
+def _rerun_range(
+    first: int, last: int, floors: dict[int, int | None]
+) -> dict[int, _Rerun]:
+    """Phase 2 in a worker: re-run the records of ``floors`` in ``first``..``last``."""
+    source = _worker["source"]
+    out = {}
+    for stored in source.iter_range(first, last):
+        if stored.seq in floors:
+            rec = _parse(stored, _worker["keys"])
+            out[stored.seq] = _rerun_record(
                 source,
                 rec,
                 _worker["policy"],
                 _worker["images"],
-                floor,
+                floors[stored.seq],
                 _worker["policies"],
             )
-        )
     return out
 
 
-def _batches(
-    items: Iterator[StoredRecord], last: int | None
-) -> Iterator[list[StoredRecord]]:
-    batch: list[StoredRecord] = []
-    for stored in items:
-        if last is not None and stored.seq > last:
-            break
-        batch.append(stored)
-        if len(batch) == BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _ranges(last_seq: int, parts: int) -> list[tuple[int, int]]:
+    step = max(1, -(-last_seq // parts))
+    return [(lo, min(lo + step - 1, last_seq)) for lo in range(1, last_seq + 1, step)]
+
+
+class RangedSource(RecordSource, Protocol):
+    """A source whose records can be read by sequence range (stores, bundles)."""
+
+    def iter_range(self, first: int, last: int) -> Iterator[StoredRecord]:
+        """Records ``first``..``last`` in sequence order."""
+        ...
+
+    def last_seq(self) -> int:
+        """The highest sequence number (0 when empty)."""
+        ...
 
 
 def parallel_replay(
     spec: tuple[str, str],
-    source: RecordSource,
+    source: RangedSource,
     *,
     keys: Sequence[crypto.PublicKey],
     first: int | None,
@@ -132,38 +139,47 @@ def parallel_replay(
         policy,
     )
     context = multiprocessing.get_context("spawn")
+    top = source.last_seq()
+    if last is not None:
+        top = min(top, last)
+    # Several ranges per worker keep both busy when records differ in cost.
+    ranges = _ranges(top, workers * 4)
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init, initargs=init
     ) as pool:
-        # Phase 1: signatures and parsing in the workers, chain links here, in order.
-        batches = list(_batches(source.iter_records(), last))
-        futures: list[Future[list[_Local]]] = [
-            pool.submit(_integrity_batch, b) for b in batches
-        ]
+        # Phase 1: each worker reads and checks its ranges; links are checked here,
+        # in order, on the small per-record summaries.
+        futures = [pool.submit(_integrity_range, lo, hi) for lo, hi in ranges]
         state = _ChainState()
-        pending: list[tuple[_Local, list[str], StoredRecord, int | None]] = []
-        for batch, future in zip(batches, futures, strict=True):
-            for stored, local in zip(batch, future.result(), strict=True):
+        pending: list[tuple[_Local, list[str], int | None]] = []
+        for future in futures:
+            for local in future.result():
                 problems = [*local.problems, *_link(local, state)]
                 floor = _advance(local, state)
-                pending.append((local, problems, stored, floor))
-        # Phase 2: re-run every signed record in range, in the workers.
-        todo = [
-            (stored, floor)
-            for local, _, stored, floor in pending
-            if rerun and local.parsed and in_range(local.seq, first, last)
-        ]
+                pending.append((local, problems, floor))
+        # Phase 2: re-run every parsed record in range, in the workers.
         reruns: dict[int, _Rerun] = {}
-        chunks = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
-        for chunk, future_r in zip(
-            chunks, [pool.submit(_rerun_batch, c) for c in chunks], strict=True
-        ):
-            for (stored, _), outcome in zip(chunk, future_r.result(), strict=True):
-                reruns[stored.seq] = outcome
+        if rerun:
+            floors = {
+                local.seq: floor
+                for local, _, floor in pending
+                if local.parsed and in_range(local.seq, first, last)
+            }
+            jobs = [
+                pool.submit(
+                    _rerun_range,
+                    lo,
+                    hi,
+                    {seq: f for seq, f in floors.items() if lo <= seq <= hi},
+                )
+                for lo, hi in ranges
+            ]
+            for job in jobs:
+                reruns.update(job.result())
     results = []
-    for local, problems, stored, _ in pending:
-        found = reruns.get(stored.seq)
-        wanted = not rerun and in_range(stored.seq, first, last)
+    for local, problems, _ in pending:
+        found = reruns.get(local.seq)
+        wanted = not rerun and in_range(local.seq, first, last)
         if found is None and not problems and not wanted:
             continue  # out of range and intact
         results.append(result_of(local, problems, found))

@@ -16,6 +16,7 @@ compare with the operator's published fingerprint.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -68,9 +69,22 @@ class StoreSource:
         self.store = store
         self.flt = flt or RecordFilter()
 
+    #: The index columns are stored separately from the signed record.
+    derived_index = False
+
     def iter_records(self) -> Iterator[StoredRecord]:
         """Every record in sequence order."""
         return iter(self.store.records(self.flt))
+
+    def iter_range(self, first: int, last: int) -> Iterator[StoredRecord]:
+        """Records ``first``..``last`` in sequence order."""
+        return iter(
+            self.store.records(dataclasses.replace(self.flt, first=first, last=last))
+        )
+
+    def last_seq(self) -> int:
+        """The highest sequence number."""
+        return self.store.last_seq()
 
     def spec(self) -> tuple[str, str]:
         """How another process reopens this source."""
@@ -193,35 +207,46 @@ class BundleSource:
         paths = sorted(kdir.glob("*.pub")) if kdir.is_dir() else []
         return [crypto.load_public_key(read_document(p), file=str(p)) for p in paths]
 
-    def iter_records(self) -> Iterator[StoredRecord]:
-        """Records in file-name order; index fields come from the signed content."""
+    #: The index fields are read from the signed records themselves (replay parses
+    #: them anyway; there are no separate columns to compare).
+    derived_index = True
+
+    def _files(self) -> list[tuple[int, Path]]:
         rdir = self.root / "records"
-        names = sorted(p.name for p in rdir.iterdir()) if rdir.is_dir() else []
-        for name in names:
-            m = _RECORD.fullmatch(name)
-            if not m:
-                continue
-            raw = (rdir / name).read_bytes()
-            seq = int(m.group(1))
-            try:
-                rec = EvidenceRecord.from_bytes(raw)
-                prev, verdict, rid = rec.previous, rec.verdict, rec.record_id
-                d = rec.delivery
-            except InvalidInputError:
-                prev, verdict, rid, d = None, "?", f"unparsable-{seq}", {}
-            yield StoredRecord(
-                seq=seq,
-                record_id=rid,
-                digest=record_digest(raw),
-                prev_digest=prev,
-                created_at="",
-                vendor=str(d.get("vendor", {}).get("id", "")),
-                product=str(d.get("product", "")),
-                version=str(d.get("version", "")),
-                security_version=-1,
-                verdict=verdict,
-                envelope=raw,
-            )
+        found = []
+        for p in sorted(rdir.iterdir()) if rdir.is_dir() else []:
+            m = _RECORD.fullmatch(p.name)
+            if m:
+                found.append((int(m.group(1)), p))
+        return found
+
+    def iter_range(self, first: int, last: int) -> Iterator[StoredRecord]:
+        """Records ``first``..``last`` in file-name order."""
+        for seq, path in self._files():
+            if first <= seq <= last:
+                raw = path.read_bytes()
+                yield StoredRecord(
+                    seq=seq,
+                    record_id="",
+                    digest=record_digest(raw),
+                    prev_digest=None,
+                    created_at="",
+                    vendor="",
+                    product="",
+                    version="",
+                    security_version=-1,
+                    verdict="",
+                    envelope=raw,
+                )
+
+    def iter_records(self) -> Iterator[StoredRecord]:
+        """Every record in file-name order (index fields come from the records)."""
+        return self.iter_range(0, self.last_seq())
+
+    def last_seq(self) -> int:
+        """The highest sequence number in the bundle."""
+        files = self._files()
+        return files[-1][0] if files else 0
 
     def blob(self, digest: str) -> bytes:
         """A blob by sha256 (the caller checks the content hash)."""

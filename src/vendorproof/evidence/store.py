@@ -151,6 +151,10 @@ class EvidenceStore(Protocol):
         """The migration version the store is at."""
         ...
 
+    def last_seq(self) -> int:
+        """The highest sequence number stored (0 for an empty store)."""
+        ...
+
     def close(self) -> None:
         """Release the connection."""
         ...
@@ -447,6 +451,10 @@ class _Store:
                 f"no blob sha256:{digest} in the evidence store", file=self._db.where
             )
         return bytes(rows[0][0])
+
+    def last_seq(self) -> int:
+        ((seq,),) = self._read("SELECT coalesce(max(seq), 0) FROM records", ())
+        return int(seq)
 
     def schema_version(self) -> int:
         try:
