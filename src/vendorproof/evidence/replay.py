@@ -40,7 +40,7 @@ from vendorproof.verify.delivery import (
     check_rollback,
     evaluate_delivery,
 )
-from vendorproof.verify.documents import load_signed_document
+from vendorproof.verify.documents import SignedDocument, load_signed_document
 from vendorproof.verify.result import CheckResult, VerificationReport
 
 __all__ = ["RecordReplay", "RecordSource", "ReplaySummary", "replay"]
@@ -157,11 +157,30 @@ def _recorded_hasher(rec: EvidenceRecord) -> Hasher:
     return hasher
 
 
+_DOCUMENT_CACHE = 1024
+
+
 class _PolicyCache:
     """Policies parsed once per distinct set of input digests (records share them)."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[tuple[str, str], ...], Policy] = {}
+        self._documents: dict[tuple[str, str], SignedDocument] = {}
+
+    def document(self, inputs: _Inputs, name: str) -> SignedDocument:
+        """A signed input document, parsed once per (name, digest) in this process.
+
+        The stored bytes are read and checked against the recorded digest every time.
+        """
+        data = inputs.get(name)
+        key = (name, inputs.rec.inputs[name])
+        doc = self._documents.get(key)
+        if doc is None:
+            doc = load_signed_document(data, file=name)
+            if len(self._documents) >= _DOCUMENT_CACHE:
+                self._documents.clear()
+            self._documents[key] = doc
+        return doc
 
     def get(self, inputs: _Inputs, rec: EvidenceRecord) -> Policy:
         key = tuple(
@@ -200,7 +219,7 @@ def _rerun(
     if policy is None:
         policy = policies.get(inputs, rec)
     documents = tuple(
-        load_signed_document(inputs.get(name), file=name)
+        policies.document(inputs, name)
         for name in sorted(rec.inputs)
         if name.startswith("attestations/") and not name.startswith(KEYLESS)
     )
