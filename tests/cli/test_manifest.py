@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from vendorproof._cli import ExitCode, app
+from tests.cli.support import (
+    assert_error,
+    assert_ok,
+    invoke,
+    names,
+    run_script,
+)
+from vendorproof._cli import ExitCode
 from vendorproof.models.manifest import MANIFEST_PREDICATE, Component, ComponentManifest
 from vendorproof.models.statement import STATEMENT_TYPE, Statement
 
-VENDORPROOF = Path(sys.executable).with_name("vendorproof")
 MIB = 1024 * 1024
 
-runner = CliRunner()
 
 #: Options every valid invocation needs besides files, --root and -o.
 META = [
@@ -50,47 +53,6 @@ EXPECTED_KINDS = {
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("VENDORPROOF_KEY_PASSPHRASE", "VENDORPROOF_DEBUG"):
         monkeypatch.delenv(var, raising=False)
-
-
-def invoke(*args: str | Path) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_ok(result: Result) -> None:
-    assert result.exit_code == ExitCode.OK, (result.stdout, result.stderr)
-    assert result.exception is None, result.exception
-    assert "Traceback" not in result.output
-
-
-def assert_error(result: Result, code: int, *needles: str) -> str:
-    """Exit ``code`` with one error line on stderr that contains every needle."""
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
-def run_script(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VENDORPROOF_")}
-    return subprocess.run(
-        [str(VENDORPROOF), *map(str, args)],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def names(directory: Path) -> set[str]:
-    """Every entry of ``directory``, hidden temporary files included."""
-    return {p.name for p in directory.iterdir()}
 
 
 def coreutils_digests(tool: str, root: Path, rels: list[str]) -> dict[str, str]:

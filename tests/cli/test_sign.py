@@ -9,10 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,8 +19,15 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from typer.testing import CliRunner, Result
 
+from tests.cli.support import (
+    assert_error,
+    assert_ok,
+    invoke,
+    names,
+    run_script,
+    runner,
+)
 from tests.tsa import LoopbackTSA, make_tsa_pki
 from vendorproof._cli import ExitCode, app
 from vendorproof._internal.tsa import verify_timestamp
@@ -33,13 +37,11 @@ from vendorproof.models.statement import Statement
 REPO = Path(__file__).resolve().parents[2]
 KEYS = REPO / "keys"
 VENDOR_A = KEYS / "vendor-a"
-VENDORPROOF = Path(sys.executable).with_name("vendorproof")
 PASSPHRASE_ENV = "VENDORPROOF_KEY_PASSPHRASE"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 V02 = "application/vnd.dev.sigstore.bundle+json;version=0.2"
 V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
-runner = CliRunner()
 
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
@@ -64,49 +66,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("no_proxy", "*")
-
-
-def invoke(*args: str | Path) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_ok(result: Result) -> None:
-    assert result.exit_code == ExitCode.OK, (result.stdout, result.stderr)
-    assert result.exception is None, result.exception
-    assert "Traceback" not in result.output
-
-
-def assert_error(result: Result, code: int, *needles: str) -> str:
-    """Exit ``code`` with one error line on stderr that contains every needle."""
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
-def run_script(
-    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("VENDORPROOF_")}
-    return subprocess.run(
-        [str(VENDORPROOF), *map(str, args)],
-        cwd=cwd,
-        env={**base, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def names(directory: Path) -> set[str]:
-    """Every entry of ``directory``, hidden temporary files included."""
-    return {p.name for p in directory.iterdir()}
 
 
 def load_json(path: Path) -> dict[str, Any]:
