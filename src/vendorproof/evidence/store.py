@@ -363,6 +363,17 @@ class _Store:
         # One round trip to find the blobs already stored, one to add the others:
         # a record and all its inputs cost a handful of statements, not dozens.
         wanted = sorted(blobs)
+        if db.dialect == "postgresql":
+            # Content-addressed: a digest already stored holds the same bytes, so
+            # PostgreSQL skips it in the same statement (SQLite refuses any second
+            # INSERT of a digest by trigger, so it looks first).
+            _insert_rows(
+                db,
+                "blobs (digest, content)",
+                [(d, blobs[d]) for d in wanted],
+                suffix=" ON CONFLICT (digest) DO NOTHING",
+            )
+            wanted = []
         present: set[str] = set()
         for i in range(0, len(wanted), _BATCH):
             part = wanted[i : i + _BATCH]
@@ -481,14 +492,16 @@ class _Store:
 _BATCH = 200
 
 
-def _insert_rows(db: Database, target: str, rows: Sequence[tuple[object, ...]]) -> None:
+def _insert_rows(
+    db: Database, target: str, rows: Sequence[tuple[object, ...]], *, suffix: str = ""
+) -> None:
     """Insert ``rows`` with as few multi-row INSERT statements as possible."""
     for i in range(0, len(rows), _BATCH):
         part = rows[i : i + _BATCH]
         width = len(part[0])
         values = ", ".join("(" + ", ".join("?" * width) + ")" for _ in part)
         db.rows(
-            f"INSERT INTO {target} VALUES {values}",  # noqa: S608 (constant table, placeholders)
+            f"INSERT INTO {target} VALUES {values}{suffix}",  # noqa: S608 (constant table, placeholders)
             [value for row in part for value in row],
         )
 
