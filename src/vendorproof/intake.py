@@ -11,33 +11,24 @@ from pathlib import Path
 
 from vendorproof._internal.delivery_fs import load_delivery
 from vendorproof._internal.jsonio import read_document
-from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.policy import Policy
 from vendorproof.verify.delivery import ComponentDigest, Hasher, evaluate_delivery
 from vendorproof.verify.result import VerificationReport
 
-__all__ = ["load_policy", "measure", "read_file", "verify_delivery"]
+__all__ = ["load_policy", "measure", "verify_delivery"]
 
 #: Called with the total byte count, returns a per-chunk progress callback (or None).
 ProgressFactory = Callable[[int], Callable[[int], None] | None]
-
-
-def read_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
-    """Read a document with the size limit, naming the file on error."""
-    try:
-        return read_document(path, limits=limits)
-    except InvalidInputError as e:
-        raise e.in_file(str(path)) from e
 
 
 def load_policy(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Policy:
     """Read and validate a policy; files it references are relative to it."""
     base = path.resolve().parent
     return Policy.from_yaml(
-        read_file(path, limits=limits),
+        read_document(path, limits=limits),
         file=str(path),
-        resolve=lambda ref: read_file(base / ref, limits=limits),
+        resolve=lambda ref: read_document(base / ref, limits=limits),
         limits=limits,
     )
 

@@ -28,9 +28,9 @@ from jsonschema import Draft202012Validator
 
 from tests.builders import REPO, SAMPLE_AT, SAMPLE_DELIVERY, SAMPLE_POLICY
 from vendorproof._internal import crypto
-from vendorproof._internal.jsonio import dump_json
+from vendorproof._internal.jsonio import dump_json, read_document
 from vendorproof.errors import InvalidInputError
-from vendorproof.intake import load_policy, read_file, verify_delivery
+from vendorproof.intake import load_policy, verify_delivery
 from vendorproof.limits import DEFAULT_LIMITS
 from vendorproof.models._fields import b64decode, parse_time
 from vendorproof.models.bundle import Bundle, BundleVersion
@@ -990,7 +990,7 @@ def parse_policy(data: Mapping[str, Any]) -> Callable[[], object]:
 
     def parse() -> object:
         return Policy.from_yaml(
-            raw, file="policy.yaml", resolve=lambda ref: read_file(base / ref)
+            raw, file="policy.yaml", resolve=lambda ref: read_document(base / ref)
         )
 
     return parse

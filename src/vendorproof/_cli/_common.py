@@ -22,14 +22,6 @@ if TYPE_CHECKING:
 PASSPHRASE_ENV = "VENDORPROOF_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 
 
-def read_input(path: Path) -> bytes:
-    """Read an input document with the size limit, naming the file on error."""
-    try:
-        return read_document(path)
-    except InvalidInputError as e:
-        raise e.in_file(str(path)) from e
-
-
 def parse_at(value: str | None, *, option: str = "--at") -> datetime:
     """Parse an RFC 3339 time option; ``None`` means now."""
     if value is None:
@@ -53,7 +45,7 @@ def load_signing_key(path: Path) -> SigningKey:
     """Load a PEM private key, asking for its passphrase only when it is encrypted."""
     from vendorproof._internal import crypto
 
-    data = read_input(path)
+    data = read_document(path)
     if b"ENCRYPTED" not in data:
         return crypto.load_private_key(data, None, file=str(path))
     passphrase = _passphrase(confirm=False)

@@ -18,8 +18,8 @@ from vendorproof._cli._common import (
     load_signing_key,
     parse_at,
     progress_factory,
-    read_input,
 )
+from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def _open(url: str | None) -> EvidenceStore:
 def _public_keys(paths: list[Path]) -> list[PublicKey]:
     from vendorproof._internal import crypto
 
-    return [crypto.load_public_key(read_input(p), file=str(p)) for p in paths]
+    return [crypto.load_public_key(read_document(p), file=str(p)) for p in paths]
 
 
 def intake(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vendorproof._cli import handle_errors
-from vendorproof._cli._common import read_input
+from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 from vendorproof.models import _fields
 
@@ -43,7 +43,7 @@ def describe(path: Path) -> dict[str, Any]:
     from vendorproof._internal.tsa import parse_timestamp
     from vendorproof.verify.documents import load_signed_document
 
-    doc = load_signed_document(read_input(path), file=str(path))
+    doc = load_signed_document(read_document(path), file=str(path))
     timestamps = []
     for i, der in enumerate(doc.timestamps):
         try:

@@ -13,10 +13,9 @@ from vendorproof._cli._common import (
     new_key_passphrase,
     parse_at,
     progress,
-    read_input,
     write_json,
 )
-from vendorproof._internal.jsonio import write_atomic
+from vendorproof._internal.jsonio import read_document, write_atomic
 from vendorproof.errors import InvalidInputError, OutputError
 from vendorproof.models import _fields
 
@@ -224,7 +223,7 @@ def _statement_of(path: Path) -> Statement:
     from vendorproof.models.statement import Statement
     from vendorproof.verify.documents import load_statement_bytes
 
-    raw = load_statement_bytes(read_input(path), file=str(path))
+    raw = load_statement_bytes(read_document(path), file=str(path))
     try:
         return Statement.from_bytes(raw)
     except InvalidInputError as e:
@@ -453,16 +452,16 @@ def sign(
 
     if chain is not None and cert is None:
         raise InvalidInputError("--chain needs --cert", path="--chain")
-    raw = read_input(statement)
+    raw = read_document(statement)
     signing_key = load_signing_key(key)
     certs = []
     if cert is not None:
-        leaf = load_certificates(read_input(cert), file=str(cert))
+        leaf = load_certificates(read_document(cert), file=str(cert))
         if len(leaf) != 1:
             raise InvalidInputError("expected exactly one certificate", file=str(cert))
         certs.extend(leaf)
     if chain is not None:
-        certs.extend(load_certificates(read_input(chain), file=str(chain)))
+        certs.extend(load_certificates(read_document(chain), file=str(chain)))
     try:
         co = [load_signing_key(p) for p in co_key or []]
         bundle = sign_statement(

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vendorproof._cli import ExitCode, handle_errors
-from vendorproof._cli._common import parse_at, read_input
-from vendorproof._internal.jsonio import dump_json, write_atomic
+from vendorproof._cli._common import parse_at
+from vendorproof._internal.jsonio import dump_json, read_document, write_atomic
 from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -235,7 +235,7 @@ def x509_verify(
         raise InvalidInputError(
             "expected require, if-available or off", path="--revocation"
         ) from None
-    crls = [load_crl(read_input(p), file=str(p)) for p in crl or []]
+    crls = [load_crl(read_document(p), file=str(p)) for p in crl or []]
 
     try:
         usage = Eku(eku)
@@ -243,10 +243,10 @@ def x509_verify(
         raise InvalidInputError(
             "expected code-signing, time-stamping or any", path="--eku"
         ) from None
-    leaf_certs = load_certificates(read_input(leaf), file=str(leaf))
-    anchors = load_certificates(read_input(roots), file=str(roots))
+    leaf_certs = load_certificates(read_document(leaf), file=str(leaf))
+    anchors = load_certificates(read_document(roots), file=str(roots))
     inter = (
-        load_certificates(read_input(intermediates), file=str(intermediates))
+        load_certificates(read_document(intermediates), file=str(intermediates))
         if intermediates
         else []
     )
