@@ -6,6 +6,7 @@ The CLI is a thin layer over these; library users call them directly.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from vendorproof.verify.result import VerificationReport
 
 __all__ = ["load_policy", "measure", "verify_delivery"]
 
-#: Called with the total byte count, returns a per-chunk progress callback (or None).
-ProgressFactory = Callable[[int], Callable[[int], None] | None]
+#: Called with the total byte count; a context giving a per-chunk callback (or None).
+ProgressFactory = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
 
 
 def load_policy(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Policy:
@@ -66,10 +67,11 @@ def measure(root: Path, progress: ProgressFactory | None = None) -> Hasher:
         from vendorproof._internal.hashing import hash_files
 
         files = [root / p for p in paths]
-        on_progress = None
-        if progress is not None:
-            on_progress = progress(sum(f.stat().st_size for f in files))
-        results = hash_files(files, algorithms, on_progress=on_progress)
+        if progress is None:
+            results = hash_files(files, algorithms)
+        else:
+            with progress(sum(f.stat().st_size for f in files)) as on_progress:
+                results = hash_files(files, algorithms, on_progress=on_progress)
         return [ComponentDigest(size=r.size, digests=dict(r.digests)) for r in results]
 
     return hasher

@@ -67,36 +67,14 @@ def write_json(path: Path, data: Any, *, force: bool) -> None:
     write_atomic(path, dump_json(data), force=force)
 
 
-def progress_factory(description: str) -> Callable[[int], Callable[[int], None] | None]:
-    """A factory for byte progress callbacks on a terminal (None elsewhere).
-
-    The bar is shown while hashing and removed when the process prints its result.
-    """
-
-    def make(total: int) -> Callable[[int], None] | None:
-        if not sys.stderr.isatty() or total == 0:
-            return None
-        from rich.progress import Progress
-
-        bar = Progress(transient=True)
-        bar.start()
-        task = bar.add_task(description, total=total)
-        done = [0]
-
-        def advance(n: int) -> None:
-            done[0] += n
-            bar.advance(task, n)
-            if done[0] >= total:
-                bar.stop()
-
-        return advance
-
-    return make
-
-
 @contextmanager
-def progress(total: int, description: str) -> Iterator[Callable[[int], None] | None]:
-    """A byte progress bar on standard error when it is a terminal, else nothing."""
+def progress(
+    total: int, description: str = "hashing"
+) -> Iterator[Callable[[int], None] | None]:
+    """A byte progress bar on standard error when it is a terminal, else nothing.
+
+    Callbacks may come from hashing worker threads; rich's progress is thread-safe.
+    """
     if not sys.stderr.isatty() or total == 0:
         yield None
         return

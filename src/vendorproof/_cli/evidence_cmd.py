@@ -17,7 +17,7 @@ from vendorproof._cli import ExitCode, handle_errors
 from vendorproof._cli._common import (
     load_signing_key,
     parse_at,
-    progress_factory,
+    progress,
 )
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
@@ -91,7 +91,7 @@ def intake(
             actor=actor or getpass.getuser(),
             at=parse_at(at),
             time_source="--at" if at is not None else "now",
-            progress=progress_factory("hashing"),
+            progress=progress,
         )
     finally:
         s.close()

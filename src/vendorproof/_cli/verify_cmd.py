@@ -30,7 +30,7 @@ def run_verification(
     delivery: Path, policy_path: Path, at: str | None
 ) -> tuple[VerificationReport, Policy]:
     """Load, verify and report (shared by ``verify`` and ``intake``)."""
-    from vendorproof._cli._common import progress_factory
+    from vendorproof._cli._common import progress
     from vendorproof.intake import load_policy, verify_delivery
 
     policy = load_policy(policy_path)
@@ -39,7 +39,7 @@ def run_verification(
         policy,
         at=parse_at(at),
         time_source="--at" if at is not None else "now",
-        progress=progress_factory("hashing"),
+        progress=progress,
     )
     return report, policy
 
