@@ -21,7 +21,7 @@ import contextlib
 import dataclasses
 import hashlib
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -536,8 +536,3 @@ def _sequential(  # noqa: PLR0917 - private helper of replay
         found = _rerun_record(source, rec, new_policy, images, floor, policies)
         results.append(result_of(local, problems, found))
     return results
-
-
-def keys_by_id(keys: Iterable[crypto.PublicKey]) -> Mapping[str, crypto.PublicKey]:
-    """Index public keys by key id."""
-    return {crypto.key_id(k): k for k in keys}

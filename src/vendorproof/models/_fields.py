@@ -163,12 +163,6 @@ def require_time(d: Mapping[str, Any], key: str) -> datetime:
     return parse_time(require(d, key, str), key)
 
 
-def optional_time(d: Mapping[str, Any], key: str) -> datetime | None:
-    """Return an optional RFC 3339 time field."""
-    value = get(d, key, str)
-    return None if value is None else parse_time(value, key)
-
-
 def format_time(t: datetime) -> str:
     """Render an aware datetime as RFC 3339 UTC with a ``Z`` suffix."""
     if t.tzinfo is None:

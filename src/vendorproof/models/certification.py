@@ -11,7 +11,7 @@ from typing import Any
 from vendorproof.errors import InvalidInputError
 from vendorproof.models import _fields as f
 from vendorproof.models.manifest import Party
-from vendorproof.models.statement import Statement, Subject
+from vendorproof.models.statement import Statement
 
 CERTIFICATION_PREDICATE = "https://vendorproof.dev/certification/v1"
 
@@ -190,8 +190,3 @@ class Certification:
         if self.assurance_level:
             out["assuranceLevel"] = self.assurance_level
         return out
-
-
-def certified_digests(subjects: tuple[Subject, ...]) -> frozenset[tuple[str, str]]:
-    """All ``(algorithm, hex)`` pairs a certification's subjects name."""
-    return frozenset((alg, h) for s in subjects for alg, h in s.digest.items())

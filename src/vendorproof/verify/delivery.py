@@ -158,9 +158,6 @@ class _Checks:
             )
         )
 
-    def extend(self, results: Sequence[CheckResult]) -> None:
-        self.items.extend(results)
-
 
 def _doc_digest(doc: SignedDocument) -> str:
     return hashlib.sha256(doc.raw).hexdigest()
