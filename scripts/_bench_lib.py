@@ -307,50 +307,9 @@ def load_operator_key() -> Any:
 
 def record_builder(ctx: IntakeContext, key: Any, actor: str) -> Callable[[Any], Any]:
     """``run_intake``'s append callback (rollback check, link, sign) for ``ctx``."""
-    import dataclasses
-    import uuid
-    from datetime import UTC, datetime
+    from vendorproof.evidence.intake import record_builder as builder
 
-    from vendorproof.evidence.record import build_record, sign_record
-    from vendorproof.evidence.store import PreparedRecord
-    from vendorproof.models import _fields as f
-    from vendorproof.verify.delivery import check_rollback
-
-    report = ctx.report
-
-    def build(head: Any) -> PreparedRecord:
-        d = report.delivery
-        vendor = str(d.get("vendor", {}).get("id", ""))
-        product = str(d.get("product", ""))
-        rollback = check_rollback(
-            report, ctx.policy, head.max_accepted_security_version(vendor, product)
-        )
-        full = dataclasses.replace(report, checks=(*report.checks, rollback))
-        record_id = str(uuid.uuid4())
-        created = datetime.now(UTC)
-        statement = build_record(
-            full,
-            sequence=head.seq + 1,
-            previous=head.digest,
-            record_id=record_id,
-            created_at=created,
-            actor=actor,
-            inputs=ctx.inputs,
-        )
-        sv = d.get("securityVersion")
-        return PreparedRecord(
-            record_id=record_id,
-            created_at=f.format_time(created),
-            vendor=vendor,
-            product=product,
-            version=str(d.get("version", "")),
-            security_version=sv if isinstance(sv, int) else -1,
-            verdict=full.verdict,
-            envelope=sign_record(statement, key),
-            inputs=dict(ctx.inputs),
-        )
-
-    return build
+    return builder(ctx.report, ctx.policy, ctx.inputs, key=key, actor=actor)
 
 
 def append_records(

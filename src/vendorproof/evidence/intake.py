@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from vendorproof.evidence.store import (
 )
 from vendorproof.intake import ProgressFactory, load_policy, measure
 from vendorproof.models import _fields as f
+from vendorproof.models.policy import Policy
 from vendorproof.verify.delivery import check_rollback, evaluate_delivery
 from vendorproof.verify.result import VerificationReport
 
@@ -41,6 +42,60 @@ class IntakeResult:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def record_builder(
+    report: VerificationReport,
+    policy: Policy,
+    inputs: Mapping[str, str],
+    *,
+    key: crypto.SigningKey,
+    actor: str,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    keep: Callable[[VerificationReport], None] | None = None,
+) -> Callable[[ChainHead], PreparedRecord]:
+    """The append callback for ``report``: rollback check, chain link, signature.
+
+    It runs under the store's chain lock: the rollback floor, the sequence number and
+    the previous record's digest are only known there. ``keep`` receives the final
+    report (with the rollback check).
+    """
+
+    def build(head: ChainHead) -> PreparedRecord:
+        d = report.delivery
+        vendor = str(d.get("vendor", {}).get("id", ""))
+        product = str(d.get("product", ""))
+        rollback = check_rollback(
+            report, policy, head.max_accepted_security_version(vendor, product)
+        )
+        full = dataclasses.replace(report, checks=(*report.checks, rollback))
+        if keep is not None:
+            keep(full)
+        record_id = str(uuid.uuid4())
+        created = clock()
+        statement = build_record(
+            full,
+            sequence=head.seq + 1,
+            previous=head.digest,
+            record_id=record_id,
+            created_at=created,
+            actor=actor,
+            inputs=inputs,
+        )
+        sv = d.get("securityVersion")
+        return PreparedRecord(
+            record_id=record_id,
+            created_at=f.format_time(created),
+            vendor=vendor,
+            product=product,
+            version=str(d.get("version", "")),
+            security_version=sv if isinstance(sv, int) else -1,
+            verdict=full.verdict,
+            envelope=sign_record(statement, key),
+            inputs=dict(inputs),
+        )
+
+    return build
 
 
 def run_intake(
@@ -94,39 +149,8 @@ def run_intake(
         keep(name, raw)
 
     final: list[VerificationReport] = []
-
-    def build(head: ChainHead) -> PreparedRecord:
-        d = report.delivery
-        vendor = str(d.get("vendor", {}).get("id", ""))
-        product = str(d.get("product", ""))
-        rollback = check_rollback(
-            report, policy, head.max_accepted_security_version(vendor, product)
-        )
-        full = dataclasses.replace(report, checks=(*report.checks, rollback))
-        final.append(full)
-        record_id = str(uuid.uuid4())
-        created = clock()
-        statement = build_record(
-            full,
-            sequence=head.seq + 1,
-            previous=head.digest,
-            record_id=record_id,
-            created_at=created,
-            actor=actor,
-            inputs=inputs,
-        )
-        sv = d.get("securityVersion")
-        return PreparedRecord(
-            record_id=record_id,
-            created_at=f.format_time(created),
-            vendor=vendor,
-            product=product,
-            version=str(d.get("version", "")),
-            security_version=sv if isinstance(sv, int) else -1,
-            verdict=full.verdict,
-            envelope=sign_record(statement, key),
-            inputs=dict(inputs),
-        )
-
+    build = record_builder(
+        report, policy, inputs, key=key, actor=actor, clock=clock, keep=final.append
+    )
     stored = store.append(build, blobs)
     return IntakeResult(record=stored, report=final[-1])
