@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -338,6 +338,19 @@ class _Parser:
             out.add(s)
         return frozenset(out)
 
+    def entries(
+        self,
+        value: Any,
+        at: _Path,
+        *,
+        known: frozenset[str],
+        required: frozenset[str] = frozenset(),
+    ) -> Iterator[tuple[_Path, Mapping[str, Any]]]:
+        """The mappings of a list section, each checked for its keys, with its path."""
+        for i, item in enumerate(self.items(value, at)):
+            where = (*at, i)
+            yield where, self.mapping(item, where, known=known, required=required)
+
     def items(self, value: Any, at: _Path) -> list[Any]:
         if value is None:
             return []
@@ -473,16 +486,14 @@ class _Parser:
 
     def rules(self, value: Any, at: _Path) -> tuple[CertificationRule, ...]:
         out = []
-        for i, item in enumerate(self.items(value, at)):
-            where = (*at, i)
-            m = self.mapping(
-                item,
-                where,
-                known=frozenset(
-                    {"description", "domains", "networkFunctions", "kinds", "schemes"}
-                ),
-                required=frozenset({"schemes"}),
-            )
+        for where, m in self.entries(
+            value,
+            at,
+            known=frozenset(
+                {"description", "domains", "networkFunctions", "kinds", "schemes"}
+            ),
+            required=frozenset({"schemes"}),
+        ):
             schemes = self.strings(
                 m["schemes"], (*where, "schemes"), allowed=KNOWN_SCHEMES
             )
@@ -493,7 +504,7 @@ class _Parser:
                     description=self.optional_text(
                         m.get("description"), (*where, "description")
                     )
-                    or f"rule {i}",
+                    or f"rule {where[-1]}",
                     domains=self.strings(
                         m.get("domains"),
                         (*where, "domains"),
@@ -514,14 +525,12 @@ class _Parser:
 
     def deny(self, value: Any, at: _Path) -> tuple[DenyEntry, ...]:
         out = []
-        for i, item in enumerate(self.items(value, at)):
-            where = (*at, i)
-            m = self.mapping(
-                item,
-                where,
-                known=frozenset({"vendor", "product", "effective", "reason"}),
-                required=frozenset({"vendor", "effective", "reason"}),
-            )
+        for where, m in self.entries(
+            value,
+            at,
+            known=frozenset({"vendor", "product", "effective", "reason"}),
+            required=frozenset({"vendor", "effective", "reason"}),
+        ):
             out.append(
                 DenyEntry(
                     vendor=self.string(m["vendor"], (*where, "vendor")),
@@ -534,14 +543,12 @@ class _Parser:
 
     def rollback(self, value: Any, at: _Path) -> tuple[RollbackException, ...]:
         out = []
-        for i, item in enumerate(self.items(value, at)):
-            where = (*at, i)
-            m = self.mapping(
-                item,
-                where,
-                known=frozenset({"vendor", "product", "securityVersion", "reason"}),
-                required=frozenset({"vendor", "product", "securityVersion", "reason"}),
-            )
+        for where, m in self.entries(
+            value,
+            at,
+            known=frozenset({"vendor", "product", "securityVersion", "reason"}),
+            required=frozenset({"vendor", "product", "securityVersion", "reason"}),
+        ):
             sv = m["securityVersion"]
             if not isinstance(sv, int) or isinstance(sv, bool) or sv < 0:
                 raise self.fail("expected an integer >= 0", (*where, "securityVersion"))
@@ -586,14 +593,12 @@ class _Parser:
 
     def keyless_rules(self, value: Any, at: _Path) -> tuple[KeylessRule, ...]:
         out = []
-        for i, item in enumerate(self.items(value, at)):
-            where = (*at, i)
-            m = self.mapping(
-                item,
-                where,
-                known=frozenset({"identity", "issuer", "components"}),
-                required=frozenset({"identity", "issuer"}),
-            )
+        for where, m in self.entries(
+            value,
+            at,
+            known=frozenset({"identity", "issuer", "components"}),
+            required=frozenset({"identity", "issuer"}),
+        ):
             out.append(
                 KeylessRule(
                     identity=self.string(m["identity"], (*where, "identity")),
