@@ -29,6 +29,11 @@ def parse_at(value: str | None, *, option: str = "--at") -> datetime:
     return _fields.parse_time(value, option)
 
 
+def validation_time(value: str | None) -> tuple[datetime, str]:
+    """The validation time given by ``--at`` (or now) and where it came from."""
+    return parse_at(value), "--at" if value is not None else "now"
+
+
 def _passphrase(*, confirm: bool) -> bytes | None:
     env = os.environ.get(PASSPHRASE_ENV)
     if env is not None:

@@ -18,6 +18,7 @@ from vendorproof._cli._common import (
     load_signing_key,
     parse_at,
     progress,
+    validation_time,
 )
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
@@ -82,6 +83,7 @@ def intake(
         raise InvalidInputError("expected text or json", path="--format")
     key = load_signing_key(operator_key)
     s = _open(store)
+    when, source = validation_time(at)
     try:
         result = run_intake(
             delivery,
@@ -89,8 +91,8 @@ def intake(
             store=s,
             key=key,
             actor=actor or getpass.getuser(),
-            at=parse_at(at),
-            time_source="--at" if at is not None else "now",
+            at=when,
+            time_source=source,
             progress=progress,
         )
     finally:

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vendorproof._cli import ExitCode, handle_errors
-from vendorproof._cli._common import parse_at
+from vendorproof._cli._common import parse_at, validation_time
 from vendorproof._internal.jsonio import dump_json, read_document, write_atomic
 from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from vendorproof.models.policy import Policy
     from vendorproof.verify.result import CheckResult, VerificationReport
 
 policy_app = typer.Typer(help="Operator policies.", no_args_is_help=True)
@@ -24,24 +23,6 @@ At = Annotated[
     str | None,
     typer.Option("--at", help="Validation time, RFC 3339 (default: now)."),
 ]
-
-
-def run_verification(
-    delivery: Path, policy_path: Path, at: str | None
-) -> tuple[VerificationReport, Policy]:
-    """Load, verify and report (shared by ``verify`` and ``intake``)."""
-    from vendorproof._cli._common import progress
-    from vendorproof.intake import load_policy, verify_delivery
-
-    policy = load_policy(policy_path)
-    report = verify_delivery(
-        delivery,
-        policy,
-        at=parse_at(at),
-        time_source="--at" if at is not None else "now",
-        progress=progress,
-    )
-    return report, policy
 
 
 #: Above this many checks, passing checks are summarised per check (``--all`` shows
@@ -172,7 +153,17 @@ def verify(
     """Verify DELIVERY against POLICY; exit 0 verified, 1 failed, 3 invalid input."""
     if output_format not in ("text", "json"):
         raise InvalidInputError("expected text or json", path="--format")
-    report, _ = run_verification(delivery, policy, at)
+    from vendorproof._cli._common import progress
+    from vendorproof.intake import load_policy, verify_delivery
+
+    when, source = validation_time(at)
+    report = verify_delivery(
+        delivery,
+        load_policy(policy),
+        at=when,
+        time_source=source,
+        progress=progress,
+    )
     data = report.to_dict()
     if output is not None:
         write_atomic(output, dump_json(data), force=force)
