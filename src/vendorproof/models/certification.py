@@ -46,6 +46,33 @@ class Report:
         return {"type": self.type, "id": self.id, "sha256": self.sha256}
 
 
+def _scheme(m: Mapping[str, Any]) -> tuple[str, str]:
+    f.reject_unknown(m, frozenset({"name", "version"}))
+    name = f.require_str(m, "name")
+    if name not in KNOWN_SCHEMES:
+        raise InvalidInputError(
+            f"unknown scheme {name!r} (known: {', '.join(sorted(KNOWN_SCHEMES))})",
+            path="name",
+        )
+    return name, f.require_str(m, "version")
+
+
+def _product(m: Mapping[str, Any]) -> tuple[str, str, tuple[str, ...]]:
+    f.reject_unknown(m, frozenset({"name", "category", "versions"}))
+    versions = f.parse_list(m, "versions", f.text_item, non_empty=True)
+    return f.require_str(m, "name"), f.require_str(m, "category"), versions
+
+
+def _status(m: Mapping[str, Any]) -> tuple[str, str | None]:
+    f.reject_unknown(m, frozenset({"value", "publishedAt"}))
+    value = f.require_str(m, "value")
+    if value not in STATUSES:
+        raise InvalidInputError(
+            f"{value!r} is not one of {', '.join(sorted(STATUSES))}", path="value"
+        )
+    return value, f.optional_str(m, "publishedAt")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Certification:
     """A certification body's statement about one product (domain brief §3)."""
@@ -91,39 +118,9 @@ class Certification:
                 }
             ),
         )
-        scheme = f.require_mapping(d, "scheme")
-        try:
-            f.reject_unknown(scheme, frozenset({"name", "version"}))
-            name = f.require_str(scheme, "name")
-            if name not in KNOWN_SCHEMES:
-                raise InvalidInputError(
-                    f"unknown scheme {name!r} "
-                    f"(known: {', '.join(sorted(KNOWN_SCHEMES))})",
-                    path="name",
-                )
-            scheme_version = f.require_str(scheme, "version")
-        except InvalidInputError as e:
-            raise e.under("scheme") from e
-        product = f.require_mapping(d, "product")
-        try:
-            f.reject_unknown(product, frozenset({"name", "category", "versions"}))
-            versions = f.parse_list(product, "versions", f.text_item, non_empty=True)
-            product_name = f.require_str(product, "name")
-            category = f.require_str(product, "category")
-        except InvalidInputError as e:
-            raise e.under("product") from e
-        status = f.require_mapping(d, "status")
-        try:
-            f.reject_unknown(status, frozenset({"value", "publishedAt"}))
-            status_value = f.require_str(status, "value")
-            if status_value not in STATUSES:
-                raise InvalidInputError(
-                    f"{status_value!r} is not one of {', '.join(sorted(STATUSES))}",
-                    path="value",
-                )
-            status_url = f.optional_str(status, "publishedAt")
-        except InvalidInputError as e:
-            raise e.under("status") from e
+        name, scheme_version = f.parse_object(d, "scheme", _scheme)
+        product_name, category, versions = f.parse_object(d, "product", _product)
+        status_value, status_url = f.parse_object(d, "status", _status)
         valid_from = f.require_time(d, "validFrom")
         valid_until = f.require_time(d, "validUntil")
         if valid_until <= valid_from:

@@ -17,6 +17,11 @@ from vendorproof.models.statement import Statement, Subject
 DECLARATION_PREDICATE = "https://vendorproof.dev/trust-declaration/v1"
 
 
+def _signatory(m: Mapping[str, Any]) -> tuple[str, str]:
+    f.reject_unknown(m, frozenset({"name", "role"}))
+    return f.require_str(m, "name"), f.require_str(m, "role")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrustDeclaration:
     """A vendor's declaration of trustworthiness (e.g. the §9b BSIG guarantee)."""
@@ -49,13 +54,7 @@ class TrustDeclaration:
                 }
             ),
         )
-        signatory = f.require_mapping(d, "signatory")
-        try:
-            f.reject_unknown(signatory, frozenset({"name", "role"}))
-            sname = f.require_str(signatory, "name")
-            srole = f.require_str(signatory, "role")
-        except InvalidInputError as e:
-            raise e.under("signatory") from e
+        sname, srole = f.parse_object(d, "signatory", _signatory)
         issued = f.require_time(d, "issuedAt")
         until = f.require_time(d, "validUntil")
         if until <= issued:
