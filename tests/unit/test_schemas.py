@@ -167,6 +167,19 @@ def jsonify(value: Any) -> Any:
 DELETE: Final = object()
 Edit = tuple[Sequence[str | int], object]
 
+#: The delivery fields a report has only with exactly one manifest.
+DELIVERY_DETAIL = (
+    "product",
+    "version",
+    "securityVersion",
+    "networkFunction",
+    "domain",
+    "manifest",
+    "components",
+    "measured",
+    "trustAnchors",
+)
+
 
 def edited(doc: Mapping[str, Any], edits: Sequence[Edit]) -> dict[str, Any]:
     """A deep copy of ``doc`` with each ``(path, value)`` set (or deleted)."""
@@ -374,6 +387,10 @@ def test_sample_report_validates() -> None:
         "certification-coverage",
     }
     assert report["delivery"]["measured"]
+    assert report["delivery"]["principal"] == {
+        "id": "acme",
+        "name": "Acme Radio Systems GmbH",
+    }
 
 
 def test_failed_reports_validate(tmp_path: Path) -> None:
@@ -410,6 +427,14 @@ def test_failed_reports_validate(tmp_path: Path) -> None:
         pytest.param([(("inputs", "policy.yaml"), "0" * 64)], id="input-outside"),
         pytest.param([(("delivery", "product"), DELETE)], id="partial-delivery"),
         pytest.param([(("delivery", "trustAnchors"), ["sha1:abc"])], id="bad-anchor"),
+        pytest.param(
+            [(("delivery", "principal", "name"), DELETE)], id="principal-name"
+        ),
+        pytest.param([(("delivery", "principal", "role"), "vendor")], id="principal-x"),
+        pytest.param(
+            [(("delivery", k), DELETE) for k in ("vendor", *DELIVERY_DETAIL)],
+            id="principal-without-vendor",
+        ),
         pytest.param([(("policy", "digest", "sha256"), "A" * 64)], id="policy-digest"),
     ],
 )

@@ -62,8 +62,10 @@ def _root(
 
 
 def err(message: str) -> None:
-    """Print a one-line message on standard error."""
-    typer.echo(" ".join(message.split()), err=True)
+    """Print a one-line message on standard error (unsafe characters escaped)."""
+    from vendorproof._cli._common import safe_text
+
+    typer.echo(safe_text(" ".join(message.split())), err=True)
 
 
 def handle_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:

@@ -15,6 +15,9 @@ import typer
 
 from vendorproof._cli import ExitCode, handle_errors
 from vendorproof._cli._common import (
+    console,
+    echo,
+    json_text,
     load_signing_key,
     parse_at,
     progress,
@@ -104,7 +107,7 @@ def intake(
         typer.echo(json.dumps(data, indent=2, sort_keys=True))
     else:
         print_report(result.report)
-        typer.echo(
+        echo(
             f"recorded as evidence #{rec.seq} ({rec.record_id}, sha256 {rec.digest}) "
             f"in {s.url}"
         )
@@ -155,7 +158,6 @@ def evidence_list(
     until: Until = None,
 ) -> None:
     """List records (sequence, time, vendor, product, version, verdict)."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -178,7 +180,7 @@ def evidence_list(
             table.add_row(*map(escape, cells))
     finally:
         s.close()
-    Console(width=160).print(table)
+    console(width=160).print(table)
 
 
 @evidence_app.command("show")
@@ -198,7 +200,7 @@ def evidence_show(
     rec = EvidenceRecord.from_bytes(stored.envelope)
     statement = json.loads(rec.statement.raw)
     out = {"seq": stored.seq, "sha256": stored.digest, "statement": statement}
-    typer.echo(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False))
+    typer.echo(json_text(out, indent=2, sort_keys=True))
 
 
 @evidence_app.command("export")
@@ -248,7 +250,7 @@ def evidence_export(
                 exported_at=format_time(datetime.now(UTC)),
                 flt=flt,
             )
-            typer.echo(f"wrote audit bundle {bundle}: {n} records")
+            echo(f"wrote audit bundle {bundle}: {n} records")
             return
         buf = io.StringIO()
         if output_format == "csv":
@@ -292,7 +294,7 @@ def evidence_export(
                     "sha256": r.digest,
                     "statement": json.loads(rec.statement.raw),
                 }
-                buf.write(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n")
+                buf.write(json_text(line, sort_keys=True) + "\n")
     finally:
         s.close()
     if output is None:
@@ -320,11 +322,10 @@ def _workers(source: RecordSource, requested: int | None) -> int:
 def _print_summary(
     summary: ReplaySummary, *, new_policy: bool, show_all: bool = False
 ) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(width=160)
+    term = console(width=160)
     table = Table("#", "recorded", "replayed", "result", "detail")
     quiet = not show_all and len(summary.records) > SUMMARY_THRESHOLD
     for r in summary.records:
@@ -339,17 +340,17 @@ def _print_summary(
         table.add_row(
             str(r.seq),
             escape(r.verdict),
-            r.replayed_verdict or "-",
+            escape(r.replayed_verdict or "-"),
             result,
             escape(detail),
         )
     if table.row_count:
-        console.print(table)
+        term.print(table)
     if quiet:
         intact = sum(1 for r in summary.records if r.ok and not r.changes)
-        console.print(f"{intact} records intact and matching (--all lists each)")
+        term.print(f"{intact} records intact and matching (--all lists each)")
     for p in summary.problems:
-        console.print(f"[bold red]{escape(p)}[/]")
+        term.print(f"[bold red]{escape(p)}[/]")
     n = len(summary.records)
     bad = sum(1 for r in summary.records if not r.ok)
     line = f"{n} records replayed, {bad} failed"
@@ -357,8 +358,8 @@ def _print_summary(
         line += f"; first affected record: #{summary.first_bad}"
     if new_policy:
         line += f"; {len(summary.changed)} decisions would change under the new policy"
-    console.print(line)
-    console.print("operator keys: " + ", ".join(summary.operator_keys))
+    term.print(line)
+    term.print(escape("operator keys: " + ", ".join(summary.operator_keys)))
 
 
 @audit_app.command("replay")
@@ -431,7 +432,7 @@ def audit_replay(
         manifest_problems = src.verify_manifest()
         if not keys:
             keys = src.keys()
-            typer.echo(
+            echo(
                 "note: using the operator key(s) shipped in the bundle; compare their "
                 "ids with the operator's published fingerprint or pin --operator-pub",
                 err=True,

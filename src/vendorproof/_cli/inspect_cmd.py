@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vendorproof._cli import handle_errors
+from vendorproof._cli._common import console
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 from vendorproof.models import _fields
@@ -87,43 +88,39 @@ def inspect(
     if as_json:
         typer.echo(json.dumps(info, indent=2, sort_keys=True))
         return
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    # Everything below comes from the (untrusted) document: never interpret markup.
-    console = Console()
-    console.print(
+    # Everything below comes from the (untrusted) document: never interpret markup,
+    # and the console escapes control and bidirectional characters (one line each).
+    term = console()
+    term.print(
         f"[bold]{escape(str(file))}[/bold]  "
         "(not verified: inspect does not judge trust)"
     )
-    out = console.out
-    out(f"predicate type: {info['predicateType']}", highlight=False)
+
+    def out(line: str) -> None:
+        term.out(line, highlight=False)
+
+    out(f"predicate type: {info['predicateType']}")
     for i, c in enumerate(info["certificates"]):
         role = "signer" if i == 0 else "intermediate"
-        out(
-            f"{role}: {c['subject']}\n  issuer: {c['issuer']}\n"
-            f"  valid {c['notBefore']} .. {c['notAfter']}\n  sha256 {c['sha256']}",
-            highlight=False,
-        )
+        out(f"{role}: {c['subject']}")
+        out(f"  issuer: {c['issuer']}")
+        out(f"  valid {c['notBefore']} .. {c['notAfter']}")
+        out(f"  sha256 {c['sha256']}")
     if info["publicKeyHint"] is not None:
-        out(f"public key hint: {info['publicKeyHint']}", highlight=False)
+        out(f"public key hint: {info['publicKeyHint']}")
     for s in info["signatures"]:
-        out(
-            f"signature: keyid {s['keyid'] or '-'} ({s['bytes']} bytes)",
-            highlight=False,
-        )
+        out(f"signature: keyid {s['keyid'] or '-'} ({s['bytes']} bytes)")
     for t in info["timestamps"]:
-        out(
-            f"timestamp: {t['genTime']} by {t['tsa']} ({t['hashAlgorithm']})",
-            highlight=False,
-        )
+        out(f"timestamp: {t['genTime']} by {t['tsa']} ({t['hashAlgorithm']})")
     if not info["timestamps"]:
-        out("timestamp: none", highlight=False)
+        out("timestamp: none")
     table = Table("subject", "sha256", title=f"{len(info['subjects'])} subjects")
     for s in info["subjects"]:
         table.add_row(escape(s["name"]), escape(s["digest"].get("sha256", "-")))
-    console.print(table)
+    term.print(table)
 
 
 def register(app: typer.Typer) -> None:

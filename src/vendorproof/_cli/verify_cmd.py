@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vendorproof._cli import ExitCode, handle_errors
-from vendorproof._cli._common import parse_at, validation_time
+from vendorproof._cli._common import console, echo, parse_at, validation_time
 from vendorproof._internal.jsonio import dump_json, read_document, write_atomic
 from vendorproof.errors import InvalidInputError
 
@@ -89,9 +89,40 @@ def _rows(
     return rows
 
 
+def header(report: VerificationReport) -> list[str]:
+    """Who the delivery is from (the verified signer) and what its manifest declares.
+
+    The vendor is the policy's principal whose anchor or key verified the manifest;
+    the manifest's own vendor, product and version are shown as declared claims.
+    """
+    d = report.delivery
+    principal = d.get("principal")
+    if isinstance(principal, dict):
+        vendor = (
+            f"vendor: {principal.get('id')} ({principal.get('name')}), verified signer "
+            "of the manifest"
+        )
+    elif "vendor" in d:
+        vendor = "vendor: none verified (no trusted vendor signed the manifest)"
+    else:
+        vendor = "vendor: none verified (no manifest)"
+    lines = [vendor]
+    declared = d.get("vendor")
+    if isinstance(declared, dict):
+        lines.append(
+            f"declared by the manifest: vendor {declared.get('name')!r} "
+            f"(id {declared.get('id')!r}), product {d.get('product')!r}, "
+            f"version {d.get('version')!r}"
+        )
+    return lines
+
+
 def print_report(report: VerificationReport, *, show_all: bool = False) -> None:
-    """Render a report as a rich table on standard output."""
-    from rich.console import Console
+    """Render a report as a rich table on standard output.
+
+    Every string passes ``console()``'s escaping of control and bidirectional
+    characters; subjects and reasons are also escaped for rich markup.
+    """
     from rich.markup import escape
     from rich.table import Table
 
@@ -101,16 +132,15 @@ def print_report(report: VerificationReport, *, show_all: bool = False) -> None:
         "warn": "yellow",
         "error": "bold red",
     }
-    d = report.delivery
-    vendor = d.get("vendor", {}).get("name", "?")
-    title = escape(f"{vendor} {d.get('product', '?')} {d.get('version', '?')}")
+    out = console(width=max(console().width, 160))
+    for line in header(report):
+        out.out(line, highlight=False)
     table = Table(
         "check",
         "subject",
         "outcome",
         "reason",
         "requirements",
-        title=title,
         expand=True,
     )
     for check, subject, outcome, reason, req in _rows(report, show_all=show_all):
@@ -123,16 +153,15 @@ def print_report(report: VerificationReport, *, show_all: bool = False) -> None:
             escape(reason),
             ", ".join(req),
         )
-    console = Console(width=max(Console().width, 160))
-    console.print(table)
+    out.print(table)
     p = report.policy
-    console.out(
+    out.out(
         f"policy {p['id']} {p['version']} ({p['legalBasis']}), validation time "
         f"{report.verified_at.isoformat()} ({report.time_source})",
         highlight=False,
     )
     color = "green" if report.ok else "red"
-    console.print(f"verdict: [bold {color}]{report.verdict}[/bold {color}]")
+    out.print(f"verdict: [bold {color}]{report.verdict}[/bold {color}]")
 
 
 def verify(
@@ -184,7 +213,7 @@ def policy_check(
     from vendorproof.intake import load_policy
 
     p = load_policy(policy)
-    typer.echo(
+    echo(
         f"OK: {policy}: policy {p.id} {p.version} ({p.legal_basis}); "
         f"{len(p.vendors)} vendors, {len(p.certification_bodies)} certification "
         f"bodies, {len(p.certification_rules)} certification rules, "
@@ -253,7 +282,7 @@ def x509_verify(
         if as_json:
             typer.echo(json.dumps({"valid": False, "reason": str(e)}, indent=2))
         else:
-            typer.echo(f"INVALID: {e}", err=True)
+            echo(f"INVALID: {e}", err=True)
         raise typer.Exit(ExitCode.VERIFICATION_FAILED) from e
     info = {
         "valid": True,
@@ -266,8 +295,8 @@ def x509_verify(
     if as_json:
         typer.echo(json.dumps(info, indent=2))
     else:
-        typer.echo("VALID: " + " -> ".join(describe(c) for c in chain.chain))
-        typer.echo(f"revocation: {revocation_detail}")
+        echo("VALID: " + " -> ".join(describe(c) for c in chain.chain))
+        echo(f"revocation: {revocation_detail}")
 
 
 def register(app: typer.Typer) -> None:

@@ -78,6 +78,10 @@ class _Checks:
         self.policy = policy
         self.at = at
         self.time_source = time_source
+        #: The delivering vendor: the policy principal whose anchor or key verified
+        #: the manifest's signature (None until then, or when none did). Every
+        #: decision that names the vendor uses it, never the manifest's own words.
+        self.vendor: Principal | None = None
 
     def signer(
         self, doc: SignedDocument, principals: Sequence[Principal], role: str, req: str
@@ -93,6 +97,8 @@ class _Checks:
         )
         self.items.extend(result.checks)
         self.anchors.update(result.anchors)
+        if req == "manifest":
+            self.vendor = result.principal
         kind = {"manifest": "manifest", "certification": "certification"}.get(
             req, "declaration"
         )
@@ -121,15 +127,21 @@ class _Checks:
             keys = pinned_signers(doc, principals)
             if r.role == role and primary.principal is not None and primary.key_id:
                 keys[primary.key_id] = primary.principal.id
-            if (
-                r.role == "vendor"
-                and role == "vendor"
-                and primary.principal is not None
-            ):
-                # A vendor's k-of-n counts only that vendor's own keys.
-                keys = {k: v for k, v in keys.items() if v == primary.principal.id}
+            note = ""
+            if r.role == "vendor":
+                # Vendor keys count only for the delivering vendor (the verified
+                # signer of the manifest), on every kind of document.
+                owner = self.vendor
+                keys = {
+                    k: v for k, v in keys.items() if owner is not None and v == owner.id
+                }
+                note = (
+                    f" (keys of vendor {owner.id!r})"
+                    if owner is not None
+                    else " (no trusted vendor signed the manifest)"
+                )
             ok = ok and len(keys) >= r.threshold
-            counts.append(f"{r.role}: {len(keys)} of required {r.threshold}")
+            counts.append(f"{r.role}: {len(keys)} of required {r.threshold}{note}")
         self.items.append(
             CheckResult(
                 check="signature-threshold",
@@ -242,6 +254,12 @@ def evaluate_delivery(
         f"{len(by_type.get(DECLARATION_PREDICATE, []))} declarations",
     )
     signer = checks.signer(mdoc, policy.vendors, "vendor", "manifest")
+    if signer.principal is not None:
+        # Who the delivery is from, as verified (the manifest's vendor is a claim).
+        summary["principal"] = {
+            "id": signer.principal.id,
+            "name": signer.principal.name,
+        }
     _check_vendor_binding(checks, mdoc, manifest, signer)
     measured = _check_integrity(checks, delivery, manifest, policy, hasher)
     summary["components"] = [
@@ -258,7 +276,7 @@ def evaluate_delivery(
         for path, m in sorted(measured.items())
     }
     _check_keyless_components(checks, delivery, manifest, measured)
-    _check_in_toto(checks, delivery, manifest)
+    _check_in_toto(checks, delivery)
     _check_unlisted(checks, delivery, manifest, policy)
     certs = _check_certifications(
         checks, by_type.get(CERTIFICATION_PREDICATE, []), manifest
@@ -311,7 +329,8 @@ def _check_vendor_binding(
             "vendor-binding",
             mdoc.file,
             Outcome.PASS,
-            f"signed by the vendor it names ({manifest.vendor.id!r})",
+            f"signed by the vendor it names: {signer.principal.id!r} "
+            f"({signer.principal.name}, per the policy)",
         )
 
 
@@ -391,9 +410,23 @@ def _check_keyless_components(
     manifest: ComponentManifest,
     measured: dict[str, ComponentDigest],
 ) -> None:
-    """Sigstore bundles over delivered files (cosign sign-blob / sigstore sign)."""
-    vendor = checks.policy.vendor(manifest.vendor.id)
-    rules = vendor.keyless if vendor is not None else ()
+    """Sigstore bundles over delivered files (cosign sign-blob / sigstore sign).
+
+    The keyless rules are those of the delivering vendor as verified (the manifest's
+    signer), never of the vendor the manifest names.
+    """
+    vendor = checks.vendor
+    if vendor is None:
+        for path in sorted(delivery.artifact_bundles):
+            checks.add(
+                "keyless-signature",
+                path,
+                Outcome.FAIL,
+                "Sigstore bundle not evaluated: no trusted vendor signed the "
+                "manifest, so no vendor's keyless signers apply",
+            )
+        return
+    rules = vendor.keyless
     for c in manifest.components:
         required = [
             r
@@ -419,7 +452,7 @@ def _check_keyless_components(
                 c.path,
                 Outcome.WARN,
                 "Sigstore bundle delivered but the policy names no keyless signer for "
-                f"vendor {manifest.vendor.id!r}: not evaluated",
+                f"vendor {vendor.id!r}: not evaluated",
             )
             continue
         m = measured.get(c.path)
@@ -472,12 +505,23 @@ def _verify_keyless_component(
     return ("keyless-signature", path, Outcome.FAIL, "; ".join(errors))
 
 
-def _check_in_toto(
-    checks: _Checks, delivery: Delivery, manifest: ComponentManifest
-) -> None:
-    """Classic in-toto supply-chain layouts shipped under ``in-toto/``."""
-    vendor = checks.policy.vendor(manifest.vendor.id)
-    rule = vendor.in_toto if vendor is not None else None
+def _check_in_toto(checks: _Checks, delivery: Delivery) -> None:
+    """Classic in-toto supply-chain layouts shipped under ``in-toto/``.
+
+    The layout keys are those of the delivering vendor as verified.
+    """
+    vendor = checks.vendor
+    if vendor is None:
+        if delivery.in_toto:
+            checks.add(
+                "in-toto",
+                "in-toto/",
+                Outcome.FAIL,
+                "in-toto metadata not evaluated: no trusted vendor signed the "
+                "manifest, so no vendor's layout keys apply",
+            )
+        return
+    rule = vendor.in_toto
     if rule is None:
         if delivery.in_toto:
             checks.add(
@@ -485,7 +529,7 @@ def _check_in_toto(
                 "in-toto/",
                 Outcome.NOT_APPLICABLE,
                 "in-toto metadata delivered but the policy pins no layout key for "
-                f"vendor {manifest.vendor.id!r}: not evaluated",
+                f"vendor {vendor.id!r}: not evaluated",
             )
         return
     if f"in-toto/{rule.layout}" not in delivery.in_toto:
@@ -558,9 +602,16 @@ class _Cert:
 def _certification_problems(
     cert: Certification,
     body: Principal | None,
+    vendor: Principal | None,
     manifest: ComponentManifest,
     at: datetime,
 ) -> list[str]:
+    """Why a certification is not usable for this delivery (empty: usable).
+
+    ``body`` is the verified signer of the certification and ``vendor`` the verified
+    signer of the manifest: the statement's own body and holder ids are claims that
+    must name them.
+    """
     problems: list[str] = []
     if body is None:
         problems.append("not signed by a trusted certification body")
@@ -582,9 +633,11 @@ def _certification_problems(
         )
     if cert.status != "valid":
         problems.append(f"status is {cert.status}")
-    if cert.holder.id != manifest.vendor.id:
+    if vendor is None:
+        problems.append("no trusted vendor signed the manifest to be the holder")
+    elif cert.holder.id != vendor.id:
         problems.append(
-            f"holder {cert.holder.id!r} is not vendor {manifest.vendor.id!r}"
+            f"holder {cert.holder.id!r} is not the delivering vendor {vendor.id!r}"
         )
     if cert.product != manifest.product:
         problems.append(f"certifies product {cert.product!r}, not {manifest.product!r}")
@@ -610,9 +663,12 @@ def _check_certifications(
             "certification-body",
             "certification",
         )
-        problems = _certification_problems(cert, signer.principal, manifest, checks.at)
+        body = signer.principal
+        problems = _certification_problems(
+            cert, body, checks.vendor, manifest, checks.at
+        )
         label = f"{cert.scheme} {cert.certificate_id}"
-        if problems:
+        if problems or body is None:
             checks.add(
                 "certification",
                 doc.file,
@@ -624,7 +680,7 @@ def _check_certifications(
                 "certification",
                 doc.file,
                 Outcome.PASS,
-                f"{label} by {cert.certification_body.name}, valid until "
+                f"{label} by certification body {body.id!r} ({body.name}), valid until "
                 f"{_fields.format_time(cert.valid_until)}, covers "
                 f"{manifest.product} {manifest.version}",
             )
@@ -731,15 +787,25 @@ def _check_declaration(
         signer = checks.signer(
             doc, checks.policy.vendors, "vendor", "trust-declaration"
         )
+        # The declaring vendor is the verified signer, and it must be the verified
+        # signer of the manifest; the declaration's own vendor id is a claim that
+        # must name it.
         problems = []
-        if signer.principal is None:
+        vendor, declarer = checks.vendor, signer.principal
+        if declarer is None:
             problems.append("not signed by a trusted vendor")
-        elif signer.principal.id != manifest.vendor.id:
+        elif vendor is None:
+            problems.append("no trusted vendor signed the manifest")
+        elif declarer.id != vendor.id:
             problems.append(
-                f"signed by vendor {signer.principal.id!r}, not the delivering vendor"
+                f"signed by vendor {declarer.id!r}, not the delivering vendor "
+                f"{vendor.id!r}"
             )
-        if decl.vendor.id != manifest.vendor.id:
-            problems.append(f"declares for vendor {decl.vendor.id!r}")
+        if declarer is not None and decl.vendor.id != declarer.id:
+            problems.append(
+                f"declares for vendor {decl.vendor.id!r} but is signed by "
+                f"{declarer.id!r}"
+            )
         if not decl.covers(manifest.product):
             problems.append(f"does not cover product {manifest.product!r}")
         if not decl.issued_at <= at <= decl.valid_until:
@@ -747,13 +813,14 @@ def _check_declaration(
                 f"not valid at {at.isoformat()} (valid {decl.issued_at.isoformat()} .. "
                 f"{decl.valid_until.isoformat()})"
             )
-        if not problems:
+        if not problems and declarer is not None:
             checks.add(
                 "trust-declaration",
                 doc.file,
                 Outcome.PASS,
-                f"{decl.legal_entity} declares trustworthiness for {manifest.product} "
-                f"({decl.legal_basis}), valid until "
+                f"vendor {declarer.id!r} ({declarer.name}) declares trustworthiness "
+                f"for {manifest.product} (declared legal entity: {decl.legal_entity}; "
+                f"{decl.legal_basis}), valid until "
                 f"{_fields.format_time(decl.valid_until)}",
             )
             return
@@ -762,27 +829,50 @@ def _check_declaration(
 
 
 def _check_deny_list(checks: _Checks, manifest: ComponentManifest) -> None:
-    policy, at = checks.policy, checks.at
+    """Deny-list entries match the verified vendor's policy id and policy name.
+
+    The vendor name and id a manifest writes about itself are never matched: a
+    prohibited supplier would pass by writing another name.
+    """
+    policy, at, vendor = checks.policy, checks.at, checks.vendor
+    subject = _vendor_subject(vendor, manifest)
+    if vendor is None:
+        checks.add(
+            "deny-list",
+            subject,
+            Outcome.FAIL,
+            "no trusted vendor signed the manifest: the deny-list is matched against "
+            "the verified vendor only, so the delivery cannot be cleared",
+        )
+        return
     for entry in policy.deny_list:
         if entry.matches(
-            vendor_id=manifest.vendor.id,
-            vendor_name=manifest.vendor.name,
+            vendor_id=vendor.id,
+            vendor_name=vendor.name,
             product=manifest.product,
             at=at,
         ):
             checks.add(
                 "deny-list",
-                f"{manifest.vendor.id}/{manifest.product}",
+                subject,
                 Outcome.FAIL,
-                f"prohibited since {_fields.format_time(entry.effective)}: "
-                f"{entry.reason}",
+                f"vendor {vendor.id!r} ({vendor.name}) prohibited since "
+                f"{_fields.format_time(entry.effective)}: {entry.reason}",
             )
             return
     checks.add(
         "deny-list",
-        f"{manifest.vendor.id}/{manifest.product}",
+        subject,
         Outcome.PASS,
-        f"no deny-list entry in force matches ({len(policy.deny_list)} entries)",
+        f"no deny-list entry in force matches vendor {vendor.id!r} ({vendor.name}) "
+        f"({len(policy.deny_list)} entries)",
+    )
+
+
+def _vendor_subject(vendor: Principal | None, manifest: ComponentManifest) -> str:
+    """``<vendor id>/<product>``: the verified vendor's id when there is one."""
+    return (
+        f"{vendor.id if vendor is not None else manifest.vendor.id}/{manifest.product}"
     )
 
 
@@ -796,23 +886,33 @@ def check_rollback(
         policy: the policy (it may grant explicit, recorded exceptions).
         max_accepted: the highest securityVersion of an earlier PASSED record for the
             same vendor and product, or None.
+
+    The vendor is the verified signer of the manifest (``delivery.principal``); a
+    delivery whose manifest names another vendor, or that no trusted vendor signed,
+    has no verified release line to compare with.
     """
     d = report.delivery
     sv = d.get("securityVersion")
-    vendor = d.get("vendor", {}).get("id")
+    principal = d.get("principal")
+    declared = d.get("vendor", {}).get("id")
+    verified = principal.get("id") if isinstance(principal, Mapping) else None
+    vendor = verified if verified == declared else None
     product = d.get("product")
 
     def result(outcome: Outcome, reason: str) -> CheckResult:
         return CheckResult(
             check="rollback",
-            subject=f"{vendor}/{product}",
+            subject=f"{verified or declared}/{product}",
             requirements=REQUIREMENTS["rollback"],
             outcome=outcome,
             reason=reason,
         )
 
     if not isinstance(sv, int) or vendor is None or product is None:
-        return result(Outcome.NOT_APPLICABLE, "no verified manifest to compare")
+        return result(
+            Outcome.NOT_APPLICABLE,
+            "no manifest signed by the vendor it names: nothing to compare",
+        )
     if max_accepted is None:
         return result(Outcome.PASS, f"securityVersion {sv}: first accepted release")
     if sv >= max_accepted:
