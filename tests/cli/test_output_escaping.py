@@ -8,12 +8,14 @@ escapes (``\\x1b``, ``\\n``, ``\\u202e``) in every human output of ``verify``,
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+import vendorproof._cli
 from tests.builders import (
     AT_TEXT,
     KEYS,
@@ -233,3 +235,34 @@ def test_intake_evidence_and_audit_escape_record_text(
     assert_clean(r.stdout)
     assert "CHANGED" in r.stdout
     assert "\\x1b[2K" in r.stdout
+
+
+# -- no output path around the escaping ------------------------------------------------
+
+
+CLI = Path(vendorproof._cli.__file__).parent
+#: typer.echo may print only JSON (escaped by json) or an export buffer directly.
+RAW_ECHO_ALLOWED = ("json.dumps", "json_text", "buf.getvalue")
+
+
+def _calls(tree: ast.AST) -> list[ast.Call]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+
+
+@pytest.mark.parametrize(
+    "module",
+    sorted(p.name for p in CLI.glob("*.py") if p.name != "_common.py"),
+)
+def test_human_output_goes_through_the_escaping_helpers(module: str) -> None:
+    tree = ast.parse((CLI / module).read_text(encoding="utf-8"))
+    for call in _calls(tree):
+        name = ast.unparse(call.func)
+        assert name not in ("Console", "rich.console.Console"), (
+            f"{module}:{call.lineno}: use _common.console()"
+        )
+        if name == "typer.echo" and call.args:
+            arg = ast.unparse(call.args[0])
+            allowed = arg.startswith(RAW_ECHO_ALLOWED) or arg.startswith("safe_text(")
+            assert allowed or (module == "__init__.py" and "__version__" in arg), (
+                f"{module}:{call.lineno}: typer.echo({arg}) bypasses _common.echo()"
+            )

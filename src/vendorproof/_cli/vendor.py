@@ -9,6 +9,7 @@ import typer
 
 from vendorproof._cli import handle_errors
 from vendorproof._cli._common import (
+    echo,
     load_signing_key,
     new_key_passphrase,
     parse_at,
@@ -89,9 +90,7 @@ def keys_generate(
                 raise OutputError(f"{p}: exists (use --force to overwrite)")
     write_atomic(key_path, private, force=force, mode=0o600)
     write_atomic(pub_path, public, force=True)
-    typer.echo(
-        f"wrote {key_path} and {pub_path} (key id {crypto.key_id(key.public_key())})"
-    )
+    echo(f"wrote {key_path} and {pub_path} (key id {crypto.key_id(key.public_key())})")
 
 
 def _relative(file: Path, root: Path) -> str:
@@ -215,7 +214,7 @@ def manifest_create(
         ),
         force=force,
     )
-    typer.echo(f"wrote {output}: {len(components)} components, {total} bytes")
+    echo(f"wrote {output}: {len(components)} components, {total} bytes")
 
 
 def _statement_of(path: Path) -> Statement:
@@ -376,7 +375,7 @@ def certify(
         build_statement(subjects, CERTIFICATION_PREDICATE, cert.to_predicate()),
         force=force,
     )
-    typer.echo(
+    echo(
         f"wrote {output}: {cert.scheme} {cert.certificate_id}, "
         f"{len(subjects)} deliverables"
     )
@@ -421,7 +420,7 @@ def declare(
         build_statement((decl.subject(),), DECLARATION_PREDICATE, decl.to_predicate()),
         force=force,
     )
-    typer.echo(f"wrote {output}: declaration of {decl.vendor.name}")
+    echo(f"wrote {output}: declaration of {decl.vendor.name}")
 
 
 def sign(
@@ -473,7 +472,7 @@ def sign(
         where = {"certificate": cert, "chain": chain}.get(e.path or "")
         raise e.in_file(str(where or statement)) from e
     write_json(output, bundle, force=force)
-    typer.echo(f"wrote {output} ({bundle['mediaType']})")
+    echo(f"wrote {output} ({bundle['mediaType']})")
 
 
 def register(app: typer.Typer) -> None:
