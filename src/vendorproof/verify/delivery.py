@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from vendorproof.errors import InvalidInputError, VerificationError
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from vendorproof._internal import crypto
+from vendorproof.errors import AlgorithmError, InvalidInputError, VerificationError
 from vendorproof.models import _fields
 from vendorproof.models.certification import (
     CERTIFICATION_PREDICATE,
@@ -124,7 +127,7 @@ class _Checks:
                 if r.role == "vendor"
                 else self.policy.certification_bodies
             )
-            keys = pinned_signers(doc, principals)
+            keys = self._allowed(pinned_signers(doc, principals), principals)
             if r.role == role and primary.principal is not None and primary.key_id:
                 keys[primary.key_id] = primary.principal.id
             note = ""
@@ -151,6 +154,28 @@ class _Checks:
                 reason="distinct trusted keys: " + "; ".join(counts),
             )
         )
+
+    def _allowed(
+        self, keys: dict[str, str], principals: Sequence[Principal]
+    ) -> dict[str, str]:
+        """The pinned keys whose algorithm (and RSA size) the policy allows."""
+        pinned = {kid: k for p in principals for kid, k in p.public_keys.items()}
+        out: dict[str, str] = {}
+        for kid, owner in keys.items():
+            key = pinned.get(kid)
+            try:
+                name = crypto.algorithm_name(key) if key is not None else None
+            except AlgorithmError:
+                continue
+            if name not in self.policy.signature_algorithms:
+                continue
+            if (
+                isinstance(key, rsa.RSAPublicKey)
+                and key.key_size < self.policy.min_rsa_bits
+            ):
+                continue
+            out[kid] = owner
+        return out
 
     def add(
         self,

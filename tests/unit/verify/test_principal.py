@@ -336,3 +336,25 @@ def test_rollback_compares_only_a_manifest_signed_by_the_vendor_it_names(
     assert other.subject == "borealis/AcmeRAN gNB"
     unsigned = check_rollback(_report(base), policy, 7)
     assert unsigned.outcome is Outcome.NOT_APPLICABLE
+
+
+def test_cosignature_with_a_key_the_policy_disallows_does_not_count(
+    delivery: DeliveryBuilder, tmp_path: Path
+) -> None:
+    # The policy allows ECDSA P-256 only: a pinned Ed25519 co-signing key of the
+    # same vendor is not a trusted key for k-of-n.
+    key, pub = raw_key(tmp_path, "ed25519-release")
+    data = policy_data()
+    data["algorithms"] = {"signatures": ["ecdsa-p256-sha256"]}
+    data["vendors"][0]["publicKeys"].append(pub)
+    data["signatureRequirements"] = {"manifest": [{"role": "vendor", "threshold": 2}]}
+    a = vendor_a()
+    delivery.standard(
+        manifest_signer=Signer(key=a.key, cert=a.cert, chain=a.chain, co_signers=(key,))
+    )
+    report = run(delivery.root, data, tmp_path)
+    found = [c for c in report.checks if c.check == "signature-threshold"]
+    manifest = [c for c in found if c.subject == "attestations/manifest.sigstore.json"]
+    assert len(manifest) == 1
+    assert manifest[0].outcome is Outcome.FAIL
+    assert "vendor: 1 of required 2" in manifest[0].reason
