@@ -24,12 +24,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 __all__ = [
     "CRL_LAST_UPDATE",
     "CRL_NEXT_UPDATE",
-    "CrlEntry",
     "INTERMEDIATE_NOT_AFTER",
     "KEYS_DIR",
     "LEAF_NOT_AFTER",
     "ROOT_NOT_AFTER",
     "T0",
+    "CrlEntry",
     "Issued",
     "KeyKind",
     "PrivateKey",
@@ -40,10 +40,10 @@ __all__ = [
     "make_leaf",
     "make_root",
     "make_tsa_leaf",
-    "revoked_entry",
     "new_key",
     "private_key_pem",
     "public_key_pem",
+    "revoked_entry",
     "write_pem",
 ]
 
@@ -605,7 +605,7 @@ def revoked_entry(
     return builder.build()
 
 
-def make_crl(  # noqa: PLR0913 - one keyword per CRL feature tests need
+def make_crl(
     issuer: Issued,
     revoked: Sequence[CrlEntry],
     *,

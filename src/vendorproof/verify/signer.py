@@ -28,7 +28,7 @@ from vendorproof.models._fields import format_time
 from vendorproof.models.policy import Identity, Policy, Principal, RevocationMode
 from vendorproof.verify.documents import SignedDocument
 from vendorproof.verify.result import CheckResult, Outcome
-from vendorproof.verify.revocation import check_revocation
+from vendorproof.verify.revocation import CrlAlgorithms, check_revocation
 from vendorproof.verify.x509 import (
     VerifiedChain,
     check_certificate_algorithms,
@@ -292,6 +292,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
                 at=at,
                 signed_at=when.signed_at,
                 mode=policy.revocation_mode,
+                algorithms=CrlAlgorithms(min_rsa_bits=policy.min_rsa_bits),
             )
         except CertificateChainError as e:
             return run.fail("revocation", e)

@@ -132,7 +132,7 @@ def check_certificate_algorithms(cert: x509.Certificate) -> None:
 
 
 def _leaf_policy(eku: Eku) -> ExtensionPolicy:
-    """cryptography's webpki end-entity policy, relaxed only where code signing needs.
+    """Cryptography's webpki end-entity policy, relaxed only where code signing needs.
 
     Kept from ``webpki_defaults_ee()`` unchanged: authorityKeyIdentifier required
     (non-critical), basicConstraints absent or CA=false, nameConstraints absent,

@@ -123,8 +123,16 @@ def test_cli_refuses_empty_eku_with_eku_any(
         paths[name] = tmp_path / f"{name}.pem"
         paths[name].write_bytes(c.public_bytes(Encoding.PEM))
     result = invoke(
-        "x509", "verify", paths["leaf"], "--roots", paths["root"],
-        "--intermediates", paths["inter"], "--eku", "any",
-        "--at", "2026-01-01T00:00:00Z",
-    )  # fmt: skip
+        "x509",
+        "verify",
+        paths["leaf"],
+        "--roots",
+        paths["root"],
+        "--intermediates",
+        paths["inter"],
+        "--eku",
+        "any",
+        "--at",
+        "2026-01-01T00:00:00Z",
+    )
     assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
