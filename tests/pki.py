@@ -476,8 +476,11 @@ def make_leaf(
     hash_alg: hashes.HashAlgorithm = hashes.SHA256(),
     serial: int | None = None,
     extra_extensions: ExtraExtensions = (),
+    subject: x509.Name | None = None,
 ) -> Issued:
     """Create an end-entity (by default code-signing) certificate.
+
+    The subject is ``C=country,O=org,CN=cn`` unless ``subject`` gives another name.
 
     basicConstraints CA=false (critical); keyUsage (critical) digitalSignature,
     or only keyEncipherment when ``digital_signature=False``; extendedKeyUsage
@@ -498,7 +501,7 @@ def make_leaf(
     key = new_key(key_kind) if key is None else key
     builder = (
         _builder(
-            subject=_name(cn, org, country),
+            subject=_name(cn, org, country) if subject is None else subject,
             issuer=issuer.cert.subject,
             key=key,
             serial=serial,
