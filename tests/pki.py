@@ -684,3 +684,39 @@ def _without_next_update(
         signature = key.sign(new_tbs, ec.ECDSA(algorithm))  # type: ignore[arg-type]
     bit_string = _der_tlv(0x03, b"\x00" + signature)
     return x509.load_der_x509_crl(_der_tlv(0x30, new_tbs + algid + bit_string))
+
+
+# --------------------------------------------------------------------------
+# Crafted (malformed) certificates
+# --------------------------------------------------------------------------
+
+# TBSCertificate children: version [0], serial, signature, issuer, validity, subject,
+# subjectPublicKeyInfo, then optional [1], [2] unique ids and [3] extensions.
+TBS_VERSION, TBS_ISSUER, TBS_SUBJECT, TBS_SPKI = 0, 3, 5, 6
+
+
+def craft_certificate(
+    cert: x509.Certificate,
+    issuer: Issued,
+    replace: dict[int, bytes],
+) -> bytes:
+    """DER of ``cert`` with TBS children replaced, signed again by ``issuer``.
+
+    For tests of inputs whose fields do not parse (bad version, names, public key):
+    cryptography's builders cannot produce them. ``issuer`` must hold an ECDSA key.
+    """
+    if not isinstance(issuer.key, ec.EllipticCurvePrivateKey):
+        raise TypeError("craft_certificate signs with an ECDSA issuer key")
+    tbs, algid, _ = _der_children(cert.public_bytes(serialization.Encoding.DER))
+    children = _der_children(tbs)
+    for index, der in replace.items():
+        children[index] = der
+    new_tbs = _der_tlv(0x30, b"".join(children))
+    hash_alg = hashes.SHA384() if issuer.key.curve.key_size > 256 else hashes.SHA256()
+    signature = issuer.key.sign(new_tbs, ec.ECDSA(hash_alg))
+    return _der_tlv(0x30, new_tbs + algid + _der_tlv(0x03, b"\x00" + signature))
+
+
+def der_tlv(tag: int, content: bytes) -> bytes:
+    """One DER element (tag below 0x1f)."""
+    return _der_tlv(tag, content)

@@ -135,4 +135,7 @@ def test_cli_refuses_empty_eku_with_eku_any(
         "--at",
         "2026-01-01T00:00:00Z",
     )
-    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+    # An empty EKU is malformed DER (SIZE (1..MAX)): refused when the file is read.
+    assert result.exit_code == ExitCode.INVALID_INPUT, result.output
+    assert "leaf.pem" in result.stderr
+    assert "extensions does not parse" in result.stderr
