@@ -235,15 +235,14 @@ class _Crl:
             return
         # §5.3.3: certificateIssuer names the issuer of this and every following
         # entry up to the next certificateIssuer; before the first, the CRL issuer.
-        current = self.crl.issuer
+        current = [self.crl.issuer]
         for revoked in self.crl:
             names = _ext_value(
                 revoked.extensions, CRLEntryExtensionOID.CERTIFICATE_ISSUER
             )
             if isinstance(names, x509.CertificateIssuer):
-                dirs = names.get_values_for_type(x509.DirectoryName)
-                current = dirs[0] if dirs else x509.Name([])
-            if revoked.serial_number == cert.serial_number and current == cert.issuer:
+                current = names.get_values_for_type(x509.DirectoryName)
+            if revoked.serial_number == cert.serial_number and cert.issuer in current:
                 yield _entry(revoked)
 
     def current(self, at: datetime) -> bool:
