@@ -29,6 +29,7 @@ __all__ = [
     "LEAF_NOT_AFTER",
     "ROOT_NOT_AFTER",
     "T0",
+    "CrlEntry",
     "Issued",
     "KeyKind",
     "PrivateKey",
@@ -42,6 +43,7 @@ __all__ = [
     "new_key",
     "private_key_pem",
     "public_key_pem",
+    "revoked_entry",
     "write_pem",
 ]
 
@@ -409,6 +411,7 @@ def make_intermediate(
     country: str = "DE",
     ca: bool = True,
     key_cert_sign: bool = True,
+    crl_sign: bool = True,
     path_length: int | None = 0,
     key_kind: KeyKind = "ecdsa-p384",
     key: PrivateKey | None = None,
@@ -421,7 +424,8 @@ def make_intermediate(
     """Create an intermediate CA certificate signed by ``issuer``.
 
     basicConstraints (critical), keyUsage (critical: keyCertSign if
-    ``key_cert_sign``, always cRLSign), SKI, and AKI taken from the issuer.
+    ``key_cert_sign``, cRLSign unless ``crl_sign=False``), SKI, and AKI taken from
+    the issuer.
 
     ``ca=False`` produces basicConstraints CA=false (``path_length`` ignored) —
     a "non-CA intermediate" for negative tests; together with the default
@@ -444,7 +448,7 @@ def make_intermediate(
             critical=True,
         )
         .add_extension(
-            _key_usage(key_cert_sign=key_cert_sign, crl_sign=True), critical=True
+            _key_usage(key_cert_sign=key_cert_sign, crl_sign=crl_sign), critical=True
         )
     )
     builder = _add_extra(builder, extra_extensions)
@@ -463,6 +467,8 @@ def make_leaf(
     eku: Sequence[ObjectIdentifier] | None = (ExtendedKeyUsageOID.CODE_SIGNING,),
     eku_critical: bool = False,
     digital_signature: bool = True,
+    key_cert_sign: bool = False,
+    aki: bool = True,
     san_emails: Sequence[str] = (),
     san_uris: Sequence[str] = (),
     not_before: datetime = T0,
@@ -470,8 +476,11 @@ def make_leaf(
     hash_alg: hashes.HashAlgorithm = hashes.SHA256(),
     serial: int | None = None,
     extra_extensions: ExtraExtensions = (),
+    subject: x509.Name | None = None,
 ) -> Issued:
     """Create an end-entity (by default code-signing) certificate.
+
+    The subject is ``C=country,O=org,CN=cn`` unless ``subject`` gives another name.
 
     basicConstraints CA=false (critical); keyUsage (critical) digitalSignature,
     or only keyEncipherment when ``digital_signature=False``; extendedKeyUsage
@@ -479,6 +488,9 @@ def make_leaf(
     empty); SKI; AKI from the issuer. A subjectAltName is added only when
     ``san_emails``/``san_uris`` are given: vendor code-signing leaves carry no
     SAN and are identified by their subject DN.
+
+    ``key_cert_sign=True`` adds keyCertSign to keyUsage and ``aki=False`` omits the
+    authorityKeyIdentifier: malformed leaves for negative tests.
 
     ``hash_alg`` defaults to SHA-256 (ignored for Ed25519 issuers).
     ``hashes.SHA1()`` works for RSA and ECDSA issuers: cryptography refuses to
@@ -489,23 +501,25 @@ def make_leaf(
     key = new_key(key_kind) if key is None else key
     builder = (
         _builder(
-            subject=_name(cn, org, country),
+            subject=_name(cn, org, country) if subject is None else subject,
             issuer=issuer.cert.subject,
             key=key,
             serial=serial,
             not_before=not_before,
             not_after=not_after,
         )
-        .add_extension(_aki_from(issuer), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             _key_usage(
                 digital_signature=digital_signature,
                 key_encipherment=not digital_signature,
+                key_cert_sign=key_cert_sign,
             ),
             critical=True,
         )
     )
+    if aki:
+        builder = builder.add_extension(_aki_from(issuer), critical=False)
     if eku:
         builder = builder.add_extension(
             x509.ExtendedKeyUsage(list(eku)), critical=eku_critical
@@ -564,33 +578,145 @@ def make_tsa_leaf(
 # --------------------------------------------------------------------------
 
 
+CrlEntry = tuple[int, datetime] | x509.RevokedCertificate
+"""A revoked serial with its date, or a complete entry (with entry extensions)."""
+
+
+def revoked_entry(
+    serial: int,
+    when: datetime,
+    *,
+    reason: x509.ReasonFlags | None = None,
+    invalidity: datetime | None = None,
+    certificate_issuer: x509.Name | None = None,
+    extra_extensions: ExtraExtensions = (),
+) -> x509.RevokedCertificate:
+    """A CRL entry with the RFC 5280 §5.3 entry extensions asked for."""
+    builder = x509.RevokedCertificateBuilder().serial_number(serial)
+    builder = builder.revocation_date(when)
+    if reason is not None:
+        builder = builder.add_extension(x509.CRLReason(reason), critical=False)
+    if invalidity is not None:
+        builder = builder.add_extension(x509.InvalidityDate(invalidity), critical=False)
+    if certificate_issuer is not None:
+        builder = builder.add_extension(
+            x509.CertificateIssuer([x509.DirectoryName(certificate_issuer)]),
+            critical=True,
+        )
+    for ext, critical in extra_extensions:
+        builder = builder.add_extension(ext, critical=critical)
+    return builder.build()
+
+
 def make_crl(
     issuer: Issued,
-    revoked: Sequence[tuple[int, datetime]],
+    revoked: Sequence[CrlEntry],
     *,
     last_update: datetime = CRL_LAST_UPDATE,
-    next_update: datetime = CRL_NEXT_UPDATE,
+    next_update: datetime | None = CRL_NEXT_UPDATE,
     hash_alg: hashes.HashAlgorithm = hashes.SHA256(),
-    crl_number: int = 1,
+    crl_number: int | None = 1,
+    delta_of: int | None = None,
+    idp: x509.IssuingDistributionPoint | None = None,
+    extra_extensions: ExtraExtensions = (),
 ) -> x509.CertificateRevocationList:
     """Create a CRL signed by ``issuer`` revoking ``(serial, revocation_date)``.
 
-    Carries authorityKeyIdentifier and cRLNumber. ``hash_alg`` defaults to
-    SHA-256 (ignored for Ed25519); ``hashes.SHA1()`` works as for certificates.
+    Carries authorityKeyIdentifier and cRLNumber (unless ``crl_number`` is None).
+    ``delta_of`` makes it a delta CRL (critical deltaCRLIndicator naming that base
+    CRL number); ``idp`` adds a critical issuingDistributionPoint; entries may be
+    full :func:`revoked_entry` objects. ``next_update=None`` omits nextUpdate.
+    ``hash_alg`` defaults to SHA-256 (ignored for Ed25519); ``hashes.SHA1()`` works
+    as for certificates.
     """
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.cert.subject)
         .last_update(last_update)
-        .next_update(next_update)
         .add_extension(_aki_from(issuer), critical=False)
-        .add_extension(x509.CRLNumber(crl_number), critical=False)
     )
-    for serial, when in revoked:
+    if next_update is not None:
+        builder = builder.next_update(next_update)
+    else:  # cryptography's builder insists on nextUpdate: build, then strip it
+        builder = builder.next_update(last_update)
+    if crl_number is not None:
+        builder = builder.add_extension(x509.CRLNumber(crl_number), critical=False)
+    if delta_of is not None:
+        builder = builder.add_extension(x509.DeltaCRLIndicator(delta_of), critical=True)
+    if idp is not None:
+        builder = builder.add_extension(idp, critical=True)
+    for ext, critical in extra_extensions:
+        builder = builder.add_extension(ext, critical=critical)
+    for entry in revoked:
+        if isinstance(entry, x509.RevokedCertificate):
+            builder = builder.add_revoked_certificate(entry)
+            continue
+        serial, when = entry
         builder = builder.add_revoked_certificate(
             x509.RevokedCertificateBuilder()
             .serial_number(serial)
             .revocation_date(when)
             .build()
         )
-    return _sign_crl(builder, issuer.key, hash_alg)
+    crl = _sign_crl(builder, issuer.key, hash_alg)
+    if next_update is None:
+        crl = _without_next_update(crl, issuer.key, hash_alg)
+    return crl
+
+
+def _without_next_update(
+    crl: x509.CertificateRevocationList,
+    key: PrivateKey,
+    hash_alg: hashes.HashAlgorithm,
+) -> x509.CertificateRevocationList:
+    """Drop the optional nextUpdate from ``crl`` and sign it again."""
+    tbs, algid, _ = _der_children(crl.public_bytes(serialization.Encoding.DER))
+    children = _der_children(tbs)
+    # TBSCertList: version, signature, issuer, thisUpdate, nextUpdate, ...
+    del children[4]
+    new_tbs = _der_tlv(0x30, b"".join(children))
+    algorithm = _signing_hash(key, hash_alg)
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        signature = key.sign(new_tbs)
+    elif isinstance(key, rsa.RSAPrivateKey):
+        signature = key.sign(new_tbs, padding.PKCS1v15(), algorithm)  # type: ignore[arg-type]
+    else:
+        signature = key.sign(new_tbs, ec.ECDSA(algorithm))  # type: ignore[arg-type]
+    bit_string = _der_tlv(0x03, b"\x00" + signature)
+    return x509.load_der_x509_crl(_der_tlv(0x30, new_tbs + algid + bit_string))
+
+
+# --------------------------------------------------------------------------
+# Crafted (malformed) certificates
+# --------------------------------------------------------------------------
+
+# TBSCertificate children: version [0], serial, signature, issuer, validity, subject,
+# subjectPublicKeyInfo, then optional [1], [2] unique ids and [3] extensions.
+TBS_VERSION, TBS_ISSUER, TBS_SUBJECT, TBS_SPKI = 0, 3, 5, 6
+
+
+def craft_certificate(
+    cert: x509.Certificate,
+    issuer: Issued,
+    replace: dict[int, bytes],
+) -> bytes:
+    """DER of ``cert`` with TBS children replaced, signed again by ``issuer``.
+
+    For tests of inputs whose fields do not parse (bad version, names, public key):
+    cryptography's builders cannot produce them. ``issuer`` must hold an ECDSA key.
+    """
+    if not isinstance(issuer.key, ec.EllipticCurvePrivateKey):
+        raise TypeError("craft_certificate signs with an ECDSA issuer key")
+    tbs, algid, _ = _der_children(cert.public_bytes(serialization.Encoding.DER))
+    children = _der_children(tbs)
+    for index, der in replace.items():
+        children[index] = der
+    new_tbs = _der_tlv(0x30, b"".join(children))
+    hash_alg = hashes.SHA384() if issuer.key.curve.key_size > 256 else hashes.SHA256()
+    signature = issuer.key.sign(new_tbs, ec.ECDSA(hash_alg))
+    return _der_tlv(0x30, new_tbs + algid + _der_tlv(0x03, b"\x00" + signature))
+
+
+def der_tlv(tag: int, content: bytes) -> bytes:
+    """One DER element (tag below 0x1f)."""
+    return _der_tlv(tag, content)

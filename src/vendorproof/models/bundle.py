@@ -24,6 +24,7 @@ from typing import Any
 from cryptography import x509
 
 from vendorproof._internal.jsonio import parse_json
+from vendorproof._internal.pem import load_der_certificate
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
@@ -49,12 +50,8 @@ _KNOWN_MATERIAL = ("publicKey", "x509CertificateChain", "certificate")
 def _load_cert(value: Any) -> x509.Certificate:
     d = f.check_type(value, dict, "")
     der = f.require_b64(d, "rawBytes")
-    try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError as e:
-        raise InvalidInputError(
-            f"not a DER X.509 certificate: {e}", path="rawBytes"
-        ) from e
+    # Parsed completely here: cryptography decodes fields lazily (pem.py).
+    return load_der_certificate(der, file=None, path="rawBytes")
 
 
 def _load_timestamp(value: Any) -> bytes:

@@ -21,6 +21,7 @@ from typing import Any
 from cryptography import x509
 
 from vendorproof._internal import crypto
+from vendorproof._internal.dn_pattern import parse_dn_pattern
 from vendorproof._internal.pem import load_certificates, load_crl
 from vendorproof._internal.yamlio import (
     YamlDoc,
@@ -73,7 +74,12 @@ class UnlistedFiles(enum.Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Identity:
-    """An allowed signer identity: glob patterns on the subject DN and/or a SAN."""
+    """An allowed signer identity: patterns on the subject DN and/or a SAN.
+
+    ``subject`` is an RFC 4514 DN whose values may hold ``*`` wildcards, matched RDN
+    by RDN (``_internal/dn_pattern.py``); ``san`` a ``*`` glob on one email, DNS or
+    URI subjectAltName.
+    """
 
     subject: str | None
     san: str | None
@@ -418,6 +424,13 @@ class _Parser:
                 if "subject" in m
                 else None
             )
+            if subject is not None:
+                try:
+                    parse_dn_pattern(subject)
+                except ValueError as e:
+                    raise self.fail(
+                        f"invalid subject pattern: {e}", (*where, "subject")
+                    ) from e
             san = self.string(m["san"], (*where, "san")) if "san" in m else None
             if subject is None and san is None:
                 raise self.fail("an identity needs 'subject' or 'san'", where)

@@ -1,29 +1,108 @@
 """Revocation from operator-supplied CRLs (intake desks are often air-gapped).
 
-Path validation stays with ``cryptography.x509.verification``; this module checks the
-validated chain against CRLs the policy names. A CRL counts for a certificate only when
-its issuer name is the certificate's issuer, its signature verifies with the issuing
-certificate's key (the next one in the validated chain), and it is current at the
-validation time (``lastUpdate <= at <= nextUpdate``). A certificate listed in such a CRL
-is revoked, except when a trusted RFC 3161 timestamp proves the signature was made
-before the revocation date (the signature stays valid; the report says so).
+Path validation stays with ``cryptography.x509.verification``; this module checks every
+certificate of the validated chain but the anchor against the CRLs the policy names,
+following RFC 5280 §6.3.3 (CRL processing) with the CRL and CRL-entry extensions of
+§5.2 and §5.3. Each certificate gets two independent answers:
+
+*Is it revoked?* Any CRL whose issuer name is the certificate's issuer and whose
+signature verifies with the issuing certificate's key (the next one in the validated
+chain) and that lists the certificate's serial number says "revoked", whatever its
+currency, scope, kind (complete or delta) or extensions: revocation data that says
+"revoked" is never ignored (fail closed). An entry with reason removeFromCRL is not a
+revocation (§5.3.1). In an indirect CRL the certificateIssuer entry extension decides
+which issuer an entry belongs to (§5.3.3).
+
+*Is it proven not revoked?* Only by complete CRLs (§5.2.4: a delta CRL never stands
+alone) that are usable (§6.3.3 (b), (f), (g)):
+
+* issued by the certificate's issuer and signed with the issuing certificate's key,
+  whose keyUsage asserts cRLSign (§4.2.1.3, §6.3.3 (f));
+* signed with an algorithm the policy allows (digest and RSA key size);
+* current: ``thisUpdate <= at <= nextUpdate``; a CRL without nextUpdate is never
+  current (§5.1.2.5 requires it);
+* no critical CRL extension and no critical CRL-entry extension this module does not
+  process (§5.2, §5.3);
+* in scope for the certificate per its issuingDistributionPoint (§5.2.5, §6.3.3 (b)):
+  distribution point names match the certificate's cRLDistributionPoints, user / CA
+  certificates only, never attribute certificates only;
+* the reasons they cover (onlySomeReasons ∩ the distribution point's reasons,
+  §6.3.3 (d)) add up, over all usable CRLs, to all reasons.
+
+A revoked certificate fails, except when a trusted RFC 3161 timestamp proves the
+signature was made before the revocation took effect. The revocation takes effect at
+the revocation date, or at the invalidityDate (§5.3.2) when that is earlier; a
+keyCompromise (or cACompromise / aACompromise) revocation without an invalidityDate
+takes effect at an unknown time, so no timestamp can save a signature.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
+from vendorproof._internal.crypto import MIN_RSA_BITS
 from vendorproof.errors import CertificateChainError
 from vendorproof.models._fields import format_time
 from vendorproof.models.policy import RevocationMode
 from vendorproof.verify.x509 import VerifiedChain, describe
 
 __all__ = ["CrlIndex", "RevocationMode", "check_revocation"]
+
+#: CRL extensions this module processes (RFC 5280 §5.2.1-§5.2.7).
+_CRL_EXTENSIONS = frozenset(
+    {
+        ExtensionOID.AUTHORITY_KEY_IDENTIFIER,  # §5.2.1
+        ExtensionOID.ISSUER_ALTERNATIVE_NAME,  # §5.2.2
+        ExtensionOID.CRL_NUMBER,  # §5.2.3
+        ExtensionOID.DELTA_CRL_INDICATOR,  # §5.2.4
+        ExtensionOID.ISSUING_DISTRIBUTION_POINT,  # §5.2.5
+        ExtensionOID.FRESHEST_CRL,  # §5.2.6
+        ExtensionOID.AUTHORITY_INFORMATION_ACCESS,  # §5.2.7
+    }
+)
+#: CRL entry extensions this module processes (RFC 5280 §5.3.1-§5.3.3).
+_ENTRY_EXTENSIONS = frozenset(
+    {
+        CRLEntryExtensionOID.CRL_REASON,  # §5.3.1
+        CRLEntryExtensionOID.INVALIDITY_DATE,  # §5.3.2
+        CRLEntryExtensionOID.CERTIFICATE_ISSUER,  # §5.3.3 (indirect CRLs only)
+    }
+)
+#: ReasonFlags of §5.2.5 / §4.2.1.13 (bit 0 "unused" has no flag).
+ALL_REASONS = frozenset(
+    r
+    for r in x509.ReasonFlags
+    if r not in {x509.ReasonFlags.unspecified, x509.ReasonFlags.remove_from_crl}
+)
+_COMPROMISE = frozenset(
+    {
+        x509.ReasonFlags.key_compromise,
+        x509.ReasonFlags.ca_compromise,
+        x509.ReasonFlags.aa_compromise,
+    }
+)
+#: The CRL signature digests allowed when no policy narrows them.
+DEFAULT_CRL_DIGESTS = frozenset({"sha256", "sha384", "sha512"})
+
+_REASON_NAMES = {
+    x509.ReasonFlags.unspecified: "unspecified",
+    x509.ReasonFlags.key_compromise: "keyCompromise",
+    x509.ReasonFlags.ca_compromise: "cACompromise",
+    x509.ReasonFlags.affiliation_changed: "affiliationChanged",
+    x509.ReasonFlags.superseded: "superseded",
+    x509.ReasonFlags.cessation_of_operation: "cessationOfOperation",
+    x509.ReasonFlags.certificate_hold: "certificateHold",
+    x509.ReasonFlags.privilege_withdrawn: "privilegeWithdrawn",
+    x509.ReasonFlags.aa_compromise: "aACompromise",
+    x509.ReasonFlags.remove_from_crl: "removeFromCRL",
+}
 
 
 # CRL signature checks are pure functions of the two DER encodings; replaying many
@@ -40,7 +119,7 @@ def _signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) ->
         return cached
     key = issuer.public_key()
     valid = isinstance(
-        key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+        key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
     ) and crl.is_signature_valid(key)
     if len(_SIGNED_BY) >= _CACHE_LIMIT:
         _SIGNED_BY.clear()
@@ -48,17 +127,375 @@ def _signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) ->
     return valid
 
 
+def _ext_value(
+    extensions: x509.Extensions, oid: x509.ObjectIdentifier
+) -> x509.ExtensionType | None:
+    try:
+        return extensions.get_extension_for_oid(oid).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One CRL entry for a certificate (RFC 5280 §5.1.2.6, §5.3)."""
+
+    revoked_at: datetime
+    reason: x509.ReasonFlags | None
+    invalid_since: datetime | None
+
+    @property
+    def effective(self) -> datetime | None:
+        """When the revocation takes effect; None: at an unknown earlier time.
+
+        The invalidityDate (§5.3.2) is when the key is known or suspected to have
+        been compromised; signatures after it are untrusted even if made before the
+        revocation date. A compromise without an invalidityDate has no such bound.
+        """
+        if self.invalid_since is not None:
+            return min(self.revoked_at, self.invalid_since)
+        if self.reason in _COMPROMISE:
+            return None
+        return self.revoked_at
+
+    def describe(self) -> str:
+        parts = [f"since {format_time(self.revoked_at)}"]
+        if self.reason is not None:
+            parts.append(f"reason {_REASON_NAMES[self.reason]}")
+        if self.invalid_since is not None:
+            parts.append(f"invalid since {format_time(self.invalid_since)}")
+        return ", ".join(parts)
+
+
+def _entry(revoked: x509.RevokedCertificate) -> _Entry:
+    reason = _ext_value(revoked.extensions, CRLEntryExtensionOID.CRL_REASON)
+    invalidity = _ext_value(revoked.extensions, CRLEntryExtensionOID.INVALIDITY_DATE)
+    return _Entry(
+        revoked_at=revoked.revocation_date_utc,
+        reason=reason.reason if isinstance(reason, x509.CRLReason) else None,
+        invalid_since=(
+            invalidity.invalidity_date_utc
+            if isinstance(invalidity, x509.InvalidityDate)
+            else None
+        ),
+    )
+
+
+class _Crl:
+    """A CRL with what RFC 5280 processing needs, worked out once per policy."""
+
+    def __init__(self, crl: x509.CertificateRevocationList, position: int) -> None:
+        self.crl = crl
+        self.label = f"CRL #{position}"
+        exts = crl.extensions
+        number = _ext_value(exts, ExtensionOID.CRL_NUMBER)
+        self.number = number.crl_number if isinstance(number, x509.CRLNumber) else None
+        delta = _ext_value(exts, ExtensionOID.DELTA_CRL_INDICATOR)
+        self.delta_base = (
+            delta.crl_number if isinstance(delta, x509.DeltaCRLIndicator) else None
+        )
+        idp = _ext_value(exts, ExtensionOID.ISSUING_DISTRIBUTION_POINT)
+        self.idp = idp if isinstance(idp, x509.IssuingDistributionPoint) else None
+        self.indirect = self.idp is not None and self.idp.indirect_crl
+        if self.number is not None:
+            self.label += f" (cRLNumber {self.number})"
+        self.problem = self._problem()
+
+    def _problem(self) -> str | None:
+        """Why this CRL can never prove "not revoked", if it cannot."""
+        for ext in self.crl.extensions:
+            if ext.critical and ext.oid not in _CRL_EXTENSIONS:
+                # §5.2: a CRL with a critical extension the application cannot
+                # process MUST NOT be used to determine the status of certificates.
+                return f"unrecognised critical CRL extension {ext.oid.dotted_string}"
+        for revoked in self.crl:
+            for ext in revoked.extensions:
+                known = ext.oid in _ENTRY_EXTENSIONS and (
+                    ext.oid != CRLEntryExtensionOID.CERTIFICATE_ISSUER or self.indirect
+                )
+                if ext.critical and not known:
+                    # §5.3: the same for a critical CRL entry extension.
+                    return (
+                        "unrecognised critical CRL entry extension "
+                        f"{ext.oid.dotted_string} (serial {revoked.serial_number:x})"
+                    )
+        if self.idp is not None and self.idp.only_contains_attribute_certs:
+            return "covers attribute certificates only (§6.3.3 (b)(2)(iv))"
+        return None
+
+    def entries_for(self, cert: x509.Certificate) -> Iterator[_Entry]:
+        """The entries of this CRL that refer to ``cert`` (§5.3.3 for indirect CRLs)."""
+        if not self.indirect:
+            # Entries of a direct CRL all belong to the CRL issuer.
+            found = self.crl.get_revoked_certificate_by_serial_number(
+                cert.serial_number
+            )
+            if found is not None:
+                yield _entry(found)
+            return
+        # §5.3.3: certificateIssuer names the issuer of this and every following
+        # entry up to the next certificateIssuer; before the first, the CRL issuer.
+        current = [self.crl.issuer]
+        for revoked in self.crl:
+            names = _ext_value(
+                revoked.extensions, CRLEntryExtensionOID.CERTIFICATE_ISSUER
+            )
+            if isinstance(names, x509.CertificateIssuer):
+                current = names.get_values_for_type(x509.DirectoryName)
+            if revoked.serial_number == cert.serial_number and cert.issuer in current:
+                yield _entry(revoked)
+
+    def current(self, at: datetime) -> bool:
+        """ThisUpdate <= at <= nextUpdate (§5.1.2.4, §5.1.2.5, §6.3.3 (a))."""
+        nxt = self.crl.next_update_utc
+        return nxt is not None and self.crl.last_update_utc <= at <= nxt
+
+    def applies_to(self, base: _Crl) -> bool:
+        """Whether this delta CRL may be combined with complete CRL ``base`` (§5.2.4).
+
+        Same issuer, same scope (issuingDistributionPoint), the base's cRLNumber at
+        least the delta's BaseCRLNumber, and the delta's cRLNumber greater than the
+        base's.
+        """
+        return (
+            self.delta_base is not None
+            and base.delta_base is None
+            and self.crl.issuer == base.crl.issuer
+            and self.idp == base.idp
+            and self.number is not None
+            and base.number is not None
+            and base.number >= self.delta_base
+            and self.number > base.number
+        )
+
+
 class CrlIndex:
     """CRLs grouped by issuer name (built once per policy; lookups are per check)."""
 
     def __init__(self, crls: Sequence[x509.CertificateRevocationList]) -> None:
-        self._by_issuer: dict[bytes, list[x509.CertificateRevocationList]] = {}
-        for crl in crls:
-            self._by_issuer.setdefault(crl.issuer.public_bytes(), []).append(crl)
+        self._by_issuer: dict[bytes, list[_Crl]] = {}
+        for i, crl in enumerate(crls):
+            info = _Crl(crl, i)
+            self._by_issuer.setdefault(crl.issuer.public_bytes(), []).append(info)
 
-    def issued_by(self, name: x509.Name) -> Sequence[x509.CertificateRevocationList]:
+    def issued_by(self, name: x509.Name) -> Sequence[_Crl]:
         """The CRLs whose issuer is ``name``."""
         return self._by_issuer.get(name.public_bytes(), ())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrlAlgorithms:
+    """What a CRL signature may use (the policy's digest and RSA rules)."""
+
+    digests: frozenset[str] = DEFAULT_CRL_DIGESTS
+    min_rsa_bits: int = MIN_RSA_BITS
+
+    def refusal(
+        self, crl: x509.CertificateRevocationList, issuer: x509.Certificate
+    ) -> str | None:
+        """Why the CRL's signature algorithm is refused, or None."""
+        try:
+            alg = crl.signature_hash_algorithm
+        except Exception as e:  # noqa: BLE001 - UnsupportedAlgorithm and kin
+            oid = crl.signature_algorithm_oid.dotted_string
+            return f"unsupported signature algorithm {oid} ({e})"
+        key = issuer.public_key()
+        if alg is None:
+            if isinstance(key, ed25519.Ed25519PublicKey):
+                return None
+            return "signature algorithm without a digest"
+        if alg.name not in self.digests:
+            return f"signed with {alg.name.upper()}, which the policy does not allow"
+        if isinstance(key, rsa.RSAPublicKey) and key.key_size < self.min_rsa_bits:
+            return (
+                f"signed with an RSA key of {key.key_size} bits "
+                f"(minimum {self.min_rsa_bits})"
+            )
+        return None
+
+
+def _crl_sign(issuer: x509.Certificate) -> bool:
+    """The issuing certificate's keyUsage asserts cRLSign (§4.2.1.3, §6.3.3 (f))."""
+    ku = _ext_value(issuer.extensions, ExtensionOID.KEY_USAGE)
+    return isinstance(ku, x509.KeyUsage) and ku.crl_sign
+
+
+def _distribution_points(cert: x509.Certificate) -> list[x509.DistributionPoint]:
+    dps = _ext_value(cert.extensions, ExtensionOID.CRL_DISTRIBUTION_POINTS)
+    return list(dps) if isinstance(dps, x509.CRLDistributionPoints) else []
+
+
+def _dp_names(
+    full_name: Sequence[x509.GeneralName] | None,
+    relative_name: x509.RelativeDistinguishedName | None,
+    base: x509.Name,
+) -> set[x509.GeneralName]:
+    """A DistributionPointName as general names.
+
+    §4.2.1.13: a relative name is appended to the CRL issuer's name.
+    """
+    if full_name is not None:
+        return set(full_name)
+    if relative_name is not None:
+        return {x509.DirectoryName(x509.Name([*base.rdns, relative_name]))}
+    return set()
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    bc = _ext_value(cert.extensions, ExtensionOID.BASIC_CONSTRAINTS)
+    return isinstance(bc, x509.BasicConstraints) and bc.ca
+
+
+def _scope(
+    crl: _Crl, cert: x509.Certificate, dp: x509.DistributionPoint | None
+) -> tuple[frozenset[x509.ReasonFlags], str]:
+    """The reasons ``crl`` covers for ``cert`` via distribution point ``dp``.
+
+    ``dp`` None stands for "CRLs not specified in a distribution point but issued by
+    the certificate issuer", the last pass of §6.3.3. The second value says why the
+    CRL covers no reason, when it covers none.
+    """
+    idp = crl.idp
+    crl_issuer = crl.crl.issuer
+    # §6.3.3 (b)(1): a distribution point with a cRLIssuer is served by that
+    # (indirect) CRL issuer only; otherwise the CRL issuer is the certificate issuer,
+    # which the lookup by issuer name and the signature check guarantee.
+    if (
+        dp is not None
+        and dp.crl_issuer
+        and not (crl.indirect and x509.DirectoryName(crl_issuer) in dp.crl_issuer)
+    ):
+        return frozenset(), "the distribution point names another CRL issuer"
+    if idp is not None:
+        # §6.3.3 (b)(2)(i): distribution point names must match.
+        idp_names = _dp_names(idp.full_name, idp.relative_name, crl_issuer)
+        if idp_names:
+            if dp is None:
+                return frozenset(), (
+                    "its issuingDistributionPoint names a distribution point the "
+                    "certificate does not list"
+                )
+            if dp.full_name is not None or dp.relative_name is not None:
+                base = (
+                    dp.crl_issuer[0].value
+                    if dp.crl_issuer
+                    and isinstance(dp.crl_issuer[0], x509.DirectoryName)
+                    else cert.issuer
+                )
+                names = _dp_names(dp.full_name, dp.relative_name, base)
+            else:
+                names = set(dp.crl_issuer or ())
+            if not idp_names & names:
+                return frozenset(), "distribution point names do not match"
+        # §6.3.3 (b)(2)(ii), (iii)
+        if idp.only_contains_user_certs and _is_ca(cert):
+            return frozenset(), "it covers end-entity certificates only"
+        if idp.only_contains_ca_certs and not _is_ca(cert):
+            return frozenset(), "it covers CA certificates only"
+    # §6.3.3 (d): interim reasons mask.
+    dp_reasons = frozenset(dp.reasons) if dp is not None and dp.reasons else ALL_REASONS
+    idp_reasons = (
+        frozenset(idp.only_some_reasons)
+        if idp is not None and idp.only_some_reasons
+        else ALL_REASONS
+    )
+    return dp_reasons & idp_reasons, ""
+
+
+@dataclass(slots=True)
+class _Status:
+    revocations: list[tuple[_Crl, _Entry]]
+    reasons: frozenset[x509.ReasonFlags]
+    used: list[str]  # labels of the CRLs that established the reasons
+    rejected: list[str]  # why the other CRLs of the issuer did not count
+    seen: int  # CRLs under the issuer's name
+
+
+def _status(
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    index: CrlIndex,
+    at: datetime,
+    algorithms: CrlAlgorithms,
+) -> _Status:
+    candidates = index.issued_by(cert.issuer)
+    authentic = [c for c in candidates if _signed_by(c.crl, issuer)]
+    # A refused algorithm is named even when cryptography cannot verify it at all
+    # (SHA-1 signatures no longer verify): an unverified CRL is no evidence either way.
+    rejected = [
+        f"{c.label}: "
+        + (
+            algorithms.refusal(c.crl, issuer)
+            or f"signature does not verify with the key of {describe(issuer)}"
+        )
+        for c in candidates
+        if c not in authentic
+    ]
+    revocations = [
+        (c, e)
+        for c in authentic
+        for e in c.entries_for(cert)
+        if e.reason is not x509.ReasonFlags.remove_from_crl
+    ]
+    usable: list[_Crl] = []
+    can_sign = _crl_sign(issuer)
+    for c in authentic:
+        refusal = algorithms.refusal(c.crl, issuer)
+        why = (
+            "it is a delta CRL (§5.2.4: usable only with its complete base CRL)"
+            if c.delta_base is not None
+            else c.problem
+            or refusal
+            or (
+                None
+                if can_sign
+                else f"the keyUsage of {describe(issuer)} lacks cRLSign (§6.3.3 (f))"
+            )
+            or (
+                None
+                if c.current(at)
+                else "not current at the validation time"
+                + ("" if c.crl.next_update_utc is not None else " (no nextUpdate)")
+            )
+        )
+        if why is None:
+            usable.append(c)
+        else:
+            rejected.append(f"{c.label}: {why}")
+    reasons: frozenset[x509.ReasonFlags] = frozenset()
+    used: list[str] = []
+    out_of_scope: dict[str, str] = {}
+    for dp in (*_distribution_points(cert), None):
+        for c in usable:
+            interim, why = _scope(c, cert, dp)
+            if not interim:
+                out_of_scope.setdefault(c.label, why or "it covers no reason")
+                continue
+            # §6.3.3 (e): a CRL counts only when it adds a reason.
+            if interim <= reasons:
+                continue
+            reasons |= interim
+            out_of_scope.pop(c.label, None)
+            deltas = [
+                d.label
+                for d in authentic
+                if d.delta_base is not None and d.current(at) and d.applies_to(c)
+            ]
+            used.append(
+                c.label + (f" with delta {', '.join(deltas)}" if deltas else "")
+            )
+    rejected += [f"{label}: out of scope, {why}" for label, why in out_of_scope.items()]
+    return _Status(
+        revocations=revocations,
+        reasons=reasons,
+        used=used,
+        rejected=rejected,
+        seen=len(candidates),
+    )
+
+
+def _reason_list(reasons: frozenset[x509.ReasonFlags]) -> str:
+    return ", ".join(sorted(_REASON_NAMES[r] for r in reasons)) or "none"
 
 
 def check_revocation(
@@ -68,6 +505,7 @@ def check_revocation(
     at: datetime,
     signed_at: datetime | None,
     mode: RevocationMode,
+    algorithms: CrlAlgorithms | None = None,
 ) -> str:
     """Check every certificate of ``chain`` but the anchor against ``crls``.
 
@@ -77,51 +515,76 @@ def check_revocation(
         at: the validation time CRLs must be current at.
         signed_at: the signing time proven by a trusted timestamp, if any.
         mode: how missing revocation data is treated.
+        algorithms: the signature algorithms a CRL may use (default: SHA-256/384/512,
+            RSA keys of at least 2048 bits).
 
     Returns:
         A one-line account of what was checked.
 
     Raises:
-        CertificateChainError: a certificate is revoked, or (``require``) has no
-            current CRL.
+        CertificateChainError: a certificate is revoked, or (``require``) no
+            complete, current, in-scope CRL covers it for every reason.
     """
     if mode is RevocationMode.OFF:
         return "revocation checking is off in the policy"
     index = crls if isinstance(crls, CrlIndex) else CrlIndex(crls)
+    algs = algorithms or CrlAlgorithms()
     notes: list[str] = []
     for cert, issuer in zip(chain.chain, chain.chain[1:], strict=False):
-        current = [
-            crl
-            for crl in index.issued_by(cert.issuer)
-            if _signed_by(crl, issuer)
-            and crl.last_update_utc <= at
-            and (crl.next_update_utc is None or at <= crl.next_update_utc)
-        ]
-        if not current:
-            if mode is RevocationMode.REQUIRE:
-                raise CertificateChainError(
-                    f"no current CRL from {describe(issuer)} for {describe(cert)} at "
-                    f"{format_time(at)} (policy requires revocation data)"
-                )
-            notes.append(f"no CRL for {describe(cert)}")
+        status = _status(cert, issuer, index, at, algs)
+        if status.revocations:
+            notes.append(_judge_revocations(cert, status.revocations, signed_at))
             continue
-        entries = [
-            e
-            for crl in current
-            if (e := crl.get_revoked_certificate_by_serial_number(cert.serial_number))
-        ]
-        if not entries:
-            notes.append(f"{describe(cert)} not revoked")
+        if status.reasons == ALL_REASONS:
+            notes.append(f"{describe(cert)} not revoked per {'; '.join(status.used)}")
             continue
-        revoked_at = min(e.revocation_date_utc for e in entries)
-        if signed_at is None or revoked_at <= signed_at:
-            raise CertificateChainError(
-                f"{describe(cert)} (serial {cert.serial_number:x}) is revoked since "
-                f"{format_time(revoked_at)}"
+        if status.seen == 0:
+            gap = f"no CRL from {describe(issuer)}"
+        elif status.reasons:
+            gap = (
+                f"usable CRLs cover only the reasons {_reason_list(status.reasons)}"
+                f" ({'; '.join(status.rejected) or 'no other CRL'})"
             )
-        notes.append(
-            f"{describe(cert)} revoked {format_time(revoked_at)}, after the "
-            f"timestamped signing time {format_time(signed_at)}: the signature stays "
-            "valid (revocation after a trusted timestamp)"
-        )
+        else:
+            gap = f"no usable CRL ({'; '.join(status.rejected)})"
+        if mode is RevocationMode.REQUIRE:
+            raise CertificateChainError(
+                f"no current CRL from {describe(issuer)} that is complete and in scope "
+                f"covers {describe(cert)} at {format_time(at)} (policy requires "
+                f"revocation data): {gap}"
+            )
+        notes.append(f"no CRL for {describe(cert)} proves it not revoked: {gap}")
     return "; ".join(notes)
+
+
+def _judge_revocations(
+    cert: x509.Certificate,
+    revocations: Sequence[tuple[_Crl, _Entry]],
+    signed_at: datetime | None,
+) -> str:
+    """Fail unless a trusted signing time precedes every revocation's effect."""
+    name = f"{describe(cert)} (serial {cert.serial_number:x})"
+    for crl, entry in revocations:
+        effective = entry.effective
+        if signed_at is None:
+            raise CertificateChainError(
+                f"{name} is revoked {entry.describe()} per {crl.label}"
+            )
+        if effective is None:
+            raise CertificateChainError(
+                f"{name} is revoked {entry.describe()} per {crl.label}: a key "
+                "compromise without an invalidity date leaves no time before which "
+                "signatures are trusted, timestamp or not"
+            )
+        if signed_at >= effective:
+            raise CertificateChainError(
+                f"{name} is revoked {entry.describe()} per {crl.label}: the "
+                f"timestamped signing time {format_time(signed_at)} is not before "
+                f"{format_time(effective)}"
+            )
+    first = min((e for _, e in revocations), key=lambda e: e.effective or e.revoked_at)
+    return (
+        f"{name} revoked {first.describe()}, after the timestamped signing time "
+        f"{format_time(signed_at or first.revoked_at)}: the signature stays valid "
+        "(revocation after a trusted timestamp)"
+    )

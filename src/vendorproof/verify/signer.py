@@ -7,16 +7,17 @@ body's anchor never vouches for a vendor manifest, and vice versa.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from vendorproof._internal import crypto
+from vendorproof._internal.dn_pattern import glob, parse_dn_pattern
 from vendorproof.errors import (
     AlgorithmError,
     CertificateChainError,
@@ -28,7 +29,7 @@ from vendorproof.models._fields import format_time
 from vendorproof.models.policy import Identity, Policy, Principal, RevocationMode
 from vendorproof.verify.documents import SignedDocument
 from vendorproof.verify.result import CheckResult, Outcome
-from vendorproof.verify.revocation import check_revocation
+from vendorproof.verify.revocation import CrlAlgorithms, check_revocation
 from vendorproof.verify.x509 import (
     VerifiedChain,
     check_certificate_algorithms,
@@ -60,22 +61,28 @@ class SignerCheck:
         )
 
 
+_SAN_TYPES = (x509.RFC822Name, x509.DNSName, x509.UniformResourceIdentifier)
+
+
 def _sans(cert: x509.Certificate) -> list[str]:
+    """The email, DNS and URI subjectAltNames (other types never match a pattern)."""
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     except x509.ExtensionNotFound:
         return []
-    return [str(n.value) for n in ext.value]
+    return [n.value for n in ext.value if isinstance(n, _SAN_TYPES)]
 
 
 def _identity_matches(identity: Identity, cert: x509.Certificate) -> bool:
-    if identity.subject is not None and not fnmatch.fnmatchcase(
-        cert.subject.rfc4514_string(), identity.subject
+    """Subject RDN by RDN, attribute by attribute; SAN one name at a time."""
+    if identity.subject is not None and not parse_dn_pattern(identity.subject).matches(
+        cert.subject
     ):
         return False
-    return identity.san is None or any(
-        fnmatch.fnmatchcase(s, identity.san) for s in _sans(cert)
-    )
+    if identity.san is None:
+        return True
+    pattern = glob(identity.san)
+    return any(pattern.matches(s) for s in _sans(cert))
 
 
 def _check_algorithm(key: crypto.PublicKey, policy: Policy) -> str:
@@ -217,6 +224,39 @@ def _signing_time(
     return None
 
 
+def _self_signed(cert: x509.Certificate) -> bool:
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _shipped_root(doc: SignedDocument, principals: Sequence[Principal]) -> str | None:
+    """Why the bundle's certificates include a root, or None.
+
+    The Sigstore bundle format (and docs/formats.md) allow leaf and intermediates
+    only: trust anchors come from the policy, never from the signer. A shipped
+    certificate that is self-signed or is one of the role's anchors is refused.
+    """
+    anchors = {fingerprint(a) for p in principals for a in p.anchors}
+    for i, cert in enumerate(doc.certificates):
+        if fingerprint(cert) in anchors:
+            what = "a trust anchor of the policy"
+        elif _self_signed(cert):
+            what = "a self-signed (root) certificate"
+        else:
+            continue
+        return (
+            f"the bundle's certificates[{i}] ({describe(cert)}) is {what}: a bundle "
+            "carries the leaf and intermediates only, never the root (anchors come "
+            "from the policy)"
+        )
+    return None
+
+
 def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed step
     run: _Run,
     principals: Sequence[Principal],
@@ -227,6 +267,9 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
 ) -> SignerCheck:
     doc = run.doc
     leaf = doc.certificates[0]
+    shipped_root = _shipped_root(doc, principals)
+    if shipped_root is not None:
+        return run.fail("certificate-chain", shipped_root)
     try:
         key = crypto.as_public_key(leaf.public_key())
         name = _check_algorithm(key, policy)
@@ -292,6 +335,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
                 at=at,
                 signed_at=when.signed_at,
                 mode=policy.revocation_mode,
+                algorithms=CrlAlgorithms(min_rsa_bits=policy.min_rsa_bits),
             )
         except CertificateChainError as e:
             return run.fail("revocation", e)

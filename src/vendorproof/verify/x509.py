@@ -1,12 +1,15 @@
 """X.509 path validation under a code-signing (or time-stamping) profile.
 
 Path building and validation are ``cryptography.x509.verification``; this module only
-chooses the profile. cryptography's webpki end-entity defaults are a TLS server profile
-(they demand a subjectAltName); vendor code-signing leaves are identified by their
-subject DN and usually carry none, so the end-entity policy is built here:
+chooses the profile. Both policies start from cryptography's webpki defaults
+(``webpki_defaults_ee()`` / ``webpki_defaults_ca()``, a TLS profile) and relax only
+what code signing needs (docs/trust-rules.md lists each relaxation and why):
 
-* leaf: basicConstraints absent or CA=false, keyUsage with digitalSignature, the
-  required extendedKeyUsage (codeSigning / timeStamping), subjectAltName optional;
+* leaf: subjectAltName optional (code-signing leaves are named by their subject DN),
+  keyUsage required with digitalSignature, the required extendedKeyUsage
+  (codeSigning / timeStamping) instead of serverAuth; everything else is webpki's
+  (authorityKeyIdentifier required, not a CA, no keyCertSign, no nameConstraints,
+  well-formed non-critical AIA, no unknown critical extension);
 * CA: webpki CA defaults (basicConstraints CA=true, keyUsage keyCertSign), an EKU on
   a CA is tolerated;
 * every certificate: no SHA-1/MD5 signature, RSA keys of at least 2048 bits.
@@ -129,40 +132,76 @@ def check_certificate_algorithms(cert: x509.Certificate) -> None:
 
 
 def _leaf_policy(eku: Eku) -> ExtensionPolicy:
-    def require_ee(
-        _policy: object, _cert: x509.Certificate, bc: x509.BasicConstraints | None
+    """Cryptography's webpki end-entity policy, relaxed only where code signing needs.
+
+    Kept from ``webpki_defaults_ee()`` unchanged: authorityKeyIdentifier required
+    (non-critical), basicConstraints absent or CA=false, nameConstraints absent,
+    authorityInformationAccess non-critical and well formed, no unknown critical
+    extension. Replaced (each in docs/trust-rules.md):
+
+    * subjectAltName optional (webpki requires one: TLS names the server by SAN;
+      code-signing leaves are named by their subject DN), but required and critical
+      when the subject is empty (RFC 5280 §4.2.1.6);
+    * keyUsage required with digitalSignature and without keyCertSign (webpki only
+      forbids keyCertSign when keyUsage is present);
+    * extendedKeyUsage: codeSigning / timeStamping instead of serverAuth/clientAuth,
+      critical for time stamping (RFC 3161 §2.3); with ``Eku.ANY`` any non-empty EKU.
+    """
+
+    def check_san(
+        _policy: object,
+        cert: x509.Certificate,
+        san: x509.SubjectAlternativeName | None,
     ) -> None:
-        if bc is not None and bc.ca:
-            msg = "end-entity certificate has basicConstraints CA=true"
+        if len(cert.subject) == 0:
+            if san is None:
+                msg = "empty subject and no subjectAltName"
+                raise ValueError(msg)
+            ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+            if not ext.critical:
+                msg = "subjectAltName must be critical when the subject is empty"
+                raise ValueError(msg)
+        if san is not None and len(san) == 0:
+            msg = "empty subjectAltName"
             raise ValueError(msg)
 
-    def require_digital_signature(
+    def check_key_usage(
         _policy: object, _cert: x509.Certificate, ku: x509.KeyUsage
     ) -> None:
         if not ku.digital_signature:
             msg = "keyUsage lacks digitalSignature"
             raise ValueError(msg)
+        if ku.key_cert_sign:
+            msg = "end-entity keyUsage asserts keyCertSign"
+            raise ValueError(msg)
 
-    def require_eku(
-        _policy: object, _cert: x509.Certificate, ext: x509.ExtendedKeyUsage
+    def check_eku(
+        _policy: object, _cert: x509.Certificate, ext: x509.ExtendedKeyUsage | None
     ) -> None:
+        if ext is None:
+            return
+        if len(ext) == 0:
+            msg = "empty extendedKeyUsage"
+            raise ValueError(msg)
         wanted = _EKU_OIDS.get(eku)
         if wanted is not None and wanted not in ext:
             msg = f"extendedKeyUsage lacks {eku.value}"
             raise ValueError(msg)
 
     policy = (
-        ExtensionPolicy.permit_all()
-        .may_be_present(x509.BasicConstraints, Criticality.AGNOSTIC, require_ee)
-        .require_present(x509.KeyUsage, Criticality.AGNOSTIC, require_digital_signature)
+        ExtensionPolicy.webpki_defaults_ee()
+        .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, check_san)
+        .require_present(x509.KeyUsage, Criticality.AGNOSTIC, check_key_usage)
     )
     if eku is Eku.ANY:
-        return policy.may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+        return policy.may_be_present(
+            x509.ExtendedKeyUsage, Criticality.AGNOSTIC, check_eku
+        )
     criticality = (
         # RFC 3161 §2.3: the TSA certificate's EKU must be critical.
         Criticality.CRITICAL if eku is Eku.TIME_STAMPING else Criticality.AGNOSTIC
     )
-    return policy.require_present(x509.ExtendedKeyUsage, criticality, require_eku)
+    return policy.require_present(x509.ExtendedKeyUsage, criticality, check_eku)
 
 
 def _ca_policy() -> ExtensionPolicy:

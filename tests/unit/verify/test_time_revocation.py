@@ -251,7 +251,7 @@ def test_revocation_off_is_reported(delivery: DeliveryBuilder, tmp_path: Path) -
     )
 
 
-def _crls(tmp_path: Path, revoked: list[tuple[int, datetime]], **kw: Any) -> list[str]:
+def _crls(tmp_path: Path, revoked: list[pki.CrlEntry], **kw: Any) -> list[str]:
     inter = issued("vendor-a", "intermediate")
     crl = pki.make_crl(
         inter,
@@ -297,6 +297,34 @@ def test_revocation_before_signing_fails_even_with_timestamp(
     outcome, reason = check(report, "revocation")
     assert outcome is Outcome.FAIL
     assert "is revoked since" in reason
+
+
+def test_key_compromise_before_timestamp_fails_despite_later_revocation_date(
+    delivery: DeliveryBuilder, tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    from cryptography import x509
+
+    url, root = tsa
+    signer, _ = short_lived_leaf(serial=0x5EEF)
+    manifest_only(delivery, signer, tsa_url=url)
+    entry = pki.revoked_entry(
+        0x5EEF,
+        NOW + timedelta(minutes=30),  # revoked after the timestamped signing...
+        reason=x509.ReasonFlags.key_compromise,
+        invalidity=NOW - timedelta(days=1),  # ...but the key was compromised before
+    )
+    crls = _crls(tmp_path, [entry])
+    report = run(
+        delivery.root,
+        policy(tmp_path, root, revocation={"mode": "require", "crls": crls}),
+        NOW + timedelta(hours=1),
+    )
+    assert check(report, "timestamp")[0] is Outcome.PASS
+    outcome, reason = check(report, "revocation")
+    assert outcome is Outcome.FAIL
+    assert "keyCompromise" in reason
+    assert "invalid since" in reason
+    assert not report.ok
 
 
 def test_stale_crl_does_not_count(delivery: DeliveryBuilder, tmp_path: Path) -> None:
