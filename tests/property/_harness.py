@@ -6,7 +6,7 @@ another exception, within the profile's deadline and a generous memory bound.
 ``PanicException`` (a ``BaseException``, not an ``Exception``) raised by a Rust
 extension is reported as a failure Hypothesis can shrink, rather than ending the run.
 
-Profiles (``VENDORPROOF_HYPOTHESIS_PROFILE`` or ``pytest --hypothesis-profile``):
+Profiles (chosen with the environment variable ``VENDORPROOF_HYPOTHESIS_PROFILE``):
 
 ``ci``
     the default, used by ``scripts/test``: a few dozen examples per target,

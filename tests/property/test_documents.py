@@ -6,6 +6,7 @@ the result is a parsed document or a project error, never another exception.
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from dataclasses import replace
@@ -18,7 +19,12 @@ from hypothesis import strategies as st
 from tests.builders import SAMPLE_AT, SAMPLE_DELIVERY
 from tests.property import _seeds as seeds
 from tests.property._harness import parses
-from tests.property._mutate import json_documents, mixed, payload_documents
+from tests.property._mutate import (
+    der_documents,
+    json_documents,
+    mixed,
+    payload_documents,
+)
 from vendorproof._internal.delivery_fs import load_delivery
 from vendorproof._internal.jsonio import parse_json
 from vendorproof.intake import measure
@@ -40,6 +46,15 @@ from vendorproof.verify.keyless import (
 _DOCUMENT = st.sampled_from(seeds.BUNDLE_FILES)
 
 
+def _with_timestamp(name: str, der: bytes) -> bytes:
+    """The bundle ``name`` with its RFC 3161 response replaced by ``der``."""
+    doc = json.loads(json.dumps(seeds.bundle(name)))
+    stamp = {"signedTimestamp": base64.b64encode(der).decode()}
+    material = doc["verificationMaterial"]
+    material["timestampVerificationData"] = {"rfc3161Timestamps": [stamp]}
+    return json.dumps(doc).encode()
+
+
 def _bundle_mutants(name: str) -> st.SearchStrategy[bytes]:
     doc = seeds.bundle(name)
     return mixed(
@@ -47,6 +62,9 @@ def _bundle_mutants(name: str) -> st.SearchStrategy[bytes]:
         lambda _: st.one_of(
             json_documents(doc),
             payload_documents(doc, ("dsseEnvelope", "payload"), seeds.statement(name)),
+            der_documents(seeds.timestamp_der()).map(
+                lambda der: _with_timestamp(name, der)
+            ),
         ),
     )
 

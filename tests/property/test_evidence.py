@@ -167,12 +167,21 @@ def _copy_bundle() -> Path:
     return work
 
 
+def _signed_record_with_measured(value: object) -> tuple[str, str, bytes]:
+    """Record 1, its ``delivery.measured`` replaced by ``value`` and signed again."""
+    statement = _record_statement(0)
+    statement["predicate"]["vendorproof"]["delivery"]["measured"] = value
+    return ("signed-record", "records/00000001.dsse.json", _sign(statement))
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 9 item 4: a record path that is a directory (IsADirectoryError)",
+    reason="issue 9 item 4: a record path that is a directory (IsADirectoryError); "
+    "record fields of the wrong type (AttributeError in replay)",
 )
 @given(_tampering())
 @example(change=("directory", "records/00000001.dsse.json", b""))
+@example(change=_signed_record_with_measured(["not", "a", "mapping"]))
 def test_audit_bundle(change: tuple[str, str, bytes]) -> None:
     work = _copy_bundle()
     try:

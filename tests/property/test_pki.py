@@ -20,10 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tests.builders import SAMPLE_AT
+from tests.builders import KEYS, SAMPLE_AT
 from tests.property import _seeds as seeds
 from tests.property._harness import parses
 from tests.property._mutate import der_documents, mixed, resigned_der
+from vendorproof._internal import crypto
 from vendorproof._internal.pem import load_certificates, load_crl
 from vendorproof._internal.tsa import parse_timestamp, verify_timestamp
 from vendorproof.models.policy import RevocationMode
@@ -218,3 +219,35 @@ def test_timestamp(raw: bytes) -> None:
 @pytest.fixture(autouse=True, scope="module")
 def _warm_up() -> None:
     warm_up()
+
+
+# -- keys (policy publicKeys, operator keys in an audit bundle) ----------------------
+
+
+def _public_pem(der: bytes) -> bytes:
+    body = base64.encodebytes(der)
+    return b"-----BEGIN PUBLIC KEY-----\n" + body + b"-----END PUBLIC KEY-----\n"
+
+
+def _use_public_key(raw: bytes) -> None:
+    key = crypto.load_public_key(raw, file="key.pub")
+    crypto.algorithm_name(key)
+    crypto.key_id(key)
+    crypto.verify(key, b"\x30\x06\x02\x01\x01\x02\x01\x01", b"data")
+
+
+def _public_key_inputs() -> st.SearchStrategy[bytes]:
+    pem = (KEYS / "vendor-a" / "release.pub").read_bytes()
+    der = serialization.load_pem_public_key(pem).public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return st.one_of(
+        der_documents(der).map(_public_pem),
+        der_documents(der).map(_public_pem),
+        mixed(pem, lambda _: st.nothing()),
+    )
+
+
+@given(_public_key_inputs())
+def test_public_key(raw: bytes) -> None:
+    parses(_use_public_key, raw, input_size=len(raw))
