@@ -124,6 +124,17 @@ def timestamp_der() -> bytes:
     return base64.b64decode(stamps["rfc3161Timestamps"][0]["signedTimestamp"])
 
 
+def timestamp_with_boolean_signer_cn() -> bytes:
+    """The sample token, the CN of its SignerInfo's issuer a BOOLEAN, not a string.
+
+    A known crash (issue 9 item 4): reading the name raises ``KeyError``.
+    """
+    raw = timestamp_der()
+    cn = b"\x06\x03U\x04\x03\x0c,Example Time Stamping Authority Root CA 2025"
+    at = raw.rindex(cn) + 5
+    return raw[:at] + b"\x01" + raw[at + 1 :]
+
+
 def timestamped_signature() -> bytes:
     """The signature the sample manifest's timestamp covers."""
     sig = bundle(BUNDLE_FILES[0])["dsseEnvelope"]["signatures"][0]["sig"]

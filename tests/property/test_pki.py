@@ -197,21 +197,13 @@ def _timestamp(raw: bytes) -> None:
     verify_timestamp(raw, seeds.timestamped_signature(), roots=tsa_root)
 
 
-def _bad_signer_issuer() -> bytes:
-    """The sample token, the CN of its SignerInfo's issuer a BOOLEAN (KeyError)."""
-    raw = seeds.timestamp_der()
-    cn = b"\x06\x03U\x04\x03\x0c,Example Time Stamping Authority Root CA 2025"
-    at = raw.rindex(cn) + 5
-    return raw[:at] + b"\x01" + raw[at + 1 :]
-
-
 @pytest.mark.xfail(
     strict=True,
     reason="issue 9 item 4: RFC 3161 tokens that rfc3161-client and cryptography "
     "cannot decode (KeyError from a SignerInfo issuer name)",
 )
 @given(mixed(seeds.timestamp_der(), der_documents))
-@example(raw=_bad_signer_issuer())
+@example(raw=seeds.timestamp_with_boolean_signer_cn())
 def test_timestamp(raw: bytes) -> None:
     parses(_timestamp, raw, input_size=len(raw))
 
