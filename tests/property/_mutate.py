@@ -332,6 +332,9 @@ def _der_edit(draw: st.DrawFn, tree: Tlv) -> None:
         del node.children[draw(st.integers(0, len(node.children) - 1))]
     elif edit == "duplicate" and node.children:
         node.children.append(draw(st.sampled_from(node.children)))
+    elif edit == "content" and node.children is not None:
+        node.children, node.prefix = None, b""  # a structure replaced by garbage
+        node.content = draw(st.binary(max_size=40))
     elif node.children is None:
         if edit == "content":
             node.content = draw(st.binary(max_size=40))
