@@ -22,6 +22,7 @@ turns one into a file operation, in two steps:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from pathlib import Path
@@ -106,8 +107,11 @@ def check_name(name: object, *, file: str | None = None) -> tuple[str, ...]:
 
 def _error(root: Path, name: str, e: OSError) -> InvalidInputError:
     why = e.strerror or str(e)
-    if e.errno == getattr(os, "ELOOP", None):
+    if e.errno == errno.ELOOP:
         why = "a symbolic link on the way (links are not followed)"
+    elif e.errno == errno.ENOTDIR:
+        # O_DIRECTORY | O_NOFOLLOW on a link fails with ENOTDIR on Linux.
+        why = "a symbolic link or a file where a directory is expected"
     return InvalidInputError(f"cannot read: {why}", file=str(root / name))
 
 

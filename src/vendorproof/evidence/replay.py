@@ -402,6 +402,24 @@ def _blob_problems(
     return problems
 
 
+def _verdict_problems(rec: EvidenceRecord) -> list[str]:
+    """The signed verdict must be the one the signed checks give."""
+    try:
+        checks = rec.checks
+    except InvalidInputError as e:
+        return [f"record does not parse: {e}"]
+    derived = VerificationReport(
+        delivery=rec.delivery,
+        policy=rec.policy,
+        verified_at=rec.as_of,
+        time_source=rec.as_of_source,
+        checks=checks,
+    ).verdict
+    if derived == rec.verdict:
+        return []
+    return [f"verdict: recorded {rec.verdict}, but its recorded checks give {derived}"]
+
+
 def _local_integrity(
     stored: StoredRecord,
     keys: Sequence[crypto.PublicKey],
@@ -416,7 +434,8 @@ def _local_integrity(
     ``derived``: the source has no separate index columns (an audit bundle); the
     record's own fields stand in for them. A record whose signature does not verify
     is reported and not parsed any further. With ``source``, every input blob is
-    read and checked against its digest (once per digest in ``seen``).
+    read and checked against its digest (once per digest in ``seen``), and the
+    signed verdict must be the one the signed checks give.
     """
     problems: list[str] = []
     digest = record_digest(stored.envelope)
@@ -453,6 +472,7 @@ def _local_integrity(
     if index_inputs is not None:
         problems += _inputs_problems(index_inputs(stored.seq), rec)
     if source is not None:
+        problems += _verdict_problems(rec)
         problems += _blob_problems(source, rec, set() if seen is None else seen)
     subject = rec.subject
     local = _Local(
