@@ -2,16 +2,20 @@
 
 Layout::
 
-    MANIFEST.json                  format, export time, record range, key ids, and the
-                                   sha256 of every other file in the bundle
+    MANIFEST.json                  format, export time, the sha256 of every other file,
+                                   the operator key ids, and what the bundle holds:
+                                   records.count/first/last, records.previous (sha256
+                                   of record first - 1) and records.filter
     operator-keys/<keyid>.pub      the operator public key(s) signing the records
     records/<seq:08d>.dsse.json    every record envelope, byte for byte as stored
     blobs/sha256/<hex>             every input document the records name
 
 Integrity does not rest on the manifest: each record is signed and links to its
-predecessor, and each blob is addressed by its digest. The manifest lets an auditor
-check the bundle is complete before trusting it, and names the operator key ids to
-compare with the operator's published fingerprint.
+predecessor, and each blob is addressed by its digest. The manifest lets replay check
+that the bundle holds exactly what it declares (no record deleted inside or at the end
+of the declared range) and names the operator key ids to compare with the operator's
+published fingerprint. It is not signed: the operator publishes the chain head too.
+Every file is read through :mod:`vendorproof._internal.confine` (docs/audit.md).
 """
 
 from __future__ import annotations
