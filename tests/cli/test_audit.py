@@ -7,6 +7,7 @@ only against the keys shipped inside it. Never a traceback, never 4.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -177,6 +178,8 @@ def test_filtered_bundle_replays_and_deletion_is_detected(
     assert claims["previous"]
     code, report = replay_json("--bundle", bundle)
     assert code == ExitCode.OK, problems(report)
+    head = (bundle / RECORD.format(3)).read_bytes()
+    assert report["records"][-1]["sha256"] == hashlib.sha256(head).hexdigest()
     (bundle / RECORD.format(3)).unlink()
     relist(bundle)
     code, report = replay_json("--bundle", bundle)

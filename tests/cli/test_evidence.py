@@ -257,6 +257,7 @@ def test_bundle_export_and_offline_replay(store: Path, tmp_path: Path) -> None:
     shutil.copytree(bundle, tmp_path / "copy")
     code, out, _ = replay("--bundle", tmp_path / "copy")
     assert code == ExitCode.OK, out
+    assert "last record: #3 sha256:" in out
     # Without a pinned key the shipped keys prove nothing: never exit 0.
     code, out, err = invoke("audit", "replay", "--bundle", tmp_path / "copy")
     assert code == ExitCode.NOT_PINNED, out

@@ -375,6 +375,10 @@ def _print_summary(
     if new_policy:
         line += f"; {len(summary.changed)} decisions would change under the new policy"
     console.print(line)
+    if summary.records:
+        last = summary.records[-1]
+        # Compare with the chain head the operator publishes (the manifest is unsigned).
+        console.print(f"last record: #{last.seq} sha256:{last.digest}")
     console.print("operator keys: " + ", ".join(summary.operator_keys))
 
 
@@ -485,6 +489,7 @@ def audit_replay(
                     "records": [
                         {
                             "seq": r.seq,
+                            "sha256": r.digest,
                             "recorded": r.verdict,
                             "replayed": r.replayed_verdict,
                             "problems": list(r.problems),

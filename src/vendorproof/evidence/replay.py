@@ -74,6 +74,7 @@ class RecordReplay:
     seq: int
     record_id: str
     verdict: str
+    digest: str = ""  # sha256 of the record's bytes (what the next record links to)
     problems: tuple[str, ...] = ()
     replayed_verdict: str | None = None
     changes: tuple[str, ...] = ()  # with a new policy: what would change
@@ -154,6 +155,20 @@ def _recorded_hasher(rec: EvidenceRecord) -> Hasher:
                 raise VerificationError(f"the record has no measurement of {p!r}")
             out.append(ComponentDigest(size=m.size, digests=dict(m.digests)))
         return out
+
+    return hasher
+
+
+def _images_hasher(images: Path) -> Hasher:
+    """Re-hash the delivered files under ``images``; a path must stay inside it."""
+    inner = measure(images)
+
+    def hasher(
+        paths: Sequence[str], algorithms: Sequence[str]
+    ) -> Sequence[ComponentDigest]:
+        for p in paths:
+            confine.check_name(p, file=str(images))
+        return inner(paths, algorithms)
 
     return hasher
 
@@ -256,7 +271,7 @@ def _rerun(
             artifact_bundles=artifact_bundles,
             in_toto=in_toto,
         )
-        hasher = measure(images) if images is not None else _recorded_hasher(rec)
+        hasher = _images_hasher(images) if images is not None else _recorded_hasher(rec)
         report = evaluate_delivery(
             delivery, policy, at=rec.as_of, time_source=rec.as_of_source, hasher=hasher
         )
@@ -657,6 +672,7 @@ def result_of(local: _Local, problems: list[str], rerun: _Rerun | None) -> Recor
         seq=local.seq,
         record_id=local.record_id,
         verdict=local.verdict,
+        digest=local.digest,
         problems=(*problems, *(rerun.problems if rerun else ())),
         replayed_verdict=rerun.replayed_verdict if rerun else None,
         changes=rerun.changes if rerun else (),
