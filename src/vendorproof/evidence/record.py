@@ -192,6 +192,8 @@ def sign_record(statement: Mapping[str, Any], key: crypto.SigningKey) -> bytes:
 
 
 _OUTCOMES = {o.value: o for o in Outcome}
+# What VerificationReport.ok accepts besides PASS (verify/result.py).
+_ACCEPTABLE = frozenset({Outcome.PASS, Outcome.WARN, Outcome.NOT_APPLICABLE})
 _CHECK_FIELDS = ("check", "subject", "requirements", "outcome", "reason")
 
 
@@ -356,6 +358,31 @@ class EvidenceRecord:
             return f.parse_list({"checks": list(self.raw_checks)}, "checks", _check)
         except InvalidInputError as e:
             raise e.under(f"predicate.{EXTENSION}").in_file(self.file) from e
+
+    def checks_verdict(self) -> str:
+        """The verdict the recorded checks give, reading only their outcomes.
+
+        The rule of ``VerificationReport.verdict``: PASSED only if a check passed and
+        none failed or errored (cheaper than parsing every check for the integrity
+        pass; the re-run compares the whole checks).
+
+        Raises:
+            InvalidInputError: a check is not an object or has an unknown outcome.
+        """
+        passed = False
+        for i, value in enumerate(self.raw_checks):
+            outcome = value.get("outcome") if isinstance(value, dict) else None
+            result = _OUTCOMES.get(outcome) if isinstance(outcome, str) else None
+            if result is None:
+                raise InvalidInputError(
+                    "unknown outcome",
+                    path=f"predicate.{EXTENSION}.checks[{i}].outcome",
+                    file=self.file or None,
+                )
+            if result not in _ACCEPTABLE:
+                return "FAILED"
+            passed = passed or result is Outcome.PASS
+        return "PASSED" if passed else "FAILED"
 
     @property
     def digest(self) -> str:

@@ -420,16 +420,9 @@ def _blob_problems(
 def _verdict_problems(rec: EvidenceRecord) -> list[str]:
     """The signed verdict must be the one the signed checks give."""
     try:
-        checks = rec.checks
+        derived = rec.checks_verdict()
     except InvalidInputError as e:
         return [f"record does not parse: {e}"]
-    derived = VerificationReport(
-        delivery=rec.delivery,
-        policy=rec.policy,
-        verified_at=rec.as_of,
-        time_source=rec.as_of_source,
-        checks=checks,
-    ).verdict
     if derived == rec.verdict:
         return []
     return [f"verdict: recorded {rec.verdict}, but its recorded checks give {derived}"]
