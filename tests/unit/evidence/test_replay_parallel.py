@@ -14,6 +14,7 @@ from tests.cli.support import invoke
 from tests.pg import PostgresCluster
 from vendorproof._cli import ExitCode
 from vendorproof._internal import crypto
+from vendorproof.errors import InvalidInputError
 from vendorproof.evidence.bundle import BundleSource, StoreSource, export_bundle
 from vendorproof.evidence.intake import run_intake
 from vendorproof.evidence.replay import replay
@@ -207,6 +208,10 @@ def test_parallel_replay_of_a_postgresql_store_with_a_password(
             )
         one = replay(StoreSource(store, location=secret_url), keys=[PUB], workers=1)
         two = replay(StoreSource(store, location=secret_url), keys=[PUB], workers=2)
+        # Workers that cannot reopen the store: a one-line error, not a broken pool.
+        with pytest.raises(InvalidInputError, match="no password supplied") as info:
+            replay(StoreSource(store, location=plain_url), keys=[PUB], workers=2)
+        assert SECRET not in str(info.value)
     finally:
         store.close()
     assert two.ok
