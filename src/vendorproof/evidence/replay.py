@@ -1,17 +1,25 @@
 """Audit replay: check the chain and re-run every recorded decision offline.
 
-For every record, in sequence order:
+Before the records, the source as a whole is checked: an audit bundle against what its
+manifest declares, a SQLite store with ``PRAGMA integrity_check``. Then, for every
+record, in sequence order:
 
-1. the stored bytes hash to the stored digest, and the sequence has no gap;
-2. the operator signature verifies with a pinned operator key;
-3. the signed sequence number and ``previousRecord`` link to the record before it (a
+1. the stored bytes hash to the stored digest, and the sequence has no gap (within
+   what the source declares it holds, see :class:`Scope`);
+2. the operator signature verifies with a pinned operator key. Only the envelope is
+   parsed before; a record that does not verify is reported and read no further;
+3. the record is parsed and every field replay reads is type-checked; a store's
+   index columns and record_inputs rows must equal the signed record;
+4. the signed sequence number and ``previousRecord`` link to the record before it (a
    reordered, inserted or deleted record breaks this);
-4. every input document is present and hashes to the digest the record names;
-5. the verification is re-run from those inputs at the recorded as-of time (image
+5. every input document is present and hashes to the digest the record names, and
+   the signed verdict is the one the signed checks give;
+6. the verification is re-run from those inputs at the recorded as-of time (image
    digests from the record, or re-hashed from ``images`` when the auditor has the
-   delivered files) and every check outcome is compared with the recorded one.
+   delivered files) and every check outcome and the verdict are compared with the
+   recorded ones. Input names written to disk are confined to a temporary directory.
 
-With ``new_policy``, step 5 uses that policy instead and reports the decisions that
+With ``new_policy``, step 6 uses that policy instead and reports the decisions that
 would change (e.g. after a component prohibition), without counting them as failures.
 """
 
