@@ -272,14 +272,11 @@ def _claims(data: dict[str, Any], file: str) -> _Claims:
         records = f.require_mapping(data, "records")
         try:
             count, first, last = (
-                f.require(records, k, int) if k in records else -1
-                for k in ("count", "first", "last")
+                f.require(records, k, int) for k in ("count", "first", "last")
             )
             for name, value in (("count", count), ("first", first), ("last", last)):
                 if value < 0:
-                    raise InvalidInputError(
-                        "expected a non-negative integer", path=name
-                    )
+                    raise InvalidInputError("must not be negative", path=name)
             previous = records.get("previous")
             if previous is not None and (
                 not isinstance(previous, str) or not _HEX.fullmatch(previous)

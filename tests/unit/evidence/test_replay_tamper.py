@@ -445,3 +445,36 @@ def test_integrity_only_checks_the_input_blobs(bundle: Path) -> None:
     blob.unlink()
     relist(bundle)
     assert "is missing" in all_problems(replayed(bundle, rerun=False))
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        pytest.param(
+            lambda m: m["records"].update(count="3"), "records.count", id="count"
+        ),
+        pytest.param(lambda m: m["records"].update(last=-1), "records.last", id="last"),
+        pytest.param(lambda m: m["records"].pop("first"), "records.first", id="first"),
+        pytest.param(
+            lambda m: m["records"].update(previous=5), "records.previous", id="previous"
+        ),
+        pytest.param(
+            lambda m: m["records"].update(filter=[]), "records.filter", id="filter"
+        ),
+        pytest.param(lambda m: m.update(files=[]), "files", id="files"),
+        pytest.param(
+            lambda m: m["files"].update({"x": None}), "files['x']", id="file-digest"
+        ),
+        pytest.param(lambda m: m.update(records=None), "records", id="records"),
+    ],
+)
+def test_manifest_of_the_wrong_shape_is_an_error_naming_the_field(
+    bundle: Path, change: Callable[[dict[str, Any]], None], field: str
+) -> None:
+    data = manifest(bundle)
+    change(data)
+    write_manifest(bundle, data)
+    with pytest.raises(InvalidInputError) as info:
+        BundleSource(bundle)
+    assert info.value.file == str(bundle / "MANIFEST.json")
+    assert info.value.path == field
