@@ -140,7 +140,7 @@ class _Inputs:
             data = self.source.blob(digest)
         except InvalidInputError as e:
             raise VerificationError(
-                f"input {name!r} (sha256:{digest[:16]}...) is missing"
+                f"input {name!r} (sha256:{digest[:16]}...) is missing: {e.message}"
             ) from e
         if _sha(data) != digest:
             raise VerificationError(

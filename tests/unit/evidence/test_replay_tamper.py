@@ -478,3 +478,12 @@ def test_manifest_of_the_wrong_shape_is_an_error_naming_the_field(
         BundleSource(bundle)
     assert info.value.file == str(bundle / "MANIFEST.json")
     assert info.value.path == field
+
+
+def test_blob_replaced_by_a_directory_is_reported(bundle: Path) -> None:
+    blob = min((bundle / "blobs" / "sha256").iterdir())
+    blob.unlink()
+    blob.mkdir()
+    for rerun in (True, False):
+        text = all_problems(replayed(bundle, rerun=rerun))
+        assert "is missing: is a directory" in text
