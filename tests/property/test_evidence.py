@@ -150,7 +150,6 @@ def _replay_tampered(work: Path, change: tuple[str, str, bytes]) -> None:
         if what in ("signed-record", "extra"):
             _relist(work, rel, data)
     source = BundleSource(work)
-    source.verify_manifest()
     replay(source, keys=[seeds.OPERATOR_PUB])
 
 
@@ -174,11 +173,6 @@ def _signed_record_with_measured(value: object) -> tuple[str, str, bytes]:
     return ("signed-record", "records/00000001.dsse.json", _sign(statement))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 item 4: a record path that is a directory (IsADirectoryError); "
-    "record fields of the wrong type (AttributeError in replay)",
-)
 @given(_tampering())
 @example(change=("directory", "records/00000001.dsse.json", b""))
 @example(change=_signed_record_with_measured(["not", "a", "mapping"]))

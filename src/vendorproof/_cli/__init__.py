@@ -28,6 +28,9 @@ class ExitCode(enum.IntEnum):
     USAGE = 2  # Click's own code for bad arguments.
     INVALID_INPUT = 3
     INTERNAL_ERROR = 4
+    #: ``audit replay --bundle`` without ``--operator-pub``: every check passed, but
+    #: only against the operator key(s) shipped in the bundle, which prove nothing.
+    NOT_PINNED = 5
 
 
 app = typer.Typer(

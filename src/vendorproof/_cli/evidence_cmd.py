@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli import ExitCode, handle_errors
+from vendorproof._cli import ExitCode, err, handle_errors
 from vendorproof._cli._common import (
     console,
     echo,
@@ -47,10 +47,16 @@ Store = Annotated[
 ]
 
 
-def _open(url: str | None) -> EvidenceStore:
-    from vendorproof.evidence.store import DEFAULT_STORE, open_store
+def _location(url: str | None) -> str:
+    from vendorproof.evidence.store import DEFAULT_STORE
 
-    return open_store(url or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+    return url or os.environ.get(STORE_ENV) or DEFAULT_STORE
+
+
+def _open(url: str | None) -> EvidenceStore:
+    from vendorproof.evidence.store import open_store
+
+    return open_store(_location(url))
 
 
 def _public_keys(paths: list[Path]) -> list[PublicKey]:
@@ -224,14 +230,25 @@ def evidence_export(
     verdict: Verdict = None,
     since: Since = None,
     until: Until = None,
+    first: Annotated[
+        int | None, typer.Option("--from", min=1, help="First sequence number.")
+    ] = None,
+    last: Annotated[
+        int | None, typer.Option("--to", min=1, help="Last sequence number.")
+    ] = None,
     force: Annotated[bool, typer.Option("--force")] = False,
 ) -> None:
-    """Export records as JSON lines, CSV, signed VSA envelopes, or an audit bundle."""
+    """Export records as JSON lines, CSV, signed VSA envelopes, or an audit bundle.
+
+    A bundle's MANIFEST.json records the filter, the first and last sequence numbers
+    and the digest of the record before the first, so that replay checks exactly
+    the records the bundle declares.
+    """
     from vendorproof._internal.jsonio import write_atomic
     from vendorproof.evidence.record import EvidenceRecord
     from vendorproof.models._fields import format_time
 
-    flt = _filter(vendor, product, verdict, since, until)
+    flt = _filter(vendor, product, verdict, since, until, first, last)
     s = _open(store)
     try:
         if bundle is not None:
@@ -359,6 +376,10 @@ def _print_summary(
     if new_policy:
         line += f"; {len(summary.changed)} decisions would change under the new policy"
     term.print(line)
+    if summary.records:
+        last = summary.records[-1]
+        # Compare with the chain head the operator publishes (the manifest is unsigned).
+        term.print(f"last record: #{last.seq} sha256:{escape(last.digest)}")
     term.print(escape("operator keys: " + ", ".join(summary.operator_keys)))
 
 
@@ -371,7 +392,12 @@ def audit_replay(
     ] = None,
     operator_pub: Annotated[
         list[Path] | None,
-        typer.Option("--operator-pub", help="Pinned operator public key(s) (PEM)."),
+        typer.Option(
+            "--operator-pub",
+            help="Pinned operator public key(s) (PEM). Required for --store; a "
+            "bundle replayed without it exits 5 at best (keys shipped in a bundle "
+            "prove nothing).",
+        ),
     ] = None,
     first: Annotated[int | None, typer.Option("--from", min=1)] = None,
     last: Annotated[int | None, typer.Option("--to", min=1)] = None,
@@ -401,12 +427,20 @@ def audit_replay(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Check every record's signature and chain link and re-run each decision."""
-    from vendorproof.evidence.replay import ReplaySummary, replay
+    """Check every record's signature and chain link and re-run each decision.
+
+    Exit 0: every record verified with a pinned operator key, the chain and every
+    input are intact and every re-run matches. Exit 1: anything failed. Exit 3: the
+    store or bundle cannot be read. Exit 5: a bundle replayed without --operator-pub
+    passed, but only against the key(s) shipped inside it: pin the operator's
+    published key to make that a pass.
+    """
+    from vendorproof.evidence.replay import replay
 
     if bundle is not None and store is not None:
         raise InvalidInputError("give --store or --bundle, not both", path="--bundle")
     keys = _public_keys(operator_pub or [])
+    pinned = bool(keys)
     new_policy = None
     if policy is not None:
         from vendorproof.intake import load_policy
@@ -429,31 +463,20 @@ def audit_replay(
         from vendorproof.evidence.bundle import BundleSource
 
         src = BundleSource(bundle)
-        manifest_problems = src.verify_manifest()
-        if not keys:
+        if not pinned:
             keys = src.keys()
-            echo(
-                "note: using the operator key(s) shipped in the bundle; compare their "
-                "ids with the operator's published fingerprint or pin --operator-pub",
-                err=True,
-            )
         summary = run(src)
-        if manifest_problems:
-            summary = ReplaySummary(
-                records=summary.records,
-                operator_keys=summary.operator_keys,
-                problems=(*summary.problems, *manifest_problems),
-            )
     else:
         from vendorproof.evidence.bundle import StoreSource
 
-        if not keys:
+        if not pinned:
             raise InvalidInputError(
                 "pin the operator public key with --operator-pub", path="--operator-pub"
             )
-        s = _open(store)
+        location = _location(store)
+        s = _open(location)
         try:
-            summary = run(StoreSource(s))
+            summary = run(StoreSource(s, location=location))
         finally:
             s.close()
     if as_json:
@@ -461,11 +484,13 @@ def audit_replay(
             json.dumps(
                 {
                     "ok": summary.ok,
+                    "pinned": pinned,
                     "firstAffected": summary.first_bad,
                     "problems": list(summary.problems),
                     "records": [
                         {
                             "seq": r.seq,
+                            "sha256": r.digest,
                             "recorded": r.verdict,
                             "replayed": r.replayed_verdict,
                             "problems": list(r.problems),
@@ -481,6 +506,13 @@ def audit_replay(
         _print_summary(summary, new_policy=new_policy is not None, show_all=show_all)
     if not summary.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+    if not pinned:
+        err(
+            "NOT PINNED: the records verify only with the operator key(s) shipped in "
+            f"the bundle ({', '.join(summary.operator_keys)}); a bundle can ship any "
+            "key. Replay with --operator-pub and the operator's published key."
+        )
+        raise typer.Exit(ExitCode.NOT_PINNED)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,16 +9,18 @@ sequential path: both use the same per-record functions.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from vendorproof._internal import crypto
-from vendorproof.errors import VerificationError
+from vendorproof.errors import Error, InvalidInputError
 from vendorproof.evidence.record import EvidenceRecord
 from vendorproof.evidence.replay import (
+    Floor,
     RecordReplay,
     RecordSource,
     _advance,
@@ -31,11 +33,39 @@ from vendorproof.evidence.replay import (
     _rerun_record,
     in_range,
     result_of,
+    source_index_inputs,
+    source_scope,
 )
 from vendorproof.evidence.store import StoredRecord
 from vendorproof.models.policy import Policy
 
 _worker: dict[str, Any] = {}
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class _WorkerError(Exception):
+    """A project error in a worker, carried to the parent as its message.
+
+    Exceptions cross the process boundary by pickling their ``args``; the file and
+    field of an ``InvalidInputError`` would be lost, so the worker sends the whole
+    one-line message and the parent raises it again as an ``InvalidInputError``.
+    """
+
+
+def _carried(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    # functools.wraps keeps the name the process pool pickles the task by.
+    @functools.wraps(fn)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        error = _worker.get("error")
+        if error is not None:
+            raise _WorkerError(error)
+        try:
+            return fn(*args, **kwargs)
+        except Error as e:
+            raise _WorkerError(str(e)) from None
+
+    return run
 
 
 def _init(
@@ -44,16 +74,25 @@ def _init(
     images: str | None,
     policy: tuple[bytes, dict[str, bytes]] | None,
 ) -> None:
-    """Per-process state: the reopened source, keys, images and a new policy."""
+    """Per-process state: the reopened source, keys, images and a new policy.
+
+    A failure (the store cannot be reopened) is kept and raised by the first task,
+    so the parent reports it instead of a broken process pool.
+    """
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
     from vendorproof.evidence.bundle import open_source
 
-    _worker["source"] = open_source(spec)
+    try:
+        _worker["source"] = open_source(spec)
+    except Error as e:
+        _worker["error"] = str(e)
+        return
     _worker["keys"] = [crypto.as_public_key(load_der_public_key(d)) for d in key_ders]
     _worker["images"] = Path(images) if images is not None else None
     _worker["policies"] = _PolicyCache()
     _worker["policy"] = None
+    _worker["seen"] = set()
     if policy is not None:
         raw, referenced = policy
         _worker["policy"] = Policy.from_yaml(
@@ -61,33 +100,46 @@ def _init(
         )
 
 
-def _integrity_range(first: int, last: int) -> list[_Local]:
+@_carried
+def _integrity_range(
+    first: int, last: int, wanted: tuple[int | None, int | None]
+) -> list[_Local]:
     """Phase 1 in a worker: read records ``first``..``last`` and check each alone."""
     source = _worker["source"]
     keys = _worker["keys"]
     derived = bool(getattr(source, "derived_index", False))
+    index_inputs = source_index_inputs(source)
     return [
-        _local_integrity(stored, keys, derived=derived)[1]
+        _local_integrity(
+            stored,
+            keys,
+            derived=derived,
+            index_inputs=index_inputs,
+            source=source if in_range(stored.seq, *wanted) else None,
+            seen=_worker["seen"],
+        )[1]
         for stored in source.iter_range(first, last)
     ]
 
 
-def _parse(stored: StoredRecord, keys: Sequence[crypto.PublicKey]) -> EvidenceRecord:
-    try:
-        return EvidenceRecord.from_bytes(stored.envelope, keys=keys)
-    except VerificationError:  # reported by the integrity pass; parse strictly
-        return EvidenceRecord.from_bytes(stored.envelope)
+@_carried
+def _rerun_range(first: int, last: int, floors: dict[int, Floor]) -> dict[int, _Rerun]:
+    """Phase 2 in a worker: re-run the records of ``floors`` in ``first``..``last``.
 
-
-def _rerun_range(
-    first: int, last: int, floors: dict[int, int | None]
-) -> dict[int, _Rerun]:
-    """Phase 2 in a worker: re-run the records of ``floors`` in ``first``..``last``."""
+    Only records whose signature verified in phase 1 are in ``floors``.
+    """
     source = _worker["source"]
     out = {}
     for stored in source.iter_range(first, last):
         if stored.seq in floors:
-            rec = _parse(stored, _worker["keys"])
+            label = getattr(stored, "file", "") or f"record {stored.seq}"
+            try:
+                rec = EvidenceRecord.from_bytes(
+                    stored.envelope, keys=_worker["keys"], file=label
+                )
+            except Error as e:  # changed since phase 1
+                out[stored.seq] = _Rerun((f"cannot re-run: {e}",), None, ())
+                continue
             out[stored.seq] = _rerun_record(
                 source,
                 rec,
@@ -97,6 +149,13 @@ def _rerun_range(
                 _worker["policies"],
             )
     return out
+
+
+def _result(future: Any) -> Any:
+    try:
+        return future.result()
+    except _WorkerError as e:
+        raise InvalidInputError(str(e)) from None
 
 
 def _ranges(last_seq: int, parts: int) -> list[tuple[int, int]]:
@@ -149,11 +208,13 @@ def parallel_replay(
     ) as pool:
         # Phase 1: each worker reads and checks its ranges; links are checked here,
         # in order, on the small per-record summaries.
-        futures = [pool.submit(_integrity_range, lo, hi) for lo, hi in ranges]
-        state = _ChainState()
-        pending: list[tuple[_Local, list[str], int | None]] = []
+        futures = [
+            pool.submit(_integrity_range, lo, hi, (first, last)) for lo, hi in ranges
+        ]
+        state = _ChainState.of(source_scope(source))
+        pending: list[tuple[_Local, list[str], Floor]] = []
         for future in futures:
-            for local in future.result():
+            for local in _result(future):
                 problems = [*local.problems, *_link(local, state)]
                 floor = _advance(local, state)
                 pending.append((local, problems, floor))
@@ -175,7 +236,7 @@ def parallel_replay(
                 for lo, hi in ranges
             ]
             for job in jobs:
-                reruns.update(job.result())
+                reruns.update(_result(job))
     results = []
     for local, problems, _ in pending:
         found = reruns.get(local.seq)

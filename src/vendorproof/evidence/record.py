@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import platform
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +27,12 @@ from typing import Any
 
 from vendorproof import __version__
 from vendorproof._internal import crypto
-from vendorproof._internal.jsonio import canonical_json, parse_authenticated, parse_json
+from vendorproof._internal.jsonio import (
+    canonical_json,
+    parse_authenticated,
+    parse_json,
+    show_key,
+)
 from vendorproof.errors import InvalidInputError, SignatureError
 from vendorproof.models import _fields as f
 from vendorproof.models.envelope import Envelope, Signature, pae
@@ -44,6 +50,8 @@ __all__ = [
     "VERIFIER_ID",
     "VSA_PREDICATE",
     "EvidenceRecord",
+    "Measured",
+    "RecordDelivery",
     "build_record",
     "record_digest",
     "sign_record",
@@ -184,6 +192,8 @@ def sign_record(statement: Mapping[str, Any], key: crypto.SigningKey) -> bytes:
 
 
 _OUTCOMES = {o.value: o for o in Outcome}
+# What VerificationReport.ok accepts besides PASS (verify/result.py).
+_ACCEPTABLE = frozenset({Outcome.PASS, Outcome.WARN, Outcome.NOT_APPLICABLE})
 _CHECK_FIELDS = ("check", "subject", "requirements", "outcome", "reason")
 
 
@@ -213,22 +223,120 @@ def _check(value: Any) -> CheckResult:
     )
 
 
+_VERDICTS = frozenset({"PASSED", "FAILED"})
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _hex64(value: object, path: str) -> str:
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+        raise InvalidInputError("expected a lowercase hex sha256", path=path)
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Measured:
+    """The size and digests a record says were measured for one delivered file."""
+
+    size: int
+    digests: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordDelivery:
+    """The fields of ``predicate.vendorproof.delivery`` that replay reads, typed.
+
+    A record of a delivery rejected before its manifest was read has no vendor,
+    product, version, security version or measurements: those are empty.
+    """
+
+    vendor_id: str = ""
+    product: str = ""
+    version: str = ""
+    security_version: int | None = None
+    payload: frozenset[str] = frozenset()
+    irregular: Mapping[str, str] = field(default_factory=dict)
+    measured: Mapping[str, Measured] = field(default_factory=dict)
+
+
+def _str_map(value: object, path: str) -> dict[str, str]:
+    d = f.check_type(value, dict, path)
+    for k, v in d.items():
+        f.check_type(v, str, f"{path}[{show_key(k)}]")
+    return dict(d)
+
+
+def _measured(value: object, path: str) -> Measured:
+    d = f.check_type(value, dict, path)
+    size = f.check_type(d.get("size"), int, f"{path}.size")
+    if size < 0:
+        raise InvalidInputError("must not be negative", path=f"{path}.size")
+    return Measured(
+        size=size,
+        digests=MappingProxyType(_str_map(d.get("digests"), f"{path}.digests")),
+    )
+
+
+def _delivery(d: Mapping[str, Any]) -> RecordDelivery:
+    """Type-check every delivery field replay reads (paths relative to delivery)."""
+    vendor = f.get(d, "vendor", dict) or {}
+    vendor_id = vendor.get("id", "")
+    f.check_type(vendor_id, str, "vendor.id")
+    listing = f.get(d, "listing", dict) or {}
+    payload = listing.get("payload", [])
+    f.check_type(payload, list, "listing.payload")
+    for i, item in enumerate(payload):
+        f.check_type(item, str, f"listing.payload[{i}]")
+    irregular = _str_map(listing.get("irregular", {}), "listing.irregular")
+    measured = f.get(d, "measured", dict) or {}
+    return RecordDelivery(
+        vendor_id=vendor_id,
+        product=f.get(d, "product", str) or "",
+        version=f.get(d, "version", str) or "",
+        security_version=f.get(d, "securityVersion", int),
+        payload=frozenset(payload),
+        irregular=MappingProxyType(irregular),
+        measured=MappingProxyType(
+            {
+                str(k): _measured(v, f"measured[{show_key(k)}]")
+                for k, v in measured.items()
+            }
+        ),
+    )
+
+
+def _inputs(value: Mapping[str, Any]) -> dict[str, str]:
+    out = {}
+    for name, digest in value.items():
+        if not name:
+            raise InvalidInputError("input name must not be empty", path="inputs")
+        out[name] = _hex64(digest, f"inputs[{show_key(name)}]")
+    return out
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EvidenceRecord:
-    """A parsed record. Signatures are checked by ``verify_signature``."""
+    """A parsed record. Signatures are checked by ``verify_signature``.
+
+    Every field replay reads is type-checked when the record is parsed (the checks
+    themselves when first used): a record of the wrong shape is an
+    ``InvalidInputError`` naming the file and the field, never another exception.
+    """
 
     envelope: Envelope
     raw: bytes = field(repr=False)
+    file: str = ""
     authenticated: bool
     sequence: int
     previous: str | None
     record_id: str
+    time_verified: str
     as_of: datetime
     as_of_source: str
     actor: str
     verdict: str
     policy: Mapping[str, Any]
     delivery: Mapping[str, Any]
+    subject: RecordDelivery
     inputs: Mapping[str, str]
     raw_checks: tuple[Any, ...] = field(repr=False)
 
@@ -249,7 +357,32 @@ class EvidenceRecord:
         try:
             return f.parse_list({"checks": list(self.raw_checks)}, "checks", _check)
         except InvalidInputError as e:
-            raise e.under(f"predicate.{EXTENSION}") from e
+            raise e.under(f"predicate.{EXTENSION}").in_file(self.file) from e
+
+    def checks_verdict(self) -> str:
+        """The verdict the recorded checks give, reading only their outcomes.
+
+        The rule of ``VerificationReport.verdict``: PASSED only if a check passed and
+        none failed or errored (cheaper than parsing every check for the integrity
+        pass; the re-run compares the whole checks).
+
+        Raises:
+            InvalidInputError: a check is not an object or has an unknown outcome.
+        """
+        passed = False
+        for i, value in enumerate(self.raw_checks):
+            outcome = value.get("outcome") if isinstance(value, dict) else None
+            result = _OUTCOMES.get(outcome) if isinstance(outcome, str) else None
+            if result is None:
+                raise InvalidInputError(
+                    "unknown outcome",
+                    path=f"predicate.{EXTENSION}.checks[{i}].outcome",
+                    file=self.file or None,
+                )
+            if result not in _ACCEPTABLE:
+                return "FAILED"
+            passed = passed or result is Outcome.PASS
+        return "PASSED" if passed else "FAILED"
 
     @property
     def digest(self) -> str:
@@ -258,19 +391,38 @@ class EvidenceRecord:
 
     @classmethod
     def from_bytes(
-        cls, raw: bytes, *, keys: Sequence[crypto.PublicKey] | None = None
+        cls,
+        raw: bytes,
+        *,
+        keys: Sequence[crypto.PublicKey] | None = None,
+        file: str = "",
     ) -> EvidenceRecord:
         """Parse a stored record envelope.
 
         With ``keys``, the operator signature is verified first (over the envelope's
-        PAE) and the authenticated payload is then decoded without the strict
-        pre-checks that guard unauthenticated input: verify, then parse.
+        PAE, only the envelope is parsed before) and the authenticated payload is
+        then decoded without the strict pre-checks that guard unauthenticated input:
+        verify, then parse. Every field is type-checked either way.
 
         Raises:
-            InvalidInputError: not a vendorproof evidence record.
+            InvalidInputError: not a vendorproof evidence record (naming ``file`` and
+                the field).
             SignatureError: ``keys`` given and no signature verifies with them.
         """
-        env = Envelope.from_dict(f.check_type(parse_json(raw, file=""), dict, "record"))
+        try:
+            return cls._parse(raw, keys, file)
+        except InvalidInputError as e:
+            if not file:
+                raise
+            raise e.in_file(file) from e
+
+    @classmethod
+    def _parse(
+        cls, raw: bytes, keys: Sequence[crypto.PublicKey] | None, file: str
+    ) -> EvidenceRecord:
+        env = Envelope.from_dict(
+            f.check_type(parse_json(raw, file=file), dict, "record")
+        )
         if env.payload_type != PAYLOAD_TYPE:
             raise InvalidInputError("unexpected payloadType", path="payloadType")
         if keys is not None:
@@ -289,28 +441,49 @@ class EvidenceRecord:
             raise InvalidInputError(
                 f"expected predicate type {VSA_PREDICATE}", path="predicateType"
             )
-        ext = f.require_mapping(p, EXTENSION)
+        try:
+            verdict = f.require(p, "verificationResult", str)
+            if verdict not in _VERDICTS:
+                raise InvalidInputError(
+                    "expected PASSED or FAILED", path="verificationResult"
+                )
+            time_verified = f.require(p, "timeVerified", str)
+            ext = f.require_mapping(p, EXTENSION)
+        except InvalidInputError as e:
+            raise e.under("predicate") from e
         try:
             if f.require(ext, "schemaVersion", int) != RECORD_SCHEMA_VERSION:
                 raise InvalidInputError(
                     "unsupported record schema version", path="schemaVersion"
                 )
             prev = f.get(ext, "previousRecord", dict)
-            inputs = f.require_mapping(ext, "inputs")
+            sequence = f.require(ext, "sequence", int)
+            if sequence < 1:
+                raise InvalidInputError("must be 1 or more", path="sequence")
+            delivery = f.require_mapping(ext, "delivery")
+            try:
+                subject = _delivery(delivery)
+            except InvalidInputError as e:
+                raise e.under("delivery") from e
             return cls(
                 envelope=env,
                 raw=raw,
+                file=file,
                 authenticated=keys is not None,
-                sequence=f.require(ext, "sequence", int),
-                previous=None if prev is None else f.require(prev, "sha256", str),
+                sequence=sequence,
+                previous=None
+                if prev is None
+                else _hex64(prev.get("sha256"), "previousRecord.sha256"),
                 record_id=f.require_str(ext, "recordId"),
+                time_verified=time_verified,
                 as_of=f.require_time(ext, "asOf"),
                 as_of_source=f.require_str(ext, "asOfSource"),
                 actor=f.require_str(ext, "actor"),
-                verdict=f.require_str(p, "verificationResult"),
+                verdict=verdict,
                 policy=MappingProxyType(dict(f.require_mapping(ext, "policy"))),
-                delivery=MappingProxyType(dict(f.require_mapping(ext, "delivery"))),
-                inputs=MappingProxyType({str(k): str(v) for k, v in inputs.items()}),
+                delivery=MappingProxyType(dict(delivery)),
+                subject=subject,
+                inputs=MappingProxyType(_inputs(f.require_mapping(ext, "inputs"))),
                 raw_checks=tuple(f.require(ext, "checks", list)),
             )
         except InvalidInputError as e:

@@ -1,17 +1,25 @@
 """Audit replay: check the chain and re-run every recorded decision offline.
 
-For every record, in sequence order:
+Before the records, the source as a whole is checked: an audit bundle against what its
+manifest declares, a SQLite store with ``PRAGMA integrity_check``. Then, for every
+record, in sequence order:
 
-1. the stored bytes hash to the stored digest, and the sequence has no gap;
-2. the operator signature verifies with a pinned operator key;
-3. the signed sequence number and ``previousRecord`` link to the record before it (a
+1. the stored bytes hash to the stored digest, and the sequence has no gap (within
+   what the source declares it holds, see :class:`Scope`);
+2. the operator signature verifies with a pinned operator key. Only the envelope is
+   parsed before; a record that does not verify is reported and read no further;
+3. the record is parsed and every field replay reads is type-checked; a store's
+   index columns and record_inputs rows must equal the signed record;
+4. the signed sequence number and ``previousRecord`` link to the record before it (a
    reordered, inserted or deleted record breaks this);
-4. every input document is present and hashes to the digest the record names;
-5. the verification is re-run from those inputs at the recorded as-of time (image
+5. every input document is present and hashes to the digest the record names, and
+   the signed verdict is the one the signed checks give;
+6. the verification is re-run from those inputs at the recorded as-of time (image
    digests from the record, or re-hashed from ``images`` when the auditor has the
-   delivered files) and every check outcome is compared with the recorded one.
+   delivered files) and every check outcome and the verdict are compared with the
+   recorded ones. Input names written to disk are confined to a temporary directory.
 
-With ``new_policy``, step 5 uses that policy instead and reports the decisions that
+With ``new_policy``, step 6 uses that policy instead and reports the decisions that
 would change (e.g. after a component prohibition), without counting them as failures.
 """
 
@@ -21,13 +29,14 @@ import contextlib
 import dataclasses
 import hashlib
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from vendorproof._internal import crypto
+from vendorproof._internal import confine, crypto
 from vendorproof._internal.delivery_fs import BUNDLE_SUFFIX, IN_TOTO, KEYLESS, Delivery
+from vendorproof._internal.jsonio import show_key
 from vendorproof.errors import Error, InvalidInputError, VerificationError
 from vendorproof.evidence.intake import POLICY_INPUT, POLICY_REF_PREFIX
 from vendorproof.evidence.record import EvidenceRecord, record_digest
@@ -43,7 +52,7 @@ from vendorproof.verify.delivery import (
 from vendorproof.verify.documents import SignedDocument, load_signed_document
 from vendorproof.verify.result import CheckResult, VerificationReport
 
-__all__ = ["RecordReplay", "RecordSource", "ReplaySummary", "replay"]
+__all__ = ["RecordReplay", "RecordSource", "ReplaySummary", "Scope", "replay"]
 
 IN_TOTO_PREFIX = f"{IN_TOTO}/"
 
@@ -73,6 +82,7 @@ class RecordReplay:
     seq: int
     record_id: str
     verdict: str
+    digest: str = ""  # sha256 of the record's bytes (what the next record links to)
     problems: tuple[str, ...] = ()
     replayed_verdict: str | None = None
     changes: tuple[str, ...] = ()  # with a new policy: what would change
@@ -130,7 +140,7 @@ class _Inputs:
             data = self.source.blob(digest)
         except InvalidInputError as e:
             raise VerificationError(
-                f"input {name!r} (sha256:{digest[:16]}...) is missing"
+                f"input {name!r} (sha256:{digest[:16]}...) is missing: {e.message}"
             ) from e
         if _sha(data) != digest:
             raise VerificationError(
@@ -141,7 +151,7 @@ class _Inputs:
 
 
 def _recorded_hasher(rec: EvidenceRecord) -> Hasher:
-    measured = rec.delivery.get("measured", {})
+    measured = rec.subject.measured
 
     def hasher(
         paths: Sequence[str], algorithms: Sequence[str]
@@ -149,10 +159,24 @@ def _recorded_hasher(rec: EvidenceRecord) -> Hasher:
         out = []
         for p in paths:
             m = measured.get(p)
-            if m is None or any(a not in m.get("digests", {}) for a in algorithms):
+            if m is None or any(a not in m.digests for a in algorithms):
                 raise VerificationError(f"the record has no measurement of {p!r}")
-            out.append(ComponentDigest(size=int(m["size"]), digests=dict(m["digests"])))
+            out.append(ComponentDigest(size=m.size, digests=dict(m.digests)))
         return out
+
+    return hasher
+
+
+def _images_hasher(images: Path) -> Hasher:
+    """Re-hash the delivered files under ``images``; a path must stay inside it."""
+    inner = measure(images)
+
+    def hasher(
+        paths: Sequence[str], algorithms: Sequence[str]
+    ) -> Sequence[ComponentDigest]:
+        for p in paths:
+            confine.check_name(p, file=str(images))
+        return inner(paths, algorithms)
 
     return hasher
 
@@ -206,13 +230,18 @@ class _PolicyCache:
         return policy
 
 
+def _recorded_rollback(rec: EvidenceRecord) -> CheckResult | None:
+    checks = rec.checks
+    return checks[-1] if checks and checks[-1].check == "rollback" else None
+
+
 def _rerun(
     source: RecordSource,
     rec: EvidenceRecord,
     *,
     policy: Policy | None,
     images: Path | None,
-    max_accepted: int | None,
+    floor: Floor,
     policies: _PolicyCache,
 ) -> VerificationReport:
     inputs = _Inputs(source, rec)
@@ -233,32 +262,30 @@ def _rerun(
         for name in sorted(rec.inputs)
         if name.startswith(IN_TOTO_PREFIX)
     }
-    listing = rec.delivery.get("listing", {})
     with contextlib.ExitStack() as stack:
         root = images
         if root is None:
-            # Without the delivered files, in-toto metadata is replayed from the
-            # stored copies (layouts with inspections need --images); the recorded
-            # root is only a name otherwise.
-            root = Path(str(rec.delivery.get("root", ".")))
-        if images is None and in_toto:
+            # Without the delivered files the recorded root is only a name: replay
+            # runs in an empty directory holding the stored in-toto metadata (layouts
+            # with inspections need --images). Each name is confined to it.
             root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vp-")))
             for name, data in in_toto.items():
-                (root / name).parent.mkdir(parents=True, exist_ok=True)
-                (root / name).write_bytes(data)
+                confine.write_file(root, name, data, file=f"record {rec.sequence}")
         delivery = Delivery(
             root=root,
             documents=documents,
-            payload=frozenset(listing.get("payload", ())),
-            irregular=dict(listing.get("irregular", {})),
+            payload=rec.subject.payload,
+            irregular=dict(rec.subject.irregular),
             artifact_bundles=artifact_bundles,
             in_toto=in_toto,
         )
-        hasher = measure(images) if images is not None else _recorded_hasher(rec)
+        hasher = _images_hasher(images) if images is not None else _recorded_hasher(rec)
         report = evaluate_delivery(
             delivery, policy, at=rec.as_of, time_source=rec.as_of_source, hasher=hasher
         )
-    rollback = check_rollback(report, policy, max_accepted)
+    rollback = None if floor.known else _recorded_rollback(rec)
+    if rollback is None:
+        rollback = check_rollback(report, policy, floor.value)
     return dataclasses.replace(report, checks=(*report.checks, rollback))
 
 
@@ -268,22 +295,62 @@ def _outcomes(checks: Iterable[CheckResult]) -> list[tuple[str, str, str]]:
 
 def _compare(rec: EvidenceRecord, report: VerificationReport) -> list[str]:
     recorded, replayed = _outcomes(rec.checks), _outcomes(report.checks)
-    if recorded == replayed:
-        return []
     diffs = []
-    for i in range(max(len(recorded), len(replayed))):
-        a = recorded[i] if i < len(recorded) else None
-        b = replayed[i] if i < len(replayed) else None
-        if a != b:
-            diffs.append(f"check {i}: recorded {a}, replayed {b}")
+    if recorded != replayed:
+        for i in range(max(len(recorded), len(replayed))):
+            a = recorded[i] if i < len(recorded) else None
+            b = replayed[i] if i < len(replayed) else None
+            if a != b:
+                diffs.append(f"check {i}: recorded {a}, replayed {b}")
+    if report.verdict != rec.verdict:
+        diffs.append(f"verdict: recorded {rec.verdict}, replayed {report.verdict}")
     return diffs
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """The rollback floor before a record: its value, and whether it is known.
+
+    It is unknown when the source does not hold the whole history before the record
+    (a bundle exported with a filter): the rollback check is then taken as recorded.
+    """
+
+    value: int | None = None
+    known: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """What a record source declares it holds (an audit bundle's manifest).
+
+    ``first``: the first sequence number; ``previous``: the digest of record
+    ``first - 1`` (None when ``first`` is 1); ``selection``: records between
+    ``first`` and the last may be left out (a filter on vendor, product, verdict
+    or time), so a gap is not a deletion and the chain is checked where it is
+    contiguous.
+    """
+
+    first: int = 1
+    previous: str | None = None
+    selection: bool = False
 
 
 @dataclass
 class _ChainState:
     prev_seq: int = 0
     prev_digest: str | None = None
+    complete: bool = True  # every record before this one was seen
+    selection: bool = False
     accepted: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, scope: Scope) -> _ChainState:
+        return cls(
+            prev_seq=scope.first - 1,
+            prev_digest=scope.previous,
+            complete=scope.first == 1,
+            selection=scope.selection,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -304,13 +371,87 @@ class _Local:
     security_version: int | None = None
 
 
+#: Reads the record_inputs rows of a record (stores; None for bundles).
+IndexInputs = Callable[[int], Mapping[str, str]]
+
+
+def _index_problems(stored: StoredRecord, rec: EvidenceRecord) -> list[str]:
+    """The store's index columns that differ from the signed record."""
+    subject = rec.subject
+    sv = subject.security_version
+    signed: dict[str, object] = {
+        "record_id": rec.record_id,
+        "verdict": rec.verdict,
+        "vendor": subject.vendor_id,
+        "product": subject.product,
+        "version": subject.version,
+        "security_version": -1 if sv is None else sv,
+        "created_at": rec.time_verified,
+    }
+    return [
+        f"index column {column} is {show_key(getattr(stored, column))} but the "
+        f"signed record says {show_key(value)}"
+        for column, value in signed.items()
+        if getattr(stored, column) != value
+    ]
+
+
+def _inputs_problems(rows: Mapping[str, str], rec: EvidenceRecord) -> list[str]:
+    """The record_inputs rows that differ from the signed record's inputs."""
+    if dict(rows) == dict(rec.inputs):
+        return []
+    names = sorted(set(rows) | set(rec.inputs))
+    differ = [n for n in names if rows.get(n) != rec.inputs.get(n)]
+    shown = ", ".join(show_key(n) for n in differ[:3])
+    more = f" and {len(differ) - 3} more" if len(differ) > 3 else ""
+    return [f"record_inputs rows differ from the signed record's inputs: {shown}{more}"]
+
+
+def _blob_problems(
+    source: RecordSource, rec: EvidenceRecord, seen: set[str]
+) -> list[str]:
+    """Every input blob present and matching its digest (``seen``: already checked)."""
+    inputs = _Inputs(source, rec)
+    problems = []
+    for name, digest in sorted(rec.inputs.items()):
+        if digest in seen:
+            continue
+        try:
+            inputs.get(name)
+        except VerificationError as e:
+            problems.append(str(e))
+        else:
+            seen.add(digest)
+    return problems
+
+
+def _verdict_problems(rec: EvidenceRecord) -> list[str]:
+    """The signed verdict must be the one the signed checks give."""
+    try:
+        derived = rec.checks_verdict()
+    except InvalidInputError as e:
+        return [f"record does not parse: {e}"]
+    if derived == rec.verdict:
+        return []
+    return [f"verdict: recorded {rec.verdict}, but its recorded checks give {derived}"]
+
+
 def _local_integrity(
-    stored: StoredRecord, keys: Sequence[crypto.PublicKey], *, derived: bool = False
+    stored: StoredRecord,
+    keys: Sequence[crypto.PublicKey],
+    *,
+    derived: bool = False,
+    index_inputs: IndexInputs | None = None,
+    source: RecordSource | None = None,
+    seen: set[str] | None = None,
 ) -> tuple[EvidenceRecord | None, _Local]:
-    """Digest, signature (verify, then parse) and index columns of one record.
+    """Digest, signature (verify, then parse), index columns and blobs of one record.
 
     ``derived``: the source has no separate index columns (an audit bundle); the
-    record's own fields stand in for them.
+    record's own fields stand in for them. A record whose signature does not verify
+    is reported and not parsed any further. With ``source``, every input blob is
+    read and checked against its digest (once per digest in ``seen``), and the
+    signed verdict must be the one the signed checks give.
     """
     problems: list[str] = []
     digest = record_digest(stored.envelope)
@@ -318,18 +459,20 @@ def _local_integrity(
         problems.append(
             "stored record bytes do not hash to the stored digest (altered)"
         )
+    label = getattr(stored, "file", "") or f"record {stored.seq}"
     try:
-        try:
-            rec = EvidenceRecord.from_bytes(stored.envelope, keys=keys)
-        except VerificationError as e:
-            # Not signed by the operator: report it, and parse strictly to go on.
-            problems.append(str(e))
-            rec = EvidenceRecord.from_bytes(stored.envelope)
-    except InvalidInputError as e:
-        problems.append(f"record does not parse: {e}")
+        rec = EvidenceRecord.from_bytes(stored.envelope, keys=keys, file=label)
+    except (VerificationError, InvalidInputError) as e:
+        # Not signed by the operator, or not a record: nothing more is read from it.
+        why = (
+            str(e)
+            if isinstance(e, VerificationError)
+            else f"record does not parse: {e}"
+        )
+        problems.append(why)
         local = _Local(
             seq=stored.seq,
-            record_id=stored.record_id or f"unparsable-{stored.seq}",
+            record_id=stored.record_id or f"#{stored.seq}",
             verdict="?",
             digest=digest,
             problems=tuple(problems),
@@ -340,12 +483,14 @@ def _local_integrity(
         problems.append(
             f"signed sequence {rec.sequence} differs from position {stored.seq}"
         )
-    if not derived and (stored.verdict, stored.record_id) != (
-        rec.verdict,
-        rec.record_id,
-    ):
-        problems.append("index columns differ from the signed record")
-    sv = rec.delivery.get("securityVersion")
+    if not derived:
+        problems += _index_problems(stored, rec)
+    if index_inputs is not None:
+        problems += _inputs_problems(index_inputs(stored.seq), rec)
+    if source is not None:
+        problems += _verdict_problems(rec)
+        problems += _blob_problems(source, rec, set() if seen is None else seen)
+    subject = rec.subject
     local = _Local(
         seq=stored.seq,
         record_id=rec.record_id,
@@ -356,9 +501,9 @@ def _local_integrity(
         sequence=rec.sequence,
         previous=rec.previous,
         stored_previous=rec.previous if derived else stored.prev_digest,
-        vendor=str(rec.delivery.get("vendor", {}).get("id", "")),
-        product=str(rec.delivery.get("product", "")),
-        security_version=sv if isinstance(sv, int) else None,
+        vendor=subject.vendor_id,
+        product=subject.product,
+        security_version=subject.security_version,
     )
     return rec, local
 
@@ -367,6 +512,10 @@ def _link(local: _Local, state: _ChainState) -> list[str]:
     """The chain checks: no gap, and both links point at the record before."""
     problems: list[str] = []
     if local.seq != state.prev_seq + 1:
+        if state.selection and local.seq > state.prev_seq:
+            # A filtered bundle leaves records out: nothing to link to here.
+            state.complete = False
+            return problems
         problems.append(
             f"sequence gap: expected record {state.prev_seq + 1}, found {local.seq} "
             "(records deleted or reordered)"
@@ -384,16 +533,16 @@ def _link(local: _Local, state: _ChainState) -> list[str]:
     return problems
 
 
-def _advance(local: _Local, state: _ChainState) -> int | None:
+def _advance(local: _Local, state: _ChainState) -> Floor:
     """Move the chain state past ``local``; return the rollback floor it had."""
     state.prev_seq, state.prev_digest = local.seq, local.digest
     if not local.parsed:
-        return None
+        return Floor()
     key = (local.vendor, local.product)
-    floor = state.accepted.get(key)
+    floor = Floor(state.accepted.get(key), known=state.complete)
     sv = local.security_version
     if local.verdict == "PASSED" and sv is not None:
-        state.accepted[key] = sv if floor is None else max(sv, floor)
+        state.accepted[key] = sv if floor.value is None else max(sv, floor.value)
     return floor
 
 
@@ -409,7 +558,7 @@ def _rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel path
     rec: EvidenceRecord,
     new_policy: Policy | None,
     images: Path | None,
-    max_accepted: int | None,
+    floor: Floor,
     policies: _PolicyCache,
 ) -> _Rerun:
     problems: list[str] = []
@@ -421,7 +570,7 @@ def _rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel path
             rec,
             policy=new_policy,
             images=images,
-            max_accepted=max_accepted,
+            floor=floor,
             policies=policies,
         )
         replayed_verdict = report.verdict
@@ -466,6 +615,7 @@ def replay(
     """
     if not keys:
         raise InvalidInputError("no operator public key to verify records with")
+    source_problems = list(source_check(source))
     spec = source_spec(source)
     if workers > 1 and spec is not None:
         from vendorproof.evidence._parallel import parallel_replay
@@ -485,11 +635,31 @@ def replay(
         records = _sequential(
             source, keys, first, last, images, new_policy, rerun=rerun
         )
+    if not records:
+        source_problems.append("no records to replay")
     return ReplaySummary(
         records=tuple(records),
         operator_keys=tuple(crypto.key_id(k) for k in keys),
-        problems=() if records else ("no records to replay",),
+        problems=tuple(source_problems),
     )
+
+
+def source_scope(source: object) -> Scope:
+    """What ``source`` declares it holds (the whole chain unless it says otherwise)."""
+    scope = getattr(source, "scope", None)
+    return scope() if callable(scope) else Scope()
+
+
+def source_check(source: object) -> list[str]:
+    """Problems of the source as a whole (a bundle's manifest, a database file)."""
+    check = getattr(source, "check", None)
+    return list(check()) if callable(check) else []
+
+
+def source_index_inputs(source: object) -> IndexInputs | None:
+    """How to read a record's record_inputs rows (None: the source has none)."""
+    index = getattr(source, "index_inputs", None)
+    return index if callable(index) else None
 
 
 def in_range(seq: int, first: int | None, last: int | None) -> bool:
@@ -503,6 +673,7 @@ def result_of(local: _Local, problems: list[str], rerun: _Rerun | None) -> Recor
         seq=local.seq,
         record_id=local.record_id,
         verdict=local.verdict,
+        digest=local.digest,
         problems=(*problems, *(rerun.problems if rerun else ())),
         replayed_verdict=rerun.replayed_verdict if rerun else None,
         changes=rerun.changes if rerun else (),
@@ -519,18 +690,28 @@ def _sequential(  # noqa: PLR0917 - private helper of replay
     *,
     rerun: bool = True,
 ) -> list[RecordReplay]:
-    state = _ChainState()
+    state = _ChainState.of(source_scope(source))
     policies = _PolicyCache()
     results: list[RecordReplay] = []
     derived = bool(getattr(source, "derived_index", False))
+    index_inputs = source_index_inputs(source)
+    seen: set[str] = set()
     for stored in source.iter_records():
         if last is not None and stored.seq > last:
             break
-        rec, local = _local_integrity(stored, keys, derived=derived)
+        wanted = in_range(stored.seq, first, last)
+        rec, local = _local_integrity(
+            stored,
+            keys,
+            derived=derived,
+            index_inputs=index_inputs,
+            source=source if wanted else None,
+            seen=seen,
+        )
         problems = [*local.problems, *_link(local, state)]
         floor = _advance(local, state)
-        if rec is None or not in_range(stored.seq, first, last) or not rerun:
-            if problems or (rerun is False and in_range(stored.seq, first, last)):
+        if rec is None or not wanted or not rerun:
+            if problems or (rerun is False and wanted):
                 results.append(result_of(local, problems, None))
             continue
         found = _rerun_record(source, rec, new_policy, images, floor, policies)

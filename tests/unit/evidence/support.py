@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -14,10 +15,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from vendorproof._internal.crypto import SigningKey
+from vendorproof.evidence.record import sign_record
 from vendorproof.evidence.store import (
     ChainHead,
     EvidenceStore,
@@ -292,3 +296,53 @@ class Worker:
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+# --- records and audit bundles as an attacker changes them ---------------------------
+
+
+def statement_of(envelope: bytes) -> dict[str, Any]:
+    """The record statement inside a stored envelope."""
+    payload = json.loads(envelope)["payload"]
+    data: dict[str, Any] = json.loads(base64.b64decode(payload))
+    return data
+
+
+def resign(
+    envelope: bytes, mutate: Callable[[dict[str, Any]], None], key: SigningKey
+) -> bytes:
+    """The record with its statement changed by ``mutate``, signed again by ``key``."""
+    statement = statement_of(envelope)
+    mutate(statement)
+    return sign_record(statement, key)
+
+
+def extension(statement: dict[str, Any]) -> dict[str, Any]:
+    """``predicate.vendorproof`` of a record statement."""
+    ext: dict[str, Any] = statement["predicate"]["vendorproof"]
+    return ext
+
+
+def manifest(bundle: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((bundle / "MANIFEST.json").read_bytes())
+    return data
+
+
+def write_manifest(bundle: Path, data: dict[str, Any]) -> None:
+    (bundle / "MANIFEST.json").write_text(json.dumps(data, indent=2, sort_keys=True))
+
+
+def relist(bundle: Path, **records: object) -> None:
+    """Make MANIFEST.json agree with the bundle's files, as a careful attacker would.
+
+    ``records`` overrides fields of the manifest's ``records`` claims.
+    """
+    data = manifest(bundle)
+    files = {}
+    for path in sorted(bundle.rglob("*")):
+        rel = path.relative_to(bundle).as_posix()
+        if path.is_file() and not path.is_symlink() and rel != "MANIFEST.json":
+            files[rel] = sha256(path.read_bytes())
+    data["files"] = files
+    data["records"].update(records)
+    write_manifest(bundle, data)

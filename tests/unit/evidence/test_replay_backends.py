@@ -136,3 +136,77 @@ def test_tampering_is_detected(
     summary = replayed(backend)
     assert not summary.ok
     assert summary.first_bad == first_bad
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        pytest.param("vendor", "other", "index column vendor is 'other'", id="vendor"),
+        pytest.param("product", "x", "index column product is 'x'", id="product"),
+        pytest.param(
+            "security_version", 99, "index column security_version is 99", id="sv"
+        ),
+        pytest.param(
+            "verdict", "PASSED", "index column verdict is 'PASSED'", id="verdict"
+        ),
+        pytest.param(
+            "created_at",
+            "2020-01-01T00:00:00Z",
+            "index column created_at is '2020-01-01T00:00:00Z'",
+            id="created-at",
+        ),
+    ],
+)
+@pytest.mark.parametrize("rerun", [True, False], ids=["rerun", "integrity-only"])
+def test_index_column_differing_from_the_signed_record_is_reported(
+    backend: Backend,
+    tmp_path: Path,
+    column: str,
+    value: object,
+    shown: str,
+    *,
+    rerun: bool,
+) -> None:
+    fill(backend, tmp_path)
+    with backend.raw() as raw:
+        untrigger(raw, backend)
+        _Placeholders(raw, backend).execute(
+            f"UPDATE records SET {column} = %s WHERE seq = 2",  # noqa: S608
+            (value,),
+        )
+    store = open_store(backend.url)
+    try:
+        summary = replay(StoreSource(store), keys=[PUB], rerun=rerun)
+    finally:
+        store.close()
+    assert summary.first_bad == 2
+    assert any(shown in p for p in summary.records[1].problems), summary.records[1]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        pytest.param(
+            "UPDATE record_inputs SET digest = %s WHERE seq = 2 AND name = 'policy'",
+            id="changed-digest",
+        ),
+        pytest.param("DELETE FROM record_inputs WHERE seq = 2", id="deleted-rows"),
+        pytest.param(
+            "INSERT INTO record_inputs VALUES (2, 'extra', %s)", id="extra-row"
+        ),
+    ],
+)
+def test_record_inputs_rows_differing_from_the_signed_record_are_reported(
+    backend: Backend, tmp_path: Path, sql: str
+) -> None:
+    fill(backend, tmp_path)
+    with backend.raw() as raw:
+        untrigger(raw, backend)
+        params = ("0" * 64,) if "%s" in sql else ()
+        _Placeholders(raw, backend).execute(sql, params)
+    summary = replayed(backend)
+    assert summary.first_bad == 2
+    assert any(
+        "record_inputs rows differ from the signed record" in p
+        for p in summary.records[1].problems
+    )

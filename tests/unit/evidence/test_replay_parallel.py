@@ -5,10 +5,16 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from tests.builders import KEYS, SAMPLE_AT, SAMPLE_DELIVERY, SAMPLE_POLICY, copy_sample
+from tests.cli.support import invoke
+from tests.pg import PostgresCluster
+from vendorproof._cli import ExitCode
 from vendorproof._internal import crypto
+from vendorproof.errors import InvalidInputError
 from vendorproof.evidence.bundle import BundleSource, StoreSource, export_bundle
 from vendorproof.evidence.intake import run_intake
 from vendorproof.evidence.replay import replay
@@ -116,3 +122,111 @@ def test_integrity_only(store_path: Path) -> None:
     assert two.ok
     assert len(two.records) == 12
     assert all(r.replayed_verdict is None for r in two.records)
+
+
+def test_corrupt_sqlite_file_fails_the_integrity_check(
+    store_path: Path, tmp_path: Path
+) -> None:
+    """A damaged index page no record read touches still fails the replay."""
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(store_path.read_bytes())
+    conn = sqlite3.connect(copy)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    ((page_size,),) = conn.execute("PRAGMA page_size").fetchall()
+    ((root,),) = conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'records_verdict'"
+    ).fetchall()
+    conn.close()
+    data = bytearray(copy.read_bytes())
+    end = root * page_size
+    data[end - 20 : end - 10] = b"\xff" * 10
+    copy.write_bytes(bytes(data))
+    store = open_store(str(copy))
+    try:
+        assert [r.seq for r in store.records()] == list(range(1, 13))  # still reads
+        summary = replay(StoreSource(store), keys=[PUB], rerun=False)
+    finally:
+        store.close()
+    assert not summary.ok
+    assert any("SQLite integrity check" in p for p in summary.problems)
+
+
+PASSWORD_ROLE = "vendorproof_password"
+SECRET = "not-in-any-output-7f3a"
+
+
+def password_store(cluster: PostgresCluster) -> tuple[str, str]:
+    """A database owned by a role that must log in with a password; its URLs."""
+    url = cluster.create_database()
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(cluster.url(), autocommit=True) as admin:
+        exists = admin.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s", (PASSWORD_ROLE,)
+        ).fetchall()
+        if not exists:
+            admin.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(PASSWORD_ROLE), sql.Literal(SECRET)
+                )
+            )
+        admin.execute(
+            sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                sql.Identifier(name), sql.Identifier(PASSWORD_ROLE)
+            )
+        )
+        hba = cluster.data / "pg_hba.conf"
+        rule = f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n"
+        text = hba.read_text()
+        if rule not in text:
+            hba.write_text(rule + text)  # first match wins: before the trust rules
+            admin.execute("SELECT pg_reload_conf()")
+    host = f"127.0.0.1:{cluster.port}/{name}"
+    return (
+        f"postgresql://{PASSWORD_ROLE}:{SECRET}@{host}",
+        f"postgresql://{PASSWORD_ROLE}@{host}",
+    )
+
+
+def test_parallel_replay_of_a_postgresql_store_with_a_password(
+    pg_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    secret_url, plain_url = password_store(pg_cluster)
+    with pytest.raises(psycopg.OperationalError):  # the server wants the password
+        psycopg.connect(plain_url).close()
+    store = open_store(secret_url)
+    try:
+        assert SECRET not in store.url
+        for _ in range(3):
+            run_intake(
+                SAMPLE_DELIVERY,
+                SAMPLE_POLICY,
+                store=store,
+                key=KEY,
+                actor="t",
+                at=SAMPLE_AT,
+                time_source="--at",
+            )
+        one = replay(StoreSource(store, location=secret_url), keys=[PUB], workers=1)
+        two = replay(StoreSource(store, location=secret_url), keys=[PUB], workers=2)
+        # Workers that cannot reopen the store: a one-line error, not a broken pool.
+        with pytest.raises(InvalidInputError, match="no password supplied") as info:
+            replay(StoreSource(store, location=plain_url), keys=[PUB], workers=2)
+        assert SECRET not in str(info.value)
+    finally:
+        store.close()
+    assert two.ok
+    assert one == two
+    # Through the command line: workers reopen the store, nothing shows the password.
+    result = invoke(
+        "audit",
+        "replay",
+        "--store",
+        secret_url,
+        "--operator-pub",
+        KEYS / "operator" / "intake.pub",
+        "--workers",
+        "2",
+    )
+    assert result.exit_code == ExitCode.OK, (result.stdout, result.stderr)
+    assert "3 records replayed, 0 failed" in result.stdout
+    assert SECRET not in result.stdout + result.stderr
