@@ -350,7 +350,7 @@ def parse_manifest(
         folded = key.casefold()
         if not indented:
             section = _top_level(
-                folded, value, entries, sources, number=number, file=file, limits=limits
+                key, value, entries, sources, number=number, file=file, limits=limits
             )
             if section == "metadata" and metadata:
                 raise InvalidInputError("second metadata block", file=file, path=where)
@@ -388,7 +388,7 @@ def parse_manifest(
 
 
 def _top_level(
-    folded: str,
+    key: str,
     value: str,
     entries: list[dict[str, object]],
     sources: set[str],
@@ -399,6 +399,7 @@ def _top_level(
 ) -> str:
     """Handle an unindented line; return the section it opens."""
     where = f"line {number}"
+    folded = key.casefold()
     if folded == "metadata" and not value:
         return "metadata"
     if folded == "non_mano_artifact_sets" and not value:
@@ -424,10 +425,10 @@ def _top_level(
     if folded in _ENTRY_KEYS and entries:
         # Real packages write the attributes of a Source unindented.
         _entry_attribute(
-            entries[-1], folded, folded, value, where=where, file=file, limits=limits
+            entries[-1], folded, key, value, where=where, file=file, limits=limits
         )
         return "entry"
-    raise InvalidInputError(f"unexpected key {folded!r}", file=file, path=where)
+    raise InvalidInputError(f"unexpected key {key[:40]!r}", file=file, path=where)
 
 
 def _entry_attribute(
