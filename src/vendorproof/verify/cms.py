@@ -511,8 +511,16 @@ def _find_signer(
             ) from None
         candidates.append((cert, a, False))
     matches: list[tuple[x509.Certificate, bool]] = []
-    for cert, a, in_cms in candidates:
-        if _matches(parsed, cert, a) and all(cert != m for m, _ in matches):
+    for i, (cert, a, in_cms) in enumerate(candidates):
+        try:
+            found = _matches(parsed, cert, a)
+        except (ValueError, TypeError) as e:  # asn1crypto's lazy Name comparison
+            raise InvalidInputError(
+                f"certificate name does not parse: {_first_line(e)}",
+                file=file,
+                path=f"certificates[{i}].issuer",
+            ) from None
+        if found and all(cert != m for m, _ in matches):
             matches.append((cert, in_cms))
     if not matches:
         raise SignatureError(

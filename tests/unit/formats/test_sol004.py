@@ -9,11 +9,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from tests.pki import make_leaf, make_root, write_pem
 from vendorproof.errors import DigestMismatchError, InvalidInputError
 from vendorproof.formats import sol004
-from vendorproof.formats.ziparchive import SafeZip
+from vendorproof.formats.ziparchive import ArchiveLimits, SafeZip
 from vendorproof.verify.cms import verify_detached
 
 META = b"""TOSCA-Meta-File-Version: 1.0
@@ -256,8 +257,6 @@ def test_large_manifest_parses_within_limits() -> None:
 
 
 def test_manifest_size_limit() -> None:
-    from vendorproof.formats.ziparchive import ArchiveLimits
-
     with pytest.raises(InvalidInputError, match="larger than 100 bytes"):
         sol004.parse_manifest(
             _manifest("Source: a\n"), file="m", limits=ArchiveLimits(max_text_bytes=100)
@@ -401,8 +400,6 @@ def test_built_option2_package(tmp_path: Path) -> None:
     with SafeZip(io.BytesIO(outer), file="outer.zip") as z:
         layout = sol004.read_option2(z)
         assert layout == sol004.Option2Layout("pkg.csar", "pkg.cms", "pkg.cert", ())
-        from cryptography import x509
-
         signer = x509.load_pem_x509_certificate(z.read("pkg.cert"))
         result = verify_detached(
             z.read("pkg.cms"),
