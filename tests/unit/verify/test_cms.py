@@ -260,7 +260,7 @@ def test_missing_signed_attributes_are_refused(
     assert e.value.path == "signerInfos[0].signedAttrs"
 
 
-@pytest.mark.parametrize("md", ["sha1", "sha224"])
+@pytest.mark.parametrize("md", ["sha1", "md5", "sha224"])
 def test_weak_digest_is_refused(
     tmp_path: Path, pki: dict[str, Signer], md: str
 ) -> None:
@@ -292,6 +292,18 @@ def test_pss_salt_shorter_than_hash_is_refused(
     )  # fmt: skip
     assert openssl_verifies(tmp_path, sig, CONTENT)
     with pytest.raises(AlgorithmError, match="salt length 16"):
+        verify_detached(sig, CONTENT, file="sig.cms")
+
+
+def test_pss_mgf1_hash_must_match_the_digest(
+    tmp_path: Path, pki: dict[str, Signer]
+) -> None:
+    sig = openssl_sign(
+        tmp_path, CONTENT, [pki["rsa"]],
+        "-keyopt", "rsa_padding_mode:pss", "-keyopt", "rsa_mgf1_md:sha512",
+    )  # fmt: skip
+    assert openssl_verifies(tmp_path, sig, CONTENT)
+    with pytest.raises(AlgorithmError, match="MGF1 sha512"):
         verify_detached(sig, CONTENT, file="sig.cms")
 
 
@@ -388,3 +400,19 @@ def test_extra_certificate_list_is_checked_for_ambiguity(
     result = verify_detached(sig, CONTENT, file="sig.cms", extra_certificates=[twin])
     assert result.signer == leaf  # the same certificate twice is one candidate
     assert result.signer_in_cms
+
+
+def test_pkcs7_pem_label_is_accepted(tmp_path: Path, pki: dict[str, Signer]) -> None:
+    sig = openssl_sign(tmp_path, CONTENT, [pki["p256"]])
+    pkcs7 = sig.replace(b"-----BEGIN CMS-----", b"-----BEGIN PKCS7-----").replace(
+        b"-----END CMS-----", b"-----END PKCS7-----"
+    )
+    crlf = pkcs7.replace(b"\n", b"\r\n")
+    assert (
+        verify_detached(crlf, CONTENT, file="sig.p7s").signer == pki["p256"].issued.cert
+    )
+
+
+def test_oversized_cms_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="larger than"):
+        verify_detached(b"0" * (1024 * 1024 + 1), CONTENT, file="big.cms")
