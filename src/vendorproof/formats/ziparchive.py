@@ -1,0 +1,367 @@
+"""Safe, streaming reading of ZIP archives (a CSAR is one) without extracting them.
+
+Nothing is written to disk: members are read as byte chunks through the standard
+library's ``zipfile``, with the checks an archive from an untrusted vendor needs.
+Refused when the archive is opened (from the central directory):
+
+- member names that are absolute (``/x``, ``C:x``), contain ``..`` or ``.``
+  components, empty components, backslashes or control characters, or exceed
+  :attr:`ArchiveLimits.max_name_length`;
+- symbolic links and other non-regular members (Unix mode bits in ``external_attr``);
+- encrypted members (general-purpose flag bit 0);
+- duplicate names, and names equal after Unicode NFC normalisation and case folding
+  (they would collide on macOS/Windows file systems and fool a human reviewer);
+- a name used both as a file and as a directory;
+- more than :attr:`ArchiveLimits.max_members` members, a declared total above
+  :attr:`ArchiveLimits.max_total_bytes`, or a declared compression ratio above
+  :attr:`ArchiveLimits.max_ratio` (for members above
+  :attr:`ArchiveLimits.ratio_threshold_bytes`);
+- a truncated or otherwise unreadable archive (no end of central directory).
+
+The same limits are enforced again **while streaming** (bytes actually produced per
+member and in total over every read), so headers that lie cannot get past them;
+``zipfile`` itself stops at the declared size and checks the CRC-32 at the end.
+"""
+
+from __future__ import annotations
+
+import stat
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Final, Self
+
+from vendorproof.errors import InvalidInputError
+
+__all__ = [
+    "DEFAULT_ARCHIVE_LIMITS",
+    "ArchiveLimits",
+    "ArchiveMember",
+    "SafeZip",
+    "check_member_name",
+    "name_key",
+]
+
+_CHUNK: Final = 1024 * 1024
+_SUPPORTED_METHODS: Final = frozenset(
+    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchiveLimits:
+    """Bounds on one archive (to join ``vendorproof.limits.Limits`` later).
+
+    Attributes:
+        max_members: most entries (files and directories) in the archive.
+        max_total_bytes: most uncompressed bytes, declared and read in total.
+        max_ratio: most uncompressed bytes per compressed byte of one member.
+        ratio_threshold_bytes: members at most this large skip the ratio check
+            (a tiny file of zeros compresses 100:1 and is harmless).
+        max_name_length: longest member name in bytes (UTF-8).
+        max_text_bytes: largest member read whole into memory (``TOSCA.meta``,
+            the manifest, signatures and certificates).
+    """
+
+    max_members: int = 100_000
+    max_total_bytes: int = 64 * 1024**3
+    max_ratio: int = 200
+    ratio_threshold_bytes: int = 1024 * 1024
+    max_name_length: int = 1024
+    max_text_bytes: int = 16 * 1024 * 1024
+
+
+DEFAULT_ARCHIVE_LIMITS: Final = ArchiveLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveMember:
+    """One regular file in the archive (directories are listed separately)."""
+
+    name: str
+    size: int
+    compressed_size: int
+    crc: int
+
+
+def name_key(name: str) -> str:
+    """The collision key of a member name: NFC, case folded, NFC again."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
+def check_member_name(name: str, *, file: str, limits: ArchiveLimits) -> None:
+    """Refuse a member (or referenced) name that could escape or confuse.
+
+    Raises:
+        InvalidInputError: the name is unsafe; the error names it.
+    """
+    shown = repr(name[:200])
+    if len(name.encode("utf-8", "surrogatepass")) > limits.max_name_length:
+        raise InvalidInputError(
+            f"member name longer than {limits.max_name_length} bytes",
+            file=file,
+            path=shown,
+        )
+    if not name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise InvalidInputError("absolute or empty member name", file=file, path=shown)
+    if "\\" in name or any(unicodedata.category(c) == "Cc" for c in name):
+        raise InvalidInputError(
+            "backslash or control character in member name", file=file, path=shown
+        )
+    parts = name.removesuffix("/").split("/")
+    if any(p in {"", ".", ".."} for p in parts):
+        raise InvalidInputError(
+            "member name with an empty, '.' or '..' component", file=file, path=shown
+        )
+
+
+class SafeZip:
+    """A ZIP archive opened for safe streaming reads.
+
+    Use as a context manager. ``members`` lists regular files in archive order.
+    """
+
+    def __init__(
+        self,
+        source: Path | BinaryIO,
+        *,
+        file: str,
+        limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
+    ) -> None:
+        """Open ``source`` and check its central directory.
+
+        Raises:
+            InvalidInputError: not a ZIP, truncated, or any refused member.
+        """
+        self.file = file
+        self.limits = limits
+        self._read_total = 0
+        try:
+            self._zip = zipfile.ZipFile(source)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+            raise InvalidInputError(
+                f"not a readable ZIP archive: {e}", file=file
+            ) from None
+        try:
+            self._index = _Index.build(self._zip.infolist(), file=file, limits=limits)
+        except BaseException:
+            self._zip.close()
+            raise
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the underlying archive."""
+        self._zip.close()
+
+    @property
+    def members(self) -> tuple[ArchiveMember, ...]:
+        """Regular files, in archive order."""
+        return self._index.members
+
+    @property
+    def directories(self) -> frozenset[str]:
+        """Directory names (explicit entries and parents of files), without '/'."""
+        return self._index.directories
+
+    def has(self, name: str) -> bool:
+        """Whether ``name`` is a regular file in the archive (exact match)."""
+        return name in self._index.by_name
+
+    def member(self, name: str) -> ArchiveMember:
+        """The member ``name``.
+
+        Raises:
+            InvalidInputError: no such file in the archive.
+        """
+        try:
+            return self._index.by_name[name]
+        except KeyError:
+            raise InvalidInputError(
+                "no such member in the archive", file=self.file, path=name
+            ) from None
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        """Stream the bytes of member ``name``, enforcing the limits as they flow.
+
+        Raises:
+            InvalidInputError: missing member, corrupt data, CRC mismatch, or a limit
+                exceeded while decompressing.
+        """
+        member = self.member(name)
+        limit_ratio = self.limits.max_ratio * max(member.compressed_size, 1)
+        produced = 0
+        try:
+            with self._zip.open(self._index.infos[name]) as stream:
+                while chunk := stream.read(_CHUNK):
+                    produced += len(chunk)
+                    self._read_total += len(chunk)
+                    self._check_stream(member, produced, limit_ratio)
+                    yield chunk
+        except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as e:
+            raise InvalidInputError(
+                f"member data is corrupt or truncated: {e}", file=self.file, path=name
+            ) from None
+        except (NotImplementedError, RuntimeError) as e:
+            raise InvalidInputError(
+                f"member cannot be read: {e}", file=self.file, path=name
+            ) from None
+        if produced != member.size:  # pragma: no cover - zipfile checks the size
+            raise InvalidInputError(
+                "member size differs from the directory", file=self.file, path=name
+            )
+
+    def _check_stream(self, member: ArchiveMember, produced: int, ratio: int) -> None:
+        if produced > member.size:  # pragma: no cover - zipfile stops at file_size
+            raise InvalidInputError(
+                "member longer than declared", file=self.file, path=member.name
+            )
+        if self._read_total > self.limits.max_total_bytes:
+            raise InvalidInputError(
+                f"more than {self.limits.max_total_bytes} bytes read from the archive",
+                file=self.file,
+                path=member.name,
+            )
+        if produced > self.limits.ratio_threshold_bytes and produced > ratio:
+            raise InvalidInputError(
+                f"compression ratio above {self.limits.max_ratio}",
+                file=self.file,
+                path=member.name,
+            )
+
+    def read(self, name: str) -> bytes:
+        """Read a small member whole (at most :attr:`ArchiveLimits.max_text_bytes`).
+
+        Raises:
+            InvalidInputError: missing, too large or corrupt.
+        """
+        member = self.member(name)
+        if member.size > self.limits.max_text_bytes:
+            raise InvalidInputError(
+                f"larger than {self.limits.max_text_bytes} bytes",
+                file=self.file,
+                path=name,
+            )
+        return b"".join(self.chunks(name))
+
+    def open_seekable(self, name: str) -> BinaryIO:
+        """A seekable stream of member ``name`` (for a ZIP nested in a ZIP).
+
+        The member's declared size and ratio were checked at open and ``zipfile``
+        bounds the stream to the declared size and checks its CRC.
+        """
+        self.member(name)
+        try:
+            return self._zip.open(self._index.infos[name])  # type: ignore[return-value]
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as e:
+            raise InvalidInputError(
+                f"member cannot be read: {e}", file=self.file, path=name
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    members: tuple[ArchiveMember, ...]
+    by_name: dict[str, ArchiveMember]
+    infos: dict[str, zipfile.ZipInfo]
+    directories: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def build(
+        cls, infos: list[zipfile.ZipInfo], *, file: str, limits: ArchiveLimits
+    ) -> _Index:
+        if len(infos) > limits.max_members:
+            raise InvalidInputError(
+                f"more than {limits.max_members} members", file=file
+            )
+        members: list[ArchiveMember] = []
+        by_name: dict[str, ArchiveMember] = {}
+        by_info: dict[str, zipfile.ZipInfo] = {}
+        keys: dict[str, str] = {}
+        directories: set[str] = set()
+        total = 0
+        for info in infos:
+            name = info.filename
+            _check_info(info, file=file, limits=limits)
+            key = name_key(name.removesuffix("/"))
+            if key in keys:
+                what = (
+                    "duplicate"
+                    if keys[key] == name.removesuffix("/")
+                    else (
+                        f"collides with {keys[key][:200]!r} after case folding or "
+                        "Unicode normalisation"
+                    )
+                )
+                raise InvalidInputError(
+                    f"member name {what}", file=file, path=repr(name[:200])
+                )
+            keys[key] = name.removesuffix("/")
+            parts = name.removesuffix("/").split("/")
+            for i in range(1, len(parts)):
+                directories.add("/".join(parts[:i]))
+            if info.is_dir():
+                directories.add(name.removesuffix("/"))
+                continue
+            total += info.file_size
+            if total > limits.max_total_bytes:
+                raise InvalidInputError(
+                    f"declared uncompressed size above {limits.max_total_bytes} bytes",
+                    file=file,
+                    path=repr(name[:200]),
+                )
+            member = ArchiveMember(name, info.file_size, info.compress_size, info.CRC)
+            members.append(member)
+            by_name[name] = member
+            by_info[name] = info
+        dir_keys = {name_key(d) for d in directories}
+        for m in members:
+            if name_key(m.name) in dir_keys:
+                raise InvalidInputError(
+                    "member name is used both as a file and as a directory",
+                    file=file,
+                    path=repr(m.name[:200]),
+                )
+        return cls(tuple(members), by_name, by_info, frozenset(directories))
+
+
+def _check_info(info: zipfile.ZipInfo, *, file: str, limits: ArchiveLimits) -> None:
+    name = info.filename
+    shown = repr(name[:200])
+    check_member_name(name, file=file, limits=limits)
+    if info.flag_bits & 0x1:
+        raise InvalidInputError("encrypted member", file=file, path=shown)
+    mode = (info.external_attr >> 16) & 0xFFFF
+    kind = stat.S_IFMT(mode)
+    # Mode bits are checked whatever host system the entry claims.
+    if kind not in {0, stat.S_IFREG, stat.S_IFDIR}:
+        what = "symbolic link" if kind == stat.S_IFLNK else f"special file {kind:o}"
+        raise InvalidInputError(f"{what} member", file=file, path=shown)
+    if info.compress_type not in _SUPPORTED_METHODS:
+        raise InvalidInputError(
+            f"unsupported compression method {info.compress_type}",
+            file=file,
+            path=shown,
+        )
+    if (
+        info.file_size > limits.ratio_threshold_bytes
+        and info.file_size > limits.max_ratio * max(info.compress_size, 1)
+    ):
+        raise InvalidInputError(
+            f"declared compression ratio above {limits.max_ratio}",
+            file=file,
+            path=shown,
+        )
