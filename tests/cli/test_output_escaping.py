@@ -242,7 +242,8 @@ def test_intake_evidence_and_audit_escape_record_text(
 
 CLI = Path(vendorproof._cli.__file__).parent
 #: typer.echo may print only JSON (escaped by json) or an export buffer directly.
-RAW_ECHO_ALLOWED = ("json.dumps", "json_text", "buf.getvalue")
+# machine_document: SARIF (ASCII JSON) and JUnit (controls replaced by xml_text).
+RAW_ECHO_ALLOWED = ("json.dumps", "json_text", "buf.getvalue", "machine_document(")
 
 
 def _calls(tree: ast.AST) -> list[ast.Call]:

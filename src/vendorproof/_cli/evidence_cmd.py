@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli import ExitCode, err, handle_errors
+from vendorproof._cli import ExitCode, _reports, err, handle_errors
 from vendorproof._cli._common import (
     console,
     echo,
@@ -80,16 +80,18 @@ def intake(
     at: Annotated[
         str | None, typer.Option("--at", help="Validation time (RFC 3339).")
     ] = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="text or json.")
-    ] = "text",
+    output_format: _reports.Format = "text",
+    output_json: _reports.OutputJson = None,
+    output_sarif: _reports.OutputSarif = None,
+    output_junit: _reports.OutputJunit = None,
+    force: _reports.Force = False,
 ) -> None:
     """Verify DELIVERY and append a signed evidence record, whatever the verdict."""
     from vendorproof._cli.verify_cmd import print_report
     from vendorproof.evidence.intake import run_intake
+    from vendorproof.reports import ReportFormat
 
-    if output_format not in ("text", "json"):
-        raise InvalidInputError("expected text or json", path="--format")
+    fmt = _reports.parse_format(output_format)
     key = load_signing_key(operator_key)
     s = _open(store)
     when, source = validation_time(at)
@@ -107,16 +109,28 @@ def intake(
     finally:
         s.close()
     rec = result.record
-    if output_format == "json":
-        data = result.report.to_dict()
-        data["record"] = {"seq": rec.seq, "id": rec.record_id, "sha256": rec.digest}
-        typer.echo(json.dumps(data, indent=2, sort_keys=True))
-    else:
+
+    def text() -> None:
         print_report(result.report)
         echo(
             f"recorded as evidence #{rec.seq} ({rec.record_id}, sha256 {rec.digest}) "
             f"in {s.url}"
         )
+
+    _reports.emit(
+        result.report,
+        fmt=fmt,
+        outputs={
+            ReportFormat.JSON: output_json,
+            ReportFormat.SARIF: output_sarif,
+            ReportFormat.JUNIT: output_junit,
+        },
+        force=force,
+        command="intake",
+        delivery_root=delivery,
+        print_text=text,
+        extra={"record": {"seq": rec.seq, "id": rec.record_id, "sha256": rec.digest}},
+    )
     if not result.report.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 

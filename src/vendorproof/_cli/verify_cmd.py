@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli import ExitCode, handle_errors
+from vendorproof._cli import ExitCode, _reports, handle_errors
 from vendorproof._cli._common import console, echo, parse_at, validation_time
-from vendorproof._internal.jsonio import dump_json, read_document, write_atomic
+from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -168,23 +168,21 @@ def verify(
     delivery: Annotated[Path, typer.Argument(help="Delivery directory.")],
     policy: Annotated[Path, typer.Option("--policy", help="Operator policy YAML.")],
     at: At = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="text or json.")
-    ] = "text",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Also write the JSON report.")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force")] = False,
+    output_format: _reports.Format = "text",
+    output: _reports.OutputJson = None,
+    output_sarif: _reports.OutputSarif = None,
+    output_junit: _reports.OutputJunit = None,
+    force: _reports.Force = False,
     show_all: Annotated[
         bool, typer.Option("--all", help="List every passing check in the table.")
     ] = False,
 ) -> None:
     """Verify DELIVERY against POLICY; exit 0 verified, 1 failed, 3 invalid input."""
-    if output_format not in ("text", "json"):
-        raise InvalidInputError("expected text or json", path="--format")
     from vendorproof._cli._common import progress
     from vendorproof.intake import load_policy, verify_delivery
+    from vendorproof.reports import ReportFormat
 
+    fmt = _reports.parse_format(output_format)
     when, source = validation_time(at)
     report = verify_delivery(
         delivery,
@@ -193,13 +191,19 @@ def verify(
         time_source=source,
         progress=progress,
     )
-    data = report.to_dict()
-    if output is not None:
-        write_atomic(output, dump_json(data), force=force)
-    if output_format == "json":
-        typer.echo(json.dumps(data, indent=2, sort_keys=True))
-    else:
-        print_report(report, show_all=show_all)
+    _reports.emit(
+        report,
+        fmt=fmt,
+        outputs={
+            ReportFormat.JSON: output,
+            ReportFormat.SARIF: output_sarif,
+            ReportFormat.JUNIT: output_junit,
+        },
+        force=force,
+        command="verify",
+        delivery_root=delivery,
+        print_text=lambda: print_report(report, show_all=show_all),
+    )
     if not report.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
