@@ -23,6 +23,7 @@ SCHEMA_NAMES: tuple[str, ...] = (
     "bundle",
     "certification",
     "component-manifest",
+    "installed-state",
     "policy",
     "report",
     "trust-declaration",

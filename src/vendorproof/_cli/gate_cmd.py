@@ -1,0 +1,107 @@
+"""``vendorproof gate``: the update decision for pipelines (``docs/ci.md``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vendorproof._cli import ExitCode, _reports, handle_errors
+from vendorproof._cli._common import echo, validation_time
+from vendorproof.errors import InvalidInputError
+
+GATE_HELP = """Decide whether DELIVERY may be rolled out over the installed release.
+
+Runs every check of `verify`, then the update path: the vendor that verifiably signed
+the manifest and its product are those of the installed release (installed-product),
+and its securityVersion is not lower than the installed one (downgrade) unless a policy
+rollbackExceptions entry names exactly that securityVersion (then a warning).
+
+The installed release comes from --installed STATE (a JSON or YAML file, see
+docs/formats.md) or from --store: the last accepted delivery of the same vendor and
+product whose operator signature verifies with --operator-pub.
+
+Exit codes for pipelines: 0 accepted; 1 rejected (a check failed); 3 could not decide
+(malformed or unreadable delivery, policy, state file or store, bad option, output
+exists); 4 bug in vendorproof. 2 is a usage error (unknown option).
+"""
+
+
+def gate(
+    delivery: Annotated[Path, typer.Argument(help="Delivery directory.")],
+    policy: Annotated[Path, typer.Option("--policy", help="Operator policy YAML.")],
+    installed: Annotated[
+        Path | None,
+        typer.Option(
+            "--installed",
+            metavar="STATE",
+            help="What is installed: a JSON or YAML state file.",
+        ),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Validation time, RFC 3339 (default: now)."),
+    ] = None,
+    output_format: _reports.Format = "text",
+    output_json: _reports.OutputJson = None,
+    output_sarif: _reports.OutputSarif = None,
+    output_junit: _reports.OutputJunit = None,
+    force: _reports.Force = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List every passing check in the table.")
+    ] = False,
+) -> None:
+    from vendorproof._cli._common import progress
+    from vendorproof._cli.verify_cmd import print_report
+    from vendorproof.gate import InstalledRelease, load_installed, run_gate
+    from vendorproof.intake import load_policy
+    from vendorproof.reports import ReportFormat
+
+    fmt = _reports.parse_format(output_format)
+    if installed is None:
+        raise InvalidInputError("give --installed STATE", path="--installed")
+    when, source = validation_time(at)
+    loaded_policy = load_policy(policy)
+    state = load_installed(installed)
+
+    def installed_for(_vendor: str, _product: str) -> InstalledRelease | None:
+        return state
+
+    result = run_gate(
+        delivery,
+        loaded_policy,
+        installed_for=installed_for,
+        at=when,
+        time_source=source,
+        progress=progress,
+    )
+
+    def text() -> None:
+        if result.installed is not None:
+            echo(f"installed: {result.installed.describe()}")
+        print_report(result.report, show_all=show_all)
+        echo("update " + ("ACCEPTED" if result.accepted else "REJECTED"))
+
+    extra = {"installed": result.installed.to_dict()} if result.installed else None
+    _reports.emit(
+        result.report,
+        fmt=fmt,
+        outputs={
+            ReportFormat.JSON: output_json,
+            ReportFormat.SARIF: output_sarif,
+            ReportFormat.JUNIT: output_junit,
+        },
+        force=force,
+        command="gate",
+        delivery_root=delivery,
+        print_text=text,
+        extra=extra,
+    )
+    if not result.accepted:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``gate`` to ``app``."""
+    app.command("gate", help=GATE_HELP)(handle_errors(gate))

@@ -1,0 +1,280 @@
+"""The update gate: whether a delivery may be rolled out over what is installed.
+
+Everything ``verify`` checks, plus the update path (``docs/ci.md``):
+
+* ``installed-product``: the vendor that verifiably signed the manifest (its policy id)
+  and the manifest's product are those of the installed release;
+* ``downgrade``: the delivery's ``securityVersion`` is not lower than the installed
+  release's, unless a policy ``rollbackExceptions`` entry names exactly that vendor,
+  product and ``securityVersion`` (then a warning, recorded in the report).
+
+The installed release comes from a small state file (``load_installed``) or from the
+last accepted delivery of the same vendor and product in an evidence store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from vendorproof._internal.delivery_fs import load_delivery
+from vendorproof._internal.jsonio import parse_json, read_document
+from vendorproof._internal.yamlio import parse_yaml_mapping
+from vendorproof.errors import InvalidInputError
+from vendorproof.intake import ProgressFactory, measure
+from vendorproof.limits import DEFAULT_LIMITS, Limits
+from vendorproof.models import _fields as f
+from vendorproof.models.policy import Policy
+from vendorproof.verify.delivery import REQUIREMENTS, evaluate_delivery
+from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
+
+__all__ = [
+    "GateResult",
+    "InstalledRelease",
+    "InstalledSource",
+    "check_update_path",
+    "load_installed",
+    "run_gate",
+]
+
+_STATE_KEYS = frozenset(
+    {"vendor", "product", "version", "securityVersion", "target", "installedAt"}
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstalledRelease:
+    """The release that runs on the target, and where that knowledge came from.
+
+    Attributes:
+        vendor: the vendor's policy id (as the policy names it, not a display name).
+        product: the product name, as the vendor's manifests write it.
+        version: the installed version.
+        security_version: the installed ``securityVersion``.
+        target: where it runs (free text, e.g. a cluster or site name).
+        installed_at: when it was installed, if known (RFC 3339 text).
+        source: the state file or evidence record it was read from.
+    """
+
+    vendor: str
+    product: str
+    version: str
+    security_version: int
+    target: str | None = None
+    installed_at: str | None = None
+    source: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], *, source: str) -> InstalledRelease:
+        """Parse a state document (``schemas/installed-state.schema.json``).
+
+        Raises:
+            InvalidInputError: unknown or missing fields, wrong types, a negative
+                ``securityVersion`` or a malformed ``installedAt``.
+        """
+        f.reject_unknown(d, _STATE_KEYS)
+        sv = f.require(d, "securityVersion", int)
+        if sv < 0:
+            raise InvalidInputError("must not be negative", path="securityVersion")
+        installed_at = f.optional_str(d, "installedAt", max_len=64)
+        if installed_at is not None:
+            f.parse_time(installed_at, "installedAt")
+        return cls(
+            vendor=f.require_str(d, "vendor", max_len=256),
+            product=f.require_str(d, "product", max_len=256),
+            version=f.require_str(d, "version", max_len=256),
+            security_version=sv,
+            target=f.optional_str(d, "target", max_len=256),
+            installed_at=installed_at,
+            source=source,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The release as it is named in the gate's reports (``installed``)."""
+        data: dict[str, Any] = {
+            "vendor": self.vendor,
+            "product": self.product,
+            "version": self.version,
+            "securityVersion": self.security_version,
+            "source": self.source,
+        }
+        if self.target is not None:
+            data["target"] = self.target
+        if self.installed_at is not None:
+            data["installedAt"] = self.installed_at
+        return data
+
+    def describe(self) -> str:
+        """One line naming the release, where it runs and where that came from."""
+        where = f" on {self.target}" if self.target else ""
+        return (
+            f"{self.vendor} {self.product} {self.version} (securityVersion "
+            f"{self.security_version}){where}, from {self.source}"
+        )
+
+
+def load_installed(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> InstalledRelease:
+    """Read a state file: JSON when its name ends in ``.json``, else YAML.
+
+    Both go through the strict readers (duplicate keys, aliases, NaN, non-string keys
+    and oversized or deeply nested documents are refused).
+
+    Raises:
+        InvalidInputError: naming the file and the field.
+    """
+    raw = read_document(path, limits=limits)
+    file = str(path)
+    if path.suffix.lower() == ".json":
+        data = parse_json(raw, file=file, limits=limits)
+        if not isinstance(data, dict):
+            raise InvalidInputError("top level must be an object", file=file)
+    else:
+        data = parse_yaml_mapping(raw, file=file, limits=limits).data
+    try:
+        return InstalledRelease.from_dict(data, source=f"state file {path.name}")
+    except InvalidInputError as e:
+        raise e.in_file(file) from e
+
+
+#: Looks up the installed release for the verified (vendor id, product); a state
+#: file ignores the key (the ``installed-product`` check compares it), a store
+#: answers None when it has no accepted release of that vendor and product.
+InstalledSource = Callable[[str, str], InstalledRelease | None]
+
+
+def check_update_path(
+    report: VerificationReport,
+    policy: Policy,
+    installed_for: InstalledSource,
+) -> tuple[CheckResult, ...]:
+    """The ``installed-product`` and ``downgrade`` checks for ``report``'s delivery.
+
+    The delivery's vendor is the verified signer of the manifest
+    (``delivery.principal``) when the manifest names that same vendor; a manifest
+    no trusted vendor signed has no release line to compare with, and fails.
+    """
+    d = report.delivery
+    sv = d.get("securityVersion")
+    principal = d.get("principal")
+    declared = (
+        d.get("vendor", {}).get("id") if isinstance(d.get("vendor"), Mapping) else None
+    )
+    verified = principal.get("id") if isinstance(principal, Mapping) else None
+    product = d.get("product")
+    subject = f"{verified or declared}/{product}"
+
+    def result(check: str, outcome: Outcome, reason: str) -> CheckResult:
+        return CheckResult(
+            check=check,
+            subject=subject,
+            requirements=REQUIREMENTS[check],
+            outcome=outcome,
+            reason=reason,
+        )
+
+    if (
+        not isinstance(verified, str)
+        or verified != declared
+        or not isinstance(product, str)
+        or not isinstance(sv, int)
+    ):
+        why = "no manifest signed by the vendor it names: the update path is unknown"
+        return (
+            result("installed-product", Outcome.FAIL, why),
+            result("downgrade", Outcome.NOT_APPLICABLE, why),
+        )
+    installed = installed_for(verified, product)
+    if installed is None:
+        first = (
+            f"no accepted release of {verified}/{product} is installed: first rollout"
+        )
+        return (
+            result("installed-product", Outcome.PASS, first),
+            result("downgrade", Outcome.PASS, first),
+        )
+    name = installed.describe()
+    if installed.vendor != verified or installed.product != product:
+        why = (
+            f"update is {product!r} signed by vendor {verified!r}; installed is "
+            f"{installed.product!r} of vendor {installed.vendor!r} ({name})"
+        )
+        return (
+            result("installed-product", Outcome.FAIL, why),
+            result("downgrade", Outcome.NOT_APPLICABLE, "different product: " + why),
+        )
+    same = result("installed-product", Outcome.PASS, f"updates {name}")
+    if sv >= installed.security_version:
+        return same, result(
+            "downgrade",
+            Outcome.PASS,
+            f"securityVersion {sv} >= {installed.security_version} of the installed "
+            f"release {installed.version}",
+        )
+    for exc in policy.rollback_exceptions:
+        if exc.matches(vendor_id=verified, product=product, security_version=sv):
+            return same, result(
+                "downgrade",
+                Outcome.WARN,
+                f"securityVersion {sv} < {installed.security_version} of the "
+                f"installed release {installed.version}, allowed by policy "
+                f"exception: {exc.reason}",
+            )
+    return same, result(
+        "downgrade",
+        Outcome.FAIL,
+        f"downgrade: securityVersion {sv} is lower than "
+        f"{installed.security_version} of the installed release "
+        f"{installed.version}, and no policy rollbackExceptions entry names "
+        f"securityVersion {sv}",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateResult:
+    """The report (verify's checks plus the update path) and the installed release."""
+
+    report: VerificationReport
+    installed: InstalledRelease | None
+
+    @property
+    def accepted(self) -> bool:
+        """True only when the report is ``ok`` (fail closed)."""
+        return self.report.ok
+
+
+def run_gate(
+    delivery_root: Path,
+    policy: Policy,
+    *,
+    installed_for: InstalledSource,
+    at: datetime,
+    time_source: str,
+    progress: ProgressFactory | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> GateResult:
+    """Verify ``delivery_root`` and check the update path from the installed release.
+
+    Raises:
+        InvalidInputError: the delivery or one of its statements is malformed.
+    """
+    delivery = load_delivery(delivery_root, limits=limits)
+    report = evaluate_delivery(
+        delivery,
+        policy,
+        at=at,
+        time_source=time_source,
+        hasher=measure(delivery.root, progress),
+    )
+    seen: list[InstalledRelease | None] = []
+
+    def lookup(vendor: str, product: str) -> InstalledRelease | None:
+        seen.append(installed_for(vendor, product))
+        return seen[-1]
+
+    update = check_update_path(report, policy, lookup)
+    full = dataclasses.replace(report, checks=(*report.checks, *update))
+    return GateResult(report=full, installed=seen[-1] if seen else None)
