@@ -66,7 +66,8 @@ def store(tmp_path: Path) -> Path:
     img = bad / "images/gnb-cu-24.1.3.img"
     img.write_bytes(b"\0" + img.read_bytes()[1:])
     assert intake(db, bad) == ExitCode.VERIFICATION_FAILED
-    assert intake(db) == ExitCode.OK
+    # The same delivery again, on purpose (not a retry): no deduplication window.
+    assert intake(db, SAMPLE_DELIVERY, "--dedupe-window", "0") == ExitCode.OK
     return db
 
 
@@ -154,7 +155,9 @@ def test_replay_with_other_key_fails(store: Path, tmp_path: Path) -> None:
 
 
 def test_empty_store_is_not_a_pass(tmp_path: Path) -> None:
-    code, out, _ = replay("--store", tmp_path / "empty.db")
+    db = tmp_path / "empty.db"
+    assert invoke("evidence", "migrate", "--store", db)[0] == ExitCode.OK
+    code, out, _ = replay("--store", db)
     assert code == ExitCode.VERIFICATION_FAILED
     assert "no records to replay" in out
 

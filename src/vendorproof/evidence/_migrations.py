@@ -65,7 +65,7 @@ class Database(Protocol):
 
     @property
     def broken(self) -> bool:
-        """Whether the connection was lost (the server closed it, the network failed)."""
+        """Whether the connection was lost (closed by the server, network failure)."""
         ...
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
@@ -300,13 +300,17 @@ _V3 = (
 # Idempotent intake: the key a retried intake looks its earlier record up by (the
 # signed record carries the same key; the column only finds the candidates).
 _SQLITE_V4 = (
-    "ALTER TABLE records ADD COLUMN intake_key TEXT "
-    "CHECK (intake_key IS NULL OR intake_key <> '')",
+    (
+        "ALTER TABLE records ADD COLUMN intake_key TEXT "
+        "CHECK (intake_key IS NULL OR intake_key <> '')"
+    ),
     "CREATE INDEX records_intake_key ON records (intake_key)",
 )
 _PG_V4 = (
-    "ALTER TABLE records ADD COLUMN intake_key text "
-    "CHECK (intake_key IS NULL OR intake_key <> '')",
+    (
+        "ALTER TABLE records ADD COLUMN intake_key text "
+        "CHECK (intake_key IS NULL OR intake_key <> '')"
+    ),
     "CREATE INDEX records_intake_key ON records (intake_key)",
 )
 

@@ -28,7 +28,11 @@ from vendorproof.evidence._migrations import one_line
 __all__ = [
     "CHAIN_LOCK",
     "CONNECT_TIMEOUT",
-    "LOCK_TIMEOUT", "PostgresDatabase", "connect", "redact"]
+    "LOCK_TIMEOUT",
+    "PostgresDatabase",
+    "connect",
+    "redact",
+]
 
 #: The advisory lock key that serialises the writers of one database (a constant:
 #: the first eight bytes of sha256("vendorproof evidence chain") as a signed int64).

@@ -14,6 +14,8 @@ the WAL that the next connection ignores: the record is not there at all.
 
 from __future__ import annotations
 
+import os
+import secrets
 import sqlite3
 import time
 import urllib.parse
@@ -98,7 +100,8 @@ def _wal(conn: sqlite3.Connection) -> str:
 
 _HAS_TABLES = "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 _HAS_VERSION_TABLE = (
-    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    "SELECT count(*) FROM sqlite_master "
+    "WHERE type = 'table' AND name = 'schema_version'"
 )
 
 
@@ -145,6 +148,49 @@ def _check_foreign(conn: sqlite3.Connection, where: str) -> None:
         )
 
 
+def _create(path: Path, where: str) -> None:
+    """Create a new, empty SQLite database at ``path`` atomically.
+
+    The database (its header, in WAL mode) is written to a temporary file beside
+    ``path`` and hard-linked into place (``link`` fails if ``path`` exists, so
+    processes creating the same store at once never overwrite each other's). A store
+    file is therefore never seen with zero bytes while it is being created: an empty
+    file at ``path`` can only be a truncated store. The schema is created next, by
+    the migrations, as for any store behind the current version.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.new")
+    try:
+        try:
+            conn = sqlite3.connect(tmp, timeout=BUSY_TIMEOUT, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise InvalidInputError(
+                f"cannot open the evidence store (creating it): {one_line(exc)}",
+                file=where,
+            ) from exc
+        try:
+            _wal(conn)
+        except sqlite3.Error as exc:
+            raise InvalidInputError(
+                f"cannot open the evidence store (creating it): {one_line(exc)}",
+                file=where,
+            ) from exc
+        finally:
+            conn.close()
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process created it first: use that one
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot open the evidence store (creating it): {exc.strerror}",
+                file=where,
+            ) from exc
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            with suppress(FileNotFoundError):
+                leftover.unlink()
+
+
 def connect(path: Path, where: str, *, read_only: bool = False) -> SqliteDatabase:
     """Open the SQLite database at ``path`` (created if missing, unless ``read_only``).
 
@@ -159,6 +205,8 @@ def connect(path: Path, where: str, *, read_only: bool = False) -> SqliteDatabas
     """
     _check_file(path, where, read_only=read_only)
     target = path.absolute()
+    if not read_only and not os.path.lexists(target):
+        _create(target, where)
     try:
         if read_only:
             uri = "file:" + urllib.parse.quote(str(target)) + "?mode=ro"

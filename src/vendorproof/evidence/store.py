@@ -122,8 +122,10 @@ class ChainHead(Protocol):
         ...
 
     def with_intake_key(self, key: str, since: str | None) -> Iterator[StoredRecord]:
-        """Records whose intake key column is ``key`` (created at or after ``since``,
-        an RFC 3339 time, if given), newest first. Verify each before using it.
+        """Records whose intake key column is ``key``, newest first (at most 16).
+
+        With ``since`` (RFC 3339) only those created at or after it. The column is
+        not signed: verify each record before using it.
         """
         ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,7 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 actor="t",
                 at=SAMPLE_AT,
                 time_source="--at",
+                window=timedelta(0),  # the same delivery again, on purpose
             )
     finally:
         store.close()
