@@ -127,10 +127,11 @@ def _verified(  # noqa: PLR0911 - one return per way a row can lie
             "position in the store"
         )
     sv = rec.delivery.get("securityVersion")
+    vendor = rec.delivery.get("vendor")
     signed = (
         rec.record_id,
         rec.verdict,
-        str(rec.delivery.get("vendor", {}).get("id", "")),
+        str(vendor.get("id", "")) if isinstance(vendor, Mapping) else "",
         str(rec.delivery.get("product", "")),
         sv if isinstance(sv, int) and not isinstance(sv, bool) else -1,
     )
