@@ -356,21 +356,34 @@ class _Head:
         return _stored(rows[0]) if rows else None
 
     def accepted(self, vendor: str, product: str) -> Iterator[StoredRecord]:
-        # Paged by (security_version, seq) descending: no cursor stays open while the
-        # caller verifies each record.
-        sql = (
-            f"SELECT {_COLUMNS} FROM records WHERE vendor = ? AND product = ? "  # noqa: S608 (constant columns)
-            "AND verdict = 'PASSED' AND (security_version < ? OR "
-            "(security_version = ? AND seq < ?)) "
-            f"ORDER BY security_version DESC, seq DESC LIMIT {_PAGE}"
+        # One securityVersion at a time, highest first (an index lookup), then its
+        # records in pages by seq (the records_rollback_seq index): no sort of the
+        # many records that share a securityVersion, and no cursor stays open while
+        # the caller verifies each record.
+        top_sql = (
+            "SELECT max(security_version) FROM records WHERE vendor = ? "
+            "AND product = ? AND verdict = 'PASSED' AND security_version <= ?"
         )
-        sv, seq = 2**63 - 1, 2**63 - 1
+        page_sql = (
+            f"SELECT {_COLUMNS} FROM records WHERE vendor = ? AND product = ? "  # noqa: S608 (constant columns)
+            "AND verdict = 'PASSED' AND security_version = ? AND seq > ? "
+            f"ORDER BY seq LIMIT {_PAGE}"
+        )
+        ceiling = _INT64.stop - 1
         while True:
-            rows = self._rows(sql, (vendor, product, sv, sv, seq))
-            yield from map(_stored, rows)
-            if len(rows) < _PAGE:
+            ((top,),) = self._rows(top_sql, (vendor, product, ceiling))
+            if top is None:
                 return
-            sv, seq = int(rows[-1][8]), int(rows[-1][0])
+            sv, after = int(top), 0
+            while True:
+                rows = self._rows(page_sql, (vendor, product, sv, after))
+                yield from map(_stored, rows)
+                if len(rows) < _PAGE:
+                    break
+                after = int(rows[-1][0])
+            if sv == _INT64.start:
+                return
+            ceiling = sv - 1
 
     def with_intake_key(self, key: str, since: str | None) -> Iterator[StoredRecord]:
         sql = f"SELECT {_COLUMNS} FROM records WHERE intake_key = ?"  # noqa: S608 (constant columns)
