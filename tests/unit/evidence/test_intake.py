@@ -8,6 +8,7 @@ retried intake reports its earlier record instead of writing a second one.
 from __future__ import annotations
 
 import dataclasses
+import re
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from vendorproof.evidence.store import (
     ChainHead,
     EvidenceStore,
     PreparedRecord,
+    open_read_only,
     open_store,
 )
 from vendorproof.intake import load_policy, verify_delivery
@@ -318,3 +320,27 @@ def test_key_rotation_needs_the_earlier_key(backend: Backend) -> None:
             take(store, window=timedelta(0))
         old_pub = crypto.as_public_key(old.public_key())
         assert take(store, window=timedelta(0), trusted=[old_pub]).record.seq == 2
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_intake_as_the_writer_role(backend: Backend) -> None:
+    # The documented writer grants are enough for everything intake reads under the
+    # lock (head, rollback candidates, intake key) and for a read-only open.
+    doc = (Path(__file__).parents[3] / "docs" / "evidence-store.md").read_text()
+    grants = re.search(r"<!-- writer-role -->\s*```sql\n(.*?)```", doc, re.DOTALL)
+    assert grants is not None
+    open_store(backend.url).close()  # the owner creates the schema
+    with backend.raw() as raw:
+        if not raw.scalar(
+            "SELECT count(*) FROM pg_roles WHERE rolname = 'vendorproof_writer'"
+        ):
+            raw.execute("CREATE ROLE vendorproof_writer LOGIN")
+        db = backend.url.rsplit("/", 1)[1]
+        raw.execute(grants.group(1).replace("DATABASE evidence", f"DATABASE {db}"))
+    url = backend.url.replace("postgres@", "vendorproof_writer@")
+    with closing(open_store(url)) as store:
+        assert take(store).record.seq == 1
+        assert take(store).duplicate
+        assert take(store, window=timedelta(0)).record.seq == 2
+    with closing(open_read_only(url)) as store:
+        assert replays(store)
