@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
 from tests.builders import (
@@ -23,6 +24,7 @@ from tests.builders import (
     write_policy,
 )
 from vendorproof._cli import ExitCode, app
+from vendorproof.schemas import load_schema
 
 runner = CliRunner()
 OP_KEY = KEYS / "operator" / "intake.key"
@@ -486,6 +488,9 @@ def test_malformed_attestation_is_recorded_as_failed(tmp_path: Path) -> None:
     assert (error["check"], error["outcome"]) == ("error", "error")
     assert error["subject"] == "attestations/manifest.sigstore.json"
     assert report["record"]["seq"] == 1
+    # The report of a failed intake is a report like any other.
+    del report["record"]
+    Draft202012Validator(load_schema("report")).validate(report)
     _code, out, _ = invoke("evidence", "show", "1", "--store", db)
     inputs = json.loads(out)["statement"]["predicate"]["vendorproof"]["inputs"]
     assert "attestations/manifest.sigstore.json" in inputs

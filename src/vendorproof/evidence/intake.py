@@ -49,7 +49,11 @@ from vendorproof.intake import ProgressFactory, load_policy, measure
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
 from vendorproof.models.policy import Policy
-from vendorproof.verify.delivery import check_rollback, evaluate_delivery
+from vendorproof.verify.delivery import (
+    REQUIREMENTS,
+    check_rollback,
+    evaluate_delivery,
+)
 from vendorproof.verify.documents import load_signed_document
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 
@@ -330,15 +334,16 @@ class _Salvage:
     errors: list[CheckResult] = dataclasses.field(default_factory=list)
 
     def error(self, subject: str, reason: str) -> None:
-        if any(e.subject == subject and e.reason == reason for e in self.errors):
+        text = " ".join(reason.split())
+        if any(e.subject == subject and e.reason == text for e in self.errors):
             return
         self.errors.append(
             CheckResult(
                 check=ERROR_CHECK,
                 subject=subject,
-                requirements=(),
+                requirements=REQUIREMENTS[ERROR_CHECK],
                 outcome=Outcome.ERROR,
-                reason=" ".join(reason.split()),
+                reason=text,
             )
         )
 
@@ -404,7 +409,9 @@ def _salvage(root: Path, limits: Limits) -> _Salvage:
                 load_signed_document(data, file=rel, limits=limits)
             except InvalidInputError as e:
                 out.error(rel, str(e))
-            except Exception as e:  # noqa: BLE001 - recorded, never a crash
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as e:  # noqa: BLE001 - recorded, never a crash
                 out.error(rel, f"does not parse ({type(e).__name__}: {e})")
     return out
 
@@ -419,7 +426,11 @@ def _failed_report(
     limits: Limits,
 ) -> tuple[VerificationReport, dict[str, bytes]]:
     """The FAILED report of a delivery that did not verify, and its readable inputs."""
-    found = _salvage(root, limits)
+    try:
+        found = _salvage(root, limits)
+    except OSError as e:
+        found = _Salvage()
+        found.error(str(root), f"cannot read the delivery: {e.strerror or e}")
     if isinstance(failure, InvalidInputError):
         found.error(failure.file or str(root), str(failure))
     elif isinstance(failure, Error):
