@@ -570,3 +570,22 @@ def test_write_atomic_other_link_error(
     with pytest.raises(OutputError, match="Read-only file system"):
         write_atomic(target, b"new")
     assert _entries(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        pytest.param("a\0b.json", "/a\\x00b.json'", id="nul"),
+        pytest.param("a\ud800.json", "/a\\ud800.json'", id="lone-surrogate"),
+    ],
+)
+def test_read_document_unrepresentable_name(
+    tmp_path: Path, name: str, shown: str
+) -> None:
+    # Regression (issue 9, item 4): ValueError / UnicodeEncodeError from os.open.
+    with pytest.raises(InvalidInputError) as info:
+        read_document(tmp_path / name)
+    assert info.value.message == "cannot read: not a valid file name"
+    assert info.value.file == repr(str(tmp_path / name))
+    assert info.value.file.endswith(shown)
+    str(info.value).encode("utf-8")  # printable: no lone surrogate reaches the output

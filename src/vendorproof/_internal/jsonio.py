@@ -283,6 +283,8 @@ def read_document(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
 
     """
     file = str(path)
+    if not file.isprintable():  # NUL, control characters, lone surrogates
+        file = repr(file)
     flags = (
         os.O_RDONLY
         | getattr(os, "O_NONBLOCK", 0)
@@ -295,6 +297,8 @@ def read_document(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
         fd = os.open(path, flags)
     except OSError as e:
         raise InvalidInputError(f"cannot read: {e.strerror}", file=file) from e
+    except ValueError as e:  # a NUL byte, or a lone surrogate the OS cannot encode
+        raise InvalidInputError("cannot read: not a valid file name", file=file) from e
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
