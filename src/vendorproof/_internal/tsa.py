@@ -40,6 +40,7 @@ from rfc3161_client import (
 )
 
 from vendorproof import __version__
+from vendorproof._internal.panic import is_panic
 from vendorproof.errors import InvalidInputError, TimestampError
 from vendorproof.limits import DEFAULT_LIMITS
 
@@ -160,16 +161,6 @@ def _embedded_certificates(
     return tuple(certs)
 
 
-def _is_panic(exc: BaseException) -> bool:
-    """A Rust panic surfaced by pyo3 (``pyo3_runtime.PanicException``).
-
-    It derives from ``BaseException``, so ``except Exception`` does not stop it; the
-    type is created by pyo3 at run time and cannot be imported, hence the name check.
-    """
-    kind = type(exc)
-    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
-
-
 @contextlib.contextmanager
 def _decoding() -> Iterator[None]:
     """Turn a failure of any kind while decoding a token into ``ValueError``.
@@ -185,7 +176,7 @@ def _decoding() -> Iterator[None]:
     except Exception as exc:  # untrusted bytes: the library's own exception types
         raise ValueError(_reason(exc)) from exc
     except BaseException as exc:
-        if not _is_panic(exc):
+        if not is_panic(exc):
             raise
         msg = f"the decoder failed: {_reason(exc)}"
         raise ValueError(msg) from exc
@@ -589,7 +580,7 @@ def _verify_token(
         msg = f"timestamp does not verify: {_reason(exc)}"
         raise TimestampError(msg) from exc
     except BaseException as exc:
-        if not _is_panic(exc):
+        if not is_panic(exc):
             raise
         msg = f"timestamp does not verify: the verifier failed: {_reason(exc)}"
         raise TimestampError(msg) from exc

@@ -428,7 +428,9 @@ def _check_keyless_signer(
                     trust=trust,
                     signer=KeylessSigner(identity=rule.identity, issuer=rule.issuer),
                 )
-            except VerificationError as e:
+            except (VerificationError, InvalidInputError) as e:
+                # sigstore reads more of the bundle than our parser (log entries,
+                # tokens): what it refuses as malformed fails this signer check.
                 errors.append(f"{p.id} ({rule.identity}): {e}")
                 continue
             if (ptype, payload) != (doc.envelope.payload_type, doc.envelope.payload):
