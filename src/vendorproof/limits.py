@@ -23,7 +23,7 @@ class Limits:
 
     max_document_bytes: int = 16 * 1024 * 1024
     max_depth: int = 32
-    max_yaml_nodes: int = 250_000
+    max_yaml_nodes: int = 100_000
     max_subjects: int = 100_000
     max_signatures: int = 16
     max_chain_depth: int = 8

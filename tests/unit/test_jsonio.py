@@ -338,6 +338,18 @@ def test_huge_int_rejected_even_without_interpreter_limit() -> None:
         sys.set_int_max_str_digits(before)
 
 
+def test_huge_int_with_a_stricter_interpreter_limit() -> None:
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(1000)
+    try:
+        with pytest.raises(InvalidInputError) as info:
+            parse_json(b"[" + b"7" * 1001 + b"]", file="x.json")
+        assert info.value.message == "integer with more than 1000 digits"
+        assert parse_json(b"7" * 1000, file="x.json") == int("7" * 1000)
+    finally:
+        sys.set_int_max_str_digits(before)
+
+
 @pytest.mark.parametrize(
     ("path", "rendered"),
     [

@@ -227,17 +227,24 @@ def parse_json(raw: bytes, *, file: str, limits: Limits = DEFAULT_LIMITS) -> Any
     """
     hooks = _StrictHooks(file)
     text = _decode(raw, hooks, limits)
+    # The interpreter's bound on decimal int() (CVE-2020-10735) is as strict as ours
+    # unless it was configured off or higher: only then does each integer literal go
+    # through the (per-literal, Python-level) hook.
+    interpreter = sys.get_int_max_str_digits()
+    native_ints = 0 < interpreter <= MAX_INT_DIGITS
     try:
         value = json.loads(
             text,
             object_pairs_hook=hooks.object_pairs,
             parse_constant=hooks.constant,
             parse_float=hooks.parse_float,
-            parse_int=hooks.parse_int,
+            parse_int=None if native_ints else hooks.parse_int,
         )
     except json.JSONDecodeError as e:
         hooks.reject(f"invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
     except (ValueError, RecursionError) as e:  # int conversion limits, etc.
+        if native_ints and str(e).startswith("Exceeds the limit"):
+            hooks.reject(f"integer with more than {interpreter} digits")
         hooks.reject(f"invalid JSON: {' '.join(str(e).split())}")
     if hooks.found_duplicate:
         key, path = _first_duplicate(value)
