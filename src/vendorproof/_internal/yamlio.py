@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, TypeAlias
+from typing import Any, NoReturn, TypeAlias, cast
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -273,7 +273,6 @@ class _Builder:
                     top.path,
                 )
             key: str = event.value
-            assert isinstance(top.data, dict)  # noqa: S101 - expects_key checked it
             if key in top.data:
                 self.reject(
                     f"duplicate key {show_key(key)}{_line_suffix(line)}", top.path
@@ -283,14 +282,18 @@ class _Builder:
         self.attach(self.construct(event, tag, line), line, None)
 
     def construct(self, event: yaml.ScalarEvent, tag: str, line: int) -> Any:
-        path = self.child_path()
         where = _line_suffix(line)
         if tag not in _SCALAR_TAGS:
-            self.reject(f"unsupported YAML tag {_show_tag(tag)}{where}", path)
+            self.reject(
+                f"unsupported YAML tag {_show_tag(tag)}{where}", self.child_path()
+            )
         text: str = event.value
         if tag == _INT_TAG and len(text) > MAX_INT_DIGITS:
             # Checked before construction: base-60 integers (1:2:3) take quadratic time.
-            self.reject(f"integer with more than {MAX_INT_DIGITS} digits{where}", path)
+            self.reject(
+                f"integer with more than {MAX_INT_DIGITS} digits{where}",
+                self.child_path(),
+            )
         node = yaml.ScalarNode(tag, text, None, None, event.style)
         try:
             value = self.constructor.yaml_constructors[tag](self.constructor, node)
@@ -303,31 +306,31 @@ class _Builder:
             self.reject(
                 f"invalid {_show_tag(tag)} value {show_key(text)}{where}"
                 + (f": {reason}" if reason else ""),
-                path,
+                self.child_path(),
             )
         if tag == _FLOAT_TAG and not math.isfinite(value):
-            self.reject(f"number is not finite: {show_key(text)}{where}", path)
+            self.reject(
+                f"number is not finite: {show_key(text)}{where}", self.child_path()
+            )
         return value
 
     def attach(self, value: Any, line: int, children: _LineTree | None) -> None:
         """Add a finished value to its parent (a mapping entry's line is its key's)."""
-        if not self.stack:
-            assert isinstance(value, dict)  # noqa: S101 - start() checked the top level
-            assert children is not None  # noqa: S101 - a mapping has children
-            self.root = (value, (line, children))
+        if not self.stack:  # the top-level mapping (start() refused anything else)
+            self.root = (cast("dict[str, Any]", value), (line, children or {}))
             return
         top = self.stack[-1]
-        if isinstance(top.data, dict):
-            assert isinstance(top.lines, dict)  # noqa: S101 - built together
-            assert top.key is not None  # noqa: S101 - scalar() set the key first
+        if isinstance(top.data, dict):  # scalar() has set the entry's key
+            key = cast("str", top.key)
             line = top.key_line
-            top.data[top.key] = value
-            top.lines[top.key] = line if children is None else (line, children)
+            top.data[key] = value
+            lines = cast("dict[str, _LineEntry]", top.lines)
+            lines[key] = line if children is None else (line, children)
             top.key = None
         else:
-            assert isinstance(top.lines, list)  # noqa: S101 - built together
             top.data.append(value)
-            top.lines.append(line if children is None else (line, children))
+            items = cast("list[_LineEntry]", top.lines)
+            items.append(line if children is None else (line, children))
 
 
 def _events(text: str) -> Iterator[yaml.Event]:
