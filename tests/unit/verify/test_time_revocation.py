@@ -436,7 +436,9 @@ def test_too_many_timestamp_tokens_is_invalid_input(
 _REJECTION = bytes.fromhex("30053003020102")  # TimeStampResp, PKIStatus rejection
 
 
-def _tokens(delivery: DeliveryBuilder) -> tuple[Path, dict[str, Any], list[str]]:
+def _tokens(
+    delivery: DeliveryBuilder,
+) -> tuple[Path, dict[str, Any], list[dict[str, str]]]:
     import json
 
     path = delivery.root / "attestations/manifest.sigstore.json"
