@@ -8,6 +8,7 @@ Run as a script, this module is the child process that the benchmark times::
     python scripts/_bench_lib.py integrity STORE_URL OPERATOR_PUB REPEAT
     python scripts/_bench_lib.py pg-writer STORE_URL COUNT DELIVERY POLICY KEY
     python scripts/_bench_lib.py pg-ref-writer CONNINFO COUNT ENVELOPE_FILE
+    python scripts/_bench_lib.py parse {json,yaml} {vendorproof,reference} FILE
 
 Module-level imports are standard library only, so a timed child pays for what the
 scenario uses (vendorproof, cryptography) and nothing else.
@@ -749,7 +750,87 @@ def child_in_toto(args: Sequence[str]) -> None:
     )
 
 
+# --------------------------------------------------------------------------- parsers
+
+
+def write_json_escapes(path: Path, size: int) -> None:
+    """The input that made the old JSON nesting pre-scan quadratic, ``size`` bytes.
+
+    An unterminated string made of escaped quotes, then more brackets than the
+    nesting limit: every escaped quote was a new start for the old string pattern.
+    """
+    tail = b"[" * 40
+    count = (size - 2 - len(tail)) // 2
+    path.write_bytes(b'["' + b'\\"' * count + tail)
+
+
+def write_json_worst(path: Path, size: int) -> None:
+    """The slowest valid JSON per byte for the strict parser, ``size`` bytes.
+
+    Arrays nested 31 deep, side by side in one top-level array: every byte is a
+    bracket, so the nesting pre-scan counts every byte and the decoder builds one
+    list per two bytes (found by measuring candidates: empty arrays, one-key
+    objects, integers, floats, escaped strings; see docs/performance.md).
+    """
+    unit = b"[" * 31 + b"]" * 31
+    count = (size - 2 + 1) // (len(unit) + 1)
+    path.write_bytes(b"[" + b",".join([unit] * count) + b"]")
+
+
+def write_yaml_worst(path: Path, size: int, nodes: int) -> None:
+    """The slowest policy-shaped YAML for the strict reader: ``nodes`` nodes, ``size``.
+
+    As many nodes as the node limit allows, each an RFC 3339 timestamp with a
+    fraction and an offset (the most expensive safe constructor: a regular
+    expression and a timezone-aware datetime), each line padded with a comment so
+    that the document also reaches the size limit (the scanner reads every byte).
+    """
+    items = nodes - 3  # the top-level mapping, its key and the sequence
+    line = b"- 2026-06-01T12:34:56.123456789+02:00"
+    pad = max(0, size // items - len(line) - 1)
+    comment = (b"  #" + b"x" * (pad - 3)) if pad >= 4 else b""
+    body = (line + comment + b"\n") * items
+    path.write_bytes((b"items:\n" + body)[:size])
+
+
+def child_parse(args: Sequence[str]) -> None:
+    """Parse FILE once in process; print JSON with the seconds and the outcome.
+
+    ``vendorproof``: ``parse_json`` / ``parse_yaml_mapping`` (strict, limits
+    enforced); ``reference``: ``json.loads`` / ``yaml.load(CSafeLoader)`` of the same
+    bytes. Only the parse is timed (not the imports or the read).
+    """
+    kind, side, file = args[:3]
+    raw = Path(file).read_bytes()
+    if side == "vendorproof":
+        from vendorproof._internal.jsonio import parse_json
+        from vendorproof._internal.yamlio import parse_yaml_mapping
+
+        def parse() -> object:
+            if kind == "json":
+                return parse_json(raw, file=file)
+            return parse_yaml_mapping(raw, file=file)
+
+    else:
+        import yaml
+
+        def parse() -> object:
+            if kind == "json":
+                return json.loads(raw)
+            return yaml.load(raw, Loader=yaml.CSafeLoader)
+
+    start = time.perf_counter()
+    try:
+        parse()
+        outcome = "parsed"
+    except Exception as e:  # noqa: BLE001 - the outcome is reported, not raised
+        outcome = f"refused: {type(e).__name__}: {' '.join(str(e).split())[:120]}"
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "outcome": outcome}))
+
+
 CHILDREN: Mapping[str, Callable[[Sequence[str]], None]] = {
+    "parse": child_parse,
     "keyless": child_keyless,
     "in-toto": child_in_toto,
     "hash-file": child_hash_file,

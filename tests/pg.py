@@ -133,12 +133,16 @@ class PostgresCluster:
             f"pg_ctl start failed:\n{done.stdout}{done.stderr}\n{text}", pytrace=False
         )
 
-    def stop(self) -> None:
-        """Stop at once (``-m immediate``: the data is thrown away anyway)."""
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop (``-m immediate`` by default: the data is thrown away anyway).
+
+        ``fast`` ends every session and checkpoints: what an administrator's stop
+        does, and what keeps the data for a restart (durability is off).
+        """
         if self._admin is not None:
             self._admin.close()
             self._admin = None
-        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def create_database(self) -> str:
         """Create a new empty database and return its URL."""

@@ -12,6 +12,8 @@ class Limits:
     Attributes:
         max_document_bytes: largest JSON/YAML document read (statements, policy).
         max_depth: deepest nesting of arrays/objects in a JSON/YAML document.
+        max_yaml_nodes: most nodes (scalars and collections) in a YAML document,
+            counted while it is read.
         max_subjects: most subjects in one in-toto statement.
         max_signatures: most signatures in one DSSE envelope.
         max_chain_depth: most intermediates between a leaf and a trust anchor.
@@ -21,6 +23,7 @@ class Limits:
 
     max_document_bytes: int = 16 * 1024 * 1024
     max_depth: int = 32
+    max_yaml_nodes: int = 100_000
     max_subjects: int = 100_000
     max_signatures: int = 16
     max_chain_depth: int = 8

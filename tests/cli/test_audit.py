@@ -44,6 +44,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
             db,
             "--at",
             SAMPLE_AT_TEXT,
+            "--dedupe-window",
+            "0",  # the same delivery three times, on purpose
         )
         assert_ok(result)
     return db

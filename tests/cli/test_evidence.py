@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -10,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
 from tests.builders import (
@@ -22,6 +24,7 @@ from tests.builders import (
     write_policy,
 )
 from vendorproof._cli import ExitCode, app
+from vendorproof.schemas import load_schema
 
 runner = CliRunner()
 OP_KEY = KEYS / "operator" / "intake.key"
@@ -66,7 +69,8 @@ def store(tmp_path: Path) -> Path:
     img = bad / "images/gnb-cu-24.1.3.img"
     img.write_bytes(b"\0" + img.read_bytes()[1:])
     assert intake(db, bad) == ExitCode.VERIFICATION_FAILED
-    assert intake(db) == ExitCode.OK
+    # The same delivery again, on purpose (not a retry): no deduplication window.
+    assert intake(db, SAMPLE_DELIVERY, "--dedupe-window", "0") == ExitCode.OK
     return db
 
 
@@ -154,7 +158,9 @@ def test_replay_with_other_key_fails(store: Path, tmp_path: Path) -> None:
 
 
 def test_empty_store_is_not_a_pass(tmp_path: Path) -> None:
-    code, out, _ = replay("--store", tmp_path / "empty.db")
+    db = tmp_path / "empty.db"
+    assert invoke("evidence", "migrate", "--store", db)[0] == ExitCode.OK
+    code, out, _ = replay("--store", db)
     assert code == ExitCode.VERIFICATION_FAILED
     assert "no records to replay" in out
 
@@ -458,3 +464,169 @@ def test_integrity_only_replay(store: Path) -> None:
     code, out, _ = replay("--store", store, "--integrity-only")
     assert code == ExitCode.VERIFICATION_FAILED
     assert "first affected record: #3" in out
+
+
+# --- intake records every delivery; the store is refused, never silently replaced -----
+
+
+def test_malformed_attestation_is_recorded_as_failed(tmp_path: Path) -> None:
+    db = tmp_path / "e.db"
+    bad = copy_sample(tmp_path / "bad")
+    (bad / "attestations/manifest.sigstore.json").write_bytes(b"{broken")
+    code, out, err = invoke(
+        "intake",
+        bad,
+        "--policy",
+        SAMPLE_POLICY,
+        "--operator-key",
+        OP_KEY,
+        "--store",
+        db,
+        "--at",
+        SAMPLE_AT_TEXT,
+        "--format",
+        "json",
+    )
+    assert code == ExitCode.VERIFICATION_FAILED, err
+    report = json.loads(out)
+    assert report["verdict"] == "FAILED"
+    error = report["checks"][0]
+    assert (error["check"], error["outcome"]) == ("error", "error")
+    assert error["subject"] == "attestations/manifest.sigstore.json"
+    assert report["record"]["seq"] == 1
+    # The report of a failed intake is a report like any other.
+    del report["record"]
+    Draft202012Validator(load_schema("report")).validate(report)
+    _code, out, _ = invoke("evidence", "show", "1", "--store", db)
+    inputs = json.loads(out)["statement"]["predicate"]["vendorproof"]["inputs"]
+    assert "attestations/manifest.sigstore.json" in inputs
+    assert "attestations/certification-nesas.sigstore.json" in inputs
+    assert replay("--store", db)[0] == ExitCode.OK
+
+
+def test_no_delivery_is_not_recorded(tmp_path: Path) -> None:
+    db = tmp_path / "e.db"
+    assert intake(db) == ExitCode.OK
+    code, _, err = invoke(
+        "intake",
+        tmp_path / "nowhere",
+        "--policy",
+        SAMPLE_POLICY,
+        "--operator-key",
+        OP_KEY,
+        "--store",
+        db,
+    )
+    assert code == ExitCode.INVALID_INPUT
+    assert err.count("\n") == 1
+    assert str(tmp_path / "nowhere") in err
+    _code, out, _ = invoke("evidence", "list", "--store", db)
+    assert out.count("AcmeRAN gNB") == 1
+
+
+def test_retried_intake_reports_the_earlier_record(tmp_path: Path) -> None:
+    db = tmp_path / "e.db"
+    assert intake(db) == ExitCode.OK
+    code, out, _ = invoke(
+        "intake",
+        SAMPLE_DELIVERY,
+        "--policy",
+        SAMPLE_POLICY,
+        "--operator-key",
+        OP_KEY,
+        "--store",
+        db,
+        "--at",
+        SAMPLE_AT_TEXT,
+    )
+    assert code == ExitCode.OK
+    assert "already recorded as evidence #1" in out
+    assert intake(db, SAMPLE_DELIVERY, "--intake-id", "T-1") == ExitCode.OK
+    code, out, _ = invoke(
+        "intake",
+        SAMPLE_DELIVERY,
+        "--policy",
+        SAMPLE_POLICY,
+        "--operator-key",
+        OP_KEY,
+        "--store",
+        db,
+        "--at",
+        SAMPLE_AT_TEXT,
+        "--intake-id",
+        "T-1",
+        "--format",
+        "json",
+    )
+    assert code == ExitCode.OK
+    assert json.loads(out)["record"] | {"id": "", "sha256": ""} == {
+        "seq": 2,
+        "id": "",
+        "sha256": "",
+        "alreadyRecorded": True,
+    }
+    _code, out, _ = invoke("evidence", "list", "--store", db)
+    assert out.count("AcmeRAN gNB") == 2
+
+
+def test_forged_head_stops_intake_with_a_clear_message(store: Path) -> None:
+    conn = sqlite3.connect(store)
+    head = conn.execute("SELECT digest FROM records WHERE seq = 3").fetchone()[0]
+    forged = b'{"payload": "", "payloadType": "x", "signatures": []}'
+    conn.execute(
+        "INSERT INTO records (seq, record_id, digest, prev_digest, created_at, vendor, "
+        "product, version, security_version, verdict, envelope) VALUES "
+        "(4, 'f', ?, ?, '2027-01-01T00:00:00Z', 'acme', 'AcmeRAN gNB', '9', 99, "
+        "'PASSED', ?)",
+        (hashlib.sha256(forged).hexdigest(), head, forged),
+    )
+    conn.commit()
+    conn.close()
+    code, _, err = invoke(
+        "intake",
+        SAMPLE_DELIVERY,
+        "--policy",
+        SAMPLE_POLICY,
+        "--operator-key",
+        OP_KEY,
+        "--store",
+        store,
+        "--dedupe-window",
+        "0",
+    )
+    assert code == ExitCode.INVALID_INPUT
+    assert "evidence record #4 at the head of the chain does not verify" in err
+    assert "audit replay --from 4" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("evidence", "list"),
+        ("evidence", "show", "1"),
+        ("evidence", "export"),
+        ("audit", "replay", "--operator-pub", OP_PUB),
+    ],
+)
+def test_read_only_commands_never_create_a_store(
+    tmp_path: Path, command: tuple[str | Path, ...]
+) -> None:
+    missing = tmp_path / "missing.db"
+    code, _, err = invoke(*command, "--store", missing)
+    assert code == ExitCode.INVALID_INPUT
+    assert "no evidence store here" in err
+    assert list(tmp_path.iterdir()) == []
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    code, _, err = invoke(*command, "--store", empty)
+    assert code == ExitCode.INVALID_INPUT
+    assert "empty (0 bytes)" in err
+    assert empty.read_bytes() == b""
+
+
+def test_intake_refuses_an_empty_store_file(tmp_path: Path) -> None:
+    empty = tmp_path / "e.db"
+    empty.write_bytes(b"")
+    assert intake(empty) == ExitCode.INVALID_INPUT
+    assert empty.read_bytes() == b""

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from junitparser import Failure, JUnitXml, TestSuite
 
 from tests.builders import (
@@ -18,6 +19,7 @@ from tests.builders import (
 from tests.cli.support import assert_error, invoke
 from tests.unit.reports.support import sarif_validator
 from vendorproof._cli import ExitCode
+from vendorproof.schemas import load_schema
 
 TAMPERED = "images/gnb-du-24.1.3.img"
 
@@ -178,7 +180,9 @@ def test_intake_writes_sarif_and_junit_with_the_record(tmp_path: Path) -> None:
     sarif_validator().validate(log)
     props = log["runs"][0]["properties"]
     assert props["record"]["seq"] == 1
-    assert json.loads((tmp_path / "r.json").read_text())["record"] == props["record"]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["record"] == props["record"]
+    Draft202012Validator(load_schema("report")).validate(report)
     (tmp_path / "r.xml").write_text(r.stdout, encoding="utf-8")
     failures = [
         n

@@ -160,11 +160,6 @@ def _evaluate(name: str, raw: bytes) -> None:
     report.to_dict()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 item 4: a bundle whose RFC 3161 timestamp does not parse "
-    "(KeyError from the SignerInfo issuer name)",
-)
 @given(_DOCUMENT.flatmap(lambda n: _bundle_mutants(n).map(lambda raw: (n, raw))))
 @example(
     mutant=(

@@ -6,7 +6,6 @@ import json
 import re
 from datetime import timedelta
 
-import pytest
 import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -40,10 +39,6 @@ def _json_inputs() -> st.SearchStrategy[bytes]:
 _QUADRATIC = b"[" * 40 + b'"' + b'\\"' * 5_000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 item 6: the JSON nesting pre-scan is quadratic in escaped quotes",
-)
 @settings(deadline=timedelta(milliseconds=250))
 @given(_json_inputs())
 @example(raw=_QUADRATIC)
@@ -118,11 +113,6 @@ _BOOL_TAG = b"a: !!bool maybe\n"  # KeyError
 _TIMESTAMP_TAG = b"a: !!timestamp x\n"  # AttributeError
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 item 4: a YAML scalar with an explicit tag that does not "
-    "construct (KeyError, AttributeError from the safe loader)",
-)
 @given(_yaml_inputs())
 @example(raw=_BOOL_TAG)
 @example(raw=_TIMESTAMP_TAG)
@@ -142,11 +132,6 @@ def _policy_with_anchor(ref: bytes) -> bytes:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 item 4: YAML explicit tags that do not construct; file "
-    "references with NUL bytes (ValueError) or lone surrogates (UnicodeEncodeError)",
-)
 @given(_yaml_inputs())
 @example(raw=_BOOL_TAG)
 @example(raw=_TIMESTAMP_TAG)

@@ -185,11 +185,6 @@ def _timestamp(raw: bytes) -> None:
     verify_timestamp(raw, seeds.timestamped_signature(), roots=tsa_root)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 item 4: RFC 3161 tokens that rfc3161-client and cryptography "
-    "cannot decode (KeyError from a SignerInfo issuer name)",
-)
 @given(mixed(seeds.timestamp_der(), der_documents))
 @example(raw=seeds.timestamp_with_boolean_signer_cn())
 def test_timestamp(raw: bytes) -> None:

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from vendorproof._internal import jsonio
 from vendorproof._internal.jsonio import (
     canonical_json,
     dump_json,
+    nesting_depth,
     parse_json,
     read_document,
     render_path,
@@ -246,12 +248,104 @@ def test_deep_nesting_never_reaches_json_loads(monkeypatch: pytest.MonkeyPatch) 
         parse_json(DEEP, file="deep.json")
 
 
+# Inputs that made the old nesting pre-scan quadratic (a string pattern retried at
+# every escaped quote of an unterminated string) or that stress the scanner otherwise.
+_HOSTILE_TEXTS = [
+    pytest.param('["' + '\\"' * 1000 + "[" * 40, id="unterminated-escaped-quotes"),
+    pytest.param('["' + '\\"' * 1000 + '"' + "[" * 40, id="escaped-quotes-closed"),
+    pytest.param('"' * 1001 + "[[", id="many-quotes"),
+    pytest.param("[" + '"\\' * 1000, id="trailing-backslashes"),
+    pytest.param('[" \\\\\\' * 500, id="backslash-runs"),
+    pytest.param("[]" * 1000 + '"\\', id="brackets-then-open-string"),
+    pytest.param("", id="empty"),
+]
+
+
+@pytest.mark.parametrize("text", _HOSTILE_TEXTS)
+def test_nesting_scan_reads_each_character_once(text: str) -> None:
+    # The scan is one substitution of _SKIP: every position that is not a bracket
+    # must start a match that ends further on (so the engine never searches ahead
+    # from a failed start), and the matches plus the brackets tile the text. With
+    # possessive quantifiers a match reads only up to its end: linear in the input.
+    pos = 0
+    while pos < len(text):
+        if text[pos] in "[]{}":
+            pos += 1
+            continue
+        match = jsonio._SKIP.match(text, pos)
+        assert match is not None, f"no match at {pos}"
+        assert match.end() > pos
+        pos = match.end()
+    assert pos == len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        pytest.param("", 0, id="empty"),
+        pytest.param("1", 0, id="scalar"),
+        pytest.param("[[],{}]", 2, id="siblings"),
+        pytest.param('[{"a": [1, "]]]"]}]', 3, id="brackets-in-string"),
+        pytest.param('["\\"[[[", [[]]]', 3, id="escaped-quote"),
+        pytest.param('["\\\\", [[]]]', 3, id="escaped-backslash"),
+        pytest.param('[["unterminated [[[[[[', 2, id="unterminated-string"),
+        pytest.param("]]][[", 0, id="closing-first"),
+        pytest.param("[" * 100, 100, id="unclosed"),
+    ],
+)
+def test_nesting_depth(text: str, depth: int) -> None:
+    assert nesting_depth(text) == depth
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        pytest.param(
+            b'["' + b'\\"' * (DEFAULT_LIMITS.max_document_bytes // 2 - 2) + b"[" * 2,
+            r"^invalid JSON: Unterminated string starting at \(line 1, column 2\)$",
+            id="unterminated-escaped-quotes",
+        ),
+        pytest.param(
+            b'["'
+            + b'\\"' * (DEFAULT_LIMITS.max_document_bytes // 2 - 40)
+            + b'",'
+            + b"[" * 40,
+            r"^nesting deeper than 32 levels$",
+            id="escaped-quotes-then-deep",
+        ),
+        pytest.param(
+            b'"' * DEFAULT_LIMITS.max_document_bytes,
+            r"^invalid JSON: Extra data",
+            id="only-quotes",
+        ),
+    ],
+)
+def test_hostile_document_at_the_size_limit(raw: bytes, message: str) -> None:
+    # Regression (issue 9, item 6): these took minutes to hours in the pre-scan.
+    assert len(raw) <= DEFAULT_LIMITS.max_document_bytes
+    with pytest.raises(InvalidInputError) as info:
+        parse_json(raw, file="x.json")
+    assert re.search(message, info.value.message), info.value.message
+
+
 def test_huge_int_rejected_even_without_interpreter_limit() -> None:
     before = sys.get_int_max_str_digits()
     sys.set_int_max_str_digits(0)
     try:
         with pytest.raises(InvalidInputError, match="more than 4300 digits"):
             parse_json(b"7" * 10_000, file="x.json")
+    finally:
+        sys.set_int_max_str_digits(before)
+
+
+def test_huge_int_with_a_stricter_interpreter_limit() -> None:
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(1000)
+    try:
+        with pytest.raises(InvalidInputError) as info:
+            parse_json(b"[" + b"7" * 1001 + b"]", file="x.json")
+        assert info.value.message == "integer with more than 1000 digits"
+        assert parse_json(b"7" * 1000, file="x.json") == int("7" * 1000)
     finally:
         sys.set_int_max_str_digits(before)
 
@@ -488,3 +582,22 @@ def test_write_atomic_other_link_error(
     with pytest.raises(OutputError, match="Read-only file system"):
         write_atomic(target, b"new")
     assert _entries(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        pytest.param("a\0b.json", "/a\\x00b.json'", id="nul"),
+        pytest.param("a\ud800.json", "/a\\ud800.json'", id="lone-surrogate"),
+    ],
+)
+def test_read_document_unrepresentable_name(
+    tmp_path: Path, name: str, shown: str
+) -> None:
+    # Regression (issue 9, item 4): ValueError / UnicodeEncodeError from os.open.
+    with pytest.raises(InvalidInputError) as info:
+        read_document(tmp_path / name)
+    assert info.value.message == "cannot read: not a valid file name"
+    assert info.value.file == repr(str(tmp_path / name))
+    assert info.value.file.endswith(shown)
+    str(info.value).encode("utf-8")  # printable: no lone surrogate reaches the output

@@ -401,6 +401,105 @@ def test_parse_garbage(der: bytes) -> None:
         parse_timestamp(der)
 
 
+# A real token (sigstore staging TSA) and single-byte mutations that made the
+# libraries raise other exception types than ValueError (found by mutation fuzzing).
+_STAGING_BUNDLE = (
+    Path(__file__).resolve().parents[1]
+    / "assets/sigstore/bundles/staging-rekor-v2.txt.sigstore.json"
+)
+
+
+def _staging_token() -> bytes:
+    import base64
+    import json
+
+    bundle = json.loads(_STAGING_BUNDLE.read_bytes())
+    material = bundle["verificationMaterial"]["timestampVerificationData"]
+    return base64.b64decode(material["rfc3161Timestamps"][0]["signedTimestamp"])
+
+
+def _mutated(*changes: tuple[int, int]) -> bytes:
+    der = bytearray(_staging_token())
+    for offset, value in changes:
+        der[offset] = value
+    return bytes(der)
+
+
+@pytest.mark.parametrize(
+    "der",
+    [
+        # a name's string tag (PrintableString) replaced: KeyError in cryptography
+        pytest.param(_mutated((211, 0xEC)), id="name-string-tag-keyerror"),
+        # a certificate's version: cryptography.x509.InvalidVersion
+        pytest.param(_mutated((264, 0x38)), id="certificate-version"),
+        # a string tag turned into a BIT STRING: TypeError in cryptography
+        pytest.param(
+            _mutated((234, 0x03), (753, 0x13), (971, 0xAD)), id="bit-string-typeerror"
+        ),
+    ],
+)
+def test_library_errors_become_invalid_input(der: bytes, pki: Pki) -> None:
+    # Regression (issue 9, item 4): these escaped as KeyError, InvalidVersion and
+    # TypeError (exit 4). Both entry points decode through the same edge.
+    with pytest.raises(InvalidInputError, match="not a valid RFC 3161 timestamp"):
+        parse_timestamp(der)
+    with pytest.raises(InvalidInputError, match="not a valid RFC 3161 timestamp"):
+        verify_timestamp(der, DATA, roots=[pki.root])
+
+
+def _panic_type() -> type[BaseException]:
+    """A stand-in for pyo3's PanicException (created at run time, not importable)."""
+    return type("PanicException", (BaseException,), {"__module__": "pyo3_runtime"})
+
+
+def test_rust_panic_in_the_decoder_is_invalid_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panic = _panic_type()
+
+    def decode(_der: bytes) -> object:
+        msg = "called `Option::unwrap()` on a `None` value"
+        raise panic(msg)
+
+    monkeypatch.setattr(tsa_module, "decode_timestamp_response", decode)
+    with pytest.raises(InvalidInputError) as info:
+        parse_timestamp(_staging_token())
+    assert "the decoder failed: called `Option::unwrap()`" in info.value.message
+
+
+def test_rust_panic_in_the_verifier_fails_the_timestamp(
+    monkeypatch: pytest.MonkeyPatch, pki: Pki, token: bytes
+) -> None:
+    panic = _panic_type()
+
+    class Verifier:
+        def verify(self, *_args: object) -> None:
+            msg = "index out of bounds"
+            raise panic(msg)
+
+    class Builder:
+        def __getattr__(self, _name: str) -> Callable[..., object]:
+            return lambda *_args, **_kwargs: self
+
+        def build(self) -> Verifier:
+            return Verifier()
+
+    monkeypatch.setattr(tsa_module, "VerifierBuilder", Builder)
+    monkeypatch.setattr(tsa_module, "_VERIFIED_TOKENS", set())
+    with pytest.raises(TimestampError, match="the verifier failed: index out of"):
+        verify_timestamp(token, DATA, roots=[pki.root])
+
+
+@pytest.mark.parametrize("kind", [KeyboardInterrupt, SystemExit, GeneratorExit])
+def test_only_panics_are_caught(monkeypatch: pytest.MonkeyPatch, kind: type) -> None:
+    def decode(_der: bytes) -> object:
+        raise kind
+
+    monkeypatch.setattr(tsa_module, "decode_timestamp_response", decode)
+    with pytest.raises(kind):
+        parse_timestamp(b"0")
+
+
 # --- policy checks that a conforming TSA never lets us reach ----------------------
 
 

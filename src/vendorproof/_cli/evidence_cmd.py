@@ -7,7 +7,7 @@ import getpass
 import io
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -53,10 +53,11 @@ def _location(url: str | None) -> str:
     return url or os.environ.get(STORE_ENV) or DEFAULT_STORE
 
 
-def _open(url: str | None) -> EvidenceStore:
+def _open(url: str | None, *, read_only: bool = True) -> EvidenceStore:
+    """The store (``read_only``: never created, migrated or written)."""
     from vendorproof.evidence.store import open_store
 
-    return open_store(_location(url))
+    return open_store(_location(url), read_only=read_only)
 
 
 def _public_keys(paths: list[Path]) -> list[PublicKey]:
@@ -85,6 +86,31 @@ def intake(
     output_sarif: _reports.OutputSarif = None,
     output_junit: _reports.OutputJunit = None,
     force: _reports.Force = False,
+    operator_pub: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--operator-pub",
+            help="Earlier operator public key(s) whose records this intake may build "
+            "on (key rotation); the --operator-key is always trusted.",
+        ),
+    ] = None,
+    intake_id: Annotated[
+        str | None,
+        typer.Option(
+            "--intake-id",
+            help="Idempotency key: an intake with an id already recorded reports "
+            "that record instead of writing another.",
+        ),
+    ] = None,
+    window: Annotated[
+        int,
+        typer.Option(
+            "--dedupe-window",
+            min=0,
+            help="Seconds within which the same delivery under the same policy is "
+            "reported as already recorded (default 3600; 0: always record).",
+        ),
+    ] = 3600,
 ) -> None:
     """Verify DELIVERY and append a signed evidence record, whatever the verdict."""
     from vendorproof._cli.verify_cmd import print_report
@@ -93,8 +119,9 @@ def intake(
 
     fmt = _reports.parse_format(output_format)
     key = load_signing_key(operator_key)
-    s = _open(store)
+    trusted = _public_keys(operator_pub or [])
     when, source = validation_time(at)
+    s = _open(store, read_only=False)
     try:
         result = run_intake(
             delivery,
@@ -105,6 +132,9 @@ def intake(
             at=when,
             time_source=source,
             progress=progress,
+            trusted=trusted,
+            intake_id=intake_id,
+            window=timedelta(seconds=window),
         )
     finally:
         s.close()
@@ -112,11 +142,24 @@ def intake(
 
     def text() -> None:
         print_report(result.report)
-        echo(
-            f"recorded as evidence #{rec.seq} ({rec.record_id}, sha256 {rec.digest}) "
-            f"in {s.url}"
-        )
+        if result.duplicate:
+            echo(
+                f"already recorded as evidence #{rec.seq} ({rec.record_id}, sha256 "
+                f"{rec.digest}, {rec.created_at}) in {s.url} by an intake with the "
+                "same key: not recorded again"
+            )
+        else:
+            echo(
+                f"recorded as evidence #{rec.seq} ({rec.record_id}, sha256 "
+                f"{rec.digest}) in {s.url}"
+            )
 
+    record = {
+        "seq": rec.seq,
+        "id": rec.record_id,
+        "sha256": rec.digest,
+        "alreadyRecorded": result.duplicate,
+    }
     _reports.emit(
         result.report,
         fmt=fmt,
@@ -129,7 +172,7 @@ def intake(
         command="intake",
         delivery_root=delivery,
         print_text=text,
-        extra={"record": {"seq": rec.seq, "id": rec.record_id, "sha256": rec.digest}},
+        extra={"record": record},
     )
     if not result.report.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
@@ -158,6 +201,18 @@ def _filter(
         since=format_time(parse_at(since, option="--since")) if since else None,
         until=format_time(parse_at(until, option="--until")) if until else None,
     )
+
+
+@evidence_app.command("migrate")
+@handle_errors
+def evidence_migrate(store: Store = None) -> None:
+    """Create the store or bring it to the current schema version (as its owner)."""
+    s = _open(store, read_only=False)
+    try:
+        version = s.schema_version()
+    finally:
+        s.close()
+    echo(f"{s.url}: schema version {version}")
 
 
 Vendor = Annotated[str | None, typer.Option("--vendor", help="Vendor id.")]

@@ -5,8 +5,10 @@ only a strict subset of what :func:`json.loads` takes: UTF-8 without a byte orde
 mark, no duplicate object keys, no ``NaN``/``Infinity``, no numbers that overflow to
 infinity, no integers longer than :data:`MAX_INT_DIGITS` digits, no unpaired
 surrogate escapes, and no nesting deeper than ``Limits.max_depth``. The nesting depth
-is measured by an iterative pre-scan *before* :func:`json.loads` runs, so a hostile
-``[[[[...`` never reaches the recursive decoder.
+is measured by a linear pre-scan (:func:`nesting_depth`) *before* :func:`json.loads`
+runs, so a hostile ``[[[[...`` never reaches the recursive decoder. Every step is
+linear in the size of the document, which ``Limits.max_document_bytes`` bounds before
+anything is decoded.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import contextlib
 import errno
 import json
 import math
+import operator
 import os
 import re
 import stat
 import sys
 import tempfile
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -31,6 +35,7 @@ __all__ = [
     "MAX_INT_DIGITS",
     "canonical_json",
     "dump_json",
+    "nesting_depth",
     "parse_json",
     "read_document",
     "render_path",
@@ -118,32 +123,31 @@ def _first_duplicate(root: object) -> tuple[str, tuple[str | int, ...]]:
     raise AssertionError(msg)  # pragma: no cover
 
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+# Everything that is not a bracket outside a string: a whole string (an unterminated
+# one runs to the end of the text) or a run of other characters. Each alternative is
+# chosen by the first character and uses possessive quantifiers, so a match attempt
+# never backtracks and ends where it stops reading; at a bracket both alternatives fail
+# on the first character. One substitution thus reads every character a bounded number
+# of times, whatever the input (a lazy ``"...(?:\\.)*"`` retried at each escaped quote
+# of an unterminated string was quadratic).
+_SKIP = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[^"\[\]{}]++', re.DOTALL)
+# Brackets as steps of +1 / -1 (after subtracting 1 from every byte).
+_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 
 
-def _nesting_exceeds(text: str, max_depth: int) -> bool:
-    """Report whether brackets outside strings nest deeper than ``max_depth``.
+def nesting_depth(text: str) -> int:
+    """Return the deepest nesting of brackets outside JSON strings in ``text``.
 
-    Strings and everything but brackets are removed by two C-speed substitutions;
-    only the brackets are then counted. The count never under-estimates the depth
-    :func:`json.loads` would recurse to: on valid JSON it is exact, and text left
-    inside an unterminated string only adds brackets to an invalid document.
+    Linear in ``len(text)``: one regular-expression substitution (see ``_SKIP``) and
+    one pass over the remaining brackets, both at C speed. On valid JSON the result
+    is the nesting depth :func:`json.loads` recurses to; on invalid JSON it never
+    under-estimates the depth reached before the decoder stops (brackets after an
+    unterminated string are not counted: the decoder reads them as that string).
     """
-    if text.count("[") + text.count("{") <= max_depth:
-        return False  # cannot nest deeper than the number of opening brackets
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    if len(brackets) <= max_depth:
-        return False
-    depth = 0
-    for char in brackets:
-        if char in "[{":
-            depth += 1
-            if depth > max_depth:
-                return True
-        else:
-            depth -= 1
-    return False
+    if text.count("[") + text.count("{") == 0:
+        return 0
+    brackets = _SKIP.sub("", text).encode("ascii").translate(_STEPS)
+    return max(0, max(accumulate(map(operator.sub, brackets, repeat(1))), default=0))
 
 
 class _StrictHooks:
@@ -197,7 +201,7 @@ def _decode(raw: bytes, hooks: _StrictHooks, limits: Limits) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         hooks.reject(f"not valid UTF-8 (byte {e.start})")
-    if _nesting_exceeds(text, limits.max_depth):
+    if nesting_depth(text) > limits.max_depth:
         hooks.reject(f"nesting deeper than {limits.max_depth} levels")
     return text
 
@@ -223,17 +227,24 @@ def parse_json(raw: bytes, *, file: str, limits: Limits = DEFAULT_LIMITS) -> Any
     """
     hooks = _StrictHooks(file)
     text = _decode(raw, hooks, limits)
+    # The interpreter's bound on decimal int() (CVE-2020-10735) is as strict as ours
+    # unless it was configured off or higher: only then does each integer literal go
+    # through the (per-literal, Python-level) hook.
+    interpreter = sys.get_int_max_str_digits()
+    native_ints = 0 < interpreter <= MAX_INT_DIGITS
     try:
         value = json.loads(
             text,
             object_pairs_hook=hooks.object_pairs,
             parse_constant=hooks.constant,
             parse_float=hooks.parse_float,
-            parse_int=hooks.parse_int,
+            parse_int=None if native_ints else hooks.parse_int,
         )
     except json.JSONDecodeError as e:
         hooks.reject(f"invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
     except (ValueError, RecursionError) as e:  # int conversion limits, etc.
+        if native_ints and str(e).startswith("Exceeds the limit"):
+            hooks.reject(f"integer with more than {interpreter} digits")
         hooks.reject(f"invalid JSON: {' '.join(str(e).split())}")
     if hooks.found_duplicate:
         key, path = _first_duplicate(value)
@@ -279,6 +290,8 @@ def read_document(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
 
     """
     file = str(path)
+    if not file.isprintable():  # NUL, control characters, lone surrogates
+        file = repr(file)
     flags = (
         os.O_RDONLY
         | getattr(os, "O_NONBLOCK", 0)
@@ -291,6 +304,8 @@ def read_document(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
         fd = os.open(path, flags)
     except OSError as e:
         raise InvalidInputError(f"cannot read: {e.strerror}", file=file) from e
+    except ValueError as e:  # a NUL byte, or a lone surrogate the OS cannot encode
+        raise InvalidInputError("cannot read: not a valid file name", file=file) from e
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

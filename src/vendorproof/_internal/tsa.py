@@ -12,13 +12,15 @@ the signing certificate.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from http.client import HTTPException
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, cast
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from rfc3161_client import (
     HashAlgorithm,
@@ -35,9 +38,9 @@ from rfc3161_client import (
     VerifierBuilder,
     decode_timestamp_response,
 )
-from rfc3161_client import VerificationError as Rfc3161VerificationError
 
 from vendorproof import __version__
+from vendorproof._internal.panic import is_panic
 from vendorproof.errors import InvalidInputError, TimestampError
 from vendorproof.limits import DEFAULT_LIMITS
 
@@ -149,14 +152,58 @@ def _embedded_certificates(
         msg = f"too many embedded certificates ({len(raw)})"
         raise ValueError(msg)
     certs = [x509.load_der_x509_certificate(der) for der in raw]
+    for cert in certs:  # cryptography parses these lazily: fail here, not later
+        _ = (cert.version, cert.issuer, cert.subject, cert.extensions)
+        cert.public_key()
     issuer, serial = _signer_key(response)
     # The signer first, then the others in DER order (the SET has no order).
     certs.sort(key=lambda c: not (c.issuer == issuer and c.serial_number == serial))
     return tuple(certs)
 
 
+@contextlib.contextmanager
+def _decoding() -> Iterator[None]:
+    """Turn a failure of any kind while decoding a token into ``ValueError``.
+
+    Covers the libraries' other exception types (``KeyError``, ``TypeError``,
+    ``x509.InvalidVersion``, ...) and a Rust panic, but nothing else that derives
+    from ``BaseException`` (``KeyboardInterrupt`` still interrupts).
+    """
+    try:
+        yield
+    except ValueError:
+        raise
+    except Exception as exc:  # untrusted bytes: the library's own exception types
+        raise ValueError(_reason(exc)) from exc
+    except BaseException as exc:
+        if not is_panic(exc):
+            raise
+        msg = f"the decoder failed: {_reason(exc)}"
+        raise ValueError(msg) from exc
+
+
 def _decode(der: bytes) -> tuple[TimeStampResponse, TimestampInfo]:
-    """Decode a ``TimeStampResp`` carrying a token; ``ValueError`` if it is not one."""
+    """Decode a ``TimeStampResp`` carrying a token; ``ValueError`` if it is not one.
+
+    The one edge where untrusted tokens meet ``rfc3161_client`` and ``cryptography``:
+    every field the verifier reads later is read here (their accessors parse lazily),
+    and a failure of any kind, including a Rust panic in the decoder, becomes a
+    ``ValueError``.
+    """
+    with _decoding(), warnings.catch_warnings():
+        # e.g. a certificate with a negative serial number: refused, not warned about
+        warnings.simplefilter("error", CryptographyDeprecationWarning)
+        return _decode_fields(der)
+
+
+def _decode_status(der: bytes) -> tuple[int, list[str]]:
+    """The status and status strings of a ``TimeStampResp`` (``ValueError`` if bad)."""
+    with _decoding():
+        response = decode_timestamp_response(bytes(der))
+        return int(response.status), list(response.status_string)
+
+
+def _decode_fields(der: bytes) -> tuple[TimeStampResponse, TimestampInfo]:
     response = decode_timestamp_response(bytes(der))
     status = response.status
     if status not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
@@ -311,15 +358,12 @@ def request_timestamp(url: str, data: bytes, *, timeout: float = 10.0) -> bytes:
     body = _post(url, request.as_bytes(), timeout)
 
     try:
-        status = decode_timestamp_response(body).status
+        status, strings = _decode_status(body)
     except ValueError as exc:
         msg = f"TSA {url}: malformed response: {_reason(exc)}"
         raise TimestampError(msg) from exc
     if status != PKIStatus.GRANTED:
-        try:
-            text = "; ".join(decode_timestamp_response(body).status_string)
-        except ValueError:
-            text = ""
+        text = "; ".join(strings)
         detail = f" ({_one_line(text)})" if text else ""
         msg = f"TSA {url}: request not granted: status {_status_name(status)}{detail}"
         raise TimestampError(msg)
@@ -532,7 +576,12 @@ def _verify_token(
         # Status, CMS signature, chain at genTime and the library's EKU check. The
         # imprint is compared to itself here and checked against ``data`` below.
         builder.build().verify(response, info.message_imprint)
-    except (Rfc3161VerificationError, ValueError, TypeError) as exc:
+    except Exception as exc:  # the token is untrusted: any failure fails closed
         msg = f"timestamp does not verify: {_reason(exc)}"
+        raise TimestampError(msg) from exc
+    except BaseException as exc:
+        if not is_panic(exc):
+            raise
+        msg = f"timestamp does not verify: the verifier failed: {_reason(exc)}"
         raise TimestampError(msg) from exc
     _check_tsa_profile(signer)

@@ -63,6 +63,11 @@ class Database(Protocol):
         """The driver's exception for a refused write (constraint, trigger)."""
         ...
 
+    @property
+    def broken(self) -> bool:
+        """Whether the connection was lost (closed by the server, network failure)."""
+        ...
+
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Run one statement and return its rows (none for a write)."""
         ...
@@ -292,11 +297,40 @@ _V3 = (
     ),
 )
 
+# The rollback floor's candidates of one securityVersion, in seq order (many records
+# share a securityVersion; without seq in the index they would be sorted each time).
+_ROLLBACK_SEQ = (
+    "CREATE INDEX records_rollback_seq ON records "
+    "(vendor, product, verdict, security_version, seq)"
+)
+
+# Idempotent intake: the key a retried intake looks its earlier record up by (the
+# signed record carries the same key; the column only finds the candidates).
+_SQLITE_V4 = (
+    (
+        "ALTER TABLE records ADD COLUMN intake_key TEXT "
+        "CHECK (intake_key IS NULL OR intake_key <> '')"
+    ),
+    "CREATE INDEX records_intake_key ON records (intake_key)",
+    _ROLLBACK_SEQ,
+)
+_PG_V4 = (
+    (
+        "ALTER TABLE records ADD COLUMN intake_key text "
+        "CHECK (intake_key IS NULL OR intake_key <> '')"
+    ),
+    "CREATE INDEX records_intake_key ON records (intake_key)",
+    _ROLLBACK_SEQ,
+)
+
 #: The schema history, in order; ``MIGRATIONS[n - 1].version == n``.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "records and blobs, append-only", _SQLITE_V1, _PG_V1),
     Migration(2, "record inputs, listing indexes", _SQLITE_V2, _PG_V2),
     Migration(3, "rollback-protection index", _V3, _V3),
+    Migration(
+        4, "intake key (idempotent intake), rollback candidates", _SQLITE_V4, _PG_V4
+    ),
 )
 
 #: The schema version this code creates and understands.

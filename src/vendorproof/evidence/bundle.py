@@ -56,7 +56,7 @@ def open_source(spec: tuple[str, str]) -> StoreSource | BundleSource:
         return BundleSource(Path(location))
     from vendorproof.evidence.store import open_store
 
-    return StoreSource(open_store(location), location=location)
+    return StoreSource(open_store(location, read_only=True), location=location)
 
 
 BUNDLE_FORMAT = "vendorproof-audit-bundle/v1"

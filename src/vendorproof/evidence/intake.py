@@ -1,18 +1,44 @@
-"""Intake: verify a delivery and append its evidence record, whatever the verdict."""
+"""Intake: verify a delivery and append its evidence record, whatever the verdict.
+
+Every delivery intake was asked to take in leaves a record (``docs/evidence-store.md``,
+"Intake"): a delivery whose documents do not parse, or whose verification raised,
+is recorded as FAILED with an ``error`` check naming the file and the reason, and
+every input that could be read is stored. Only failures before there is a delivery
+to speak of (no such directory, an unreadable policy, no operator key, no store)
+leave no record.
+
+Under the chain lock the callback first verifies the head record (operator signature
+and chain link): a chain whose head does not verify is never extended. The rollback
+floor comes from signed records, never from the unsigned index columns alone, and an
+intake key makes a retried intake report the record it already wrote.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import os
+import stat
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from vendorproof._internal import crypto
-from vendorproof._internal.delivery_fs import BUNDLE_SUFFIX, KEYLESS, load_delivery
-from vendorproof.evidence.record import build_record, sign_record
+from vendorproof._internal.delivery_fs import (
+    ATTESTATIONS,
+    BUNDLE_SUFFIX,
+    DOCUMENT_SUFFIXES,
+    IN_TOTO,
+    KEYLESS,
+    load_delivery,
+)
+from vendorproof._internal.jsonio import canonical_json, read_document
+from vendorproof.errors import Error, InvalidInputError, VerificationError
+from vendorproof.evidence.record import EvidenceRecord, build_record, sign_record
 from vendorproof.evidence.store import (
     ChainHead,
     EvidenceStore,
@@ -20,28 +46,196 @@ from vendorproof.evidence.store import (
     StoredRecord,
 )
 from vendorproof.intake import ProgressFactory, load_policy, measure
+from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
 from vendorproof.models.policy import Policy
-from vendorproof.verify.delivery import check_rollback, evaluate_delivery
-from vendorproof.verify.result import VerificationReport
+from vendorproof.verify.delivery import (
+    REQUIREMENTS,
+    check_rollback,
+    evaluate_delivery,
+)
+from vendorproof.verify.documents import load_signed_document
+from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 
-__all__ = ["POLICY_INPUT", "POLICY_REF_PREFIX", "IntakeResult", "run_intake"]
+__all__ = [
+    "DEFAULT_WINDOW",
+    "ERROR_CHECK",
+    "POLICY_INPUT",
+    "POLICY_REF_PREFIX",
+    "ChainHeadError",
+    "IntakeResult",
+    "record_builder",
+    "run_intake",
+]
 
 #: Input name of the policy file, and the prefix of files it references.
 POLICY_INPUT = "policy"
 POLICY_REF_PREFIX = "policy:"
 
+#: The check that records why a delivery could not be verified at all.
+ERROR_CHECK = "error"
+
+#: Within this time a second intake of the same delivery under the same policy (and
+#: the same ``--at``) reports the record of the first instead of writing another.
+DEFAULT_WINDOW = timedelta(hours=1)
+
+_MAX_INTAKE_ID = 200
+
+
+class ChainHeadError(InvalidInputError):
+    """The head of the chain does not verify: the chain is not extended."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IntakeResult:
-    """The stored record and the report it carries."""
+    """The stored record and the report it carries.
+
+    ``duplicate``: the delivery had already been recorded by an intake with the same
+    key (a retry); ``record`` is that earlier record and nothing was written.
+    """
 
     record: StoredRecord
     report: VerificationReport
+    duplicate: bool = False
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# --- verifying what the store says under the lock ---------------------------------
+
+
+def _verified(  # noqa: PLR0911 - one return per way a row can lie
+    stored: StoredRecord, keys: Sequence[crypto.PublicKey]
+) -> tuple[EvidenceRecord | None, str]:
+    """The record behind a row if it is what it claims to be, else why not.
+
+    Checks the digest column, the operator signature (verify, then parse), the signed
+    sequence and link against the row, and the index columns against the signed
+    record.
+    """
+    if _sha256(stored.envelope) != stored.digest:
+        return None, "its bytes do not hash to its digest column"
+    try:
+        rec = EvidenceRecord.from_bytes(stored.envelope, keys=keys)
+    except VerificationError:
+        return None, "its operator signature does not verify with the operator key(s)"
+    except InvalidInputError as e:
+        return None, f"it does not parse as an evidence record ({e})"
+    except Exception as e:  # noqa: BLE001 - a crafted record must not crash intake
+        return None, f"it does not parse as an evidence record ({type(e).__name__})"
+    if rec.sequence != stored.seq or rec.previous != stored.prev_digest:
+        return None, (
+            f"its signed chain link (sequence {rec.sequence}) does not match its "
+            "position in the store"
+        )
+    sv = rec.delivery.get("securityVersion")
+    vendor = rec.delivery.get("vendor")
+    signed = (
+        rec.record_id,
+        rec.verdict,
+        str(vendor.get("id", "")) if isinstance(vendor, Mapping) else "",
+        str(rec.delivery.get("product", "")),
+        sv if isinstance(sv, int) and not isinstance(sv, bool) else -1,
+    )
+    index = (
+        stored.record_id,
+        stored.verdict,
+        stored.vendor,
+        stored.product,
+        stored.security_version,
+    )
+    if signed != index:
+        return None, "its index columns differ from what the signed record says"
+    return rec, ""
+
+
+def _check_head(head: ChainHead, keys: Sequence[crypto.PublicKey], where: str) -> None:
+    """Refuse to extend a chain whose head record does not verify."""
+    stored = head.record()
+    if stored is None:
+        if head.seq:
+            raise ChainHeadError(
+                f"evidence record #{head.seq} at the head of the chain cannot be read",
+                file=where,
+            )
+        return
+    _, why = _verified(stored, keys)
+    if why:
+        raise ChainHeadError(
+            f"evidence record #{stored.seq} at the head of the chain does not verify: "
+            f"{why}. Nothing was recorded and the chain is not extended. Inspect it "
+            f"with `vendorproof audit replay --from {stored.seq}`; if it was signed "
+            "by an earlier operator key, give that key with --operator-pub; "
+            "otherwise it was not written by intake and the store's owner must "
+            "remove it (docs/evidence-store.md, 'A head that does not verify')",
+            file=where,
+        )
+
+
+def _floor(
+    head: ChainHead,
+    keys: Sequence[crypto.PublicKey],
+    vendor: str,
+    product: str,
+) -> tuple[int | None, list[str]]:
+    """The rollback floor from signed records, and the candidates ignored on the way.
+
+    The index proposes PASSED records highest securityVersion first; the first one
+    whose signed record verifies and says PASSED, this vendor, this product and that
+    securityVersion is the floor.
+    """
+    ignored: list[str] = []
+    for stored in head.accepted(vendor, product):
+        _, why = _verified(stored, keys)
+        if not why:
+            return stored.security_version, ignored
+        ignored.append(f"#{stored.seq} ({why})")
+    return None, ignored
+
+
+def _earlier(
+    head: ChainHead,
+    keys: Sequence[crypto.PublicKey],
+    intake: Mapping[str, str],
+    since: datetime | None,
+) -> StoredRecord | None:
+    """The record an earlier intake with the same key wrote, if one verifies."""
+    after = None if since is None else f.format_time(since)
+    for stored in head.with_intake_key(intake["key"], after):
+        rec, why = _verified(stored, keys)
+        if rec is None or why:
+            continue
+        predicate = json.loads(rec.envelope.payload).get("predicate", {})
+        signed = predicate.get("vendorproof", {}).get("intake")
+        if not isinstance(signed, dict) or signed.get("key") != intake["key"]:
+            continue
+        if since is not None and _made(predicate) < since:
+            continue
+        if signed != dict(intake):
+            raise InvalidInputError(
+                f"intake id {intake['key'].removeprefix('id:')!r} was already used by "
+                f"evidence record #{stored.seq} for another delivery or policy",
+                path="--intake-id",
+            )
+        return stored
+    return None
+
+
+def _made(predicate: Mapping[str, Any]) -> datetime:
+    """When a verified record was made (its signed ``timeVerified``)."""
+    value = predicate.get("timeVerified")
+    try:
+        return f.parse_time(value if isinstance(value, str) else "", "timeVerified")
+    except InvalidInputError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+class _AlreadyRecorded(Exception):  # noqa: N818 - a control-flow signal, not an error
+    def __init__(self, stored: StoredRecord) -> None:
+        super().__init__(stored.seq)
+        self.stored = stored
 
 
 def record_builder(
@@ -53,21 +247,48 @@ def record_builder(
     actor: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     keep: Callable[[VerificationReport], None] | None = None,
+    trusted: Sequence[crypto.PublicKey] = (),
+    intake: Mapping[str, str] | None = None,
+    window: timedelta = DEFAULT_WINDOW,
+    where: str = "evidence store",
 ) -> Callable[[ChainHead], PreparedRecord]:
-    """The append callback for ``report``: rollback check, chain link, signature.
+    """The append callback for ``report``: head check, rollback, chain link, signature.
 
-    It runs under the store's chain lock: the rollback floor, the sequence number and
-    the previous record's digest are only known there. ``keep`` receives the final
-    report (with the rollback check).
+    It runs under the store's chain lock: the head, the rollback floor, the sequence
+    number and the previous record's digest are only known there. ``keep`` receives
+    the final report (with the rollback check). ``trusted`` are earlier operator keys
+    whose records may be built on (key rotation); the signing key is always trusted.
+    With ``intake`` (``key``, ``delivery``, ``policy``), a verified record with the
+    same key (made within ``window`` unless the key is an explicit ``id:``; a zero
+    window looks for none) ends the append with :class:`_AlreadyRecorded` instead of
+    a second record.
+
+    Raises:
+        ChainHeadError: the head record does not verify.
     """
+    keys = [crypto.as_public_key(key.public_key()), *trusted]
 
     def build(head: ChainHead) -> PreparedRecord:
+        _check_head(head, keys, where)
+        explicit = intake is not None and intake["key"].startswith("id:")
+        if intake is not None and (explicit or window > timedelta(0)):
+            since = None if explicit else clock() - window
+            found = _earlier(head, keys, intake, since)
+            if found is not None:
+                raise _AlreadyRecorded(found)
         d = report.delivery
         vendor = str(d.get("vendor", {}).get("id", ""))
         product = str(d.get("product", ""))
-        rollback = check_rollback(
-            report, policy, head.max_accepted_security_version(vendor, product)
-        )
+        floor, ignored = _floor(head, keys, vendor, product)
+        rollback = check_rollback(report, policy, floor)
+        if ignored:
+            # The outcome is what the signed records decide; the reason says which
+            # index rows claimed more and were not believed.
+            rollback = dataclasses.replace(
+                rollback,
+                reason=f"{rollback.reason}; ignored {len(ignored)} record(s) whose "
+                "index claims a higher securityVersion: " + ", ".join(ignored[:5]),
+            )
         full = dataclasses.replace(report, checks=(*report.checks, rollback))
         if keep is not None:
             keep(full)
@@ -81,6 +302,7 @@ def record_builder(
             created_at=created,
             actor=actor,
             inputs=inputs,
+            intake=intake,
         )
         sv = d.get("securityVersion")
         return PreparedRecord(
@@ -93,9 +315,250 @@ def record_builder(
             verdict=full.verdict,
             envelope=sign_record(statement, key),
             inputs=dict(inputs),
+            intake_key=None if intake is None else intake["key"],
         )
 
     return build
+
+
+# --- a delivery that cannot be verified is still recorded ---------------------------
+
+
+@dataclass
+class _Salvage:
+    """What could be read of a delivery that did not load or verify."""
+
+    documents: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    payload: list[str] = dataclasses.field(default_factory=list)
+    irregular: dict[str, str] = dataclasses.field(default_factory=dict)
+    errors: list[CheckResult] = dataclasses.field(default_factory=list)
+
+    def error(self, subject: str, reason: str) -> None:
+        text = " ".join(reason.split())
+        if any(e.subject == subject and e.reason == text for e in self.errors):
+            return
+        self.errors.append(
+            CheckResult(
+                check=ERROR_CHECK,
+                subject=subject,
+                requirements=REQUIREMENTS[ERROR_CHECK],
+                outcome=Outcome.ERROR,
+                reason=text,
+            )
+        )
+
+
+def _is_input(rel: str) -> bool:
+    """Whether intake stores ``rel`` as an input (the files ``load_delivery`` reads)."""
+    top, _, rest = rel.partition("/")
+    if top == IN_TOTO:
+        return True
+    if rel.startswith(KEYLESS):
+        return rel.endswith(BUNDLE_SUFFIX)
+    return top == ATTESTATIONS and "/" not in rest and rel.endswith(DOCUMENT_SUFFIXES)
+
+
+def _walk(root: Path, limits: Limits) -> Iterator[tuple[str, os.DirEntry[str] | None]]:
+    """Every entry under ``root`` (no links followed), at most ``max_files``."""
+    stack: list[tuple[Path, str]] = [(root, "")]
+    count = 0
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            yield prefix or ".", None
+            continue
+        for entry in entries:
+            count += 1
+            if count > limits.max_files:
+                return
+            rel = f"{prefix}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((Path(entry.path), rel + "/"))
+            else:
+                yield rel, entry
+
+
+def _salvage(root: Path, limits: Limits) -> _Salvage:
+    """Read every input document that can be read; note each one that cannot."""
+    out = _Salvage()
+    for rel, entry in _walk(root, limits):
+        if entry is None:
+            out.error(rel, "cannot list this directory")
+            continue
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError as e:
+            out.error(rel, f"cannot read: {e.strerror}")
+            continue
+        if not stat.S_ISREG(mode):
+            out.irregular[rel] = "not a regular file"
+            continue
+        if not _is_input(rel):
+            out.payload.append(rel)
+            continue
+        try:
+            data = read_document(Path(entry.path), limits=limits)
+        except InvalidInputError as e:
+            out.error(rel, e.message)
+            continue
+        out.documents[rel] = data
+        if rel.startswith(ATTESTATIONS) and not rel.startswith(KEYLESS):
+            try:
+                load_signed_document(data, file=rel, limits=limits)
+            except InvalidInputError as e:
+                out.error(rel, str(e))
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as e:  # noqa: BLE001 - recorded, never a crash
+                out.error(rel, f"does not parse ({type(e).__name__}: {e})")
+    return out
+
+
+def _failed_report(
+    root: Path,
+    policy: Policy,
+    failure: BaseException,
+    *,
+    at: datetime,
+    time_source: str,
+    limits: Limits,
+) -> tuple[VerificationReport, dict[str, bytes]]:
+    """The FAILED report of a delivery that did not verify, and its readable inputs."""
+    try:
+        found = _salvage(root, limits)
+    except OSError as e:
+        found = _Salvage()
+        found.error(str(root), f"cannot read the delivery: {e.strerror or e}")
+    if isinstance(failure, InvalidInputError):
+        found.error(failure.file or str(root), str(failure))
+    elif isinstance(failure, Error):
+        found.error(str(root), str(failure))
+    else:
+        found.error(
+            str(root),
+            f"internal error: {type(failure).__name__}: {failure} (a bug in "
+            "vendorproof; the delivery is rejected)",
+        )
+    report = VerificationReport(
+        delivery={
+            "root": str(root),
+            "listing": {
+                "payload": sorted(found.payload),
+                "irregular": dict(sorted(found.irregular.items())),
+            },
+        },
+        policy=policy.summary(),
+        verified_at=at,
+        time_source=time_source,
+        checks=tuple(found.errors),
+        inputs={n: _sha256(d) for n, d in found.documents.items()},
+    )
+    return report, found.documents
+
+
+def _delivery_root(root: Path) -> None:
+    """Refuse a delivery path that is not a directory (nothing to record)."""
+    try:
+        st = root.stat()
+    except OSError as e:
+        raise InvalidInputError(f"cannot read: {e.strerror}", file=str(root)) from e
+    if not stat.S_ISDIR(st.st_mode):
+        raise InvalidInputError("not a directory", file=str(root))
+
+
+def _verify(
+    root: Path,
+    policy: Policy,
+    *,
+    at: datetime,
+    time_source: str,
+    progress: ProgressFactory | None,
+    limits: Limits,
+) -> tuple[VerificationReport, dict[str, bytes]]:
+    """The report and input documents of a delivery; a failure is a FAILED report."""
+    try:
+        delivery = load_delivery(root, limits=limits)
+        report = evaluate_delivery(
+            delivery,
+            policy,
+            at=at,
+            time_source=time_source,
+            hasher=measure(delivery.root, progress),
+        )
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as failure:  # noqa: BLE001 - recorded: every intake leaves a trace
+        return _failed_report(
+            root, policy, failure, at=at, time_source=time_source, limits=limits
+        )
+    documents = {doc.file: doc.raw for doc in delivery.documents}
+    for path, raw in delivery.artifact_bundles.items():
+        documents[f"{KEYLESS}{path}{BUNDLE_SUFFIX}"] = raw
+    documents.update(delivery.in_toto)
+    return report, documents
+
+
+def intake_key(
+    report: VerificationReport,
+    inputs: Mapping[str, str],
+    *,
+    intake_id: str | None,
+    at: datetime | None,
+) -> dict[str, str]:
+    """The idempotency key of an intake and the digests it is derived from.
+
+    ``delivery`` is the sha256 of the delivery's input digests, listing and measured
+    digests, ``policy`` that of the policy and the files it references (canonical
+    JSON). Without ``intake_id`` the key is derived from both (and from ``at``, an
+    explicit validation time): ``auto:<sha256>``; with it, ``id:<intake_id>``.
+    """
+    is_policy = [n == POLICY_INPUT or n.startswith(POLICY_REF_PREFIX) for n in inputs]
+    policy_inputs = {
+        n: d for (n, d), p in zip(inputs.items(), is_policy, strict=True) if p
+    }
+    delivery_inputs = {
+        n: d for (n, d), p in zip(inputs.items(), is_policy, strict=True) if not p
+    }
+    delivery = _sha256(
+        canonical_json(
+            {
+                "inputs": delivery_inputs,
+                "listing": report.delivery.get("listing", {}),
+                "measured": report.delivery.get("measured", {}),
+            }
+        )
+    )
+    policy = _sha256(canonical_json(policy_inputs))
+    if intake_id is not None:
+        key = f"id:{intake_id}"
+    else:
+        basis = {"delivery": delivery, "policy": policy}
+        if at is not None:
+            basis["at"] = f.format_time(at)
+        key = f"auto:{_sha256(canonical_json(basis))}"
+    return {"key": key, "delivery": delivery, "policy": policy}
+
+
+def _check_intake_id(intake_id: str) -> None:
+    if not 0 < len(intake_id) <= _MAX_INTAKE_ID or not intake_id.isprintable():
+        raise InvalidInputError(
+            f"an intake id is 1 to {_MAX_INTAKE_ID} printable characters",
+            path="--intake-id",
+        )
+
+
+def _report_of(rec: EvidenceRecord) -> VerificationReport:
+    """The report an earlier, verified record carries."""
+    return VerificationReport(
+        delivery=rec.delivery,
+        policy=rec.policy,
+        verified_at=rec.as_of,
+        time_source=rec.as_of_source,
+        checks=rec.checks,
+        inputs={n: d for n, d in rec.inputs.items() if n.startswith(ATTESTATIONS)},
+    )
 
 
 def run_intake(
@@ -109,25 +572,42 @@ def run_intake(
     time_source: str,
     progress: ProgressFactory | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    trusted: Sequence[crypto.PublicKey] = (),
+    intake_id: str | None = None,
+    window: timedelta = DEFAULT_WINDOW,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> IntakeResult:
     """Verify ``delivery_root`` and append one signed record to ``store``.
 
-    Hashing happens before the chain is locked; the rollback check, the record's
-    sequence number and its link to the previous record are decided under the lock.
-    Every input document is stored content-addressed with the record.
+    Hashing happens before the chain is locked; the head check, the rollback check,
+    the record's sequence number and its link to the previous record are decided
+    under the lock. Every input document is stored content-addressed with the record.
+    A delivery that cannot be verified (a document that does not parse, a
+    verification that raised) is recorded as FAILED with an ``error`` check.
+
+    ``intake_id`` (or, by default, the digests of the delivery and the policy, and an
+    explicit validation time) is the intake's idempotency key: an earlier record with
+    that key (for the default key: made within ``window``, zero to look for none) is
+    reported as a duplicate instead of a second record.
 
     Raises:
-        InvalidInputError: the policy or a delivered statement is malformed (nothing
-            is recorded: there is no decision to record).
+        InvalidInputError: the policy is unreadable or malformed, the delivery is not
+            a directory, the intake id is malformed or already used for another
+            delivery, or the head of the chain does not verify
+            (:class:`ChainHeadError`); nothing is recorded.
+        OutputError: the store failed (nothing recorded; a retry continues the chain).
     """
-    policy = load_policy(policy_path)
-    delivery = load_delivery(delivery_root)
-    report = evaluate_delivery(
-        delivery,
+    if intake_id is not None:
+        _check_intake_id(intake_id)
+    policy = load_policy(policy_path, limits=limits)
+    _delivery_root(delivery_root)
+    report, documents = _verify(
+        delivery_root,
         policy,
         at=at,
         time_source=time_source,
-        hasher=measure(delivery.root, progress),
+        progress=progress,
+        limits=limits,
     )
     blobs: dict[str, bytes] = {}
     inputs: dict[str, str] = {}
@@ -141,16 +621,32 @@ def run_intake(
     for ref, data in policy.referenced.items():
         if not ref.startswith("inline:"):
             keep(POLICY_REF_PREFIX + ref, data)
-    for doc in delivery.documents:
-        keep(doc.file, doc.raw)
-    for path, raw in delivery.artifact_bundles.items():
-        keep(f"{KEYLESS}{path}{BUNDLE_SUFFIX}", raw)
-    for name, raw in delivery.in_toto.items():
-        keep(name, raw)
+    for name, data in sorted(documents.items()):
+        keep(name, data)
 
     final: list[VerificationReport] = []
     build = record_builder(
-        report, policy, inputs, key=key, actor=actor, clock=clock, keep=final.append
+        report,
+        policy,
+        inputs,
+        key=key,
+        actor=actor,
+        clock=clock,
+        keep=final.append,
+        trusted=trusted,
+        intake=intake_key(
+            report,
+            inputs,
+            intake_id=intake_id,
+            at=at if time_source == "--at" else None,
+        ),
+        window=window,
+        where=store.url,
     )
-    stored = store.append(build, blobs)
+    try:
+        stored = store.append(build, blobs)
+    except _AlreadyRecorded as done:
+        keys = [crypto.as_public_key(key.public_key()), *trusted]
+        rec = EvidenceRecord.from_bytes(done.stored.envelope, keys=keys)
+        return IntakeResult(record=done.stored, report=_report_of(rec), duplicate=True)
     return IntakeResult(record=stored, report=final[-1])

@@ -125,6 +125,7 @@ def build_record(
     created_at: datetime,
     actor: str,
     inputs: Mapping[str, str],
+    intake: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The record statement for ``report`` (sign it with ``sign_record``).
 
@@ -136,6 +137,8 @@ def build_record(
         created_at: when the record was made (the as-of time is in the report).
         actor: who ran the intake.
         inputs: input name -> sha256 of every consumed document.
+        intake: the intake's idempotency key and the digests it was derived from
+            (``key``, ``delivery``, ``policy``), recorded as ``intake``.
     """
     d = report.delivery
     policy = report.policy
@@ -169,6 +172,7 @@ def build_record(
             "delivery": dict(d),
             "inputs": dict(sorted(inputs.items())),
             "checks": [c.to_dict() for c in report.checks],
+            **({"intake": dict(intake)} if intake is not None else {}),
         },
     }
     return build_statement(tuple(_subjects(report, inputs)), VSA_PREDICATE, predicate)

@@ -38,7 +38,7 @@ from vendorproof._internal import confine, crypto
 from vendorproof._internal.delivery_fs import BUNDLE_SUFFIX, IN_TOTO, KEYLESS, Delivery
 from vendorproof._internal.jsonio import show_key
 from vendorproof.errors import Error, InvalidInputError, VerificationError
-from vendorproof.evidence.intake import POLICY_INPUT, POLICY_REF_PREFIX
+from vendorproof.evidence.intake import ERROR_CHECK, POLICY_INPUT, POLICY_REF_PREFIX
 from vendorproof.evidence.record import EvidenceRecord, record_digest
 from vendorproof.evidence.store import StoredRecord
 from vendorproof.intake import measure
@@ -335,6 +335,22 @@ class Scope:
     selection: bool = False
 
 
+def _recorded_error(rec: EvidenceRecord, error: Error) -> bool:
+    """Whether ``rec`` recorded a failed intake with this very error.
+
+    Intake records a delivery whose documents do not parse as FAILED with an
+    ``error`` check (file and reason); re-running it raises the same error.
+    """
+    try:
+        checks = rec.checks
+    except InvalidInputError:
+        return False
+    reason = " ".join(str(error).split())
+    return rec.verdict == "FAILED" and any(
+        c.check == ERROR_CHECK and c.reason == reason for c in checks
+    )
+
+
 @dataclass
 class _ChainState:
     prev_seq: int = 0
@@ -585,7 +601,10 @@ def _rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel path
                 + (f": {failing[0]}" if failing else "")
             )
     except (VerificationError, InvalidInputError) as e:
-        problems.append(f"cannot re-run: {e}")
+        if new_policy is None and _recorded_error(rec, e):
+            replayed_verdict = "FAILED"  # recorded as not verifiable, and still not
+        else:
+            problems.append(f"cannot re-run: {e}")
     except Error as e:  # pragma: no cover - every Error is one of the above
         problems.append(f"cannot re-run: {e}")
     return _Rerun(tuple(problems), replayed_verdict, tuple(changes))

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from vendorproof.errors import InvalidInputError, OutputError
 from vendorproof.evidence import _sqlite
 from vendorproof.evidence._migrations import (
+    LATEST,
     Database,
     current_version,
     migrate,
@@ -38,6 +39,7 @@ __all__ = [
     "PreparedRecord",
     "RecordFilter",
     "StoredRecord",
+    "open_read_only",
     "open_store",
 ]
 
@@ -65,6 +67,8 @@ class StoredRecord:
     security_version: int
     verdict: str  # "PASSED" / "FAILED"
     envelope: bytes = field(repr=False)
+    #: The idempotency key of the intake that wrote the record (None: none given).
+    intake_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +85,8 @@ class PreparedRecord:
     envelope: bytes = field(repr=False)
     #: input name (e.g. ``attestations/manifest.sigstore.json``, ``policy``) -> sha256
     inputs: Mapping[str, str] = field(default_factory=dict)
+    #: The intake's idempotency key (indexed; the signed record must carry it too).
+    intake_key: str | None = None
 
 
 class ChainHead(Protocol):
@@ -97,7 +103,30 @@ class ChainHead(Protocol):
         ...
 
     def max_accepted_security_version(self, vendor: str, product: str) -> int | None:
-        """Highest securityVersion among PASSED records of vendor/product, if any."""
+        """Highest securityVersion among PASSED records of vendor/product, if any.
+
+        This is the unsigned index column: whoever may insert a row can raise it.
+        Decisions use :meth:`accepted` and verify the records it yields.
+        """
+        ...
+
+    def record(self) -> StoredRecord | None:
+        """The head record itself (None for an empty store), as stored (unverified)."""
+        ...
+
+    def accepted(self, vendor: str, product: str) -> Iterator[StoredRecord]:
+        """PASSED records of vendor/product by index securityVersion, highest first.
+
+        The index columns are not signed: verify each record before using it.
+        """
+        ...
+
+    def with_intake_key(self, key: str, since: str | None) -> Iterator[StoredRecord]:
+        """Records whose intake key column is ``key``, newest first (at most 16).
+
+        With ``since`` (RFC 3339) only those created at or after it. The column is
+        not signed: verify each record before using it.
+        """
         ...
 
 
@@ -160,8 +189,12 @@ class EvidenceStore(Protocol):
         ...
 
 
-def open_store(url: str) -> EvidenceStore:
+def open_store(url: str, *, read_only: bool = False) -> EvidenceStore:
     """Open (creating and migrating as needed) the store at ``url``.
+
+    With ``read_only`` nothing is created, migrated or written: a missing store, an
+    empty database or a store at an older schema version is an error (see
+    :func:`open_read_only`).
 
     ``url`` is a path or ``sqlite:///ABSOLUTE/PATH`` for SQLite, ``postgresql://...``
     (or ``postgres://...``, any libpq URL) for PostgreSQL. A store at an older schema
@@ -175,13 +208,54 @@ def open_store(url: str) -> EvidenceStore:
         InvalidInputError: unsupported URL, unreadable or unreachable store, a database
             that is not an evidence store, or one created by a newer vendorproof.
     """
-    db = _connect(url)
+    db = _connect(url, read_only=read_only)
     try:
-        migrate(db)
+        if read_only:
+            _check_current(db)
+        else:
+            migrate(db)
     except BaseException:
         db.close()
         raise
-    return _Store(db)
+    return _Store(db, read_only=read_only)
+
+
+def open_read_only(url: str) -> EvidenceStore:
+    """Open an existing store for reading only (``evidence list``, ``audit replay``).
+
+    Never creates a file or a schema and never migrates: SQLite opens the file with
+    ``mode=ro`` and ``query_only``, PostgreSQL sets ``default_transaction_read_only``.
+    ``append`` on the returned store raises :class:`OutputError`.
+
+    Raises:
+        InvalidInputError: no store at ``url``, a zero-byte file, a database without
+            the evidence schema, or a store at another schema version than this code
+            (an older one is reported with the way to migrate it).
+    """
+    return open_store(url, read_only=True)
+
+
+def _check_current(db: Database) -> None:
+    """Refuse to read a store that is not at the current schema version."""
+    try:
+        version = current_version(db, locked=True)
+    except db.error as exc:
+        raise InvalidInputError(
+            f"cannot read the evidence store: {one_line(exc)}", file=db.where
+        ) from exc
+    if version == 0:
+        raise InvalidInputError(
+            "not a vendorproof evidence store (the database has no evidence schema); "
+            "read-only commands never create one",
+            file=db.where,
+        )
+    if version < LATEST:
+        raise InvalidInputError(
+            f"the evidence store is at schema version {version}, this vendorproof "
+            f"reads version {LATEST}; read-only commands do not migrate: run "
+            "`vendorproof evidence migrate --store ...` (on PostgreSQL as the owner)",
+            file=db.where,
+        )
 
 
 # --- implementation (shared by both backends) ---------------------------------------
@@ -195,7 +269,7 @@ _INT64 = range(-(2**63), 2**63)
 _PAGE = 256
 _COLUMNS = (
     "seq, record_id, digest, prev_digest, created_at, vendor, product, version, "
-    "security_version, verdict, envelope"
+    "security_version, verdict, envelope, intake_key"
 )
 # created_at as a string that sorts in time order: ``...:SSZ`` would sort after
 # ``...:SS.ffffffZ`` of the same second ('Z' > '.'), so compare ``...:SS.000000Z``.
@@ -205,13 +279,13 @@ _TIME_KEY = (
 )
 
 
-def _connect(url: str) -> Database:
+def _connect(url: str, *, read_only: bool = False) -> Database:
     """Connect to the database behind ``url`` (no migration)."""
     match = _URL_SCHEME.match(url)
     if match is None:
         if not url.strip():
             raise InvalidInputError("the evidence store location is empty")
-        return _sqlite.connect(Path(url), url)
+        return _sqlite.connect(Path(url), url, read_only=read_only)
     scheme = match.group(1).lower()
     if scheme == "sqlite":
         path = url[match.end() :]
@@ -221,7 +295,7 @@ def _connect(url: str) -> Database:
                 "path without the sqlite:// prefix)",
                 file=url,
             )
-        return _sqlite.connect(Path(path), path)
+        return _sqlite.connect(Path(path), path, read_only=read_only)
     if scheme in {"postgresql", "postgres"}:
         try:
             from vendorproof.evidence import _postgres
@@ -232,7 +306,7 @@ def _connect(url: str) -> Database:
                 "a PostgreSQL evidence store needs psycopg 3: "
                 "pip install 'psycopg[binary]'"
             ) from exc
-        return _postgres.connect(url)
+        return _postgres.connect(url, read_only=read_only)
     raise InvalidInputError(
         f"unsupported evidence store URL scheme {scheme!r}: give a path, "
         "sqlite:///PATH or postgresql://..."
@@ -258,21 +332,68 @@ class _Head:
     def digest(self) -> str | None:
         return self._digest
 
-    def max_accepted_security_version(self, vendor: str, product: str) -> int | None:
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         if not self._live:
             msg = "the chain head can be used only inside the append callback"
             raise RuntimeError(msg)
         try:
-            ((value,),) = self._db.rows(
-                "SELECT max(security_version) FROM records "
-                "WHERE vendor = ? AND product = ? AND verdict = 'PASSED'",
-                (vendor, product),
-            )
+            return self._db.rows(sql, params)
         except self._db.error as exc:
-            raise InvalidInputError(
-                f"cannot read the evidence store: {one_line(exc)}", file=self._db.where
-            ) from exc
+            raise _failure(self._db, exc, "read the evidence store") from exc
+
+    def max_accepted_security_version(self, vendor: str, product: str) -> int | None:
+        ((value,),) = self._rows(
+            "SELECT max(security_version) FROM records "
+            "WHERE vendor = ? AND product = ? AND verdict = 'PASSED'",
+            (vendor, product),
+        )
         return None if value is None else int(value)
+
+    def record(self) -> StoredRecord | None:
+        if self._seq == 0:
+            return None
+        rows = self._rows(f"SELECT {_COLUMNS} FROM records WHERE seq = ?", (self._seq,))  # noqa: S608 (constant columns)
+        return _stored(rows[0]) if rows else None
+
+    def accepted(self, vendor: str, product: str) -> Iterator[StoredRecord]:
+        # One securityVersion at a time, highest first (an index lookup), then its
+        # records in pages by seq (the records_rollback_seq index): no sort of the
+        # many records that share a securityVersion, and no cursor stays open while
+        # the caller verifies each record.
+        top_sql = (
+            "SELECT max(security_version) FROM records WHERE vendor = ? "
+            "AND product = ? AND verdict = 'PASSED' AND security_version <= ?"
+        )
+        page_sql = (
+            f"SELECT {_COLUMNS} FROM records WHERE vendor = ? AND product = ? "  # noqa: S608 (constant columns)
+            "AND verdict = 'PASSED' AND security_version = ? AND seq > ? "
+            f"ORDER BY seq LIMIT {_PAGE}"
+        )
+        ceiling = _INT64.stop - 1
+        while True:
+            ((top,),) = self._rows(top_sql, (vendor, product, ceiling))
+            if top is None:
+                return
+            sv, after = int(top), 0
+            while True:
+                rows = self._rows(page_sql, (vendor, product, sv, after))
+                yield from map(_stored, rows)
+                if len(rows) < _PAGE:
+                    break
+                after = int(rows[-1][0])
+            if sv == _INT64.start:
+                return
+            ceiling = sv - 1
+
+    def with_intake_key(self, key: str, since: str | None) -> Iterator[StoredRecord]:
+        sql = f"SELECT {_COLUMNS} FROM records WHERE intake_key = ?"  # noqa: S608 (constant columns)
+        params: list[object] = [key]
+        if since is not None:
+            stamp = _time_key(since, "since")
+            sql += f" AND {_TIME_KEY} >= ?"
+            params.append(stamp)
+        rows = self._rows(sql + " ORDER BY seq DESC LIMIT 16", params)
+        yield from map(_stored, rows)
 
     def expire(self) -> None:
         self._live = False
@@ -286,9 +407,10 @@ class _Store:
 
     url: str
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self._db = db
         self.url = db.url
+        self._read_only = read_only
 
     def __repr__(self) -> str:
         return f"<evidence store {self.url}>"
@@ -306,6 +428,9 @@ class _Store:
             In every case nothing was stored.
         """
         db = self._db
+        if self._read_only:
+            msg = f"{db.where}: the evidence store was opened read-only"
+            raise OutputError(msg)
         content = _checked_blobs(blobs, db.where)
         in_build = False  # what build raises propagates as it is
         try:
@@ -333,8 +458,7 @@ class _Store:
         except db.error as exc:
             if in_build:
                 raise
-            msg = f"{db.where}: cannot append to the evidence store: {one_line(exc)}"
-            raise OutputError(msg) from exc
+            raise _failure(db, exc, "append to the evidence store") from exc
 
     def _insert(
         self, head: _Head, rec: PreparedRecord, blobs: Mapping[str, bytes]
@@ -359,6 +483,7 @@ class _Store:
             security_version=rec.security_version,
             verdict=rec.verdict,
             envelope=bytes(rec.envelope),
+            intake_key=rec.intake_key,
         )
         # One round trip to find the blobs already stored, one to add the others:
         # a record and all its inputs cost a handful of statements, not dozens.
@@ -391,7 +516,7 @@ class _Store:
             [(d, blobs[d]) for d in wanted if d not in present],
         )
         db.rows(
-            f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",  # noqa: S608 (constant columns)
+            f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * 12)})",  # noqa: S608 (constant columns)
             (
                 stored.seq,
                 stored.record_id,
@@ -404,6 +529,7 @@ class _Store:
                 stored.security_version,
                 stored.verdict,
                 stored.envelope,
+                stored.intake_key,
             ),
         )
         _insert_rows(
@@ -488,6 +614,18 @@ class _Store:
         )
 
 
+def _failure(db: Database, exc: Exception, doing: str) -> OutputError:
+    """A database failure as one line; a lost connection says what to do next."""
+    if db.broken:
+        return OutputError(
+            f"{db.where}: the connection to the evidence store was lost (cannot "
+            f"{doing}: {one_line(exc)}); the record was not stored unless its commit "
+            "had reached the server: run the same intake again, it continues the "
+            "chain and reports a record already committed instead of storing it twice"
+        )
+    return OutputError(f"{db.where}: cannot {doing}: {one_line(exc)}")
+
+
 #: Rows per multi-row statement (bounded for SQLite's parameter limit).
 _BATCH = 200
 
@@ -519,6 +657,7 @@ def _stored(row: tuple[Any, ...]) -> StoredRecord:
         security_version=int(row[8]),
         verdict=str(row[9]),
         envelope=bytes(row[10]),
+        intake_key=None if row[11] is None else str(row[11]),
     )
 
 
@@ -558,6 +697,7 @@ def _check_prepared(rec: PreparedRecord, where: str) -> None:
         if type(rec.security_version) is int and rec.security_version in _INT64
         else f"must be a 64-bit integer, not {rec.security_version!r}",
         "envelope": "must not be empty" if not rec.envelope else None,
+        "intake_key": "must not be empty" if rec.intake_key == "" else None,
     }
     for name, digest in rec.inputs.items():
         if not name or not _HEX64.fullmatch(digest):

@@ -173,17 +173,40 @@ def format_time(t: datetime) -> str:
     return t.strftime(fmt)
 
 
+_URL_SAFE = str.maketrans("-_", "+/")
+
+
 def b64decode(value: str, path: str) -> bytes:
-    """Strictly decode base64 (the URL-safe alphabet too, as protobuf JSON allows)."""
+    """Strictly decode canonical base64 (RFC 4648 §4, or the URL-safe alphabet of §5).
+
+    Refused: characters outside the alphabet (whitespace included), both alphabets in
+    one value, a length that is not a multiple of four (missing or excess padding),
+    and any encoding other than the canonical one of the decoded bytes (padding
+    inside the value, non-zero trailing bits), so every byte string has exactly one
+    accepted spelling per alphabet.
+    """
     text = value
     if "-" in text or "_" in text:
-        text = text.replace("-", "+").replace("_", "/")
+        if "+" in text or "/" in text:
+            raise InvalidInputError("invalid base64: mixes two alphabets", path=path)
+        text = text.translate(_URL_SAFE)
     if len(text) % 4:
-        text += "=" * (-len(text) % 4)
+        raise InvalidInputError(
+            f"invalid base64: length {len(text)} is not a multiple of 4 "
+            "(missing or excess padding)",
+            path=path,
+        )
     try:
-        return base64.b64decode(text, validate=True)
+        data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as e:
         raise InvalidInputError(f"invalid base64: {e}", path=path) from e
+    if base64.b64encode(data).decode("ascii") != text:
+        raise InvalidInputError(
+            "invalid base64: not the canonical encoding (misplaced padding or "
+            "non-zero trailing bits)",
+            path=path,
+        )
+    return data
 
 
 def b64encode(data: bytes) -> str:

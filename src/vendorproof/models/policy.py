@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -283,6 +284,18 @@ class Policy:
         return _Parser(doc, resolve, limits).policy(raw)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogates), so a path can use it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _or_empty(value: Any) -> Any:
     """An absent or null section means its defaults; anything else is parsed as is."""
     return {} if value is None else value
@@ -384,6 +397,10 @@ class _Parser:
             data = text.encode("ascii", "replace")
             name = "inline:" + hashlib.sha256(data).hexdigest()[:16]
         else:
+            if _CONTROL.search(text) or not _encodable(text):
+                # NUL cannot be in a path, a lone surrogate cannot be encoded for the
+                # OS, and control characters have no place in a file name we print.
+                raise self.fail(f"not a usable file reference: {text!r}", at)
             try:
                 data = self.resolve(text)
             except InvalidInputError as e:
@@ -771,13 +788,21 @@ class _Parser:
         if not vendors:
             raise self.fail("at least one trusted vendor is required", ("vendors",))
         version = meta["version"]
+        if isinstance(version, float):
+            # YAML reads 1.10 as the float 1.1: a version must keep its text.
+            raise self.fail(
+                "expected a non-empty version string or an integer; quote a "
+                f"version such as {str(version)!r}",
+                ("policy", "version"),
+            )
         if (
-            not isinstance(version, str | int | float)
+            not isinstance(version, str | int)
             or isinstance(version, bool)
             or not str(version).strip()
         ):
             raise self.fail(
-                "expected a non-empty version string", ("policy", "version")
+                "expected a non-empty version string or an integer",
+                ("policy", "version"),
             )
         return Policy(
             id=self.string(meta["id"], ("policy", "id")),

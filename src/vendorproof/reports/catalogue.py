@@ -149,6 +149,13 @@ CHECKS: dict[str, CheckInfo] = {
         "product; a warning under a policy rollback exception.",
         requirements=("KAT-A2-4",),
     ),
+    "error": CheckInfo(
+        summary="The delivery could be verified at all.",
+        help="Recorded by the evidence intake when a document does not parse or "
+        "verification raised; the reason names the file. Always a failure of the "
+        "record (fail closed).",
+        requirements=("KAT-A2-4",),
+    ),
     "installed-product": CheckInfo(
         summary="The update is for the installed vendor and product.",
         help="Added by the gate: passes when the vendor that verifiably signed the "

@@ -57,6 +57,8 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "rollback": ("KAT-A2-4",),
     "keyless-signature": ("KAT-A2-4", "SCAS-PKG"),
     "in-toto": ("KAT-A2-4", "SCAS-PKG"),
+    # Intake only: the delivery could not be verified at all (evidence.intake).
+    "error": ("KAT-A2-4",),
     # Added by the update gate (vendorproof.gate).
     "installed-product": ("KAT-A2-4",),
     "downgrade": ("KAT-A2-4",),

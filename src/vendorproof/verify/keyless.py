@@ -31,11 +31,16 @@ What a passing verification establishes:
 7. the Rekor entry's body matches the bundle's certificate, signature and the input
    (guards against CVE-2022-36056 style substitutions).
 
+The bundle is first read as strict JSON (duplicate keys refused, size and nesting
+bounded), with canonical standard-alphabet base64 and decimal uint64 strings, because
+sigstore-models decodes both leniently.
+
 Errors: a malformed or unsupported bundle or trusted root, or an unreadable artifact,
 raises :class:`~vendorproof.errors.InvalidInputError`; every other failure, including
 a bundle that lacks material verification needs (no certificate, no log entry, no
 checkpoint, no signed time), raises :class:`~vendorproof.errors.SignatureError` with
-a one-line reason. sigstore exceptions never escape this module.
+a one-line reason. sigstore exceptions (and a Rust panic in a decoder it calls) never
+escape this module.
 
 ``sigstore`` is imported lazily (it costs ~0.4 s), so importing this module is cheap.
 """
@@ -44,13 +49,16 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vendorproof._internal.jsonio import parse_json, render_path, show_key
+from vendorproof._internal.panic import is_panic
 from vendorproof.errors import InvalidInputError, SignatureError
-from vendorproof.models._fields import format_time
+from vendorproof.models._fields import b64decode, format_time
 
 if TYPE_CHECKING:
     from sigstore.hashes import Hashed
@@ -171,6 +179,10 @@ def verify_artifact_bundle(
         verifier.verify_artifact(digest, parsed, policy)
     except Exception as e:  # untrusted input: any failure fails closed
         raise SignatureError(_reason("Sigstore bundle does not verify", e)) from e
+    except BaseException as e:
+        if not is_panic(e):
+            raise
+        raise SignatureError(_reason("Sigstore bundle does not verify", e)) from e
     return _account(document, parsed, trust=trust, signer=signer)
 
 
@@ -208,6 +220,10 @@ def verify_statement_bundle(
         return verifier.verify_dsse(parsed, policy)
     except Exception as e:  # untrusted input: any failure fails closed
         raise SignatureError(_reason("Sigstore DSSE bundle does not verify", e)) from e
+    except BaseException as e:
+        if not is_panic(e):
+            raise
+        raise SignatureError(_reason("Sigstore DSSE bundle does not verify", e)) from e
 
 
 def _one_line(text: str) -> str:
@@ -231,15 +247,77 @@ def _reason(prefix: str, e: BaseException) -> str:
     return _one_line(f"{prefix}: {detail}" if detail.strip() else prefix)
 
 
+# Protobuf JSON fields of a bundle (both spellings sigstore-models accepts) that hold
+# bytes (base64) or uint64 (a decimal string): sigstore-models decodes the first with a
+# lenient base64.b64decode and the second with int(), which accepts "1_000" and " 7".
+_BYTES_FIELDS = frozenset(
+    {
+        *("rawBytes", "raw_bytes", "signature", "digest", "keyId", "key_id"),
+        *("signedTimestamp", "signed_timestamp", "signedEntryTimestamp"),
+        *("signed_entry_timestamp", "rootHash", "root_hash", "hashes"),
+        *("canonicalizedBody", "canonicalized_body", "payload", "sig", "value"),
+    }
+)
+_U64_FIELDS = frozenset(
+    {"logIndex", "log_index", "treeSize", "tree_size", "integratedTime"}
+    | {"integrated_time"}
+)
+_U64 = re.compile(r"[0-9]{1,20}")
+
+
+def _check_encodings(document: object) -> None:
+    """Strict base64 and uint64 strings anywhere in the bundle (iteratively)."""
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(document, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                where = (*path, key)
+                values = item if key == "hashes" and isinstance(item, list) else [item]
+                if key in _BYTES_FIELDS:
+                    for i, text in enumerate(values):
+                        if isinstance(text, str):
+                            at = render_path((*where, i) if values is item else where)
+                            if "-" in text or "_" in text:
+                                # sigstore-models' decoder would drop these characters
+                                raise InvalidInputError(
+                                    "invalid base64: the URL-safe alphabet is not "
+                                    "read by sigstore (use the standard one)",
+                                    path=at,
+                                )
+                            b64decode(text, at)
+                elif (
+                    key in _U64_FIELDS
+                    and isinstance(item, str)
+                    and not _U64.fullmatch(item)
+                ):
+                    raise InvalidInputError(
+                        f"not a uint64 in decimal digits: {show_key(item)}",
+                        path=render_path(where),
+                    )
+                stack.append((item, where))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, i)) for i, item in enumerate(value))
+
+
 def _parse_bundle(bundle: bytes) -> tuple[BundleModel, Bundle]:
     """Parse a bundle: schema errors are malformed input, broken invariants fail.
 
-    The document model is sigstore's own parse (protobuf JSON: camelCase or
-    snake_case names), so the fields read here are the fields sigstore verifies.
+    The bytes are first read as strict JSON (duplicate keys, nesting, size: the rules
+    of every JSON input) with strict base64 and uint64 fields. The document model is
+    then sigstore's own parse (protobuf JSON: camelCase or snake_case names), so the
+    fields read here are the fields sigstore verifies. Any failure of the libraries
+    while parsing, including a Rust panic in a decoder they call (RFC 3161 tokens are
+    decoded here), is malformed input.
     """
+    from sigstore.errors import Error as SigstoreError
     from sigstore.models import Bundle, IncompatibleEntry, InvalidBundle
     from sigstore_models.bundle.v1 import Bundle as BundleModel
 
+    try:
+        _check_encodings(parse_json(bundle, file=""))
+    except InvalidInputError as e:
+        raise InvalidInputError(f"malformed Sigstore bundle: {e}") from e
     try:  # JSON, schema, media type, encodings; not sigstore's invariants
         document = BundleModel.from_json(bundle)
     except ValueError as e:
@@ -250,7 +328,13 @@ def _parse_bundle(bundle: bytes) -> tuple[BundleModel, Bundle]:
         raise InvalidInputError(_reason("unsupported Sigstore bundle", e)) from e
     except InvalidBundle as e:
         raise SignatureError(_reason("Sigstore bundle is incomplete", e)) from e
-    except ValueError as e:  # e.g. a certificate that is not DER
+    except (ValueError, SigstoreError) as e:  # not DER; "Invalid Timestamp Response"
+        raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
+    except Exception as e:  # the libraries' other exception types: still bad input
+        raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
+    except BaseException as e:
+        if not is_panic(e):
+            raise
         raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
 
 
@@ -277,6 +361,12 @@ def _verifier(trust: KeylessTrust) -> Verifier:
         root = TrustedRoot(TrustedRootModel.from_json(data))
         return Verifier(trusted_root=root)
     except Exception as e:  # any failure to load the trust material is malformed input
+        raise InvalidInputError(
+            _reason(f"unusable Sigstore trusted root ({trust.description})", e)
+        ) from e
+    except BaseException as e:
+        if not is_panic(e):
+            raise
         raise InvalidInputError(
             _reason(f"unusable Sigstore trusted root ({trust.description})", e)
         ) from e

@@ -22,6 +22,7 @@ from vendorproof.errors import (
     AlgorithmError,
     CertificateChainError,
     Error,
+    InvalidInputError,
     SignatureError,
     VerificationError,
 )
@@ -193,35 +194,52 @@ def _signing_time(
             f"authority: chain validated at {format_time(at)} ({time_source})",
         )
         return fallback
+    # Every token must verify (trust-rules.md: a token that does not verify fails
+    # the check, never silently dropped); the earliest genTime is the signing time.
+    verified: list[tuple[datetime, str, int]] = []
     errors: list[str] = []
     for i, der in enumerate(doc.timestamps):
+        reasons: list[str] = []
         for tsa in policy.timestamp_authorities:
             try:
                 info = verify_timestamp(
                     der, signature, roots=tsa.anchors, intermediates=tsa.intermediates
                 )
-            except VerificationError as e:
-                errors.append(f"token {i} / {tsa.id}: {e}")
+            except (VerificationError, InvalidInputError) as e:
+                # A malformed or rejected TimeStampResp is a failed token, not a
+                # malformed bundle: the bundle stores the DER without decoding it.
+                reasons.append(f"{tsa.id}: {e}")
                 continue
             if info.gen_time > at:
-                errors.append(
-                    f"token {i}: genTime {format_time(info.gen_time)} is after the "
+                reasons.append(
+                    f"{tsa.id}: genTime {format_time(info.gen_time)} is after the "
                     f"validation time {format_time(at)}"
                 )
                 continue
-            run.add(
-                "timestamp",
-                Outcome.PASS,
-                f"signed no later than {format_time(info.gen_time)} per RFC 3161 "
-                f"timestamp by {tsa.id!r} (serial {info.serial_number:x})",
-            )
-            return _Time(
-                at=info.gen_time,
-                source=f"RFC 3161 timestamp by {tsa.id}",
-                signed_at=info.gen_time,
-            )
-    run.add("timestamp", Outcome.FAIL, "; ".join(errors))
-    return None
+            verified.append((info.gen_time, tsa.id, info.serial_number))
+            break
+        else:
+            errors.append(f"token {i}: {'; '.join(reasons)}")
+    if errors:
+        run.add("timestamp", Outcome.FAIL, "; ".join(errors))
+        return None
+    gen_time, tsa_id, serial = min(verified)
+    others = (
+        f"; all {len(verified)} tokens verified, the earliest counts"
+        if len(verified) > 1
+        else ""
+    )
+    run.add(
+        "timestamp",
+        Outcome.PASS,
+        f"signed no later than {format_time(gen_time)} per RFC 3161 "
+        f"timestamp by {tsa_id!r} (serial {serial:x}){others}",
+    )
+    return _Time(
+        at=gen_time,
+        source=f"RFC 3161 timestamp by {tsa_id}",
+        signed_at=gen_time,
+    )
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
@@ -454,7 +472,9 @@ def _check_keyless_signer(
                     trust=trust,
                     signer=KeylessSigner(identity=rule.identity, issuer=rule.issuer),
                 )
-            except VerificationError as e:
+            except (VerificationError, InvalidInputError) as e:
+                # sigstore reads more of the bundle than our parser (log entries,
+                # tokens): what it refuses as malformed fails this signer check.
                 errors.append(f"{p.id} ({rule.identity}): {e}")
                 continue
             if (ptype, payload) != (doc.envelope.payload_type, doc.envelope.payload):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ def fill(backend: Backend, tmp_path: Path) -> None:
                 actor="test",
                 at=SAMPLE_AT,
                 time_source="--at",
+                window=timedelta(0),  # the same delivery again, on purpose
             )
     finally:
         store.close()

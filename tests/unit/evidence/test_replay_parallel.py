@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -45,6 +46,7 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 actor="t",
                 at=SAMPLE_AT,
                 time_source="--at",
+                window=timedelta(0),  # the same delivery again, on purpose
             )
     finally:
         store.close()
@@ -205,6 +207,7 @@ def test_parallel_replay_of_a_postgresql_store_with_a_password(
                 actor="t",
                 at=SAMPLE_AT,
                 time_source="--at",
+                window=timedelta(0),  # the same delivery again, on purpose
             )
         one = replay(StoreSource(store, location=secret_url), keys=[PUB], workers=1)
         two = replay(StoreSource(store, location=secret_url), keys=[PUB], workers=2)

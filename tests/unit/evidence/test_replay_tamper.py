@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
                 actor="test",
                 at=SAMPLE_AT,
                 time_source="--at",
+                window=timedelta(0),  # the same delivery again, on purpose
             )
     finally:
         store.close()

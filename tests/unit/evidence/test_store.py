@@ -269,7 +269,7 @@ def test_sqlite_refuses_insert_or_replace(
             )
         with pytest.raises(backend.error, match="must follow the head"):
             raw.execute(
-                "INSERT OR REPLACE INTO records VALUES (3, ?, ?, ?, 't', 'v', 'p', '1', 1, 'PASSED', ?)",
+                "INSERT OR REPLACE INTO records VALUES (3, ?, ?, ?, 't', 'v', 'p', '1', 1, 'PASSED', ?, NULL)",
                 (r1.record_id, sha256(b"new"), store.record(2).digest, b"new"),
             )
         with pytest.raises(backend.error, match="inputs of a record"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -124,13 +125,40 @@ def test_envelope_keyid_is_optional() -> None:
     assert envelope.to_dict() == doc
 
 
-def test_envelope_accepts_url_safe_unpadded_base64() -> None:
-    # protobuf JSON (Sigstore bundles) allows the URL-safe alphabet and no padding.
+def test_envelope_accepts_url_safe_base64() -> None:
+    # protobuf JSON (Sigstore bundles) and DSSE allow the URL-safe alphabet.
     payload = b"\xfb\xff\xfe payload"
-    url_safe = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    url_safe = base64.urlsafe_b64encode(payload).decode()
     assert "-" in url_safe or "_" in url_safe
     envelope = Envelope.from_dict(mutated(ENVELOPE, (("payload",), url_safe)))
     assert envelope.payload == payload
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("QQ", r"length 2 is not a multiple of 4", id="missing-padding"),
+        pytest.param("QQ=", r"length 3 is not a multiple of 4", id="short-padding"),
+        pytest.param("QQ===", r"length 5 is not a multiple of 4", id="excess-padding"),
+        pytest.param("QQ==QQ==", r"^invalid base64: ", id="inner-padding"),
+        pytest.param("QUJD====", r"not the canonical encoding", id="padding-block"),
+        pytest.param("QR==", r"not the canonical encoding", id="trailing-bits"),
+        pytest.param("QUJ=", r"not the canonical encoding", id="trailing-bits-one"),
+        pytest.param("+_8=", r"mixes two alphabets", id="mixed-alphabets"),
+        pytest.param("QUJD\n", r"length 5", id="newline"),
+        pytest.param("QU JD", r"length 5", id="space"),
+        pytest.param("QU\u00e9D", r"invalid base64", id="non-ascii"),
+        pytest.param("QUJ.", r"invalid base64", id="bad-character"),
+        pytest.param("-_8", r"length 3", id="url-safe-unpadded"),
+    ],
+)
+def test_envelope_refuses_non_canonical_base64(text: str, message: str) -> None:
+    # Regression (issue 9, item 11): padding was added or ignored, so one payload
+    # had many accepted spellings.
+    with pytest.raises(InvalidInputError) as info:
+        Envelope.from_dict(mutated(ENVELOPE, (("payload",), text)))
+    assert info.value.path == "payload"
+    assert re.search(message, info.value.message), info.value.message
 
 
 def test_envelope_ignores_unknown_fields() -> None:

@@ -427,6 +427,35 @@ _Replacement = tuple[str, str]
             id="version-bool",
         ),
         pytest.param(
+            [('  version: "2020.2"', "  version: 2020.2")],
+            "policy.version",
+            r"^expected a non-empty version string or an integer; quote a version "
+            r"such as '2020.2'",
+            r"^  version: 2020.2",
+            id="version-float",
+        ),
+        pytest.param(
+            [('  version: "2020.2"', "  version: .nan")],
+            "policy.version",
+            r"^number is not finite: '.nan'",
+            r"^  version: .nan",
+            id="version-nan",
+        ),
+        pytest.param(
+            [('  version: "2020.2"', "  version: -.inf")],
+            "policy.version",
+            r"^number is not finite: '-.inf'",
+            r"^  version: -.inf",
+            id="version-infinity",
+        ),
+        pytest.param(
+            [('  version: "2020.2"', "  version: [1]")],
+            "policy.version",
+            r"^expected a non-empty version string or an integer \(line",
+            r"^  version: \[1\]",
+            id="version-list",
+        ),
+        pytest.param(
             [(ACME_ANCHORS, "anchors: [../../keys/vendor-a/release.pub]")],
             "vendors[0].anchors[0]",
             r"^\.\./\.\./keys/vendor-a/release\.pub: no PEM or DER certificate found",
@@ -1043,10 +1072,9 @@ def test_python_tags_are_never_constructed(tmp_path: Path) -> None:
     error = _error(text)
     check_error(
         error,
-        path=None,
-        message=r"^invalid YAML: could not determine a constructor for the tag "
-        r"'tag:yaml.org,2002:python/object/apply:os.system' "
-        rf"\(line {_line(text, r'^unlistedFiles:')}, column \d+\)$",
+        path="unlistedFiles",
+        message=r"^unsupported YAML tag '!!python/object/apply:os.system' "
+        rf"\(line {_line(text, r'^unlistedFiles:')}\)$",
         file=FILE,
     )
     assert not sentinel.exists()
@@ -1074,3 +1102,39 @@ def test_anchor_count_limit_applies() -> None:
         message=r"more than 2 certificates",
         file=FILE,
     )
+
+
+@pytest.mark.parametrize(
+    ("reference", "shown"),
+    [
+        pytest.param('"root\\0.pem"', r"'root\\x00\.pem'", id="nul"),
+        pytest.param('"root\\x1b[2J.pem"', r"'root\\x1b\[2J\.pem'", id="escape"),
+        pytest.param('"root\\n.pem"', r"'root\\n\.pem'", id="newline"),
+        pytest.param('"root\\x85.pem"', r"'root\\x85\.pem'", id="c1-control"),
+    ],
+)
+def test_unusable_file_references_are_refused(
+    tmp_path: Path, reference: str, shown: str
+) -> None:
+    # Regression (issue 9, item 4): a NUL in a reference crashed os.open with
+    # ValueError (exit 4). Read through the real resolver, as intake does.
+    from vendorproof.intake import load_policy
+
+    text = _edit((ACME_ANCHORS, f"anchors: [{reference}]"))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInputError) as info:
+        load_policy(policy)
+    assert info.value.path == "vendors[0].anchors[0]"
+    assert re.match(
+        rf"^not a usable file reference: {shown} \(line \d+\)$", info.value.message
+    )
+    assert str(info.value).isprintable()
+
+
+def test_unencodable_reference_is_refused() -> None:
+    # A lone surrogate cannot come from UTF-8 YAML, but a resolver must never see it.
+    from vendorproof.models.policy import _encodable
+
+    assert not _encodable("root\ud800.pem")
+    assert _encodable("wurzel-ä.pem")

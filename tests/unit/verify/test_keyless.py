@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -522,3 +523,175 @@ def test_snake_case_bundle_fields_are_read_as_sigstore_reads_them() -> None:
     assert "Rekor log index 7390977, integrated time 2023-04-26T00:21:09Z" in account
     with pytest.raises(SignatureError, match="not a DSSE statement"):
         verify_statement_bundle(snake, trust=STAGING, signer=BUNDLE_TXT_SIGNER)
+
+
+# -- strict reading of the bundle (issue 9, items 4 and 11) ------------------------
+
+REKOR_V2_BUNDLE = (
+    ASSETS / "bundles" / "staging-rekor-v2.txt.sigstore.json"
+).read_bytes()
+REKOR_V2_ARTIFACT = ASSETS / "bundles" / "staging-rekor-v2.txt"
+REKOR_V2_SIGNER = KeylessSigner(
+    identity="jku@goto.fi", issuer="https://github.com/login/oauth"
+)
+
+
+def _edited(raw: bytes, edit: Any) -> bytes:
+    document = json.loads(raw)
+    edit(document)
+    return json.dumps(document).encode()
+
+
+def _material(document: dict[str, Any]) -> dict[str, Any]:
+    material: dict[str, Any] = document["verificationMaterial"]
+    return material
+
+
+def _set_token(der: bytes) -> Any:
+    def edit(document: dict[str, Any]) -> None:
+        stamps = _material(document)["timestampVerificationData"]["rfc3161Timestamps"]
+        stamps[0]["signedTimestamp"] = base64.b64encode(der).decode()
+
+    return edit
+
+
+def _set(path: tuple[str | int, ...], value: object) -> Any:
+    def edit(document: dict[str, Any]) -> None:
+        target: Any = document
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+
+    return edit
+
+
+_ENTRY = ("verificationMaterial", "tlogEntries", 0)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        pytest.param(
+            _set((*_ENTRY, "logIndex"), "1_000"),
+            r"tlogEntries\[0\]\.logIndex: not a uint64 in decimal digits: '1_000'",
+            id="u64-underscore",
+        ),
+        pytest.param(
+            _set((*_ENTRY, "integratedTime"), "\u0663"),
+            r"tlogEntries\[0\]\.integratedTime: not a uint64",
+            id="u64-arabic-digit",
+        ),
+        pytest.param(
+            _set((*_ENTRY, "integratedTime"), " 17"),
+            r"integratedTime: not a uint64",
+            id="u64-space",
+        ),
+        pytest.param(
+            _set(("verificationMaterial", "certificate", "rawBytes"), "MIIC!!!A"),
+            r"certificate\.rawBytes: invalid base64",
+            id="garbage-base64",
+        ),
+        pytest.param(
+            _set((*_ENTRY, "canonicalizedBody"), "e30"),
+            r"canonicalizedBody: invalid base64: length 3 .*missing or excess padding",
+            id="missing-padding",
+        ),
+        pytest.param(
+            _set((*_ENTRY, "inclusionProof", "hashes", 0), "QQ==="),
+            r"inclusionProof\.hashes\[0\]: invalid base64: length 5",
+            id="excess-padding-in-list",
+        ),
+        pytest.param(
+            _set((*_ENTRY, "logId", "keyId"), "QR=="),
+            r"logId\.keyId: invalid base64: not the canonical encoding",
+            id="non-zero-trailing-bits",
+        ),
+        pytest.param(
+            _set_token(b"0\x03\x02\x01\x00"),
+            r"^malformed Sigstore bundle: Invalid Timestamp Response$",
+            id="token-granted-without-token",
+        ),
+        pytest.param(
+            _set_token(b"not DER"),
+            r"^malformed Sigstore bundle: Invalid Timestamp Response$",
+            id="token-garbage",
+        ),
+    ],
+)
+def test_malformed_fields_of_a_keyless_bundle(edit: Any, message: str) -> None:
+    # Regression: garbage base64 and uint64 strings were accepted (sigstore-models
+    # decodes leniently) and an undecodable RFC 3161 token escaped as sigstore's
+    # VerificationError (exit 4).
+    bundle = _edited(REKOR_V2_BUNDLE, edit)
+    with pytest.raises(InvalidInputError) as info:
+        verify_artifact_bundle(
+            bundle, REKOR_V2_ARTIFACT, trust=STAGING, signer=REKOR_V2_SIGNER
+        )
+    assert re.search(message, str(info.value)), str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_rejected_token_fails_verification() -> None:
+    bundle = _edited(REKOR_V2_BUNDLE, _set_token(bytes.fromhex("30053003020102")))
+    with pytest.raises(SignatureError, match=r"does not verify: .*Missing SignedData"):
+        verify_artifact_bundle(
+            bundle, REKOR_V2_ARTIFACT, trust=STAGING, signer=REKOR_V2_SIGNER
+        )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(
+            REKOR_V2_BUNDLE.replace(
+                b'"mediaType"', b'"mediaType": "x", "mediaType"', 1
+            ),
+            id="top-level",
+        ),
+        pytest.param(
+            REKOR_V2_BUNDLE.replace(b'"logIndex"', b'"logIndex": "1", "logIndex"', 1),
+            id="in-a-tlog-entry",
+        ),
+    ],
+)
+def test_duplicate_keys_in_a_keyless_bundle(raw: bytes) -> None:
+    assert raw != REKOR_V2_BUNDLE
+    with pytest.raises(InvalidInputError, match="duplicate key"):
+        verify_artifact_bundle(
+            raw, REKOR_V2_ARTIFACT, trust=STAGING, signer=REKOR_V2_SIGNER
+        )
+    with pytest.raises(InvalidInputError, match="duplicate key"):
+        verify_statement_bundle(raw, trust=STAGING, signer=DSSE_SIGNER)
+
+
+def test_url_safe_base64_is_refused_in_keyless_bundles() -> None:
+    # sigstore-models decodes with base64.b64decode(validate=False), which drops
+    # '-' and '_': what sigstore would read is not what the bundle says.
+    def url_safe(document: dict[str, Any]) -> None:
+        cert = _material(document)["certificate"]
+        cert["rawBytes"] = cert["rawBytes"].replace("+", "-").replace("/", "_")
+
+    bundle = _edited(REKOR_V2_BUNDLE, url_safe)
+    assert bundle != REKOR_V2_BUNDLE
+    with pytest.raises(InvalidInputError, match="URL-safe alphabet is not read"):
+        verify_artifact_bundle(
+            bundle, REKOR_V2_ARTIFACT, trust=STAGING, signer=REKOR_V2_SIGNER
+        )
+
+
+def test_a_rust_panic_while_parsing_is_malformed_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sigstore.models import Bundle
+
+    panic = type("PanicException", (BaseException,), {"__module__": "pyo3_runtime"})
+
+    def from_json(_raw: bytes) -> object:
+        msg = "called `Result::unwrap()` on an `Err` value"
+        raise panic(msg)
+
+    monkeypatch.setattr(Bundle, "from_json", from_json)
+    with pytest.raises(InvalidInputError, match="malformed Sigstore bundle: Panic"):
+        verify_artifact_bundle(
+            REKOR_V2_BUNDLE, REKOR_V2_ARTIFACT, trust=STAGING, signer=REKOR_V2_SIGNER
+        )

@@ -196,3 +196,37 @@ def test_keyless_statement_signer(
     sig = next(c for c in result.checks if c.check == "signature")
     assert sig.outcome is expected, sig.reason
     assert (result.principal is not None) == (expected is Outcome.PASS)
+
+
+def test_malformed_keyless_statement_fails_the_signature_check(tmp_path: Path) -> None:
+    # A token sigstore cannot decode (our bundle parser stores it undecoded) made
+    # the whole verification exit 3 without naming the file; now the check fails.
+    import base64
+    import json
+
+    data = policy_data()
+    data["vendors"][0]["keyless"] = [{"identity": DSSE_IDENTITY, "issuer": DSSE_ISSUER}]
+    data["sigstore"] = {"trustedRoot": str(STAGING_ROOT)}
+    policy = load_policy(write_policy(tmp_path / "p.yaml", data))
+    bundle = json.loads(DSSE.read_bytes())
+    bundle["verificationMaterial"]["timestampVerificationData"] = {
+        "rfc3161Timestamps": [
+            {"signedTimestamp": base64.b64encode(b"not DER").decode("ascii")}
+        ]
+    }
+    doc = load_signed_document(
+        json.dumps(bundle).encode(), file="attestations/x.sigstore.json"
+    )
+    result = check_signer(
+        doc,
+        policy.vendors,
+        role="vendor",
+        policy=policy,
+        at=AT,
+        time_source="--at",
+        requirements=("KAT-A2-4",),
+    )
+    sig = next(c for c in result.checks if c.check == "signature")
+    assert sig.outcome is Outcome.FAIL
+    assert "malformed Sigstore bundle: Invalid Timestamp Response" in sig.reason
+    assert result.principal is None

@@ -457,3 +457,106 @@ def test_too_many_timestamp_tokens_is_invalid_input(
     with pytest.raises(InvalidInputError, match="more than 16") as info:
         run(delivery.root, policy(tmp_path, root), NOW)
     assert info.value.file == "attestations/manifest.sigstore.json"
+
+
+# -- every token counts (issue 9, item 11) -------------------------------------------
+
+_REJECTION = bytes.fromhex("30053003020102")  # TimeStampResp, PKIStatus rejection
+
+
+def _tokens(
+    delivery: DeliveryBuilder,
+) -> tuple[Path, dict[str, Any], list[dict[str, str]]]:
+    import json
+
+    path = delivery.root / "attestations/manifest.sigstore.json"
+    bundle = json.loads(path.read_bytes())
+    material = bundle["verificationMaterial"].setdefault(
+        "timestampVerificationData", {"rfc3161Timestamps": []}
+    )
+    return path, bundle, material["rfc3161Timestamps"]
+
+
+def _foreign_token(delivery: DeliveryBuilder, signer: Signer, url: str) -> str:
+    """A genuine token of the trusted TSA, over another signature of the manifest."""
+    manifest_only(delivery, signer, tsa_url=url)
+    _, _, tokens = _tokens(delivery)
+    token: str = tokens[0]["signedTimestamp"]
+    return token
+
+
+def _b64(der: bytes) -> str:
+    import base64
+
+    return base64.b64encode(der).decode("ascii")
+
+
+@pytest.mark.parametrize("bad_first", [False, True], ids=["bad-last", "bad-first"])
+@pytest.mark.parametrize(
+    "bad", ["foreign", "rejection", "garbage"], ids=lambda b: f"{b}-token"
+)
+def test_a_bad_token_beside_a_good_one_fails(
+    delivery: DeliveryBuilder,
+    tmp_path: Path,
+    tsa: tuple[str, Path],
+    bad: str,
+    bad_first: bool,
+) -> None:
+    import json
+
+    url, root = tsa
+    signer, _ = short_lived_leaf()
+    other = _foreign_token(delivery, signer, url)
+    manifest_only(delivery, signer, tsa_url=url)
+    path, bundle, tokens = _tokens(delivery)
+    extra = {
+        "foreign": other,
+        "rejection": _b64(_REJECTION),
+        "garbage": _b64(b"not DER at all"),
+    }[bad]
+    tokens.insert(0 if bad_first else 1, {"signedTimestamp": extra})
+    path.write_text(json.dumps(bundle))
+    report = run(delivery.root, policy(tmp_path, root), NOW + timedelta(hours=1))
+    outcome, reason = check(report, "timestamp")
+    assert outcome is Outcome.FAIL, reason
+    assert f"token {0 if bad_first else 1}: test-tsa: " in reason
+    assert "token 0: test-tsa" not in reason or bad_first
+    assert not report.ok
+
+
+def test_a_rejected_response_alone_fails_the_check(
+    delivery: DeliveryBuilder, tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    import json
+
+    # Regression: a rejection status in a bundle exited 3 (malformed input) instead
+    # of failing the timestamp check of that document.
+    _, root = tsa
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer)
+    path, bundle, tokens = _tokens(delivery)
+    tokens.append({"signedTimestamp": _b64(_REJECTION)})
+    path.write_text(json.dumps(bundle))
+    report = run(delivery.root, policy(tmp_path, root), NOW + timedelta(hours=1))
+    outcome, reason = check(report, "timestamp")
+    assert outcome is Outcome.FAIL
+    assert "status rejection" in reason
+    assert not report.ok
+
+
+def test_two_good_tokens_pass_with_the_earliest(
+    delivery: DeliveryBuilder, tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    import json
+
+    url, root = tsa
+    signer, _ = short_lived_leaf()
+    manifest_only(delivery, signer, tsa_url=url)
+    path, bundle, tokens = _tokens(delivery)
+    tokens.append(dict(tokens[0]))
+    path.write_text(json.dumps(bundle))
+    report = run(delivery.root, policy(tmp_path, root), NOW + timedelta(hours=1))
+    outcome, reason = check(report, "timestamp")
+    assert outcome is Outcome.PASS, reason
+    assert "all 2 tokens verified, the earliest counts" in reason
+    assert report.ok, [c.to_dict() for c in report.failures()]
