@@ -15,16 +15,18 @@ last accepted delivery of the same vendor and product in an evidence store.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from vendorproof._internal import crypto
 from vendorproof._internal.delivery_fs import load_delivery
 from vendorproof._internal.jsonio import parse_json, read_document
 from vendorproof._internal.yamlio import parse_yaml_mapping
-from vendorproof.errors import InvalidInputError
+from vendorproof.errors import InvalidInputError, VerificationError
+from vendorproof.evidence.store import EvidenceStore
 from vendorproof.intake import ProgressFactory, measure
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
@@ -37,6 +39,7 @@ __all__ = [
     "InstalledRelease",
     "InstalledSource",
     "check_update_path",
+    "installed_from_store",
     "load_installed",
     "run_gate",
 ]
@@ -146,7 +149,7 @@ def load_installed(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> InstalledR
 InstalledSource = Callable[[str, str], InstalledRelease | None]
 
 
-def check_update_path(
+def check_update_path(  # noqa: PLR0911 - one return per way the path can end
     report: VerificationReport,
     policy: Policy,
     installed_for: InstalledSource,
@@ -187,7 +190,14 @@ def check_update_path(
             result("installed-product", Outcome.FAIL, why),
             result("downgrade", Outcome.NOT_APPLICABLE, why),
         )
-    installed = installed_for(verified, product)
+    try:
+        installed = installed_for(verified, product)
+    except VerificationError as e:
+        why = f"installed release unknown: {e}"
+        return (
+            result("installed-product", Outcome.FAIL, why),
+            result("downgrade", Outcome.NOT_APPLICABLE, why),
+        )
     if installed is None:
         first = (
             f"no accepted release of {verified}/{product} is installed: first rollout"
@@ -278,3 +288,61 @@ def run_gate(
     update = check_update_path(report, policy, lookup)
     full = dataclasses.replace(report, checks=(*report.checks, *update))
     return GateResult(report=full, installed=seen[-1] if seen else None)
+
+
+def installed_from_store(
+    store: EvidenceStore, keys: Sequence[crypto.PublicKey]
+) -> InstalledSource:
+    """The installed release is the last accepted delivery recorded in ``store``.
+
+    Every record is read and only its signed content counts: a record whose operator
+    signature (with ``keys``), digest, chain position or index columns do not verify
+    is never used, and makes the lookup fail (``VerificationError``), since a record
+    the gate cannot read might be the newest accepted release. The last record (by
+    sequence) that is signed PASSED for the vendor's policy id and the product is
+    the installed release.
+    """
+    from vendorproof.evidence.intake import verified_record
+
+    def lookup(vendor: str, product: str) -> InstalledRelease | None:
+        found: InstalledRelease | None = None
+        broken: list[str] = []
+        for stored in store.records():
+            rec, why = verified_record(stored, keys)
+            if rec is None:
+                broken.append(f"#{stored.seq} ({why})")
+                continue
+            d = rec.delivery
+            declared = d.get("vendor")
+            principal = d.get("principal")
+            sv = d.get("securityVersion")
+            if (
+                rec.verdict == "PASSED"
+                and isinstance(declared, Mapping)
+                and isinstance(principal, Mapping)
+                and declared.get("id") == vendor == principal.get("id")
+                and d.get("product") == product
+                and isinstance(sv, int)
+                and not isinstance(sv, bool)
+            ):
+                found = InstalledRelease(
+                    vendor=vendor,
+                    product=product,
+                    version=str(d.get("version", "")),
+                    security_version=sv,
+                    installed_at=rec.time_verified,
+                    source=(
+                        f"evidence record #{stored.seq} ({rec.record_id}, sha256 "
+                        f"{stored.digest}) in {store.url}"
+                    ),
+                )
+        if broken:
+            shown = ", ".join(broken[:5]) + (" ..." if len(broken) > 5 else "")
+            raise VerificationError(
+                f"{len(broken)} evidence record(s) do not verify with the operator "
+                f"key(s): {shown}; the installed release cannot be established "
+                "(check the chain with `vendorproof audit replay`)"
+            )
+        return found
+
+    return lookup

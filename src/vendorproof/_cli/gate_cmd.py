@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vendorproof._cli import ExitCode, _reports, handle_errors
 from vendorproof._cli._common import echo, validation_time
 from vendorproof.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from vendorproof.gate import InstalledRelease, InstalledSource
 
 GATE_HELP = """Decide whether DELIVERY may be rolled out over the installed release.
 
@@ -19,13 +22,24 @@ and its securityVersion is not lower than the installed one (downgrade) unless a
 rollbackExceptions entry names exactly that securityVersion (then a warning).
 
 The installed release comes from --installed STATE (a JSON or YAML file, see
-docs/formats.md) or from --store: the last accepted delivery of the same vendor and
-product whose operator signature verifies with --operator-pub.
+docs/formats.md) or from --store URL: the last delivery of the same vendor and product
+that the store's signed records say was accepted. Every record must verify with
+--operator-pub (a record that does not fails installed-product); the store is opened
+read-only.
 
 Exit codes for pipelines: 0 accepted; 1 rejected (a check failed); 3 could not decide
 (malformed or unreadable delivery, policy, state file or store, bad option, output
 exists); 4 bug in vendorproof. 2 is a usage error (unknown option).
 """
+
+
+def _fixed(release: InstalledRelease) -> InstalledSource:
+    """A state file names one release, whatever the delivery (the check compares)."""
+
+    def installed_for(_vendor: str, _product: str) -> InstalledRelease | None:
+        return release
+
+    return installed_for
 
 
 def gate(
@@ -37,6 +51,23 @@ def gate(
             "--installed",
             metavar="STATE",
             help="What is installed: a JSON or YAML state file.",
+        ),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            metavar="URL",
+            help="What is installed: the last accepted delivery of the same vendor "
+            "and product in this evidence store (SQLite path or postgresql://...).",
+        ),
+    ] = None,
+    operator_pub: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--operator-pub",
+            help="Operator public key(s) the store's records must verify with "
+            "(repeat for earlier keys); required with --store.",
         ),
     ] = None,
     at: Annotated[
@@ -54,32 +85,57 @@ def gate(
 ) -> None:
     from vendorproof._cli._common import progress
     from vendorproof._cli.verify_cmd import print_report
-    from vendorproof.gate import InstalledRelease, load_installed, run_gate
+    from vendorproof._internal import crypto
+    from vendorproof._internal.jsonio import read_document
+    from vendorproof.evidence.store import EvidenceStore, open_store
+    from vendorproof.gate import (
+        installed_from_store,
+        load_installed,
+        run_gate,
+    )
     from vendorproof.intake import load_policy
     from vendorproof.reports import ReportFormat
 
     fmt = _reports.parse_format(output_format)
-    if installed is None:
-        raise InvalidInputError("give --installed STATE", path="--installed")
+    if (installed is None) == (store is None):
+        raise InvalidInputError(
+            "give exactly one of --installed STATE and --store URL", path="--installed"
+        )
+    if store is not None and not operator_pub:
+        raise InvalidInputError(
+            "--store needs the operator public key(s) its records must verify with",
+            path="--operator-pub",
+        )
     when, source = validation_time(at)
     loaded_policy = load_policy(policy)
-    state = load_installed(installed)
-
-    def installed_for(_vendor: str, _product: str) -> InstalledRelease | None:
-        return state
-
-    result = run_gate(
-        delivery,
-        loaded_policy,
-        installed_for=installed_for,
-        at=when,
-        time_source=source,
-        progress=progress,
-    )
+    opened: EvidenceStore | None = None
+    if installed is not None:
+        installed_for = _fixed(load_installed(installed))
+    else:
+        keys = [
+            crypto.load_public_key(read_document(p), file=str(p))
+            for p in operator_pub or []
+        ]
+        opened = open_store(str(store), read_only=True)
+        installed_for = installed_from_store(opened, keys)
+    try:
+        result = run_gate(
+            delivery,
+            loaded_policy,
+            installed_for=installed_for,
+            at=when,
+            time_source=source,
+            progress=progress,
+        )
+    finally:
+        if opened is not None:
+            opened.close()
 
     def text() -> None:
         if result.installed is not None:
             echo(f"installed: {result.installed.describe()}")
+        elif store is not None:
+            echo(f"installed: no accepted release in {opened.url if opened else store}")
         print_report(result.report, show_all=show_all)
         echo("update " + ("ACCEPTED" if result.accepted else "REJECTED"))
 

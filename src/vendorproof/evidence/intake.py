@@ -66,6 +66,7 @@ __all__ = [
     "IntakeResult",
     "record_builder",
     "run_intake",
+    "verified_record",
 ]
 
 #: Input name of the policy file, and the prefix of files it references.
@@ -149,6 +150,18 @@ def _verified(  # noqa: PLR0911 - one return per way a row can lie
     if signed != index:
         return None, "its index columns differ from what the signed record says"
     return rec, ""
+
+
+def verified_record(
+    stored: StoredRecord, keys: Sequence[crypto.PublicKey]
+) -> tuple[EvidenceRecord | None, str]:
+    """The signed record behind a stored row, or ``None`` and why it does not verify.
+
+    The read path for decisions taken from a store (``vendorproof gate --store``): the
+    digest column, the operator signature (verify, then parse), the signed sequence
+    and link against the row, and the index columns against the signed record.
+    """
+    return _verified(stored, keys)
 
 
 def _check_head(head: ChainHead, keys: Sequence[crypto.PublicKey], where: str) -> None:
