@@ -213,14 +213,20 @@ def _expand(text: str, values: dict[str, str]) -> str:
 
 
 def _run_action_steps(
-    tmp_path: Path, delivery: Path, installed: Path
-) -> tuple[int, Path]:
+    tmp_path: Path, delivery: Path, installed: Path | None, **inputs: str
+) -> tuple[int, dict[str, str]]:
     """Run the action's gate step and its final step as a runner would."""
-    steps = {s.get("id", s["name"]): s for s in _yaml(ACTION)["runs"]["steps"]}
+    action = _yaml(ACTION)
+    steps = {s.get("id", s["name"]): s for s in action["runs"]["steps"]}
     values = {
+        **{
+            f"inputs.{k}": str(v.get("default", ""))
+            for k, v in action["inputs"].items()
+        },
+        **{f"inputs.{k.replace('_', '-')}": v for k, v in inputs.items()},
         "inputs.delivery": str(delivery),
         "inputs.policy": str(SAMPLE_POLICY),
-        "inputs.installed": str(installed),
+        "inputs.installed": "" if installed is None else str(installed),
         "inputs.at": SAMPLE_AT_TEXT,
         "runner.temp": str(tmp_path),
     }
@@ -243,21 +249,22 @@ def _run_action_steps(
     done = subprocess.run(
         ["bash", "-e", "-c", final["run"]], env=_env(**env), check=False
     )
-    return done.returncode, Path(outputs["sarif"])
+    return done.returncode, outputs
 
 
 def test_action_steps_pass_the_sample_and_fail_the_tampered(tmp_path: Path) -> None:
     installed = _installed(tmp_path)
     good = tmp_path / "good"
     good.mkdir()
-    code, sarif = _run_action_steps(good, SAMPLE_DELIVERY, installed)
+    code, outputs = _run_action_steps(good, SAMPLE_DELIVERY, installed)
     assert code == 0
-    assert sarif == good / "vendorproof-report" / "report.sarif"
+    assert outputs["sarif"] == str(good / "vendorproof-report" / "report.sarif")
+    assert outputs["evidence"] == ""
     bad = tmp_path / "bad"
     bad.mkdir()
-    code, sarif = _run_action_steps(bad, tampered(bad), installed)
+    code, outputs = _run_action_steps(bad, tampered(bad), installed)
     assert code == 1
-    sarif_validator().validate(json.loads(sarif.read_text()))
+    sarif_validator().validate(json.loads(Path(outputs["sarif"]).read_text()))
 
 
 def _run_component(tmp_path: Path, delivery: Path, installed: Path) -> tuple[int, Path]:
@@ -326,3 +333,70 @@ def test_component_refuses_a_downgrade(tmp_path: Path, sv: int) -> None:
         if any(isinstance(x, Failure) for x in case.result)
     ]
     assert failed == ["downgrade [acme/AcmeRAN gNB]"]
+
+
+# -- evidence, and the later stage of docs/ci.md ---------------------------------------
+
+OP_KEY = REPO / "keys" / "operator" / "intake.key"
+OP_PUB = REPO / "keys" / "operator" / "intake.pub"
+
+
+def _later_stage(tmp_path: Path, evidence: str, delivery: Path) -> int:
+    text = (REPO / "docs" / "ci.md").read_text("utf-8")
+    (block,) = re.findall(r"<!-- ci-test -->\s*```sh\n(.*?)```", text, re.DOTALL)
+    work = tmp_path / "later"
+    work.mkdir(exist_ok=True)
+    env = _env(EVIDENCE=evidence, DELIVERY=str(delivery), OPERATOR_PUB=str(OP_PUB))
+    run = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", block],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert "Traceback" not in run.stderr
+    return run.returncode
+
+
+def test_action_records_evidence_that_a_later_stage_verifies(tmp_path: Path) -> None:
+    store = tmp_path / "evidence.db"
+    env = _env()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vendorproof",
+            "evidence",
+            "migrate",
+            "--store",
+            str(store),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    inputs = {
+        "store": str(store),
+        "operator_pub": str(OP_PUB),
+        "operator_key": str(OP_KEY),
+    }
+    good = tmp_path / "good"
+    good.mkdir()
+    code, outputs = _run_action_steps(good, SAMPLE_DELIVERY, None, **inputs)
+    assert code == 0
+    assert outputs["evidence"]
+    intake = json.loads((Path(outputs["json"]).parent / "intake.json").read_text())
+    assert intake["verdict"] == "PASSED"
+    assert _later_stage(tmp_path, outputs["evidence"], SAMPLE_DELIVERY) == 0
+    # Other bytes than the ones the evidence is about: refused.
+    swapped = tampered(tmp_path / "swapped")
+    assert _later_stage(tmp_path, outputs["evidence"], swapped) != 0
+    # A rejected update leaves evidence too (FAILED), which the later stage refuses.
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    code, outputs = _run_action_steps(bad, swapped, None, **inputs)
+    assert code == 1
+    assert outputs["evidence"]
+    assert _later_stage(tmp_path, outputs["evidence"], swapped) != 0
