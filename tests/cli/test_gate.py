@@ -143,7 +143,10 @@ def test_tampered_delivery_rejected_sarif_points_at_the_file(tmp_path: Path) -> 
     assert {
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in failed
     } == {TAMPERED}
-    assert "vendorproof gate" in junit.read_text()
+    text = junit.read_text()
+    assert 'name="vendorproof gate"' in text
+    assert '<property name="installed.version" value="24.1.2" />' in text
+    assert '<property name="installed.target" value="gnb-berlin-01" />' in text
 
 
 @pytest.mark.parametrize(
