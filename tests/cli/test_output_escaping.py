@@ -28,7 +28,7 @@ from tests.builders import (
     write_policy,
 )
 from tests.cli.support import invoke
-from vendorproof._cli import ExitCode
+from vendorproof._cli import ExitCode, evidence_cmd
 from vendorproof._cli._common import json_text, safe_text
 
 OP_KEY = KEYS / "operator" / "intake.key"
@@ -223,6 +223,11 @@ def test_intake_evidence_and_audit_escape_record_text(
     assert exported.exit_code == ExitCode.OK
     assert_clean(exported.stdout)
 
+    as_csv = invoke("evidence", "export", "--store", store, "--format", "csv")
+    assert as_csv.exit_code == ExitCode.OK
+    assert_clean(as_csv.stdout)
+    assert "\\x1b[2K" in as_csv.stdout
+
     # What-if replay under a new deny-list: the changed decision quotes the record.
     data = policy_data()
     data["denyList"][0]["vendor"] = "acme"
@@ -235,6 +240,22 @@ def test_intake_evidence_and_audit_escape_record_text(
     assert_clean(r.stdout)
     assert "CHANGED" in r.stdout
     assert "\\x1b[2K" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "\\t=1"),
+        ("AcmeRAN gNB", "AcmeRAN gNB"),
+        ("24.1.3", "24.1.3"),
+    ],
+)
+def test_csv_cells_are_never_formulas(value: str, cell: str) -> None:
+    assert evidence_cmd._csv_text(value) == cell
 
 
 # -- no output path around the escaping ------------------------------------------------

@@ -21,6 +21,7 @@ from vendorproof._cli._common import (
     load_signing_key,
     parse_at,
     progress,
+    safe_text,
     validation_time,
 )
 from vendorproof._internal.jsonio import read_document
@@ -362,9 +363,9 @@ def evidence_export(
                     [
                         r.seq,
                         r.created_at,
-                        r.vendor,
-                        r.product,
-                        r.version,
+                        _csv_text(r.vendor),
+                        _csv_text(r.product),
+                        _csv_text(r.version),
                         r.security_version,
                         r.verdict,
                         r.digest,
@@ -387,6 +388,17 @@ def evidence_export(
         typer.echo(buf.getvalue(), nl=False)
     else:
         write_atomic(output, buf.getvalue().encode("utf-8"), force=force)
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+#: Injection"): such a cell is prefixed with an apostrophe.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value: str) -> str:
+    """A vendor-written value as a CSV cell: escaped, never read as a formula."""
+    text = safe_text(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 #: Above this many records, the replay table lists only records with findings.
