@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vendorproof.errors import InvalidInputError, OutputError
-from vendorproof.evidence import _sqlite
+from vendorproof.evidence import _sqlite, _tlogdb, tlog
 from vendorproof.evidence._migrations import (
     LATEST,
     Database,
@@ -186,6 +186,28 @@ class EvidenceStore(Protocol):
 
     def close(self) -> None:
         """Release the connection."""
+        ...
+
+    # --- the Merkle tree and checkpoints (docs/evidence-store.md) --------------------
+
+    def tree_size(self) -> int:
+        """The number of records the stored Merkle tree covers."""
+        ...
+
+    def tree_nodes(self) -> tlog.NodeSource:
+        """The stored perfect-subtree hashes (for roots and proofs of any size)."""
+        ...
+
+    def log_origin(self) -> str:
+        """The origin line of the log's checkpoints."""
+        ...
+
+    def checkpoints(self, size: int | None = None) -> list[bytes]:
+        """Stored checkpoint notes, newest first (at most 16; all sizes or ``size``)."""
+        ...
+
+    def add_checkpoint(self, size: int, note: bytes) -> None:
+        """Store one signed checkpoint note (the caller signed it)."""
         ...
 
 
@@ -537,6 +559,7 @@ class _Store:
             "record_inputs (seq, name, digest)",
             [(stored.seq, name, digest) for name, digest in sorted(rec.inputs.items())],
         )
+        _tlogdb.append_leaf(db, stored.seq, stored.digest)
         return stored
 
     def records(self, flt: RecordFilter = _EVERYTHING) -> Iterator[StoredRecord]:
@@ -601,6 +624,38 @@ class _Store:
 
     def close(self) -> None:
         self._db.close()
+
+    def tree_size(self) -> int:
+        try:
+            return _tlogdb.tree_size(self._db)
+        except self._db.error as exc:
+            raise self._unreadable(exc) from exc
+
+    def tree_nodes(self) -> tlog.NodeSource:
+        return _tlogdb.node_source(self._db)
+
+    def log_origin(self) -> str:
+        try:
+            return _tlogdb.origin(self._db)
+        except self._db.error as exc:
+            raise self._unreadable(exc) from exc
+
+    def checkpoints(self, size: int | None = None) -> list[bytes]:
+        try:
+            return _tlogdb.checkpoints(self._db, size=size)
+        except self._db.error as exc:
+            raise self._unreadable(exc) from exc
+
+    def add_checkpoint(self, size: int, note: bytes) -> None:
+        db = self._db
+        if self._read_only:
+            msg = f"{db.where}: the evidence store was opened read-only"
+            raise OutputError(msg)
+        try:
+            with db.write_transaction():
+                _tlogdb.store_checkpoint(db, size, note)
+        except db.error as exc:
+            raise _failure(db, exc, "store the checkpoint") from exc
 
     def _read(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         try:
