@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vendorproof.errors import InvalidInputError, OutputError
 from vendorproof.evidence import _sqlite, _tlogdb, tlog
@@ -31,6 +31,9 @@ from vendorproof.evidence._migrations import (
     migrate,
     one_line,
 )
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = [
     "DEFAULT_STORE",
@@ -151,12 +154,18 @@ class EvidenceStore(Protocol):
     url: str
 
     def append(
-        self, build: Callable[[ChainHead], PreparedRecord], blobs: Mapping[str, bytes]
+        self,
+        build: Callable[[ChainHead], PreparedRecord],
+        blobs: Mapping[str, bytes],
+        *,
+        checkpoint_key: Ed25519PrivateKey | None = None,
     ) -> StoredRecord:
         """Append one record atomically; ``blobs`` maps sha256 hex -> content.
 
         ``build`` runs inside the transaction, under the chain lock; if anything
-        raises, nothing is stored and the exception propagates.
+        raises, nothing is stored and the exception propagates. With
+        ``checkpoint_key`` the checkpoint of the new tree size, signed with it under
+        the log's origin, is stored in the same transaction.
         """
         ...
 
@@ -438,7 +447,11 @@ class _Store:
         return f"<evidence store {self.url}>"
 
     def append(
-        self, build: Callable[[ChainHead], PreparedRecord], blobs: Mapping[str, bytes]
+        self,
+        build: Callable[[ChainHead], PreparedRecord],
+        blobs: Mapping[str, bytes],
+        *,
+        checkpoint_key: Ed25519PrivateKey | None = None,
     ) -> StoredRecord:
         """Append one record atomically (see the module docstring).
 
@@ -469,7 +482,12 @@ class _Store:
                 finally:
                     head.expire()
                 in_build = False
-                return self._insert(head, prepared, content)
+                stored = self._insert(head, prepared, content)
+                if checkpoint_key is not None:
+                    _tlogdb.store_checkpoint(
+                        db, stored.seq, self._signed(stored.seq, checkpoint_key)
+                    )
+                return stored
         except db.integrity_error as exc:
             if in_build:
                 raise
@@ -645,6 +663,13 @@ class _Store:
             return _tlogdb.checkpoints(self._db, size=size)
         except self._db.error as exc:
             raise self._unreadable(exc) from exc
+
+    def _signed(self, size: int, key: Ed25519PrivateKey) -> bytes:
+        from vendorproof.evidence.checkpoint import Checkpoint, NoteSigner
+
+        origin = _tlogdb.origin(self._db)
+        cp = Checkpoint(origin, size, tlog.root(size, _tlogdb.node_source(self._db)))
+        return cp.sign([NoteSigner(origin, key)])
 
     def add_checkpoint(self, size: int, note: bytes) -> None:
         db = self._db

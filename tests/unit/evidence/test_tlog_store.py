@@ -8,10 +8,12 @@ import json
 from contextlib import closing
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.unit.evidence.support import Backend, builder, sha256
 from vendorproof.errors import InvalidInputError
 from vendorproof.evidence import _migrations, tlog
+from vendorproof.evidence.checkpoint import Checkpoint, NoteVerifier
 from vendorproof.evidence.store import EvidenceStore, _connect, open_store
 
 
@@ -105,3 +107,19 @@ def test_the_origin_is_fixed_once(backend: Backend) -> None:
     with closing(open_store(backend.url)) as store:
         assert store.log_origin() == first  # fixed once
     assert len(first) == len("vendorproof.evidence/") + 32
+
+
+def test_append_stores_the_signed_checkpoint_of_each_size(store: EvidenceStore) -> None:
+    key = Ed25519PrivateKey.generate()
+    origin = store.log_origin()
+    log_key = NoteVerifier(origin, key.public_key())
+    for i in range(1, 6):
+        store.append(builder(f"r{i}"), {}, checkpoint_key=key)
+    hashes = leaves(store)
+    for size in range(1, 6):
+        (note,) = store.checkpoints(size)
+        cp, _, _ = Checkpoint.open(note, [log_key], origin=origin)
+        assert (cp.size, cp.root) == (size, tlog.root_from_leaves(hashes[:size])[1])
+    assert len(store.checkpoints()) == 5
+    store.append(builder("unsigned"), {})
+    assert store.checkpoints(6) == []
