@@ -28,6 +28,8 @@ from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from vendorproof._internal.crypto import PublicKey
+    from vendorproof.evidence.bundle import BundleSource, StoreSource
+    from vendorproof.evidence.logcheck import LogCheck
     from vendorproof.evidence.replay import RecordSource, ReplaySummary
     from vendorproof.evidence.store import EvidenceStore, RecordFilter
 
@@ -437,6 +439,18 @@ def _print_summary(
     term.print(escape("operator keys: " + ", ".join(summary.operator_keys)))
 
 
+def _log_check(
+    source: StoreSource | BundleSource, keys: list[PublicKey], old: Path | None
+) -> LogCheck:
+    """The records against the presented checkpoint and the auditor's kept one."""
+    from vendorproof.evidence.logcheck import check_source
+
+    note = None if old is None else read_document(old)
+    return check_source(
+        source, keys, old=note, old_file=None if old is None else str(old)
+    )
+
+
 @audit_app.command("replay")
 @handle_errors
 def audit_replay(
@@ -480,8 +494,19 @@ def audit_replay(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="A checkpoint of this log kept from an earlier audit: the records "
+            "must extend it (no truncated or rewritten history).",
+        ),
+    ] = None,
 ) -> None:
     """Check every record's signature and chain link and re-run each decision.
+
+    The records are also checked against the signed checkpoint the store or bundle
+    presents and, with --checkpoint, against the one the auditor kept.
 
     Exit 0: every record verified with a pinned operator key, the chain and every
     input are intact and every re-run matches. Exit 1: anything failed. Exit 3: the
@@ -520,6 +545,7 @@ def audit_replay(
         if not pinned:
             keys = src.keys()
         summary = run(src)
+        log = _log_check(src, keys, checkpoint)
     else:
         from vendorproof.evidence.bundle import StoreSource
 
@@ -531,6 +557,7 @@ def audit_replay(
         s = _open(location)
         try:
             summary = run(StoreSource(s, location=location))
+            log = _log_check(StoreSource(s, location=location), keys, checkpoint)
         finally:
             s.close()
     if as_json:
@@ -541,6 +568,7 @@ def audit_replay(
                     "pinned": pinned,
                     "firstAffected": summary.first_bad,
                     "problems": list(summary.problems),
+                    "log": {"facts": log.facts, "problems": log.problems},
                     "records": [
                         {
                             "seq": r.seq,
@@ -558,7 +586,11 @@ def audit_replay(
         )
     else:
         _print_summary(summary, new_policy=new_policy is not None, show_all=show_all)
-    if not summary.ok:
+        for fact in log.facts:
+            echo(f"log: {fact}")
+        for problem in log.problems:
+            echo(f"FAIL: {problem}")
+    if not summary.ok or not log.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
     if not pinned:
         err(

@@ -29,11 +29,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
+    "Edge",
     "MemoryTree",
     "NodeKey",
     "NodeSource",
     "ProofError",
     "consistency_proof",
+    "edge_keys",
     "inclusion_proof",
     "leaf_hash",
     "left_sibling_keys",
@@ -382,21 +384,52 @@ class MemoryTree:
         return root(self.size if size is None else size, self.nodes)
 
 
+def edge_keys(size: int) -> list[NodeKey]:
+    """The perfect subtrees of the right edge of tree ``size``, largest first.
+
+    Their hashes (the "compact range" of ``[0, size)``) are all :class:`Edge` needs
+    to continue the tree from ``size`` without the earlier leaves.
+    """
+    return _perfect(0, size)
+
+
+class Edge:
+    """The right edge of a tree: append leaves, read the root (O(log n) space)."""
+
+    __slots__ = ("_edge", "size")
+
+    def __init__(self, size: int = 0, edge: Sequence[bytes] = ()) -> None:
+        if len(edge) != size.bit_count():
+            msg = (
+                f"a tree of size {size} has {size.bit_count()} edge nodes, "
+                f"not {len(edge)}"
+            )
+            raise ProofError(msg)
+        self.size = size
+        self._edge = list(edge)
+
+    def append(self, leaf: bytes) -> None:
+        """Add one leaf hash."""
+        acc, at = leaf, self.size
+        while at & 1:
+            acc = node_hash(self._edge.pop(), acc)
+            at >>= 1
+        self._edge.append(acc)
+        self.size += 1
+
+    def root(self) -> bytes:
+        """``MTH`` of the leaves so far."""
+        if not self._edge:
+            return EMPTY_ROOT
+        acc = self._edge[-1]
+        for value in reversed(self._edge[:-1]):
+            acc = node_hash(value, acc)
+        return acc
+
+
 def root_from_leaves(leaves: Iterable[bytes]) -> tuple[int, bytes]:
     """The size and root hash of the tree over ``leaves`` (streamed, O(log n) space)."""
-    edge: list[bytes] = []  # perfect subtrees of the right edge, largest first
-    size = 0
+    edge = Edge()
     for leaf in leaves:
-        acc = leaf
-        at = size
-        while at & 1:
-            acc = node_hash(edge.pop(), acc)
-            at >>= 1
-        edge.append(acc)
-        size += 1
-    if not edge:
-        return 0, EMPTY_ROOT
-    acc = edge[-1]
-    for value in reversed(edge[:-1]):
-        acc = node_hash(value, acc)
-    return size, acc
+        edge.append(leaf)
+    return edge.size, edge.root()
