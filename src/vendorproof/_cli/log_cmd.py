@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vendorproof._cli import ExitCode, handle_errors
-from vendorproof._cli._common import echo, json_text, load_signing_key
+from vendorproof._cli._common import echo, json_text, load_signing_key, safe_text
 from vendorproof._cli.evidence_cmd import Store, _open, _public_keys, audit_app
 from vendorproof._internal.jsonio import read_document, write_atomic
 from vendorproof.errors import InvalidInputError, VerificationError
@@ -37,10 +37,16 @@ Output = Annotated[
 
 
 def _emit(data: bytes, output: Path | None, *, force: bool = False) -> None:
-    if output is None:
-        typer.echo(data.decode("utf-8"), nl=False)
-    else:
+    """Write ``data`` to ``output`` as it is, or print it line by line, escaped.
+
+    Notes and proofs hold no control characters (a note with one does not parse),
+    so the printed text is the same bytes unless something was smuggled in.
+    """
+    if output is not None:
         write_atomic(output, data, force=force)
+        return
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        typer.echo(safe_text(line))
 
 
 def _current(s: EvidenceStore) -> bytes:
@@ -80,9 +86,12 @@ def log_checkpoint(
     from vendorproof.evidence.checkpoint import Checkpoint, NoteSigner
 
     if key is None:
+        from vendorproof.evidence.checkpoint import parse_signed_note
+
         s = _open(store)
         try:
             note = _current(s)
+            parse_signed_note(note, file=s.url)  # a note, nothing smuggled in
         finally:
             s.close()
         _emit(note, output, force=force)

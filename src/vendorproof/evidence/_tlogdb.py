@@ -34,12 +34,13 @@ def _fetch(db: Database, keys: Iterable[tlog.NodeKey]) -> dict[tlog.NodeKey, byt
     found: dict[tlog.NodeKey, bytes] = {}
     for i in range(0, len(wanted), _BATCH):
         part = wanted[i : i + _BATCH]
-        marks = ", ".join("(?, ?)" for _ in part)
-        rows = db.rows(
-            "SELECT level, idx, hash FROM tlog_nodes WHERE (level, idx) IN "  # noqa: S608 (placeholders only)
-            f"(VALUES {marks})",
-            [v for key in part for v in key],
+        # One primary-key lookup per node in one statement (SQLite does not use the
+        # index for a row-value IN list: that would scan the table).
+        sql = " UNION ALL ".join(
+            "SELECT level, idx, hash FROM tlog_nodes WHERE level = ? AND idx = ?"
+            for _ in part
         )
+        rows = db.rows(sql, [v for key in part for v in key])
         found.update({(int(lv), int(ix)): bytes(h) for lv, ix, h in rows})
     missing = [key for key in wanted if key not in found]
     if missing:
