@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import Result
 
 from tests.builders import KEYS, SAMPLE_AT_TEXT, SAMPLE_DELIVERY, SAMPLE_POLICY
 from tests.cli.support import assert_error, assert_ok, invoke
@@ -189,3 +190,88 @@ def test_bad_checkpoints_never_pass(logged: tuple[Path, Path], tmp_path: Path) -
     code, msg = check("nosig.cp", "o\n1\nAAAA\n")
     assert code == ExitCode.INVALID_INPUT
     assert "no blank line" in msg
+
+
+# --- witnesses -----------------------------------------------------------------------
+
+
+def witness_key(tmp_path: Path, name: str) -> tuple[Path, str]:
+    path = tmp_path / f"{name.replace('/', '_')}.key"
+    path.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    result = invoke("log", "vkey", "--key", path, "--name", name)
+    assert_ok(result)
+    return path, result.stdout.strip()
+
+
+def test_a_witness_cosigns_only_consistent_checkpoints(
+    logged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    db, old = logged
+    key, vkey = witness_key(tmp_path, "witness.example/w1")
+    _, other_vkey = witness_key(tmp_path, "witness.example/w2")
+    state = tmp_path / "w1.state"
+
+    def witness(cp: Path, out: Path, *args: str | Path) -> Result:
+        return invoke(
+            "log", "witness", cp, "--key", key, "--name", "witness.example/w1",
+            "--operator-pub", OP_PUB, "--state", state, "-o", out, *args,
+        )  # fmt: skip
+
+    assert_ok(witness(old, tmp_path / "cosigned3.cp"))  # a new state: first one
+    now = tmp_path / "now.cp"
+    assert_ok(invoke("log", "checkpoint", "--store", db, "-o", now))
+    assert_error(
+        witness(now, tmp_path / "x.cp"),
+        ExitCode.INVALID_INPUT,
+        "give --proof",
+    )
+    proof = tmp_path / "cons.json"
+    assert_ok(
+        invoke(
+            "log", "consistency", old, now, "--store", db, "--operator-pub", OP_PUB,
+            "-o", proof,
+        )
+    )  # fmt: skip
+    cosigned = tmp_path / "cosigned4.cp"
+    assert_ok(witness(now, cosigned, "--proof", proof))
+    # Going back to a smaller tree is refused.
+    assert_error(
+        witness(old, tmp_path / "y.cp"),
+        ExitCode.VERIFICATION_FAILED,
+        "smaller tree size",
+        "size 4",
+        "size 3",
+    )
+    # The auditor pins the witness key and a quorum.
+    result = invoke(
+        "audit", "verify-checkpoint", cosigned, "--operator-pub", OP_PUB,
+        "--witness", vkey,
+    )  # fmt: skip
+    assert_ok(result)
+    assert "cosigned by: witness.example/w1" in result.stdout
+    result = invoke(
+        "audit", "verify-checkpoint", cosigned, "--operator-pub", OP_PUB,
+        "--witness", vkey, "--witness", other_vkey, "--witnesses", "2",
+    )  # fmt: skip
+    assert_error(
+        result, ExitCode.VERIFICATION_FAILED, "1 of the 2 witness cosignatures"
+    )
+    result = invoke(
+        "audit", "verify-checkpoint", now, "--operator-pub", OP_PUB, "--witness", vkey
+    )
+    assert_error(result, ExitCode.VERIFICATION_FAILED, "0 of the 1")
+    # Stored in the store, the cosigned checkpoint travels with bundles.
+    assert_ok(invoke("log", "checkpoint", "--store", db, "--add", cosigned))
+    bundle = export(db, tmp_path / "b")
+    code, out, _ = replay("--bundle", bundle, "--witness", vkey)
+    assert code == ExitCode.OK, out
+    assert "cosigned by witnesses: witness.example/w1" in out
+    code, out, _ = replay("--bundle", bundle, "--witness", other_vkey)
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "0 of the 1 witness cosignatures" in out

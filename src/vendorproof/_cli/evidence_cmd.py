@@ -440,15 +440,33 @@ def _print_summary(
 
 
 def _log_check(
-    source: StoreSource | BundleSource, keys: list[PublicKey], old: Path | None
+    source: StoreSource | BundleSource,
+    keys: list[PublicKey],
+    old: Path | None,
+    witnesses: tuple[list[str], int | None],
 ) -> LogCheck:
     """The records against the presented checkpoint and the auditor's kept one."""
-    from vendorproof.evidence.logcheck import check_source
+    from vendorproof.errors import VerificationError
+    from vendorproof.evidence.logcheck import check_source, require_cosignatures
 
     note = None if old is None else read_document(old)
-    return check_source(
+    check = check_source(
         source, keys, old=note, old_file=None if old is None else str(old)
     )
+    vkeys, quorum = witnesses
+    if vkeys or quorum:
+        if check.presented is None:
+            check.problems.append("no checkpoint for the witnesses to have cosigned")
+            return check
+        try:
+            names = require_cosignatures(
+                check.presented, vkeys, quorum, file="the presented checkpoint"
+            )
+        except VerificationError as exc:
+            check.problems.append(str(exc))
+        else:
+            check.facts.append(f"cosigned by witnesses: {', '.join(names)}")
+    return check
 
 
 @audit_app.command("replay")
@@ -502,6 +520,22 @@ def audit_replay(
             "must extend it (no truncated or rewritten history).",
         ),
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help="A trusted witness key (from `log vkey`): the presented checkpoint "
+            "must carry its cosignature; repeatable.",
+        ),
+    ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(
+            "--witnesses",
+            min=0,
+            help="Cosignatures required (default: every --witness).",
+        ),
+    ] = None,
 ) -> None:
     """Check every record's signature and chain link and re-run each decision.
 
@@ -545,7 +579,7 @@ def audit_replay(
         if not pinned:
             keys = src.keys()
         summary = run(src)
-        log = _log_check(src, keys, checkpoint)
+        log = _log_check(src, keys, checkpoint, (witness or [], quorum))
     else:
         from vendorproof.evidence.bundle import StoreSource
 
@@ -557,7 +591,12 @@ def audit_replay(
         s = _open(location)
         try:
             summary = run(StoreSource(s, location=location))
-            log = _log_check(StoreSource(s, location=location), keys, checkpoint)
+            log = _log_check(
+                StoreSource(s, location=location),
+                keys,
+                checkpoint,
+                (witness or [], quorum),
+            )
         finally:
             s.close()
     if as_json:

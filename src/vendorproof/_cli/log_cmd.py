@@ -72,6 +72,14 @@ def log_checkpoint(
             "--key", help="Sign (and store) a new checkpoint with this Ed25519 key."
         ),
     ] = None,
+    add: Annotated[
+        Path | None,
+        typer.Option(
+            "--add",
+            help="Store this checkpoint (e.g. cosigned by witnesses) if it is of "
+            "this log and its root is the store's root of its size.",
+        ),
+    ] = None,
     output: Output = None,
     force: Annotated[bool, typer.Option("--force")] = False,
 ) -> None:
@@ -85,6 +93,9 @@ def log_checkpoint(
     from vendorproof.evidence import tlog
     from vendorproof.evidence.checkpoint import Checkpoint, NoteSigner
 
+    if add is not None:
+        _add_checkpoint(store, add)
+        return
     if key is None:
         from vendorproof.evidence.checkpoint import parse_signed_note
 
@@ -112,6 +123,46 @@ def log_checkpoint(
     finally:
         s.close()
     _emit(note, output, force=force)
+
+
+Witnesses = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="A trusted witness key (name+keyid+base64, from `log vkey`); repeatable.",
+    ),
+]
+Quorum = Annotated[
+    int | None,
+    typer.Option(
+        "--witnesses",
+        min=0,
+        help="Cosignatures by distinct trusted witnesses required (default: all "
+        "--witness keys).",
+    ),
+]
+
+
+def _add_checkpoint(store: str | None, path: Path) -> None:
+    from vendorproof.evidence import tlog
+    from vendorproof.evidence.checkpoint import Checkpoint, parse_signed_note
+
+    note = read_document(path)
+    text, _ = parse_signed_note(note, file=str(path))
+    cp = Checkpoint.parse(text, file=str(path))
+    s = _open(store, read_only=False)
+    try:
+        origin = s.log_origin()
+        if cp.origin != origin:
+            msg = f"{path}: a checkpoint of {cp.origin!r}, not of this log {origin!r}"
+            raise VerificationError(msg)
+        if cp.size > s.tree_size() or cp.root != tlog.root(cp.size, s.tree_nodes()):
+            msg = f"{path}: not the store's tree of size {cp.size}"
+            raise VerificationError(msg)
+        s.add_checkpoint(cp.size, note)
+    finally:
+        s.close()
+    echo(f"stored the checkpoint of size {cp.size} from {path}")
 
 
 def _checkpoint_file(
@@ -269,6 +320,8 @@ def audit_verify_checkpoint(
             "`log consistency`) to check against the checkpoint.",
         ),
     ] = None,
+    witness: Witnesses = None,
+    quorum: Quorum = None,
 ) -> None:
     """Verify a checkpoint offline: signature, origin, and optionally a proof.
 
@@ -290,6 +343,13 @@ def audit_verify_checkpoint(
         )
         raise VerificationError(msg)
     echo(f"checkpoint: {cp.origin} size {cp.size} (signed by the operator)")
+    from vendorproof.evidence.logcheck import require_cosignatures
+
+    cosigned = require_cosignatures(
+        read_document(checkpoint), witness or [], quorum, file=str(checkpoint)
+    )
+    if cosigned:
+        echo(f"cosigned by: {', '.join(cosigned)}")
     if proof is not None:
         data = read_document(proof)
         echo(verify_proof_document(data, cp, old=old_cp, file=str(proof)))
@@ -304,6 +364,129 @@ def audit_verify_checkpoint(
             )
         raise VerificationError(msg)
     raise typer.Exit(ExitCode.OK)
+
+
+WITNESS_STATE = "vendorproof-witness-state/v1"
+
+
+@log_app.command("witness")
+@handle_errors
+def log_witness(
+    checkpoint: Annotated[Path, typer.Argument(help="The log's signed checkpoint.")],
+    key: Annotated[Path, typer.Option("--key", help="The witness's Ed25519 key.")],
+    name: Annotated[
+        str, typer.Option("--name", help="The witness's key name (e.g. a URL).")
+    ],
+    operator_pub: OperatorPub,
+    state: Annotated[
+        Path,
+        typer.Option(
+            "--state",
+            help="The witness's state file (the last checkpoint it cosigned).",
+        ),
+    ],
+    proof: Annotated[
+        Path | None,
+        typer.Option(
+            "--proof",
+            help="Consistency proof from the last cosigned checkpoint "
+            "(`vendorproof log consistency`).",
+        ),
+    ] = None,
+    output: Output = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
+) -> None:
+    """Cosign a checkpoint as a witness (C2SP tlog-cosignature, Ed25519).
+
+    The witness cosigns only a checkpoint signed by the operator key, of the same
+    log as the last one it cosigned (its state file), not smaller, and proven
+    consistent with it (--proof). A missing state file starts a new one.
+    """
+    import time
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from vendorproof.evidence.checkpoint import Cosigner, parse_signed_note
+    from vendorproof.evidence.logcheck import verify_proof_document
+
+    signing = load_signing_key(key)
+    if not isinstance(signing, ed25519.Ed25519PrivateKey):
+        raise InvalidInputError("a witness key is an Ed25519 key", file=str(key))
+    cosigner = Cosigner(name, signing)
+    last = _witness_state(state)
+    note, cp = _checkpoint_file(
+        checkpoint, operator_pub, origin=None if last is None else last.origin
+    )
+    if last is not None:
+        if cp.size < last.size:
+            msg = (
+                f"smaller tree size: the witness cosigned the log {cp.origin} at size "
+                f"{last.size}, {checkpoint} has size {cp.size}"
+            )
+            raise VerificationError(msg)
+        if cp.size == last.size and cp.root != last.root:
+            msg = f"two different logs of size {cp.size}: {checkpoint} and {state}"
+            raise VerificationError(msg)
+        if cp.size > last.size:
+            if proof is None:
+                raise InvalidInputError(
+                    f"the witness cosigned size {last.size}: give --proof, the "
+                    f"consistency proof to size {cp.size}",
+                    path="--proof",
+                )
+            verify_proof_document(read_document(proof), cp, old=last, file=str(proof))
+    text, _ = parse_signed_note(note, file=str(checkpoint))
+    cosigned = note + cosigner.line(text, int(time.time())).encode()
+    # The state first: a cosignature is never given for a checkpoint not recorded.
+    record = {
+        "format": WITNESS_STATE,
+        "witness": cosigner.witness.vkey(),
+        "checkpoint": note.decode("utf-8"),
+    }
+    write_atomic(state, (json_text(record, indent=2) + "\n").encode(), force=True)
+    _emit(cosigned, output, force=force)
+
+
+def _witness_state(path: Path) -> Checkpoint | None:
+    """The last checkpoint the witness cosigned (None: no state file yet)."""
+    import json
+
+    from vendorproof.evidence.checkpoint import Checkpoint, parse_signed_note
+
+    if not path.exists():
+        return None
+    data = read_document(path)
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInputError(f"not JSON: {exc}", file=str(path)) from exc
+    if not isinstance(doc, dict) or doc.get("format") != WITNESS_STATE:
+        raise InvalidInputError(
+            f"not a {WITNESS_STATE} file", path="format", file=str(path)
+        )
+    note = doc.get("checkpoint")
+    if not isinstance(note, str):
+        raise InvalidInputError("expected a note", path="checkpoint", file=str(path))
+    # The witness's own record: it verified the signature when it cosigned.
+    text, _ = parse_signed_note(note.encode(), file=str(path))
+    return Checkpoint.parse(text, file=str(path))
+
+
+@log_app.command("vkey")
+@handle_errors
+def log_vkey(
+    key: Annotated[Path, typer.Option("--key", help="An Ed25519 key (PEM).")],
+    name: Annotated[str, typer.Option("--name", help="The key name.")],
+) -> None:
+    """Print the witness verifier key (name+keyid+base64) that auditors pin."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from vendorproof.evidence.checkpoint import Cosigner
+
+    signing = load_signing_key(key)
+    if not isinstance(signing, ed25519.Ed25519PrivateKey):
+        raise InvalidInputError("a witness key is an Ed25519 key", file=str(key))
+    echo(Cosigner(name, signing).witness.vkey())
 
 
 def register(app: typer.Typer) -> None:

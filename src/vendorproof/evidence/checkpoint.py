@@ -37,9 +37,13 @@ __all__ = [
     "MAX_NOTE_BYTES",
     "MAX_SIGNATURES",
     "Checkpoint",
+    "Cosigner",
     "NoteSigner",
     "NoteVerifier",
     "Signature",
+    "Witness",
+    "cosignatures",
+    "cosigned_message",
     "open_note",
     "parse_signed_note",
     "sign_note",
@@ -358,3 +362,128 @@ class Checkpoint:
             )
             raise VerificationError(msg)
         return cp, verified, sigs
+
+
+# --- witness cosignatures (c2sp.org/tlog-cosignature, Ed25519, type 0x04) ------------
+
+_COSIGNATURE = 0x04
+_MAX_TIME = 2**63 - 1
+
+
+def _raw(public: ed25519.Ed25519PublicKey) -> bytes:
+    return public.public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+
+
+def cosigned_message(text: str, timestamp: int) -> bytes:
+    """What an Ed25519 cosignature v1 signs: header, time line, checkpoint text."""
+    return f"cosignature/v1\ntime {timestamp}\n{text}".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """A trusted witness: its name and Ed25519 cosigning public key."""
+
+    name: str
+    public: ed25519.Ed25519PublicKey
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+
+    @property
+    def key_id(self) -> int:
+        """``SHA-256(name || 0x0A || 0x04 || key)[:4]``."""
+        data = self.name.encode() + b"\n" + bytes([_COSIGNATURE]) + _raw(self.public)
+        return int.from_bytes(hashlib.sha256(data).digest()[:4], "big")
+
+    def vkey(self) -> str:
+        """The witness key as a verifier key line (type 0x04)."""
+        material = b64encode(bytes([_COSIGNATURE]) + _raw(self.public))
+        return f"{self.name}+{self.key_id:08x}+{material}"
+
+    @classmethod
+    def from_vkey(cls, text: str, *, file: str | None = None) -> Witness:
+        """Parse ``name+hex id+base64(0x04 || 32-byte key)``.
+
+        Raises:
+            InvalidInputError: malformed, another type, or a key ID that does not match.
+        """
+        parts = text.strip().split("+", 2)
+        if len(parts) != 3:
+            msg = "a witness key is name+keyid+base64key"
+            raise InvalidInputError(msg, file=file)
+        name, hex_id, material = parts
+        try:
+            raw = _std_b64(material, "key")
+        except InvalidInputError as exc:
+            raise exc.in_file(file or "") from None
+        if len(raw) != 33 or raw[0] != _COSIGNATURE:
+            msg = "a witness key is an Ed25519 cosignature key (type 0x04, 32 bytes)"
+            raise InvalidInputError(msg, file=file)
+        try:
+            key = cls(name, ed25519.Ed25519PublicKey.from_public_bytes(raw[1:]))
+        except ValueError as exc:
+            raise InvalidInputError(str(exc), file=file) from None
+        if f"{key.key_id:08x}" != hex_id:
+            msg = f"the key ID {hex_id} does not match the key (it is {key.key_id:08x})"
+            raise InvalidInputError(msg, file=file)
+        return key
+
+
+@dataclass(frozen=True, slots=True)
+class Cosigner:
+    """A witness's signing key and name."""
+
+    name: str
+    private: ed25519.Ed25519PrivateKey
+
+    @property
+    def witness(self) -> Witness:
+        """The matching public witness key."""
+        return Witness(self.name, self.private.public_key())
+
+    def line(self, text: str, timestamp: int) -> str:
+        """The cosignature line for checkpoint ``text`` at ``timestamp``."""
+        if not 0 <= timestamp <= _MAX_TIME:
+            msg = f"a cosignature time must be 0..2**63-1, not {timestamp}"
+            raise ValueError(msg)
+        sig = self.private.sign(cosigned_message(text, timestamp))
+        blob = self.witness.key_id.to_bytes(4, "big") + timestamp.to_bytes(8, "big")
+        return f"{_DASH} {self.name} {b64encode(blob + sig)}\n"
+
+
+def cosignatures(
+    note: bytes, witnesses: Iterable[Witness], *, file: str | None = None
+) -> dict[str, int]:
+    """The trusted witnesses that cosigned ``note``: name -> POSIX time.
+
+    Lines by unknown keys are ignored (signed-note); a line by a known witness that
+    does not verify rejects the note.
+
+    Raises:
+        InvalidInputError: not a signed note.
+        SignatureError: a known witness's cosignature does not verify.
+    """
+    text, sigs = parse_signed_note(note, file=file)
+    known = {(w.name, w.key_id): w for w in witnesses}
+    found: dict[str, int] = {}
+    where = f"{file}: " if file else ""
+    for sig in sigs:
+        w = known.get((sig.name, sig.key_id))
+        if w is None:
+            continue
+        body = sig.signature
+        stamp = int.from_bytes(body[:8], "big")
+        try:
+            if len(body) != 72 or stamp > _MAX_TIME:
+                raise InvalidSignature
+            w.public.verify(body[8:], cosigned_message(text, stamp))
+        except InvalidSignature:
+            msg = (
+                f"{where}the cosignature by witness {w.name} (key ID {w.key_id:08x}) "
+                "does not verify"
+            )
+            raise SignatureError(msg) from None
+        found[w.name] = stamp
+    return found

@@ -35,6 +35,7 @@ __all__ = [
     "inclusion_document",
     "log_verifiers",
     "open_checkpoint",
+    "require_cosignatures",
     "verify_proof_document",
 ]
 
@@ -83,6 +84,8 @@ class LogCheck:
     """The outcome of :func:`check_log`: what was established, what failed."""
 
     checkpoint: Checkpoint | None = None
+    #: The signed note of the presented checkpoint (None: none presented).
+    presented: bytes | None = None
     facts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -141,6 +144,7 @@ def check_log(  # noqa: PLR0912 - the steps of one check
         result.problems.append(str(exc))
         return result
     result.checkpoint = cp
+    result.presented = carried
     if old_cp is not None and old_cp.size > cp.size:
         result.problems.append(
             f"history truncated: the auditor saw the log {cp.origin} at size "
@@ -334,3 +338,33 @@ def check_source(
         old=old,
         old_file=old_file,
     )
+
+
+def require_cosignatures(
+    note: bytes, vkeys: list[str], quorum: int | None, *, file: str
+) -> list[str]:
+    """The trusted witnesses that cosigned ``note``; fewer than the quorum fails.
+
+    Raises:
+        InvalidInputError: a witness key is malformed, or the quorum is more than
+            the witnesses given.
+        VerificationError: too few cosignatures, or a bad one by a trusted witness.
+    """
+    from vendorproof.evidence.checkpoint import Witness, cosignatures
+
+    trusted = [Witness.from_vkey(v, file="--witness") for v in vkeys]
+    need = len(trusted) if quorum is None else quorum
+    if need > len(trusted):
+        raise InvalidInputError(
+            f"{need} cosignatures required but {len(trusted)} witness keys given",
+            path="--witnesses",
+        )
+    found = cosignatures(note, trusted, file=file)
+    if len(found) < need:
+        names = ", ".join(found) or "none"
+        msg = (
+            f"{file}: {len(found)} of the {need} witness cosignatures required "
+            f"(cosigned by: {names})"
+        )
+        raise VerificationError(msg)
+    return list(found)

@@ -11,8 +11,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from vendorproof.errors import InvalidInputError, SignatureError, VerificationError
 from vendorproof.evidence.checkpoint import (
     Checkpoint,
+    Cosigner,
     NoteSigner,
     NoteVerifier,
+    Witness,
+    cosignatures,
     open_note,
     parse_signed_note,
     sign_note,
@@ -144,3 +147,50 @@ def test_checkpoint_round_trip_and_format() -> None:
 def test_malformed_checkpoints_are_refused(text: str, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         Checkpoint.parse(text, file="cp")
+
+
+# --- witness cosignatures (c2sp.org/tlog-cosignature) ----------------------------------
+
+# A published checkpoint of a Certificate Transparency log and its witness
+# cosignatures (transparency-dev staging log; remora.n621.de is a public witness).
+REAL_TEXT = (
+    "arche2025h1.staging.ct.transparency.dev\n"
+    "1432088532\n"
+    "U7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=\n"
+)
+REAL_NOTE = (
+    REAL_TEXT + "\n"
+    "\u2014 arche2025h1.staging.ct.transparency.dev zTM8sQAAAZ5W0WdjBAMARjBEAiBjW5IQf9p"
+    "vsYLfQFX6hoGREPMHbdQ3urbllzalApkptQIgIpwtEroeW2BXaHAI4kJXFbon5Ch9MNL5zRNZ55lvGt0=\n"
+    "\u2014 remora.n621.de 2net5wAAAABqEiEgPlfF3V06o0Y+fHM+J5J9s27wgxxcOVSpZ/2g/KSiXCg9DE"
+    "ZI+aVCIobWX9sXTynk5XeU/zZ0WBxtqB0DrAWfBw==\n"
+).encode()
+REMORA = "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2"
+
+
+def test_a_published_witness_cosignature_verifies() -> None:
+    witness = Witness.from_vkey(REMORA)
+    assert witness.vkey() == REMORA  # the key ID is computed as the spec says
+    stamps = cosignatures(REAL_NOTE, [witness])
+    assert list(stamps) == ["remora.n621.de"]
+    assert stamps["remora.n621.de"] > 1_700_000_000
+    with pytest.raises(SignatureError, match=r"remora\.n621\.de"):
+        cosignatures(REAL_NOTE.replace(b"1432088532", b"1432088533"), [witness])
+
+
+def test_cosign_and_verify_round_trip() -> None:
+    cosigner = Cosigner("witness.example/w1", ed25519.Ed25519PrivateKey.generate())
+    log = NoteSigner("example.com/log", ed25519.Ed25519PrivateKey.generate())
+    note = Checkpoint("example.com/log", 5, ROOT).sign([log])
+    text, _ = parse_signed_note(note)
+    cosigned = note + cosigner.line(text, 1_700_000_000).encode()
+    assert cosignatures(cosigned, [cosigner.witness]) == {
+        "witness.example/w1": 1_700_000_000
+    }
+    # The log key does not count as a witness, nor a witness as the log.
+    assert cosignatures(note, [cosigner.witness]) == {}
+    with pytest.raises(SignatureError):
+        open_note(
+            cosigned.replace(note, note),
+            [NoteVerifier(cosigner.name, cosigner.private.public_key())],
+        )
