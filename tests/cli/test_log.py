@@ -275,3 +275,45 @@ def test_a_witness_cosigns_only_consistent_checkpoints(
     code, out, _ = replay("--bundle", bundle, "--witness", other_vkey)
     assert code == ExitCode.VERIFICATION_FAILED
     assert "0 of the 1 witness cosignatures" in out
+
+
+def test_bad_proofs_and_requests_are_one_line_errors(
+    logged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    db, old = logged
+    for name, content, needle in (
+        ("notjson.json", b"{", "not JSON"),
+        ("list.json", b"[]", "expected a JSON object"),
+        (
+            "long.json",
+            b'{"type": "inclusion", "proof": [' + b", ".join([b'"AAAA"'] * 65) + b"]}",
+            "no proof is that long",
+        ),
+        (
+            "kind.json",
+            b'{"type": "other", "proof": []}',
+            "expected type inclusion or consistency",
+        ),
+        (
+            "noold.json",
+            b'{"type": "consistency", "proof": []}',
+            "needs the old checkpoint",
+        ),
+    ):
+        path = tmp_path / name
+        path.write_bytes(content)
+        result = invoke(
+            "audit", "verify-checkpoint", old, "--operator-pub", OP_PUB, "--proof", path
+        )
+        assert_error(result, ExitCode.INVALID_INPUT, needle)
+    result = invoke(
+        "log", "prove", "--record", "9", "--store", db, "--operator-pub", OP_PUB
+    )
+    assert_error(
+        result, ExitCode.INVALID_INPUT, "record 9 is not in the checkpoint of size 4"
+    )
+    result = invoke(
+        "audit", "verify-checkpoint", old, "--operator-pub", OP_PUB,
+        "--witness", "w+00000000+AAAA", "--witnesses", "1",
+    )  # fmt: skip
+    assert_error(result, ExitCode.INVALID_INPUT, "--witness")
