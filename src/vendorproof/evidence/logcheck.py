@@ -67,6 +67,13 @@ def open_checkpoint(
     """
     text, _ = parse_signed_note(note, file=file)
     claimed = Checkpoint.parse(text, file=file).origin
+    if origin is not None and claimed != origin:
+        where = f"{file}: " if file else ""
+        msg = (
+            f"{where}the checkpoint is of the log {claimed!r}, not of {origin!r} "
+            "(wrong origin)"
+        )
+        raise VerificationError(msg)
     name = origin if origin is not None else claimed
     verifiers = log_verifiers(keys, name)
     if not verifiers:
