@@ -9,6 +9,7 @@ Run as a script, this module is the child process that the benchmark times::
     python scripts/_bench_lib.py pg-writer STORE_URL COUNT DELIVERY POLICY KEY
     python scripts/_bench_lib.py pg-ref-writer CONNINFO COUNT ENVELOPE_FILE
     python scripts/_bench_lib.py parse {json,yaml} {vendorproof,reference} FILE
+    python scripts/_bench_lib.py tlog-proofs SIZE DB CALLS
 
 Module-level imports are standard library only, so a timed child pays for what the
 scenario uses (vendorproof, cryptography) and nothing else.
@@ -829,7 +830,80 @@ def child_parse(args: Sequence[str]) -> None:
     print(json.dumps({"seconds": seconds, "outcome": outcome}))
 
 
+class _NodeDb:
+    """The two members of a store ``Database`` that reading tree nodes uses."""
+
+    def __init__(self, conn: Any, where: str) -> None:
+        import sqlite3
+
+        self.conn = conn
+        self.where = where
+        self.error = sqlite3.Error
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return list(self.conn.execute(sql, params).fetchall())
+
+
+def child_tlog_proofs(args: Sequence[str]) -> None:
+    """Build a SIZE-leaf tree's stored nodes once (a SQLite tlog_nodes table as the
+    store keeps it), then time inclusion and consistency proofs read from it,
+    each generated and verified: prints JSON with seconds per proof."""
+    import hashlib
+    import random
+    import sqlite3
+
+    from vendorproof.evidence import _tlogdb, tlog
+
+    size, db_path, calls = int(args[0]), args[1], int(args[2])
+    conn = sqlite3.connect(db_path)
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'tlog_nodes'"
+    ).fetchall():
+        conn.execute(
+            "CREATE TABLE tlog_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
+            "hash BLOB NOT NULL, PRIMARY KEY (level, idx)) STRICT, WITHOUT ROWID"
+        )
+        edge: list[bytes] = []
+        batch: list[tuple[int, int, bytes]] = []
+        for i in range(size):
+            leaf = tlog.leaf_hash(hashlib.sha256(i.to_bytes(8, "big")).digest())
+            siblings = {}
+            level, at = 0, i
+            while at & 1:
+                siblings[(level, at - 1)] = edge.pop()
+                level += 1
+                at >>= 1
+            made = tlog.new_nodes(i, leaf, siblings)
+            edge.append(made[-1][2])
+            batch.extend(made)
+            if len(batch) > 100_000:
+                conn.executemany("INSERT INTO tlog_nodes VALUES (?, ?, ?)", batch)
+                batch = []
+        conn.executemany("INSERT INTO tlog_nodes VALUES (?, ?, ?)", batch)
+        conn.commit()
+    nodes = _tlogdb.node_source(_NodeDb(conn, db_path))  # type: ignore[arg-type]
+    root = tlog.root(size, nodes)
+    rng = random.Random(1)  # noqa: S311 - reproducible picks, not secrets
+    inclusion, consistency = [], []
+    for _ in range(5):
+        picks = [rng.randrange(size) for _ in range(calls)]
+        start = time.perf_counter()
+        for i in picks:
+            proof = tlog.inclusion_proof(i, size, nodes)
+            leaf = nodes([(0, i)])[(0, i)]
+            tlog.verify_inclusion(leaf, i, size, proof, root)
+        inclusion.append((time.perf_counter() - start) / calls)
+        olds = [rng.randrange(1, size) for _ in range(calls)]
+        start = time.perf_counter()
+        for old in olds:
+            proof = tlog.consistency_proof(old, size, nodes)
+            tlog.verify_consistency(old, size, tlog.root(old, nodes), root, proof)
+        consistency.append((time.perf_counter() - start) / calls)
+    print(json.dumps({"inclusion": inclusion, "consistency": consistency}))
+
+
 CHILDREN: Mapping[str, Callable[[Sequence[str]], None]] = {
+    "tlog-proofs": child_tlog_proofs,
     "parse": child_parse,
     "keyless": child_keyless,
     "in-toto": child_in_toto,

@@ -108,13 +108,21 @@ def handle_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
 
 
 def _register() -> None:
-    from vendorproof._cli import evidence_cmd, gate_cmd, inspect_cmd, vendor, verify_cmd
+    from vendorproof._cli import (
+        evidence_cmd,
+        gate_cmd,
+        inspect_cmd,
+        log_cmd,
+        vendor,
+        verify_cmd,
+    )
 
     vendor.register(app)
     inspect_cmd.register(app)
     verify_cmd.register(app)
     evidence_cmd.register(app)
     gate_cmd.register(app)
+    log_cmd.register(app)
 
 
 _register()

@@ -29,6 +29,8 @@ from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from vendorproof._internal.crypto import PublicKey
+    from vendorproof.evidence.bundle import BundleSource, StoreSource
+    from vendorproof.evidence.logcheck import LogCheck
     from vendorproof.evidence.replay import RecordSource, ReplaySummary
     from vendorproof.evidence.store import EvidenceStore, RecordFilter
 
@@ -464,6 +466,36 @@ def _print_summary(
     term.print(escape("operator keys: " + ", ".join(summary.operator_keys)))
 
 
+def _log_check(
+    source: StoreSource | BundleSource,
+    keys: list[PublicKey],
+    old: Path | None,
+    witnesses: tuple[list[str], int | None],
+) -> LogCheck:
+    """The records against the presented checkpoint and the auditor's kept one."""
+    from vendorproof.errors import VerificationError
+    from vendorproof.evidence.logcheck import check_source, require_cosignatures
+
+    note = None if old is None else read_document(old)
+    check = check_source(
+        source, keys, old=note, old_file=None if old is None else str(old)
+    )
+    vkeys, quorum = witnesses
+    if vkeys or quorum:
+        if check.presented is None:
+            check.problems.append("no checkpoint for the witnesses to have cosigned")
+            return check
+        try:
+            names = require_cosignatures(
+                check.presented, vkeys, quorum, file="the presented checkpoint"
+            )
+        except VerificationError as exc:
+            check.problems.append(str(exc))
+        else:
+            check.facts.append(f"cosigned by witnesses: {', '.join(names)}")
+    return check
+
+
 @audit_app.command("replay")
 @handle_errors
 def audit_replay(
@@ -507,8 +539,35 @@ def audit_replay(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="A checkpoint of this log kept from an earlier audit: the records "
+            "must extend it (no truncated or rewritten history).",
+        ),
+    ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help="A trusted witness key (from `log vkey`): the presented checkpoint "
+            "must carry its cosignature; repeatable.",
+        ),
+    ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(
+            "--witnesses",
+            min=0,
+            help="Cosignatures required (default: every --witness).",
+        ),
+    ] = None,
 ) -> None:
     """Check every record's signature and chain link and re-run each decision.
+
+    The records are also checked against the signed checkpoint the store or bundle
+    presents and, with --checkpoint, against the one the auditor kept.
 
     Exit 0: every record verified with a pinned operator key, the chain and every
     input are intact and every re-run matches. Exit 1: anything failed. Exit 3: the
@@ -547,6 +606,7 @@ def audit_replay(
         if not pinned:
             keys = src.keys()
         summary = run(src)
+        log = _log_check(src, keys, checkpoint, (witness or [], quorum))
     else:
         from vendorproof.evidence.bundle import StoreSource
 
@@ -558,6 +618,12 @@ def audit_replay(
         s = _open(location)
         try:
             summary = run(StoreSource(s, location=location))
+            log = _log_check(
+                StoreSource(s, location=location),
+                keys,
+                checkpoint,
+                (witness or [], quorum),
+            )
         finally:
             s.close()
     if as_json:
@@ -568,6 +634,7 @@ def audit_replay(
                     "pinned": pinned,
                     "firstAffected": summary.first_bad,
                     "problems": list(summary.problems),
+                    "log": {"facts": log.facts, "problems": log.problems},
                     "records": [
                         {
                             "seq": r.seq,
@@ -585,7 +652,11 @@ def audit_replay(
         )
     else:
         _print_summary(summary, new_policy=new_policy is not None, show_all=show_all)
-    if not summary.ok:
+        for fact in log.facts:
+            echo(f"log: {fact}")
+        for problem in log.problems:
+            echo(f"FAIL: {problem}")
+    if not summary.ok or not log.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
     if not pinned:
         err(

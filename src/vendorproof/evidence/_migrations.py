@@ -22,7 +22,7 @@ without writing anything, so a role with only SELECT and INSERT rights can open 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -93,6 +93,9 @@ class Migration:
     description: str
     sqlite: tuple[str, ...]
     postgresql: tuple[str, ...]
+    #: Runs after the statements, in the same transaction (e.g. to fill a new table
+    #: from the rows already stored).
+    after: Callable[[Database], None] | None = None
 
     def statements(self, dialect: str) -> tuple[str, ...]:
         """The statements for ``dialect``."""
@@ -323,6 +326,110 @@ _PG_V4 = (
     _ROLLBACK_SEQ,
 )
 
+# The Merkle tree over the records (docs/evidence-store.md, "Merkle tree and
+# checkpoints"): every perfect subtree hash, the log's origin, the signed checkpoints.
+# A node may only cover stored records; nothing is ever rewritten.
+_TLOG_NODES_ONLY = (
+    f"{_APPEND_ONLY}: a Merkle tree node covers stored records only and is "
+    "inserted once"
+)
+_SQLITE_V5 = (
+    """
+    CREATE TABLE tlog_nodes (
+        level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 62),
+        idx INTEGER NOT NULL CHECK (idx >= 0),
+        hash BLOB NOT NULL CHECK (length(hash) = 32),
+        PRIMARY KEY (level, idx)
+    ) STRICT, WITHOUT ROWID
+    """,
+    f"""
+    CREATE TRIGGER tlog_nodes_of_records BEFORE INSERT ON tlog_nodes
+    WHEN ((NEW.idx + 1) << NEW.level) > (SELECT coalesce(max(seq), 0) FROM records)
+      OR EXISTS (SELECT 1 FROM tlog_nodes WHERE level = NEW.level AND idx = NEW.idx)
+    BEGIN SELECT RAISE(ABORT, '{_TLOG_NODES_ONLY}'); END
+    """,
+    """
+    CREATE TABLE tlog_log (
+        origin TEXT NOT NULL CHECK (origin <> '' AND origin NOT GLOB '*[ +]*')
+    ) STRICT
+    """,
+    (
+        "INSERT INTO tlog_log (origin) VALUES "
+        "('vendorproof.evidence/' || lower(hex(randomblob(16))))"
+    ),
+    f"""
+    CREATE TRIGGER tlog_log_once BEFORE INSERT ON tlog_log
+    WHEN EXISTS (SELECT 1 FROM tlog_log)
+    BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}: the log origin is set once'); END
+    """,
+    """
+    CREATE TABLE tlog_checkpoints (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        size INTEGER NOT NULL CHECK (size >= 0),
+        note BLOB NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX tlog_checkpoints_size ON tlog_checkpoints (size)",
+    *_sqlite_refuse("tlog_nodes"),
+    *_sqlite_refuse("tlog_log"),
+    *_sqlite_refuse("tlog_checkpoints"),
+)
+_PG_V5 = (
+    """
+    CREATE TABLE tlog_nodes (
+        level integer NOT NULL CHECK (level BETWEEN 0 AND 62),
+        idx bigint NOT NULL CHECK (idx >= 0),
+        hash bytea NOT NULL CHECK (length(hash) = 32),
+        PRIMARY KEY (level, idx)
+    )
+    """,
+    f"""
+    CREATE FUNCTION vendorproof_tlog_nodes_of_records() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF ((NEW.idx + 1) << NEW.level) >
+           (SELECT coalesce(max(r.seq), 0) FROM records r) THEN
+            RAISE EXCEPTION '{_TLOG_NODES_ONLY} (level %, index %)', NEW.level,
+                NEW.idx USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+    END
+    $$
+    """,
+    (
+        "CREATE TRIGGER tlog_nodes_of_records BEFORE INSERT ON tlog_nodes "
+        "FOR EACH ROW EXECUTE FUNCTION vendorproof_tlog_nodes_of_records()"
+    ),
+    """
+    CREATE TABLE tlog_log (
+        one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        origin text NOT NULL CHECK (origin <> '' AND origin !~ '[ +]')
+    )
+    """,
+    (
+        "INSERT INTO tlog_log (origin) VALUES ('vendorproof.evidence/' || "
+        "md5(random()::text || clock_timestamp()::text || pg_backend_pid()::text))"
+    ),
+    """
+    CREATE TABLE tlog_checkpoints (
+        id bigserial PRIMARY KEY,
+        size bigint NOT NULL CHECK (size >= 0),
+        note bytea NOT NULL
+    )
+    """,
+    "CREATE INDEX tlog_checkpoints_size ON tlog_checkpoints (size)",
+    _pg_refuse("tlog_nodes"),
+    _pg_refuse("tlog_log"),
+    _pg_refuse("tlog_checkpoints"),
+)
+
+
+def _backfill_tree(db: Database) -> None:
+    from vendorproof.evidence._tlogdb import backfill
+
+    backfill(db)
+
+
 #: The schema history, in order; ``MIGRATIONS[n - 1].version == n``.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "records and blobs, append-only", _SQLITE_V1, _PG_V1),
@@ -330,6 +437,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "rollback-protection index", _V3, _V3),
     Migration(
         4, "intake key (idempotent intake), rollback candidates", _SQLITE_V4, _PG_V4
+    ),
+    Migration(
+        5,
+        "Merkle tree over the records, log origin, signed checkpoints",
+        _SQLITE_V5,
+        _PG_V5,
+        _backfill_tree,
     ),
 )
 
@@ -436,6 +550,8 @@ def migrate(db: Database, target: int | None = None) -> int:
                         db.script(_BOOTSTRAP[db.dialect])
                     for statement in step.statements(db.dialect):
                         db.script(statement)
+                    if step.after is not None:
+                        step.after(db)
                     db.rows(
                         "INSERT INTO schema_version (version, description) "
                         "VALUES (?, ?)",

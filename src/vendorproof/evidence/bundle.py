@@ -25,7 +25,7 @@ import hashlib
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from typing import Any
 from vendorproof._internal import confine, crypto
 from vendorproof._internal.jsonio import dump_json, parse_json, show_key, write_atomic
 from vendorproof.errors import InvalidInputError, OutputError, VerificationError
+from vendorproof.evidence import tlog
 from vendorproof.evidence._migrations import one_line
 from vendorproof.evidence.record import EvidenceRecord, record_digest
 from vendorproof.evidence.replay import Scope
@@ -235,6 +236,7 @@ def export_bundle(
     previous = None
     if first > 1:
         previous = record_digest(store.record(first - 1).envelope)
+    log = _export_log(store, put, flt, first, max(seqs, default=0))
     manifest: dict[str, Any] = {
         "format": BUNDLE_FORMAT,
         "exportedAt": exported_at,
@@ -249,10 +251,47 @@ def export_bundle(
             },
         },
         "operatorKeys": [crypto.key_id(k) for k in keys],
+        "log": log,
         "files": dict(sorted(files.items())),
     }
     write_atomic(out / MANIFEST, dump_json(manifest))
     return len(seqs)
+
+
+LOG_CHECKPOINT = "log/checkpoint"
+
+
+def _export_log(
+    store: EvidenceStore,
+    put: Callable[[str, bytes], None],
+    flt: RecordFilter,
+    first: int,
+    last: int,
+) -> dict[str, Any] | None:
+    """The store's checkpoint of the bundle's last record, and the edge before it.
+
+    The tree edge before the first record lets replay recompute the root from the
+    records the bundle has.
+
+    None for a selective export (the records do not form a tree) and when the store
+    holds no checkpoint of that size.
+    """
+    if last == 0 or any(getattr(flt, k) is not None for k in _SELECTIVE):
+        return None
+    notes = store.checkpoints(last)
+    if not notes:
+        return None
+    put(LOG_CHECKPOINT, notes[0])
+    size = first - 1
+    nodes = store.tree_nodes()(tlog.edge_keys(size))
+    return {
+        "origin": store.log_origin(),
+        "checkpoint": LOG_CHECKPOINT,
+        "edge": {
+            "size": size,
+            "hashes": [f.b64encode(nodes[k]) for k in tlog.edge_keys(size)],
+        },
+    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -392,6 +431,48 @@ class BundleSource:
     def spec(self) -> tuple[str, str]:
         """How another process reopens this source."""
         return ("bundle", str(self.root))
+
+    def log(self) -> tuple[bytes | None, int, list[bytes]]:
+        """The checkpoint the bundle carries and the tree edge before its first record.
+
+        ``(None, 0, [])`` for a bundle without one. Nothing here is trusted: the
+        checkpoint's signature and the records' root are checked by the caller.
+
+        Raises:
+            InvalidInputError: the manifest's ``log`` entry is malformed.
+        """
+        where = str(self.root / MANIFEST)
+        log = self.manifest.get("log")
+        if log is None:
+            return None, 0, []
+        try:
+            log = f.check_type(log, dict, "log")
+            edge = f.require_mapping(log, "edge")
+            size = f.require(edge, "size", int)
+            hashes = f.require(edge, "hashes", list)
+            if size != max(self.claims.first, 1) - 1 or len(hashes) > 64:
+                raise InvalidInputError(
+                    "does not end before the first record", path="log.edge"
+                )
+            decoded = [
+                f.b64decode(h if isinstance(h, str) else "", f"log.edge.hashes[{i}]")
+                for i, h in enumerate(hashes)
+            ]
+            if f.require(log, "checkpoint", str) != LOG_CHECKPOINT:
+                raise InvalidInputError(
+                    f"expected {LOG_CHECKPOINT}", path="log.checkpoint"
+                )
+        except InvalidInputError as e:
+            raise e.in_file(where) from e
+        if LOG_CHECKPOINT not in self.claims.files:
+            raise InvalidInputError(f"{LOG_CHECKPOINT} is not listed", file=where)
+        note = confine.read_file(self.root, LOG_CHECKPOINT)
+        if hashlib.sha256(note).hexdigest() != self.claims.files[LOG_CHECKPOINT]:
+            raise InvalidInputError(
+                f"{LOG_CHECKPOINT}: altered (sha256 differs from {MANIFEST})",
+                file=str(self.root),
+            )
+        return note, size, decoded
 
     def keys(self) -> list[crypto.PublicKey]:
         """The operator public keys shipped in the bundle."""

@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
 from vendorproof._internal import crypto
 from vendorproof._internal.delivery_fs import (
     ATTESTATIONS,
@@ -657,7 +659,14 @@ def run_intake(
         where=store.url,
     )
     try:
-        stored = store.append(build, blobs)
+        # An Ed25519 operator key also signs the checkpoint of the new tree size
+        # (c2sp.org/tlog-checkpoint); other key types leave `vendorproof log
+        # checkpoint --key` to an Ed25519 log key.
+        stored = store.append(
+            build,
+            blobs,
+            checkpoint_key=key if isinstance(key, ed25519.Ed25519PrivateKey) else None,
+        )
     except _AlreadyRecorded as done:
         keys = [crypto.as_public_key(key.public_key()), *trusted]
         rec = EvidenceRecord.from_bytes(done.stored.envelope, keys=keys)

@@ -20,10 +20,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vendorproof.errors import InvalidInputError, OutputError
-from vendorproof.evidence import _sqlite
+from vendorproof.evidence import _sqlite, _tlogdb, tlog
 from vendorproof.evidence._migrations import (
     LATEST,
     Database,
@@ -31,6 +31,9 @@ from vendorproof.evidence._migrations import (
     migrate,
     one_line,
 )
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = [
     "DEFAULT_STORE",
@@ -151,12 +154,18 @@ class EvidenceStore(Protocol):
     url: str
 
     def append(
-        self, build: Callable[[ChainHead], PreparedRecord], blobs: Mapping[str, bytes]
+        self,
+        build: Callable[[ChainHead], PreparedRecord],
+        blobs: Mapping[str, bytes],
+        *,
+        checkpoint_key: Ed25519PrivateKey | None = None,
     ) -> StoredRecord:
         """Append one record atomically; ``blobs`` maps sha256 hex -> content.
 
         ``build`` runs inside the transaction, under the chain lock; if anything
-        raises, nothing is stored and the exception propagates.
+        raises, nothing is stored and the exception propagates. With
+        ``checkpoint_key`` the checkpoint of the new tree size, signed with it under
+        the log's origin, is stored in the same transaction.
         """
         ...
 
@@ -186,6 +195,28 @@ class EvidenceStore(Protocol):
 
     def close(self) -> None:
         """Release the connection."""
+        ...
+
+    # --- the Merkle tree and checkpoints (docs/evidence-store.md) --------------------
+
+    def tree_size(self) -> int:
+        """The number of records the stored Merkle tree covers."""
+        ...
+
+    def tree_nodes(self) -> tlog.NodeSource:
+        """The stored perfect-subtree hashes (for roots and proofs of any size)."""
+        ...
+
+    def log_origin(self) -> str:
+        """The origin line of the log's checkpoints."""
+        ...
+
+    def checkpoints(self, size: int | None = None) -> list[bytes]:
+        """Stored checkpoint notes, newest first (at most 16; all sizes or ``size``)."""
+        ...
+
+    def add_checkpoint(self, size: int, note: bytes) -> None:
+        """Store one signed checkpoint note (the caller signed it)."""
         ...
 
 
@@ -416,7 +447,11 @@ class _Store:
         return f"<evidence store {self.url}>"
 
     def append(
-        self, build: Callable[[ChainHead], PreparedRecord], blobs: Mapping[str, bytes]
+        self,
+        build: Callable[[ChainHead], PreparedRecord],
+        blobs: Mapping[str, bytes],
+        *,
+        checkpoint_key: Ed25519PrivateKey | None = None,
     ) -> StoredRecord:
         """Append one record atomically (see the module docstring).
 
@@ -447,7 +482,12 @@ class _Store:
                 finally:
                     head.expire()
                 in_build = False
-                return self._insert(head, prepared, content)
+                stored = self._insert(head, prepared, content)
+                if checkpoint_key is not None:
+                    _tlogdb.store_checkpoint(
+                        db, stored.seq, self._signed(stored.seq, checkpoint_key)
+                    )
+                return stored
         except db.integrity_error as exc:
             if in_build:
                 raise
@@ -537,6 +577,7 @@ class _Store:
             "record_inputs (seq, name, digest)",
             [(stored.seq, name, digest) for name, digest in sorted(rec.inputs.items())],
         )
+        _tlogdb.append_leaf(db, stored.seq, stored.digest)
         return stored
 
     def records(self, flt: RecordFilter = _EVERYTHING) -> Iterator[StoredRecord]:
@@ -601,6 +642,45 @@ class _Store:
 
     def close(self) -> None:
         self._db.close()
+
+    def tree_size(self) -> int:
+        try:
+            return _tlogdb.tree_size(self._db)
+        except self._db.error as exc:
+            raise self._unreadable(exc) from exc
+
+    def tree_nodes(self) -> tlog.NodeSource:
+        return _tlogdb.node_source(self._db)
+
+    def log_origin(self) -> str:
+        try:
+            return _tlogdb.origin(self._db)
+        except self._db.error as exc:
+            raise self._unreadable(exc) from exc
+
+    def checkpoints(self, size: int | None = None) -> list[bytes]:
+        try:
+            return _tlogdb.checkpoints(self._db, size=size)
+        except self._db.error as exc:
+            raise self._unreadable(exc) from exc
+
+    def _signed(self, size: int, key: Ed25519PrivateKey) -> bytes:
+        from vendorproof.evidence.checkpoint import Checkpoint, NoteSigner
+
+        origin = _tlogdb.origin(self._db)
+        cp = Checkpoint(origin, size, tlog.root(size, _tlogdb.node_source(self._db)))
+        return cp.sign([NoteSigner(origin, key)])
+
+    def add_checkpoint(self, size: int, note: bytes) -> None:
+        db = self._db
+        if self._read_only:
+            msg = f"{db.where}: the evidence store was opened read-only"
+            raise OutputError(msg)
+        try:
+            with db.write_transaction():
+                _tlogdb.store_checkpoint(db, size, note)
+        except db.error as exc:
+            raise _failure(db, exc, "store the checkpoint") from exc
 
     def _read(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         try:

@@ -1,0 +1,494 @@
+"""The transparency log commands (docs/audit.md, "Checkpoints").
+
+``log checkpoint``, ``log prove``, ``log consistency`` and ``audit verify-checkpoint``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vendorproof._cli import ExitCode, handle_errors
+from vendorproof._cli._common import echo, json_text, load_signing_key, safe_text
+from vendorproof._cli.evidence_cmd import Store, _open, _public_keys, audit_app
+from vendorproof._internal.jsonio import read_document, write_atomic
+from vendorproof.errors import InvalidInputError, VerificationError
+
+if TYPE_CHECKING:
+    from vendorproof.evidence.checkpoint import Checkpoint
+    from vendorproof.evidence.store import EvidenceStore
+
+log_app = typer.Typer(
+    help="The Merkle log over the evidence: checkpoints and proofs.",
+    no_args_is_help=True,
+)
+
+OperatorPub = Annotated[
+    list[Path],
+    typer.Option(
+        "--operator-pub", help="The operator's Ed25519 public key(s) (PEM), pinned."
+    ),
+]
+Output = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to FILE (default: stdout).")
+]
+
+
+def _emit(data: bytes, output: Path | None, *, force: bool = False) -> None:
+    """Write ``data`` to ``output`` as it is, or print it line by line, escaped.
+
+    Notes and proofs hold no control characters (a note with one does not parse),
+    so the printed text is the same bytes unless something was smuggled in.
+    """
+    if output is not None:
+        write_atomic(output, data, force=force)
+        return
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        typer.echo(safe_text(line))
+
+
+def _current(s: EvidenceStore) -> bytes:
+    """The newest stored checkpoint of the store's current size."""
+    size = s.last_seq()
+    notes = s.checkpoints(size)
+    if not notes:
+        raise InvalidInputError(
+            f"no checkpoint of the current size {size} is stored: sign one with "
+            "`vendorproof log checkpoint --key KEY`",
+            file=s.url,
+        )
+    return notes[0]
+
+
+@log_app.command("checkpoint")
+@handle_errors
+def log_checkpoint(
+    store: Store = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help="Sign (and store) a new checkpoint with this Ed25519 key."
+        ),
+    ] = None,
+    add: Annotated[
+        Path | None,
+        typer.Option(
+            "--add",
+            help="Store this checkpoint (e.g. cosigned by witnesses) if it is of "
+            "this log and its root is the store's root of its size.",
+        ),
+    ] = None,
+    output: Output = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
+) -> None:
+    """Print the signed checkpoint of the log's current size (C2SP tlog-checkpoint).
+
+    Without --key: the newest stored one (intake stores one at every append). With
+    --key: a checkpoint signed now with that key under the log's origin, stored.
+    """
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from vendorproof.evidence import tlog
+    from vendorproof.evidence.checkpoint import Checkpoint, NoteSigner
+
+    if add is not None:
+        _add_checkpoint(store, add)
+        return
+    if key is None:
+        from vendorproof.evidence.checkpoint import parse_signed_note
+
+        s = _open(store)
+        try:
+            note = _current(s)
+            parse_signed_note(note, file=s.url)  # a note, nothing smuggled in
+        finally:
+            s.close()
+        _emit(note, output, force=force)
+        return
+    signing = load_signing_key(key)
+    if not isinstance(signing, ed25519.Ed25519PrivateKey):
+        raise InvalidInputError(
+            "checkpoints are signed with Ed25519 keys (c2sp.org/signed-note)",
+            file=str(key),
+        )
+    s = _open(store, read_only=False)
+    try:
+        origin = s.log_origin()
+        size = s.tree_size()
+        cp = Checkpoint(origin, size, tlog.root(size, s.tree_nodes()))
+        note = cp.sign([NoteSigner(origin, signing)])
+        s.add_checkpoint(size, note)
+    finally:
+        s.close()
+    _emit(note, output, force=force)
+
+
+Witnesses = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="A trusted witness key (name+keyid+base64, from `log vkey`); repeatable.",
+    ),
+]
+Quorum = Annotated[
+    int | None,
+    typer.Option(
+        "--witnesses",
+        min=0,
+        help="Cosignatures by distinct trusted witnesses required (default: all "
+        "--witness keys).",
+    ),
+]
+
+
+def _add_checkpoint(store: str | None, path: Path) -> None:
+    from vendorproof.evidence import tlog
+    from vendorproof.evidence.checkpoint import Checkpoint, parse_signed_note
+
+    note = read_document(path)
+    text, _ = parse_signed_note(note, file=str(path))
+    cp = Checkpoint.parse(text, file=str(path))
+    s = _open(store, read_only=False)
+    try:
+        origin = s.log_origin()
+        if cp.origin != origin:
+            msg = f"{path}: a checkpoint of {cp.origin!r}, not of this log {origin!r}"
+            raise VerificationError(msg)
+        if cp.size > s.tree_size() or cp.root != tlog.root(cp.size, s.tree_nodes()):
+            msg = f"{path}: not the store's tree of size {cp.size}"
+            raise VerificationError(msg)
+        s.add_checkpoint(cp.size, note)
+    finally:
+        s.close()
+    echo(f"stored the checkpoint of size {cp.size} from {path}")
+
+
+def _checkpoint_file(
+    path: Path, keys: list[Path], *, origin: str | None
+) -> tuple[bytes, Checkpoint]:
+    from vendorproof.evidence.logcheck import open_checkpoint
+
+    note = read_document(path)
+    return note, open_checkpoint(
+        note, _public_keys(keys), origin=origin, file=str(path)
+    )
+
+
+@log_app.command("prove")
+@handle_errors
+def log_prove(
+    record: Annotated[int, typer.Option("--record", min=1, help="Sequence number.")],
+    operator_pub: OperatorPub,
+    store: Store = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint", help="Prove against this checkpoint (default: current)."
+        ),
+    ] = None,
+    output: Output = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
+) -> None:
+    """Inclusion proof of one record in a checkpoint (RFC 9162 §2.1.3), as JSON.
+
+    The proof is verified before it is printed; `audit verify-checkpoint --proof`
+    verifies it offline.
+    """
+    from vendorproof.evidence import tlog
+    from vendorproof.evidence.logcheck import inclusion_document, open_checkpoint
+
+    s = _open(store)
+    try:
+        origin = s.log_origin()
+        if checkpoint is None:
+            note = _current(s)
+            cp = open_checkpoint(
+                note, _public_keys(operator_pub), origin=origin, file=s.url
+            )
+        else:
+            note, cp = _checkpoint_file(checkpoint, operator_pub, origin=origin)
+        if record > cp.size:
+            raise InvalidInputError(
+                f"record {record} is not in the checkpoint of size {cp.size}",
+                path="--record",
+            )
+        rec = s.record(record)
+        proof = tlog.inclusion_proof(record - 1, cp.size, s.tree_nodes())
+    finally:
+        s.close()
+    leaf = tlog.record_leaf(tlog_digest(rec.envelope))
+    try:
+        tlog.verify_inclusion(leaf, record - 1, cp.size, proof, cp.root)
+    except tlog.ProofError as exc:
+        msg = (
+            f"record {record} of the store is not in the checkpoint of size "
+            f"{cp.size}: {exc} (the store's records or tree differ from what was "
+            "signed)"
+        )
+        raise VerificationError(msg) from exc
+    doc = inclusion_document(note, cp, record, tlog_digest(rec.envelope), proof)
+    _emit((json_text(doc, indent=2) + "\n").encode(), output, force=force)
+
+
+def tlog_digest(envelope: bytes) -> str:
+    """The record digest (sha256 hex of the envelope bytes)."""
+    import hashlib
+
+    return hashlib.sha256(envelope).hexdigest()
+
+
+@log_app.command("consistency")
+@handle_errors
+def log_consistency(
+    old: Annotated[Path, typer.Argument(help="The older checkpoint (kept earlier).")],
+    operator_pub: OperatorPub,
+    new: Annotated[
+        Path | None,
+        typer.Argument(help="The newer checkpoint (default: the store's current)."),
+    ] = None,
+    store: Store = None,
+    output: Output = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
+) -> None:
+    """Consistency proof that OLD's tree is a prefix of NEW's (RFC 9162 §2.1.4).
+
+    Exit 1 when the log shrank or was rewritten since OLD: the message names the
+    size OLD saw and the size now.
+    """
+    from vendorproof.evidence import tlog
+    from vendorproof.evidence.logcheck import consistency_document, open_checkpoint
+
+    s = _open(store)
+    try:
+        origin = s.log_origin()
+        _, old_cp = _checkpoint_file(old, operator_pub, origin=origin)
+        if new is None:
+            new_note = _current(s)
+            new_cp = open_checkpoint(
+                new_note, _public_keys(operator_pub), origin=origin, file=s.url
+            )
+        else:
+            new_note, new_cp = _checkpoint_file(new, operator_pub, origin=origin)
+        if old_cp.size > new_cp.size:
+            msg = (
+                f"history truncated: {old} saw the log {origin} at size "
+                f"{old_cp.size}, it has size {new_cp.size} now"
+            )
+            raise VerificationError(msg)
+        if new_cp.size > s.tree_size():
+            raise InvalidInputError(
+                f"the store's tree has {s.tree_size()} records, fewer than the "
+                f"checkpoint's {new_cp.size}",
+                file=s.url,
+            )
+        proof = tlog.consistency_proof(old_cp.size, new_cp.size, s.tree_nodes())
+    finally:
+        s.close()
+    try:
+        tlog.verify_consistency(
+            old_cp.size, new_cp.size, old_cp.root, new_cp.root, proof
+        )
+    except tlog.ProofError as exc:
+        msg = (
+            f"history rewritten: the log {origin} of size {old_cp.size} that {old} "
+            f"saw is not a prefix of the log of size {new_cp.size} now ({exc})"
+        )
+        raise VerificationError(msg) from exc
+    doc = consistency_document(old_cp, new_note, new_cp, proof)
+    _emit((json_text(doc, indent=2) + "\n").encode(), output, force=force)
+
+
+@audit_app.command("verify-checkpoint")
+@handle_errors
+def audit_verify_checkpoint(
+    checkpoint: Annotated[Path, typer.Argument(help="A signed checkpoint.")],
+    operator_pub: OperatorPub,
+    origin: Annotated[
+        str | None, typer.Option("--origin", help="The log's origin, pinned.")
+    ] = None,
+    old: Annotated[
+        Path | None,
+        typer.Option("--old", help="A checkpoint of the same log kept earlier."),
+    ] = None,
+    proof: Annotated[
+        Path | None,
+        typer.Option(
+            "--proof",
+            help="An inclusion or consistency proof (from `log prove`/"
+            "`log consistency`) to check against the checkpoint.",
+        ),
+    ] = None,
+    witness: Witnesses = None,
+    quorum: Quorum = None,
+) -> None:
+    """Verify a checkpoint offline: signature, origin, and optionally a proof.
+
+    Exit 0: the checkpoint is signed by a pinned operator key (and the proof, if
+    given, verifies against it). Exit 1: it is not, or the proof fails, or it is
+    smaller than --old. Exit 3: a file is not a checkpoint or proof.
+    """
+    from vendorproof.evidence.logcheck import verify_proof_document
+
+    old_cp = None
+    if old is not None:
+        _, old_cp = _checkpoint_file(old, operator_pub, origin=origin)
+        origin = old_cp.origin
+    _, cp = _checkpoint_file(checkpoint, operator_pub, origin=origin)
+    if old_cp is not None and old_cp.size > cp.size:
+        msg = (
+            f"history truncated: {old} saw the log {cp.origin} at size {old_cp.size}, "
+            f"{checkpoint} has size {cp.size}"
+        )
+        raise VerificationError(msg)
+    echo(f"checkpoint: {cp.origin} size {cp.size} (signed by the operator)")
+    from vendorproof.evidence.logcheck import require_cosignatures
+
+    cosigned = require_cosignatures(
+        read_document(checkpoint), witness or [], quorum, file=str(checkpoint)
+    )
+    if cosigned:
+        echo(f"cosigned by: {', '.join(cosigned)}")
+    if proof is not None:
+        data = read_document(proof)
+        echo(verify_proof_document(data, cp, old=old_cp, file=str(proof)))
+    elif old_cp is not None and old_cp.root != cp.root:
+        # Equal sizes need equal roots; other sizes need a consistency proof.
+        if old_cp.size == cp.size:
+            msg = f"two different logs of size {cp.size}: {old} and {checkpoint}"
+        else:
+            msg = (
+                f"consistency of {old} (size {old_cp.size}) with size {cp.size} is "
+                "not proven: give --proof from `vendorproof log consistency`"
+            )
+        raise VerificationError(msg)
+    raise typer.Exit(ExitCode.OK)
+
+
+WITNESS_STATE = "vendorproof-witness-state/v1"
+
+
+@log_app.command("witness")
+@handle_errors
+def log_witness(
+    checkpoint: Annotated[Path, typer.Argument(help="The log's signed checkpoint.")],
+    key: Annotated[Path, typer.Option("--key", help="The witness's Ed25519 key.")],
+    name: Annotated[
+        str, typer.Option("--name", help="The witness's key name (e.g. a URL).")
+    ],
+    operator_pub: OperatorPub,
+    state: Annotated[
+        Path,
+        typer.Option(
+            "--state",
+            help="The witness's state file (the last checkpoint it cosigned).",
+        ),
+    ],
+    proof: Annotated[
+        Path | None,
+        typer.Option(
+            "--proof",
+            help="Consistency proof from the last cosigned checkpoint "
+            "(`vendorproof log consistency`).",
+        ),
+    ] = None,
+    output: Output = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
+) -> None:
+    """Cosign a checkpoint as a witness (C2SP tlog-cosignature, Ed25519).
+
+    The witness cosigns only a checkpoint signed by the operator key, of the same
+    log as the last one it cosigned (its state file), not smaller, and proven
+    consistent with it (--proof). A missing state file starts a new one.
+    """
+    import time
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from vendorproof.evidence.checkpoint import Cosigner, parse_signed_note
+    from vendorproof.evidence.logcheck import verify_proof_document
+
+    signing = load_signing_key(key)
+    if not isinstance(signing, ed25519.Ed25519PrivateKey):
+        raise InvalidInputError("a witness key is an Ed25519 key", file=str(key))
+    cosigner = Cosigner(name, signing)
+    last = _witness_state(state)
+    note, cp = _checkpoint_file(
+        checkpoint, operator_pub, origin=None if last is None else last.origin
+    )
+    if last is not None:
+        if cp.size < last.size:
+            msg = (
+                f"smaller tree size: the witness cosigned the log {cp.origin} at size "
+                f"{last.size}, {checkpoint} has size {cp.size}"
+            )
+            raise VerificationError(msg)
+        if cp.size == last.size and cp.root != last.root:
+            msg = f"two different logs of size {cp.size}: {checkpoint} and {state}"
+            raise VerificationError(msg)
+        if cp.size > last.size:
+            if proof is None:
+                raise InvalidInputError(
+                    f"the witness cosigned size {last.size}: give --proof, the "
+                    f"consistency proof to size {cp.size}",
+                    path="--proof",
+                )
+            verify_proof_document(read_document(proof), cp, old=last, file=str(proof))
+    text, _ = parse_signed_note(note, file=str(checkpoint))
+    cosigned = note + cosigner.line(text, int(time.time())).encode()
+    # The state first: a cosignature is never given for a checkpoint not recorded.
+    record = {
+        "format": WITNESS_STATE,
+        "witness": cosigner.witness.vkey(),
+        "checkpoint": note.decode("utf-8"),
+    }
+    write_atomic(state, (json_text(record, indent=2) + "\n").encode(), force=True)
+    _emit(cosigned, output, force=force)
+
+
+def _witness_state(path: Path) -> Checkpoint | None:
+    """The last checkpoint the witness cosigned (None: no state file yet)."""
+    import json
+
+    from vendorproof.evidence.checkpoint import Checkpoint, parse_signed_note
+
+    if not path.exists():
+        return None
+    data = read_document(path)
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInputError(f"not JSON: {exc}", file=str(path)) from exc
+    if not isinstance(doc, dict) or doc.get("format") != WITNESS_STATE:
+        raise InvalidInputError(
+            f"not a {WITNESS_STATE} file", path="format", file=str(path)
+        )
+    note = doc.get("checkpoint")
+    if not isinstance(note, str):
+        raise InvalidInputError("expected a note", path="checkpoint", file=str(path))
+    # The witness's own record: it verified the signature when it cosigned.
+    text, _ = parse_signed_note(note.encode(), file=str(path))
+    return Checkpoint.parse(text, file=str(path))
+
+
+@log_app.command("vkey")
+@handle_errors
+def log_vkey(
+    key: Annotated[Path, typer.Option("--key", help="An Ed25519 key (PEM).")],
+    name: Annotated[str, typer.Option("--name", help="The key name.")],
+) -> None:
+    """Print the witness verifier key (name+keyid+base64) that auditors pin."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from vendorproof.evidence.checkpoint import Cosigner
+
+    signing = load_signing_key(key)
+    if not isinstance(signing, ed25519.Ed25519PrivateKey):
+        raise InvalidInputError("a witness key is an Ed25519 key", file=str(key))
+    echo(Cosigner(name, signing).witness.vkey())
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the log commands to ``app``."""
+    app.add_typer(log_app, name="log")
