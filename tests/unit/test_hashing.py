@@ -62,11 +62,15 @@ def write(path: Path, size: int) -> bytes:
     return data
 
 
+def cores(monkeypatch: pytest.MonkeyPatch, count: int) -> None:
+    """Make the engine see ``count`` CPUs."""
+    monkeypatch.setattr(hashing, "_cpu_count", lambda: count)
+
+
 @pytest.fixture(params=["serial", "pipelined"])
 def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Force one engine path: no spare core, or cores for every digest."""
-    capacity = 1 if request.param == "serial" else 8
-    monkeypatch.setattr(hashing._POOLS, "budget", hashing._CpuBudget(capacity))
+    cores(monkeypatch, 1 if request.param == "serial" else 8)
     return str(request.param)
 
 
@@ -84,11 +88,19 @@ def pipelined_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+def hashing_threads() -> list[str]:
+    return [
+        thread.name
+        for thread in threading.enumerate()
+        if thread.name.startswith("vendorproof-hash")
+    ]
+
+
 @pytest.fixture(autouse=True)
-def budget_released() -> Iterator[None]:
-    """Every test must give back every core it claimed, even when it fails."""
+def threads_joined() -> Iterator[None]:
+    """Every hashing thread a test started has ended, even when the test failed."""
     yield
-    assert hashing._POOLS.budget._in_use == 0
+    assert hashing_threads() == []
 
 
 # --------------------------------------------------------------------------- digests
@@ -151,7 +163,7 @@ def test_pipeline_with_fewer_lanes_than_digests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipelined_calls: list[int]
 ) -> None:
     # Two cores for three digests: the caller's lane and one thread share them.
-    monkeypatch.setattr(hashing._POOLS, "budget", hashing._CpuBudget(2))
+    cores(monkeypatch, 2)
     path = tmp_path / "image.bin"
     data = write(path, 4 * CHUNK_SIZE + 1)
 
