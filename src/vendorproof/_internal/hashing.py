@@ -56,25 +56,28 @@ import errno
 import hashlib
 import io
 import math
-import multiprocessing
 import os
 import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import (
     FIRST_EXCEPTION,
+    BrokenExecutor,
     Future,
-    ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
 from vendorproof.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    # At run time, imported when the first pool starts (multiprocessing takes
+    # longer to import than the rest of this module).
+    from concurrent.futures import ProcessPoolExecutor
 
 __all__ = [
     "CHUNK_SIZE",
@@ -485,6 +488,9 @@ if hasattr(os, "register_at_fork"):
 def _process_pool() -> ProcessPoolExecutor | None:
     """The worker processes, started at first use; ``None`` where there can be none."""
     global _POOL  # noqa: PLW0603 - one pool per process, started at first use
+    import multiprocessing  # only where processes are used
+    from concurrent.futures import ProcessPoolExecutor
+
     with _POOL_LOCK:
         if _POOL is None:
             if multiprocessing.current_process().daemon:
@@ -536,8 +542,8 @@ def _hash_in_processes(
             span, work = out.pop(0)
             try:
                 answers = work.result()
-            except BrokenProcessPool:
-                _forget_pool()
+            except BrokenExecutor:
+                _forget_pool()  # a worker died: the next call starts a new pool
                 raise
             submit()
             done = 0
