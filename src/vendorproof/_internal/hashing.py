@@ -51,6 +51,7 @@ batches and from worker threads for large files, never concurrently with itself.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import hashlib
@@ -500,7 +501,18 @@ def _process_pool() -> ProcessPoolExecutor | None:
                 return None
             context = multiprocessing.get_context(method)
             _POOL = ProcessPoolExecutor(_cpu_count(), mp_context=context)
+            atexit.register(_stop_pool, _POOL, os.getpid())
         return _POOL
+
+
+def _stop_pool(pool: ProcessPoolExecutor, owner: int) -> None:
+    """Stop the workers at exit, while the modules the pool needs still exist.
+
+    A forked child inherits this exit handler but not the pool: it does nothing.
+    """
+    if os.getpid() == owner:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _forget_pool()
 
 
 def _batches(count: int, workers: int) -> Iterator[range]:
