@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import multiprocessing
 import os
 import re
 import shutil
@@ -747,3 +748,21 @@ def test_single_worker_never_uses_processes(tmp_path: Path, batched: list[int]) 
     hash_files(paths, ["sha256"], workers=1)
 
     assert batched == []
+
+
+def test_daemonic_process_hashes_on_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batched: list[int]
+) -> None:
+    # A daemonic process may not have children: no pool, the same results.
+    class Daemonic:
+        daemon = True
+
+    monkeypatch.setattr(hashing, "_POOL", None)
+    monkeypatch.setattr(multiprocessing, "current_process", Daemonic)
+    paths = small_files(tmp_path, [1, 2, 3, 4])
+
+    results = hash_files(paths, ["sha256"], workers=2)
+
+    assert batched == []
+    assert hashing._POOL is None
+    assert results == [hash_file(path, ["sha256"]) for path in paths]
