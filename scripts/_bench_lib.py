@@ -155,6 +155,26 @@ def build_delivery(
     )
 
 
+def write_small_files(base: Path, count: int, max_size: int, *, seed: int) -> Path:
+    """Write ``count`` files of 0..``max_size`` random bytes under ``base``.
+
+    Files go into directories of 1,000; returns a list file (absolute paths, one a
+    line), as ``@LISTFILE`` of ``hash-files`` and as input of ``xargs``.
+    """
+    rng = random.Random(seed)  # noqa: S311 - benchmark input, not a secret
+    paths = []
+    for i in range(count):
+        folder = base / f"{i // 1000:04d}"
+        if i % 1000 == 0:
+            folder.mkdir(parents=True)
+        path = folder / f"f{i:06d}.bin"
+        path.write_bytes(rng.randbytes(rng.randint(0, max_size)))
+        paths.append(path)
+    list_file = base / "files.txt"
+    list_file.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
+    return list_file
+
+
 def build_small_delivery(base: Path) -> tuple[Path, Path]:
     """The test suite's standard small delivery (3 files) and the sample policy."""
     _import_tests()

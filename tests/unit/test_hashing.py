@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import multiprocessing
 import os
 import re
 import shutil
@@ -62,11 +63,15 @@ def write(path: Path, size: int) -> bytes:
     return data
 
 
+def cores(monkeypatch: pytest.MonkeyPatch, count: int) -> None:
+    """Make the engine see ``count`` CPUs."""
+    monkeypatch.setattr(hashing, "_cpu_count", lambda: count)
+
+
 @pytest.fixture(params=["serial", "pipelined"])
 def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Force one engine path: no spare core, or cores for every digest."""
-    capacity = 1 if request.param == "serial" else 8
-    monkeypatch.setattr(hashing._POOLS, "budget", hashing._CpuBudget(capacity))
+    cores(monkeypatch, 1 if request.param == "serial" else 8)
     return str(request.param)
 
 
@@ -84,11 +89,19 @@ def pipelined_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+def hashing_threads() -> list[str]:
+    return [
+        thread.name
+        for thread in threading.enumerate()
+        if thread.name.startswith("vendorproof-hash")
+    ]
+
+
 @pytest.fixture(autouse=True)
-def budget_released() -> Iterator[None]:
-    """Every test must give back every core it claimed, even when it fails."""
+def threads_joined() -> Iterator[None]:
+    """Every hashing thread a test started has ended, even when the test failed."""
     yield
-    assert hashing._POOLS.budget._in_use == 0
+    assert hashing_threads() == []
 
 
 # --------------------------------------------------------------------------- digests
@@ -151,7 +164,7 @@ def test_pipeline_with_fewer_lanes_than_digests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipelined_calls: list[int]
 ) -> None:
     # Two cores for three digests: the caller's lane and one thread share them.
-    monkeypatch.setattr(hashing._POOLS, "budget", hashing._CpuBudget(2))
+    cores(monkeypatch, 2)
     path = tmp_path / "image.bin"
     data = write(path, 4 * CHUNK_SIZE + 1)
 
@@ -543,3 +556,213 @@ def test_file_digests_is_immutable() -> None:
     assert hash(result) == hash(FileDigests(size=1, digests={"sha256": "ab"}))
     assert result == FileDigests(size=1, digests={"sha256": "ab"})
     assert result != FileDigests(size=1, digests={"sha256": "cd"})
+
+
+# --------------------------------------------------------------------------- batches
+
+REFUSALS = [
+    (make_symlink, r"^is a symbolic link$"),
+    (make_dangling_symlink, r"^is a symbolic link$"),
+    (make_directory, r"^not a regular file \(directory\)$"),
+    (make_fifo, r"^not a regular file \(FIFO\)$"),
+    (make_char_device, r"^not a regular file \(character device\)$"),
+    (make_missing, r"^cannot read: No such file or directory$"),
+]
+
+
+@pytest.fixture
+def batched(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Send every call of two or more files to the worker processes, in batches of
+    one or two paths; record how many files each call sent."""
+    monkeypatch.setattr(hashing, "_MIN_BATCHED", 2)
+    monkeypatch.setattr(hashing, "_BATCH_LIMITS", (1, 2))
+    calls: list[int] = []
+    original = hashing._hash_in_processes
+
+    def spy(*args: Any) -> list[FileDigests | None]:
+        calls.append(len(args[1]))
+        return original(*args)
+
+    monkeypatch.setattr(hashing, "_hash_in_processes", spy)
+    return calls
+
+
+def small_files(tmp_path: Path, sizes: list[int]) -> list[Path]:
+    paths = [tmp_path / f"small{i}.bin" for i in range(len(sizes))]
+    for path, size in zip(paths, sizes, strict=True):
+        write(path, size)
+    return paths
+
+
+@pytest.mark.parametrize("workers", [None, 2, 3, 16])
+def test_batches_match_hash_file_in_order(
+    tmp_path: Path, workers: int | None, batched: list[int]
+) -> None:
+    # Small files (up to one chunk) in worker processes, larger ones on threads.
+    sizes = [0, 1, 4096, 17, CHUNK_SIZE, CHUNK_SIZE + 1, 2, 3 * CHUNK_SIZE, 4095]
+    paths = small_files(tmp_path, sizes)
+
+    results = hash_files(paths, ["sha512", "sha256"], workers=workers)
+
+    assert batched == [len(paths)]
+    assert results == [hash_file(path, ["sha512", "sha256"]) for path in paths]
+    assert [r.size for r in results] == sizes
+    assert all(list(r.digests) == ["sha512", "sha256"] for r in results)
+
+
+def test_batches_of_many_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default thresholds: enough files for the worker processes.
+    calls: list[int] = []
+    original = hashing._hash_in_processes
+
+    def spy(*args: Any) -> list[FileDigests | None]:
+        calls.append(len(args[1]))
+        return original(*args)
+
+    monkeypatch.setattr(hashing, "_hash_in_processes", spy)
+    count = hashing._MIN_BATCHED + 5
+    paths = small_files(tmp_path, [i % 300 for i in range(count)])
+
+    results = hash_files(paths, ALL, workers=2)
+
+    assert calls == [count]
+    assert results == [
+        FileDigests(size=p.stat().st_size, digests=expected(p.read_bytes()))
+        for p in paths
+    ]
+
+
+@pytest.mark.parametrize("position", [0, 3, 6])
+@pytest.mark.parametrize(("make", "message"), REFUSALS)
+def test_batch_refusal_names_the_file(
+    tmp_path: Path,
+    make: Callable[[Path], Path],
+    message: str,
+    position: int,
+    batched: list[int],
+) -> None:
+    # The error comes from a worker process: the same error, naming the file.
+    paths = small_files(tmp_path, [10, 20, 30, 40, 50, 60])
+    bad = make(tmp_path)
+    paths.insert(position, bad)
+
+    with pytest.raises(InvalidInputError) as info:
+        hash_files(paths, ["sha256", "sha512"], workers=2)
+
+    assert batched == [len(paths)]
+    assert info.value.file == str(bad)
+    assert info.value.path is None
+    assert re.match(message, info.value.message)
+    with pytest.raises(InvalidInputError) as direct:
+        hash_file(bad, ["sha256"])
+    assert str(info.value) == str(direct.value)
+
+
+def test_batch_symlink_to_large_file_refused(
+    tmp_path: Path, batched: list[int]
+) -> None:
+    target = tmp_path / "big.bin"
+    write(target, 2 * CHUNK_SIZE)
+    link = tmp_path / "link.bin"
+    link.symlink_to(target)
+    paths = [*small_files(tmp_path, [1, 2, 3]), link]
+
+    with pytest.raises(InvalidInputError, match=r"is a symbolic link$") as info:
+        hash_files(paths, ["sha256"], workers=2)
+    assert info.value.file == str(link)
+
+
+def test_batch_first_failure_in_path_order(tmp_path: Path, batched: list[int]) -> None:
+    # However the workers are scheduled, answers are taken in path order.
+    paths = small_files(tmp_path, [5] * 12)
+    first, second = tmp_path / "missing-a", tmp_path / "missing-b"
+    paths[9:9] = [second]
+    paths[4:4] = [first]
+
+    for _ in range(3):
+        with pytest.raises(InvalidInputError) as info:
+            hash_files(paths, ["sha256"], workers=3)
+        assert info.value.file == str(first)
+
+
+def test_batch_progress_from_the_calling_thread(
+    tmp_path: Path, batched: list[int]
+) -> None:
+    sizes = [100, 0, 2000, CHUNK_SIZE, 7, 2 * CHUNK_SIZE + 3]
+    paths = small_files(tmp_path, sizes)
+    chunks: list[int] = []
+
+    hash_files(paths, ["sha256"], workers=2, on_progress=chunks.append)
+
+    assert sum(chunks) == sum(sizes)
+    assert all(chunk > 0 for chunk in chunks)
+
+
+def test_batch_pool_started_with_forkserver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batched: list[int]
+) -> None:
+    # A process with other threads does not fork: a forkserver starts the workers.
+    monkeypatch.setattr(hashing, "_POOL", None)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    paths = small_files(tmp_path, [1, 2, 3, 4])
+    try:
+        results = hash_files(paths, ["sha384"], workers=2)
+        pool = hashing._POOL
+        assert pool is not None
+        context = pool._mp_context
+        assert context is not None
+        assert context.get_start_method() == "forkserver"
+        pool.shutdown()
+    finally:
+        monkeypatch.undo()
+
+    assert results == [hash_file(path, ["sha384"]) for path in paths]
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_batch_pool_not_inherited_by_a_forked_child(
+    tmp_path: Path, batched: list[int]
+) -> None:
+    paths = small_files(tmp_path, [1, 2, 3])
+    hash_files(paths, ["sha256"], workers=2)
+    assert hashing._POOL is not None
+
+    read, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        os.write(write_end, b"none" if pool_now() is None else b"kept")
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as pipe:
+        assert pipe.read() == b"none"
+
+
+def pool_now() -> object:
+    return hashing._POOL
+
+
+def test_single_worker_never_uses_processes(tmp_path: Path, batched: list[int]) -> None:
+    paths = small_files(tmp_path, [1, 2, 3, 4])
+
+    hash_files(paths, ["sha256"], workers=1)
+
+    assert batched == []
+
+
+def test_daemonic_process_hashes_on_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batched: list[int]
+) -> None:
+    # A daemonic process may not have children: no pool, the same results.
+    class Daemonic:
+        daemon = True
+
+    monkeypatch.setattr(hashing, "_POOL", None)
+    monkeypatch.setattr(multiprocessing, "current_process", Daemonic)
+    paths = small_files(tmp_path, [1, 2, 3, 4])
+
+    results = hash_files(paths, ["sha256"], workers=2)
+
+    assert batched == []
+    assert hashing._POOL is None
+    assert results == [hash_file(path, ["sha256"]) for path in paths]

@@ -1,79 +1,84 @@
 """The hashing engine: one read of each file feeds every requested digest.
 
-Every command that hashes delivered files (images of several GiB) goes through
-:func:`hash_file`, :func:`hash_files` or :func:`hash_fileobj`.
+Every command that hashes delivered files goes through :func:`hash_file`,
+:func:`hash_files` or :func:`hash_fileobj`. A file is opened with ``O_NOFOLLOW``
+(a symbolic link is refused, never followed), must be a regular file, and is read
+once, in chunks of at most :data:`CHUNK_SIZE` bytes, with ``readinto`` into a
+preallocated buffer; each chunk goes to every requested digest. Memory does not grow
+with the file size.
 
-Reading
-    A file is read once, with ``readinto`` into preallocated buffers of
-    :data:`CHUNK_SIZE` bytes, and each chunk goes to every requested digest. No chunk
-    is copied or allocated on the way, so memory does not grow with the file size.
-    Buffers come from a small process-wide pool, so hashing many small files does
-    not allocate (and page-fault) a new MiB for every file.
-    The chunk size was chosen by measurement (2 GiB file in the page cache, 2 cores
-    with SHA-NI): single-digest throughput is flat within 4 % from 64 KiB to 8 MiB,
-    while the two-thread path is about 4 % slower at 256 KiB than at 1 MiB or more.
-    At 1 MiB the per-chunk cost (a queue hand-off per lane) is not measurable, and
-    the working set (two buffers) stays small.
+There is one mechanism per size class, because ``hashlib`` releases the GIL only
+while it hashes a buffer larger than about 2 KiB:
 
-Several digests of one file
-    ``hashlib`` releases the GIL while it hashes, so digests can run on separate
-    cores. If a stream is at least one chunk long, several digests are requested and
-    cores are spare, the digests are split into *lanes* (longest-processing-time
-    first, by a per-algorithm cost measured once at first use). The calling thread
-    reads and hashes the lightest lane itself. Each other lane runs on a persistent
-    daemon thread (a small pool, reused across calls) that hashes the same read-only
-    buffer. Two buffers are used in turn (double buffering): while the lane threads
-    hash chunk *n*, the caller reads chunk *n + 1* into the other buffer. A buffer is
-    reused only after every lane has finished with it. With SHA-NI, sha256 + sha512
-    therefore takes about as long as sha512 alone.
+Small files (at most one chunk), many of them: worker processes
+    The per-file work (open, ``fstat``, a short read, two digests of a few KiB, close)
+    holds the GIL, so threads cannot run it on several cores. :func:`hash_files`
+    sends batches of paths to a pool of worker processes (sized to the CPUs, started
+    once per process, reused) and gets back sizes and digests; each worker opens
+    and checks every file exactly as :func:`hash_file` does. A worker reports a file
+    it cannot hash by its error message, and the caller raises the same
+    :class:`InvalidInputError` naming that file. A worker that finds a file larger
+    than one chunk leaves it to the thread phase (it has only looked at its
+    ``fstat``, not read it).
 
-Several files, and oversubscription
-    :func:`hash_files` hashes up to ``workers`` files at once (default: the CPUs this
-    process may run on), one thread per file, largest file first. Threads take cores
-    from a budget:
+Large files (more than one chunk): threads
+    ``hashlib`` runs without the GIL on 1 MiB chunks, so one thread per file scales
+    with the cores and keeps ``on_progress`` called per chunk. Files go largest
+    first.
 
-    * Each file (its reading thread) always counts as one core of the call's
-      ``workers`` budget and of a process-wide budget the size of the CPU count. A
-      file never waits for a core.
-    * Extra lane threads are granted only from cores that are free in *both*
-      budgets when the file starts. They are never queued for.
+Several digests of one large file, with cores to spare: lanes
+    Digests are split into *lanes*. The calling thread reads each chunk and hashes
+    the lightest lane; each other lane is a helper thread that hashes the same
+    read-only buffer. While the lanes hash chunk *n*, the caller reads chunk *n + 1*
+    into a second buffer (double buffering); a lane gets chunk *n + 1* only after it
+    has finished chunk *n*. With SHA-NI, sha256 + sha512 then takes about as long as
+    sha512 alone. Lanes are used only for cores that no other file of the same call
+    uses: one large image gets them, eight images on two cores do not.
 
-    So one call never runs more than ``max(workers, CPUs)`` hashing threads, and
-    lane threads never push the process past its CPU count.
-    When there are at least as many files as cores, every file is hashed on one
-    thread: files are independent, so this parallelism has no synchronisation cost.
-    Lanes only fill cores that would otherwise be idle, such as one large image,
-    or the last files of a batch. Independent threads that call :func:`hash_file`
-    at the same time share the process-wide budget in the same way.
+Choices, measured in ``docs/performance.md``: the chunk size (single-digest
+throughput is flat within 4 % from 64 KiB to 8 MiB; the lanes hand over one chunk at
+a time, which costs nothing measurable at 1 MiB), and when processes pay off (fewer
+than :data:`_MIN_BATCHED` files are hashed on threads in this process: starting the
+pool would cost more than it saves).
 
-Threads
-    ``on_progress`` may be called from worker threads. :func:`hash_files`
-    serialises its calls, so the callback never runs concurrently with itself. The
-    lane threads are daemon threads that stay after the first parallel hash, so
-    the process remains multi-threaded. A ``fork`` handler resets the pools in the
-    child process.
+Worker processes are started with ``fork`` when the calling process has a single
+thread (cheap, and nothing can hold a lock across the fork), otherwise with
+``forkserver`` (a clean process forks the workers). Where neither is possible (a
+daemonic process, which may not have children, or a platform without them) the
+files are hashed on threads. ``on_progress`` is called from the calling thread for
+batches and from worker threads for large files, never concurrently with itself.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
-import functools
 import hashlib
 import io
+import math
 import os
 import stat
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import (
+    FIRST_EXCEPTION,
+    BrokenExecutor,
+    Future,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass
 from pathlib import Path
-from queue import SimpleQueue
 from types import MappingProxyType
-from typing import BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
 from vendorproof.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    # At run time, imported when the first pool starts (multiprocessing takes
+    # longer to import than the rest of this module).
+    from concurrent.futures import ProcessPoolExecutor
 
 __all__ = [
     "CHUNK_SIZE",
@@ -88,11 +93,20 @@ SUPPORTED_ALGORITHMS: frozenset[str] = frozenset({"sha256", "sha384", "sha512"})
 """Digest algorithms the engine computes (SHA-1 and MD5 are deliberately absent)."""
 
 CHUNK_SIZE = 1024 * 1024
-"""Bytes read per ``readinto`` call; each buffer has this size."""
+"""Bytes read per ``readinto`` call; a file of at most this size is a small file."""
 
-_BUFFERS_PER_PIPELINE = 2
-_CALIBRATION_BYTES = 256 * 1024
-_CALIBRATION_ROUNDS = 3
+_MIN_BATCHED = 256
+"""Fewest files for which :func:`hash_files` uses the worker processes."""
+
+_BATCH_LIMITS = (16, 512)
+"""Fewest and most paths per batch sent to a worker process."""
+
+_BATCHES_PER_WORKER = 8
+"""Batches per worker, so that workers finishing early take more."""
+
+# Relative cost per byte, used to balance lanes: SHA-NI (x86) and the ARMv8 SHA-2
+# extensions accelerate SHA-256 only; SHA-384 is SHA-512 with another start value.
+_WEIGHTS: Mapping[str, int] = MappingProxyType({"sha256": 1, "sha384": 2, "sha512": 2})
 
 
 class _Hasher(Protocol):
@@ -129,8 +143,13 @@ class FileDigests:
     def __hash__(self) -> int:
         return hash((self.size, frozenset(self.digests.items())))
 
-
-# --------------------------------------------------------------------------- pools
+    @classmethod
+    def _of(cls, size: int, digests: dict[str, str]) -> FileDigests:
+        """Wrap a fresh dict without copying it (one result per small file adds up)."""
+        result = object.__new__(cls)
+        object.__setattr__(result, "size", size)
+        object.__setattr__(result, "digests", MappingProxyType(digests))
+        return result
 
 
 def _cpu_count() -> int:
@@ -139,157 +158,6 @@ def _cpu_count() -> int:
     if affinity is not None:
         return len(affinity(0)) or 1
     return os.cpu_count() or 1
-
-
-class _CpuBudget:
-    """Counts hashing threads against a number of cores; never blocks."""
-
-    __slots__ = ("_capacity", "_in_use", "_lock")
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._in_use = 0
-        self._lock = threading.Lock()
-
-    def claim(self) -> None:
-        """Count one thread that runs whether or not a core is free."""
-        with self._lock:
-            self._in_use += 1
-
-    def try_claim(self, want: int) -> int:
-        """Claim up to ``want`` free cores and return how many were claimed."""
-        with self._lock:
-            granted = max(0, min(want, self._capacity - self._in_use))
-            self._in_use += granted
-            return granted
-
-    def release(self, count: int) -> None:
-        """Return ``count`` claimed cores."""
-        with self._lock:
-            self._in_use -= count
-
-
-class _Lane:
-    """A daemon thread that applies each chunk put in its inbox to its hashers.
-
-    The owner sets :attr:`hashers`, then puts chunk views in :attr:`inbox`. For every
-    chunk, the lane puts ``None`` (done) or the exception raised into :attr:`outbox`.
-    Chunks are handled in order.
-    """
-
-    __slots__ = ("hashers", "inbox", "outbox")
-
-    def __init__(self) -> None:
-        self.hashers: tuple[_Hasher, ...] = ()
-        self.inbox: SimpleQueue[memoryview] = SimpleQueue()
-        self.outbox: SimpleQueue[BaseException | None] = SimpleQueue()
-        threading.Thread(
-            target=self._run, name="vendorproof-hash-lane", daemon=True
-        ).start()
-
-    def _run(self) -> None:
-        get, put = self.inbox.get, self.outbox.put
-        while True:
-            view = get()
-            try:
-                for hasher in self.hashers:
-                    hasher.update(view)
-            except BaseException as exc:  # noqa: BLE001 - the owner re-raises it
-                put(exc)
-            else:
-                put(None)
-            del view
-
-
-class _LanePool:
-    """Idle :class:`_Lane` threads, kept for reuse."""
-
-    __slots__ = ("_idle", "_lock")
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._idle: list[_Lane] = []
-
-    def take(self, count: int) -> list[_Lane]:
-        with self._lock:
-            lanes = [self._idle.pop() for _ in range(min(count, len(self._idle)))]
-        lanes.extend(_Lane() for _ in range(count - len(lanes)))
-        return lanes
-
-    def give(self, lanes: list[_Lane]) -> None:
-        with self._lock:
-            self._idle.extend(lanes)
-
-
-class _BufferPool:
-    """Preallocated :data:`CHUNK_SIZE` buffers, kept for reuse (at most ``keep``)."""
-
-    __slots__ = ("_free", "_keep", "_lock")
-
-    def __init__(self, keep: int) -> None:
-        self._lock = threading.Lock()
-        self._keep = keep
-        self._free: list[memoryview] = []
-
-    def take(self) -> memoryview:
-        with self._lock:
-            if self._free:
-                return self._free.pop()
-        return memoryview(bytearray(CHUNK_SIZE))
-
-    def give(self, buffer: memoryview) -> None:
-        with self._lock:
-            if len(self._free) < self._keep:
-                self._free.append(buffer)
-
-
-@dataclass(slots=True)
-class _Pools:
-    budget: _CpuBudget
-    lanes: _LanePool
-    buffers: _BufferPool
-
-    @classmethod
-    def create(cls) -> _Pools:
-        cpus = _cpu_count()
-        return cls(
-            budget=_CpuBudget(cpus),
-            lanes=_LanePool(),
-            buffers=_BufferPool(keep=_BUFFERS_PER_PIPELINE * (cpus + 1)),
-        )
-
-    def reset(self) -> None:
-        """Start again empty (in a forked child, whose pool threads do not exist)."""
-        fresh = _Pools.create()
-        self.budget, self.lanes, self.buffers = fresh.budget, fresh.lanes, fresh.buffers
-
-
-_POOLS = _Pools.create()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_POOLS.reset)
-
-
-@functools.cache
-def _costs() -> Mapping[str, float]:
-    """Measure each algorithm's time per byte once (used to balance lanes)."""
-    data = memoryview(bytes(_CALIBRATION_BYTES))
-    costs: dict[str, float] = {}
-    for name, constructor in _CONSTRUCTORS.items():
-        best = float("inf")
-        for _ in range(_CALIBRATION_ROUNDS):
-            hasher = constructor()
-            start = time.perf_counter()
-            hasher.update(data)
-            best = min(best, time.perf_counter() - start)
-        costs[name] = best
-    return MappingProxyType(costs)
-
-
-# --------------------------------------------------------------------------- engine
-
-
-class _CancelledError(Exception):
-    """Internal: another file of the same :func:`hash_files` call failed."""
 
 
 def _validate(algorithms: Sequence[str]) -> tuple[str, ...]:
@@ -307,13 +175,20 @@ def _validate(algorithms: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(algorithms))
 
 
+# --------------------------------------------------------------------------- streams
+
+
+class _CancelledError(Exception):
+    """Internal: another file of the same :func:`hash_files` call failed."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Reader:
     """Where a stream's chunks come from, and whom to tell about each one."""
 
     readinto: _ReadInto
-    on_progress: Callable[[int], None] | None
-    cancel: threading.Event | None
+    on_progress: Callable[[int], None] | None = None
+    cancel: threading.Event | None = None
 
     def fill(self, view: memoryview) -> tuple[int, bool]:
         """Read into ``view`` until it is full or the stream ends.
@@ -344,198 +219,107 @@ class _Reader:
             raise _CancelledError
 
 
-def _claim_extra(want: int, budgets: Sequence[_CpuBudget]) -> int:
-    """Claim up to ``want`` cores that are free in every budget."""
-    granted = want
-    taken: list[tuple[_CpuBudget, int]] = []
-    for budget in budgets:
-        granted = budget.try_claim(granted)
-        taken.append((budget, granted))
-    for budget, count in taken:
-        budget.release(count - granted)
-    return granted
-
-
-def _partition(
-    names: Sequence[str], hashers: Sequence[_Hasher], lanes: int
-) -> list[tuple[_Hasher, ...]]:
-    """Split hashers into ``lanes`` groups of similar cost, lightest group first."""
-    costs = _costs()
-    loads = [0.0] * lanes
-    groups: list[list[_Hasher]] = [[] for _ in range(lanes)]
-    for name, hasher in sorted(
-        zip(names, hashers, strict=True), key=lambda pair: costs[pair[0]], reverse=True
-    ):
-        lightest = loads.index(min(loads))
-        groups[lightest].append(hasher)
-        loads[lightest] += costs[name]
-    order = sorted(range(lanes), key=loads.__getitem__)
-    return [tuple(groups[i]) for i in order]
-
-
 def _hash_stream(
-    reader: _Reader, names: tuple[str, ...], budgets: Sequence[_CpuBudget]
+    reader: _Reader, names: tuple[str, ...], lanes: int, buffer_size: int = CHUNK_SIZE
 ) -> FileDigests:
-    """Hash a stream with every algorithm in ``names`` (already validated)."""
-    pools = _POOLS
+    """Hash a stream with every algorithm in ``names`` (already validated).
+
+    Up to ``lanes`` threads hash it once a first full chunk was read (a stream that
+    fits one buffer is hashed here).
+    """
     hashers = [_CONSTRUCTORS[name]() for name in names]
-    for budget in budgets:
-        budget.claim()
-    buffer = pools.buffers.take()
-    try:
-        count, eof = reader.fill(buffer)
-        extra = 0
-        if count == CHUNK_SIZE and not eof and len(hashers) > 1:
-            extra = _claim_extra(len(hashers) - 1, budgets)
-        if extra:
-            try:
-                groups = _partition(names, hashers, extra + 1)
-                size = _hash_pipelined(reader, groups, buffer, pools)
-            finally:
-                for budget in budgets:
-                    budget.release(extra)
-        else:
-            size = _hash_serial(reader, hashers, buffer, count, eof=eof)
-    finally:
-        pools.buffers.give(buffer)
-        for budget in budgets:
-            budget.release(1)
+    buffer = memoryview(bytearray(buffer_size))
+    count, eof = reader.fill(buffer)
+    lanes = min(lanes, len(hashers))
+    if lanes > 1 and count == CHUNK_SIZE and not eof:
+        size = _hash_pipelined(reader, _partition(names, hashers, lanes), buffer)
+    else:
+        size = 0
+        while count:
+            view = buffer[:count]
+            _update(hashers, view)
+            size += count
+            reader.consumed(count)
+            if eof:
+                break
+            count, eof = reader.fill(buffer)
     return FileDigests(
         size=size,
         digests={name: h.hexdigest() for name, h in zip(names, hashers, strict=True)},
     )
 
 
-def _hash_serial(
-    reader: _Reader,
-    hashers: Sequence[_Hasher],
-    buffer: memoryview,
-    count: int,
-    *,
-    eof: bool,
-) -> int:
-    """Hash on the calling thread; ``buffer`` already holds the first ``count`` bytes.
-
-    Returns:
-        The number of bytes hashed.
-
-    """
-    total = 0
-    while count:
-        view = buffer if count == CHUNK_SIZE else buffer[:count]
-        for hasher in hashers:
-            hasher.update(view)
-        total += count
-        reader.consumed(count)
-        if eof:
-            break
-        count, eof = reader.fill(buffer)
-    return total
+def _update(hashers: Sequence[_Hasher], view: memoryview) -> None:
+    for hasher in hashers:
+        hasher.update(view)
 
 
-class _Pipeline:
-    """Chunks handed to lane threads, retired in order once every lane is done."""
-
-    __slots__ = ("failure", "lanes", "pending")
-
-    def __init__(self, lanes: list[_Lane]) -> None:
-        self.lanes = lanes
-        self.pending = 0  # chunks handed to the lanes and not yet retired
-        self.failure: BaseException | None = None
-
-    def submit(self, view: memoryview) -> None:
-        for lane in self.lanes:
-            lane.inbox.put(view)
-        self.pending += 1
-
-    def retire(self) -> bool:
-        """Wait until every lane has hashed the oldest pending chunk.
-
-        Returns:
-            ``False`` if a lane failed (the first failure is kept in ``failure``).
-
-        """
-        for lane in self.lanes:
-            failure = lane.outbox.get()
-            if self.failure is None:
-                self.failure = failure
-        self.pending -= 1
-        return self.failure is None
-
-    def drain(self) -> None:
-        while self.pending:
-            self.retire()
+def _partition(
+    names: Sequence[str], hashers: Sequence[_Hasher], lanes: int
+) -> list[tuple[_Hasher, ...]]:
+    """Split hashers into ``lanes`` groups of similar cost, lightest group first."""
+    loads = [0] * lanes
+    groups: list[list[_Hasher]] = [[] for _ in range(lanes)]
+    heaviest_first = sorted(
+        zip(names, hashers, strict=True), key=lambda pair: -_WEIGHTS[pair[0]]
+    )
+    for name, hasher in heaviest_first:
+        lightest = loads.index(min(loads))
+        groups[lightest].append(hasher)
+        loads[lightest] += _WEIGHTS[name]
+    order = sorted(range(lanes), key=loads.__getitem__)
+    return [tuple(groups[i]) for i in order]
 
 
 def _hash_pipelined(
-    reader: _Reader,
-    groups: list[tuple[_Hasher, ...]],
-    first: memoryview,
-    pools: _Pools,
+    reader: _Reader, groups: list[tuple[_Hasher, ...]], first: memoryview
 ) -> int:
     """Hash ``groups[0]`` here and every other group on its own lane thread.
 
     ``first`` holds the first chunk (a full one). The next chunk is read into a
-    second buffer while the lanes still hash the first one.
+    second buffer while the lanes still hash the current one; every lane finishes a
+    chunk before it is given the next, so each hasher sees the chunks in order.
 
     Returns:
         The number of bytes hashed.
 
     """
-    lanes = pools.lanes.take(len(groups) - 1)
-    for lane, group in zip(lanes, groups[1:], strict=True):
-        lane.hashers = group
-    second = pools.buffers.take()
-    pipeline = _Pipeline(lanes)
-    try:
-        total = _feed(reader, groups[0], pipeline, (first, second))
-    finally:
-        # No buffer may be reused, or go back to the pool, while a lane can still
-        # read it: wait for the lanes whatever happened.
-        try:
-            pipeline.drain()
-        finally:
-            for lane in lanes:
-                lane.hashers = ()
-            if not pipeline.pending:
-                pools.lanes.give(lanes)
-                pools.buffers.give(second)
-            # Otherwise (interrupted while waiting) the lanes and the second buffer
-            # stay out of the pools for good; the lane threads finish, then idle.
-    if pipeline.failure is not None:
-        raise pipeline.failure
+    buffers = (first, memoryview(bytearray(CHUNK_SIZE)))
+    total, index = 0, 0
+    view: memoryview | None = first
+    eof = False
+    with ThreadPoolExecutor(len(groups) - 1, "vendorproof-hash-lane") as lanes:
+        while view is not None:
+            work = [lanes.submit(_update, group, view) for group in groups[1:]]
+            try:
+                _update(groups[0], view)
+                total += len(view)
+                reader.consumed(len(view))
+                view = None
+                if not eof:
+                    index ^= 1
+                    count, eof = reader.fill(buffers[index])
+                    view = buffers[index][:count] if count else None
+            finally:
+                # No buffer is refilled, or dropped, while a lane may still read it.
+                wait(work)
+            for done in work:
+                done.result()  # a lane's failure
     return total
 
 
-def _feed(
-    reader: _Reader,
-    own: tuple[_Hasher, ...],
-    pipeline: _Pipeline,
-    buffers: tuple[memoryview, ...],
-) -> int:
-    """Read chunks into ``buffers`` in turn; ``buffers[0]`` holds a full first chunk.
+def _readinto_of(f: BinaryIO) -> _ReadInto:
+    """Return ``f.readinto``, or an equivalent using ``f.read`` if it is missing."""
+    method = getattr(f, "readinto", None)
+    if callable(method):
+        return cast("_ReadInto", method)
 
-    Returns:
-        The number of bytes hashed.
+    def readinto(view: memoryview) -> int:
+        data = f.read(len(view))
+        view[: len(data)] = data
+        return len(data)
 
-    """
-    total, count, eof, index = 0, CHUNK_SIZE, False, 0
-    while count:
-        view = buffers[index] if count == CHUNK_SIZE else buffers[index][:count]
-        pipeline.submit(view)
-        for hasher in own:
-            hasher.update(view)
-        del view
-        total += count
-        reader.consumed(count)
-        if eof:
-            break
-        index = (index + 1) % len(buffers)
-        # The buffer to read into next is the oldest pending one if all are pending.
-        if pipeline.pending == len(buffers) and not pipeline.retire():
-            break
-        count, eof = reader.fill(buffers[index])
-    return total
+    return readinto
 
 
 # --------------------------------------------------------------------------- files
@@ -557,92 +341,244 @@ def _strerror(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _open_error(path: Path, exc: OSError) -> InvalidInputError:
+def _open_error(path: str, exc: OSError) -> InvalidInputError:
     """Explain why ``os.open`` refused ``path``."""
     if exc.errno in {errno.ELOOP, errno.EMLINK, errno.ENXIO, errno.EOPNOTSUPP}:
         # O_NOFOLLOW on a symlink (ELOOP on Linux, EMLINK on FreeBSD) or a socket.
         try:
-            mode = path.lstat().st_mode
+            mode = os.lstat(path).st_mode
         except OSError:
             pass
         else:
             if stat.S_ISLNK(mode):
-                return InvalidInputError("is a symbolic link", file=str(path))
+                return InvalidInputError("is a symbolic link", file=path)
             if not stat.S_ISREG(mode):
                 return InvalidInputError(
-                    f"not a regular file ({_describe(mode)})", file=str(path)
+                    f"not a regular file ({_describe(mode)})", file=path
                 )
-    return InvalidInputError(f"cannot read: {_strerror(exc)}", file=str(path))
+    return InvalidInputError(f"cannot read: {_strerror(exc)}", file=path)
 
 
-def _open_regular(path: Path) -> io.FileIO:
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
+
+
+def _open_fd(path: str) -> tuple[int, int]:
     """Open ``path`` for reading; refuse a symlink or anything but a regular file.
 
-    ``O_NONBLOCK`` keeps a FIFO without a writer from blocking ``open``; it is
-    cleared again once ``fstat`` shows a regular file. ``O_NOCTTY`` keeps a
-    terminal device from becoming the controlling terminal before it is rejected.
+    Returns the descriptor and the file's size at opening. ``O_NONBLOCK`` keeps a
+    FIFO without a writer from blocking ``open``; on a regular file it has no effect
+    (POSIX leaves it undefined for regular files; Linux and the BSDs ignore it).
+    ``O_NOCTTY`` keeps a terminal device from becoming the controlling terminal
+    before it is rejected.
     """
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
         raise _open_error(path, exc) from exc
     try:
-        return _regular_file(fd, path)
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def _regular_file(fd: int, path: Path) -> io.FileIO:
-    """Wrap ``fd`` (opened from ``path``) if it is a regular file."""
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISREG(mode):
-            os.set_blocking(fd, True)
+        info = os.fstat(fd)
     except OSError as exc:
+        os.close(fd)
+        raise InvalidInputError(f"cannot read: {_strerror(exc)}", file=path) from exc
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
         raise InvalidInputError(
-            f"cannot read: {_strerror(exc)}", file=str(path)
-        ) from exc
-    if not stat.S_ISREG(mode):
-        raise InvalidInputError(
-            f"not a regular file ({_describe(mode)})", file=str(path)
+            f"not a regular file ({_describe(info.st_mode)})", file=path
         )
-    if hasattr(os, "posix_fadvise"):
+    return fd, info.st_size
+
+
+@contextlib.contextmanager
+def _open_regular(path: str) -> Iterator[tuple[io.FileIO, int]]:
+    """Open a regular file as :func:`_open_fd` does; yield it and its size.
+
+    ``OSError`` while reading becomes :class:`InvalidInputError` naming ``path``.
+    """
+    fd, size = _open_fd(path)
+    if size > CHUNK_SIZE and hasattr(os, "posix_fadvise"):
         with contextlib.suppress(OSError):  # only a read-ahead hint
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-    return io.FileIO(fd, "rb", closefd=True)
+    with io.FileIO(fd, "rb", closefd=True) as f:
+        try:
+            yield f, size
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot read: {_strerror(exc)}", file=path
+            ) from exc
+
+
+def _buffer_size(size: int) -> int:
+    """A buffer for a file of ``size`` bytes: one chunk, or the file and one byte."""
+    return min(CHUNK_SIZE, size + 1)
 
 
 def _hash_path(
     path: Path,
     names: tuple[str, ...],
-    on_progress: Callable[[int], None] | None,
-    budgets: Sequence[_CpuBudget],
-    cancel: threading.Event | None,
+    lanes: int,
+    on_progress: Callable[[int], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> FileDigests:
-    with _open_regular(path) as f:
+    with _open_regular(str(path)) as (f, size):
+        reader = _Reader(f.readinto, on_progress, cancel)
+        return _hash_stream(reader, names, lanes, _buffer_size(size))
+
+
+# --------------------------------------------------------------------------- processes
+
+_LARGE = None
+"""A worker's answer for a file larger than one chunk: left to the threads."""
+
+_Answer = tuple[int, tuple[str, ...]] | str | None
+"""A worker's answer per file: size and digests, an error message, or :data:`_LARGE`."""
+
+
+def _hash_batch(paths: Sequence[str], names: tuple[str, ...]) -> list[_Answer]:
+    """Hash small files in a worker process; stop at the first that fails.
+
+    Runs in a worker process: the answer is plain data (errors are their messages;
+    the caller rebuilds the :class:`InvalidInputError` naming the file).
+    """
+    answers: list[_Answer] = []
+    for path in paths:
         try:
-            reader = _Reader(f.readinto, on_progress, cancel)
-            return _hash_stream(reader, names, budgets)
-        except OSError as exc:
-            raise InvalidInputError(
-                f"cannot read: {_strerror(exc)}", file=str(path)
-            ) from exc
+            answers.append(_hash_small(path, names))
+        except InvalidInputError as exc:
+            answers.append(exc.message)
+            break
+    return answers
 
 
-def _readinto_of(f: BinaryIO) -> _ReadInto:
-    """Return ``f.readinto``, or an equivalent using ``f.read`` if it is missing."""
-    method = getattr(f, "readinto", None)
-    if callable(method):
-        return cast("_ReadInto", method)
+def _hash_small(path: str, names: tuple[str, ...]) -> _Answer:
+    """Hash ``path`` if it is at most one chunk long; :data:`_LARGE` otherwise.
 
-    def readinto(view: memoryview) -> int:
-        data = f.read(len(view))
-        view[: len(data)] = data
-        return len(data)
+    The same checks as :func:`hash_file`, with the fewest calls per file: this is
+    where small files spend their time.
+    """
+    fd, size = _open_fd(path)
+    try:
+        if size > CHUNK_SIZE:
+            return _LARGE
+        hashers = [_CONSTRUCTORS[name]() for name in names]
+        total = 0
+        while chunk := os.read(fd, min(size + 1, CHUNK_SIZE)):
+            for hasher in hashers:
+                hasher.update(chunk)  # type: ignore[arg-type]
+            total += len(chunk)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read: {_strerror(exc)}", file=path) from exc
+    finally:
+        os.close(fd)
+    return total, tuple(hasher.hexdigest() for hasher in hashers)
 
-    return readinto
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _forget_pool() -> None:
+    """Drop the pool (in a forked child, whose pool processes are not its own)."""
+    global _POOL  # noqa: PLW0603 - one pool per process, started at first use
+    _POOL = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _process_pool() -> ProcessPoolExecutor | None:
+    """The worker processes, started at first use; ``None`` where there can be none."""
+    global _POOL  # noqa: PLW0603 - one pool per process, started at first use
+    import multiprocessing  # only where processes are used
+    from concurrent.futures import ProcessPoolExecutor
+
+    with _POOL_LOCK:
+        if _POOL is None:
+            if multiprocessing.current_process().daemon:
+                return None  # daemonic processes may not have children
+            method = "fork" if threading.active_count() == 1 else "forkserver"
+            if method not in multiprocessing.get_all_start_methods():
+                return None
+            context = multiprocessing.get_context(method)
+            _POOL = ProcessPoolExecutor(_cpu_count(), mp_context=context)
+            atexit.register(_stop_pool, _POOL, os.getpid())
+        return _POOL
+
+
+def _stop_pool(pool: ProcessPoolExecutor, owner: int) -> None:
+    """Stop the workers at exit, while the modules the pool needs still exist.
+
+    A forked child inherits this exit handler but not the pool: it does nothing.
+    """
+    if os.getpid() == owner:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _forget_pool()
+
+
+def _batches(count: int, workers: int) -> Iterator[range]:
+    low, high = _BATCH_LIMITS
+    size = max(low, min(high, math.ceil(count / (workers * _BATCHES_PER_WORKER))))
+    return (range(i, min(i + size, count)) for i in range(0, count, size))
+
+
+def _hash_in_processes(
+    pool: ProcessPoolExecutor,
+    paths: Sequence[Path],
+    names: tuple[str, ...],
+    workers: int,
+    on_progress: Callable[[int], None] | None,
+) -> list[FileDigests | None]:
+    """Hash the small files among ``paths`` in batches on ``pool``.
+
+    At most ``workers`` batches are out at a time; answers are taken in ``paths``
+    order, so the outcome does not depend on which worker finishes first.
+
+    Returns:
+        One result per path; ``None`` for a file larger than one chunk.
+
+    """
+    results: list[FileDigests | None] = []
+    out: list[tuple[range, Future[list[_Answer]]]] = []
+    batches = _batches(len(paths), workers)
+
+    def submit() -> None:
+        span = next(batches, None)
+        if span is not None:
+            work = pool.submit(_hash_batch, [str(paths[i]) for i in span], names)
+            out.append((span, work))
+
+    try:
+        for _ in range(workers):
+            submit()
+        while out:
+            span, work = out.pop(0)
+            try:
+                answers = work.result()
+            except BrokenExecutor:
+                _forget_pool()  # a worker died: the next call starts a new pool
+                raise
+            submit()
+            done = 0
+            for index, answer in zip(span, answers, strict=False):
+                if isinstance(answer, str):
+                    raise InvalidInputError(answer, file=str(paths[index]))
+                if answer is None:
+                    results.append(None)
+                    continue
+                size, digests = answer
+                done += size
+                results.append(
+                    FileDigests._of(size, dict(zip(names, digests, strict=True)))  # noqa: SLF001
+                )
+            if done and on_progress is not None:
+                on_progress(done)
+    finally:
+        for _, work in out:
+            work.cancel()  # batches not started; those running finish on their own
+    return results
+
+
+# --------------------------------------------------------------------------- threads
 
 
 def _serialized(callback: Callable[[int], None]) -> Callable[[int], None]:
@@ -663,6 +599,42 @@ def _size_hint(path: Path) -> int:
         return 0
 
 
+def _hash_on_threads(
+    paths: Sequence[Path],
+    names: tuple[str, ...],
+    workers: int,
+    on_progress: Callable[[int], None] | None,
+) -> list[FileDigests]:
+    """Hash ``paths`` on up to ``workers`` threads, largest first; results in order.
+
+    Cores no file uses go to lanes: ``workers // threads`` per file.
+    """
+    threads = min(workers, len(paths))
+    lanes = max(1, min(workers, _cpu_count()) // max(threads, 1))
+    if threads <= 1:
+        return [_hash_path(path, names, lanes, on_progress) for path in paths]
+    cancel = threading.Event()
+    report = None if on_progress is None else _serialized(on_progress)
+    sizes = [_size_hint(path) for path in paths]
+    pool = ThreadPoolExecutor(threads, "vendorproof-hash")
+    try:
+        futures: dict[int, Future[FileDigests]] = {
+            index: pool.submit(_hash_path, paths[index], names, lanes, report, cancel)
+            for index in sorted(range(len(paths)), key=sizes.__getitem__, reverse=True)
+        }
+        wait(futures.values(), return_when=FIRST_EXCEPTION)
+        for index in range(len(paths)):
+            future = futures[index]
+            if future.done() and future.exception() is not None:
+                cancel.set()
+                pool.shutdown(wait=True, cancel_futures=True)
+                future.result()  # raises the failure
+        return [futures[index].result() for index in range(len(paths))]
+    finally:
+        cancel.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 # --------------------------------------------------------------------------- API
 
 
@@ -675,8 +647,9 @@ def hash_fileobj(
     """Hash the rest of an open binary stream with every requested algorithm.
 
     The stream is read once, from its current position to its end. Each chunk is
-    hashed by every algorithm. If more than one algorithm is requested and cores are
-    spare, the digests run in parallel (see the module documentation).
+    hashed by every algorithm. If more than one algorithm is requested and the
+    machine has several cores, the digests run in parallel (see the module
+    documentation).
 
     Args:
         f: a binary stream; ``readinto`` is used when present, ``read`` otherwise.
@@ -696,8 +669,8 @@ def hash_fileobj(
     """
     names = _validate(algorithms)
     try:
-        reader = _Reader(_readinto_of(f), on_progress, None)
-        return _hash_stream(reader, names, (_POOLS.budget,))
+        reader = _Reader(_readinto_of(f), on_progress)
+        return _hash_stream(reader, names, _cpu_count())
     except OSError as exc:
         name = getattr(f, "name", None)
         raise InvalidInputError(
@@ -735,7 +708,7 @@ def hash_file(
 
     """
     names = _validate(algorithms)
-    return _hash_path(path, names, on_progress, (_POOLS.budget,), None)
+    return _hash_path(path, names, _cpu_count(), on_progress)
 
 
 def hash_files(
@@ -747,18 +720,22 @@ def hash_files(
 ) -> list[FileDigests]:
     """Hash many regular files in parallel; each is read once, as in :func:`hash_file`.
 
-    Up to ``workers`` files are hashed at the same time, largest first. Cores that no
-    file is using go to parallel digests of the files being hashed (see the module
-    documentation). If one file fails, files not yet started are skipped, files being
-    hashed stop at their next chunk, and the error is raised.
+    With at least :data:`_MIN_BATCHED` files and more than one worker, the small
+    files (at most :data:`CHUNK_SIZE` bytes) are hashed in batches on worker
+    processes, then the large files on threads; with fewer files, every file is
+    hashed on threads (see the module documentation). If one file fails, no further
+    batch or file is started, files being hashed stop at their next chunk, and the
+    error is raised.
 
     Args:
         paths: the files to hash.
         algorithms: names from :data:`SUPPORTED_ALGORITHMS`; duplicates count once.
-        workers: the most threads this call hashes with. The default is the number of
-            CPUs this process may run on (``os.cpu_count()`` unless restricted).
-        on_progress: called with the byte count of every chunk read. It may be
-            called from worker threads, but never concurrently with itself.
+        workers: the most threads, and batches in worker processes, this call hashes
+            with at a time. The default is the number of CPUs this process may run
+            on (``os.cpu_count()`` unless restricted).
+        on_progress: called with the byte count of every chunk read (of every
+            batch, for small files in worker processes). It may be called from
+            worker threads, but never concurrently with itself.
 
     Returns:
         One result per path, in the order of ``paths``.
@@ -779,30 +756,13 @@ def hash_files(
         msg = f"workers must be at least 1, not {count}"
         raise ValueError(msg)
     todo = list(paths)
-    threads = min(count, len(todo))
-    budgets = (_CpuBudget(count), _POOLS.budget)
-    if threads <= 1:
-        return [_hash_path(path, names, on_progress, budgets, None) for path in todo]
-
-    report = None if on_progress is None else _serialized(on_progress)
-    cancel = threading.Event()
-    sizes = [_size_hint(path) for path in todo]
-    pool = ThreadPoolExecutor(
-        max_workers=threads, thread_name_prefix="vendorproof-hash"
-    )
-    try:
-        futures: dict[int, Future[FileDigests]] = {
-            index: pool.submit(_hash_path, todo[index], names, report, budgets, cancel)
-            for index in sorted(range(len(todo)), key=sizes.__getitem__, reverse=True)
-        }
-        wait(futures.values(), return_when=FIRST_EXCEPTION)
-        for index in range(len(todo)):
-            future = futures[index]
-            if future.done() and future.exception() is not None:
-                cancel.set()
-                pool.shutdown(wait=True, cancel_futures=True)
-                future.result()  # raises the failure
-        return [futures[index].result() for index in range(len(todo))]
-    finally:
-        cancel.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+    pool = _process_pool() if count > 1 and len(todo) >= _MIN_BATCHED else None
+    if pool is None:
+        return _hash_on_threads(todo, names, count, on_progress)
+    results = _hash_in_processes(pool, todo, names, count, on_progress)
+    large = [index for index, result in enumerate(results) if result is None]
+    if large:
+        hashed = _hash_on_threads([todo[i] for i in large], names, count, on_progress)
+        for index, result in zip(large, hashed, strict=True):
+            results[index] = result
+    return cast("list[FileDigests]", results)
