@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli import ExitCode, err, handle_errors
 from vendorproof._cli._common import (
     console,
     echo,
@@ -23,6 +22,7 @@ from vendorproof._cli._common import (
     progress,
     validation_time,
 )
+from vendorproof._cli._errors import ExitCode, err, handle_errors
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 
