@@ -78,6 +78,7 @@ def _load_bundle(raw: bytes) -> None:
         cert.subject.rfc4514_string()
 
 
+@pytest.mark.slow
 @given(_BUNDLES)
 def test_bundle(raw: bytes) -> None:
     parses(_load_bundle, raw, input_size=len(raw))
