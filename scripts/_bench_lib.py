@@ -288,9 +288,9 @@ def prepare_intake(delivery_root: Path, policy_path: Path) -> IntakeContext:
     import hashlib
     from datetime import datetime
 
-    from vendorproof._internal.delivery_fs import load_delivery
     from vendorproof.evidence.intake import POLICY_INPUT, POLICY_REF_PREFIX
     from vendorproof.intake import load_policy, measure
+    from vendorproof.models.delivery import load_delivery
     from vendorproof.verify.delivery import evaluate_delivery
 
     policy = load_policy(policy_path)

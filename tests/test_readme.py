@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.builders import REPO
 
 _BLOCK = re.compile(r"<!-- readme-test -->\s*```sh\n(.*?)```", re.DOTALL)
@@ -39,6 +41,7 @@ def test_readme_names_the_two_commands() -> None:
     assert "scripts/test" in ci
 
 
+@pytest.mark.slow
 def test_readme_examples_run(tmp_path: Path) -> None:
     work = tmp_path / "repo"
     work.mkdir()

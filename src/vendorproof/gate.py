@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from vendorproof._internal import crypto
-from vendorproof._internal.delivery_fs import load_delivery
 from vendorproof._internal.jsonio import parse_json, read_document
 from vendorproof._internal.yamlio import parse_yaml_mapping
 from vendorproof.errors import InvalidInputError, VerificationError
@@ -30,6 +29,7 @@ from vendorproof.evidence.store import EvidenceStore
 from vendorproof.intake import ProgressFactory, measure
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
+from vendorproof.models.delivery import load_delivery
 from vendorproof.models.policy import Policy
 from vendorproof.verify.delivery import REQUIREMENTS, evaluate_delivery
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport

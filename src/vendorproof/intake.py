@@ -10,9 +10,9 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
-from vendorproof._internal.delivery_fs import load_delivery
 from vendorproof._internal.jsonio import read_document
 from vendorproof.limits import DEFAULT_LIMITS, Limits
+from vendorproof.models.delivery import load_delivery
 from vendorproof.models.policy import Policy
 from vendorproof.verify.delivery import ComponentDigest, Hasher, evaluate_delivery
 from vendorproof.verify.result import VerificationReport

@@ -20,9 +20,9 @@ from vendorproof._cli import ExitCode
 from vendorproof.models import _fields
 from vendorproof.models.certification import CERTIFICATION_PREDICATE, Certification
 from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
+from vendorproof.models.documents import load_signed_document
 from vendorproof.models.manifest import ComponentManifest
 from vendorproof.models.statement import Statement
-from vendorproof.verify.documents import load_signed_document
 
 REPO = Path(__file__).resolve().parents[2]
 ATTESTATIONS = REPO / "fixtures" / "deliveries" / "acme-gnb-24.1.3" / "attestations"

@@ -25,17 +25,17 @@ from tests.property._mutate import (
     mixed,
     payload_documents,
 )
-from vendorproof._internal.delivery_fs import load_delivery
 from vendorproof._internal.jsonio import parse_json
 from vendorproof.intake import measure
 from vendorproof.models.bundle import Bundle
 from vendorproof.models.certification import Certification
 from vendorproof.models.declaration import TrustDeclaration
+from vendorproof.models.delivery import load_delivery
+from vendorproof.models.documents import load_signed_document
 from vendorproof.models.envelope import Envelope
 from vendorproof.models.manifest import ComponentManifest
 from vendorproof.models.statement import Statement
 from vendorproof.verify.delivery import ComponentDigest, Hasher, evaluate_delivery
-from vendorproof.verify.documents import load_signed_document
 from vendorproof.verify.keyless import (
     KeylessSigner,
     KeylessTrust,
@@ -78,6 +78,7 @@ def _load_bundle(raw: bytes) -> None:
         cert.subject.rfc4514_string()
 
 
+@pytest.mark.slow
 @given(_BUNDLES)
 def test_bundle(raw: bytes) -> None:
     parses(_load_bundle, raw, input_size=len(raw))

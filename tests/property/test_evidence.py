@@ -173,6 +173,7 @@ def _signed_record_with_measured(value: object) -> tuple[str, str, bytes]:
     return ("signed-record", "records/00000001.dsse.json", _sign(statement))
 
 
+@pytest.mark.slow
 @given(_tampering())
 @example(change=("directory", "records/00000001.dsse.json", b""))
 @example(change=_signed_record_with_measured(["not", "a", "mapping"]))

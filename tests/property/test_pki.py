@@ -27,8 +27,8 @@ from tests.property._mutate import der_documents, mixed, resigned_der
 from vendorproof._internal import crypto
 from vendorproof._internal.pem import load_certificates, load_crl
 from vendorproof._internal.tsa import parse_timestamp, verify_timestamp
+from vendorproof.models.documents import load_signed_document
 from vendorproof.models.policy import RevocationMode
-from vendorproof.verify.documents import load_signed_document
 from vendorproof.verify.revocation import check_revocation
 from vendorproof.verify.signer import check_signer
 from vendorproof.verify.x509 import (

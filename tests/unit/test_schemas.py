@@ -1329,6 +1329,7 @@ def test_relative_path_pattern_equals_the_parser() -> None:
 
 #: CPython's binascii accepts excess '=' after complete 4-character groups ("AAAA=");
 #: the schema asks for canonical padding.
+@pytest.mark.slow
 def test_base64_pattern_equals_the_parser() -> None:
     """Every string of up to 6 characters over an alphabet with both variants.
 

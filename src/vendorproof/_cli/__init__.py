@@ -5,33 +5,14 @@ Exit codes are part of the documented contract (``docs/cli.md``).
 
 from __future__ import annotations
 
-import enum
-import functools
 import os
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
 
 import typer
 
 from vendorproof import __version__
-from vendorproof.errors import Error, InvalidInputError, OutputError, VerificationError
+from vendorproof._cli._errors import ExitCode, debug_state, err, handle_errors
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-class ExitCode(enum.IntEnum):
-    """Process exit codes; part of the CLI's documented contract."""
-
-    OK = 0
-    VERIFICATION_FAILED = 1
-    USAGE = 2  # Click's own code for bad arguments.
-    INVALID_INPUT = 3
-    INTERNAL_ERROR = 4
-    #: ``audit replay --bundle`` without ``--operator-pub``: every check passed, but
-    #: only against the operator key(s) shipped in the bundle, which prove nothing.
-    NOT_PINNED = 5
-
+__all__ = ["ExitCode", "app", "err", "handle_errors", "main"]
 
 app = typer.Typer(
     name="vendorproof",
@@ -41,8 +22,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-_state = {"debug": False}
 
 
 def _version(value: bool) -> None:
@@ -61,50 +40,7 @@ def _root(
     ),
 ) -> None:
     """Prove that a vendor delivery is what the vendor signed and a body certified."""
-    _state["debug"] = debug or bool(os.environ.get("VENDORPROOF_DEBUG"))
-
-
-def err(message: str) -> None:
-    """Print a one-line message on standard error (unsafe characters escaped)."""
-    from vendorproof._cli._common import safe_text
-
-    typer.echo(safe_text(" ".join(message.split())), err=True)
-
-
-def handle_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Map library errors to one-line messages and documented exit codes."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
-            raise
-        except InvalidInputError as e:
-            err(f"error: {e}")
-            raise typer.Exit(ExitCode.INVALID_INPUT) from e
-        except OutputError as e:
-            err(f"error: {e}")
-            raise typer.Exit(ExitCode.INVALID_INPUT) from e
-        except VerificationError as e:
-            err(f"FAIL: {e}")
-            raise typer.Exit(ExitCode.VERIFICATION_FAILED) from e
-        except Error as e:  # pragma: no cover - every Error subclass is handled above
-            err(f"error: {e}")
-            raise typer.Exit(ExitCode.INVALID_INPUT) from e
-        except KeyboardInterrupt:
-            err("interrupted")
-            raise typer.Exit(130) from None
-        except Exception as e:
-            if _state["debug"]:
-                raise
-            err(
-                f"internal error: {type(e).__name__}: {e} (this is a bug in "
-                "vendorproof; please report it with the output of --debug)"
-            )
-            raise typer.Exit(ExitCode.INTERNAL_ERROR) from e
-
-    return wrapper
+    debug_state["debug"] = debug or bool(os.environ.get("VENDORPROOF_DEBUG"))
 
 
 def _register() -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli import ExitCode, _reports, err, handle_errors
+from vendorproof._cli import _reports
 from vendorproof._cli._common import (
     console,
     echo,
@@ -24,6 +24,7 @@ from vendorproof._cli._common import (
     safe_text,
     validation_time,
 )
+from vendorproof._cli._errors import ExitCode, err, handle_errors
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vendorproof._cli import handle_errors
 from vendorproof._cli._common import console
+from vendorproof._cli._errors import handle_errors
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 from vendorproof.models import _fields
@@ -42,7 +42,7 @@ def _cert_info(cert: x509.Certificate) -> dict[str, Any]:
 def describe(path: Path) -> dict[str, Any]:
     """Everything ``inspect`` shows about one signed document, as JSON data."""
     from vendorproof._internal.tsa import parse_timestamp
-    from vendorproof.verify.documents import load_signed_document
+    from vendorproof.models.documents import load_signed_document
 
     doc = load_signed_document(read_document(path), file=str(path))
     timestamps = []

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli import handle_errors
 from vendorproof._cli._common import (
     echo,
     load_signing_key,
@@ -16,6 +15,7 @@ from vendorproof._cli._common import (
     progress,
     write_json,
 )
+from vendorproof._cli._errors import handle_errors
 from vendorproof._internal.jsonio import read_document, write_atomic
 from vendorproof.errors import InvalidInputError, OutputError
 from vendorproof.models import _fields
@@ -219,8 +219,8 @@ def manifest_create(
 
 def _statement_of(path: Path) -> Statement:
     """Read a statement from JSON or from the payload of a signed bundle/envelope."""
+    from vendorproof.models.documents import load_statement_bytes
     from vendorproof.models.statement import Statement
-    from vendorproof.verify.documents import load_statement_bytes
 
     raw = load_statement_bytes(read_document(path), file=str(path))
     try:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli import ExitCode, _reports, handle_errors
+from vendorproof._cli import _reports
 from vendorproof._cli._common import console, echo, parse_at, validation_time
+from vendorproof._cli._errors import ExitCode, handle_errors
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 

@@ -18,24 +18,24 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from vendorproof._internal import crypto
 from vendorproof.errors import Error, InvalidInputError
-from vendorproof.evidence.record import EvidenceRecord
-from vendorproof.evidence.replay import (
+from vendorproof.evidence._replay_steps import (
+    ChainState,
     Floor,
+    LocalResult,
+    PolicyCache,
     RecordReplay,
     RecordSource,
-    _advance,
-    _ChainState,
-    _link,
-    _Local,
-    _local_integrity,
-    _PolicyCache,
-    _Rerun,
-    _rerun_record,
+    Rerun,
+    advance,
     in_range,
+    link,
+    local_integrity,
+    rerun_record,
     result_of,
     source_index_inputs,
     source_scope,
 )
+from vendorproof.evidence.record import EvidenceRecord
 from vendorproof.evidence.store import StoredRecord
 from vendorproof.models.policy import Policy
 
@@ -90,7 +90,7 @@ def _init(
         return
     _worker["keys"] = [crypto.as_public_key(load_der_public_key(d)) for d in key_ders]
     _worker["images"] = Path(images) if images is not None else None
-    _worker["policies"] = _PolicyCache()
+    _worker["policies"] = PolicyCache()
     _worker["policy"] = None
     _worker["seen"] = set()
     if policy is not None:
@@ -103,14 +103,14 @@ def _init(
 @_carried
 def _integrity_range(
     first: int, last: int, wanted: tuple[int | None, int | None]
-) -> list[_Local]:
+) -> list[LocalResult]:
     """Phase 1 in a worker: read records ``first``..``last`` and check each alone."""
     source = _worker["source"]
     keys = _worker["keys"]
     derived = bool(getattr(source, "derived_index", False))
     index_inputs = source_index_inputs(source)
     return [
-        _local_integrity(
+        local_integrity(
             stored,
             keys,
             derived=derived,
@@ -123,7 +123,7 @@ def _integrity_range(
 
 
 @_carried
-def _rerun_range(first: int, last: int, floors: dict[int, Floor]) -> dict[int, _Rerun]:
+def _rerun_range(first: int, last: int, floors: dict[int, Floor]) -> dict[int, Rerun]:
     """Phase 2 in a worker: re-run the records of ``floors`` in ``first``..``last``.
 
     Only records whose signature verified in phase 1 are in ``floors``.
@@ -138,9 +138,9 @@ def _rerun_range(first: int, last: int, floors: dict[int, Floor]) -> dict[int, _
                     stored.envelope, keys=_worker["keys"], file=label
                 )
             except Error as e:  # changed since phase 1
-                out[stored.seq] = _Rerun((f"cannot re-run: {e}",), None, ())
+                out[stored.seq] = Rerun((f"cannot re-run: {e}",), None, ())
                 continue
-            out[stored.seq] = _rerun_record(
+            out[stored.seq] = rerun_record(
                 source,
                 rec,
                 _worker["policy"],
@@ -211,15 +211,15 @@ def parallel_replay(
         futures = [
             pool.submit(_integrity_range, lo, hi, (first, last)) for lo, hi in ranges
         ]
-        state = _ChainState.of(source_scope(source))
-        pending: list[tuple[_Local, list[str], Floor]] = []
+        state = ChainState.of(source_scope(source))
+        pending: list[tuple[LocalResult, list[str], Floor]] = []
         for future in futures:
             for local in _result(future):
-                problems = [*local.problems, *_link(local, state)]
-                floor = _advance(local, state)
+                problems = [*local.problems, *link(local, state)]
+                floor = advance(local, state)
                 pending.append((local, problems, floor))
         # Phase 2: re-run every parsed record in range, in the workers.
-        reruns: dict[int, _Rerun] = {}
+        reruns: dict[int, Rerun] = {}
         if rerun:
             floors = {
                 local.seq: floor

@@ -35,8 +35,8 @@ from vendorproof._internal.jsonio import dump_json, parse_json, show_key, write_
 from vendorproof.errors import InvalidInputError, OutputError, VerificationError
 from vendorproof.evidence import tlog
 from vendorproof.evidence._migrations import one_line
+from vendorproof.evidence._replay_steps import Scope
 from vendorproof.evidence.record import EvidenceRecord, record_digest
-from vendorproof.evidence.replay import Scope
 from vendorproof.evidence.store import EvidenceStore, RecordFilter, StoredRecord
 from vendorproof.limits import Limits
 from vendorproof.models import _fields as f

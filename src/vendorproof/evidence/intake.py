@@ -30,14 +30,6 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from vendorproof._internal import crypto
-from vendorproof._internal.delivery_fs import (
-    ATTESTATIONS,
-    BUNDLE_SUFFIX,
-    DOCUMENT_SUFFIXES,
-    IN_TOTO,
-    KEYLESS,
-    load_delivery,
-)
 from vendorproof._internal.jsonio import canonical_json, read_document
 from vendorproof.errors import Error, InvalidInputError, VerificationError
 from vendorproof.evidence.record import EvidenceRecord, build_record, sign_record
@@ -50,13 +42,21 @@ from vendorproof.evidence.store import (
 from vendorproof.intake import ProgressFactory, load_policy, measure
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
+from vendorproof.models.delivery import (
+    ATTESTATIONS,
+    BUNDLE_SUFFIX,
+    DOCUMENT_SUFFIXES,
+    IN_TOTO,
+    KEYLESS,
+    load_delivery,
+)
+from vendorproof.models.documents import load_signed_document
 from vendorproof.models.policy import Policy
 from vendorproof.verify.delivery import (
     REQUIREMENTS,
     check_rollback,
     evaluate_delivery,
 )
-from vendorproof.verify.documents import load_signed_document
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 
 __all__ = [

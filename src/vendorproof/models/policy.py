@@ -34,6 +34,7 @@ from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models._fields import parse_time
 from vendorproof.models.certification import KNOWN_SCHEMES
+from vendorproof.models.crl import CrlIndex
 from vendorproof.models.manifest import ComponentKind, Domain
 
 __all__ = [
@@ -229,7 +230,7 @@ class Policy:
     revocation_mode: RevocationMode = RevocationMode.IF_AVAILABLE
     crls: tuple[x509.CertificateRevocationList, ...] = ()
     #: ``crls`` grouped by issuer (built with the policy).
-    crl_index: Any = field(default=None, repr=False, compare=False)
+    crl_index: CrlIndex | None = field(default=None, repr=False, compare=False)
     #: document kind -> k-of-n requirements across roles (empty: one signer of the
     #: document's own role).
     signature_requirements: Mapping[str, tuple[SignatureRequirement, ...]] = field(
@@ -299,12 +300,6 @@ def _encodable(text: str) -> bool:
 def _or_empty(value: Any) -> Any:
     """An absent or null section means its defaults; anything else is parsed as is."""
     return {} if value is None else value
-
-
-def _crl_index(crls: tuple[x509.CertificateRevocationList, ...]) -> Any:
-    from vendorproof.verify.revocation import CrlIndex
-
-    return CrlIndex(crls)
 
 
 class _Parser:
@@ -853,7 +848,7 @@ class _Parser:
                 )
             ),
             crls=crls,
-            crl_index=_crl_index(crls),
+            crl_index=CrlIndex(crls),
             signature_requirements=self.requirements(
                 top.get("signatureRequirements"), ("signatureRequirements",)
             ),

@@ -23,6 +23,7 @@ from vendorproof.models.certification import (
     Certification,
 )
 from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
+from vendorproof.models.documents import SignedDocument
 from vendorproof.models.manifest import MANIFEST_PREDICATE, Component, ComponentManifest
 from vendorproof.models.policy import (
     REFUSED_DIGESTS,
@@ -33,12 +34,11 @@ from vendorproof.models.policy import (
     UnlistedFiles,
 )
 from vendorproof.models.statement import Subject
-from vendorproof.verify.documents import SignedDocument
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 from vendorproof.verify.signer import SignerCheck, check_signer, pinned_signers
 
 if TYPE_CHECKING:
-    from vendorproof._internal.delivery_fs import Delivery
+    from vendorproof.models.delivery import Delivery
 
 __all__ = ["REQUIREMENTS", "check_rollback", "evaluate_delivery"]
 

@@ -51,7 +51,6 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from vendorproof._internal import crypto
-from vendorproof._internal.delivery_fs import RESERVED
 from vendorproof._internal.jsonio import parse_json, read_document, show_key
 from vendorproof.errors import (
     InvalidInputError,
@@ -60,6 +59,7 @@ from vendorproof.errors import (
     VerificationError,
 )
 from vendorproof.limits import DEFAULT_LIMITS, Limits
+from vendorproof.models.delivery import RESERVED
 
 __all__ = ["INSPECTION_TIMEOUT", "INTOTO_DIR", "verify_in_toto"]
 

@@ -38,72 +38,31 @@ takes effect at an unknown time, so no timestamp can save a signature.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
+from cryptography.x509.oid import ExtensionOID
 
 from vendorproof._internal.crypto import MIN_RSA_BITS
 from vendorproof.errors import CertificateChainError
 from vendorproof.models._fields import format_time
+from vendorproof.models.crl import REASON_NAMES, Crl, CrlEntry, CrlIndex, ext_value
 from vendorproof.models.policy import RevocationMode
 from vendorproof.verify.x509 import VerifiedChain, describe
 
 __all__ = ["CrlIndex", "RevocationMode", "check_revocation"]
 
-#: CRL extensions this module processes (RFC 5280 §5.2.1-§5.2.7).
-_CRL_EXTENSIONS = frozenset(
-    {
-        ExtensionOID.AUTHORITY_KEY_IDENTIFIER,  # §5.2.1
-        ExtensionOID.ISSUER_ALTERNATIVE_NAME,  # §5.2.2
-        ExtensionOID.CRL_NUMBER,  # §5.2.3
-        ExtensionOID.DELTA_CRL_INDICATOR,  # §5.2.4
-        ExtensionOID.ISSUING_DISTRIBUTION_POINT,  # §5.2.5
-        ExtensionOID.FRESHEST_CRL,  # §5.2.6
-        ExtensionOID.AUTHORITY_INFORMATION_ACCESS,  # §5.2.7
-    }
-)
-#: CRL entry extensions this module processes (RFC 5280 §5.3.1-§5.3.3).
-_ENTRY_EXTENSIONS = frozenset(
-    {
-        CRLEntryExtensionOID.CRL_REASON,  # §5.3.1
-        CRLEntryExtensionOID.INVALIDITY_DATE,  # §5.3.2
-        CRLEntryExtensionOID.CERTIFICATE_ISSUER,  # §5.3.3 (indirect CRLs only)
-    }
-)
-#: ReasonFlags of §5.2.5 / §4.2.1.13 (bit 0 "unused" has no flag).
 ALL_REASONS = frozenset(
     r
     for r in x509.ReasonFlags
     if r not in {x509.ReasonFlags.unspecified, x509.ReasonFlags.remove_from_crl}
 )
-_COMPROMISE = frozenset(
-    {
-        x509.ReasonFlags.key_compromise,
-        x509.ReasonFlags.ca_compromise,
-        x509.ReasonFlags.aa_compromise,
-    }
-)
 #: The CRL signature digests allowed when no policy narrows them.
 DEFAULT_CRL_DIGESTS = frozenset({"sha256", "sha384", "sha512"})
-
-_REASON_NAMES = {
-    x509.ReasonFlags.unspecified: "unspecified",
-    x509.ReasonFlags.key_compromise: "keyCompromise",
-    x509.ReasonFlags.ca_compromise: "cACompromise",
-    x509.ReasonFlags.affiliation_changed: "affiliationChanged",
-    x509.ReasonFlags.superseded: "superseded",
-    x509.ReasonFlags.cessation_of_operation: "cessationOfOperation",
-    x509.ReasonFlags.certificate_hold: "certificateHold",
-    x509.ReasonFlags.privilege_withdrawn: "privilegeWithdrawn",
-    x509.ReasonFlags.aa_compromise: "aACompromise",
-    x509.ReasonFlags.remove_from_crl: "removeFromCRL",
-}
-
 
 # CRL signature checks are pure functions of the two DER encodings; replaying many
 # records checks the same few CRLs again and again.
@@ -125,162 +84,6 @@ def _signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) ->
         _SIGNED_BY.clear()
     _SIGNED_BY[key_id] = valid
     return valid
-
-
-def _ext_value(
-    extensions: x509.Extensions, oid: x509.ObjectIdentifier
-) -> x509.ExtensionType | None:
-    try:
-        return extensions.get_extension_for_oid(oid).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One CRL entry for a certificate (RFC 5280 §5.1.2.6, §5.3)."""
-
-    revoked_at: datetime
-    reason: x509.ReasonFlags | None
-    invalid_since: datetime | None
-
-    @property
-    def effective(self) -> datetime | None:
-        """When the revocation takes effect; None: at an unknown earlier time.
-
-        The invalidityDate (§5.3.2) is when the key is known or suspected to have
-        been compromised; signatures after it are untrusted even if made before the
-        revocation date. A compromise without an invalidityDate has no such bound.
-        """
-        if self.invalid_since is not None:
-            return min(self.revoked_at, self.invalid_since)
-        if self.reason in _COMPROMISE:
-            return None
-        return self.revoked_at
-
-    def describe(self) -> str:
-        parts = [f"since {format_time(self.revoked_at)}"]
-        if self.reason is not None:
-            parts.append(f"reason {_REASON_NAMES[self.reason]}")
-        if self.invalid_since is not None:
-            parts.append(f"invalid since {format_time(self.invalid_since)}")
-        return ", ".join(parts)
-
-
-def _entry(revoked: x509.RevokedCertificate) -> _Entry:
-    reason = _ext_value(revoked.extensions, CRLEntryExtensionOID.CRL_REASON)
-    invalidity = _ext_value(revoked.extensions, CRLEntryExtensionOID.INVALIDITY_DATE)
-    return _Entry(
-        revoked_at=revoked.revocation_date_utc,
-        reason=reason.reason if isinstance(reason, x509.CRLReason) else None,
-        invalid_since=(
-            invalidity.invalidity_date_utc
-            if isinstance(invalidity, x509.InvalidityDate)
-            else None
-        ),
-    )
-
-
-class _Crl:
-    """A CRL with what RFC 5280 processing needs, worked out once per policy."""
-
-    def __init__(self, crl: x509.CertificateRevocationList, position: int) -> None:
-        self.crl = crl
-        self.label = f"CRL #{position}"
-        exts = crl.extensions
-        number = _ext_value(exts, ExtensionOID.CRL_NUMBER)
-        self.number = number.crl_number if isinstance(number, x509.CRLNumber) else None
-        delta = _ext_value(exts, ExtensionOID.DELTA_CRL_INDICATOR)
-        self.delta_base = (
-            delta.crl_number if isinstance(delta, x509.DeltaCRLIndicator) else None
-        )
-        idp = _ext_value(exts, ExtensionOID.ISSUING_DISTRIBUTION_POINT)
-        self.idp = idp if isinstance(idp, x509.IssuingDistributionPoint) else None
-        self.indirect = self.idp is not None and self.idp.indirect_crl
-        if self.number is not None:
-            self.label += f" (cRLNumber {self.number})"
-        self.problem = self._problem()
-
-    def _problem(self) -> str | None:
-        """Why this CRL can never prove "not revoked", if it cannot."""
-        for ext in self.crl.extensions:
-            if ext.critical and ext.oid not in _CRL_EXTENSIONS:
-                # §5.2: a CRL with a critical extension the application cannot
-                # process MUST NOT be used to determine the status of certificates.
-                return f"unrecognised critical CRL extension {ext.oid.dotted_string}"
-        for revoked in self.crl:
-            for ext in revoked.extensions:
-                known = ext.oid in _ENTRY_EXTENSIONS and (
-                    ext.oid != CRLEntryExtensionOID.CERTIFICATE_ISSUER or self.indirect
-                )
-                if ext.critical and not known:
-                    # §5.3: the same for a critical CRL entry extension.
-                    return (
-                        "unrecognised critical CRL entry extension "
-                        f"{ext.oid.dotted_string} (serial {revoked.serial_number:x})"
-                    )
-        if self.idp is not None and self.idp.only_contains_attribute_certs:
-            return "covers attribute certificates only (§6.3.3 (b)(2)(iv))"
-        return None
-
-    def entries_for(self, cert: x509.Certificate) -> Iterator[_Entry]:
-        """The entries of this CRL that refer to ``cert`` (§5.3.3 for indirect CRLs)."""
-        if not self.indirect:
-            # Entries of a direct CRL all belong to the CRL issuer.
-            found = self.crl.get_revoked_certificate_by_serial_number(
-                cert.serial_number
-            )
-            if found is not None:
-                yield _entry(found)
-            return
-        # §5.3.3: certificateIssuer names the issuer of this and every following
-        # entry up to the next certificateIssuer; before the first, the CRL issuer.
-        current = [self.crl.issuer]
-        for revoked in self.crl:
-            names = _ext_value(
-                revoked.extensions, CRLEntryExtensionOID.CERTIFICATE_ISSUER
-            )
-            if isinstance(names, x509.CertificateIssuer):
-                current = names.get_values_for_type(x509.DirectoryName)
-            if revoked.serial_number == cert.serial_number and cert.issuer in current:
-                yield _entry(revoked)
-
-    def current(self, at: datetime) -> bool:
-        """ThisUpdate <= at <= nextUpdate (§5.1.2.4, §5.1.2.5, §6.3.3 (a))."""
-        nxt = self.crl.next_update_utc
-        return nxt is not None and self.crl.last_update_utc <= at <= nxt
-
-    def applies_to(self, base: _Crl) -> bool:
-        """Whether this delta CRL may be combined with complete CRL ``base`` (§5.2.4).
-
-        Same issuer, same scope (issuingDistributionPoint), the base's cRLNumber at
-        least the delta's BaseCRLNumber, and the delta's cRLNumber greater than the
-        base's.
-        """
-        return (
-            self.delta_base is not None
-            and base.delta_base is None
-            and self.crl.issuer == base.crl.issuer
-            and self.idp == base.idp
-            and self.number is not None
-            and base.number is not None
-            and base.number >= self.delta_base
-            and self.number > base.number
-        )
-
-
-class CrlIndex:
-    """CRLs grouped by issuer name (built once per policy; lookups are per check)."""
-
-    def __init__(self, crls: Sequence[x509.CertificateRevocationList]) -> None:
-        self._by_issuer: dict[bytes, list[_Crl]] = {}
-        for i, crl in enumerate(crls):
-            info = _Crl(crl, i)
-            self._by_issuer.setdefault(crl.issuer.public_bytes(), []).append(info)
-
-    def issued_by(self, name: x509.Name) -> Sequence[_Crl]:
-        """The CRLs whose issuer is ``name``."""
-        return self._by_issuer.get(name.public_bytes(), ())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -316,12 +119,12 @@ class CrlAlgorithms:
 
 def _crl_sign(issuer: x509.Certificate) -> bool:
     """The issuing certificate's keyUsage asserts cRLSign (§4.2.1.3, §6.3.3 (f))."""
-    ku = _ext_value(issuer.extensions, ExtensionOID.KEY_USAGE)
+    ku = ext_value(issuer.extensions, ExtensionOID.KEY_USAGE)
     return isinstance(ku, x509.KeyUsage) and ku.crl_sign
 
 
 def _distribution_points(cert: x509.Certificate) -> list[x509.DistributionPoint]:
-    dps = _ext_value(cert.extensions, ExtensionOID.CRL_DISTRIBUTION_POINTS)
+    dps = ext_value(cert.extensions, ExtensionOID.CRL_DISTRIBUTION_POINTS)
     return list(dps) if isinstance(dps, x509.CRLDistributionPoints) else []
 
 
@@ -342,12 +145,12 @@ def _dp_names(
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
-    bc = _ext_value(cert.extensions, ExtensionOID.BASIC_CONSTRAINTS)
+    bc = ext_value(cert.extensions, ExtensionOID.BASIC_CONSTRAINTS)
     return isinstance(bc, x509.BasicConstraints) and bc.ca
 
 
 def _scope(
-    crl: _Crl, cert: x509.Certificate, dp: x509.DistributionPoint | None
+    crl: Crl, cert: x509.Certificate, dp: x509.DistributionPoint | None
 ) -> tuple[frozenset[x509.ReasonFlags], str]:
     """The reasons ``crl`` covers for ``cert`` via distribution point ``dp``.
 
@@ -404,7 +207,7 @@ def _scope(
 
 @dataclass(slots=True)
 class _Status:
-    revocations: list[tuple[_Crl, _Entry]]
+    revocations: list[tuple[Crl, CrlEntry]]
     reasons: frozenset[x509.ReasonFlags]
     used: list[str]  # labels of the CRLs that established the reasons
     rejected: list[str]  # why the other CRLs of the issuer did not count
@@ -437,7 +240,7 @@ def _status(
         for e in c.entries_for(cert)
         if e.reason is not x509.ReasonFlags.remove_from_crl
     ]
-    usable: list[_Crl] = []
+    usable: list[Crl] = []
     can_sign = _crl_sign(issuer)
     for c in authentic:
         refusal = algorithms.refusal(c.crl, issuer)
@@ -495,7 +298,7 @@ def _status(
 
 
 def _reason_list(reasons: frozenset[x509.ReasonFlags]) -> str:
-    return ", ".join(sorted(_REASON_NAMES[r] for r in reasons)) or "none"
+    return ", ".join(sorted(REASON_NAMES[r] for r in reasons)) or "none"
 
 
 def check_revocation(
@@ -559,7 +362,7 @@ def check_revocation(
 
 def _judge_revocations(
     cert: x509.Certificate,
-    revocations: Sequence[tuple[_Crl, _Entry]],
+    revocations: Sequence[tuple[Crl, CrlEntry]],
     signed_at: datetime | None,
 ) -> str:
     """Fail unless a trusted signing time precedes every revocation's effect."""

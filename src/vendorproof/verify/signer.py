@@ -27,8 +27,8 @@ from vendorproof.errors import (
     VerificationError,
 )
 from vendorproof.models._fields import format_time
+from vendorproof.models.documents import SignedDocument
 from vendorproof.models.policy import Identity, Policy, Principal, RevocationMode
-from vendorproof.verify.documents import SignedDocument
 from vendorproof.verify.result import CheckResult, Outcome
 from vendorproof.verify.revocation import CrlAlgorithms, check_revocation
 from vendorproof.verify.x509 import (

@@ -271,9 +271,17 @@ class Worker:
         self.proc.stdin.flush()
 
     def kill(self) -> None:
+        """SIGKILL the worker, then read what it printed before it died.
+
+        ``lines`` then holds every line the worker wrote, not only those read before
+        the kill: a worker that ran ahead of the reader has committed (and reported)
+        more than the reader saw.
+        """
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
         assert self.proc.returncode == -signal.SIGKILL
+        while self.read_line() is not None:
+            pass
 
     def finish(self, timeout: float = 60.0) -> None:
         """Wait for a clean exit (all output read)."""

@@ -189,6 +189,7 @@ def password_store(cluster: PostgresCluster) -> tuple[str, str]:
     )
 
 
+@pytest.mark.slow
 def test_parallel_replay_of_a_postgresql_store_with_a_password(
     pg_cluster: PostgresCluster, tmp_path: Path
 ) -> None:

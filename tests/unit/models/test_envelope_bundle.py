@@ -25,10 +25,10 @@ from vendorproof._internal.jsonio import dump_json
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.bundle import Bundle, BundleVersion, build_bundle
+from vendorproof.models.documents import load_signed_document
 from vendorproof.models.envelope import Envelope, Signature, pae
 from vendorproof.models.manifest import MANIFEST_PREDICATE
 from vendorproof.models.statement import PAYLOAD_TYPE
-from vendorproof.verify.documents import load_signed_document
 
 ATTESTATIONS = builders.SAMPLE_DELIVERY / "attestations"
 MANIFEST_BUNDLE = ATTESTATIONS / "manifest.sigstore.json"  # v0.2, chain

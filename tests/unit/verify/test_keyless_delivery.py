@@ -17,7 +17,7 @@ from tests.builders import (
     write_policy,
 )
 from vendorproof.intake import load_policy, verify_delivery
-from vendorproof.verify.documents import load_signed_document
+from vendorproof.models.documents import load_signed_document
 from vendorproof.verify.result import Outcome, VerificationReport
 from vendorproof.verify.signer import check_signer
 

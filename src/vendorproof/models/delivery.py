@@ -17,7 +17,7 @@ from pathlib import Path
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
-from vendorproof.verify.documents import SignedDocument, load_signed_document
+from vendorproof.models.documents import SignedDocument, load_signed_document
 
 ATTESTATIONS = "attestations"
 #: Sigstore bundles over delivered files: attestations/keyless/<path>.sigstore.json

@@ -1,0 +1,623 @@
+"""The per-record steps of audit replay, shared by the sequential and parallel paths.
+
+``vendorproof.evidence.replay`` runs them in order in one process;
+``vendorproof.evidence._parallel`` runs the expensive ones (signature, parse, re-run)
+in worker processes and the chain steps in the parent. The steps and what they check
+are described in ``vendorproof.evidence.replay``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from vendorproof._internal import confine, crypto
+from vendorproof._internal.jsonio import show_key
+from vendorproof.errors import Error, InvalidInputError, VerificationError
+from vendorproof.evidence.intake import ERROR_CHECK, POLICY_INPUT, POLICY_REF_PREFIX
+from vendorproof.evidence.record import EvidenceRecord, record_digest
+from vendorproof.evidence.store import StoredRecord
+from vendorproof.intake import measure
+from vendorproof.models.delivery import BUNDLE_SUFFIX, IN_TOTO, KEYLESS, Delivery
+from vendorproof.models.documents import SignedDocument, load_signed_document
+from vendorproof.models.policy import Policy
+from vendorproof.verify.delivery import (
+    ComponentDigest,
+    Hasher,
+    check_rollback,
+    evaluate_delivery,
+)
+from vendorproof.verify.result import CheckResult, VerificationReport
+
+IN_TOTO_PREFIX = f"{IN_TOTO}/"
+
+
+def source_spec(source: object) -> tuple[str, str] | None:
+    """How another process reopens ``source`` (None: it cannot)."""
+    spec = getattr(source, "spec", None)
+    return spec() if callable(spec) else None
+
+
+class RecordSource(Protocol):
+    """Where records come from: a store, or an exported audit bundle."""
+
+    def iter_records(self) -> Iterator[StoredRecord]:
+        """Every record in sequence order."""
+        ...
+
+    def blob(self, digest: str) -> bytes:
+        """A content-addressed blob (InvalidInputError if missing)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordReplay:
+    """The outcome of replaying one record."""
+
+    seq: int
+    record_id: str
+    verdict: str
+    digest: str = ""  # sha256 of the record's bytes (what the next record links to)
+    problems: tuple[str, ...] = ()
+    replayed_verdict: str | None = None
+    changes: tuple[str, ...] = ()  # with a new policy: what would change
+
+    @property
+    def ok(self) -> bool:
+        """No integrity problem and (without a new policy) every check matched."""
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplaySummary:
+    """All replayed records and the verdict over the chain."""
+
+    records: tuple[RecordReplay, ...]
+    operator_keys: tuple[str, ...]
+    problems: tuple[str, ...] = field(
+        default=()
+    )  # chain-level (e.g. empty, gap at end)
+
+    @property
+    def ok(self) -> bool:
+        """True only if at least one record was replayed and nothing failed."""
+        return (
+            bool(self.records) and not self.problems and all(r.ok for r in self.records)
+        )
+
+    @property
+    def first_bad(self) -> int | None:
+        """Sequence number of the first affected record."""
+        return next((r.seq for r in self.records if not r.ok), None)
+
+    @property
+    def changed(self) -> tuple[RecordReplay, ...]:
+        """Records whose decision would change under the new policy."""
+        return tuple(r for r in self.records if r.changes)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class _Inputs:
+    """The blobs of one record, each checked against the digest the record names."""
+
+    def __init__(self, source: RecordSource, rec: EvidenceRecord) -> None:
+        self.source = source
+        self.rec = rec
+
+    def get(self, name: str) -> bytes:
+        digest = self.rec.inputs.get(name)
+        if digest is None:
+            raise VerificationError(f"input {name!r} is not named by the record")
+        try:
+            data = self.source.blob(digest)
+        except InvalidInputError as e:
+            raise VerificationError(
+                f"input {name!r} (sha256:{digest[:16]}...) is missing: {e.message}"
+            ) from e
+        if _sha(data) != digest:
+            raise VerificationError(
+                f"input {name!r} was altered: its bytes no longer hash to "
+                f"sha256:{digest[:16]}..."
+            )
+        return data
+
+
+def _recorded_hasher(rec: EvidenceRecord) -> Hasher:
+    measured = rec.subject.measured
+
+    def hasher(
+        paths: Sequence[str], algorithms: Sequence[str]
+    ) -> list[ComponentDigest]:
+        out = []
+        for p in paths:
+            m = measured.get(p)
+            if m is None or any(a not in m.digests for a in algorithms):
+                raise VerificationError(f"the record has no measurement of {p!r}")
+            out.append(ComponentDigest(size=m.size, digests=dict(m.digests)))
+        return out
+
+    return hasher
+
+
+def _images_hasher(images: Path) -> Hasher:
+    """Re-hash the delivered files under ``images``; a path must stay inside it."""
+    inner = measure(images)
+
+    def hasher(
+        paths: Sequence[str], algorithms: Sequence[str]
+    ) -> Sequence[ComponentDigest]:
+        for p in paths:
+            confine.check_name(p, file=str(images))
+        return inner(paths, algorithms)
+
+    return hasher
+
+
+_DOCUMENT_CACHE = 1024
+
+
+class PolicyCache:
+    """Policies parsed once per distinct set of input digests (records share them)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[tuple[str, str], ...], Policy] = {}
+        self._documents: dict[tuple[str, str], SignedDocument] = {}
+
+    def document(self, inputs: _Inputs, name: str) -> SignedDocument:
+        """A signed input document, parsed once per (name, digest) in this process.
+
+        The stored bytes are read and checked against the recorded digest every time.
+        """
+        data = inputs.get(name)
+        key = (name, inputs.rec.inputs[name])
+        doc = self._documents.get(key)
+        if doc is None:
+            doc = load_signed_document(data, file=name)
+            if len(self._documents) >= _DOCUMENT_CACHE:
+                self._documents.clear()
+            self._documents[key] = doc
+        return doc
+
+    def get(self, inputs: _Inputs, rec: EvidenceRecord) -> Policy:
+        key = tuple(
+            sorted(
+                (name, digest)
+                for name, digest in rec.inputs.items()
+                if name == POLICY_INPUT or name.startswith(POLICY_REF_PREFIX)
+            )
+        )
+        policy = self._cache.get(key)
+        if policy is None:
+            policy = Policy.from_yaml(
+                inputs.get(POLICY_INPUT),
+                file=f"record {rec.sequence}: policy",
+                resolve=lambda ref: inputs.get(POLICY_REF_PREFIX + ref),
+            )
+            self._cache[key] = policy
+        else:
+            # The cached parse came from these exact digests; the bytes must still
+            # match them (a blob altered since is caught here).
+            for name, _ in key:
+                inputs.get(name)
+        return policy
+
+
+def _recorded_rollback(rec: EvidenceRecord) -> CheckResult | None:
+    checks = rec.checks
+    return checks[-1] if checks and checks[-1].check == "rollback" else None
+
+
+def _rerun(
+    source: RecordSource,
+    rec: EvidenceRecord,
+    *,
+    policy: Policy | None,
+    images: Path | None,
+    floor: Floor,
+    policies: PolicyCache,
+) -> VerificationReport:
+    inputs = _Inputs(source, rec)
+    if policy is None:
+        policy = policies.get(inputs, rec)
+    documents = tuple(
+        policies.document(inputs, name)
+        for name in sorted(rec.inputs)
+        if name.startswith("attestations/") and not name.startswith(KEYLESS)
+    )
+    artifact_bundles = {
+        name[len(KEYLESS) : -len(BUNDLE_SUFFIX)]: inputs.get(name)
+        for name in sorted(rec.inputs)
+        if name.startswith(KEYLESS) and name.endswith(BUNDLE_SUFFIX)
+    }
+    in_toto = {
+        name: inputs.get(name)
+        for name in sorted(rec.inputs)
+        if name.startswith(IN_TOTO_PREFIX)
+    }
+    with contextlib.ExitStack() as stack:
+        root = images
+        if root is None:
+            # Without the delivered files the recorded root is only a name: replay
+            # runs in an empty directory holding the stored in-toto metadata (layouts
+            # with inspections need --images). Each name is confined to it.
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vp-")))
+            for name, data in in_toto.items():
+                confine.write_file(root, name, data, file=f"record {rec.sequence}")
+        delivery = Delivery(
+            root=root,
+            documents=documents,
+            payload=rec.subject.payload,
+            irregular=dict(rec.subject.irregular),
+            artifact_bundles=artifact_bundles,
+            in_toto=in_toto,
+        )
+        hasher = _images_hasher(images) if images is not None else _recorded_hasher(rec)
+        report = evaluate_delivery(
+            delivery, policy, at=rec.as_of, time_source=rec.as_of_source, hasher=hasher
+        )
+    rollback = None if floor.known else _recorded_rollback(rec)
+    if rollback is None:
+        rollback = check_rollback(report, policy, floor.value)
+    return dataclasses.replace(report, checks=(*report.checks, rollback))
+
+
+def _outcomes(checks: Iterable[CheckResult]) -> list[tuple[str, str, str]]:
+    return [(c.check, c.subject, c.outcome.value) for c in checks]
+
+
+def _compare(rec: EvidenceRecord, report: VerificationReport) -> list[str]:
+    recorded, replayed = _outcomes(rec.checks), _outcomes(report.checks)
+    diffs = []
+    if recorded != replayed:
+        for i in range(max(len(recorded), len(replayed))):
+            a = recorded[i] if i < len(recorded) else None
+            b = replayed[i] if i < len(replayed) else None
+            if a != b:
+                diffs.append(f"check {i}: recorded {a}, replayed {b}")
+    if report.verdict != rec.verdict:
+        diffs.append(f"verdict: recorded {rec.verdict}, replayed {report.verdict}")
+    return diffs
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """The rollback floor before a record: its value, and whether it is known.
+
+    It is unknown when the source does not hold the whole history before the record
+    (a bundle exported with a filter): the rollback check is then taken as recorded.
+    """
+
+    value: int | None = None
+    known: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """What a record source declares it holds (an audit bundle's manifest).
+
+    ``first``: the first sequence number; ``previous``: the digest of record
+    ``first - 1`` (None when ``first`` is 1); ``selection``: records between
+    ``first`` and the last may be left out (a filter on vendor, product, verdict
+    or time), so a gap is not a deletion and the chain is checked where it is
+    contiguous.
+    """
+
+    first: int = 1
+    previous: str | None = None
+    selection: bool = False
+
+
+def _recorded_error(rec: EvidenceRecord, error: Error) -> bool:
+    """Whether ``rec`` recorded a failed intake with this very error.
+
+    Intake records a delivery whose documents do not parse as FAILED with an
+    ``error`` check (file and reason); re-running it raises the same error.
+    """
+    try:
+        checks = rec.checks
+    except InvalidInputError:
+        return False
+    reason = " ".join(str(error).split())
+    return rec.verdict == "FAILED" and any(
+        c.check == ERROR_CHECK and c.reason == reason for c in checks
+    )
+
+
+@dataclass
+class ChainState:
+    prev_seq: int = 0
+    prev_digest: str | None = None
+    complete: bool = True  # every record before this one was seen
+    selection: bool = False
+    accepted: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, scope: Scope) -> ChainState:
+        return cls(
+            prev_seq=scope.first - 1,
+            prev_digest=scope.previous,
+            complete=scope.first == 1,
+            selection=scope.selection,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalResult:
+    """What one record says about itself, checked without the rest of the chain."""
+
+    seq: int
+    record_id: str
+    verdict: str
+    digest: str  # sha256 of the stored bytes
+    problems: tuple[str, ...]
+    parsed: bool
+    sequence: int | None = None
+    previous: str | None = None
+    stored_previous: str | None = None
+    vendor: str = ""
+    product: str = ""
+    security_version: int | None = None
+
+
+#: Reads the record_inputs rows of a record (stores; None for bundles).
+IndexInputs = Callable[[int], Mapping[str, str]]
+
+
+def _index_problems(stored: StoredRecord, rec: EvidenceRecord) -> list[str]:
+    """The store's index columns that differ from the signed record."""
+    subject = rec.subject
+    sv = subject.security_version
+    signed: dict[str, object] = {
+        "record_id": rec.record_id,
+        "verdict": rec.verdict,
+        "vendor": subject.vendor_id,
+        "product": subject.product,
+        "version": subject.version,
+        "security_version": -1 if sv is None else sv,
+        "created_at": rec.time_verified,
+    }
+    return [
+        f"index column {column} is {show_key(getattr(stored, column))} but the "
+        f"signed record says {show_key(value)}"
+        for column, value in signed.items()
+        if getattr(stored, column) != value
+    ]
+
+
+def _inputs_problems(rows: Mapping[str, str], rec: EvidenceRecord) -> list[str]:
+    """The record_inputs rows that differ from the signed record's inputs."""
+    if dict(rows) == dict(rec.inputs):
+        return []
+    names = sorted(set(rows) | set(rec.inputs))
+    differ = [n for n in names if rows.get(n) != rec.inputs.get(n)]
+    shown = ", ".join(show_key(n) for n in differ[:3])
+    more = f" and {len(differ) - 3} more" if len(differ) > 3 else ""
+    return [f"record_inputs rows differ from the signed record's inputs: {shown}{more}"]
+
+
+def _blob_problems(
+    source: RecordSource, rec: EvidenceRecord, seen: set[str]
+) -> list[str]:
+    """Every input blob present and matching its digest (``seen``: already checked)."""
+    inputs = _Inputs(source, rec)
+    problems = []
+    for name, digest in sorted(rec.inputs.items()):
+        if digest in seen:
+            continue
+        try:
+            inputs.get(name)
+        except VerificationError as e:
+            problems.append(str(e))
+        else:
+            seen.add(digest)
+    return problems
+
+
+def _verdict_problems(rec: EvidenceRecord) -> list[str]:
+    """The signed verdict must be the one the signed checks give."""
+    try:
+        derived = rec.checks_verdict()
+    except InvalidInputError as e:
+        return [f"record does not parse: {e}"]
+    if derived == rec.verdict:
+        return []
+    return [f"verdict: recorded {rec.verdict}, but its recorded checks give {derived}"]
+
+
+def local_integrity(
+    stored: StoredRecord,
+    keys: Sequence[crypto.PublicKey],
+    *,
+    derived: bool = False,
+    index_inputs: IndexInputs | None = None,
+    source: RecordSource | None = None,
+    seen: set[str] | None = None,
+) -> tuple[EvidenceRecord | None, LocalResult]:
+    """Digest, signature (verify, then parse), index columns and blobs of one record.
+
+    ``derived``: the source has no separate index columns (an audit bundle); the
+    record's own fields stand in for them. A record whose signature does not verify
+    is reported and not parsed any further. With ``source``, every input blob is
+    read and checked against its digest (once per digest in ``seen``), and the
+    signed verdict must be the one the signed checks give.
+    """
+    problems: list[str] = []
+    digest = record_digest(stored.envelope)
+    if digest != stored.digest:
+        problems.append(
+            "stored record bytes do not hash to the stored digest (altered)"
+        )
+    label = getattr(stored, "file", "") or f"record {stored.seq}"
+    try:
+        rec = EvidenceRecord.from_bytes(stored.envelope, keys=keys, file=label)
+    except (VerificationError, InvalidInputError) as e:
+        # Not signed by the operator, or not a record: nothing more is read from it.
+        why = (
+            str(e)
+            if isinstance(e, VerificationError)
+            else f"record does not parse: {e}"
+        )
+        problems.append(why)
+        local = LocalResult(
+            seq=stored.seq,
+            record_id=stored.record_id or f"#{stored.seq}",
+            verdict="?",
+            digest=digest,
+            problems=tuple(problems),
+            parsed=False,
+        )
+        return None, local
+    if rec.sequence != stored.seq:
+        problems.append(
+            f"signed sequence {rec.sequence} differs from position {stored.seq}"
+        )
+    if not derived:
+        problems += _index_problems(stored, rec)
+    if index_inputs is not None:
+        problems += _inputs_problems(index_inputs(stored.seq), rec)
+    if source is not None:
+        problems += _verdict_problems(rec)
+        problems += _blob_problems(source, rec, set() if seen is None else seen)
+    subject = rec.subject
+    local = LocalResult(
+        seq=stored.seq,
+        record_id=rec.record_id,
+        verdict=rec.verdict,
+        digest=digest,
+        problems=tuple(problems),
+        parsed=True,
+        sequence=rec.sequence,
+        previous=rec.previous,
+        stored_previous=rec.previous if derived else stored.prev_digest,
+        vendor=subject.vendor_id,
+        product=subject.product,
+        security_version=subject.security_version,
+    )
+    return rec, local
+
+
+def link(local: LocalResult, state: ChainState) -> list[str]:
+    """The chain checks: no gap, and both links point at the record before."""
+    problems: list[str] = []
+    if local.seq != state.prev_seq + 1:
+        if state.selection and local.seq > state.prev_seq:
+            # A filtered bundle leaves records out: nothing to link to here.
+            state.complete = False
+            return problems
+        problems.append(
+            f"sequence gap: expected record {state.prev_seq + 1}, found {local.seq} "
+            "(records deleted or reordered)"
+        )
+    if local.parsed:
+        if local.previous != state.prev_digest:
+            problems.append(
+                "chain broken: previousRecord does not match the record before it "
+                "(inserted, deleted or reordered records)"
+            )
+        if local.stored_previous != state.prev_digest:
+            problems.append(
+                "stored previous-digest column does not link to the record before"
+            )
+    return problems
+
+
+def advance(local: LocalResult, state: ChainState) -> Floor:
+    """Move the chain state past ``local``; return the rollback floor it had."""
+    state.prev_seq, state.prev_digest = local.seq, local.digest
+    if not local.parsed:
+        return Floor()
+    key = (local.vendor, local.product)
+    floor = Floor(state.accepted.get(key), known=state.complete)
+    sv = local.security_version
+    if local.verdict == "PASSED" and sv is not None:
+        state.accepted[key] = sv if floor.value is None else max(sv, floor.value)
+    return floor
+
+
+@dataclass(frozen=True, slots=True)
+class Rerun:
+    problems: tuple[str, ...]
+    replayed_verdict: str | None
+    changes: tuple[str, ...]
+
+
+def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
+    source: RecordSource,
+    rec: EvidenceRecord,
+    new_policy: Policy | None,
+    images: Path | None,
+    floor: Floor,
+    policies: PolicyCache,
+) -> Rerun:
+    problems: list[str] = []
+    changes: list[str] = []
+    replayed_verdict = None
+    try:
+        report = _rerun(
+            source,
+            rec,
+            policy=new_policy,
+            images=images,
+            floor=floor,
+            policies=policies,
+        )
+        replayed_verdict = report.verdict
+        if new_policy is None:
+            problems += _compare(rec, report)
+        elif report.verdict != rec.verdict:
+            failing = [
+                f"{c.check} [{c.subject}]: {c.reason}" for c in report.failures()
+            ]
+            changes.append(
+                f"{rec.verdict} -> {report.verdict}"
+                + (f": {failing[0]}" if failing else "")
+            )
+    except (VerificationError, InvalidInputError) as e:
+        if new_policy is None and _recorded_error(rec, e):
+            replayed_verdict = "FAILED"  # recorded as not verifiable, and still not
+        else:
+            problems.append(f"cannot re-run: {e}")
+    except Error as e:  # pragma: no cover - every Error is one of the above
+        problems.append(f"cannot re-run: {e}")
+    return Rerun(tuple(problems), replayed_verdict, tuple(changes))
+
+
+def source_scope(source: object) -> Scope:
+    """What ``source`` declares it holds (the whole chain unless it says otherwise)."""
+    scope = getattr(source, "scope", None)
+    return scope() if callable(scope) else Scope()
+
+
+def source_index_inputs(source: object) -> IndexInputs | None:
+    """How to read a record's record_inputs rows (None: the source has none)."""
+    index = getattr(source, "index_inputs", None)
+    return index if callable(index) else None
+
+
+def in_range(seq: int, first: int | None, last: int | None) -> bool:
+    """Whether ``seq`` is to be re-run."""
+    return (first is None or seq >= first) and (last is None or seq <= last)
+
+
+def result_of(
+    local: LocalResult, problems: list[str], rerun: Rerun | None
+) -> RecordReplay:
+    """Combine the integrity and re-run findings of one record."""
+    return RecordReplay(
+        seq=local.seq,
+        record_id=local.record_id,
+        verdict=local.verdict,
+        digest=local.digest,
+        problems=(*problems, *(rerun.problems if rerun else ())),
+        replayed_verdict=rerun.replayed_verdict if rerun else None,
+        changes=rerun.changes if rerun else (),
+    )
