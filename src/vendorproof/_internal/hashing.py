@@ -3,9 +3,9 @@
 Every command that hashes delivered files goes through :func:`hash_file`,
 :func:`hash_files` or :func:`hash_fileobj`. A file is opened with ``O_NOFOLLOW``
 (a symbolic link is refused, never followed), must be a regular file, and is read
-once, in chunks of at most :data:`CHUNK_SIZE` bytes, with ``readinto`` into a
-preallocated buffer; each chunk goes to every requested digest. Memory does not grow
-with the file size.
+once, in chunks of at most :data:`CHUNK_SIZE` bytes (``readinto`` into a
+preallocated buffer; ``os.read`` for small files in worker processes); each chunk goes
+to every requested digest. Memory does not grow with the file size.
 
 There is one mechanism per size class, because ``hashlib`` releases the GIL only
 while it hashes a buffer larger than about 2 KiB:
@@ -15,11 +15,11 @@ Small files (at most one chunk), many of them: worker processes
     holds the GIL, so threads cannot run it on several cores. :func:`hash_files`
     sends batches of paths to a pool of worker processes (sized to the CPUs, started
     once per process, reused) and gets back sizes and digests; each worker opens
-    and checks every file exactly as :func:`hash_file` does. A worker reports a file
-    it cannot hash by its error message, and the caller raises the same
-    :class:`InvalidInputError` naming that file. A worker that finds a file larger
-    than one chunk leaves it to the thread phase (it has only looked at its
-    ``fstat``, not read it).
+    and checks every file with the same code (:func:`_open_fd`) as
+    :func:`hash_file`. A worker reports a file it cannot hash by its error message,
+    and the caller raises the same :class:`InvalidInputError` naming that file. A
+    worker that finds a file larger than one chunk leaves it to the thread phase (it
+    has only looked at its ``fstat``, not read it).
 
 Large files (more than one chunk): threads
     ``hashlib`` runs without the GIL on 1 MiB chunks, so one thread per file scales
@@ -35,11 +35,11 @@ Several digests of one large file, with cores to spare: lanes
     sha512 alone. Lanes are used only for cores that no other file of the same call
     uses: one large image gets them, eight images on two cores do not.
 
-Choices, measured in ``docs/performance.md``: the chunk size (single-digest
-throughput is flat within 4 % from 64 KiB to 8 MiB; the lanes hand over one chunk at
-a time, which costs nothing measurable at 1 MiB), and when processes pay off (fewer
-than :data:`_MIN_BATCHED` files are hashed on threads in this process: starting the
-pool would cost more than it saves).
+The chunk size was measured (``docs/performance.md``): single-digest throughput is
+flat within 4 % from 64 KiB to 8 MiB, and the lanes hand over one chunk at a time,
+which costs nothing measurable at 1 MiB. Fewer than :data:`_MIN_BATCHED` files are
+hashed on threads in this process: for them, starting the pool is a large share of
+the work (1,000 files of at most 4 KiB are already faster in processes).
 
 Worker processes are started with ``fork`` when the calling process has a single
 thread (cheap, and nothing can hold a lock across the fork), otherwise with
@@ -98,11 +98,15 @@ CHUNK_SIZE = 1024 * 1024
 _MIN_BATCHED = 256
 """Fewest files for which :func:`hash_files` uses the worker processes."""
 
-_BATCH_LIMITS = (16, 512)
+_BATCH_LIMITS = (16, 2048)
 """Fewest and most paths per batch sent to a worker process."""
 
 _BATCHES_PER_WORKER = 8
 """Batches per worker, so that workers finishing early take more."""
+
+_AHEAD_PER_WORKER = 2
+"""Batches submitted per worker ahead of the answers read: a worker never waits for
+the calling process to be scheduled (on a busy machine that wait dominated)."""
 
 # Relative cost per byte, used to balance lanes: SHA-NI (x86) and the ARMv8 SHA-2
 # extensions accelerate SHA-256 only; SHA-384 is SHA-512 with another start value.
@@ -530,8 +534,9 @@ def _hash_in_processes(
 ) -> list[FileDigests | None]:
     """Hash the small files among ``paths`` in batches on ``pool``.
 
-    At most ``workers`` batches are out at a time; answers are taken in ``paths``
-    order, so the outcome does not depend on which worker finishes first.
+    At most ``_AHEAD_PER_WORKER * workers`` batches are out at a time; answers are
+    taken in ``paths`` order, so the outcome does not depend on which worker
+    finishes first.
 
     Returns:
         One result per path; ``None`` for a file larger than one chunk.
@@ -548,7 +553,7 @@ def _hash_in_processes(
             out.append((span, work))
 
     try:
-        for _ in range(workers):
+        for _ in range(_AHEAD_PER_WORKER * workers):
             submit()
         while out:
             span, work = out.pop(0)
