@@ -364,7 +364,7 @@ _SQLITE_V5 = (
     """,
     """
     CREATE TABLE tlog_checkpoints (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id INTEGER PRIMARY KEY,
         size INTEGER NOT NULL CHECK (size >= 0),
         note BLOB NOT NULL
     ) STRICT
