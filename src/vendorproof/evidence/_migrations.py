@@ -362,14 +362,23 @@ _SQLITE_V5 = (
     WHEN EXISTS (SELECT 1 FROM tlog_log)
     BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}: the log origin is set once'); END
     """,
+    # Keyed by (size, n), n counting the checkpoints of one size: one B-tree, so a
+    # checkpoint per append adds as few pages to each commit as possible.
     """
     CREATE TABLE tlog_checkpoints (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
         size INTEGER NOT NULL CHECK (size >= 0),
-        note BLOB NOT NULL
-    ) STRICT
+        n INTEGER NOT NULL CHECK (n >= 0),
+        note BLOB NOT NULL,
+        PRIMARY KEY (size, n)
+    ) STRICT, WITHOUT ROWID
     """,
-    "CREATE INDEX tlog_checkpoints_size ON tlog_checkpoints (size)",
+    f"""
+    CREATE TRIGGER tlog_checkpoints_no_replace BEFORE INSERT ON tlog_checkpoints
+    WHEN EXISTS (
+        SELECT 1 FROM tlog_checkpoints WHERE size = NEW.size AND n = NEW.n
+    )
+    BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}: checkpoint already stored'); END
+    """,
     *_sqlite_refuse("tlog_nodes"),
     *_sqlite_refuse("tlog_log"),
     *_sqlite_refuse("tlog_checkpoints"),
@@ -412,12 +421,12 @@ _PG_V5 = (
     ),
     """
     CREATE TABLE tlog_checkpoints (
-        id bigserial PRIMARY KEY,
         size bigint NOT NULL CHECK (size >= 0),
-        note bytea NOT NULL
+        n integer NOT NULL CHECK (n >= 0),
+        note bytea NOT NULL,
+        PRIMARY KEY (size, n)
     )
     """,
-    "CREATE INDEX tlog_checkpoints_size ON tlog_checkpoints (size)",
     _pg_refuse("tlog_nodes"),
     _pg_refuse("tlog_log"),
     _pg_refuse("tlog_checkpoints"),

@@ -144,17 +144,22 @@ def origin(db: Database) -> str:
 
 def store_checkpoint(db: Database, size: int, note: bytes) -> None:
     """Keep a signed checkpoint (append-only, like everything else)."""
-    db.rows("INSERT INTO tlog_checkpoints (size, note) VALUES (?, ?)", (size, note))
+    db.rows(
+        "INSERT INTO tlog_checkpoints (size, n, note) "
+        "SELECT ?, count(*), ? FROM tlog_checkpoints WHERE size = ?",
+        (size, note, size),
+    )
 
 
 def checkpoints(db: Database, *, size: int | None = None) -> list[bytes]:
-    """Stored checkpoint notes, newest first (all sizes, or only ``size``)."""
+    """Stored checkpoint notes, newest first (all sizes, largest first, or ``size``)."""
     if size is None:
-        rows = db.rows("SELECT note FROM tlog_checkpoints ORDER BY id DESC LIMIT 16")
+        rows = db.rows(
+            "SELECT note FROM tlog_checkpoints ORDER BY size DESC, n DESC LIMIT 16"
+        )
     else:
         rows = db.rows(
-            "SELECT note FROM tlog_checkpoints WHERE size = ? "
-            "ORDER BY id DESC LIMIT 16",
+            "SELECT note FROM tlog_checkpoints WHERE size = ? ORDER BY n DESC LIMIT 16",
             (size,),
         )
     return [bytes(r[0]) for r in rows]

@@ -442,6 +442,7 @@ class _Store:
         self._db = db
         self.url = db.url
         self._read_only = read_only
+        self._origin: str | None = None  # set once by the migration, never changed
 
     def __repr__(self) -> str:
         return f"<evidence store {self.url}>"
@@ -667,7 +668,9 @@ class _Store:
     def _signed(self, size: int, key: Ed25519PrivateKey) -> bytes:
         from vendorproof.evidence.checkpoint import Checkpoint, NoteSigner
 
-        origin = _tlogdb.origin(self._db)
+        if self._origin is None:
+            self._origin = _tlogdb.origin(self._db)
+        origin = self._origin
         cp = Checkpoint(origin, size, tlog.root(size, _tlogdb.node_source(self._db)))
         return cp.sign([NoteSigner(origin, key)])
 
