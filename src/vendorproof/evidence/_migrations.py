@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from vendorproof.errors import InvalidInputError
+from vendorproof.evidence._dberror import one_line
 
 __all__ = ["LATEST", "MIGRATIONS", "Database", "Migration", "migrate", "one_line"]
 
@@ -491,16 +492,6 @@ _HAS_TABLES = {
     "postgresql": "SELECT count(*) FROM pg_catalog.pg_tables "
     "WHERE schemaname = current_schema()",
 }
-
-
-def one_line(exc: BaseException) -> str:
-    """The message of a driver error on one line (psycopg's span several lines).
-
-    For a server error that is its primary message, without the PL/pgSQL context.
-    """
-    primary = getattr(getattr(exc, "diag", None), "message_primary", None)
-    text = primary if isinstance(primary, str) and primary else str(exc)
-    return " ".join(text.split()) or type(exc).__name__
 
 
 def current_version(db: Database, *, locked: bool = False) -> int:

@@ -11,10 +11,15 @@ checkpoint, and replay recomputes the root from the records.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from vendorproof.errors import InvalidInputError, OutputError
 from vendorproof.evidence import tlog
-from vendorproof.evidence._migrations import Database
+from vendorproof.evidence._dberror import one_line
+
+if TYPE_CHECKING:
+    # Type-only: the migrations run backfill() (import-linter ignores such imports).
+    from vendorproof.evidence._migrations import Database
 
 __all__ = [
     "append_leaf",
@@ -60,8 +65,6 @@ def node_source(db: Database) -> tlog.NodeSource:
         try:
             return _fetch(db, keys)
         except db.error as exc:
-            from vendorproof.evidence._migrations import one_line
-
             raise InvalidInputError(
                 f"cannot read the Merkle tree: {one_line(exc)}", file=db.where
             ) from exc
