@@ -1,5 +1,6 @@
-"""Driver errors as one-line messages (shared by the migrations, both backends and the
-Merkle tree tables, below all of them).
+"""Driver errors as one-line messages.
+
+Shared by the migrations, both backends and the Merkle tree tables, below all of them.
 """
 
 from __future__ import annotations
