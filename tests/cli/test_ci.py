@@ -102,15 +102,22 @@ def test_action_passes_inputs_through_the_environment_only() -> None:
         assert "${{" not in step.get("run", ""), step["name"]
 
 
-def test_constraints_pin_every_runtime_dependency() -> None:
-    lines = [
-        line
-        for line in (REPO / "ci" / "constraints.txt").read_text().splitlines()
-        if line and not line.startswith("#")
-    ]
-    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[\w.]+", line) for line in lines)
-    names = {line.split("==")[0].lower().replace("_", "-") for line in lines}
+def test_action_installs_from_the_hash_pinned_lock() -> None:
+    steps = _yaml(ACTION)["runs"]["steps"]
+    install = next(s for s in steps if s["name"].startswith("Install vendorproof"))
+    run = install["run"]
+    assert "--require-hashes --no-deps" in run
+    assert '"$ACTION_PATH/../../requirements/runtime.lock"' in run
+    assert "--no-deps --no-build-isolation" in run
+    lock = (REPO / "requirements" / "runtime.lock").read_text()
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, re.M))
+    names = {n.lower().replace("_", "-") for n in pins}
     assert {"cryptography", "sigstore", "in-toto", "typer", "pyyaml"} <= names
+    assert {"setuptools"} <= names  # the build backend, for --no-build-isolation
+    # Every pinned requirement carries at least one hash.
+    blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", lock, flags=re.M)[1:]
+    assert len(blocks) == len(pins)
+    assert all("--hash=sha256:" in b for b in blocks)
 
 
 # -- the entry point -------------------------------------------------------------------
