@@ -110,12 +110,12 @@ def test_action_installs_from_the_hash_pinned_lock() -> None:
     assert '"$ACTION_PATH/../../requirements/runtime.lock"' in run
     assert "--no-deps --no-build-isolation" in run
     lock = (REPO / "requirements" / "runtime.lock").read_text()
-    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, re.M))
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, re.MULTILINE))
     names = {n.lower().replace("_", "-") for n in pins}
     assert {"cryptography", "sigstore", "in-toto", "typer", "pyyaml"} <= names
     assert {"setuptools"} <= names  # the build backend, for --no-build-isolation
     # Every pinned requirement carries at least one hash.
-    blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", lock, flags=re.M)[1:]
+    blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", lock, flags=re.MULTILINE)[1:]
     assert len(blocks) == len(pins)
     assert all("--hash=sha256:" in b for b in blocks)
 
