@@ -62,6 +62,17 @@ def machine_document(data: bytes) -> str:
     return data.decode("utf-8")
 
 
+def outputs(
+    json: Path | None, sarif: Path | None, junit: Path | None
+) -> dict[ReportFormat, Path | None]:
+    """The ``--output-*`` files of one command, by format."""
+    return {
+        ReportFormat.JSON: json,
+        ReportFormat.SARIF: sarif,
+        ReportFormat.JUNIT: junit,
+    }
+
+
 def emit(
     report: VerificationReport,
     *,

@@ -119,7 +119,6 @@ def intake(
     """Verify DELIVERY and append a signed evidence record, whatever the verdict."""
     from vendorproof._cli.verify_cmd import print_report
     from vendorproof.evidence.intake import run_intake
-    from vendorproof.reports import ReportFormat
 
     fmt = _reports.parse_format(output_format)
     key = load_signing_key(operator_key)
@@ -167,11 +166,7 @@ def intake(
     _reports.emit(
         result.report,
         fmt=fmt,
-        outputs={
-            ReportFormat.JSON: output_json,
-            ReportFormat.SARIF: output_sarif,
-            ReportFormat.JUNIT: output_junit,
-        },
+        outputs=_reports.outputs(output_json, output_sarif, output_junit),
         force=force,
         command="intake",
         delivery_root=delivery,

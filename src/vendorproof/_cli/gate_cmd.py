@@ -94,7 +94,6 @@ def gate(
         run_gate,
     )
     from vendorproof.intake import load_policy
-    from vendorproof.reports import ReportFormat
 
     fmt = _reports.parse_format(output_format)
     if (installed is None) == (store is None):
@@ -143,11 +142,7 @@ def gate(
     _reports.emit(
         result.report,
         fmt=fmt,
-        outputs={
-            ReportFormat.JSON: output_json,
-            ReportFormat.SARIF: output_sarif,
-            ReportFormat.JUNIT: output_junit,
-        },
+        outputs=_reports.outputs(output_json, output_sarif, output_junit),
         force=force,
         command="gate",
         delivery_root=delivery,

@@ -181,7 +181,6 @@ def verify(
     """Verify DELIVERY against POLICY; exit 0 verified, 1 failed, 3 invalid input."""
     from vendorproof._cli._common import progress
     from vendorproof.intake import load_policy, verify_delivery
-    from vendorproof.reports import ReportFormat
 
     fmt = _reports.parse_format(output_format)
     when, source = validation_time(at)
@@ -195,11 +194,7 @@ def verify(
     _reports.emit(
         report,
         fmt=fmt,
-        outputs={
-            ReportFormat.JSON: output,
-            ReportFormat.SARIF: output_sarif,
-            ReportFormat.JUNIT: output_junit,
-        },
+        outputs=_reports.outputs(output, output_sarif, output_junit),
         force=force,
         command="verify",
         delivery_root=delivery,
