@@ -16,12 +16,14 @@ from tests.builders import KEYS
 from tests.cli.support import assert_error, assert_ok, invoke
 from tests.unit.evidence.support import builder
 from vendorproof._cli import ExitCode
+from vendorproof.errors import VerificationError
 from vendorproof.evidence import tlog
 from vendorproof.evidence.store import open_store
 from vendorproof.evidence.tiles import (
     TileReader,
     encode_index,
     entries_path,
+    export_tiles,
     hash_tiles,
     tile_path,
 )
@@ -221,3 +223,16 @@ def test_exporting_over_another_log_fails(
     shutil.copytree(src, out)
     result = invoke("log", "export-tiles", out, "--store", db)
     assert_error(result, ExitCode.VERIFICATION_FAILED, "tile/0/000", "another log")
+
+
+def test_export_refuses_records_that_are_not_the_trees_leaves(tmp_path: Path) -> None:
+    digests = [hashlib.sha256(b"%d" % i).digest() for i in range(300)]
+    tree = tlog.MemoryTree(tlog.leaf_hash(d) for d in digests)
+    note = b"a checkpoint"
+    assert export_tiles(tmp_path / "ok", 300, tree.nodes, digests, note) == 6
+    bad = [*digests[:299], bytes(32)]
+    with pytest.raises(VerificationError, match="record 300: its digest is not"):
+        export_tiles(tmp_path / "bad", 300, tree.nodes, bad, note)
+    with pytest.raises(VerificationError, match="fewer records"):
+        export_tiles(tmp_path / "short", 300, tree.nodes, digests[:299], note)
+    assert not (tmp_path / "bad" / "checkpoint").exists()

@@ -161,6 +161,25 @@ def _put(dest: Path, name: str, data: bytes, *, immutable: bool) -> bool:
     return True
 
 
+def _put_bundle(
+    dest: Path, index: int, digests: list[bytes], nodes: tlog.NodeSource
+) -> bool:
+    """Write entry bundle ``index`` once its digests are the tree's leaves."""
+    first = index * TILE_WIDTH
+    keys = [(0, first + j) for j in range(len(digests))]
+    leaves = nodes(keys)
+    for key, digest in zip(keys, digests, strict=True):
+        if tlog.leaf_hash(digest) != leaves[key]:
+            msg = (
+                f"record {key[1] + 1}: its digest is not the tree's leaf {key[1]} "
+                "(the records differ from the tree)"
+            )
+            raise VerificationError(msg)
+    width = len(digests)
+    name = entries_path(index, width)
+    return _put(dest, name, entry_bundle(digests), immutable=width == TILE_WIDTH)
+
+
 def export_tiles(
     dest: Path,
     size: int,
@@ -171,7 +190,8 @@ def export_tiles(
     """Write tree ``size`` as tiles under ``dest``, the checkpoint last.
 
     ``digests`` yields the record digests (raw, in sequence order, at least
-    ``size``); ``checkpoint`` is the signed checkpoint of tree ``size``. Files that
+    ``size``), each checked against the tree's leaf; ``checkpoint`` is the signed
+    checkpoint of tree ``size``. Files that
     already hold the same bytes are left alone, so exporting again after appends
     writes only the new tiles, the partial ones and the checkpoint. Returns the
     number of files written.
@@ -189,19 +209,16 @@ def export_tiles(
     index = 0
     it = iter(digests)
     for _ in range(size):
-        batch.append(next(it))
+        digest = next(it, None)
+        if digest is None:
+            msg = f"the log has fewer records than its tree size {size}"
+            raise VerificationError(msg)
+        batch.append(digest)
         if len(batch) == TILE_WIDTH:
-            written += _put(
-                dest,
-                entries_path(index, TILE_WIDTH),
-                entry_bundle(batch),
-                immutable=True,
-            )
+            written += _put_bundle(dest, index, batch, nodes)
             batch, index = [], index + 1
     if batch:
-        written += _put(
-            dest, entries_path(index, len(batch)), entry_bundle(batch), immutable=False
-        )
+        written += _put_bundle(dest, index, batch, nodes)
     # The checkpoint last: a reader never sees one whose tiles are not there yet.
     write_atomic(dest / CHECKPOINT, checkpoint, force=True)
     return written + 1
