@@ -140,24 +140,24 @@ def parse_entry_bundle(data: bytes, width: int, *, file: str) -> list[bytes]:
     return entries
 
 
-def _put(dest: Path, name: str, data: bytes, *, immutable: bool) -> bool:
+def _put(dest: Path, name: str, data: bytes) -> bool:
     """Write ``dest/name`` unless it holds ``data`` already; True if written.
 
-    A full tile or bundle never changes: one that differs is another log's.
+    A tile's name fixes the leaves it covers, so for one log its content never
+    changes (partial tiles of other sizes have other names): one that differs is
+    another history's, and is never overwritten.
     """
     path = dest / name
     if path.is_file():
-        old = read_document(path)
-        if old == data:
+        if read_document(path) == data:
             return False
-        if immutable:
-            msg = (
-                f"{path}: a full tile differs from this log's (the directory holds "
-                "another log's tiles)"
-            )
-            raise VerificationError(msg)
+        msg = (
+            f"{path}: the tile differs from this log's (the directory holds another "
+            "log's or another history's tiles)"
+        )
+        raise VerificationError(msg)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, data, force=True)
+    write_atomic(path, data)
     return True
 
 
@@ -177,7 +177,7 @@ def _put_bundle(
             raise VerificationError(msg)
     width = len(digests)
     name = entries_path(index, width)
-    return _put(dest, name, entry_bundle(digests), immutable=width == TILE_WIDTH)
+    return _put(dest, name, entry_bundle(digests))
 
 
 def export_tiles(
@@ -202,9 +202,7 @@ def export_tiles(
         keys = [(TILE_HEIGHT * level, first + j) for j in range(width)]
         hashes = nodes(keys)
         data = b"".join(hashes[k] for k in keys)
-        written += _put(
-            dest, tile_path(level, index, width), data, immutable=width == TILE_WIDTH
-        )
+        written += _put(dest, tile_path(level, index, width), data)
     batch: list[bytes] = []
     index = 0
     it = iter(digests)
