@@ -236,3 +236,25 @@ def test_export_refuses_records_that_are_not_the_trees_leaves(tmp_path: Path) ->
     with pytest.raises(VerificationError, match="fewer records"):
         export_tiles(tmp_path / "short", 300, tree.nodes, digests[:299], note)
     assert not (tmp_path / "bad" / "checkpoint").exists()
+
+
+def test_bad_tiles_requests_are_one_line_errors(
+    published: tuple[Path, Path, Path],
+) -> None:
+    _, out, cp300 = published
+    cp = out / "checkpoint"
+    for args, needle in (
+        ((), "give a CHECKPOINT or --tiles DIR"),
+        ((cp, "--record", "1"), "--record and --digest need --tiles"),
+        (("--tiles", out, "--digest", "00"), "--digest needs --record"),
+        (("--tiles", out, "--record", "601"), "not in the checkpoint of size 600"),
+    ):
+        result = invoke("audit", "verify-checkpoint", "--operator-pub", OP_PUB, *args)
+        assert_error(result, ExitCode.INVALID_INPUT, needle)
+    # An older checkpoint is still served: its partial tiles stay in the directory.
+    result = invoke(
+        "audit", "verify-checkpoint", cp300, "--tiles", out, "--operator-pub", OP_PUB,
+        "--record", "300",
+    )  # fmt: skip
+    assert_ok(result)
+    assert "included: record 300" in result.stdout
