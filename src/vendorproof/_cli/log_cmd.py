@@ -1,6 +1,7 @@
 """The transparency log commands (docs/audit.md, "Checkpoints").
 
-``log checkpoint``, ``log prove``, ``log consistency`` and ``audit verify-checkpoint``.
+``log checkpoint``, ``log prove``, ``log consistency``, ``log export-tiles`` and
+``audit verify-checkpoint`` (also from a tiles directory).
 """
 
 from __future__ import annotations
@@ -300,11 +301,51 @@ def log_consistency(
     _emit((json_text(doc, indent=2) + "\n").encode(), output, force=force)
 
 
+@log_app.command("export-tiles")
+@handle_errors
+def log_export_tiles(
+    directory: Annotated[
+        Path, typer.Argument(help="The directory to write (C2SP tlog-tiles layout).")
+    ],
+    store: Store = None,
+) -> None:
+    """Write the log as static tiles (c2sp.org/tlog-tiles) with its checkpoint.
+
+    The current stored checkpoint, hash tiles and entry bundles (the record
+    digests). Exporting again after appends adds the new tiles, rewrites the
+    partial ones and the checkpoint; a full tile never changes.
+    """
+    from vendorproof.evidence import tlog
+    from vendorproof.evidence.checkpoint import Checkpoint, parse_signed_note
+    from vendorproof.evidence.tiles import export_tiles
+
+    s = _open(store)
+    try:
+        note = _current(s)
+        text, _ = parse_signed_note(note, file=s.url)
+        cp = Checkpoint.parse(text, file=s.url)
+        nodes = s.tree_nodes()
+        if cp.size > s.tree_size() or cp.root != tlog.root(cp.size, nodes):
+            msg = f"{s.url}: the stored checkpoint is not the store's tree"
+            raise VerificationError(msg)
+        digests = (bytes.fromhex(r.digest) for r in s.records())
+        written = export_tiles(directory, cp.size, nodes, digests, note)
+    finally:
+        s.close()
+    echo(
+        f"exported the log {cp.origin} of size {cp.size} to {directory} "
+        f"({written} files written)"
+    )
+
+
 @audit_app.command("verify-checkpoint")
 @handle_errors
 def audit_verify_checkpoint(
-    checkpoint: Annotated[Path, typer.Argument(help="A signed checkpoint.")],
     operator_pub: OperatorPub,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Argument(help="A signed checkpoint (default with --tiles: DIR's)."),
+    ] = None,
     origin: Annotated[
         str | None, typer.Option("--origin", help="The log's origin, pinned.")
     ] = None,
@@ -322,15 +363,44 @@ def audit_verify_checkpoint(
     ] = None,
     witness: Witnesses = None,
     quorum: Quorum = None,
+    tiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--tiles",
+            help="A tiles directory (`log export-tiles`): check --old and --record "
+            "with proofs computed from its tiles.",
+        ),
+    ] = None,
+    record: Annotated[
+        int | None,
+        typer.Option("--record", min=1, help="With --tiles: prove this record."),
+    ] = None,
+    digest: Annotated[
+        str | None,
+        typer.Option("--digest", help="With --record: the record's digest (hex)."),
+    ] = None,
 ) -> None:
     """Verify a checkpoint offline: signature, origin, and optionally a proof.
 
     Exit 0: the checkpoint is signed by a pinned operator key (and the proof, if
     given, verifies against it). Exit 1: it is not, or the proof fails, or it is
-    smaller than --old. Exit 3: a file is not a checkpoint or proof.
+    smaller than --old. Exit 3: a file is not a checkpoint or proof, or a tile is
+    missing or malformed.
     """
     from vendorproof.evidence.logcheck import verify_proof_document
 
+    if checkpoint is None:
+        if tiles is None:
+            raise InvalidInputError(
+                "give a CHECKPOINT or --tiles DIR", path="CHECKPOINT"
+            )
+        from vendorproof.evidence.tiles import CHECKPOINT
+
+        checkpoint = tiles / CHECKPOINT
+    if tiles is None and (record is not None or digest is not None):
+        raise InvalidInputError("--record and --digest need --tiles", path="--record")
+    if digest is not None and record is None:
+        raise InvalidInputError("--digest needs --record", path="--digest")
     old_cp = None
     if old is not None:
         _, old_cp = _checkpoint_file(old, operator_pub, origin=origin)
@@ -350,10 +420,12 @@ def audit_verify_checkpoint(
     )
     if cosigned:
         echo(f"cosigned by: {', '.join(cosigned)}")
+    if tiles is not None:
+        _check_tiles(tiles, cp, old_cp, record, digest)
     if proof is not None:
         data = read_document(proof)
         echo(verify_proof_document(data, cp, old=old_cp, file=str(proof)))
-    elif old_cp is not None and old_cp.root != cp.root:
+    elif tiles is None and old_cp is not None and old_cp.root != cp.root:
         # Equal sizes need equal roots; other sizes need a consistency proof.
         if old_cp.size == cp.size:
             msg = f"two different logs of size {cp.size}: {old} and {checkpoint}"
@@ -364,6 +436,52 @@ def audit_verify_checkpoint(
             )
         raise VerificationError(msg)
     raise typer.Exit(ExitCode.OK)
+
+
+def _check_tiles(
+    tiles: Path,
+    cp: Checkpoint,
+    old_cp: Checkpoint | None,
+    record: int | None,
+    digest: str | None,
+) -> None:
+    """Consistency with ``old_cp`` and inclusion of ``record``, from tiles only."""
+    from vendorproof.evidence import tlog
+    from vendorproof.evidence.tiles import TileReader
+
+    reader = TileReader(tiles, cp.size)
+    try:
+        if old_cp is not None:
+            proof = tlog.consistency_proof(old_cp.size, cp.size, reader.nodes)
+            tlog.verify_consistency(old_cp.size, cp.size, old_cp.root, cp.root, proof)
+            echo(
+                f"consistent: size {old_cp.size} is a prefix of size {cp.size} "
+                f"({len(proof)} hashes from {tiles})"
+            )
+        if record is not None:
+            if record > cp.size:
+                raise InvalidInputError(
+                    f"record {record} is not in the checkpoint of size {cp.size}",
+                    path="--record",
+                )
+            entry = reader.entry(record - 1)
+            if digest is not None and entry.hex() != digest.lower():
+                msg = (
+                    f"record {record} in {tiles} has the digest {entry.hex()}, "
+                    f"not {digest}"
+                )
+                raise VerificationError(msg)
+            proof = tlog.inclusion_proof(record - 1, cp.size, reader.nodes)
+            tlog.verify_inclusion(
+                tlog.leaf_hash(entry), record - 1, cp.size, proof, cp.root
+            )
+            echo(
+                f"included: record {record} (digest {entry.hex()}) in size "
+                f"{cp.size} ({len(proof)} hashes from {tiles})"
+            )
+    except tlog.ProofError as exc:
+        msg = f"{tiles}: the tiles do not match the checkpoint of size {cp.size}: {exc}"
+        raise VerificationError(msg) from exc
 
 
 WITNESS_STATE = "vendorproof-witness-state/v1"
