@@ -6,21 +6,25 @@ whole module; it holds an Ed25519 and an ECDSA P-256 key generated inside the to
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pkcs11
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from pkcs11.util.ec import encode_named_curve_parameters
 
 from tests.builders import SAMPLE_AT_TEXT, SAMPLE_DELIVERY, SAMPLE_POLICY
 from tests.cli.support import assert_error, assert_ok, invoke, run_script
 from tests.cli.test_sign import STATEMENT, load_json, load_pub, verify_bundle
 from vendorproof._cli import ExitCode
-from vendorproof._internal import hsm
+from vendorproof._internal import crypto, hsm
+from vendorproof.errors import InvalidInputError
 
 MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 LABEL = "vendorproof-test"
@@ -53,6 +57,7 @@ def token(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     curves = {
         "ed": (pkcs11.KeyType.EC_EDWARDS, "1.3.101.112"),
         "p256": (pkcs11.KeyType.EC, "secp256r1"),
+        "p384": (pkcs11.KeyType.EC, "secp384r1"),
     }
     with lib.get_token(token_label=LABEL).open(rw=True, user_pin=PIN) as session:
         for label, (kind, curve) in curves.items():
@@ -61,7 +66,7 @@ def token(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                 {pkcs11.Attribute.EC_PARAMS: encode_named_curve_parameters(curve)},
                 local=True,
             )
-            params.generate_keypair(store=True, label=label)
+            params.generate_keypair(store=True, label=label, id=label.encode())
     pubs = {}
     for label in curves:
         pem = (
@@ -173,3 +178,43 @@ def test_the_vendor_signs_with_a_token_key(
     out = tmp_path / "s.sigstore.json"
     assert_ok(invoke("sign", statement, "--key", uri(label), "-o", out))
     verify_bundle(load_json(out), load_pub(token[label]))  # checked by cryptography
+
+
+def test_keys_by_id_and_serial_sign_like_file_keys(token: dict[str, Path]) -> None:
+    serial = bytes(pkcs11.lib(str(MODULE)).get_token(token_label=LABEL).serial)
+    by_id = f"pkcs11:serial={serial.decode()};id=%70%33%38%34;type=private"
+    key = hsm.load_key(f"{by_id}?pin-value={PIN}&module-path={MODULE}")
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    pem = token["p384"].read_bytes()
+    assert crypto.public_der(key.public_key()) == crypto.public_der(
+        crypto.load_public_key(pem, file="p384.pub")
+    )
+    for data in (b"", b"record" * 1000):
+        assert crypto.verify(key.public_key(), crypto.sign(key, data), data) == (
+            "ecdsa-p384-sha384"
+        )
+    ed = hsm.load_key(uri("ed"))
+    assert crypto.verify(ed.public_key(), crypto.sign(ed, b"x"), b"x") == "ed25519"
+
+
+def test_a_token_key_never_exports(token: dict[str, Path]) -> None:
+    del token
+    ed = hsm.load_key(uri("ed"))
+    p256 = hsm.load_key(uri("p256"))
+    assert isinstance(ed, ed25519.Ed25519PrivateKey)
+    assert isinstance(p256, ec.EllipticCurvePrivateKey)
+    pem, pkcs8 = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
+    none = serialization.NoEncryption()
+    refusals: list[Callable[[], object]] = [
+        lambda: ed.private_bytes(pem, pkcs8, none),
+        ed.private_bytes_raw,
+        lambda: p256.private_bytes(pem, pkcs8, none),
+        p256.private_numbers,
+        lambda: p256.exchange(ec.ECDH(), p256.public_key()),
+        lambda: p256.sign(b"x", ec.ECDSA(hashes.SHA512())),
+    ]
+    for refuse in refusals:
+        with pytest.raises(InvalidInputError):
+            refuse()
+    assert copy.copy(ed) is ed
+    assert copy.deepcopy(p256) is p256
