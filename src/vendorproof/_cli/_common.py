@@ -58,9 +58,15 @@ def _passphrase(*, confirm: bool) -> bytes | None:
 
 
 def load_signing_key(path: Path) -> SigningKey:
-    """Load a PEM private key, asking for its passphrase only when it is encrypted."""
-    from vendorproof._internal import crypto
+    """Load a PEM private key, asking for its passphrase only when it is encrypted.
 
+    A ``pkcs11:`` URI (RFC 7512) names a key in a PKCS#11 token instead: see
+    :mod:`vendorproof._internal.hsm`.
+    """
+    from vendorproof._internal import crypto, hsm
+
+    if hsm.is_uri(str(path)):
+        return hsm.load_key(str(path))
     data = read_document(path)
     if b"ENCRYPTED" not in data:
         return crypto.load_private_key(data, None, file=str(path))

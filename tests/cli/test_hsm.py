@@ -1,0 +1,220 @@
+"""Operator and vendor keys in a PKCS#11 token: a real SoftHSM2 token made for the tests.
+
+SoftHSM2 reads SOFTHSM2_CONF once per process (at C_Initialize), so one token serves the
+whole module; it holds an Ed25519 and an ECDSA P-256 key generated inside the token.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pkcs11
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from pkcs11.util.ec import encode_named_curve_parameters
+
+from tests.builders import SAMPLE_AT_TEXT, SAMPLE_DELIVERY, SAMPLE_POLICY
+from tests.cli.support import assert_error, assert_ok, invoke, run_script
+from tests.cli.test_sign import STATEMENT, load_json, load_pub, verify_bundle
+from vendorproof._cli import ExitCode
+from vendorproof._internal import crypto, hsm
+from vendorproof.errors import InvalidInputError
+
+MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
+LABEL = "vendorproof-test"
+PIN = "4711"
+
+
+def uri(label: str, *, pin: str = PIN, token: str = LABEL) -> str:
+    return f"pkcs11:token={token};object={label}?pin-value={pin}&module-path={MODULE}"
+
+
+@pytest.fixture(scope="module")
+def token(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Init a token, generate the keys in it; return the public key PEM files."""
+    util = shutil.which("softhsm2-util")
+    assert util is not None, "softhsm2 is not installed (apt-get install softhsm2)"
+    assert MODULE.is_file(), f"{MODULE} missing (apt-get install softhsm2)"
+    tmp = tmp_path_factory.mktemp("softhsm")
+    (tmp / "tokens").mkdir()
+    conf = tmp / "softhsm2.conf"
+    conf.write_text(
+        f"directories.tokendir = {tmp / 'tokens'}\nobjectstore.backend = file\n"
+    )
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(
+        [util, "--init-token", "--free", "--label", LABEL, "--pin", PIN,
+         "--so-pin", "0815"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    lib = pkcs11.lib(str(MODULE))
+    curves = {
+        "ed": (pkcs11.KeyType.EC_EDWARDS, "1.3.101.112"),
+        "p256": (pkcs11.KeyType.EC, "secp256r1"),
+        "p384": (pkcs11.KeyType.EC, "secp384r1"),
+    }
+    with lib.get_token(token_label=LABEL).open(rw=True, user_pin=PIN) as session:
+        for label, (kind, curve) in curves.items():
+            params = session.create_domain_parameters(
+                kind,
+                {pkcs11.Attribute.EC_PARAMS: encode_named_curve_parameters(curve)},
+                local=True,
+            )
+            params.generate_keypair(store=True, label=label, id=label.encode())
+    pubs = {}
+    for label in curves:
+        pem = (
+            hsm.load_key(uri(label))
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.PEM,
+                serialization.PublicFormat.SubjectPublicKeyInfo,
+            )
+        )
+        pubs[label] = tmp / f"{label}.pub"
+        pubs[label].write_bytes(pem)
+    return pubs
+
+
+@pytest.mark.parametrize("label", ["ed", "p256"])
+def test_an_intake_signed_in_the_token_replays(
+    token: dict[str, Path], tmp_path: Path, label: str
+) -> None:
+    db = tmp_path / "evidence.db"
+    assert_ok(
+        invoke(
+            "intake", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY,
+            "--operator-key", uri(label), "--store", db, "--at", SAMPLE_AT_TEXT,
+        )
+    )  # fmt: skip
+    ok = invoke("audit", "replay", "--store", db, "--operator-pub", token[label])
+    assert ok.exit_code == ExitCode.OK, ok.stdout
+    assert "1 records replayed, 0 failed" in ok.stdout
+    other = token["p256" if label == "ed" else "ed"]
+    bad = invoke("audit", "replay", "--store", db, "--operator-pub", other)
+    assert bad.exit_code != ExitCode.OK, bad.stdout
+
+
+def test_a_checkpoint_signed_in_the_token_verifies(
+    token: dict[str, Path], tmp_path: Path
+) -> None:
+    db = tmp_path / "evidence.db"
+    assert_ok(
+        invoke(
+            "intake", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY,
+            "--operator-key", uri("ed"), "--store", db, "--at", SAMPLE_AT_TEXT,
+        )
+    )  # fmt: skip
+    cp = tmp_path / "now.cp"
+    assert_ok(invoke("log", "checkpoint", "--store", db, "--key", uri("ed"), "-o", cp))
+    assert_ok(invoke("audit", "verify-checkpoint", cp, "--operator-pub", token["ed"]))
+    result = invoke("audit", "verify-checkpoint", cp, "--operator-pub", token["p256"])
+    assert result.exit_code != ExitCode.OK
+
+
+@pytest.mark.parametrize(
+    ("key", "needle"),
+    [
+        (uri("ed", token="no-such-token"), "no token with this label"),
+        (uri("missing"), "no private key with this label"),
+        ("pkcs11:token=x;objekt=y", "unsupported path attribute 'objekt'"),
+        ("pkcs11:token=x", "names no key"),
+        ("pkcs11:object=x", "names no token"),
+        ("pkcs11:token=x;token=y;object=z", "appears twice"),
+        ("pkcs11:token=x;object=y;type=public", "type must be 'private'"),
+        ("pkcs11:token=x;object=y?pin-value=1&module-path=/no/such.so", "/no/such.so"),
+        ("pkcs11:token=x;object=y?pin-value=1", "VENDORPROOF_PKCS11_MODULE"),
+        (f"pkcs11:token=x;object=y?module-path={MODULE}", "VENDORPROOF_PKCS11_PIN"),
+    ],
+)
+def test_bad_token_keys_are_one_line_errors(
+    token: dict[str, Path], tmp_path: Path, key: str, needle: str
+) -> None:
+    del token
+    result = invoke(
+        "intake", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY,
+        "--operator-key", key, "--store", tmp_path / "e.db", "--at", SAMPLE_AT_TEXT,
+        env={"VENDORPROOF_PKCS11_PIN": None, "VENDORPROOF_PKCS11_MODULE": None},
+    )  # fmt: skip
+    line = assert_error(result, ExitCode.INVALID_INPUT, needle)
+    assert "pin-value" not in line or "add pin-value" in line
+
+
+def test_a_wrong_pin_is_refused_by_the_token(
+    token: dict[str, Path], tmp_path: Path
+) -> None:
+    del token
+    env = {"SOFTHSM2_CONF": os.environ["SOFTHSM2_CONF"]}
+    args = ("log", "checkpoint", "--store", tmp_path / "e.db", "--key")
+    wrong = run_script(*args, uri("ed", pin="0000"), cwd=tmp_path, env=env)
+    assert wrong.returncode == ExitCode.INVALID_INPUT, wrong.stderr
+    assert wrong.stderr.strip().splitlines() == [
+        f"error: pkcs11:token={LABEL};object=ed: wrong PIN for the token"
+    ]
+    assert "0000" not in wrong.stderr
+    # The same PIN and module from the environment instead of the URI.
+    env |= {"VENDORPROOF_PKCS11_PIN": "0000", "VENDORPROOF_PKCS11_MODULE": str(MODULE)}
+    key = f"pkcs11:token={LABEL};object=ed"
+    again = run_script(*args, key, cwd=tmp_path, env=env)
+    assert again.returncode == ExitCode.INVALID_INPUT, again.stderr
+    assert "wrong PIN" in again.stderr
+    # In process, a token already open with another PIN is not reused.
+    result = invoke(*args, uri("ed", pin="0000"))
+    assert_error(result, ExitCode.INVALID_INPUT, "wrong PIN")
+
+
+@pytest.mark.parametrize("label", ["ed", "p256"])
+def test_the_vendor_signs_with_a_token_key(
+    token: dict[str, Path], tmp_path: Path, label: str
+) -> None:
+    statement = tmp_path / "statement.json"
+    statement.write_bytes(STATEMENT)
+    out = tmp_path / "s.sigstore.json"
+    assert_ok(invoke("sign", statement, "--key", uri(label), "-o", out))
+    verify_bundle(load_json(out), load_pub(token[label]))  # checked by cryptography
+
+
+def test_keys_by_id_and_serial_sign_like_file_keys(token: dict[str, Path]) -> None:
+    serial = bytes(pkcs11.lib(str(MODULE)).get_token(token_label=LABEL).serial)
+    by_id = f"pkcs11:serial={serial.decode()};id=%70%33%38%34;type=private"
+    key = hsm.load_key(f"{by_id}?pin-value={PIN}&module-path={MODULE}")
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    pem = token["p384"].read_bytes()
+    assert crypto.public_der(key.public_key()) == crypto.public_der(
+        crypto.load_public_key(pem, file="p384.pub")
+    )
+    for data in (b"", b"record" * 1000):
+        assert crypto.verify(key.public_key(), crypto.sign(key, data), data) == (
+            "ecdsa-p384-sha384"
+        )
+    ed = hsm.load_key(uri("ed"))
+    assert crypto.verify(ed.public_key(), crypto.sign(ed, b"x"), b"x") == "ed25519"
+
+
+def test_a_token_key_never_exports(token: dict[str, Path]) -> None:
+    del token
+    ed = hsm.load_key(uri("ed"))
+    p256 = hsm.load_key(uri("p256"))
+    assert isinstance(ed, ed25519.Ed25519PrivateKey)
+    assert isinstance(p256, ec.EllipticCurvePrivateKey)
+    pem, pkcs8 = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
+    none = serialization.NoEncryption()
+    refusals: list[Callable[[], object]] = [
+        lambda: ed.private_bytes(pem, pkcs8, none),
+        ed.private_bytes_raw,
+        lambda: p256.private_bytes(pem, pkcs8, none),
+        p256.private_numbers,
+        lambda: p256.exchange(ec.ECDH(), p256.public_key()),
+        lambda: p256.sign(b"x", ec.ECDSA(hashes.SHA512())),
+    ]
+    for refuse in refusals:
+        with pytest.raises(InvalidInputError):
+            refuse()
+    assert copy.copy(ed) is ed
+    assert copy.deepcopy(p256) is p256
