@@ -31,7 +31,15 @@ from vendorproof._internal.jsonio import show_key
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["NAME_MAX", "PATH_MAX", "check_name", "list_dir", "read_file", "write_file"]
+__all__ = [
+    "NAME_MAX",
+    "PATH_MAX",
+    "check_name",
+    "file_kind",
+    "list_dir",
+    "read_file",
+    "write_file",
+]
 
 #: Longest path component in bytes (POSIX NAME_MAX on Linux and macOS).
 NAME_MAX = 255
@@ -52,18 +60,24 @@ _READ_FLAGS = (
 _CHUNK = 1024 * 1024
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file of ``mode`` is, when it is not a regular file (for messages)."""
     if stat.S_ISDIR(mode):
-        return "a directory"
+        return "directory"
     if stat.S_ISLNK(mode):
-        return "a symbolic link"
+        return "symbolic link"
     if stat.S_ISFIFO(mode):
-        return "a FIFO"
+        return "FIFO"
     if stat.S_ISSOCK(mode):
-        return "a socket"
+        return "socket"
     if stat.S_ISBLK(mode) or stat.S_ISCHR(mode):
-        return "a device"
+        return "device"
     return "not a regular file"
+
+
+def _kind(mode: int) -> str:
+    kind = file_kind(mode)
+    return kind if kind.startswith("not ") else f"a {kind}"
 
 
 def check_name(name: object, *, file: str | None = None) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vendorproof._internal.confine import file_kind
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
@@ -50,18 +51,6 @@ class Delivery:
     irregular: dict[str, str]
     artifact_bundles: dict[str, bytes] = field(default_factory=dict)
     in_toto: dict[str, bytes] = field(default_factory=dict)
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "symbolic link"
-    if stat.S_ISFIFO(mode):
-        return "FIFO"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISBLK(mode) or stat.S_ISCHR(mode):
-        return "device"
-    return "not a regular file"
 
 
 class _Walk:
@@ -150,7 +139,7 @@ def load_delivery(root: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
             if stat.S_ISDIR(mode):
                 stack.append((Path(entry.path), rel + "/"))
             elif not stat.S_ISREG(mode):
-                walk.irregular[rel] = _kind(mode)
+                walk.irregular[rel] = file_kind(mode)
             else:
                 walk.file(rel, prefix, entry.path)
     return walk.delivery(root)
