@@ -38,6 +38,7 @@ from vendorproof.evidence.store import (
     open_store,
 )
 from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.result import Outcome, VerificationReport
 
 KEY = crypto.load_private_key(
@@ -173,7 +174,10 @@ def _signed(
     head = store.record(store.last_seq())
     report = _report()
     report = dataclasses.replace(
-        report, delivery=dict(report.delivery) | {"securityVersion": sv}
+        report,
+        delivery=DeliverySummary.from_dict(
+            report.delivery.to_dict() | {"securityVersion": sv}
+        ),
     )
     statement = build_record(
         report,
