@@ -66,7 +66,8 @@ class Check(enum.StrEnum):
         return self in SIGNER_CHECKS
 
 
-#: The signer checks: run on every signed document, with that document's ids.
+#: The signer checks: run on every signed document (and the k-of-n threshold over
+#: its keys), with that document's requirement ids.
 SIGNER_CHECKS = frozenset(
     {
         Check.ALGORITHMS,
@@ -75,6 +76,7 @@ SIGNER_CHECKS = frozenset(
         Check.CERTIFICATE_CHAIN,
         Check.REVOCATION,
         Check.SIGNER_IDENTITY,
+        Check.SIGNATURE_THRESHOLD,
     }
 )
 
@@ -104,8 +106,6 @@ DOCUMENT_REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "trust-declaration": Check.TRUST_DECLARATION.requirements,
     "component-signature": ("KAT-A2-4", "SCAS-PKG"),
 }
-# The threshold check carries the ids of the document it counted keys on.
-_REQUIREMENTS[Check.SIGNATURE_THRESHOLD] = ()
 
 
 class Outcome(enum.Enum):

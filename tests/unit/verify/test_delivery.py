@@ -287,19 +287,24 @@ def test_fifo_component_fails(delivery: DeliveryBuilder, policy_file: Path) -> N
         pytest.param("images/../../x", id="dotdot-inside"),
     ],
 )
-def test_path_escape_in_manifest_is_invalid_input(
+def test_path_escape_in_manifest_is_a_failed_check(
     delivery: DeliveryBuilder, policy_file: Path, bad_path: str
 ) -> None:
+    # A malformed vendor document is a failed check of the delivery (design.md).
     files = {bad_path: b"data"}
     delivery.write_payload()
     delivery.attest(
         "manifest.sigstore.json", vendor_a().sign(manifest_statement(files))
     )
-    with pytest.raises(InvalidInputError) as info:
-        run(delivery.root, policy_file)
-    assert info.value.file == "attestations/manifest.sigstore.json"
-    assert "components[0].path" in str(info.value)
-    assert "unsafe path" in str(info.value)
+    report = run(delivery.root, policy_file)
+    assert not report.ok
+    reason = failed(report, "attestations", "attestations/manifest.sigstore.json")
+    assert reason.startswith("malformed: attestations/manifest.sigstore.json: ")
+    assert "components[0].path" in reason
+    assert "unsafe path" in reason
+    # Nothing was measured: no manifest was accepted.
+    assert report.delivery.manifest is None
+    assert not [c for c in report.checks if c.check == "integrity"]
 
 
 # -- signatures, chains, identities ------------------------------------------
@@ -675,5 +680,5 @@ def test_unknown_predicate_type_fails(
 def test_not_a_directory_is_invalid_input(tmp_path: Path, policy_file: Path) -> None:
     f = tmp_path / "file"
     f.write_bytes(b"x")
-    with pytest.raises(InvalidInputError, match="not a directory"):
+    with pytest.raises(InvalidInputError, match="not a delivery in a known format"):
         run(f, policy_file)
