@@ -123,7 +123,7 @@ def _delivery(
             target="package.mf",
             data=_sign(content if signed is None else signed),
         )
-    sigs = ()
+    sigs: tuple[DetachedSignature, ...] = ()
     if component_signature is not None:
         sigs = (
             DetachedSignature(
