@@ -10,7 +10,13 @@ import os
 import typer
 
 from vendorproof import __version__
-from vendorproof._cli._errors import ExitCode, debug_state, err, handle_errors
+from vendorproof._cli._errors import (
+    ExitCode,
+    debug_state,
+    err,
+    handle_errors,
+    wrap_commands,
+)
 
 __all__ = ["ExitCode", "app", "err", "handle_errors", "main"]
 
@@ -59,6 +65,7 @@ def _register() -> None:
     evidence_cmd.register(app)
     gate_cmd.register(app)
     log_cmd.register(app)
+    wrap_commands(app)  # the exit-code mapping, once for every command
 
 
 _register()
@@ -66,7 +73,11 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="vendorproof")
+    try:
+        app(prog_name="vendorproof")
+    except KeyboardInterrupt:  # outside a command (a command maps its own)
+        err("interrupted")
+        raise SystemExit(ExitCode.INTERRUPTED) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

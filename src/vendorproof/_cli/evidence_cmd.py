@@ -24,7 +24,7 @@ from vendorproof._cli._common import (
     safe_text,
     validation_time,
 )
-from vendorproof._cli._errors import ExitCode, err, handle_errors
+from vendorproof._cli._errors import ExitCode, err
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 
@@ -203,7 +203,6 @@ def _filter(
 
 
 @evidence_app.command("migrate")
-@handle_errors
 def evidence_migrate(store: Store = None) -> None:
     """Create the store or bring it to the current schema version (as its owner)."""
     s = _open(store, read_only=False)
@@ -222,7 +221,6 @@ Until = Annotated[str | None, typer.Option("--until", help="RFC 3339.")]
 
 
 @evidence_app.command("list")
-@handle_errors
 def evidence_list(
     store: Store = None,
     vendor: Vendor = None,
@@ -258,7 +256,6 @@ def evidence_list(
 
 
 @evidence_app.command("show")
-@handle_errors
 def evidence_show(
     seq: Annotated[int, typer.Argument(help="Record sequence number.")],
     store: Store = None,
@@ -278,7 +275,6 @@ def evidence_show(
 
 
 @evidence_app.command("export")
-@handle_errors
 def evidence_export(
     store: Store = None,
     output_format: Annotated[
@@ -493,7 +489,6 @@ def _log_check(
 
 
 @audit_app.command("replay")
-@handle_errors
 def audit_replay(
     store: Store = None,
     bundle: Annotated[
@@ -665,6 +660,6 @@ def audit_replay(
 
 def register(app: typer.Typer) -> None:
     """Attach the evidence commands to ``app``."""
-    app.command("intake")(handle_errors(intake))
+    app.command("intake")(intake)
     app.add_typer(evidence_app, name="evidence")
     app.add_typer(audit_app, name="audit")

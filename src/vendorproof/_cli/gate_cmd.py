@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli import ExitCode, _reports, handle_errors
+from vendorproof._cli import _reports
 from vendorproof._cli._common import echo, validation_time
+from vendorproof._cli._errors import ExitCode
 from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -155,4 +156,4 @@ def gate(
 
 def register(app: typer.Typer) -> None:
     """Attach ``gate`` to ``app``."""
-    app.command("gate", help=GATE_HELP)(handle_errors(gate))
+    app.command("gate", help=GATE_HELP)(gate)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vendorproof._cli._common import console
-from vendorproof._cli._errors import handle_errors
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 from vendorproof.models import _fields
@@ -125,4 +124,4 @@ def inspect(
 
 def register(app: typer.Typer) -> None:
     """Attach ``inspect`` to ``app``."""
-    app.command("inspect")(handle_errors(inspect))
+    app.command("inspect")(inspect)

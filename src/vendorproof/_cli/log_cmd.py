@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli import ExitCode, handle_errors
 from vendorproof._cli._common import echo, json_text, load_signing_key, safe_text
+from vendorproof._cli._errors import ExitCode
 from vendorproof._cli.evidence_cmd import Store, _open, _public_keys, audit_app
 from vendorproof._internal.jsonio import read_document, write_atomic
 from vendorproof.errors import InvalidInputError, VerificationError
@@ -64,7 +64,6 @@ def _current(s: EvidenceStore) -> bytes:
 
 
 @log_app.command("checkpoint")
-@handle_errors
 def log_checkpoint(
     store: Store = None,
     key: Annotated[
@@ -178,7 +177,6 @@ def _checkpoint_file(
 
 
 @log_app.command("prove")
-@handle_errors
 def log_prove(
     record: Annotated[int, typer.Option("--record", min=1, help="Sequence number.")],
     operator_pub: OperatorPub,
@@ -241,7 +239,6 @@ def tlog_digest(envelope: bytes) -> str:
 
 
 @log_app.command("consistency")
-@handle_errors
 def log_consistency(
     old: Annotated[Path, typer.Argument(help="The older checkpoint (kept earlier).")],
     operator_pub: OperatorPub,
@@ -302,7 +299,6 @@ def log_consistency(
 
 
 @log_app.command("export-tiles")
-@handle_errors
 def log_export_tiles(
     directory: Annotated[
         Path, typer.Argument(help="The directory to write (C2SP tlog-tiles layout).")
@@ -339,7 +335,6 @@ def log_export_tiles(
 
 
 @audit_app.command("verify-checkpoint")
-@handle_errors
 def audit_verify_checkpoint(
     operator_pub: OperatorPub,
     checkpoint: Annotated[
@@ -488,7 +483,6 @@ WITNESS_STATE = "vendorproof-witness-state/v1"
 
 
 @log_app.command("witness")
-@handle_errors
 def log_witness(
     checkpoint: Annotated[Path, typer.Argument(help="The log's signed checkpoint.")],
     key: Annotated[Path, typer.Option("--key", help="The witness's Ed25519 key.")],
@@ -591,7 +585,6 @@ def _witness_state(path: Path) -> Checkpoint | None:
 
 
 @log_app.command("vkey")
-@handle_errors
 def log_vkey(
     key: Annotated[Path, typer.Option("--key", help="An Ed25519 key (PEM).")],
     name: Annotated[str, typer.Option("--name", help="The key name.")],

@@ -15,7 +15,6 @@ from vendorproof._cli._common import (
     progress,
     write_json,
 )
-from vendorproof._cli._errors import handle_errors
 from vendorproof._internal.jsonio import read_document, write_atomic
 from vendorproof.errors import InvalidInputError, OutputError
 from vendorproof.models import _fields
@@ -42,7 +41,6 @@ _KIND_BY_SUFFIX = {
 
 
 @keys_app.command("generate")
-@handle_errors
 def keys_generate(
     key_type: Annotated[
         str, typer.Option("--type", help="ed25519, ecdsa-p256, ecdsa-p384 or rsa-3072.")
@@ -137,7 +135,6 @@ def _guess_kind(rel: str) -> ComponentKind:
 
 
 @manifest_app.command("create")
-@handle_errors
 def manifest_create(
     files: Annotated[list[Path], typer.Argument(help="Delivered files to list.")],
     root: Annotated[Path, typer.Option("--root", help="Delivery root directory.")],
@@ -479,9 +476,9 @@ def register(app: typer.Typer) -> None:
     """Attach the vendor-side commands to ``app``."""
     app.add_typer(keys_app, name="keys")
     app.add_typer(manifest_app, name="manifest")
-    app.command("certify")(handle_errors(certify))
-    app.command("declare")(handle_errors(declare))
-    app.command("sign")(handle_errors(sign))
+    app.command("certify")(certify)
+    app.command("declare")(declare)
+    app.command("sign")(sign)
 
 
 __all__ = ["register"]

@@ -10,7 +10,7 @@ import typer
 
 from vendorproof._cli import _reports
 from vendorproof._cli._common import console, echo, parse_at, validation_time
-from vendorproof._cli._errors import ExitCode, handle_errors
+from vendorproof._cli._errors import ExitCode
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 
@@ -205,7 +205,6 @@ def verify(
 
 
 @policy_app.command("check")
-@handle_errors
 def policy_check(
     policy: Annotated[Path, typer.Argument(help="Policy YAML to validate.")],
 ) -> None:
@@ -223,7 +222,6 @@ def policy_check(
 
 
 @x509_app.command("verify")
-@handle_errors
 def x509_verify(
     leaf: Annotated[Path, typer.Argument(help="Leaf certificate (PEM).")],
     roots: Annotated[Path, typer.Option("--roots", help="Trust anchors (PEM).")],
@@ -246,7 +244,7 @@ def x509_verify(
     from vendorproof._internal.pem import load_certificates, load_crl
     from vendorproof.errors import VerificationError
     from vendorproof.models.policy import RevocationMode
-    from vendorproof.verify.revocation import check_revocation
+    from vendorproof.verify.revocation import verify_revocation
     from vendorproof.verify.x509 import Eku, describe, fingerprint, verify_chain
 
     try:
@@ -275,7 +273,7 @@ def x509_verify(
         chain = verify_chain(
             leaf_certs[0], [*leaf_certs[1:], *inter], anchors, at=when, eku=usage
         )
-        revocation_detail = check_revocation(
+        revocation_detail = verify_revocation(
             chain, crls, at=when, signed_at=None, mode=mode
         )
     except VerificationError as e:
@@ -301,6 +299,6 @@ def x509_verify(
 
 def register(app: typer.Typer) -> None:
     """Attach the operator-side commands to ``app``."""
-    app.command("verify")(handle_errors(verify))
+    app.command("verify")(verify)
     app.add_typer(policy_app, name="policy")
     app.add_typer(x509_app, name="x509")

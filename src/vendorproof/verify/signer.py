@@ -30,12 +30,12 @@ from vendorproof.models._fields import format_time
 from vendorproof.models.documents import SignedDocument
 from vendorproof.models.policy import Identity, Policy, Principal, RevocationMode
 from vendorproof.verify.result import CheckResult, Outcome
-from vendorproof.verify.revocation import CrlAlgorithms, check_revocation
+from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
 from vendorproof.verify.x509 import (
     VerifiedChain,
-    check_certificate_algorithms,
     describe,
     fingerprint,
+    verify_certificate_algorithms,
     verify_chain,
 )
 
@@ -292,7 +292,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
         key = crypto.as_public_key(leaf.public_key())
         name = _check_algorithm(key, policy)
         for cert in doc.certificates:
-            check_certificate_algorithms(cert)
+            verify_certificate_algorithms(cert)
     except AlgorithmError as e:
         return run.fail("algorithms", e)
     run.add("algorithms", Outcome.PASS, f"{name}; certificates use allowed algorithms")
@@ -347,7 +347,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
         if matched is None:
             continue
         try:
-            detail = check_revocation(
+            detail = verify_revocation(
                 chain,
                 policy.crl_index if policy.crl_index is not None else policy.crls,
                 at=at,
