@@ -13,44 +13,49 @@ from typing import Annotated, Any
 
 import typer
 
+from vendorproof._cli._choices import OutputFormat
 from vendorproof._internal.jsonio import write_atomic
-from vendorproof.errors import InvalidInputError
 from vendorproof.reports import ReportFormat, render
 from vendorproof.verify.result import VerificationReport
 
-FORMATS = ("text", *(f.value for f in ReportFormat))
-
 Format = Annotated[
-    str,
+    OutputFormat,
     typer.Option(
         "--format",
-        metavar="text|json|sarif|junit",
         help="What to print on standard output: the table (text), the JSON report, "
         "a SARIF 2.1.0 log or JUnit XML.",
     ),
 ]
 OutputJson = Annotated[
     Path | None,
-    typer.Option("--output-json", "--output", "-o", help="Also write the JSON report."),
+    typer.Option(
+        "--output-json",
+        "--output",
+        "-o",
+        help="Also write the JSON report.",
+        metavar="PATH",
+    ),
 ]
 OutputSarif = Annotated[
     Path | None,
-    typer.Option("--output-sarif", help="Also write the report as SARIF 2.1.0."),
+    typer.Option(
+        "--output-sarif", help="Also write the report as SARIF 2.1.0.", metavar="PATH"
+    ),
 ]
 OutputJunit = Annotated[
     Path | None,
-    typer.Option("--output-junit", help="Also write the report as JUnit XML."),
+    typer.Option(
+        "--output-junit", help="Also write the report as JUnit XML.", metavar="PATH"
+    ),
 ]
 Force = Annotated[
     bool, typer.Option("--force", help="Overwrite existing output files.")
 ]
 
 
-def parse_format(value: str) -> ReportFormat | None:
+def parse_format(value: OutputFormat) -> ReportFormat | None:
     """The ``--format`` value (``None`` for the text table)."""
-    if value not in FORMATS:
-        raise InvalidInputError(f"expected {', '.join(FORMATS)}", path="--format")
-    return None if value == "text" else ReportFormat(value)
+    return None if value is OutputFormat.TEXT else ReportFormat(value.value)
 
 
 def machine_document(data: bytes) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vendorproof._cli import _reports
+from vendorproof._cli._choices import ExportFormat, OutputFormat, VerdictChoice
 from vendorproof._cli._common import (
     console,
     echo,
@@ -47,6 +48,7 @@ Store = Annotated[
         "--store",
         help="Store URL: a SQLite path (default ./vendorproof-evidence.db, or "
         "$VENDORPROOF_STORE) or postgresql://...",
+        metavar="URL",
     ),
 ]
 
@@ -72,20 +74,29 @@ def _public_keys(paths: list[Path]) -> list[PublicKey]:
 
 def intake(
     delivery: Annotated[Path, typer.Argument(help="Delivery directory.")],
-    policy: Annotated[Path, typer.Option("--policy", help="Operator policy YAML.")],
+    policy: Annotated[
+        Path, typer.Option("--policy", help="Operator policy YAML.", metavar="PATH")
+    ],
     operator_key: Annotated[
         Path,
-        typer.Option("--operator-key", help="Operator's record-signing key (PEM)."),
+        typer.Option(
+            "--operator-key",
+            help="Operator's record-signing key (PEM).",
+            metavar="PATH",
+        ),
     ],
     store: Store = None,
     actor: Annotated[
         str | None,
-        typer.Option("--actor", help="Who performs the intake (default: user)."),
+        typer.Option(
+            "--actor", help="Who performs the intake (default: user).", metavar="TEXT"
+        ),
     ] = None,
     at: Annotated[
-        str | None, typer.Option("--at", help="Validation time (RFC 3339).")
+        str | None,
+        typer.Option("--at", help="Validation time (RFC 3339).", metavar="TIME"),
     ] = None,
-    output_format: _reports.Format = "text",
+    output_format: _reports.Format = OutputFormat.TEXT,
     output_json: _reports.OutputJson = None,
     output_sarif: _reports.OutputSarif = None,
     output_junit: _reports.OutputJunit = None,
@@ -96,6 +107,7 @@ def intake(
             "--operator-pub",
             help="Earlier operator public key(s) whose records this intake may build "
             "on (key rotation); the --operator-key is always trusted.",
+            metavar="PATH",
         ),
     ] = None,
     intake_id: Annotated[
@@ -104,6 +116,7 @@ def intake(
             "--intake-id",
             help="Idempotency key: an intake with an id already recorded reports "
             "that record instead of writing another.",
+            metavar="TEXT",
         ),
     ] = None,
     window: Annotated[
@@ -113,6 +126,7 @@ def intake(
             min=0,
             help="Seconds within which the same delivery under the same policy is "
             "reported as already recorded (default 3600; 0: always record).",
+            metavar="N",
         ),
     ] = 3600,
 ) -> None:
@@ -180,7 +194,7 @@ def intake(
 def _filter(
     vendor: str | None,
     product: str | None,
-    verdict: str | None,
+    verdict: VerdictChoice | None,
     since: str | None,
     until: str | None,
     first: int | None = None,
@@ -189,14 +203,12 @@ def _filter(
     from vendorproof.evidence.store import RecordFilter
     from vendorproof.models._fields import format_time
 
-    if verdict is not None and verdict.upper() not in ("PASSED", "FAILED"):
-        raise InvalidInputError("expected PASSED or FAILED", path="--verdict")
     return RecordFilter(
         first=first,
         last=last,
         vendor=vendor,
         product=product,
-        verdict=verdict.upper() if verdict else None,
+        verdict=verdict.value if verdict else None,
         since=format_time(parse_at(since, option="--since")) if since else None,
         until=format_time(parse_at(until, option="--until")) if until else None,
     )
@@ -213,11 +225,18 @@ def evidence_migrate(store: Store = None) -> None:
     echo(f"{s.url}: schema version {version}")
 
 
-Vendor = Annotated[str | None, typer.Option("--vendor", help="Vendor id.")]
-Product = Annotated[str | None, typer.Option("--product")]
-Verdict = Annotated[str | None, typer.Option("--verdict", help="PASSED or FAILED.")]
-Since = Annotated[str | None, typer.Option("--since", help="RFC 3339.")]
-Until = Annotated[str | None, typer.Option("--until", help="RFC 3339.")]
+Vendor = Annotated[
+    str | None, typer.Option("--vendor", help="Vendor id.", metavar="TEXT")
+]
+Product = Annotated[str | None, typer.Option("--product", metavar="TEXT")]
+Verdict = Annotated[
+    VerdictChoice | None,
+    typer.Option(
+        "--verdict", case_sensitive=False, help="Only records with this verdict."
+    ),
+]
+Since = Annotated[str | None, typer.Option("--since", help="RFC 3339.", metavar="TIME")]
+Until = Annotated[str | None, typer.Option("--until", help="RFC 3339.", metavar="TIME")]
 
 
 @evidence_app.command("list")
@@ -278,16 +297,28 @@ def evidence_show(
 def evidence_export(
     store: Store = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="jsonl, csv or vsa (signed statements).")
-    ] = "jsonl",
-    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="JSON lines, CSV, or the signed statements (VSA envelopes).",
+        ),
+    ] = ExportFormat.JSONL,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="PATH")
+    ] = None,
     bundle: Annotated[
         Path | None,
-        typer.Option("--bundle", help="Write a self-contained audit bundle."),
+        typer.Option(
+            "--bundle", help="Write a self-contained audit bundle.", metavar="PATH"
+        ),
     ] = None,
     operator_pub: Annotated[
         list[Path] | None,
-        typer.Option("--operator-pub", help="Operator public key(s) for the bundle."),
+        typer.Option(
+            "--operator-pub",
+            help="Operator public key(s) for the bundle.",
+            metavar="PATH",
+        ),
     ] = None,
     vendor: Vendor = None,
     product: Product = None,
@@ -295,10 +326,12 @@ def evidence_export(
     since: Since = None,
     until: Until = None,
     first: Annotated[
-        int | None, typer.Option("--from", min=1, help="First sequence number.")
+        int | None,
+        typer.Option("--from", min=1, help="First sequence number.", metavar="N"),
     ] = None,
     last: Annotated[
-        int | None, typer.Option("--to", min=1, help="Last sequence number.")
+        int | None,
+        typer.Option("--to", min=1, help="Last sequence number.", metavar="N"),
     ] = None,
     force: Annotated[bool, typer.Option("--force")] = False,
 ) -> None:
@@ -334,7 +367,7 @@ def evidence_export(
             echo(f"wrote audit bundle {bundle}: {n} records")
             return
         buf = io.StringIO()
-        if output_format == "csv":
+        if output_format is ExportFormat.CSV:
             w = csv.writer(buf)
             w.writerow(
                 [
@@ -349,10 +382,8 @@ def evidence_export(
                     "prev_sha256",
                 ]
             )
-        elif output_format not in ("jsonl", "vsa"):
-            raise InvalidInputError("expected jsonl, csv or vsa", path="--format")
         for r in s.records(flt):
-            if output_format == "csv":
+            if output_format is ExportFormat.CSV:
                 w.writerow(
                     [
                         r.seq,
@@ -366,7 +397,7 @@ def evidence_export(
                         r.prev_digest or "",
                     ]
                 )
-            elif output_format == "vsa":
+            elif output_format is ExportFormat.VSA:
                 buf.write(r.envelope.decode("utf-8") + "\n")
             else:
                 rec = EvidenceRecord.from_bytes(r.envelope)
@@ -492,7 +523,8 @@ def _log_check(
 def audit_replay(
     store: Store = None,
     bundle: Annotated[
-        Path | None, typer.Option("--bundle", help="An exported audit bundle.")
+        Path | None,
+        typer.Option("--bundle", help="An exported audit bundle.", metavar="PATH"),
     ] = None,
     operator_pub: Annotated[
         list[Path] | None,
@@ -501,15 +533,22 @@ def audit_replay(
             help="Pinned operator public key(s) (PEM). Required for --store; a "
             "bundle replayed without it exits 5 at best (keys shipped in a bundle "
             "prove nothing).",
+            metavar="PATH",
         ),
     ] = None,
-    first: Annotated[int | None, typer.Option("--from", min=1)] = None,
-    last: Annotated[int | None, typer.Option("--to", min=1)] = None,
+    first: Annotated[int | None, typer.Option("--from", min=1, metavar="N")] = None,
+    last: Annotated[int | None, typer.Option("--to", min=1, metavar="N")] = None,
     images: Annotated[
-        Path | None, typer.Option("--images", help="Re-hash delivered files from DIR.")
+        Path | None,
+        typer.Option(
+            "--images", help="Re-hash delivered files from DIR.", metavar="PATH"
+        ),
     ] = None,
     policy: Annotated[
-        Path | None, typer.Option("--policy", help="Re-evaluate under a new policy.")
+        Path | None,
+        typer.Option(
+            "--policy", help="Re-evaluate under a new policy.", metavar="PATH"
+        ),
     ] = None,
     workers: Annotated[
         int | None,
@@ -517,6 +556,7 @@ def audit_replay(
             "--workers",
             min=1,
             help="Processes to use (default: all cores for 200 records or more).",
+            metavar="N",
         ),
     ] = None,
     show_all: Annotated[
@@ -536,6 +576,7 @@ def audit_replay(
             "--checkpoint",
             help="A checkpoint of this log kept from an earlier audit: the records "
             "must extend it (no truncated or rewritten history).",
+            metavar="PATH",
         ),
     ] = None,
     witness: Annotated[
@@ -544,6 +585,7 @@ def audit_replay(
             "--witness",
             help="A trusted witness key (from `log vkey`): the presented checkpoint "
             "must carry its cosignature; repeatable.",
+            metavar="TEXT",
         ),
     ] = None,
     quorum: Annotated[
@@ -552,6 +594,7 @@ def audit_replay(
             "--witnesses",
             min=0,
             help="Cosignatures required (default: every --witness).",
+            metavar="N",
         ),
     ] = None,
 ) -> None:

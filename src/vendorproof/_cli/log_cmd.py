@@ -29,11 +29,16 @@ log_app = typer.Typer(
 OperatorPub = Annotated[
     list[Path],
     typer.Option(
-        "--operator-pub", help="The operator's Ed25519 public key(s) (PEM), pinned."
+        "--operator-pub",
+        help="The operator's Ed25519 public key(s) (PEM), pinned.",
+        metavar="PATH",
     ),
 ]
 Output = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to FILE (default: stdout).")
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write to FILE (default: stdout).", metavar="PATH"
+    ),
 ]
 
 
@@ -69,7 +74,9 @@ def log_checkpoint(
     key: Annotated[
         Path | None,
         typer.Option(
-            "--key", help="Sign (and store) a new checkpoint with this Ed25519 key."
+            "--key",
+            help="Sign (and store) a new checkpoint with this Ed25519 key.",
+            metavar="PATH",
         ),
     ] = None,
     add: Annotated[
@@ -78,6 +85,7 @@ def log_checkpoint(
             "--add",
             help="Store this checkpoint (e.g. cosigned by witnesses) if it is of "
             "this log and its root is the store's root of its size.",
+            metavar="PATH",
         ),
     ] = None,
     output: Output = None,
@@ -130,6 +138,7 @@ Witnesses = Annotated[
     typer.Option(
         "--witness",
         help="A trusted witness key (name+keyid+base64, from `log vkey`); repeatable.",
+        metavar="TEXT",
     ),
 ]
 Quorum = Annotated[
@@ -139,6 +148,7 @@ Quorum = Annotated[
         min=0,
         help="Cosignatures by distinct trusted witnesses required (default: all "
         "--witness keys).",
+        metavar="N",
     ),
 ]
 
@@ -178,13 +188,17 @@ def _checkpoint_file(
 
 @log_app.command("prove")
 def log_prove(
-    record: Annotated[int, typer.Option("--record", min=1, help="Sequence number.")],
+    record: Annotated[
+        int, typer.Option("--record", min=1, help="Sequence number.", metavar="N")
+    ],
     operator_pub: OperatorPub,
     store: Store = None,
     checkpoint: Annotated[
         Path | None,
         typer.Option(
-            "--checkpoint", help="Prove against this checkpoint (default: current)."
+            "--checkpoint",
+            help="Prove against this checkpoint (default: current).",
+            metavar="PATH",
         ),
     ] = None,
     output: Output = None,
@@ -342,11 +356,14 @@ def audit_verify_checkpoint(
         typer.Argument(help="A signed checkpoint (default with --tiles: DIR's)."),
     ] = None,
     origin: Annotated[
-        str | None, typer.Option("--origin", help="The log's origin, pinned.")
+        str | None,
+        typer.Option("--origin", help="The log's origin, pinned.", metavar="TEXT"),
     ] = None,
     old: Annotated[
         Path | None,
-        typer.Option("--old", help="A checkpoint of the same log kept earlier."),
+        typer.Option(
+            "--old", help="A checkpoint of the same log kept earlier.", metavar="PATH"
+        ),
     ] = None,
     proof: Annotated[
         Path | None,
@@ -354,6 +371,7 @@ def audit_verify_checkpoint(
             "--proof",
             help="An inclusion or consistency proof (from `log prove`/"
             "`log consistency`) to check against the checkpoint.",
+            metavar="PATH",
         ),
     ] = None,
     witness: Witnesses = None,
@@ -364,15 +382,20 @@ def audit_verify_checkpoint(
             "--tiles",
             help="A tiles directory (`log export-tiles`): check --old and --record "
             "with proofs computed from its tiles.",
+            metavar="PATH",
         ),
     ] = None,
     record: Annotated[
         int | None,
-        typer.Option("--record", min=1, help="With --tiles: prove this record."),
+        typer.Option(
+            "--record", min=1, help="With --tiles: prove this record.", metavar="N"
+        ),
     ] = None,
     digest: Annotated[
         str | None,
-        typer.Option("--digest", help="With --record: the record's digest (hex)."),
+        typer.Option(
+            "--digest", help="With --record: the record's digest (hex).", metavar="TEXT"
+        ),
     ] = None,
 ) -> None:
     """Verify a checkpoint offline: signature, origin, and optionally a proof.
@@ -485,9 +508,14 @@ WITNESS_STATE = "vendorproof-witness-state/v1"
 @log_app.command("witness")
 def log_witness(
     checkpoint: Annotated[Path, typer.Argument(help="The log's signed checkpoint.")],
-    key: Annotated[Path, typer.Option("--key", help="The witness's Ed25519 key.")],
+    key: Annotated[
+        Path, typer.Option("--key", help="The witness's Ed25519 key.", metavar="PATH")
+    ],
     name: Annotated[
-        str, typer.Option("--name", help="The witness's key name (e.g. a URL).")
+        str,
+        typer.Option(
+            "--name", help="The witness's key name (e.g. a URL).", metavar="TEXT"
+        ),
     ],
     operator_pub: OperatorPub,
     state: Annotated[
@@ -495,6 +523,7 @@ def log_witness(
         typer.Option(
             "--state",
             help="The witness's state file (the last checkpoint it cosigned).",
+            metavar="PATH",
         ),
     ],
     proof: Annotated[
@@ -503,6 +532,7 @@ def log_witness(
             "--proof",
             help="Consistency proof from the last cosigned checkpoint "
             "(`vendorproof log consistency`).",
+            metavar="PATH",
         ),
     ] = None,
     output: Output = None,
@@ -586,8 +616,10 @@ def _witness_state(path: Path) -> Checkpoint | None:
 
 @log_app.command("vkey")
 def log_vkey(
-    key: Annotated[Path, typer.Option("--key", help="An Ed25519 key (PEM).")],
-    name: Annotated[str, typer.Option("--name", help="The key name.")],
+    key: Annotated[
+        Path, typer.Option("--key", help="An Ed25519 key (PEM).", metavar="PATH")
+    ],
+    name: Annotated[str, typer.Option("--name", help="The key name.", metavar="TEXT")],
 ) -> None:
     """Print the witness verifier key (name+keyid+base64) that auditors pin."""
     from cryptography.hazmat.primitives.asymmetric import ed25519
