@@ -49,8 +49,9 @@ debug_state = {"debug": False}
 def err(message: str) -> None:
     """Print a one-line message on standard error (unsafe characters escaped)."""
     from vendorproof._cli._common import safe_text
+    from vendorproof._internal.text import shorten
 
-    typer.echo(safe_text(" ".join(message.split())), err=True)
+    typer.echo(safe_text(shorten(message)), err=True)
 
 
 def handle_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:

@@ -41,6 +41,7 @@ from rfc3161_client import (
 
 from vendorproof import __version__
 from vendorproof._internal.panic import is_panic
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError, NetworkError, TimestampError
 from vendorproof.limits import DEFAULT_LIMITS
 
@@ -106,13 +107,9 @@ class TimestampInfo:
     certificates: tuple[x509.Certificate, ...]
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _reason(exc: BaseException) -> str:
     """Render an exception as one readable line (OpenSSL error stacks condensed)."""
-    text = _one_line(str(exc)) or type(exc).__name__
+    text = shorten(str(exc)) or type(exc).__name__
     if "ErrorStack(" not in text:
         return text
     head = text.split("ErrorStack(", 1)[0].rstrip(": ")
@@ -301,12 +298,12 @@ def _post(url: str, query: bytes, timeout: float) -> bytes:
             body: bytes = reply.read(_MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as exc:
         exc.close()
-        msg = f"TSA {url}: HTTP {exc.code} {_one_line(str(exc.reason))}"
+        msg = f"TSA {url}: HTTP {exc.code} {shorten(str(exc.reason))}"
         raise NetworkError(msg) from exc
     except urllib.error.URLError as exc:
         reason = exc.reason
         detail = _reason(reason) if isinstance(reason, BaseException) else str(reason)
-        msg = f"TSA {url}: {_one_line(detail)}"
+        msg = f"TSA {url}: {shorten(detail)}"
         raise NetworkError(msg) from exc
     except (OSError, HTTPException, ValueError) as exc:
         msg = f"TSA {url}: {_reason(exc)}"
@@ -366,7 +363,7 @@ def request_timestamp(url: str, data: bytes, *, timeout: float = 10.0) -> bytes:
         raise TimestampError(msg) from exc
     if status != PKIStatus.GRANTED:
         text = "; ".join(strings)
-        detail = f" ({_one_line(text)})" if text else ""
+        detail = f" ({shorten(text)})" if text else ""
         msg = f"TSA {url}: request not granted: status {_status_name(status)}{detail}"
         raise TimestampError(msg)
     try:

@@ -52,6 +52,7 @@ from cryptography.hazmat.primitives import serialization
 
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import parse_json, read_document, show_key
+from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof.errors import (
     InvalidInputError,
     PolicyViolationError,
@@ -305,7 +306,7 @@ def _read_metadata(path: Path, rel: str) -> tuple[bytes, Any] | None:
         payload = metadata.get_payload()
     except Exception as e:  # in-toto raises anything from KeyError to FormatError
         raise InvalidInputError(
-            f"not in-toto metadata: {_one_line(e)}", file=rel
+            f"not in-toto metadata: {_first_line(e)}", file=rel
         ) from e
     if getattr(payload, "type_", None) not in {"layout", "link"}:
         raise InvalidInputError("not in-toto metadata", file=rel)
@@ -493,17 +494,17 @@ def _run_in_toto(
     return sum(len(links) for links in valid.values())
 
 
-def _one_line(e: BaseException) -> str:
+def _first_line(e: BaseException) -> str:
     text = str(e).strip()
-    line = text.splitlines()[0].strip() if text else type(e).__name__
-    return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 3] + "..."
+    line = text.splitlines()[0] if text else type(e).__name__
+    return shorten(line, _MAX_MESSAGE)
 
 
 def _classify(e: BaseException) -> tuple[str, str]:
     """(kind, one-line reason) for an exception raised while verifying."""
     from in_toto import exceptions as ie
 
-    msg = _one_line(e)
+    msg = _first_line(e)
     described: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]]
     described = [
         (ie.SignatureVerificationError, "in-toto layout signature does not verify"),
@@ -654,7 +655,7 @@ def _account(
     layout = snap.layout.get_payload()
     fmt = _FORMAT_NAMES.get(type(snap.layout).__name__, type(snap.layout).__name__)
     steps = ", ".join(show_key(s.name) for s in layout.steps) or "none"
-    key_ids = ", ".join(f"{crypto.key_id(k)[:16]}..." for k in pinned)
+    key_ids = ", ".join(shorten(crypto.key_id(k), SHORT_ID) for k in pinned)
     inspections = (
         f"{len(snap.inspections)} inspection(s) run in a copy of the delivery"
         if snap.inspections

@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING
 
 from vendorproof._internal.jsonio import parse_json, render_path, show_key
 from vendorproof._internal.panic import is_panic
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError, SignatureError
 from vendorproof.models._fields import b64decode, format_time
 
@@ -226,11 +227,6 @@ def verify_statement_bundle(
         raise SignatureError(_reason("Sigstore DSSE bundle does not verify", e)) from e
 
 
-def _one_line(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 3] + "..."
-
-
 def _reason(prefix: str, e: BaseException) -> str:
     from pydantic import ValidationError
     from sigstore.errors import Error as SigstoreError
@@ -244,7 +240,7 @@ def _reason(prefix: str, e: BaseException) -> str:
         detail = str(e)
     else:
         detail = f"{type(e).__name__}: {e}"
-    return _one_line(f"{prefix}: {detail}" if detail.strip() else prefix)
+    return shorten(f"{prefix}: {detail}" if detail.strip() else prefix, _MAX_REASON)
 
 
 # Protobuf JSON fields of a bundle (both spellings sigstore-models accepts) that hold
@@ -354,7 +350,10 @@ def _verifier(trust: KeylessTrust) -> Verifier:
             data = resource.read_bytes()
         except OSError as e:
             raise InvalidInputError(
-                _one_line(f"the sigstore package has no embedded public-good root: {e}")
+                shorten(
+                    f"the sigstore package has no embedded public-good root: {e}",
+                    _MAX_REASON,
+                )
             ) from e
     try:
         # What TrustedRoot.from_file does, from bytes rather than a path.
@@ -402,7 +401,7 @@ def _sha256(artifact: bytes | Path | ArtifactDigest) -> Hashed:
                 digest = hashlib.file_digest(f, "sha256").digest()
         except OSError as e:
             raise InvalidInputError(
-                _one_line(f"cannot read artifact: {e.strerror or e}"),
+                shorten(f"cannot read artifact: {e.strerror or e}", _MAX_REASON),
                 file=str(artifact),
             ) from e
     else:

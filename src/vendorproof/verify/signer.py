@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from vendorproof._internal import crypto
 from vendorproof._internal.dn_pattern import glob, parse_dn_pattern
+from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof.errors import (
     AlgorithmError,
     CertificateChainError,
@@ -408,8 +409,8 @@ def _check_key_signer(
                 run.add(
                     "signature",
                     Outcome.PASS,
-                    f"{name} signature over DSSE PAE by pinned key {kid[:16]}... "
-                    f"of {role} {p.id!r}",
+                    f"{name} signature over DSSE PAE by pinned key "
+                    f"{shorten(kid, SHORT_ID)} of {role} {p.id!r}",
                 )
                 run.add(
                     "certificate-chain",
@@ -419,7 +420,7 @@ def _check_key_signer(
                 run.add(
                     "signer-identity",
                     Outcome.PASS,
-                    f"key {kid[:16]}... is pinned for {role} {p.id!r}",
+                    f"key {shorten(kid, SHORT_ID)} is pinned for {role} {p.id!r}",
                 )
                 return SignerCheck(
                     checks=tuple(run.results),
