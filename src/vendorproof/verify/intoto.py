@@ -262,11 +262,40 @@ def _layout_key_dicts(
     return keys
 
 
+def _library_errors() -> tuple[type[Exception], ...]:
+    """What in-toto and securesystemslib raise for metadata they cannot accept.
+
+    Their own ``securesystemslib.exceptions.Error`` tree, and the built-in types their
+    parsers let through on malformed input (``KeyError`` for a missing field,
+    ``TypeError`` / ``AttributeError`` for a field of the wrong type, ``ValueError``
+    for bad encodings), and cryptography's for a key or signature it cannot use.
+    Anything else is a bug and is not caught.
+    """
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from securesystemslib.exceptions import Error
+
+    return (
+        Error,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        InvalidSignature,
+        UnsupportedAlgorithm,
+    )
+
+
+def _verification_errors() -> tuple[type[Exception], ...]:
+    """:func:`_library_errors`, and an inspection that timed out or could not run."""
+    return (*_library_errors(), subprocess.TimeoutExpired, OSError)
+
+
 def _verifies(metadata: Any, key: dict[str, Any]) -> bool:
     """Whether ``key`` verifies the layout signature labelled with its keyid."""
     try:
         metadata.verify_signature(key)
-    except Exception:  # noqa: BLE001 - any failure means "not this key/scheme"
+    except _library_errors():  # any of them means "not this key/scheme"
         return False
     return True
 
@@ -304,7 +333,7 @@ def _read_metadata(path: Path, rel: str) -> tuple[bytes, Any] | None:
     try:
         metadata = Metadata.from_dict(data)
         payload = metadata.get_payload()
-    except Exception as e:  # in-toto raises anything from KeyError to FormatError
+    except _library_errors() as e:  # from KeyError to FormatError
         raise InvalidInputError(
             f"not in-toto metadata: {_first_line(e)}", file=rel
         ) from e
@@ -533,10 +562,10 @@ def _error(kind: str, message: str) -> VerificationError:
 
 @contextlib.contextmanager
 def _in_toto_errors() -> Iterator[None]:
-    """Turn any failure of in-toto into a one-line vendorproof error (fail closed)."""
+    """Turn a failure of in-toto into a one-line vendorproof error (fail closed)."""
     try:
         yield
-    except Exception as e:
+    except _verification_errors() as e:
         kind, message = _classify(e)
         raise _error(kind, message) from e
 
@@ -639,7 +668,7 @@ def _child_main(request: dict[str, Any]) -> None:
             metadata, request["keys"], request["link_dir"], int(request["timeout"])
         )
         result: dict[str, Any] = {"links": links}
-    except Exception as e:  # noqa: BLE001 - reported to the parent, which raises
+    except Exception as e:  # noqa: BLE001 - a process boundary (docs/design.md)
         kind, message = _classify(e)
         result = {"error": kind, "message": message}
     sys.stdout.write(json.dumps(result) + "\n")

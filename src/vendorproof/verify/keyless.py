@@ -178,7 +178,7 @@ def verify_artifact_bundle(
     policy = _policy(signer)
     try:
         verifier.verify_artifact(digest, parsed, policy)
-    except Exception as e:  # untrusted input: any failure fails closed
+    except _library_errors() as e:  # untrusted input: fails closed
         raise SignatureError(_reason("Sigstore bundle does not verify", e)) from e
     except BaseException as e:
         if not is_panic(e):
@@ -219,7 +219,7 @@ def verify_statement_bundle(
     policy = _policy(signer)
     try:
         return verifier.verify_dsse(parsed, policy)
-    except Exception as e:  # untrusted input: any failure fails closed
+    except _library_errors() as e:  # untrusted input: fails closed
         raise SignatureError(_reason("Sigstore DSSE bundle does not verify", e)) from e
     except BaseException as e:
         if not is_panic(e):
@@ -326,12 +326,36 @@ def _parse_bundle(bundle: bytes) -> tuple[BundleModel, Bundle]:
         raise SignatureError(_reason("Sigstore bundle is incomplete", e)) from e
     except (ValueError, SigstoreError) as e:  # not DER; "Invalid Timestamp Response"
         raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
-    except Exception as e:  # the libraries' other exception types: still bad input
+    except _library_errors() as e:  # the libraries' other types: still bad input
         raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
     except BaseException as e:
         if not is_panic(e):
             raise
         raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
+
+
+def _library_errors() -> tuple[type[Exception], ...]:
+    """What sigstore and the libraries under it raise for input they cannot accept.
+
+    sigstore's own ``Error`` tree (``VerificationError``, ``InvalidBundle``...),
+    ``ValueError`` (pydantic's ``ValidationError``, cryptography's and
+    rfc3161-client's parse errors), the built-in types its models let through on
+    a field of the wrong shape, and cryptography's for a key or signature it cannot
+    use. Anything else is a bug and is not caught (a Rust panic is handled apart).
+    """
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from sigstore.errors import Error as SigstoreError
+
+    return (
+        SigstoreError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        InvalidSignature,
+        UnsupportedAlgorithm,
+    )
 
 
 def _verifier(trust: KeylessTrust) -> Verifier:
@@ -359,7 +383,7 @@ def _verifier(trust: KeylessTrust) -> Verifier:
         # What TrustedRoot.from_file does, from bytes rather than a path.
         root = TrustedRoot(TrustedRootModel.from_json(data))
         return Verifier(trusted_root=root)
-    except Exception as e:  # any failure to load the trust material is malformed input
+    except _library_errors() as e:  # trust material it cannot load is malformed
         raise InvalidInputError(
             _reason(f"unusable Sigstore trusted root ({trust.description})", e)
         ) from e
