@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
-import io
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -22,7 +20,6 @@ from vendorproof._cli._common import (
     load_signing_key,
     parse_at,
     progress,
-    safe_text,
     validation_time,
 )
 from vendorproof._cli._errors import ExitCode, err
@@ -342,7 +339,6 @@ def evidence_export(
     the records the bundle declares.
     """
     from vendorproof._internal.jsonio import write_atomic
-    from vendorproof.evidence.record import EvidenceRecord
     from vendorproof.models._fields import format_time
 
     flt = _filter(vendor, product, verdict, since, until, first, last)
@@ -366,66 +362,17 @@ def evidence_export(
             )
             echo(f"wrote audit bundle {bundle}: {n} records")
             return
-        buf = io.StringIO()
-        if output_format is ExportFormat.CSV:
-            w = csv.writer(buf)
-            w.writerow(
-                [
-                    "seq",
-                    "created_at",
-                    "vendor",
-                    "product",
-                    "version",
-                    "security_version",
-                    "verdict",
-                    "sha256",
-                    "prev_sha256",
-                ]
-            )
-        for r in s.records(flt):
-            if output_format is ExportFormat.CSV:
-                w.writerow(
-                    [
-                        r.seq,
-                        r.created_at,
-                        _csv_text(r.vendor),
-                        _csv_text(r.product),
-                        _csv_text(r.version),
-                        r.security_version,
-                        r.verdict,
-                        r.digest,
-                        r.prev_digest or "",
-                    ]
-                )
-            elif output_format is ExportFormat.VSA:
-                buf.write(r.envelope.decode("utf-8") + "\n")
-            else:
-                rec = EvidenceRecord.from_bytes(r.envelope)
-                line = {
-                    "seq": r.seq,
-                    "sha256": r.digest,
-                    "statement": json.loads(rec.statement.raw),
-                }
-                buf.write(json_text(line, sort_keys=True) + "\n")
+        text = _reports.export_records(s.records(flt), output_format)
     finally:
         s.close()
     if output is None:
-        typer.echo(buf.getvalue(), nl=False)
+        typer.echo(_reports.machine_document(text.encode("utf-8")), nl=False)
     else:
-        write_atomic(output, buf.getvalue().encode("utf-8"), force=force)
+        write_atomic(output, text.encode("utf-8"), force=force)
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
 #: Injection"): such a cell is prefixed with an apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(value: str) -> str:
-    """A vendor-written value as a CSV cell: escaped, never read as a formula."""
-    text = safe_text(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 #: Above this many records, the replay table lists only records with findings.
 SUMMARY_THRESHOLD = 60
 
@@ -661,28 +608,25 @@ def audit_replay(
         finally:
             s.close()
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "ok": summary.ok,
-                    "pinned": pinned,
-                    "firstAffected": summary.first_bad,
-                    "problems": list(summary.problems),
-                    "log": {"facts": log.facts, "problems": log.problems},
-                    "records": [
-                        {
-                            "seq": r.seq,
-                            "sha256": r.digest,
-                            "recorded": r.verdict,
-                            "replayed": r.replayed_verdict,
-                            "problems": list(r.problems),
-                            "changes": list(r.changes),
-                        }
-                        for r in summary.records
-                    ],
-                },
-                indent=2,
-            )
+        _reports.print_json(
+            {
+                "ok": summary.ok,
+                "pinned": pinned,
+                "firstAffected": summary.first_bad,
+                "problems": list(summary.problems),
+                "log": {"facts": log.facts, "problems": log.problems},
+                "records": [
+                    {
+                        "seq": r.seq,
+                        "sha256": r.digest,
+                        "recorded": r.verdict,
+                        "replayed": r.replayed_verdict,
+                        "problems": list(r.problems),
+                        "changes": list(r.changes),
+                    }
+                    for r in summary.records
+                ],
+            },
         )
     else:
         _print_summary(summary, new_policy=new_policy is not None, show_all=show_all)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -277,7 +276,7 @@ def x509_verify(
         )
     except VerificationError as e:
         if as_json:
-            typer.echo(json.dumps({"valid": False, "reason": str(e)}, indent=2))
+            _reports.print_json({"valid": False, "reason": str(e)})
         else:
             echo(f"INVALID: {e}", err=True)
         raise typer.Exit(ExitCode.VERIFICATION_FAILED) from e
@@ -290,7 +289,7 @@ def x509_verify(
         "revocation": revocation_detail,
     }
     if as_json:
-        typer.echo(json.dumps(info, indent=2))
+        _reports.print_json(info)
     else:
         echo("VALID: " + " -> ".join(describe(c) for c in chain.chain))
         echo(f"revocation: {revocation_detail}")
