@@ -6,6 +6,7 @@ Malformed input is kept apart from input that is well formed but does not verify
 Error
 ├── InvalidInputError            malformed / unsupported document (has .file, .path)
 ├── OutputError                  an output cannot be written (exists, unwritable)
+├── NetworkError                 a remote service cannot be reached (TSA transport)
 └── VerificationError            well formed but does not verify; fail closed
     ├── SignatureError
     ├── CertificateChainError
@@ -58,6 +59,14 @@ class InvalidInputError(Error):
 
 class OutputError(Error):
     """An output cannot be written (exists without ``--force``, or I/O failed)."""
+
+
+class NetworkError(Error):
+    """A remote service (an RFC 3161 TSA) cannot be reached or answered at HTTP level.
+
+    A transport failure says nothing about the document: it is neither malformed
+    input nor a verification failure, and may succeed when retried.
+    """
 
 
 class VerificationError(Error):

@@ -1,4 +1,4 @@
-"""Vendor-side signing: an in-toto statement in a signed DSSE envelope and bundle."""
+"""Vendor side: new statements, and signing one into a DSSE envelope and bundle."""
 
 from __future__ import annotations
 
@@ -11,10 +11,67 @@ from vendorproof._internal import crypto
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.bundle import build_bundle
+from vendorproof.models.certification import CERTIFICATION_PREDICATE, Certification
+from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
 from vendorproof.models.envelope import Envelope, Signature, pae
-from vendorproof.models.statement import PAYLOAD_TYPE, Statement
+from vendorproof.models.manifest import MANIFEST_PREDICATE, ComponentManifest
+from vendorproof.models.statement import (
+    PAYLOAD_TYPE,
+    Statement,
+    Subject,
+    build_statement,
+)
 
-__all__ = ["sign_statement"]
+__all__ = ["new_statement", "sign_statement"]
+
+#: The documents a vendor or certification body issues as statements.
+Document = ComponentManifest | Certification | TrustDeclaration
+
+
+def new_statement(
+    document: Document, *, subjects: Sequence[Subject] = ()
+) -> dict[str, Any]:
+    """The JSON object of a new, unsigned statement about ``document``.
+
+    The predicate is written by the model's ``to_predicate`` (the one place that
+    writes each predicate's wire format) and read back with ``from_predicate``, as a
+    verifier will read it: a document a verifier would refuse is refused here, with
+    the same error and field path (``predicate`` fields in camelCase).
+
+    Args:
+        document: the manifest, certification or trust declaration.
+        subjects: a certification's certified deliverables (required for one, and
+            refused for the others, whose subjects follow from the document: the
+            manifest's components, the declaration's own digest).
+
+    Returns:
+        The statement object; serialise it with ``dump_json`` and sign the bytes.
+
+    Raises:
+        InvalidInputError: a field is invalid, or the subjects do not fit.
+    """
+    if isinstance(document, Certification):
+        if not subjects:
+            raise InvalidInputError(
+                "a certification needs the deliverables it certifies", path="subject"
+            )
+        cert = Certification.from_predicate(document.to_predicate())
+        return build_statement(
+            tuple(subjects), CERTIFICATION_PREDICATE, cert.to_predicate()
+        )
+    if subjects:
+        raise InvalidInputError(
+            "the subjects of this statement follow from the document", path="subject"
+        )
+    if isinstance(document, ComponentManifest):
+        manifest = ComponentManifest.from_predicate(document.to_predicate())
+        return build_statement(
+            manifest.subjects(), MANIFEST_PREDICATE, manifest.to_predicate()
+        )
+    decl = TrustDeclaration.from_predicate(document.to_predicate())
+    return build_statement(
+        (decl.subject(),), DECLARATION_PREDICATE, decl.to_predicate()
+    )
 
 
 def _is_self_signed(cert: x509.Certificate) -> bool:
@@ -44,7 +101,9 @@ def sign_statement(
     Raises:
         InvalidInputError: the statement is malformed, the certificate does not match
             the key, or the chain contains a root.
-        TimestampError: the TSA request failed.
+        NetworkError: the TSA cannot be reached or answers with an HTTP error.
+        TimestampError: the TSA refused the request or answered with a malformed
+            response or one that does not answer the request.
     """
     Statement.from_bytes(statement, limits=limits)  # refuse to sign a malformed one
     public = key.public_key()

@@ -37,6 +37,20 @@ def assert_error(result: Result, code: int, *needles: str) -> str:
     return lines[0]
 
 
+def assert_usage_error(result: Result, *needles: str) -> str:
+    """Exit 2 (Click's usage error): the error line names every needle.
+
+    A value outside an option's choices is a usage error: ``--help`` lists them.
+    """
+    assert result.exit_code == ExitCode.USAGE, (result.stdout, result.stderr)
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if "Error" in line]
+    assert len(errors) == 1, result.stderr
+    for needle in needles:
+        assert needle in errors[0], (needle, errors[0])
+    return errors[0]
+
+
 def run_script(
     *args: str | Path, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

@@ -114,10 +114,35 @@ def test_certify_from_signed_manifest_with_component_filter(tmp_path: Path) -> N
         ("evaluation-report", "ETR-1", SHA256_A)
     ]
     assert cert.status == "valid"
-    assert cert.status_url == "https://certification.example/status/1"
+    assert cert.published_at == "https://certification.example/status/1"
+    assert statement.predicate["status"] == {
+        "value": "valid",
+        "publishedAt": "https://certification.example/status/1",
+    }
     assert cert.assurance_level == "substantial"
     assert cert.valid_from == datetime(2026, 1, 15, tzinfo=UTC)
     assert cert.valid_until == datetime(2031, 1, 15, tzinfo=UTC)
+
+
+def test_certify_published_at_is_the_status_url(tmp_path: Path) -> None:
+    # --published-at names the wire field (status.publishedAt); --status-url stays.
+    out = tmp_path / "c.json"
+    url = "https://certification.example/status/2"
+    assert_ok(
+        invoke(
+            "certify",
+            "--from-manifest",
+            SIGNED_MANIFEST,
+            *CERT_OPTS,
+            "--published-at",
+            url,
+            "-o",
+            out,
+        )
+    )
+    statement, cert = certification(out)
+    assert cert.published_at == url
+    assert statement.predicate["status"]["publishedAt"] == url
 
 
 def test_certify_from_manifest_without_filter_takes_all(tmp_path: Path) -> None:
@@ -279,7 +304,7 @@ def test_certify_bad_valid_from(tmp_path: Path) -> None:
         tmp_path, *CERT_OPTS, *HOLDER_OPTS, "--subject", f"a=sha256:{SHA256_A}",
         "--valid-from", "15.01.2026",
     )  # fmt: skip
-    assert "validFrom" in line
+    assert "--valid-from" in line
     assert "'15.01.2026'" in line
 
 
@@ -409,7 +434,7 @@ def test_declare_bad_issued_at(tmp_path: Path, value: str) -> None:
 def test_declare_bad_valid_until(tmp_path: Path) -> None:
     opts = ["2031-12-31" if a == "2031-12-31T23:59:59Z" else a for a in DECL_OPTS]
     line = declare_fails(tmp_path, *opts)
-    assert "validUntil" in line
+    assert "--valid-until" in line
     assert "'2031-12-31'" in line
 
 

@@ -16,7 +16,7 @@ from tests.builders import (
     policy_data,
     write_policy,
 )
-from tests.cli.support import assert_error, invoke
+from tests.cli.support import assert_error, assert_usage_error, invoke
 from tests.cli.test_report_formats import TAMPERED, tampered
 from tests.unit.reports.support import sarif_validator
 from vendorproof._cli import ExitCode
@@ -156,12 +156,16 @@ def test_tampered_delivery_rejected_sarif_points_at_the_file(tmp_path: Path) -> 
         pytest.param(
             ["--installed", "missing.yaml"], ("missing.yaml",), id="missing-file"
         ),
-        pytest.param(["--format", "html"], ("--format",), id="bad-format"),
     ],
 )
 def test_could_not_decide_exit_3(args: list[str], needles: tuple[str, ...]) -> None:
     r = invoke("gate", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY, *args)
     assert_error(r, ExitCode.INVALID_INPUT, *needles)
+
+
+def test_bad_format_is_a_usage_error() -> None:
+    r = invoke("gate", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY, "--format", "html")
+    assert_usage_error(r, "--format", "'html'", "sarif")
 
 
 def test_malformed_state_exit_3_names_file_and_field(tmp_path: Path) -> None:

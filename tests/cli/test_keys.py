@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from tests.cli.support import (
     assert_error,
     assert_ok,
+    assert_usage_error,
     invoke,
     names,
     run_script,
@@ -128,12 +129,12 @@ def test_console_script_generates_with_env_passphrase(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("key_type", ["dsa", "rsa-1024", "ECDSA-P256", ""])
-def test_unknown_type_is_invalid_input(tmp_path: Path, key_type: str) -> None:
+def test_unknown_type_is_a_usage_error(tmp_path: Path, key_type: str) -> None:
     result = invoke(
         "keys", "generate", "--type", key_type, "--out", tmp_path / "k",
         "--no-passphrase",
     )  # fmt: skip
-    assert_error(result, ExitCode.INVALID_INPUT, "--type", repr(key_type), "ed25519")
+    assert_usage_error(result, "--type", repr(key_type), "ed25519")
     assert names(tmp_path) == set()
 
 

@@ -12,6 +12,7 @@ import pytest
 from tests.cli.support import (
     assert_error,
     assert_ok,
+    assert_usage_error,
     invoke,
     names,
     run_script,
@@ -259,12 +260,22 @@ def test_root_not_a_directory(delivery: Path, tmp_path: Path, kind: str) -> None
 
 
 def test_bad_domain(delivery: Path, tmp_path: Path) -> None:
-    line = create_fails(
-        tmp_path, delivery / "empty.bin", "--root", delivery, *META, "--domain", "Moon"
-    )
-    assert "domain" in line
-    assert "'Moon'" in line
+    out_dir = tmp_path / "out"
+    before = names(out_dir)
+    result = invoke(
+        "manifest", "create", delivery / "empty.bin", "--root", delivery, *META,
+        "--domain", "Moon", "-o", out_dir / "m.json",
+    )  # fmt: skip
+    line = assert_usage_error(result, "--domain", "'Moon'")
     assert "RAN" in line  # lists the allowed values
+    assert names(out_dir) == before
+
+
+def test_missing_domain(delivery: Path, tmp_path: Path) -> None:
+    meta = [a for a in META if a not in ("--domain", "RAN")]
+    assert len(meta) == len(META) - 2
+    line = create_fails(tmp_path, delivery / "empty.bin", "--root", delivery, *meta)
+    assert "--domain" in line
 
 
 @pytest.mark.parametrize(

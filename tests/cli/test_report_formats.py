@@ -16,7 +16,7 @@ from tests.builders import (
     SAMPLE_POLICY,
     copy_sample,
 )
-from tests.cli.support import assert_error, invoke
+from tests.cli.support import assert_error, assert_usage_error, invoke
 from tests.unit.reports.support import sarif_validator
 from vendorproof._cli import ExitCode
 from vendorproof.schemas import load_schema
@@ -151,7 +151,7 @@ def test_unknown_format_exits_3(tmp_path: Path, command: str) -> None:
     r = invoke(
         command, SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY, "--format", "xml", *extra
     )
-    assert_error(r, ExitCode.INVALID_INPUT, "--format", "sarif", "junit")
+    assert_usage_error(r, "--format", "'xml'", "sarif", "junit")
 
 
 def test_intake_writes_sarif_and_junit_with_the_record(tmp_path: Path) -> None:

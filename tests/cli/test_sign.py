@@ -415,9 +415,9 @@ def test_unreachable_tsa_fails_without_output(statement: Path, out_dir: Path) ->
         "-o",
         out,
     )
-    # TimestampError is a VerificationError: exit 1, reported as FAIL.
-    line = assert_error(result, ExitCode.VERIFICATION_FAILED, url)
-    assert line.startswith("FAIL: TSA ")
+    # An unreachable TSA is a transport failure (NetworkError), not a failed check.
+    line = assert_error(result, ExitCode.NETWORK, url)
+    assert line.startswith("error: TSA ")
     assert names(out_dir) == set()
 
 
@@ -427,7 +427,7 @@ def test_unreachable_tsa_console_script(statement: Path, out_dir: Path) -> None:
         "sign", statement, "--key", VENDOR_A / "release.key", "--tsa-url", url,
         "-o", "s.sigstore.json", cwd=out_dir, env={"no_proxy": "*"},
     )  # fmt: skip
-    assert proc.returncode == ExitCode.VERIFICATION_FAILED
+    assert proc.returncode == ExitCode.NETWORK
     assert "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
     assert names(out_dir) == set()

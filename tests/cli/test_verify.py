@@ -235,12 +235,13 @@ def test_bad_at_exits_3() -> None:
     assert "--at" in err
 
 
-def test_bad_format_exits_3() -> None:
+def test_bad_format_is_a_usage_error() -> None:
     code, _, err = invoke(
         "verify", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY, "--format", "xml"
     )
-    assert code == ExitCode.INVALID_INPUT
+    assert code == ExitCode.USAGE
     assert "--format" in err
+    assert "'xml'" in err
 
 
 def test_internal_error_exits_4_and_debug_shows_traceback(
@@ -450,7 +451,7 @@ def test_x509_verify_with_crls_passes() -> None:
     assert "not revoked" in out
 
 
-def test_x509_verify_bad_revocation_mode_exits_3() -> None:
+def test_x509_verify_bad_revocation_mode_is_a_usage_error() -> None:
     code, _, err = invoke(
         "x509",
         "verify",
@@ -460,8 +461,9 @@ def test_x509_verify_bad_revocation_mode_exits_3() -> None:
         "--revocation",
         "maybe",
     )
-    assert code == ExitCode.INVALID_INPUT
+    assert code == ExitCode.USAGE
     assert "--revocation" in err
+    assert "'maybe'" in err
 
 
 def test_large_reports_group_passing_checks(

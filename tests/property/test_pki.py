@@ -29,13 +29,13 @@ from vendorproof._internal.pem import load_certificates, load_crl
 from vendorproof._internal.tsa import parse_timestamp, verify_timestamp
 from vendorproof.models.documents import load_signed_document
 from vendorproof.models.policy import RevocationMode
-from vendorproof.verify.revocation import check_revocation
+from vendorproof.verify.revocation import verify_revocation
 from vendorproof.verify.signer import check_signer
 from vendorproof.verify.x509 import (
     VerifiedChain,
-    check_certificate_algorithms,
     describe,
     fingerprint,
+    verify_certificate_algorithms,
     verify_chain,
 )
 
@@ -82,7 +82,7 @@ def _use_certificates(raw: bytes) -> None:
     for cert in certs:
         describe(cert)
         fingerprint(cert)
-        check_certificate_algorithms(cert)
+        verify_certificate_algorithms(cert)
     verify_chain(certs[0], [*certs[1:], inter], [anchor], at=SAMPLE_AT)
 
 
@@ -142,7 +142,7 @@ def _revocation(raw: bytes) -> None:
     crl = load_crl(raw, file="crl.pem")
     for mode in (RevocationMode.REQUIRE, RevocationMode.IF_AVAILABLE):
         for signed_at in (None, SAMPLE_AT):
-            check_revocation(
+            verify_revocation(
                 _sample_chain(), [crl], at=SAMPLE_AT, signed_at=signed_at, mode=mode
             )
 

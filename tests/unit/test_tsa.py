@@ -28,7 +28,7 @@ from vendorproof._internal.tsa import (
     request_timestamp,
     verify_timestamp,
 )
-from vendorproof.errors import InvalidInputError, TimestampError
+from vendorproof.errors import InvalidInputError, NetworkError, TimestampError
 
 DATA = b"signature bytes to be timestamped"
 
@@ -286,7 +286,7 @@ def test_openssl_certificate_order_is_not_der(pki: Pki, tmp_path: Path) -> None:
 def test_http_500() -> None:
     with (
         serve(_reply(500, b"boom", "text/plain")) as url,
-        pytest.raises(TimestampError, match=r"HTTP 500") as excinfo,
+        pytest.raises(NetworkError, match=r"HTTP 500") as excinfo,
     ):
         request_timestamp(url, DATA)
     assert str(excinfo.value).startswith(f"TSA {url}: ")
@@ -342,7 +342,7 @@ def test_redirect_is_not_followed(tsa: LoopbackTSA) -> None:
         handler.send_header("Content-Length", "0")
         handler.end_headers()
 
-    with serve(redirect) as url, pytest.raises(TimestampError, match="HTTP 302"):
+    with serve(redirect) as url, pytest.raises(NetworkError, match="HTTP 302"):
         request_timestamp(url, DATA)
 
 
@@ -350,7 +350,7 @@ def test_connection_refused() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))  # bound, never listening: connections refused
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-        with pytest.raises(TimestampError, match=r"^TSA http://127\.0\.0\.1:\d+/: "):
+        with pytest.raises(NetworkError, match=r"^TSA http://127\.0\.0\.1:\d+/: "):
             request_timestamp(url, DATA)
 
 
@@ -361,7 +361,7 @@ def test_timeout() -> None:
 
     with serve(slow) as url:
         started = time.monotonic()
-        with pytest.raises(TimestampError, match="timed out"):
+        with pytest.raises(NetworkError, match="timed out"):
             request_timestamp(url, DATA, timeout=0.2)
         assert time.monotonic() - started < 1.0
 
@@ -375,6 +375,7 @@ def test_timeout() -> None:
         "http://",
         "",
         "data:application/timestamp-reply;base64,AAAA",
+        "http://127.0.0.1:99999/",
     ],
 )
 def test_non_http_url(url: str) -> None:
@@ -520,7 +521,7 @@ def test_imprint_algorithm_policy(
         parse_timestamp(token), hash_algorithm=algorithm, message_imprint=b"\0" * size
     )
     with pytest.raises(TimestampError, match=match):
-        tsa_module._check_imprint_algorithm(info)
+        tsa_module._verify_imprint_algorithm(info)
 
 
 def _leaf(
@@ -545,7 +546,7 @@ def _leaf(
 
 def test_tsa_certificate_profile() -> None:
     ts, cs = ExtendedKeyUsageOID.TIME_STAMPING, ExtendedKeyUsageOID.CODE_SIGNING
-    tsa_module._check_tsa_profile(_leaf([ts]))
+    tsa_module._verify_tsa_profile(_leaf([ts]))
     for bad in (_leaf(None), _leaf([ts], critical=False), _leaf([ts, cs])):
         with pytest.raises(TimestampError, match="extended key usage"):
-            tsa_module._check_tsa_profile(bad)
+            tsa_module._verify_tsa_profile(bad)

@@ -10,7 +10,14 @@ import os
 import typer
 
 from vendorproof import __version__
-from vendorproof._cli._errors import ExitCode, debug_state, err, handle_errors
+from vendorproof._cli._errors import (
+    ExitCode,
+    debug_state,
+    err,
+    handle_errors,
+    wrap_commands,
+)
+from vendorproof._cli._help import use_plain_usage
 
 __all__ = ["ExitCode", "app", "err", "handle_errors", "main"]
 
@@ -33,10 +40,16 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: bool = typer.Option(
-        default=False, help="Show tracebacks for internal errors."
+        False,  # noqa: FBT003 - typer's positional default
+        "--debug",
+        help="Show tracebacks for internal errors.",
     ),
     version: bool = typer.Option(  # noqa: ARG001 - handled by its eager callback
-        default=False, callback=_version, is_eager=True, help="Show the version."
+        False,  # noqa: FBT003 - typer's positional default
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Show the version and exit.",
     ),
 ) -> None:
     """Prove that a vendor delivery is what the vendor signed and a body certified."""
@@ -59,6 +72,8 @@ def _register() -> None:
     evidence_cmd.register(app)
     gate_cmd.register(app)
     log_cmd.register(app)
+    wrap_commands(app)  # the exit-code mapping, once for every command
+    use_plain_usage(app)
 
 
 _register()
@@ -66,7 +81,11 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="vendorproof")
+    try:
+        app(prog_name="vendorproof")
+    except KeyboardInterrupt:  # outside a command (a command maps its own)
+        err("interrupted")
+        raise SystemExit(ExitCode.INTERRUPTED) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,7 +13,13 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from vendorproof.errors import Error, InvalidInputError, OutputError, VerificationError
+from vendorproof.errors import (
+    Error,
+    InvalidInputError,
+    NetworkError,
+    OutputError,
+    VerificationError,
+)
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -30,6 +36,11 @@ class ExitCode(enum.IntEnum):
     #: ``audit replay --bundle`` without ``--operator-pub``: every check passed, but
     #: only against the operator key(s) shipped in the bundle, which prove nothing.
     NOT_PINNED = 5
+    #: A remote service (an RFC 3161 TSA) could not be reached: nothing was judged,
+    #: and a retry may succeed.
+    NETWORK = 6
+    #: Interrupted (Ctrl-C): 128 + SIGINT, as a shell reports it.
+    INTERRUPTED = 130
 
 
 debug_state = {"debug": False}
@@ -38,8 +49,9 @@ debug_state = {"debug": False}
 def err(message: str) -> None:
     """Print a one-line message on standard error (unsafe characters escaped)."""
     from vendorproof._cli._common import safe_text
+    from vendorproof._internal.text import shorten
 
-    typer.echo(safe_text(" ".join(message.split())), err=True)
+    typer.echo(safe_text(shorten(message)), err=True)
 
 
 def handle_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -57,6 +69,9 @@ def handle_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
         except OutputError as e:
             err(f"error: {e}")
             raise typer.Exit(ExitCode.INVALID_INPUT) from e
+        except NetworkError as e:
+            err(f"error: {e}")
+            raise typer.Exit(ExitCode.NETWORK) from e
         except VerificationError as e:
             err(f"FAIL: {e}")
             raise typer.Exit(ExitCode.VERIFICATION_FAILED) from e
@@ -65,7 +80,7 @@ def handle_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
             raise typer.Exit(ExitCode.INVALID_INPUT) from e
         except KeyboardInterrupt:
             err("interrupted")
-            raise typer.Exit(130) from None
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         except Exception as e:
             if debug_state["debug"]:
                 raise
@@ -75,4 +90,24 @@ def handle_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
             )
             raise typer.Exit(ExitCode.INTERNAL_ERROR) from e
 
+    wrapper.__vendorproof_handles_errors__ = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def handles_errors(fn: Callable[..., object]) -> bool:
+    """Whether ``fn`` is already wrapped by :func:`handle_errors`."""
+    return bool(getattr(fn, "__vendorproof_handles_errors__", False))
+
+
+def wrap_commands(app: typer.Typer) -> None:
+    """Wrap every command registered on ``app`` and its sub-apps, once.
+
+    The exit-code mapping is applied here, after registration, rather than by each
+    command module: a new command cannot forget it.
+    """
+    for info in app.registered_commands:
+        if info.callback is not None and not handles_errors(info.callback):
+            info.callback = handle_errors(info.callback)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            wrap_commands(group.typer_instance)

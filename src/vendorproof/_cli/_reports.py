@@ -1,63 +1,144 @@
-"""Report options shared by verify, intake and gate.
+"""The one home of machine-readable command output.
 
-``--format`` chooses what goes to standard output, and one output file per
-machine-readable format lets one run print the table and write every artefact.
+``--format`` of verify, intake and gate chooses what goes to standard output, and
+one output file per machine-readable format lets one run print the table and write
+every artefact; the reports themselves are rendered by ``vendorproof.reports`` (JSON,
+SARIF, JUnit). ``print_json`` prints every other command's ``--json`` document, and
+``export_records`` renders ``evidence export`` (JSON lines, CSV, VSA). Human output
+(tables, lines) goes through ``_common`` (``console()``, ``echo()``).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from vendorproof._cli._choices import ExportFormat, OutputFormat
+from vendorproof._cli._common import json_text, safe_text
 from vendorproof._internal.jsonio import write_atomic
-from vendorproof.errors import InvalidInputError
 from vendorproof.reports import ReportFormat, render
 from vendorproof.verify.result import VerificationReport
 
-FORMATS = ("text", *(f.value for f in ReportFormat))
+if TYPE_CHECKING:
+    from vendorproof.evidence.store import StoredRecord
 
 Format = Annotated[
-    str,
+    OutputFormat,
     typer.Option(
         "--format",
-        metavar="text|json|sarif|junit",
         help="What to print on standard output: the table (text), the JSON report, "
         "a SARIF 2.1.0 log or JUnit XML.",
     ),
 ]
 OutputJson = Annotated[
     Path | None,
-    typer.Option("--output-json", "--output", "-o", help="Also write the JSON report."),
+    typer.Option(
+        "--output-json",
+        "--output",
+        "-o",
+        help="Also write the JSON report.",
+        metavar="PATH",
+    ),
 ]
 OutputSarif = Annotated[
     Path | None,
-    typer.Option("--output-sarif", help="Also write the report as SARIF 2.1.0."),
+    typer.Option(
+        "--output-sarif", help="Also write the report as SARIF 2.1.0.", metavar="PATH"
+    ),
 ]
 OutputJunit = Annotated[
     Path | None,
-    typer.Option("--output-junit", help="Also write the report as JUnit XML."),
+    typer.Option(
+        "--output-junit", help="Also write the report as JUnit XML.", metavar="PATH"
+    ),
 ]
 Force = Annotated[
     bool, typer.Option("--force", help="Overwrite existing output files.")
 ]
 
 
-def parse_format(value: str) -> ReportFormat | None:
+def print_json(data: Any, *, sort_keys: bool = False) -> None:
+    """Print a ``--json`` document (ASCII escapes: safe on a terminal)."""
+    typer.echo(json.dumps(data, indent=2, sort_keys=sort_keys))
+
+
+#: A CSV cell starting with one of these is a formula in a spreadsheet.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """A vendor-written value as a CSV cell: escaped, never read as a formula."""
+    text = safe_text(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+_CSV_HEADER = (
+    "seq",
+    "created_at",
+    "vendor",
+    "product",
+    "version",
+    "security_version",
+    "verdict",
+    "sha256",
+    "prev_sha256",
+)
+
+
+def export_records(records: Iterable[StoredRecord], fmt: ExportFormat) -> str:
+    """``evidence export``: the records as JSON lines, CSV or VSA envelopes."""
+    from vendorproof.evidence.record import EvidenceRecord
+
+    buf = io.StringIO()
+    writer = csv.writer(buf) if fmt is ExportFormat.CSV else None
+    if writer is not None:
+        writer.writerow(_CSV_HEADER)
+    for r in records:
+        if writer is not None:
+            writer.writerow(
+                [
+                    r.seq,
+                    r.created_at,
+                    csv_text(r.vendor),
+                    csv_text(r.product),
+                    csv_text(r.version),
+                    r.security_version,
+                    r.verdict,
+                    r.digest,
+                    r.prev_digest or "",
+                ]
+            )
+        elif fmt is ExportFormat.VSA:
+            buf.write(r.envelope.decode("utf-8") + "\n")
+        else:
+            rec = EvidenceRecord.from_bytes(r.envelope)
+            line = {
+                "seq": r.seq,
+                "sha256": r.digest,
+                "statement": json.loads(rec.statement.raw),
+            }
+            buf.write(json_text(line, sort_keys=True) + "\n")
+    return buf.getvalue()
+
+
+def parse_format(value: OutputFormat) -> ReportFormat | None:
     """The ``--format`` value (``None`` for the text table)."""
-    if value not in FORMATS:
-        raise InvalidInputError(f"expected {', '.join(FORMATS)}", path="--format")
-    return None if value == "text" else ReportFormat(value)
+    return None if value is OutputFormat.TEXT else ReportFormat(value.value)
 
 
 def machine_document(data: bytes) -> str:
-    """A rendered SARIF or JUnit document as text for standard output.
+    """A rendered machine-readable document as text for standard output.
 
-    Both are terminal-safe as rendered: SARIF is ASCII JSON, and JUnit XML has every
-    control, bidirectional and line-separator character replaced (``xml_text``).
+    Every one is terminal-safe as rendered: SARIF is ASCII JSON, JUnit XML has every
+    control, bidirectional and line-separator character replaced (``xml_text``),
+    and ``export_records`` escapes JSON lines with ``json_text`` and CSV cells with
+    ``safe_text`` (VSA envelopes are the signed JSON as stored).
     """
     return data.decode("utf-8")
 
@@ -100,6 +181,6 @@ def emit(
         # ASCII escapes on a terminal (the file keeps the text as it is).
         data = report.to_dict()
         data.update(extra or {})
-        typer.echo(json.dumps(data, indent=2, sort_keys=True))
+        print_json(data, sort_keys=True)
     else:
         typer.echo(machine_document(rendered(fmt)), nl=False)

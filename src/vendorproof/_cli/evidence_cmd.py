@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
-import io
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -14,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vendorproof._cli import _reports
+from vendorproof._cli._choices import ExportFormat, OutputFormat, VerdictChoice
 from vendorproof._cli._common import (
     console,
     echo,
@@ -21,10 +20,9 @@ from vendorproof._cli._common import (
     load_signing_key,
     parse_at,
     progress,
-    safe_text,
     validation_time,
 )
-from vendorproof._cli._errors import ExitCode, err, handle_errors
+from vendorproof._cli._errors import ExitCode, err
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 
@@ -47,6 +45,7 @@ Store = Annotated[
         "--store",
         help="Store URL: a SQLite path (default ./vendorproof-evidence.db, or "
         "$VENDORPROOF_STORE) or postgresql://...",
+        metavar="URL",
     ),
 ]
 
@@ -72,20 +71,29 @@ def _public_keys(paths: list[Path]) -> list[PublicKey]:
 
 def intake(
     delivery: Annotated[Path, typer.Argument(help="Delivery directory.")],
-    policy: Annotated[Path, typer.Option("--policy", help="Operator policy YAML.")],
+    policy: Annotated[
+        Path, typer.Option("--policy", help="Operator policy YAML.", metavar="PATH")
+    ],
     operator_key: Annotated[
         Path,
-        typer.Option("--operator-key", help="Operator's record-signing key (PEM)."),
+        typer.Option(
+            "--operator-key",
+            help="Operator's record-signing key (PEM).",
+            metavar="PATH",
+        ),
     ],
     store: Store = None,
     actor: Annotated[
         str | None,
-        typer.Option("--actor", help="Who performs the intake (default: user)."),
+        typer.Option(
+            "--actor", help="Who performs the intake (default: user).", metavar="TEXT"
+        ),
     ] = None,
     at: Annotated[
-        str | None, typer.Option("--at", help="Validation time (RFC 3339).")
+        str | None,
+        typer.Option("--at", help="Validation time (RFC 3339).", metavar="TIME"),
     ] = None,
-    output_format: _reports.Format = "text",
+    output_format: _reports.Format = OutputFormat.TEXT,
     output_json: _reports.OutputJson = None,
     output_sarif: _reports.OutputSarif = None,
     output_junit: _reports.OutputJunit = None,
@@ -96,6 +104,7 @@ def intake(
             "--operator-pub",
             help="Earlier operator public key(s) whose records this intake may build "
             "on (key rotation); the --operator-key is always trusted.",
+            metavar="PATH",
         ),
     ] = None,
     intake_id: Annotated[
@@ -104,6 +113,7 @@ def intake(
             "--intake-id",
             help="Idempotency key: an intake with an id already recorded reports "
             "that record instead of writing another.",
+            metavar="TEXT",
         ),
     ] = None,
     window: Annotated[
@@ -113,6 +123,7 @@ def intake(
             min=0,
             help="Seconds within which the same delivery under the same policy is "
             "reported as already recorded (default 3600; 0: always record).",
+            metavar="N",
         ),
     ] = 3600,
 ) -> None:
@@ -180,7 +191,7 @@ def intake(
 def _filter(
     vendor: str | None,
     product: str | None,
-    verdict: str | None,
+    verdict: VerdictChoice | None,
     since: str | None,
     until: str | None,
     first: int | None = None,
@@ -189,21 +200,18 @@ def _filter(
     from vendorproof.evidence.store import RecordFilter
     from vendorproof.models._fields import format_time
 
-    if verdict is not None and verdict.upper() not in ("PASSED", "FAILED"):
-        raise InvalidInputError("expected PASSED or FAILED", path="--verdict")
     return RecordFilter(
         first=first,
         last=last,
         vendor=vendor,
         product=product,
-        verdict=verdict.upper() if verdict else None,
+        verdict=verdict.value if verdict else None,
         since=format_time(parse_at(since, option="--since")) if since else None,
         until=format_time(parse_at(until, option="--until")) if until else None,
     )
 
 
 @evidence_app.command("migrate")
-@handle_errors
 def evidence_migrate(store: Store = None) -> None:
     """Create the store or bring it to the current schema version (as its owner)."""
     s = _open(store, read_only=False)
@@ -214,15 +222,21 @@ def evidence_migrate(store: Store = None) -> None:
     echo(f"{s.url}: schema version {version}")
 
 
-Vendor = Annotated[str | None, typer.Option("--vendor", help="Vendor id.")]
-Product = Annotated[str | None, typer.Option("--product")]
-Verdict = Annotated[str | None, typer.Option("--verdict", help="PASSED or FAILED.")]
-Since = Annotated[str | None, typer.Option("--since", help="RFC 3339.")]
-Until = Annotated[str | None, typer.Option("--until", help="RFC 3339.")]
+Vendor = Annotated[
+    str | None, typer.Option("--vendor", help="Vendor id.", metavar="TEXT")
+]
+Product = Annotated[str | None, typer.Option("--product", metavar="TEXT")]
+Verdict = Annotated[
+    VerdictChoice | None,
+    typer.Option(
+        "--verdict", case_sensitive=False, help="Only records with this verdict."
+    ),
+]
+Since = Annotated[str | None, typer.Option("--since", help="RFC 3339.", metavar="TIME")]
+Until = Annotated[str | None, typer.Option("--until", help="RFC 3339.", metavar="TIME")]
 
 
 @evidence_app.command("list")
-@handle_errors
 def evidence_list(
     store: Store = None,
     vendor: Vendor = None,
@@ -258,7 +272,6 @@ def evidence_list(
 
 
 @evidence_app.command("show")
-@handle_errors
 def evidence_show(
     seq: Annotated[int, typer.Argument(help="Record sequence number.")],
     store: Store = None,
@@ -278,20 +291,31 @@ def evidence_show(
 
 
 @evidence_app.command("export")
-@handle_errors
 def evidence_export(
     store: Store = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="jsonl, csv or vsa (signed statements).")
-    ] = "jsonl",
-    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="JSON lines, CSV, or the signed statements (VSA envelopes).",
+        ),
+    ] = ExportFormat.JSONL,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="PATH")
+    ] = None,
     bundle: Annotated[
         Path | None,
-        typer.Option("--bundle", help="Write a self-contained audit bundle."),
+        typer.Option(
+            "--bundle", help="Write a self-contained audit bundle.", metavar="PATH"
+        ),
     ] = None,
     operator_pub: Annotated[
         list[Path] | None,
-        typer.Option("--operator-pub", help="Operator public key(s) for the bundle."),
+        typer.Option(
+            "--operator-pub",
+            help="Operator public key(s) for the bundle.",
+            metavar="PATH",
+        ),
     ] = None,
     vendor: Vendor = None,
     product: Product = None,
@@ -299,10 +323,12 @@ def evidence_export(
     since: Since = None,
     until: Until = None,
     first: Annotated[
-        int | None, typer.Option("--from", min=1, help="First sequence number.")
+        int | None,
+        typer.Option("--from", min=1, help="First sequence number.", metavar="N"),
     ] = None,
     last: Annotated[
-        int | None, typer.Option("--to", min=1, help="Last sequence number.")
+        int | None,
+        typer.Option("--to", min=1, help="Last sequence number.", metavar="N"),
     ] = None,
     force: Annotated[bool, typer.Option("--force")] = False,
 ) -> None:
@@ -313,7 +339,6 @@ def evidence_export(
     the records the bundle declares.
     """
     from vendorproof._internal.jsonio import write_atomic
-    from vendorproof.evidence.record import EvidenceRecord
     from vendorproof.models._fields import format_time
 
     flt = _filter(vendor, product, verdict, since, until, first, last)
@@ -337,68 +362,17 @@ def evidence_export(
             )
             echo(f"wrote audit bundle {bundle}: {n} records")
             return
-        buf = io.StringIO()
-        if output_format == "csv":
-            w = csv.writer(buf)
-            w.writerow(
-                [
-                    "seq",
-                    "created_at",
-                    "vendor",
-                    "product",
-                    "version",
-                    "security_version",
-                    "verdict",
-                    "sha256",
-                    "prev_sha256",
-                ]
-            )
-        elif output_format not in ("jsonl", "vsa"):
-            raise InvalidInputError("expected jsonl, csv or vsa", path="--format")
-        for r in s.records(flt):
-            if output_format == "csv":
-                w.writerow(
-                    [
-                        r.seq,
-                        r.created_at,
-                        _csv_text(r.vendor),
-                        _csv_text(r.product),
-                        _csv_text(r.version),
-                        r.security_version,
-                        r.verdict,
-                        r.digest,
-                        r.prev_digest or "",
-                    ]
-                )
-            elif output_format == "vsa":
-                buf.write(r.envelope.decode("utf-8") + "\n")
-            else:
-                rec = EvidenceRecord.from_bytes(r.envelope)
-                line = {
-                    "seq": r.seq,
-                    "sha256": r.digest,
-                    "statement": json.loads(rec.statement.raw),
-                }
-                buf.write(json_text(line, sort_keys=True) + "\n")
+        text = _reports.export_records(s.records(flt), output_format)
     finally:
         s.close()
     if output is None:
-        typer.echo(buf.getvalue(), nl=False)
+        typer.echo(_reports.machine_document(text.encode("utf-8")), nl=False)
     else:
-        write_atomic(output, buf.getvalue().encode("utf-8"), force=force)
+        write_atomic(output, text.encode("utf-8"), force=force)
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
 #: Injection"): such a cell is prefixed with an apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(value: str) -> str:
-    """A vendor-written value as a CSV cell: escaped, never read as a formula."""
-    text = safe_text(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 #: Above this many records, the replay table lists only records with findings.
 SUMMARY_THRESHOLD = 60
 
@@ -493,11 +467,11 @@ def _log_check(
 
 
 @audit_app.command("replay")
-@handle_errors
 def audit_replay(
     store: Store = None,
     bundle: Annotated[
-        Path | None, typer.Option("--bundle", help="An exported audit bundle.")
+        Path | None,
+        typer.Option("--bundle", help="An exported audit bundle.", metavar="PATH"),
     ] = None,
     operator_pub: Annotated[
         list[Path] | None,
@@ -506,15 +480,22 @@ def audit_replay(
             help="Pinned operator public key(s) (PEM). Required for --store; a "
             "bundle replayed without it exits 5 at best (keys shipped in a bundle "
             "prove nothing).",
+            metavar="PATH",
         ),
     ] = None,
-    first: Annotated[int | None, typer.Option("--from", min=1)] = None,
-    last: Annotated[int | None, typer.Option("--to", min=1)] = None,
+    first: Annotated[int | None, typer.Option("--from", min=1, metavar="N")] = None,
+    last: Annotated[int | None, typer.Option("--to", min=1, metavar="N")] = None,
     images: Annotated[
-        Path | None, typer.Option("--images", help="Re-hash delivered files from DIR.")
+        Path | None,
+        typer.Option(
+            "--images", help="Re-hash delivered files from DIR.", metavar="PATH"
+        ),
     ] = None,
     policy: Annotated[
-        Path | None, typer.Option("--policy", help="Re-evaluate under a new policy.")
+        Path | None,
+        typer.Option(
+            "--policy", help="Re-evaluate under a new policy.", metavar="PATH"
+        ),
     ] = None,
     workers: Annotated[
         int | None,
@@ -522,6 +503,7 @@ def audit_replay(
             "--workers",
             min=1,
             help="Processes to use (default: all cores for 200 records or more).",
+            metavar="N",
         ),
     ] = None,
     show_all: Annotated[
@@ -541,6 +523,7 @@ def audit_replay(
             "--checkpoint",
             help="A checkpoint of this log kept from an earlier audit: the records "
             "must extend it (no truncated or rewritten history).",
+            metavar="PATH",
         ),
     ] = None,
     witness: Annotated[
@@ -549,6 +532,7 @@ def audit_replay(
             "--witness",
             help="A trusted witness key (from `log vkey`): the presented checkpoint "
             "must carry its cosignature; repeatable.",
+            metavar="TEXT",
         ),
     ] = None,
     quorum: Annotated[
@@ -557,6 +541,7 @@ def audit_replay(
             "--witnesses",
             min=0,
             help="Cosignatures required (default: every --witness).",
+            metavar="N",
         ),
     ] = None,
 ) -> None:
@@ -623,28 +608,25 @@ def audit_replay(
         finally:
             s.close()
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "ok": summary.ok,
-                    "pinned": pinned,
-                    "firstAffected": summary.first_bad,
-                    "problems": list(summary.problems),
-                    "log": {"facts": log.facts, "problems": log.problems},
-                    "records": [
-                        {
-                            "seq": r.seq,
-                            "sha256": r.digest,
-                            "recorded": r.verdict,
-                            "replayed": r.replayed_verdict,
-                            "problems": list(r.problems),
-                            "changes": list(r.changes),
-                        }
-                        for r in summary.records
-                    ],
-                },
-                indent=2,
-            )
+        _reports.print_json(
+            {
+                "ok": summary.ok,
+                "pinned": pinned,
+                "firstAffected": summary.first_bad,
+                "problems": list(summary.problems),
+                "log": {"facts": log.facts, "problems": log.problems},
+                "records": [
+                    {
+                        "seq": r.seq,
+                        "sha256": r.digest,
+                        "recorded": r.verdict,
+                        "replayed": r.replayed_verdict,
+                        "problems": list(r.problems),
+                        "changes": list(r.changes),
+                    }
+                    for r in summary.records
+                ],
+            },
         )
     else:
         _print_summary(summary, new_policy=new_policy is not None, show_all=show_all)
@@ -665,6 +647,6 @@ def audit_replay(
 
 def register(app: typer.Typer) -> None:
     """Attach the evidence commands to ``app``."""
-    app.command("intake")(handle_errors(intake))
+    app.command("intake")(intake)
     app.add_typer(evidence_app, name="evidence")
     app.add_typer(audit_app, name="audit")

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli import ExitCode, _reports, handle_errors
+from vendorproof._cli import _reports
+from vendorproof._cli._choices import OutputFormat
 from vendorproof._cli._common import echo, validation_time
+from vendorproof._cli._errors import ExitCode
 from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -44,7 +46,9 @@ def _fixed(release: InstalledRelease) -> InstalledSource:
 
 def gate(
     delivery: Annotated[Path, typer.Argument(help="Delivery directory.")],
-    policy: Annotated[Path, typer.Option("--policy", help="Operator policy YAML.")],
+    policy: Annotated[
+        Path, typer.Option("--policy", help="Operator policy YAML.", metavar="PATH")
+    ],
     installed: Annotated[
         Path | None,
         typer.Option(
@@ -68,13 +72,16 @@ def gate(
             "--operator-pub",
             help="Operator public key(s) the store's records must verify with "
             "(repeat for earlier keys); required with --store.",
+            metavar="PATH",
         ),
     ] = None,
     at: Annotated[
         str | None,
-        typer.Option("--at", help="Validation time, RFC 3339 (default: now)."),
+        typer.Option(
+            "--at", help="Validation time, RFC 3339 (default: now).", metavar="TIME"
+        ),
     ] = None,
-    output_format: _reports.Format = "text",
+    output_format: _reports.Format = OutputFormat.TEXT,
     output_json: _reports.OutputJson = None,
     output_sarif: _reports.OutputSarif = None,
     output_junit: _reports.OutputJunit = None,
@@ -155,4 +162,4 @@ def gate(
 
 def register(app: typer.Typer) -> None:
     """Attach ``gate`` to ``app``."""
-    app.command("gate", help=GATE_HELP)(handle_errors(gate))
+    app.command("gate", help=GATE_HELP)(gate)

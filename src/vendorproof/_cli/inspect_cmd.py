@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vendorproof._cli._common import console
-from vendorproof._cli._errors import handle_errors
+from vendorproof._cli._reports import print_json
 from vendorproof._internal.jsonio import read_document
 from vendorproof.errors import InvalidInputError
 from vendorproof.models import _fields
@@ -86,7 +85,7 @@ def inspect(
     """Show signer, chain, timestamps, predicate and subjects (no trust decision)."""
     info = describe(file)
     if as_json:
-        typer.echo(json.dumps(info, indent=2, sort_keys=True))
+        print_json(info, sort_keys=True)
         return
     from rich.markup import escape
     from rich.table import Table
@@ -125,4 +124,4 @@ def inspect(
 
 def register(app: typer.Typer) -> None:
     """Attach ``inspect`` to ``app``."""
-    app.command("inspect")(handle_errors(inspect))
+    app.command("inspect")(inspect)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli import ExitCode, handle_errors
 from vendorproof._cli._common import echo, json_text, load_signing_key, safe_text
+from vendorproof._cli._errors import ExitCode
 from vendorproof._cli.evidence_cmd import Store, _open, _public_keys, audit_app
 from vendorproof._internal.jsonio import read_document, write_atomic
 from vendorproof.errors import InvalidInputError, VerificationError
@@ -29,11 +29,16 @@ log_app = typer.Typer(
 OperatorPub = Annotated[
     list[Path],
     typer.Option(
-        "--operator-pub", help="The operator's Ed25519 public key(s) (PEM), pinned."
+        "--operator-pub",
+        help="The operator's Ed25519 public key(s) (PEM), pinned.",
+        metavar="PATH",
     ),
 ]
 Output = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to FILE (default: stdout).")
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write to FILE (default: stdout).", metavar="PATH"
+    ),
 ]
 
 
@@ -64,13 +69,14 @@ def _current(s: EvidenceStore) -> bytes:
 
 
 @log_app.command("checkpoint")
-@handle_errors
 def log_checkpoint(
     store: Store = None,
     key: Annotated[
         Path | None,
         typer.Option(
-            "--key", help="Sign (and store) a new checkpoint with this Ed25519 key."
+            "--key",
+            help="Sign (and store) a new checkpoint with this Ed25519 key.",
+            metavar="PATH",
         ),
     ] = None,
     add: Annotated[
@@ -79,6 +85,7 @@ def log_checkpoint(
             "--add",
             help="Store this checkpoint (e.g. cosigned by witnesses) if it is of "
             "this log and its root is the store's root of its size.",
+            metavar="PATH",
         ),
     ] = None,
     output: Output = None,
@@ -131,6 +138,7 @@ Witnesses = Annotated[
     typer.Option(
         "--witness",
         help="A trusted witness key (name+keyid+base64, from `log vkey`); repeatable.",
+        metavar="TEXT",
     ),
 ]
 Quorum = Annotated[
@@ -140,6 +148,7 @@ Quorum = Annotated[
         min=0,
         help="Cosignatures by distinct trusted witnesses required (default: all "
         "--witness keys).",
+        metavar="N",
     ),
 ]
 
@@ -178,15 +187,18 @@ def _checkpoint_file(
 
 
 @log_app.command("prove")
-@handle_errors
 def log_prove(
-    record: Annotated[int, typer.Option("--record", min=1, help="Sequence number.")],
+    record: Annotated[
+        int, typer.Option("--record", min=1, help="Sequence number.", metavar="N")
+    ],
     operator_pub: OperatorPub,
     store: Store = None,
     checkpoint: Annotated[
         Path | None,
         typer.Option(
-            "--checkpoint", help="Prove against this checkpoint (default: current)."
+            "--checkpoint",
+            help="Prove against this checkpoint (default: current).",
+            metavar="PATH",
         ),
     ] = None,
     output: Output = None,
@@ -241,7 +253,6 @@ def tlog_digest(envelope: bytes) -> str:
 
 
 @log_app.command("consistency")
-@handle_errors
 def log_consistency(
     old: Annotated[Path, typer.Argument(help="The older checkpoint (kept earlier).")],
     operator_pub: OperatorPub,
@@ -302,7 +313,6 @@ def log_consistency(
 
 
 @log_app.command("export-tiles")
-@handle_errors
 def log_export_tiles(
     directory: Annotated[
         Path, typer.Argument(help="The directory to write (C2SP tlog-tiles layout).")
@@ -339,7 +349,6 @@ def log_export_tiles(
 
 
 @audit_app.command("verify-checkpoint")
-@handle_errors
 def audit_verify_checkpoint(
     operator_pub: OperatorPub,
     checkpoint: Annotated[
@@ -347,11 +356,14 @@ def audit_verify_checkpoint(
         typer.Argument(help="A signed checkpoint (default with --tiles: DIR's)."),
     ] = None,
     origin: Annotated[
-        str | None, typer.Option("--origin", help="The log's origin, pinned.")
+        str | None,
+        typer.Option("--origin", help="The log's origin, pinned.", metavar="TEXT"),
     ] = None,
     old: Annotated[
         Path | None,
-        typer.Option("--old", help="A checkpoint of the same log kept earlier."),
+        typer.Option(
+            "--old", help="A checkpoint of the same log kept earlier.", metavar="PATH"
+        ),
     ] = None,
     proof: Annotated[
         Path | None,
@@ -359,6 +371,7 @@ def audit_verify_checkpoint(
             "--proof",
             help="An inclusion or consistency proof (from `log prove`/"
             "`log consistency`) to check against the checkpoint.",
+            metavar="PATH",
         ),
     ] = None,
     witness: Witnesses = None,
@@ -369,15 +382,20 @@ def audit_verify_checkpoint(
             "--tiles",
             help="A tiles directory (`log export-tiles`): check --old and --record "
             "with proofs computed from its tiles.",
+            metavar="PATH",
         ),
     ] = None,
     record: Annotated[
         int | None,
-        typer.Option("--record", min=1, help="With --tiles: prove this record."),
+        typer.Option(
+            "--record", min=1, help="With --tiles: prove this record.", metavar="N"
+        ),
     ] = None,
     digest: Annotated[
         str | None,
-        typer.Option("--digest", help="With --record: the record's digest (hex)."),
+        typer.Option(
+            "--digest", help="With --record: the record's digest (hex).", metavar="TEXT"
+        ),
     ] = None,
 ) -> None:
     """Verify a checkpoint offline: signature, origin, and optionally a proof.
@@ -488,12 +506,16 @@ WITNESS_STATE = "vendorproof-witness-state/v1"
 
 
 @log_app.command("witness")
-@handle_errors
 def log_witness(
     checkpoint: Annotated[Path, typer.Argument(help="The log's signed checkpoint.")],
-    key: Annotated[Path, typer.Option("--key", help="The witness's Ed25519 key.")],
+    key: Annotated[
+        Path, typer.Option("--key", help="The witness's Ed25519 key.", metavar="PATH")
+    ],
     name: Annotated[
-        str, typer.Option("--name", help="The witness's key name (e.g. a URL).")
+        str,
+        typer.Option(
+            "--name", help="The witness's key name (e.g. a URL).", metavar="TEXT"
+        ),
     ],
     operator_pub: OperatorPub,
     state: Annotated[
@@ -501,6 +523,7 @@ def log_witness(
         typer.Option(
             "--state",
             help="The witness's state file (the last checkpoint it cosigned).",
+            metavar="PATH",
         ),
     ],
     proof: Annotated[
@@ -509,6 +532,7 @@ def log_witness(
             "--proof",
             help="Consistency proof from the last cosigned checkpoint "
             "(`vendorproof log consistency`).",
+            metavar="PATH",
         ),
     ] = None,
     output: Output = None,
@@ -591,10 +615,11 @@ def _witness_state(path: Path) -> Checkpoint | None:
 
 
 @log_app.command("vkey")
-@handle_errors
 def log_vkey(
-    key: Annotated[Path, typer.Option("--key", help="An Ed25519 key (PEM).")],
-    name: Annotated[str, typer.Option("--name", help="The key name.")],
+    key: Annotated[
+        Path, typer.Option("--key", help="An Ed25519 key (PEM).", metavar="PATH")
+    ],
+    name: Annotated[str, typer.Option("--name", help="The key name.", metavar="TEXT")],
 ) -> None:
     """Print the witness verifier key (name+keyid+base64) that auditors pin."""
     from cryptography.hazmat.primitives.asymmetric import ed25519

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from vendorproof._cli._choices import KeyType
 from vendorproof._cli._common import (
     echo,
     load_signing_key,
@@ -15,19 +16,21 @@ from vendorproof._cli._common import (
     progress,
     write_json,
 )
-from vendorproof._cli._errors import handle_errors
 from vendorproof._internal.jsonio import read_document, write_atomic
 from vendorproof.errors import InvalidInputError, OutputError
-from vendorproof.models import _fields
+from vendorproof.models.manifest import Domain
 
 if TYPE_CHECKING:
+    from vendorproof.models.certification import Report
     from vendorproof.models.manifest import ComponentKind, ComponentManifest
     from vendorproof.models.statement import Statement, Subject
 
 keys_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
 manifest_app = typer.Typer(help="Build component manifests.", no_args_is_help=True)
 
-Out = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
+Out = Annotated[
+    Path, typer.Option("--output", "-o", help="File to write.", metavar="PATH")
+]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")]
 
 _KIND_BY_SUFFIX = {
@@ -42,13 +45,13 @@ _KIND_BY_SUFFIX = {
 
 
 @keys_app.command("generate")
-@handle_errors
 def keys_generate(
-    key_type: Annotated[
-        str, typer.Option("--type", help="ed25519, ecdsa-p256, ecdsa-p384 or rsa-3072.")
-    ],
+    key_type: Annotated[KeyType, typer.Option("--type", help="The key algorithm.")],
     out: Annotated[
-        Path, typer.Option("--out", help="Prefix: writes PREFIX.key and PREFIX.pub.")
+        Path,
+        typer.Option(
+            "--out", help="Prefix: writes PREFIX.key and PREFIX.pub.", metavar="PATH"
+        ),
     ],
     no_passphrase: Annotated[
         bool, typer.Option("--no-passphrase", help="Store the private key unencrypted.")
@@ -60,11 +63,6 @@ def keys_generate(
 
     from vendorproof._internal import crypto
 
-    if key_type not in crypto.KEY_TYPES:
-        raise InvalidInputError(
-            f"unknown key type {key_type!r} (choose {', '.join(crypto.KEY_TYPES)})",
-            path="--type",
-        )
     encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
     if not no_passphrase:
         passphrase = new_key_passphrase()
@@ -75,7 +73,7 @@ def keys_generate(
                 path="--out",
             )
         encryption = serialization.BestAvailableEncryption(passphrase)
-    key = crypto.generate_key(key_type)
+    key = crypto.generate_key(key_type.value)
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
     )
@@ -137,41 +135,49 @@ def _guess_kind(rel: str) -> ComponentKind:
 
 
 @manifest_app.command("create")
-@handle_errors
 def manifest_create(
     files: Annotated[list[Path], typer.Argument(help="Delivered files to list.")],
-    root: Annotated[Path, typer.Option("--root", help="Delivery root directory.")],
-    vendor: Annotated[str, typer.Option("--vendor", help="Vendor name.")],
+    root: Annotated[
+        Path, typer.Option("--root", help="Delivery root directory.", metavar="PATH")
+    ],
+    vendor: Annotated[
+        str, typer.Option("--vendor", help="Vendor name.", metavar="TEXT")
+    ],
     vendor_id: Annotated[
         str | None,
-        typer.Option("--vendor-id", help="Stable vendor id (default: name)."),
+        typer.Option(
+            "--vendor-id", help="Stable vendor id (default: name).", metavar="TEXT"
+        ),
     ] = None,
-    product: Annotated[str, typer.Option("--product")] = "",
-    version: Annotated[str, typer.Option("--version")] = "",
-    security_version: Annotated[int, typer.Option("--security-version", min=0)] = 0,
-    network_function: Annotated[str, typer.Option("--network-function")] = "",
-    domain: Annotated[
-        str, typer.Option("--domain", help="RAN, Core, Transport, OAM.")
+    product: Annotated[str, typer.Option("--product", metavar="TEXT")] = "",
+    version: Annotated[str, typer.Option("--version", metavar="TEXT")] = "",
+    security_version: Annotated[
+        int, typer.Option("--security-version", min=0, metavar="N")
+    ] = 0,
+    network_function: Annotated[
+        str, typer.Option("--network-function", metavar="TEXT")
     ] = "",
+    domain: Annotated[
+        Domain | None, typer.Option("--domain", help="The network domain.")
+    ] = None,
     release_date: Annotated[
-        str | None, typer.Option("--release-date", help="RFC 3339 (default: now).")
+        str | None,
+        typer.Option("--release-date", help="RFC 3339 (default: now).", metavar="TIME"),
     ] = None,
     kind: Annotated[
         list[str] | None,
-        typer.Option("--kind", help="PATH=KIND override (repeatable)."),
+        typer.Option("--kind", help="PATH=KIND override (repeatable).", metavar="TEXT"),
     ] = None,
     output: Out = Path("manifest.json"),
     force: Force = False,
 ) -> None:
     """Hash every FILE once (sha256 + sha512); write an unsigned manifest statement."""
     from vendorproof._internal.hashing import hash_files
-    from vendorproof.models.manifest import (
-        MANIFEST_PREDICATE,
-        Component,
-        ComponentManifest,
-    )
-    from vendorproof.models.statement import build_statement
+    from vendorproof.models.manifest import Component, ComponentManifest, Party
+    from vendorproof.sign import new_statement
 
+    if domain is None:
+        raise InvalidInputError("a network domain is required", path="--domain")
     root_resolved = root.resolve()
     if not root_resolved.is_dir():
         raise InvalidInputError("not a directory", file=str(root), path="--root")
@@ -194,26 +200,17 @@ def manifest_create(
         )
         for r, d in zip(rels, digests, strict=True)
     )
-    predicate = {
-        "vendor": {"name": vendor, "id": vendor_id or vendor},
-        "product": product,
-        "version": version,
-        "securityVersion": security_version,
-        "networkFunction": network_function,
-        "domain": domain,
-        "releaseDate": _fields.format_time(
-            parse_at(release_date, option="--release-date")
-        ),
-        "components": [c.to_dict() for c in components],
-    }
-    manifest = ComponentManifest.from_predicate(predicate)  # validates every field
-    write_json(
-        output,
-        build_statement(
-            manifest.subjects(), MANIFEST_PREDICATE, manifest.to_predicate()
-        ),
-        force=force,
+    manifest = ComponentManifest(
+        vendor=Party(name=vendor, id=vendor_id or vendor),
+        product=product,
+        version=version,
+        security_version=security_version,
+        network_function=network_function,
+        domain=domain,
+        release_date=parse_at(release_date, option="--release-date"),
+        components=components,
     )
+    write_json(output, new_statement(manifest), force=force)
     echo(f"wrote {output}: {len(components)} components, {total} bytes")
 
 
@@ -270,62 +267,85 @@ def _parse_subject(value: str) -> Subject:
         raise InvalidInputError(f"{value!r}: {e}", path="--subject") from e
 
 
-def _parse_report(value: str) -> dict[str, str]:
+def _parse_report(value: str) -> Report:
+    from vendorproof.models.certification import Report
+
     parts = value.split(":")
     if len(parts) != 3:
         raise InvalidInputError(
             f"expected TYPE:ID:SHA256, got {value!r}", path="--report"
         )
-    return {"type": parts[0], "id": parts[1], "sha256": parts[2]}
+    return Report(type=parts[0], id=parts[1], sha256=parts[2])
 
 
 def certify(
     scheme: Annotated[
-        str, typer.Option(help="NESAS, BSI-NESAS-CCS-GI, CC, EUCC, BSZ.")
+        str,
+        typer.Option(help="NESAS, BSI-NESAS-CCS-GI, CC, EUCC, BSZ.", metavar="TEXT"),
     ],
-    scheme_version: Annotated[str, typer.Option()],
-    certificate_id: Annotated[str, typer.Option()],
-    body_name: Annotated[str, typer.Option(help="Certification body name.")],
-    body_id: Annotated[str, typer.Option(help="Certification body id.")],
-    valid_from: Annotated[str, typer.Option(help="RFC 3339.")],
-    valid_until: Annotated[str, typer.Option(help="RFC 3339.")],
-    scope: Annotated[str, typer.Option(help="Evaluated configuration.")],
+    scheme_version: Annotated[str, typer.Option(metavar="TEXT")],
+    certificate_id: Annotated[str, typer.Option(metavar="TEXT")],
+    body_name: Annotated[
+        str, typer.Option(help="Certification body name.", metavar="TEXT")
+    ],
+    body_id: Annotated[
+        str, typer.Option(help="Certification body id.", metavar="TEXT")
+    ],
+    valid_from: Annotated[str, typer.Option(help="RFC 3339.", metavar="TEXT")],
+    valid_until: Annotated[str, typer.Option(help="RFC 3339.", metavar="TEXT")],
+    scope: Annotated[
+        str, typer.Option(help="Evaluated configuration.", metavar="TEXT")
+    ],
     from_manifest: Annotated[
         Path | None,
         typer.Option(
-            help="Take holder, product, version and subjects from a manifest."
+            help="Take holder, product, version and subjects from a manifest.",
+            metavar="PATH",
         ),
     ] = None,
     component: Annotated[
-        list[str] | None, typer.Option(help="With --from-manifest: certify only PATH.")
+        list[str] | None,
+        typer.Option(help="With --from-manifest: certify only PATH.", metavar="TEXT"),
     ] = None,
     subject: Annotated[
-        list[str] | None, typer.Option(help="NAME=sha256:HEX certified deliverable.")
+        list[str] | None,
+        typer.Option(help="NAME=sha256:HEX certified deliverable.", metavar="TEXT"),
     ] = None,
-    holder_name: Annotated[str | None, typer.Option()] = None,
-    holder_id: Annotated[str | None, typer.Option()] = None,
-    product: Annotated[str | None, typer.Option()] = None,
+    holder_name: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
+    holder_id: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
+    product: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
     category: Annotated[
-        str | None, typer.Option(help="3GPP class: gNB, AMF, UPF...")
+        str | None, typer.Option(help="3GPP class: gNB, AMF, UPF...", metavar="TEXT")
     ] = None,
-    product_version: Annotated[list[str] | None, typer.Option()] = None,
+    product_version: Annotated[list[str] | None, typer.Option(metavar="TEXT")] = None,
     facility_name: Annotated[
-        str | None, typer.Option(help="Evaluation facility.")
+        str | None, typer.Option(help="Evaluation facility.", metavar="TEXT")
     ] = None,
-    facility_id: Annotated[str | None, typer.Option()] = None,
-    assurance_level: Annotated[str | None, typer.Option()] = None,
+    facility_id: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
+    assurance_level: Annotated[str | None, typer.Option(metavar="TEXT")] = None,
     conformance: Annotated[
-        list[str] | None, typer.Option(help="SCAS spec or PP.")
+        list[str] | None, typer.Option(help="SCAS spec or PP.", metavar="TEXT")
     ] = None,
-    report: Annotated[list[str] | None, typer.Option(help="TYPE:ID:SHA256.")] = None,
-    status: Annotated[str, typer.Option()] = "valid",
-    status_url: Annotated[str | None, typer.Option()] = None,
+    report: Annotated[
+        list[str] | None, typer.Option(help="TYPE:ID:SHA256.", metavar="TEXT")
+    ] = None,
+    status: Annotated[str, typer.Option(metavar="TEXT")] = "valid",
+    published_at: Annotated[
+        str | None,
+        typer.Option(
+            "--published-at",
+            "--status-url",
+            metavar="URL",
+            help="Where the certificate's status is published.",
+        ),
+    ] = None,
     output: Out = Path("certification.json"),
     force: Force = False,
 ) -> None:
     """Build an unsigned certification statement (sign it with the body's key)."""
-    from vendorproof.models.certification import CERTIFICATION_PREDICATE, Certification
-    from vendorproof.models.statement import build_statement
+    from vendorproof.models.certification import Certification
+    from vendorproof.models.manifest import Party
+    from vendorproof.sign import new_statement
 
     subjects: tuple[Subject, ...] = tuple(_parse_subject(s) for s in subject or [])
     manifest = None
@@ -339,42 +359,34 @@ def certify(
             "no certified deliverables: give --from-manifest or --subject",
             path="--subject",
         )
-    predicate: dict[str, object] = {
-        "scheme": {"name": scheme, "version": scheme_version},
-        "certificateId": certificate_id,
-        "certificationBody": {"name": body_name, "id": body_id},
-        "holder": {
-            "name": holder_name or (manifest.vendor.name if manifest else ""),
-            "id": holder_id or (manifest.vendor.id if manifest else ""),
-        },
-        "product": {
-            "name": product or (manifest.product if manifest else ""),
-            "category": category or (manifest.network_function if manifest else ""),
-            "versions": product_version or ([manifest.version] if manifest else []),
-        },
-        "scope": scope,
-        "conformance": conformance or [],
-        "reports": [_parse_report(r) for r in report or []],
-        "validFrom": valid_from,
-        "validUntil": valid_until,
-        "status": {
-            "value": status,
-            **({"publishedAt": status_url} if status_url else {}),
-        },
-    }
-    if facility_name or facility_id:
-        predicate["evaluationFacility"] = {
-            "name": facility_name or "",
-            "id": facility_id or "",
-        }
-    if assurance_level:
-        predicate["assuranceLevel"] = assurance_level
-    cert = Certification.from_predicate(predicate)
-    write_json(
-        output,
-        build_statement(subjects, CERTIFICATION_PREDICATE, cert.to_predicate()),
-        force=force,
+    facility = (
+        Party(name=facility_name or "", id=facility_id or "")
+        if facility_name or facility_id
+        else None
     )
+    cert = Certification(
+        scheme=scheme,
+        scheme_version=scheme_version,
+        certificate_id=certificate_id,
+        certification_body=Party(name=body_name, id=body_id),
+        evaluation_facility=facility,
+        holder=Party(
+            name=holder_name or (manifest.vendor.name if manifest else ""),
+            id=holder_id or (manifest.vendor.id if manifest else ""),
+        ),
+        product=product or (manifest.product if manifest else ""),
+        category=category or (manifest.network_function if manifest else ""),
+        versions=tuple(product_version or ([manifest.version] if manifest else [])),
+        scope=scope,
+        assurance_level=assurance_level or None,
+        conformance=tuple(conformance or []),
+        reports=tuple(_parse_report(r) for r in report or []),
+        valid_from=parse_at(valid_from, option="--valid-from"),
+        valid_until=parse_at(valid_until, option="--valid-until"),
+        status=status,
+        published_at=published_at or None,
+    )
+    write_json(output, new_statement(cert, subjects=subjects), force=force)
     echo(
         f"wrote {output}: {cert.scheme} {cert.certificate_id}, "
         f"{len(subjects)} deliverables"
@@ -382,65 +394,80 @@ def certify(
 
 
 def declare(
-    vendor_name: Annotated[str, typer.Option()],
-    vendor_id: Annotated[str, typer.Option()],
-    legal_entity: Annotated[str, typer.Option(help="Registered legal entity.")],
-    product: Annotated[
-        list[str], typer.Option(help="Covered product (glob; repeatable).")
+    vendor_name: Annotated[str, typer.Option(metavar="TEXT")],
+    vendor_id: Annotated[str, typer.Option(metavar="TEXT")],
+    legal_entity: Annotated[
+        str, typer.Option(help="Registered legal entity.", metavar="TEXT")
     ],
-    valid_until: Annotated[str, typer.Option(help="RFC 3339.")],
-    signatory_name: Annotated[str, typer.Option()],
-    signatory_role: Annotated[str, typer.Option()],
-    commitment: Annotated[list[str], typer.Option(help="A commitment (repeatable).")],
-    legal_basis: Annotated[str, typer.Option(help="E.g. '§9b BSIG (2021)'.")],
+    product: Annotated[
+        list[str],
+        typer.Option(help="Covered product (glob; repeatable).", metavar="TEXT"),
+    ],
+    valid_until: Annotated[str, typer.Option(help="RFC 3339.", metavar="TEXT")],
+    signatory_name: Annotated[str, typer.Option(metavar="TEXT")],
+    signatory_role: Annotated[str, typer.Option(metavar="TEXT")],
+    commitment: Annotated[
+        list[str], typer.Option(help="A commitment (repeatable).", metavar="TEXT")
+    ],
+    legal_basis: Annotated[
+        str, typer.Option(help="E.g. '§9b BSIG (2021)'.", metavar="TEXT")
+    ],
     issued_at: Annotated[
-        str | None, typer.Option(help="RFC 3339 (default: now).")
+        str | None, typer.Option(help="RFC 3339 (default: now).", metavar="TEXT")
     ] = None,
     output: Out = Path("declaration.json"),
     force: Force = False,
 ) -> None:
     """Build an unsigned trust declaration statement (sign it with the vendor's key)."""
-    from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
-    from vendorproof.models.statement import build_statement
+    from vendorproof.models.declaration import TrustDeclaration
+    from vendorproof.models.manifest import Party
+    from vendorproof.sign import new_statement
 
-    decl = TrustDeclaration.from_predicate(
-        {
-            "vendor": {"name": vendor_name, "id": vendor_id},
-            "legalEntity": legal_entity,
-            "products": product,
-            "issuedAt": _fields.format_time(parse_at(issued_at, option="--issued-at")),
-            "validUntil": valid_until,
-            "signatory": {"name": signatory_name, "role": signatory_role},
-            "commitments": commitment,
-            "legalBasis": legal_basis,
-        }
+    decl = TrustDeclaration(
+        vendor=Party(name=vendor_name, id=vendor_id),
+        legal_entity=legal_entity,
+        products=tuple(product),
+        issued_at=parse_at(issued_at, option="--issued-at"),
+        valid_until=parse_at(valid_until, option="--valid-until"),
+        signatory_name=signatory_name,
+        signatory_role=signatory_role,
+        commitments=tuple(commitment),
+        legal_basis=legal_basis,
     )
-    write_json(
-        output,
-        build_statement((decl.subject(),), DECLARATION_PREDICATE, decl.to_predicate()),
-        force=force,
-    )
+    write_json(output, new_statement(decl), force=force)
     echo(f"wrote {output}: declaration of {decl.vendor.name}")
 
 
 def sign(
     statement: Annotated[Path, typer.Argument(help="Unsigned in-toto statement JSON.")],
-    key: Annotated[Path, typer.Option("--key", help="PEM private key.")],
+    key: Annotated[
+        Path, typer.Option("--key", help="PEM private key.", metavar="PATH")
+    ],
     cert: Annotated[
-        Path | None, typer.Option("--cert", help="Signing certificate (PEM).")
+        Path | None,
+        typer.Option("--cert", help="Signing certificate (PEM).", metavar="PATH"),
     ] = None,
     chain: Annotated[
         Path | None,
         typer.Option(
-            "--chain", help="Intermediate certificates (PEM), never the root."
+            "--chain",
+            help="Intermediate certificates (PEM), never the root.",
+            metavar="PATH",
         ),
     ] = None,
     tsa_url: Annotated[
-        str | None, typer.Option("--tsa-url", help="RFC 3161 TSA to timestamp with.")
+        str | None,
+        typer.Option(
+            "--tsa-url", help="RFC 3161 TSA to timestamp with.", metavar="URL"
+        ),
     ] = None,
     co_key: Annotated[
         list[Path] | None,
-        typer.Option("--co-key", help="A further signing key (k-of-n), repeatable."),
+        typer.Option(
+            "--co-key",
+            help="A further signing key (k-of-n), repeatable.",
+            metavar="PATH",
+        ),
     ] = None,
     output: Out = Path("statement.sigstore.json"),
     force: Force = False,
@@ -479,9 +506,9 @@ def register(app: typer.Typer) -> None:
     """Attach the vendor-side commands to ``app``."""
     app.add_typer(keys_app, name="keys")
     app.add_typer(manifest_app, name="manifest")
-    app.command("certify")(handle_errors(certify))
-    app.command("declare")(handle_errors(declare))
-    app.command("sign")(handle_errors(sign))
+    app.command("certify")(certify)
+    app.command("declare")(declare)
+    app.command("sign")(sign)
 
 
 __all__ = ["register"]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vendorproof._cli import _reports
+from vendorproof._cli._choices import EkuChoice, OutputFormat, RevocationChoice
 from vendorproof._cli._common import console, echo, parse_at, validation_time
-from vendorproof._cli._errors import ExitCode, handle_errors
+from vendorproof._cli._errors import ExitCode
 from vendorproof._internal.jsonio import read_document
-from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from vendorproof.verify.result import CheckResult, VerificationReport
@@ -22,7 +21,9 @@ x509_app = typer.Typer(help="X.509 chain checks.", no_args_is_help=True)
 
 At = Annotated[
     str | None,
-    typer.Option("--at", help="Validation time, RFC 3339 (default: now)."),
+    typer.Option(
+        "--at", help="Validation time, RFC 3339 (default: now).", metavar="TIME"
+    ),
 ]
 
 
@@ -166,9 +167,11 @@ def print_report(report: VerificationReport, *, show_all: bool = False) -> None:
 
 def verify(
     delivery: Annotated[Path, typer.Argument(help="Delivery directory.")],
-    policy: Annotated[Path, typer.Option("--policy", help="Operator policy YAML.")],
+    policy: Annotated[
+        Path, typer.Option("--policy", help="Operator policy YAML.", metavar="PATH")
+    ],
     at: At = None,
-    output_format: _reports.Format = "text",
+    output_format: _reports.Format = OutputFormat.TEXT,
     output: _reports.OutputJson = None,
     output_sarif: _reports.OutputSarif = None,
     output_junit: _reports.OutputJunit = None,
@@ -204,7 +207,6 @@ def verify(
 
 
 @policy_app.command("check")
-@handle_errors
 def policy_check(
     policy: Annotated[Path, typer.Argument(help="Policy YAML to validate.")],
 ) -> None:
@@ -222,46 +224,40 @@ def policy_check(
 
 
 @x509_app.command("verify")
-@handle_errors
 def x509_verify(
     leaf: Annotated[Path, typer.Argument(help="Leaf certificate (PEM).")],
-    roots: Annotated[Path, typer.Option("--roots", help="Trust anchors (PEM).")],
+    roots: Annotated[
+        Path, typer.Option("--roots", help="Trust anchors (PEM).", metavar="PATH")
+    ],
     intermediates: Annotated[
-        Path | None, typer.Option("--intermediates", help="Intermediates (PEM).")
+        Path | None,
+        typer.Option("--intermediates", help="Intermediates (PEM).", metavar="PATH"),
     ] = None,
     at: At = None,
     eku: Annotated[
-        str, typer.Option("--eku", help="code-signing, time-stamping or any.")
-    ] = "code-signing",
+        EkuChoice, typer.Option("--eku", help="The extended key usage the leaf needs.")
+    ] = EkuChoice.CODE_SIGNING,
     crl: Annotated[
-        list[Path] | None, typer.Option("--crl", help="CRL file (PEM/DER), repeatable.")
+        list[Path] | None,
+        typer.Option("--crl", help="CRL file (PEM/DER), repeatable.", metavar="PATH"),
     ] = None,
     revocation: Annotated[
-        str, typer.Option("--revocation", help="require, if-available or off.")
-    ] = "if-available",
+        RevocationChoice,
+        typer.Option("--revocation", help="How missing revocation data is treated."),
+    ] = RevocationChoice.IF_AVAILABLE,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Check one certificate chain (code-signing profile by default)."""
     from vendorproof._internal.pem import load_certificates, load_crl
     from vendorproof.errors import VerificationError
     from vendorproof.models.policy import RevocationMode
-    from vendorproof.verify.revocation import check_revocation
+    from vendorproof.verify.revocation import verify_revocation
     from vendorproof.verify.x509 import Eku, describe, fingerprint, verify_chain
 
-    try:
-        mode = RevocationMode(revocation)
-    except ValueError:
-        raise InvalidInputError(
-            "expected require, if-available or off", path="--revocation"
-        ) from None
+    mode = RevocationMode(revocation.value)
     crls = [load_crl(read_document(p), file=str(p)) for p in crl or []]
 
-    try:
-        usage = Eku(eku)
-    except ValueError:
-        raise InvalidInputError(
-            "expected code-signing, time-stamping or any", path="--eku"
-        ) from None
+    usage = Eku(eku.value)
     leaf_certs = load_certificates(read_document(leaf), file=str(leaf))
     anchors = load_certificates(read_document(roots), file=str(roots))
     inter = (
@@ -274,12 +270,12 @@ def x509_verify(
         chain = verify_chain(
             leaf_certs[0], [*leaf_certs[1:], *inter], anchors, at=when, eku=usage
         )
-        revocation_detail = check_revocation(
+        revocation_detail = verify_revocation(
             chain, crls, at=when, signed_at=None, mode=mode
         )
     except VerificationError as e:
         if as_json:
-            typer.echo(json.dumps({"valid": False, "reason": str(e)}, indent=2))
+            _reports.print_json({"valid": False, "reason": str(e)})
         else:
             echo(f"INVALID: {e}", err=True)
         raise typer.Exit(ExitCode.VERIFICATION_FAILED) from e
@@ -292,7 +288,7 @@ def x509_verify(
         "revocation": revocation_detail,
     }
     if as_json:
-        typer.echo(json.dumps(info, indent=2))
+        _reports.print_json(info)
     else:
         echo("VALID: " + " -> ".join(describe(c) for c in chain.chain))
         echo(f"revocation: {revocation_detail}")
@@ -300,6 +296,6 @@ def x509_verify(
 
 def register(app: typer.Typer) -> None:
     """Attach the operator-side commands to ``app``."""
-    app.command("verify")(handle_errors(verify))
+    app.command("verify")(verify)
     app.add_typer(policy_app, name="policy")
     app.add_typer(x509_app, name="x509")

@@ -28,6 +28,7 @@ from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any, NoReturn
 
+from vendorproof._internal.text import ELLIPSIS, shorten
 from vendorproof.errors import InvalidInputError, OutputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 
@@ -71,8 +72,8 @@ def show_key(key: object) -> str:
         A ``repr``-style rendering without line breaks, e.g. ``'sha256'``.
 
     """
-    if isinstance(key, str) and len(key) > _MAX_SHOWN:
-        key = key[:_MAX_SHOWN] + "..."
+    if isinstance(key, str):
+        key = shorten(key, _MAX_SHOWN + len(ELLIPSIS), one_line=False)
     return repr(key)
 
 

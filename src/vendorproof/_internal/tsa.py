@@ -41,7 +41,8 @@ from rfc3161_client import (
 
 from vendorproof import __version__
 from vendorproof._internal.panic import is_panic
-from vendorproof.errors import InvalidInputError, TimestampError
+from vendorproof._internal.text import shorten
+from vendorproof.errors import InvalidInputError, NetworkError, TimestampError
 from vendorproof.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
@@ -106,13 +107,9 @@ class TimestampInfo:
     certificates: tuple[x509.Certificate, ...]
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _reason(exc: BaseException) -> str:
     """Render an exception as one readable line (OpenSSL error stacks condensed)."""
-    text = _one_line(str(exc)) or type(exc).__name__
+    text = shorten(str(exc)) or type(exc).__name__
     if "ErrorStack(" not in text:
         return text
     head = text.split("ErrorStack(", 1)[0].rstrip(": ")
@@ -275,6 +272,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 def _check_url(url: str) -> None:
     try:
         parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # a port out of range is bad input, not a transport failure
     except ValueError as exc:
         msg = f"invalid TSA URL {url!r}: {_reason(exc)}"
         raise InvalidInputError(msg) from exc
@@ -300,16 +298,16 @@ def _post(url: str, query: bytes, timeout: float) -> bytes:
             body: bytes = reply.read(_MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as exc:
         exc.close()
-        msg = f"TSA {url}: HTTP {exc.code} {_one_line(str(exc.reason))}"
-        raise TimestampError(msg) from exc
+        msg = f"TSA {url}: HTTP {exc.code} {shorten(str(exc.reason))}"
+        raise NetworkError(msg) from exc
     except urllib.error.URLError as exc:
         reason = exc.reason
         detail = _reason(reason) if isinstance(reason, BaseException) else str(reason)
-        msg = f"TSA {url}: {_one_line(detail)}"
-        raise TimestampError(msg) from exc
+        msg = f"TSA {url}: {shorten(detail)}"
+        raise NetworkError(msg) from exc
     except (OSError, HTTPException, ValueError) as exc:
         msg = f"TSA {url}: {_reason(exc)}"
-        raise TimestampError(msg) from exc
+        raise NetworkError(msg) from exc
     if len(body) > _MAX_RESPONSE_BYTES:
         msg = f"TSA {url}: response larger than {_MAX_RESPONSE_BYTES} bytes"
         raise TimestampError(msg)
@@ -338,9 +336,10 @@ def request_timestamp(url: str, data: bytes, *, timeout: float = 10.0) -> bytes:
 
     Raises:
         InvalidInputError: ``url`` is not an http(s) URL, or ``data`` is empty.
-        TimestampError: the TSA cannot be reached, answers with an HTTP error, a
-            rejection, a malformed response, or a token that does not answer
-            this request.
+        NetworkError: the TSA cannot be reached, times out or answers with an
+            HTTP error status (a transport failure, not a verification failure).
+        TimestampError: the TSA answers with a rejection, a malformed or
+            oversized response, or a token that does not answer this request.
 
     """
     _check_url(url)
@@ -364,7 +363,7 @@ def request_timestamp(url: str, data: bytes, *, timeout: float = 10.0) -> bytes:
         raise TimestampError(msg) from exc
     if status != PKIStatus.GRANTED:
         text = "; ".join(strings)
-        detail = f" ({_one_line(text)})" if text else ""
+        detail = f" ({shorten(text)})" if text else ""
         msg = f"TSA {url}: request not granted: status {_status_name(status)}{detail}"
         raise TimestampError(msg)
     try:
@@ -424,7 +423,7 @@ def _signing_certificate(
     raise TimestampError(msg)
 
 
-def _check_tsa_profile(cert: x509.Certificate) -> None:
+def _verify_tsa_profile(cert: x509.Certificate) -> None:
     """RFC 3161 §2.3: the sole extended key usage is a critical id-kp-timeStamping."""
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
@@ -449,7 +448,7 @@ def _check_tsa_profile(cert: x509.Certificate) -> None:
         raise TimestampError(msg)
 
 
-def _check_imprint_algorithm(info: TimestampInfo) -> None:
+def _verify_imprint_algorithm(info: TimestampInfo) -> None:
     if info.hash_algorithm in _WEAK_HASHES:
         msg = f"timestamp uses the weak message imprint hash {info.hash_algorithm}"
         raise TimestampError(msg)
@@ -519,7 +518,7 @@ def verify_timestamp(
         msg = f"not a valid RFC 3161 timestamp response: {_reason(exc)}"
         raise InvalidInputError(msg) from exc
 
-    _check_imprint_algorithm(info)
+    _verify_imprint_algorithm(info)
     unique_roots = _dedupe(roots)
     if not unique_roots:
         msg = "no trusted TSA root certificates configured"
@@ -584,4 +583,4 @@ def _verify_token(
             raise
         msg = f"timestamp does not verify: the verifier failed: {_reason(exc)}"
         raise TimestampError(msg) from exc
-    _check_tsa_profile(signer)
+    _verify_tsa_profile(signer)

@@ -28,6 +28,7 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from vendorproof._internal.jsonio import MAX_INT_DIGITS, render_path, show_key
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 
@@ -114,10 +115,6 @@ def _show_tag(tag: str) -> str:
     return show_key("!!" + tag[len(_PREFIX) :] if tag.startswith(_PREFIX) else tag)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _line_suffix(line: int | None) -> str:
     return f" (line {line})" if line is not None else ""
 
@@ -138,7 +135,7 @@ def _position(raw: bytes, text: str, position: int) -> tuple[int, int]:
 def _error_message(e: yaml.YAMLError, raw: bytes, text: str, limits: Limits) -> str:
     """Describe a PyYAML error on one line, with its line and column."""
     if isinstance(e, yaml.MarkedYAMLError):
-        problem = _one_line(e.problem or e.context or "syntax error")
+        problem = shorten(e.problem or e.context or "syntax error")
         mark = e.problem_mark or e.context_mark
         if mark is None:  # pragma: no cover - the parsers always mark their errors
             return f"invalid YAML: {problem}"
@@ -154,10 +151,10 @@ def _error_message(e: yaml.YAMLError, raw: bytes, text: str, limits: Limits) -> 
         line, column = _position(raw, text, e.position)
         what = f"character #x{e.character:04x}" if isinstance(e.character, int) else ""
         return (
-            f"invalid YAML: unacceptable {what}: {_one_line(str(e.reason))}"
+            f"invalid YAML: unacceptable {what}: {shorten(str(e.reason))}"
             f" (line {line}, column {column})"
         )
-    return f"invalid YAML: {_one_line(str(e))}"  # pragma: no cover - defensive
+    return f"invalid YAML: {shorten(str(e))}"  # pragma: no cover - defensive
 
 
 class _Reject:
@@ -300,7 +297,7 @@ class _Builder:
         except Exception as e:  # noqa: BLE001 - any constructor failure is bad input
             # PyYAML's constructors fail with KeyError (!!bool maybe), AttributeError
             # (!!timestamp garbage), IndexError (!!int ''); only ValueError says why.
-            reason = _one_line(str(e)) if type(e) is ValueError else ""
+            reason = shorten(str(e)) if type(e) is ValueError else ""
             if reason.startswith("Exceeds the limit"):  # sys.get_int_max_str_digits()
                 reason = "too many digits"
             self.reject(

@@ -5,6 +5,8 @@ Shared by the migrations, both backends and the Merkle tree tables, below all of
 
 from __future__ import annotations
 
+from vendorproof._internal.text import shorten
+
 __all__ = ["one_line"]
 
 
@@ -15,4 +17,4 @@ def one_line(exc: BaseException) -> str:
     """
     primary = getattr(getattr(exc, "diag", None), "message_primary", None)
     text = primary if isinstance(primary, str) and primary else str(exc)
-    return " ".join(text.split()) or type(exc).__name__
+    return shorten(text) or type(exc).__name__

@@ -93,7 +93,8 @@ class Certification:
     valid_from: datetime
     valid_until: datetime
     status: str
-    status_url: str | None
+    #: Where the status is published (a URL; ``status.publishedAt`` on the wire).
+    published_at: str | None
 
     @classmethod
     def from_predicate(cls, d: Mapping[str, Any]) -> Certification:
@@ -120,7 +121,7 @@ class Certification:
         )
         name, scheme_version = f.parse_object(d, "scheme", _scheme)
         product_name, category, versions = f.parse_object(d, "product", _product)
-        status_value, status_url = f.parse_object(d, "status", _status)
+        status_value, published_at = f.parse_object(d, "status", _status)
         valid_from = f.require_time(d, "validFrom")
         valid_until = f.require_time(d, "validUntil")
         if valid_until <= valid_from:
@@ -145,7 +146,7 @@ class Certification:
             valid_from=valid_from,
             valid_until=valid_until,
             status=status_value,
-            status_url=status_url,
+            published_at=published_at,
         )
 
     @classmethod
@@ -180,8 +181,8 @@ class Certification:
             "validUntil": f.format_time(self.valid_until),
             "status": {"value": self.status},
         }
-        if self.status_url:
-            out["status"]["publishedAt"] = self.status_url
+        if self.published_at:
+            out["status"]["publishedAt"] = self.published_at
         if self.evaluation_facility:
             out["evaluationFacility"] = self.evaluation_facility.to_dict()
         if self.assurance_level:

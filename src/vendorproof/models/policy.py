@@ -46,7 +46,7 @@ __all__ = [
     "Policy",
     "Principal",
     "RevocationMode",
-    "RollbackException",
+    "RollbackAllowance",
     "SignatureRequirement",
     "UnlistedFiles",
 ]
@@ -179,8 +179,8 @@ class DenyEntry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RollbackException:
-    """An explicit, recorded permission to accept a lower securityVersion."""
+class RollbackAllowance:
+    """A policy rule (`rollbackExceptions[]`): accept this lower securityVersion."""
 
     vendor: str
     product: str
@@ -188,7 +188,7 @@ class RollbackException:
     reason: str
 
     def matches(self, *, vendor_id: str, product: str, security_version: int) -> bool:
-        """Whether this exception covers the delivery."""
+        """Whether this allowance covers the delivery."""
         return (
             fnmatch.fnmatchcase(vendor_id, self.vendor)
             and fnmatch.fnmatchcase(product, self.product)
@@ -225,7 +225,7 @@ class Policy:
     trust_declaration_required: bool
     unlisted_files: UnlistedFiles
     deny_list: tuple[DenyEntry, ...]
-    rollback_exceptions: tuple[RollbackException, ...] = ()
+    rollback_exceptions: tuple[RollbackAllowance, ...] = ()
     timestamp_authorities: tuple[Principal, ...] = ()
     revocation_mode: RevocationMode = RevocationMode.IF_AVAILABLE
     crls: tuple[x509.CertificateRevocationList, ...] = ()
@@ -566,7 +566,7 @@ class _Parser:
             )
         return tuple(out)
 
-    def rollback(self, value: Any, at: _Path) -> tuple[RollbackException, ...]:
+    def rollback(self, value: Any, at: _Path) -> tuple[RollbackAllowance, ...]:
         out = []
         for where, m in self.entries(
             value,
@@ -578,7 +578,7 @@ class _Parser:
             if not isinstance(sv, int) or isinstance(sv, bool) or sv < 0:
                 raise self.fail("expected an integer >= 0", (*where, "securityVersion"))
             out.append(
-                RollbackException(
+                RollbackAllowance(
                     vendor=self.string(m["vendor"], (*where, "vendor")),
                     product=self.string(m["product"], (*where, "product")),
                     security_version=sv,

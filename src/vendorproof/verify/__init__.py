@@ -16,7 +16,7 @@ _EXPORTS = {
     "VerificationReport": "result",
     "SignerCheck": "signer",
     "check_signer": "signer",
-    "check_revocation": "revocation",
+    "verify_revocation": "revocation",
     "Eku": "x509",
     "VerifiedChain": "x509",
     "verify_chain": "x509",

@@ -52,6 +52,7 @@ from cryptography.hazmat.primitives import serialization
 
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import parse_json, read_document, show_key
+from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof.errors import (
     InvalidInputError,
     PolicyViolationError,
@@ -261,11 +262,40 @@ def _layout_key_dicts(
     return keys
 
 
+def _library_errors() -> tuple[type[Exception], ...]:
+    """What in-toto and securesystemslib raise for metadata they cannot accept.
+
+    Their own ``securesystemslib.exceptions.Error`` tree, and the built-in types their
+    parsers let through on malformed input (``KeyError`` for a missing field,
+    ``TypeError`` / ``AttributeError`` for a field of the wrong type, ``ValueError``
+    for bad encodings), and cryptography's for a key or signature it cannot use.
+    Anything else is a bug and is not caught.
+    """
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from securesystemslib.exceptions import Error
+
+    return (
+        Error,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        InvalidSignature,
+        UnsupportedAlgorithm,
+    )
+
+
+def _verification_errors() -> tuple[type[Exception], ...]:
+    """:func:`_library_errors`, and an inspection that timed out or could not run."""
+    return (*_library_errors(), subprocess.TimeoutExpired, OSError)
+
+
 def _verifies(metadata: Any, key: dict[str, Any]) -> bool:
     """Whether ``key`` verifies the layout signature labelled with its keyid."""
     try:
         metadata.verify_signature(key)
-    except Exception:  # noqa: BLE001 - any failure means "not this key/scheme"
+    except _library_errors():  # any of them means "not this key/scheme"
         return False
     return True
 
@@ -303,9 +333,9 @@ def _read_metadata(path: Path, rel: str) -> tuple[bytes, Any] | None:
     try:
         metadata = Metadata.from_dict(data)
         payload = metadata.get_payload()
-    except Exception as e:  # in-toto raises anything from KeyError to FormatError
+    except _library_errors() as e:  # from KeyError to FormatError
         raise InvalidInputError(
-            f"not in-toto metadata: {_one_line(e)}", file=rel
+            f"not in-toto metadata: {_first_line(e)}", file=rel
         ) from e
     if getattr(payload, "type_", None) not in {"layout", "link"}:
         raise InvalidInputError("not in-toto metadata", file=rel)
@@ -493,17 +523,17 @@ def _run_in_toto(
     return sum(len(links) for links in valid.values())
 
 
-def _one_line(e: BaseException) -> str:
+def _first_line(e: BaseException) -> str:
     text = str(e).strip()
-    line = text.splitlines()[0].strip() if text else type(e).__name__
-    return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 3] + "..."
+    line = text.splitlines()[0] if text else type(e).__name__
+    return shorten(line, _MAX_MESSAGE)
 
 
 def _classify(e: BaseException) -> tuple[str, str]:
     """(kind, one-line reason) for an exception raised while verifying."""
     from in_toto import exceptions as ie
 
-    msg = _one_line(e)
+    msg = _first_line(e)
     described: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]]
     described = [
         (ie.SignatureVerificationError, "in-toto layout signature does not verify"),
@@ -532,10 +562,10 @@ def _error(kind: str, message: str) -> VerificationError:
 
 @contextlib.contextmanager
 def _in_toto_errors() -> Iterator[None]:
-    """Turn any failure of in-toto into a one-line vendorproof error (fail closed)."""
+    """Turn a failure of in-toto into a one-line vendorproof error (fail closed)."""
     try:
         yield
-    except Exception as e:
+    except _verification_errors() as e:
         kind, message = _classify(e)
         raise _error(kind, message) from e
 
@@ -638,7 +668,7 @@ def _child_main(request: dict[str, Any]) -> None:
             metadata, request["keys"], request["link_dir"], int(request["timeout"])
         )
         result: dict[str, Any] = {"links": links}
-    except Exception as e:  # noqa: BLE001 - reported to the parent, which raises
+    except Exception as e:  # noqa: BLE001 - a process boundary (docs/design.md)
         kind, message = _classify(e)
         result = {"error": kind, "message": message}
     sys.stdout.write(json.dumps(result) + "\n")
@@ -654,7 +684,7 @@ def _account(
     layout = snap.layout.get_payload()
     fmt = _FORMAT_NAMES.get(type(snap.layout).__name__, type(snap.layout).__name__)
     steps = ", ".join(show_key(s.name) for s in layout.steps) or "none"
-    key_ids = ", ".join(f"{crypto.key_id(k)[:16]}..." for k in pinned)
+    key_ids = ", ".join(shorten(crypto.key_id(k), SHORT_ID) for k in pinned)
     inspections = (
         f"{len(snap.inspections)} inspection(s) run in a copy of the delivery"
         if snap.inspections

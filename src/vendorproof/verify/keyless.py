@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING
 
 from vendorproof._internal.jsonio import parse_json, render_path, show_key
 from vendorproof._internal.panic import is_panic
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError, SignatureError
 from vendorproof.models._fields import b64decode, format_time
 
@@ -177,7 +178,7 @@ def verify_artifact_bundle(
     policy = _policy(signer)
     try:
         verifier.verify_artifact(digest, parsed, policy)
-    except Exception as e:  # untrusted input: any failure fails closed
+    except _library_errors() as e:  # untrusted input: fails closed
         raise SignatureError(_reason("Sigstore bundle does not verify", e)) from e
     except BaseException as e:
         if not is_panic(e):
@@ -218,17 +219,12 @@ def verify_statement_bundle(
     policy = _policy(signer)
     try:
         return verifier.verify_dsse(parsed, policy)
-    except Exception as e:  # untrusted input: any failure fails closed
+    except _library_errors() as e:  # untrusted input: fails closed
         raise SignatureError(_reason("Sigstore DSSE bundle does not verify", e)) from e
     except BaseException as e:
         if not is_panic(e):
             raise
         raise SignatureError(_reason("Sigstore DSSE bundle does not verify", e)) from e
-
-
-def _one_line(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 3] + "..."
 
 
 def _reason(prefix: str, e: BaseException) -> str:
@@ -244,7 +240,7 @@ def _reason(prefix: str, e: BaseException) -> str:
         detail = str(e)
     else:
         detail = f"{type(e).__name__}: {e}"
-    return _one_line(f"{prefix}: {detail}" if detail.strip() else prefix)
+    return shorten(f"{prefix}: {detail}" if detail.strip() else prefix, _MAX_REASON)
 
 
 # Protobuf JSON fields of a bundle (both spellings sigstore-models accepts) that hold
@@ -330,12 +326,36 @@ def _parse_bundle(bundle: bytes) -> tuple[BundleModel, Bundle]:
         raise SignatureError(_reason("Sigstore bundle is incomplete", e)) from e
     except (ValueError, SigstoreError) as e:  # not DER; "Invalid Timestamp Response"
         raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
-    except Exception as e:  # the libraries' other exception types: still bad input
+    except _library_errors() as e:  # the libraries' other types: still bad input
         raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
     except BaseException as e:
         if not is_panic(e):
             raise
         raise InvalidInputError(_reason("malformed Sigstore bundle", e)) from e
+
+
+def _library_errors() -> tuple[type[Exception], ...]:
+    """What sigstore and the libraries under it raise for input they cannot accept.
+
+    sigstore's own ``Error`` tree (``VerificationError``, ``InvalidBundle``...),
+    ``ValueError`` (pydantic's ``ValidationError``, cryptography's and
+    rfc3161-client's parse errors), the built-in types its models let through on
+    a field of the wrong shape, and cryptography's for a key or signature it cannot
+    use. Anything else is a bug and is not caught (a Rust panic is handled apart).
+    """
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from sigstore.errors import Error as SigstoreError
+
+    return (
+        SigstoreError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        InvalidSignature,
+        UnsupportedAlgorithm,
+    )
 
 
 def _verifier(trust: KeylessTrust) -> Verifier:
@@ -354,13 +374,16 @@ def _verifier(trust: KeylessTrust) -> Verifier:
             data = resource.read_bytes()
         except OSError as e:
             raise InvalidInputError(
-                _one_line(f"the sigstore package has no embedded public-good root: {e}")
+                shorten(
+                    f"the sigstore package has no embedded public-good root: {e}",
+                    _MAX_REASON,
+                )
             ) from e
     try:
         # What TrustedRoot.from_file does, from bytes rather than a path.
         root = TrustedRoot(TrustedRootModel.from_json(data))
         return Verifier(trusted_root=root)
-    except Exception as e:  # any failure to load the trust material is malformed input
+    except _library_errors() as e:  # trust material it cannot load is malformed
         raise InvalidInputError(
             _reason(f"unusable Sigstore trusted root ({trust.description})", e)
         ) from e
@@ -402,7 +425,7 @@ def _sha256(artifact: bytes | Path | ArtifactDigest) -> Hashed:
                 digest = hashlib.file_digest(f, "sha256").digest()
         except OSError as e:
             raise InvalidInputError(
-                _one_line(f"cannot read artifact: {e.strerror or e}"),
+                shorten(f"cannot read artifact: {e.strerror or e}", _MAX_REASON),
                 file=str(artifact),
             ) from e
     else:

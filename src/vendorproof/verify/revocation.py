@@ -54,7 +54,7 @@ from vendorproof.models.crl import REASON_NAMES, Crl, CrlEntry, CrlIndex, ext_va
 from vendorproof.models.policy import RevocationMode
 from vendorproof.verify.x509 import VerifiedChain, describe
 
-__all__ = ["CrlIndex", "RevocationMode", "check_revocation"]
+__all__ = ["CrlIndex", "RevocationMode", "verify_revocation"]
 
 ALL_REASONS = frozenset(
     r
@@ -301,7 +301,7 @@ def _reason_list(reasons: frozenset[x509.ReasonFlags]) -> str:
     return ", ".join(sorted(REASON_NAMES[r] for r in reasons)) or "none"
 
 
-def check_revocation(
+def verify_revocation(
     chain: VerifiedChain,
     crls: Sequence[x509.CertificateRevocationList] | CrlIndex,
     *,

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from vendorproof._internal import crypto
 from vendorproof._internal.dn_pattern import glob, parse_dn_pattern
+from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof.errors import (
     AlgorithmError,
     CertificateChainError,
@@ -30,12 +31,12 @@ from vendorproof.models._fields import format_time
 from vendorproof.models.documents import SignedDocument
 from vendorproof.models.policy import Identity, Policy, Principal, RevocationMode
 from vendorproof.verify.result import CheckResult, Outcome
-from vendorproof.verify.revocation import CrlAlgorithms, check_revocation
+from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
 from vendorproof.verify.x509 import (
     VerifiedChain,
-    check_certificate_algorithms,
     describe,
     fingerprint,
+    verify_certificate_algorithms,
     verify_chain,
 )
 
@@ -292,7 +293,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
         key = crypto.as_public_key(leaf.public_key())
         name = _check_algorithm(key, policy)
         for cert in doc.certificates:
-            check_certificate_algorithms(cert)
+            verify_certificate_algorithms(cert)
     except AlgorithmError as e:
         return run.fail("algorithms", e)
     run.add("algorithms", Outcome.PASS, f"{name}; certificates use allowed algorithms")
@@ -347,7 +348,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
         if matched is None:
             continue
         try:
-            detail = check_revocation(
+            detail = verify_revocation(
                 chain,
                 policy.crl_index if policy.crl_index is not None else policy.crls,
                 at=at,
@@ -408,8 +409,8 @@ def _check_key_signer(
                 run.add(
                     "signature",
                     Outcome.PASS,
-                    f"{name} signature over DSSE PAE by pinned key {kid[:16]}... "
-                    f"of {role} {p.id!r}",
+                    f"{name} signature over DSSE PAE by pinned key "
+                    f"{shorten(kid, SHORT_ID)} of {role} {p.id!r}",
                 )
                 run.add(
                     "certificate-chain",
@@ -419,7 +420,7 @@ def _check_key_signer(
                 run.add(
                     "signer-identity",
                     Outcome.PASS,
-                    f"key {kid[:16]}... is pinned for {role} {p.id!r}",
+                    f"key {shorten(kid, SHORT_ID)} is pinned for {role} {p.id!r}",
                 )
                 return SignerCheck(
                     checks=tuple(run.results),

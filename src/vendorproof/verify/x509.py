@@ -44,8 +44,8 @@ from vendorproof.models._fields import format_time
 __all__ = [
     "Eku",
     "VerifiedChain",
-    "check_certificate_algorithms",
     "fingerprint",
+    "verify_certificate_algorithms",
     "verify_chain",
 ]
 
@@ -106,7 +106,7 @@ def describe(cert: x509.Certificate) -> str:
     return cert.subject.rfc4514_string() or f"serial {cert.serial_number:x}"
 
 
-def check_certificate_algorithms(cert: x509.Certificate) -> None:
+def verify_certificate_algorithms(cert: x509.Certificate) -> None:
     """Refuse SHA-1/MD5 certificate signatures and RSA keys below 2048 bits.
 
     Raises:
@@ -148,7 +148,7 @@ def _leaf_policy(eku: Eku) -> ExtensionPolicy:
       critical for time stamping (RFC 3161 §2.3); with ``Eku.ANY`` any non-empty EKU.
     """
 
-    def check_san(
+    def verify_san(
         _policy: object,
         cert: x509.Certificate,
         san: x509.SubjectAlternativeName | None,
@@ -165,7 +165,7 @@ def _leaf_policy(eku: Eku) -> ExtensionPolicy:
             msg = "empty subjectAltName"
             raise ValueError(msg)
 
-    def check_key_usage(
+    def verify_key_usage(
         _policy: object, _cert: x509.Certificate, ku: x509.KeyUsage
     ) -> None:
         if not ku.digital_signature:
@@ -175,7 +175,7 @@ def _leaf_policy(eku: Eku) -> ExtensionPolicy:
             msg = "end-entity keyUsage asserts keyCertSign"
             raise ValueError(msg)
 
-    def check_eku(
+    def verify_eku(
         _policy: object, _cert: x509.Certificate, ext: x509.ExtendedKeyUsage | None
     ) -> None:
         if ext is None:
@@ -190,18 +190,18 @@ def _leaf_policy(eku: Eku) -> ExtensionPolicy:
 
     policy = (
         ExtensionPolicy.webpki_defaults_ee()
-        .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, check_san)
-        .require_present(x509.KeyUsage, Criticality.AGNOSTIC, check_key_usage)
+        .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, verify_san)
+        .require_present(x509.KeyUsage, Criticality.AGNOSTIC, verify_key_usage)
     )
     if eku is Eku.ANY:
         return policy.may_be_present(
-            x509.ExtendedKeyUsage, Criticality.AGNOSTIC, check_eku
+            x509.ExtendedKeyUsage, Criticality.AGNOSTIC, verify_eku
         )
     criticality = (
         # RFC 3161 §2.3: the TSA certificate's EKU must be critical.
         Criticality.CRITICAL if eku is Eku.TIME_STAMPING else Criticality.AGNOSTIC
     )
-    return policy.require_present(x509.ExtendedKeyUsage, criticality, check_eku)
+    return policy.require_present(x509.ExtendedKeyUsage, criticality, verify_eku)
 
 
 def _ca_policy() -> ExtensionPolicy:
@@ -228,7 +228,7 @@ def verify_chain(
     if not roots:
         raise CertificateChainError("no trust anchors configured for this signer")
     for cert in (leaf, *intermediates):
-        check_certificate_algorithms(cert)
+        verify_certificate_algorithms(cert)
     key = (
         fingerprint(leaf),
         tuple(fingerprint(c) for c in intermediates),
@@ -255,7 +255,7 @@ def verify_chain(
         ) from e
     chain = tuple(verified.chain)
     for cert in chain[1:]:
-        check_certificate_algorithms(cert)
+        verify_certificate_algorithms(cert)
     if len(_VALIDATED) >= _CACHE_LIMIT:
         _VALIDATED.clear()
     _VALIDATED[key] = chain

@@ -20,7 +20,7 @@ from vendorproof.models.policy import (
     Identity,
     Policy,
     RevocationMode,
-    RollbackException,
+    RollbackAllowance,
     UnlistedFiles,
 )
 
@@ -305,7 +305,7 @@ def test_rollback_exceptions_and_require_timestamp() -> None:
     assert policy.vendors[1].require_timestamp is True
     assert policy.revocation_mode is RevocationMode.OFF
     assert policy.rollback_exceptions == (
-        RollbackException(
+        RollbackAllowance(
             vendor="acme",
             product="AcmeRAN *",
             security_version=6,

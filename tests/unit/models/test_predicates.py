@@ -462,7 +462,7 @@ def test_certification_parses() -> None:
     assert cert.valid_from == datetime(2026, 1, 15, tzinfo=UTC)
     assert cert.valid_until == datetime(2031, 1, 15, tzinfo=UTC)
     assert cert.status == "valid"
-    assert cert.status_url is None
+    assert cert.published_at is None
     assert cert.to_predicate() == CERTIFICATION["predicate"]
 
 
@@ -480,7 +480,7 @@ def test_certification_optional_fields_round_trip() -> None:
     cert = Certification.from_predicate(predicate)
     assert cert.evaluation_facility == Party(name="Lab GmbH", id="lab")
     assert cert.assurance_level == "substantial"
-    assert cert.status_url == "https://cb.example/status/1"
+    assert cert.published_at == "https://cb.example/status/1"
     assert cert.reports == (Report(type="ETR", id="ETR-1", sha256="ab" * 32),)
     assert cert.to_predicate() == predicate
 

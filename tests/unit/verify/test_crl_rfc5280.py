@@ -1,6 +1,6 @@
 """CRL processing per RFC 5280 §5.2, §5.3 and §6.3, cross-checked with OpenSSL.
 
-Every scope case is run through ``check_revocation`` (``revocation: require``) and
+Every scope case is run through ``verify_revocation`` (``revocation: require``) and
 through ``openssl verify -crl_check_all -extended_crl`` on the same certificate and CRL
 files; both must agree on whether the leaf's revocation status is established.
 """
@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from tests import pki
 from vendorproof.errors import CertificateChainError
 from vendorproof.models.policy import RevocationMode
-from vendorproof.verify.revocation import CrlAlgorithms, check_revocation
+from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
 from vendorproof.verify.x509 import verify_chain
 
 ORG = "Acme Radio Systems GmbH"
@@ -97,7 +97,7 @@ def ours(
     algorithms: CrlAlgorithms | None = None,
 ) -> str:
     chain = verify_chain(p.leaf.cert, [p.inter.cert], [p.root.cert], at=AT)
-    return check_revocation(
+    return verify_revocation(
         chain,
         [*crls, p.root_crl],
         at=AT,

@@ -1,0 +1,109 @@
+"""``--help`` lists option choices, real metavars and no ``--no-`` negations."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator
+
+import pytest
+import typer
+
+from tests.cli.support import assert_ok, invoke
+from vendorproof._cli import _choices, app
+from vendorproof._internal import crypto
+from vendorproof.evidence import record
+from vendorproof.models.policy import RevocationMode
+from vendorproof.reports import ReportFormat
+from vendorproof.verify.x509 import Eku
+
+
+def _commands(typer_app: typer.Typer, prefix: tuple[str, ...] = ()) -> Iterator[str]:
+    for info in typer_app.registered_commands:
+        assert info.name is not None
+        yield " ".join((*prefix, info.name))
+    for group in typer_app.registered_groups:
+        assert group.typer_instance is not None
+        assert group.name is not None
+        yield " ".join((*prefix, group.name))
+        yield from _commands(group.typer_instance, (*prefix, group.name))
+
+
+COMMANDS = ["", *_commands(app)]
+
+
+def _help(command: str) -> str:
+    result = invoke(*command.split(), "--help")
+    assert_ok(result)
+    return result.stdout
+
+
+def _options(text: str) -> list[str]:
+    """The lines of the Options section."""
+    return text.partition("\nOptions:\n")[2].splitlines()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_has_real_metavars_and_no_negations(command: str) -> None:
+    text = _help(command)
+    usage = text.splitlines()[0]
+    assert usage.startswith(f"Usage: vendorproof {command}".rstrip()), usage
+    assert "{" not in usage, usage  # typer's "{delivery}"
+    assert not re.search(r"\[[a-z_]+\]", usage.replace("[OPTIONS]", "")), usage
+    assert " / --no-" not in text, text  # "--debug / --no-debug"
+    options = "\n".join(_options(text))
+    for typed in ("<str>", "<path>", "<int>", "<float>", "<list", "<bool>"):
+        assert typed not in options, (typed, options)
+
+
+def test_root_help_shows_plain_flags() -> None:
+    options = _options(_help(""))
+    assert any(line.split()[:1] == ["--debug"] for line in options), options
+    assert any(line.split()[:1] == ["--version"] for line in options), options
+    assert not any("no-debug" in line or "no-version" in line for line in options)
+
+
+def test_usage_names_arguments_in_capitals() -> None:
+    assert (
+        _help("verify").splitlines()[0]
+        == "Usage: vendorproof verify [OPTIONS] DELIVERY"
+    )
+    assert _help("manifest create").splitlines()[0].endswith("[OPTIONS] FILES...")
+    assert _help("log consistency").splitlines()[0].endswith("OLD [NEW]")
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "choices"),
+    [
+        ("verify", "--format", "text|json|sarif|junit"),
+        ("intake", "--format", "text|json|sarif|junit"),
+        ("gate", "--format", "text|json|sarif|junit"),
+        ("x509 verify", "--eku", "code-signing|time-stamping|any"),
+        ("x509 verify", "--revocation", "require|if-available|off"),
+        ("evidence list", "--verdict", "passed|failed"),
+        ("evidence export", "--verdict", "passed|failed"),
+        ("evidence export", "--format", "jsonl|csv|vsa"),
+        ("keys generate", "--type", "ed25519|ecdsa-p256|ecdsa-p384|rsa-3072"),
+        ("manifest create", "--domain", "RAN|Core|Transport|OAM"),
+    ],
+)
+def test_help_lists_the_choices(command: str, option: str, choices: str) -> None:
+    lines = [line for line in _options(_help(command)) if line.split()[:1] == [option]]
+    assert len(lines) == 1, lines
+    assert choices in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("choice", "values"),
+    [
+        (_choices.KeyType, crypto.KEY_TYPES),
+        (_choices.EkuChoice, tuple(e.value for e in Eku)),
+        (_choices.RevocationChoice, tuple(m.value for m in RevocationMode)),
+        (_choices.OutputFormat, ("text", *(f.value for f in ReportFormat))),
+        (_choices.VerdictChoice, tuple(sorted(record._VERDICTS, reverse=True))),
+    ],
+)
+def test_choices_mirror_the_library(
+    choice: type[enum.StrEnum], values: tuple[str, ...]
+) -> None:
+    assert tuple(c.value for c in choice) == values
