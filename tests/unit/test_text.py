@@ -10,9 +10,8 @@ import pytest
 from vendorproof._internal.text import ELLIPSIS, SHORT_ID, shorten
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "vendorproof"
-#: Modules being restructured elsewhere that still cut text by hand; to be moved
-#: onto ``shorten`` with that work.
-PENDING = {"verify/delivery.py", "evidence/_replay_steps.py", "evidence/intake.py"}
+#: Modules allowed to cut text by hand (none).
+PENDING: set[str] = set()
 
 
 def test_collapses_whitespace_to_one_line() -> None:

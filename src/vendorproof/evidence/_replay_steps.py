@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof import formats
 from vendorproof._internal import confine, crypto
 from vendorproof._internal.jsonio import show_key
@@ -122,12 +123,13 @@ class _Inputs:
             data = self.source.blob(digest)
         except InvalidInputError as e:
             raise VerificationError(
-                f"input {name!r} (sha256:{digest[:16]}...) is missing: {e.message}"
+                f"input {name!r} (sha256:{shorten(digest, SHORT_ID)}) is missing: "
+                f"{e.message}"
             ) from e
         if _sha(data) != digest:
             raise VerificationError(
                 f"input {name!r} was altered: its bytes no longer hash to "
-                f"sha256:{digest[:16]}..."
+                f"sha256:{shorten(digest, SHORT_ID)}"
             )
         return data
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof import formats
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import canonical_json
@@ -358,9 +359,7 @@ def _failed_report(
             f"internal error: {type(failure).__name__}: {failure} (a bug in "
             "vendorproof; the delivery is rejected)"
         )
-    error = CheckResult.of(
-        Check.ERROR, subject, Outcome.ERROR, " ".join(reason.split())
-    )
+    error = CheckResult.of(Check.ERROR, subject, Outcome.ERROR, shorten(reason))
     checks = [*found.errors]
     if not any(c.subject == error.subject and c.reason == error.reason for c in checks):
         checks.append(error)

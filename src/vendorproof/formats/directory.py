@@ -20,6 +20,7 @@ import stat
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof._internal import confine
 from vendorproof._internal.confine import file_kind
 from vendorproof._internal.jsonio import read_document
@@ -274,7 +275,7 @@ class DirectoryFormat:
         errors: dict[tuple[str, str], CheckResult] = {}
 
         def error(subject: str, reason: str) -> None:
-            text = " ".join(reason.split())
+            text = shorten(reason)
             errors.setdefault(
                 (subject, text),
                 CheckResult.of(Check.ERROR, subject, Outcome.ERROR, text),

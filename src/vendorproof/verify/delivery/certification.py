@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof.models import _fields
 from vendorproof.models.certification import Certification
 from vendorproof.models.checks import Check, Outcome
@@ -215,7 +216,7 @@ def check_coverage(
                     c.path,
                     Outcome.PASS,
                     f"certified = delivered: {ce.cert.scheme} {ce.cert.certificate_id} "
-                    f"certifies sha256:{digests.get('sha256', '?')[:16]}...",
+                    f"certifies sha256:{shorten(digests.get('sha256', '?'), SHORT_ID)}",
                 )
                 break
         else:

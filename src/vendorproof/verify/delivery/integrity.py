@@ -6,6 +6,7 @@ delivered bytes itself (through the adapter's hasher) and compares.
 
 from __future__ import annotations
 
+from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof.models.checks import Check, Outcome
 from vendorproof.models.delivery import Delivery
 from vendorproof.models.manifest import Component, ComponentManifest
@@ -74,7 +75,7 @@ def check_integrity(
                 c.path,
                 Outcome.FAIL,
                 f"{', '.join(wrong)} digest differs from the manifest "
-                f"(measured {wrong[0]}:{m.digests[wrong[0]][:16]}...)",
+                f"(measured {wrong[0]}:{shorten(m.digests[wrong[0]], SHORT_ID)})",
             )
             continue
         what = f"{c.size} bytes" if c.size is not None else f"{m.size} bytes measured"
