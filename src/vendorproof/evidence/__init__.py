@@ -57,5 +57,5 @@ if TYPE_CHECKING:
     replay_records = _replay
 
 __all__, _getattr, _dir = lazy_exports(__name__, _EXPORTS)
-if not TYPE_CHECKING:  # hidden from checkers: an unknown name is an error, not Any
+if not TYPE_CHECKING:  # pragma: no branch - an unknown name is a type error, not Any
     __getattr__, __dir__ = _getattr, _dir

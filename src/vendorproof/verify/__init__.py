@@ -43,5 +43,5 @@ if TYPE_CHECKING:
     from vendorproof.verify.x509 import verify_chain as verify_chain
 
 __all__, _getattr, _dir = lazy_exports(__name__, _EXPORTS)
-if not TYPE_CHECKING:  # hidden from checkers: an unknown name is an error, not Any
+if not TYPE_CHECKING:  # pragma: no branch - an unknown name is a type error, not Any
     __getattr__, __dir__ = _getattr, _dir
