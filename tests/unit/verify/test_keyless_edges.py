@@ -189,3 +189,18 @@ def test_non_string_in_a_bytes_list_is_left_to_the_schema() -> None:
         verify_artifact_bundle(
             json.dumps(bundle).encode(), ARTIFACT, trust=STAGING, signer=SIGNER
         )
+
+
+def test_log_entry_of_an_unsupported_kind_version_is_invalid_input() -> None:
+    assert verify_artifact_bundle(BUNDLE, ARTIFACT, trust=STAGING, signer=SIGNER)
+    bundle = json.loads(BUNDLE)
+    entry = bundle["verificationMaterial"]["tlogEntries"][0]
+    entry["kindVersion"]["version"] = "0.0.9"
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^unsupported Sigstore bundle: Expected log entry version 0\.0\.1 - "
+        r"0\.0\.2, got 0\.0\.9$",
+    ):
+        verify_artifact_bundle(
+            json.dumps(bundle).encode(), ARTIFACT, trust=STAGING, signer=SIGNER
+        )
