@@ -312,3 +312,53 @@ def test_keyless_payload_that_differs_from_its_envelope_fails(tmp_path: Path) ->
         "Sigstore keyless bundle did not verify: acme: verified payload differs from "
         "the envelope"
     )
+
+
+def _bare_envelope(signer: Signer) -> SignedDocument:
+    """A bare DSSE envelope whose signature names no key id (nor a key hint)."""
+    envelope = json.loads(signer.sign(manifest_statement(FILES, kinds=KINDS)))[
+        "dsseEnvelope"
+    ]
+    for sig in envelope["signatures"]:
+        sig.pop("keyid", None)
+    return load_signed_document(json.dumps(envelope).encode(), file=FILE)
+
+
+def _pin_rsa_first(tmp_path: Path, rsa_key: pki.PrivateKey) -> Any:
+    pub = tmp_path / "rsa-2048.pub"
+    pub.write_bytes(pki.public_key_pem(rsa_key))
+
+    def edit(data: dict[str, Any]) -> None:
+        acme = data["vendors"][0]
+        acme["publicKeys"] = [str(pub), *acme["publicKeys"]]
+
+    return edit
+
+
+def test_pinned_key_of_a_refused_algorithm_does_not_hide_the_signing_key(
+    tmp_path: Path,
+) -> None:
+    # Regression: the sample policy requires RSA keys of 3072 bits. A signature that
+    # names no key id is tried against every pinned key; an RSA-2048 key pinned
+    # before the Ed25519 key that made the signature failed the whole document with
+    # "RSA key of 2048 bits is below the policy minimum" instead of being skipped.
+    rsa_key = pki.new_key("rsa-2048")
+    pol = policy(tmp_path, _pin_rsa_first(tmp_path, rsa_key))
+    doc = _bare_envelope(vendor_a_raw_key())
+    assert not doc.envelope.signatures[0].keyid
+    assert doc.public_key_hint is None
+    result = run(doc, pol)
+    assert result.ok, [c.to_dict() for c in result.checks]
+    assert outcome(result, "algorithms") == (Outcome.PASS, "ed25519")
+
+
+def test_signature_by_a_pinned_key_of_a_refused_algorithm_fails(
+    tmp_path: Path,
+) -> None:
+    rsa_key = pki.new_key("rsa-2048")
+    pol = policy(tmp_path, _pin_rsa_first(tmp_path, rsa_key))
+    from vendorproof._internal import crypto
+
+    signer = Signer(key=crypto.as_signing_key(rsa_key, file="rsa-2048.key"))
+    reason = failed(run(_bare_envelope(signer), pol), "algorithms")
+    assert reason == "RSA key of 2048 bits is below the policy minimum 3072"
