@@ -375,7 +375,7 @@ def certify(
             id=holder_id or (manifest.vendor.id if manifest else ""),
         ),
         product=product or (manifest.product if manifest else ""),
-        category=category or (manifest.network_function if manifest else ""),
+        category=category or (manifest.network_function or "" if manifest else ""),
         versions=tuple(product_version or ([manifest.version] if manifest else [])),
         scope=scope,
         assurance_level=assurance_level or None,

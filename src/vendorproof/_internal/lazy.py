@@ -1,4 +1,12 @@
-"""Lazy re-exports for package ``__init__`` modules (keeps imports cheap)."""
+"""Lazy re-exports for package ``__init__`` modules (keeps imports cheap).
+
+A package lists its public names in an ``_EXPORTS`` table (public name -> the submodule
+that defines it, or ``"submodule:attribute"`` when the public name differs from the
+name in the submodule) and, under ``if TYPE_CHECKING:``, imports the same names
+explicitly (``from pkg.sub import Name as Name``) so type checkers see their real
+types. At run time only the table is used; ``tests/typing/test_exports.py`` keeps the
+two in step.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +22,19 @@ def lazy_exports(
 
     Args:
         package: the package name (``__name__``).
-        exports: public name -> submodule defining it.
+        exports: public name -> submodule defining it, or ``"submodule:attribute"``.
     """
     names = sorted(exports)
 
     def getattr_(name: str) -> Any:
-        module = exports.get(name)
-        if module is None:
+        target = exports.get(name)
+        if target is None:
             msg = f"module {package!r} has no attribute {name!r}"
             raise AttributeError(msg)
-        return getattr(importlib.import_module(f"{package}.{module}"), name)
+        module, _, attribute = target.partition(":")
+        return getattr(
+            importlib.import_module(f"{package}.{module}"), attribute or name
+        )
 
     def dir_() -> list[str]:
         return names

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof import formats
 from vendorproof._internal import confine, crypto
 from vendorproof._internal.jsonio import show_key
+from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof.errors import Error, InvalidInputError, VerificationError
 from vendorproof.evidence.intake import (
     ERROR_CHECK,

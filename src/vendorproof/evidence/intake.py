@@ -27,10 +27,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof import formats
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import canonical_json
+from vendorproof._internal.text import shorten
 from vendorproof.errors import Error, InvalidInputError, VerificationError
 from vendorproof.evidence.record import EvidenceRecord, build_record, sign_record
 from vendorproof.evidence.store import (

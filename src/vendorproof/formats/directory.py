@@ -20,10 +20,10 @@ import stat
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof._internal import confine
 from vendorproof._internal.confine import file_kind
 from vendorproof._internal.jsonio import read_document
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError
 from vendorproof.formats.base import DocumentCache, ProgressFactory, Salvage
 from vendorproof.limits import DEFAULT_LIMITS, Limits

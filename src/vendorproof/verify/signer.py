@@ -391,6 +391,11 @@ def _check_key_signer(
     doc = run.doc
     pae = doc.envelope.pae()
     hint = doc.public_key_hint
+    # A key the policy's algorithms refuse never vouches for the document, and only
+    # fails it when it is the key that made a signature: a signature that names no key
+    # is tried against every pinned key, and a refused key tried first must not hide
+    # the allowed key that made it.
+    refused: AlgorithmError | None = None
     for sig in doc.envelope.signatures:
         wanted = sig.keyid or hint
         for p in principals:
@@ -400,7 +405,9 @@ def _check_key_signer(
                 try:
                     name = _check_algorithm(key, policy)
                 except AlgorithmError as e:
-                    return run.fail("algorithms", e)
+                    if refused is None and _verifies(key, sig.sig, pae):
+                        refused = e
+                    continue
                 try:
                     crypto.verify(key, sig.sig, pae)
                 except SignatureError:
@@ -428,10 +435,21 @@ def _check_key_signer(
                     anchors=(f"key:{kid}",),
                     key_id=kid,
                 )
+    if refused is not None:
+        return run.fail("algorithms", refused)
     return run.fail(
         "signature",
         f"no signature verifies with a public key the policy pins for a {role}",
     )
+
+
+def _verifies(key: crypto.PublicKey, signature: bytes, pae: bytes) -> bool:
+    """Whether ``signature`` verifies with ``key`` (to name a refused signer only)."""
+    try:
+        crypto.verify(key, signature, pae)
+    except (SignatureError, AlgorithmError):
+        return False
+    return True
 
 
 def keyless_trust(policy: Policy) -> KeylessTrust:

@@ -269,12 +269,15 @@ def test_revocation_after_trusted_timestamp_keeps_signature_valid(
 ) -> None:
     url, root = tsa
     signer, _ = short_lived_leaf(serial=0x5EED)
+    # The token's genTime is the TSA's clock when the test runs, which under a slow
+    # suite can be far past the NOW of the module's import: time it from here.
+    signed = datetime.now(UTC).replace(microsecond=0)
     manifest_only(delivery, signer, tsa_url=url)
-    crls = _crls(tmp_path, [(0x5EED, NOW + timedelta(minutes=30))])
+    crls = _crls(tmp_path, [(0x5EED, signed + timedelta(minutes=30))])
     report = run(
         delivery.root,
         policy(tmp_path, root, revocation={"mode": "require", "crls": crls}),
-        NOW + timedelta(hours=1),
+        signed + timedelta(hours=1),
     )
     outcome, reason = check(report, "revocation")
     assert outcome is Outcome.PASS, reason
