@@ -49,6 +49,7 @@ def _register() -> None:
         gate_cmd,
         inspect_cmd,
         log_cmd,
+        report_cmd,
         vendor,
         verify_cmd,
     )
@@ -59,6 +60,7 @@ def _register() -> None:
     evidence_cmd.register(app)
     gate_cmd.register(app)
     log_cmd.register(app)
+    report_cmd.register(app)
 
 
 _register()
