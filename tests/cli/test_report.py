@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.builders import KEYS
 from tests.cli.support import assert_error, assert_ok, invoke
 from vendorproof._cli import ExitCode
 from vendorproof.models.requirements import catalogue
@@ -43,4 +44,102 @@ def test_catalogue_bad_format() -> None:
         invoke("report", "catalogue", "--format", "yaml"),
         ExitCode.INVALID_INPUT,
         "--format",
+    )
+
+
+def _store(tmp_path: Path) -> Path:
+    from tests.unit.evidence.test_intake import take
+    from vendorproof.evidence.store import open_store
+
+    path = tmp_path / "evidence.db"
+    store = open_store(str(path))
+    try:
+        take(store)
+    finally:
+        store.close()
+    return path
+
+
+OPERATOR_PUB = KEYS / "operator" / "intake.pub"
+
+
+def test_compliance_text_json_html(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    result = invoke(
+        "report", "compliance", "--store", db, "--operator-pub", OPERATOR_PUB
+    )
+    assert_ok(result)
+    assert "chain: intact (1 of 1 records verified" in result.stdout
+    assert "deliveries accepted: 1" in result.stdout
+    result = invoke(
+        "report",
+        "compliance",
+        "--store",
+        db,
+        "--operator-pub",
+        OPERATOR_PUB,
+        "--format",
+        "json",
+        "--since",
+        "2000-01-01T00:00:00Z",
+    )
+    assert_ok(result)
+    data = json.loads(result.stdout)
+    assert data["deliveries"]["accepted"][0]["seq"] == 1
+    out = tmp_path / "compliance.html"
+    assert_ok(
+        invoke(
+            "report",
+            "compliance",
+            "--store",
+            db,
+            "--operator-pub",
+            OPERATOR_PUB,
+            "--format",
+            "html",
+            "-o",
+            out,
+        )
+    )
+    page = out.read_text("utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert '<span id="accepted">1</span>' in page
+
+
+def test_compliance_fails_closed(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    assert_error(
+        invoke("report", "compliance", "--store", db),
+        ExitCode.INVALID_INPUT,
+        "--operator-pub",
+    )
+    other = KEYS / "vendor-a" / "release.pub"
+    result = invoke("report", "compliance", "--store", db, "--operator-pub", other)
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED
+    assert "record #1 does not verify" in result.stdout
+    assert "1 record(s) do not verify" in result.stderr
+    assert_error(
+        invoke(
+            "report",
+            "compliance",
+            "--store",
+            tmp_path / "none.db",
+            "--operator-pub",
+            OPERATOR_PUB,
+        ),
+        ExitCode.INVALID_INPUT,
+    )
+    assert_error(
+        invoke(
+            "report",
+            "compliance",
+            "--store",
+            db,
+            "--operator-pub",
+            OPERATOR_PUB,
+            "--since",
+            "yesterday",
+        ),
+        ExitCode.INVALID_INPUT,
+        "--since",
     )

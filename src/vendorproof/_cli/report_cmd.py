@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli._common import echo
-from vendorproof._cli._errors import handle_errors
+from vendorproof._cli._common import echo, parse_at
+from vendorproof._cli._errors import ExitCode, err, handle_errors
 from vendorproof._internal.jsonio import write_atomic
 from vendorproof.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from vendorproof.reports._records import StoreView
 
 report_app = typer.Typer(
     help="Reports for regulators and auditors: requirement catalogue, compliance.",
@@ -25,6 +28,7 @@ report_app = typer.Typer(
 )
 
 _CATALOGUE_FORMATS = ("text", "json", "cyclonedx")
+STORE_ENV = "VENDORPROOF_STORE"  # the variable evidence commands read
 
 CatalogueFormat = Annotated[
     str,
@@ -87,7 +91,109 @@ def catalogue_cmd(
     _write("\n".join(lines) + "\n", output, force=force)
 
 
+_REPORT_FORMATS = ("text", "json", "html")
+
+ReportFormat = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        metavar="text|json|html",
+        help="The text report, its JSON, or one self-contained HTML page.",
+    ),
+]
+StoreUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Store URL: a SQLite path (default ./vendorproof-evidence.db, or "
+        "$VENDORPROOF_STORE) or postgresql://... (opened read-only).",
+    ),
+]
+OperatorPub = Annotated[
+    list[Path],
+    typer.Option(
+        "--operator-pub",
+        help="The operator's public key(s) (PEM): only records they verify count.",
+    ),
+]
+Since = Annotated[
+    str | None,
+    typer.Option("--since", help="First verification time (RFC 3339) to include."),
+]
+Until = Annotated[
+    str | None,
+    typer.Option("--until", help="Last verification time (RFC 3339) to include."),
+]
+
+
+def _store_view(store: str | None, operator_pub: list[Path]) -> StoreView:
+    """Every record of the store, verified with the pinned operator keys."""
+    import os
+
+    from vendorproof._internal import crypto
+    from vendorproof._internal.jsonio import read_document
+    from vendorproof.evidence.readout import store_view
+    from vendorproof.evidence.store import DEFAULT_STORE, open_store
+
+    if not operator_pub:
+        raise InvalidInputError(
+            "give the operator's public key: only records it verifies count",
+            path="--operator-pub",
+        )
+    keys = [crypto.load_public_key(read_document(p), file=str(p)) for p in operator_pub]
+    url = store or os.environ.get(STORE_ENV) or DEFAULT_STORE
+    s = open_store(url, read_only=True)
+    try:
+        return store_view(s, keys)
+    finally:
+        s.close()
+
+
+def _finish(view: StoreView) -> None:
+    """Exit 1 after the report when a record does not verify or the chain breaks."""
+    if not view.intact:
+        err(
+            f"FAIL: {len(view.unverified)} record(s) do not verify and "
+            f"{len(view.chain)} chain break(s) in {view.url} (listed in the report)"
+        )
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+
+
+@handle_errors
+def compliance_cmd(
+    store: StoreUrl = None,
+    operator_pub: OperatorPub = [],  # noqa: B006 - typer list options need a list
+    since: Since = None,
+    until: Until = None,
+    output_format: ReportFormat = "text",
+    output: Output = None,
+    force: Force = False,
+) -> None:
+    """Per requirement: the checks that evidence it, and deliveries accepted/rejected.
+
+    Exit 0 when every record of the store verifies with --operator-pub, 1 when one
+    does not or the chain is broken (the report lists them), 3 for bad input.
+    """
+    from vendorproof.models.requirements import catalogue
+    from vendorproof.reports.compliance import compliance_report
+
+    fmt = _choice(output_format, _REPORT_FORMATS, "--format")
+    start = parse_at(since, option="--since") if since else None
+    end = parse_at(until, option="--until") if until else None
+    view = _store_view(store, operator_pub)
+    report = compliance_report(view, catalogue(), since=start, until=end)
+    if fmt == "json":
+        text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "html":
+        text = report.html()
+    else:
+        text = report.text()
+    _write(text, output, force=force)
+    _finish(view)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``report`` command group to ``app``."""
     report_app.command("catalogue")(catalogue_cmd)
+    report_app.command("compliance")(compliance_cmd)
     app.add_typer(report_app, name="report")
