@@ -143,3 +143,76 @@ def test_compliance_fails_closed(tmp_path: Path) -> None:
         ExitCode.INVALID_INPUT,
         "--since",
     )
+
+
+INVENTORY = (
+    Path(__file__).resolve().parents[2] / "fixtures/inventories/operator-inventory.csv"
+)
+
+
+def test_concentration(tmp_path: Path) -> None:
+    from tests.builders import SAMPLE_POLICY
+
+    db = _store(tmp_path)
+    args = (
+        "report",
+        "concentration",
+        "--store",
+        db,
+        "--operator-pub",
+        OPERATOR_PUB,
+        "--inventory",
+        INVENTORY,
+        "--policy",
+        SAMPLE_POLICY,
+    )
+    result = invoke(
+        *args, "--format", "json", "--high-risk", "borealis", "--max-share", "0.5"
+    )
+    assert_ok(result)
+    data = json.loads(result.stdout)
+    ran = next(d for d in data["domains"] if d["domain"] == "RAN")
+    assert ran["vendors"][0] == {
+        "vendor": "acme",
+        "name": "Acme Radio Systems GmbH",
+        "policyVendor": True,
+        "weight": 120.0,
+        "share": 0.6,
+        "highRisk": False,
+    }
+    assert ran["hhi"] == 0.52  # 0.6^2 + 0.4^2
+    assert ran["highRiskShare"] == 0.4
+    assert "largest vendor share 60.0% is above the threshold 50.0%" in ran["warnings"]
+    kinds = {(f["where"], f["kind"]) for f in data["flags"]}
+    assert ("row 6", "never-accepted") in kinds  # 24.1.2 was never taken in
+    assert ("row 3", "unknown-product") in kinds  # no accepted Borealis gNB
+    result = invoke(*args)
+    assert_ok(result)
+    assert "RAN: 2 vendor(s), HHI 0.5200 (high)" in result.stdout
+    out = tmp_path / "c.html"
+    assert_ok(invoke(*args, "--format", "html", "-o", out))
+    assert "<svg" in out.read_text("utf-8")
+    for bad, needle in (
+        (("--high-risk", "nobody"), "--high-risk"),
+        (("--max-share", "2"), "--max-share"),
+        (("--max-hhi", "x"), "--max-hhi"),
+    ):
+        assert_error(invoke(*args, *bad), ExitCode.INVALID_INPUT, needle)
+    broken = tmp_path / "inv.csv"
+    broken.write_text("vendor,product\nacme,x\n", encoding="utf-8")
+    assert_error(
+        invoke(
+            "report",
+            "concentration",
+            "--store",
+            db,
+            "--operator-pub",
+            OPERATOR_PUB,
+            "--inventory",
+            broken,
+            "--policy",
+            SAMPLE_POLICY,
+        ),
+        ExitCode.INVALID_INPUT,
+        str(broken),
+    )

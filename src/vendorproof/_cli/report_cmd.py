@@ -9,6 +9,8 @@ deliveries accepted and rejected (docs/requirements.md).
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -192,8 +194,106 @@ def compliance_cmd(
     _finish(view)
 
 
+def _fraction(value: str | None, option: str) -> Fraction | None:
+    """A threshold between 0 and 1 given as a decimal (``0.7``)."""
+    if value is None:
+        return None
+    try:
+        number = Fraction(Decimal(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidInputError(
+            f"expected a number, got {value!r}", path=option
+        ) from None
+    if not 0 <= number <= 1:
+        raise InvalidInputError(f"expected 0..1, got {value}", path=option)
+    return number
+
+
+@handle_errors
+def concentration_cmd(
+    inventory: Annotated[
+        Path,
+        typer.Option(
+            "--inventory",
+            help="Deployment inventory: CSV, TMF639 resource JSON or CycloneDX JSON.",
+        ),
+    ],
+    policy: Annotated[
+        Path, typer.Option("--policy", help="Operator policy (vendors, deny-list).")
+    ],
+    store: StoreUrl = None,
+    operator_pub: OperatorPub = [],  # noqa: B006 - typer list options need a list
+    high_risk: Annotated[
+        list[str],
+        typer.Option(
+            "--high-risk", help="A policy vendor id or name to mark high-risk."
+        ),
+    ] = [],  # noqa: B006 - typer list options need a list
+    max_share: Annotated[
+        str | None,
+        typer.Option(
+            "--max-share", help="Warn above this largest vendor share (0..1)."
+        ),
+    ] = None,
+    max_hhi: Annotated[
+        str | None, typer.Option("--max-hhi", help="Warn above this HHI (0..1).")
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Time the deny-list is evaluated at (RFC 3339)."),
+    ] = None,
+    output_format: ReportFormat = "text",
+    output: Output = None,
+    force: Force = False,
+) -> None:
+    """Vendor shares, HHI and single-vendor flags per domain and network function.
+
+    Thresholds only add warnings. Exit 0 when every record of the store verifies
+    with --operator-pub, 1 otherwise (after the report), 3 for bad input.
+    """
+    from vendorproof._internal.jsonio import read_document
+    from vendorproof.intake import load_policy
+    from vendorproof.models.inventory import parse_inventory
+    from vendorproof.reports.concentration import Thresholds, concentration_report
+
+    fmt = _choice(output_format, _REPORT_FORMATS, "--format")
+    thresholds = Thresholds(
+        max_share=_fraction(max_share, "--max-share"),
+        max_hhi=_fraction(max_hhi, "--max-hhi"),
+    )
+    when = parse_at(at)
+    pol = load_policy(policy)
+    known = {v.id for v in pol.vendors} | {v.name for v in pol.vendors}
+    for name in high_risk:
+        if name not in known:
+            raise InvalidInputError(
+                f"{name!r} is not a vendor id or name of the policy", path="--high-risk"
+            )
+    inv = parse_inventory(read_document(inventory), file=str(inventory))
+    view = _store_view(store, operator_pub)
+    report = concentration_report(
+        inv,
+        view,
+        inventory_file=str(inventory),
+        vendors=pol.vendors,
+        deny_list=pol.deny_list,
+        high_risk=high_risk,
+        at=when,
+        thresholds=thresholds,
+    )
+    if fmt == "json":
+        text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "html":
+        text = report.html()
+    else:
+        text = report.text()
+    _write(text, output, force=force)
+    _finish(view)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``report`` command group to ``app``."""
     report_app.command("catalogue")(catalogue_cmd)
     report_app.command("compliance")(compliance_cmd)
+    report_app.command("concentration")(concentration_cmd)
     app.add_typer(report_app, name="report")
