@@ -291,9 +291,84 @@ def concentration_cmd(
     _finish(view)
 
 
+@handle_errors
+def html_cmd(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The HTML file to write.")
+    ],
+    store: StoreUrl = None,
+    operator_pub: OperatorPub = [],  # noqa: B006 - typer list options need a list
+    inventory: Annotated[
+        Path | None,
+        typer.Option("--inventory", help="Deployment inventory (adds concentration)."),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="Operator policy (needed with --inventory)."),
+    ] = None,
+    high_risk: Annotated[
+        list[str],
+        typer.Option(
+            "--high-risk", help="A policy vendor id or name to mark high-risk."
+        ),
+    ] = [],  # noqa: B006 - typer list options need a list
+    since: Since = None,
+    until: Until = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Time the deny-list is evaluated at (RFC 3339)."),
+    ] = None,
+    force: Force = False,
+) -> None:
+    """One self-contained HTML page for auditors (no scripts, no network access).
+
+    Exit 0 when every record verifies with --operator-pub, 1 otherwise (the page
+    is written and shows why), 3 for bad input.
+    """
+    from vendorproof._internal.jsonio import read_document
+    from vendorproof.intake import load_policy
+    from vendorproof.models.inventory import parse_inventory
+    from vendorproof.models.requirements import catalogue
+    from vendorproof.reports.auditor import auditor_page
+    from vendorproof.reports.compliance import compliance_report
+    from vendorproof.reports.concentration import Thresholds, concentration_report
+
+    if (inventory is None) != (policy is None):
+        raise InvalidInputError(
+            "give --inventory and --policy together", path="--inventory"
+        )
+    start = parse_at(since, option="--since") if since else None
+    end = parse_at(until, option="--until") if until else None
+    when = parse_at(at)
+    concentration = None
+    view = None
+    if inventory is not None and policy is not None:
+        pol = load_policy(policy)
+        inv = parse_inventory(read_document(inventory), file=str(inventory))
+        view = _store_view(store, operator_pub)
+        concentration = concentration_report(
+            inv,
+            view,
+            inventory_file=str(inventory),
+            vendors=pol.vendors,
+            deny_list=pol.deny_list,
+            high_risk=high_risk,
+            at=when,
+            thresholds=Thresholds(),
+        )
+    if view is None:
+        view = _store_view(store, operator_pub)
+    report = compliance_report(view, catalogue(), since=start, until=end)
+    write_atomic(
+        output, auditor_page(report, concentration).encode("utf-8"), force=force
+    )
+    _finish(view)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``report`` command group to ``app``."""
     report_app.command("catalogue")(catalogue_cmd)
     report_app.command("compliance")(compliance_cmd)
     report_app.command("concentration")(concentration_cmd)
+    report_app.command("html")(html_cmd)
     app.add_typer(report_app, name="report")

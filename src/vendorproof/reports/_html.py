@@ -34,14 +34,24 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def table(head: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "") -> str:
-    """A table; ``head`` is escaped here, every cell must already be HTML."""
-    attr = f' class="{esc(cls)}"' if cls else ""
-    out = [f"<table{attr}><thead><tr>"]
+def table(
+    head: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    cls: str = "",
+    row_attr: str = "",
+) -> str:
+    """A table; ``head`` is escaped here, every cell must already be HTML.
+
+    ``row_attr`` (a fixed attribute such as ``data-requirement``) marks every body row.
+    """
+    klass = f' class="{esc(cls)}"' if cls else ""
+    out = [f"<table{klass}><thead><tr>"]
     out += [f"<th>{esc(h)}</th>" for h in head]
     out.append("</tr></thead><tbody>")
     for row in rows:
-        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
+        attr = f" {row_attr}" if row_attr else ""
+        out.append(f"<tr{attr}>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
