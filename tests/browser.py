@@ -12,6 +12,7 @@ as root the sandbox cannot start, so ``--no-sandbox`` is passed then.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -39,8 +40,12 @@ class Chromium:
         self._from_browser, from_browser_w = os.pipe()
 
         def wire() -> None:  # in the child, before exec: the protocol's two fds
-            os.dup2(to_browser_r, 3)
-            os.dup2(from_browser_w, 4)
+            # Move both ends above 4 first: dup2 onto the same number would neither
+            # clear close-on-exec nor survive the other end landing on 3 or 4.
+            high_r = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
+            high_w = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
+            os.dup2(high_r, 3)
+            os.dup2(high_w, 4)
 
         args = [
             exe,

@@ -309,6 +309,14 @@ def parse_catalogue(raw: bytes, *, file: str) -> Catalogue:
     ids = {r.id for r in requirements}
     checks = _id_map(doc, "checks", ids, (c.value for c in Check if not c.signer))
     documents = _id_map(doc, "documents", ids, DOCUMENT_REQUIREMENTS)
+    mapped = {i for m in (checks, documents) for v in m.values() for i in v}
+    for n, req in enumerate(requirements):
+        if req.id not in mapped and "evidence" not in raw_requirements[n]:
+            raise InvalidInputError(
+                f"{req.id!r} maps to no check: say what evidences it (evidence)",
+                path=_path(("requirements", n)),
+                file=file,
+            )
     return Catalogue(
         name=_str(doc, doc.data, "catalogue", ()),
         version=_str(doc, doc.data, "version", ()),

@@ -155,6 +155,9 @@ def test_shipped_document_round_trips() -> None:
         pytest.param(("checks", "signature"), ["KAT:A2-4"], "not a known", id="sig"),
         pytest.param(("checks", "integrity"), _DELETE, "missing 'integrity'", id="m"),
         pytest.param(("documents",), [], "expected a mapping", id="docs-list"),
+        pytest.param(
+            ("requirements", 3, "evidence"), _DELETE, "maps to no check", id="no-ev"
+        ),
     ],
 )
 def test_bad_catalogue_is_refused_naming_the_field(
