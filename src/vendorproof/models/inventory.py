@@ -97,7 +97,8 @@ def _capacity(value: object, where: str, file: str) -> Decimal | None:
         ) from None
     if not number.is_finite() or number < 0:
         raise InvalidInputError(
-            f"{where}: capacity must not be negative, got {value!r}", file=file
+            f"{where}: capacity must be a finite number of at least 0, got {value!r}",
+            file=file,
         )
     return number
 

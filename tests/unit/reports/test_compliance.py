@@ -186,3 +186,37 @@ def test_html_escapes_every_record_string() -> None:
     assert "https://" not in page
     # An id a record carries that the catalogue does not know is reported.
     assert report.unknown_ids == ((1, "NOT-IN-CATALOGUE"),)
+
+
+def test_unverified_vendor_and_not_applicable() -> None:
+    na = CheckResult(
+        check="trust-declaration",
+        subject="attestations/",
+        requirements=("KAT-A2-3",),
+        outcome=Outcome.NOT_APPLICABLE,
+        reason="optional",
+    )
+    rec = RecordView(
+        seq=4,
+        record_id="r4",
+        digest="1" * 64,
+        time_verified="2027-01-15T00:00:00Z",
+        verdict="FAILED",
+        vendor="",
+        vendor_name="",
+        declared_vendor="mallory",
+        product="P",
+        version="1",
+        domain="",
+        network_function="",
+        checks=(na,),
+    )
+    view = StoreView(
+        url="sqlite:///x.db", total=1, records=(rec,), unverified=(), chain=()
+    )
+    report = compliance_report(view, catalogue())
+    rows = {r.requirement.id: r for r in report.requirements}
+    assert rows["KAT:A2-3"].not_applicable == (4,)
+    assert rows["KAT:A2-3"].passed == ()
+    assert "no verified vendor (declares mallory)" in report.text()
+    assert report.to_dict()["deliveries"]["rejected"][0]["vendor"] is None

@@ -210,7 +210,9 @@ def test_bad_rows_are_errors(rows: str, needle: str) -> None:
 
 
 def test_negative_capacity_and_missing_column() -> None:
-    with pytest.raises(InvalidInputError, match="capacity must not be negative"):
+    with pytest.raises(
+        InvalidInputError, match="capacity must be a finite number of at least 0"
+    ):
         parse_inventory(
             b"vendor,product,version,domain,networkFunction,instances,capacity\n"
             b"acme,P,1,RAN,gNB,1,-5\n",
@@ -281,3 +283,79 @@ def test_html_escapes_vendor_names_and_draws_svg() -> None:
     text = report.text()
     assert "no policy vendor" in text
     assert "HHI 0.5000 (high)" in text
+
+
+@pytest.mark.parametrize(
+    ("raw", "needle"),
+    [
+        (b"\xff\xfe", "not valid UTF-8"),
+        (HEADER.encode() + b'a,acme,"P,1,RAN,gNB,1\n', "not valid CSV"),
+        (
+            (
+                b"vendor,product,version,domain,networkFunction,instances,capacity\n"
+                b"acme,P,1,RAN,gNB,1,lots\n"
+            ),
+            "capacity must be a number",
+        ),
+        (
+            (
+                b"vendor,product,version,domain,networkFunction,instances,capacity\n"
+                b"acme,P,1,RAN,gNB,1,NaN\n"
+            ),
+            "capacity must be a finite number of at least 0",
+        ),
+        (b'[{"name": "P", "relatedParty": 5}]', "relatedParty: expected a list"),
+        (b'[{"name": "P", "resourceCharacteristic": {}}]', "expected a list"),
+        (b"[5]", "resources[0]: expected an object"),
+        (b'{"bomFormat": "CycloneDX", "components": 5}', "components: expected a list"),
+        (b'{"bomFormat": "CycloneDX", "components": [5]}', "components[0]: expected"),
+        (b'{"resources": []}', "lists no deployed product"),
+        (
+            (
+                b'[{"id": "r", "name": "P", "resourceVersion": "1", "relatedParty": '
+                b'[{"role": "manufacturer", "name": "acme"}], "resourceCharacteristic": '
+                b'[{"name": "domain", "value": "RAN"}, {"name": "networkFunction", '
+                b'"value": "gNB"}, {"name": "capacity", "value": true}]}]'
+            ),
+            "capacity must be a number",
+        ),
+        (
+            (
+                b'[{"id": "r", "name": "P", "resourceVersion": "1", "relatedParty": '
+                b'[{"role": "manufacturer", "name": "acme"}], "resourceCharacteristic": '
+                b'[{"name": "domain", "value": "RAN"}, {"name": "networkFunction", '
+                b'"value": "gNB"}, {"name": "instances", "value": true}]}]'
+            ),
+            "instances must be a whole number",
+        ),
+    ],
+)
+def test_malformed_inventories(raw: bytes, needle: str) -> None:
+    with pytest.raises(InvalidInputError) as e:
+        parse_inventory(raw, file="inv")
+    assert str(e.value).startswith("inv: ")
+    assert needle in str(e.value)
+
+
+def test_nothing_deployed_and_unmatched_thresholds() -> None:
+    report = _report(
+        "a,acme,AcmeRAN gNB,24.1.3,RAN,gNB,0\n",
+        thresholds=Thresholds(max_share=Fraction(9, 10), max_hhi=Fraction(9, 10)),
+    )
+    (ran,) = report.domains
+    assert ran.total == 0
+    assert (ran.hhi, ran.effective_vendors, ran.band) == (None, None, "none deployed")
+    assert not ran.single_vendor
+    assert ran.warnings == ()
+    assert "HHI - (none deployed)" in report.text()
+    assert report.to_dict()["domains"][0]["hhi"] is None
+
+
+def test_bands() -> None:
+    rows = "".join(f"r{i},v{i},P,1,RAN,gNB,1\n" for i in range(20))
+    (ran,) = _report(rows).domains
+    assert ran.hhi == Fraction(1, 20)
+    assert ran.band == "unconcentrated"
+    rows = "".join(f"r{i},v{i},P,1,RAN,gNB,1\n" for i in range(7))
+    (ran,) = _report(rows).domains
+    assert ran.band == "moderate"  # 1/7 = 0.143
