@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from vendorproof.reports._records import StoreView
 
 report_app = typer.Typer(
-    help="Reports for regulators and auditors: requirement catalogue, compliance.",
+    help="Reports for regulators and auditors: requirement catalogue, compliance, "
+    "vendor concentration, one HTML page.",
     no_args_is_help=True,
 )
 
@@ -107,6 +108,7 @@ StoreUrl = Annotated[
     str | None,
     typer.Option(
         "--store",
+        metavar="URL",
         help="Store URL: a SQLite path (default ./vendorproof-evidence.db, or "
         "$VENDORPROOF_STORE) or postgresql://... (opened read-only).",
     ),
@@ -115,16 +117,21 @@ OperatorPub = Annotated[
     list[Path],
     typer.Option(
         "--operator-pub",
+        metavar="PUB",
         help="The operator's public key(s) (PEM): only records they verify count.",
     ),
 ]
 Since = Annotated[
     str | None,
-    typer.Option("--since", help="First verification time (RFC 3339) to include."),
+    typer.Option(
+        "--since", metavar="T", help="First verification time (RFC 3339) to include."
+    ),
 ]
 Until = Annotated[
     str | None,
-    typer.Option("--until", help="Last verification time (RFC 3339) to include."),
+    typer.Option(
+        "--until", metavar="T", help="Last verification time (RFC 3339) to include."
+    ),
 ]
 
 
@@ -226,21 +233,28 @@ def concentration_cmd(
     high_risk: Annotated[
         list[str],
         typer.Option(
-            "--high-risk", help="A policy vendor id or name to mark high-risk."
+            "--high-risk",
+            metavar="VENDOR",
+            help="A policy vendor id or name to mark high-risk.",
         ),
     ] = [],  # noqa: B006 - typer list options need a list
     max_share: Annotated[
         str | None,
         typer.Option(
-            "--max-share", help="Warn above this largest vendor share (0..1)."
+            "--max-share",
+            metavar="X",
+            help="Warn above this largest vendor share (0..1).",
         ),
     ] = None,
     max_hhi: Annotated[
-        str | None, typer.Option("--max-hhi", help="Warn above this HHI (0..1).")
+        str | None,
+        typer.Option("--max-hhi", metavar="X", help="Warn above this HHI (0..1)."),
     ] = None,
     at: Annotated[
         str | None,
-        typer.Option("--at", help="Time the deny-list is evaluated at (RFC 3339)."),
+        typer.Option(
+            "--at", metavar="T", help="Time the deny-list is evaluated at (RFC 3339)."
+        ),
     ] = None,
     output_format: ReportFormat = "text",
     output: Output = None,
@@ -309,14 +323,18 @@ def html_cmd(
     high_risk: Annotated[
         list[str],
         typer.Option(
-            "--high-risk", help="A policy vendor id or name to mark high-risk."
+            "--high-risk",
+            metavar="VENDOR",
+            help="A policy vendor id or name to mark high-risk.",
         ),
     ] = [],  # noqa: B006 - typer list options need a list
     since: Since = None,
     until: Until = None,
     at: Annotated[
         str | None,
-        typer.Option("--at", help="Time the deny-list is evaluated at (RFC 3339)."),
+        typer.Option(
+            "--at", metavar="T", help="Time the deny-list is evaluated at (RFC 3339)."
+        ),
     ] = None,
     force: Force = False,
 ) -> None:
