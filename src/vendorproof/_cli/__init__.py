@@ -62,6 +62,7 @@ def _register() -> None:
         gate_cmd,
         inspect_cmd,
         log_cmd,
+        report_cmd,
         vendor,
         verify_cmd,
     )
@@ -72,6 +73,7 @@ def _register() -> None:
     evidence_cmd.register(app)
     gate_cmd.register(app)
     log_cmd.register(app)
+    report_cmd.register(app)
     wrap_commands(app)  # the exit-code mapping, once for every command
     use_plain_usage(app)
 

@@ -4,7 +4,9 @@ Every check a report can hold is a member of :class:`Check`, with the requiremen
 (domain brief §2) it provides evidence for. The report schema's list of check names is
 derived from this enum (``tests/unit/test_schemas.py``). Signer checks (``signature``,
 ``certificate-chain``, ...) carry the requirement ids of the document they ran on, so
-their own tuple is empty.
+their own tuple is empty. These short ids are aliases of the requirement catalogue
+(``vendorproof.models.requirements``, docs/requirements.md), which maps every check to
+``<instrument>:<clause>`` ids; records keep carrying the short ids.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 from vendorproof import __version__
+from vendorproof.models.checks import SIGNER_CHECKS
+from vendorproof.models.requirements import catalogue
 from vendorproof.reports.catalogue import check_info
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 
@@ -84,6 +86,9 @@ def _fingerprint(result: CheckResult) -> str:
     ).hexdigest()
 
 
+_SIGNER = frozenset(c.value for c in SIGNER_CHECKS)
+
+
 def _rules(report: VerificationReport) -> tuple[list[dict[str, Any]], dict[str, int]]:
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
@@ -93,6 +98,10 @@ def _rules(report: VerificationReport) -> tuple[list[dict[str, Any]], dict[str, 
         info = check_info(c.check)
         seen = {r for x in report.checks if x.check == c.check for r in x.requirements}
         tags = sorted(set(info.requirements) | seen)
+        # The requirement catalogue's ids for what this run's results name.
+        cat = catalogue()
+        known = [r for r in seen if cat.get(r) is not None]
+        ids = cat.resolve(known) if c.check in _SIGNER else cat.for_check(c.check)
         index[c.check] = len(rules)
         rules.append(
             {
@@ -104,7 +113,7 @@ def _rules(report: VerificationReport) -> tuple[list[dict[str, Any]], dict[str, 
                     "text": f"{info.help} Requirements: {', '.join(tags) or 'none'}.",
                 },
                 "defaultConfiguration": {"level": "error"},
-                "properties": {"tags": tags},
+                "properties": {"tags": tags, "requirements": list(ids)},
             }
         )
     return rules, index

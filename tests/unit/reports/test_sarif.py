@@ -48,6 +48,10 @@ def test_one_rule_per_check_with_requirement_tags_and_help() -> None:
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == ["integrity", "signature"]
     assert rules[0]["properties"]["tags"] == ["EUCC-9-2e", "KAT-A2-4"]
+    # ... and the requirement catalogue's ids for the rule.
+    assert {"KAT:A2-4", "EUCC:9(2)(e)"} <= set(rules[0]["properties"]["requirements"])
+    # A signer check: the catalogue ids of the short ids its results carry.
+    assert rules[1]["properties"]["requirements"] == ["KAT:A2-4"]
     assert "KAT-A2-2" in rules[1]["properties"]["tags"]
     assert all(r["help"]["text"] and r["shortDescription"]["text"] for r in rules)
     assert [r["ruleIndex"] for r in run["results"]] == [0, 0, 1]
