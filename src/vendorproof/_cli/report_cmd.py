@@ -44,7 +44,12 @@ CatalogueFormat = Annotated[
 ]
 Output = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write to FILE instead of standard output."),
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to FILE instead of standard output.",
+        metavar="PATH",
+    ),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite the output file.")]
 
@@ -223,10 +228,14 @@ def concentration_cmd(
         typer.Option(
             "--inventory",
             help="Deployment inventory: CSV, TMF639 resource JSON or CycloneDX JSON.",
+            metavar="PATH",
         ),
     ],
     policy: Annotated[
-        Path, typer.Option("--policy", help="Operator policy (vendors, deny-list).")
+        Path,
+        typer.Option(
+            "--policy", help="Operator policy (vendors, deny-list).", metavar="PATH"
+        ),
     ],
     store: StoreUrl = None,
     operator_pub: OperatorPub = [],  # noqa: B006 - typer list options need a list
@@ -308,17 +317,26 @@ def concentration_cmd(
 @handle_errors
 def html_cmd(
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="The HTML file to write.")
+        Path,
+        typer.Option("--output", "-o", help="The HTML file to write.", metavar="PATH"),
     ],
     store: StoreUrl = None,
     operator_pub: OperatorPub = [],  # noqa: B006 - typer list options need a list
     inventory: Annotated[
         Path | None,
-        typer.Option("--inventory", help="Deployment inventory (adds concentration)."),
+        typer.Option(
+            "--inventory",
+            help="Deployment inventory (adds concentration).",
+            metavar="PATH",
+        ),
     ] = None,
     policy: Annotated[
         Path | None,
-        typer.Option("--policy", help="Operator policy (needed with --inventory)."),
+        typer.Option(
+            "--policy",
+            help="Operator policy (needed with --inventory).",
+            metavar="PATH",
+        ),
     ] = None,
     high_risk: Annotated[
         list[str],
