@@ -27,6 +27,7 @@ from vendorproof.intake import measure
 from vendorproof.models.delivery import BUNDLE_SUFFIX, IN_TOTO, KEYLESS, Delivery
 from vendorproof.models.documents import SignedDocument, load_signed_document
 from vendorproof.models.policy import Policy
+from vendorproof.verify.context import VerificationCache
 from vendorproof.verify.delivery import (
     ComponentDigest,
     Hasher,
@@ -162,15 +163,15 @@ def _images_hasher(images: Path) -> Hasher:
     return hasher
 
 
-_DOCUMENT_CACHE = 1024
-
-
 class PolicyCache:
     """Policies parsed once per distinct set of input digests (records share them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, verification: VerificationCache | None = None) -> None:
         self._cache: dict[tuple[tuple[str, str], ...], Policy] = {}
-        self._documents: dict[tuple[str, str], SignedDocument] = {}
+        #: The replay's memo tables (``verify/context.py``); parsed documents here.
+        self.verification = (
+            VerificationCache() if verification is None else verification
+        )
 
     def document(self, inputs: _Inputs, name: str) -> SignedDocument:
         """A signed input document, parsed once per (name, digest) in this process.
@@ -179,12 +180,10 @@ class PolicyCache:
         """
         data = inputs.get(name)
         key = (name, inputs.rec.inputs[name])
-        doc = self._documents.get(key)
+        doc = self.verification.documents.get(key)
         if doc is None:
             doc = load_signed_document(data, file=name)
-            if len(self._documents) >= _DOCUMENT_CACHE:
-                self._documents.clear()
-            self._documents[key] = doc
+            self.verification.documents.put(key, doc)
         return doc
 
     def get(self, inputs: _Inputs, rec: EvidenceRecord) -> Policy:

@@ -8,6 +8,9 @@ from __future__ import annotations
 from vendorproof._internal.lazy import lazy_exports
 
 _EXPORTS = {
+    "Timeouts": "context",
+    "VerificationCache": "context",
+    "VerificationContext": "context",
     "evaluate_delivery": "delivery",
     "SignedDocument": "documents",
     "load_signed_document": "documents",
