@@ -22,6 +22,7 @@ from rfc3161_client import HashAlgorithm, TimestampRequestBuilder
 
 from tests.tsa import TSA_POLICY_OID, LoopbackTSA, make_tsa_pki
 from vendorproof._internal import tsa as tsa_module
+from vendorproof._internal.memo import Memo
 from vendorproof._internal.tsa import (
     TimestampInfo,
     parse_timestamp,
@@ -181,6 +182,40 @@ def test_verify_with_one_of_several_roots(
 def test_verify_rejects_another_root(other_pki: Pki, token: bytes) -> None:
     with pytest.raises(TimestampError, match="does not verify"):
         verify_timestamp(token, DATA, roots=[other_pki.root])
+
+
+def test_a_remembered_token_is_not_verified_again_but_its_imprint_is(
+    pki: Pki, token: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verified: Memo[tuple[bytes, tuple[bytes, ...]], bool] = Memo()
+    verify_timestamp(token, DATA, roots=[pki.root], verified=verified)
+    assert len(verified) == 1
+
+    def again(*_args: object) -> None:
+        msg = "the token was verified again"
+        raise TimestampError(msg)
+
+    monkeypatch.setattr(tsa_module, "_verify_token", again)
+    verify_timestamp(token, DATA, roots=[pki.root], verified=verified)
+    with pytest.raises(TimestampError, match="does not cover the data"):
+        verify_timestamp(token, b"other bytes", roots=[pki.root], verified=verified)
+    # Without the caller's table, or under other TSA certificates, it is verified.
+    with pytest.raises(TimestampError, match="verified again"):
+        verify_timestamp(token, DATA, roots=[pki.root])
+    with pytest.raises(TimestampError, match="verified again"):
+        verify_timestamp(
+            token, DATA, roots=[pki.root], intermediates=[pki.tsa], verified=verified
+        )
+
+
+def test_a_token_that_does_not_verify_is_not_remembered(
+    other_pki: Pki, token: bytes
+) -> None:
+    verified: Memo[tuple[bytes, tuple[bytes, ...]], bool] = Memo()
+    for _ in range(2):
+        with pytest.raises(TimestampError, match="does not verify"):
+            verify_timestamp(token, DATA, roots=[other_pki.root], verified=verified)
+    assert len(verified) == 0
 
 
 def test_verify_rejects_no_roots(token: bytes) -> None:
@@ -486,7 +521,6 @@ def test_rust_panic_in_the_verifier_fails_the_timestamp(
             return Verifier()
 
     monkeypatch.setattr(tsa_module, "VerifierBuilder", Builder)
-    monkeypatch.setattr(tsa_module, "_VERIFIED_TOKENS", set())
     with pytest.raises(TimestampError, match="the verifier failed: index out of"):
         verify_timestamp(token, DATA, roots=[pki.root])
 

@@ -40,6 +40,7 @@ from rfc3161_client import (
 )
 
 from vendorproof import __version__
+from vendorproof._internal.memo import Memo
 from vendorproof._internal.panic import is_panic
 from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError, NetworkError, TimestampError
@@ -467,6 +468,7 @@ def verify_timestamp(
     *,
     roots: Sequence[x509.Certificate],
     intermediates: Sequence[x509.Certificate] = (),
+    verified: Memo[tuple[bytes, tuple[bytes, ...]], bool] | None = None,
 ) -> TimestampInfo:
     """Verify an RFC 3161 timestamp response over ``data``.
 
@@ -502,6 +504,10 @@ def verify_timestamp(
         roots: trusted, self-signed TSA root certificates.
         intermediates: additional untrusted certificates to build the chain with
             (or the TSA certificate itself when the token does not embed it).
+        verified: tokens whose own verification (steps 3 and 4) passed, by the
+            sha256 of ``der`` and the TSA certificates' fingerprints; a token found
+            there is not verified again (``VerificationCache.timestamp_tokens``). The
+            message imprint (step 5) is compared on every call.
 
     Returns:
         The token's contents, now authenticated.
@@ -533,11 +539,10 @@ def verify_timestamp(
             )
         ),
     )
-    if key not in _VERIFIED_TOKENS:
+    if verified is None or key not in verified:
         _verify_token(response, info, unique_roots, intermediates)
-        if len(_VERIFIED_TOKENS) >= _CACHE_LIMIT:
-            _VERIFIED_TOKENS.clear()
-        _VERIFIED_TOKENS.add(key)
+        if verified is not None:
+            verified.put(key, True)  # noqa: FBT003 - the table's value type
 
     digest = hashlib.new(info.hash_algorithm, data).digest()
     if not hmac.compare_digest(digest, info.message_imprint):
@@ -547,10 +552,6 @@ def verify_timestamp(
         )
         raise TimestampError(msg)
     return info
-
-
-_VERIFIED_TOKENS: set[tuple[bytes, tuple[bytes, ...]]] = set()
-_CACHE_LIMIT = 4096
 
 
 def _verify_token(

@@ -31,6 +31,7 @@ from vendorproof.evidence.record import EvidenceRecord, record_digest
 from vendorproof.evidence.store import StoredRecord
 from vendorproof.formats.base import DeliveryFormat, DocumentCache
 from vendorproof.models.policy import Policy
+from vendorproof.verify.context import VerificationCache, VerificationContext
 from vendorproof.verify.delivery import (
     ComponentDigest,
     Hasher,
@@ -168,11 +169,16 @@ def _images_hasher(fmt: DeliveryFormat, images: Path) -> Hasher:
 class PolicyCache:
     """Policies parsed once per distinct set of input digests (records share them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, verification: VerificationCache | None = None) -> None:
         self._cache: dict[tuple[tuple[str, str], ...], Policy] = {}
         #: Signed documents parsed once per (name, digest) in this process (the
         #: stored bytes are still read and checked against the record every time).
         self.documents = DocumentCache()
+        #: The replay's memo tables (``verify/context.py``): validated paths, CRL
+        #: signatures and timestamp tokens shared by every record of this run.
+        self.verification = (
+            VerificationCache() if verification is None else verification
+        )
 
     def get(self, inputs: _Inputs, rec: EvidenceRecord) -> Policy:
         key = tuple(
@@ -232,7 +238,12 @@ def _rerun(
             _images_hasher(fmt, images) if images is not None else _recorded_hasher(rec)
         )
         report = evaluate_delivery(
-            delivery, policy, at=rec.as_of, time_source=rec.as_of_source, hasher=hasher
+            delivery,
+            policy,
+            at=rec.as_of,
+            time_source=rec.as_of_source,
+            hasher=hasher,
+            context=VerificationContext(at=rec.as_of, cache=policies.verification),
         )
     rollback = None if floor.known else _recorded_rollback(rec)
     if rollback is None:

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 from vendorproof._internal.lazy import lazy_exports
 
 _EXPORTS = {
+    "Timeouts": "context",
+    "VerificationCache": "context",
+    "VerificationContext": "context",
     "evaluate_delivery": "delivery",
     "SignedDocument": "documents",
     "load_signed_document": "documents",

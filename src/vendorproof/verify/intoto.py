@@ -61,17 +61,14 @@ from vendorproof.errors import (
 )
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.delivery import RESERVED
+from vendorproof.verify.context import DEFAULT_TIMEOUTS, Timeouts
 
-__all__ = ["INSPECTION_TIMEOUT", "INTOTO_DIR", "verify_in_toto"]
+__all__ = ["INTOTO_DIR", "verify_in_toto"]
 
 #: The delivery directory holding the layout and the links.
 INTOTO_DIR = "in-toto"
-#: Seconds one inspection command may run before it is killed.
-INSPECTION_TIMEOUT = 120
 #: Deepest nesting of sublayouts followed.
 MAX_SUBLAYOUT_DEPTH = 8
-#: Extra seconds the child process gets beyond its inspections' budget.
-_CHILD_GRACE = 60
 _MAX_MESSAGE = 300
 _FORMAT_NAMES = {"Metablock": "Metablock", "Envelope": "DSSE"}
 #: Signature schemes tried for a pinned key, default first. The keyid is a label that
@@ -101,6 +98,7 @@ class _Snapshot:
     """The metadata in-toto will read, copied into a private directory."""
 
     layout: Any  # in_toto Metadata (Metablock or Envelope) holding a Layout
+    limits: Limits
     inspections: list[str] = field(default_factory=list)  # "name: command" of all
     files: int = 0
 
@@ -111,6 +109,8 @@ def verify_in_toto(
     layout_keys: Sequence[bytes],
     allow_inspections: bool,
     layout_name: str = "root.layout",
+    limits: Limits = DEFAULT_LIMITS,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
 ) -> str:
     """Verify the classic in-toto layout and links shipped in a delivery.
 
@@ -123,6 +123,10 @@ def verify_in_toto(
             vendor) may run. They run in a temporary copy of the delivery payload,
             in a child process, after the layout signatures verified.
         layout_name: the layout's file name inside ``in-toto/``.
+        limits: the caller's bounds on untrusted input (layout signatures, metadata
+            files, payload entries copied for inspections).
+        timeouts: how long one inspection and the child process may run
+            (``verify/context.py``: ``VerificationContext.timeouts``).
 
     Returns:
         A one-line account: layout, format and expiry, pinned key ids, steps, number
@@ -160,8 +164,8 @@ def verify_in_toto(
     ) as tmp:
         meta = Path(tmp) / "metadata"
         meta.mkdir()
-        snap = _snapshot(delivery_root / INTOTO_DIR, layout_name, meta)
-        keys = _layout_key_dicts(snap.layout, pinned, layout_rel)
+        snap = _snapshot(delivery_root / INTOTO_DIR, layout_name, meta, limits)
+        keys = _layout_key_dicts(snap.layout, pinned, layout_rel, limits)
         with _in_toto_errors():
             _verify_layout_signatures(snap.layout, keys)
         if snap.inspections and not allow_inspections:
@@ -174,13 +178,20 @@ def verify_in_toto(
             )
         if snap.inspections:
             work = Path(tmp) / "delivery"
-            _copy_payload(delivery_root, work, DEFAULT_LIMITS)
+            _copy_payload(delivery_root, work, limits)
             links = _verify_in_child(
-                meta / layout_name, meta, keys, work, len(snap.inspections)
+                meta / layout_name,
+                meta,
+                keys,
+                work,
+                len(snap.inspections),
+                timeouts=timeouts,
             )
         else:
             with _in_toto_errors():
-                links = _run_in_toto(snap.layout, keys, str(meta), INSPECTION_TIMEOUT)
+                links = _run_in_toto(
+                    snap.layout, keys, str(meta), timeouts.in_toto_inspection
+                )
         return _account(snap, layout_rel, pinned, links)
 
 
@@ -237,14 +248,14 @@ def _signature_keyids(metadata: Any, limits: Limits, file: str) -> list[str]:
 
 
 def _layout_key_dicts(
-    metadata: Any, pinned: Sequence[crypto.PublicKey], file: str
+    metadata: Any, pinned: Sequence[crypto.PublicKey], file: str, limits: Limits
 ) -> dict[str, dict[str, Any]]:
     """in-toto key dicts for the pinned keys, labelled to meet their signatures.
 
     A pinned key that verifies none of the layout's signatures is passed under its
     default keyid, so that in-toto reports it as the key that did not sign.
     """
-    sig_keyids = _signature_keyids(metadata, DEFAULT_LIMITS, file)
+    sig_keyids = _signature_keyids(metadata, limits, file)
     keys: dict[str, dict[str, Any]] = {}
     for public in pinned:
         candidates = _candidates(public)
@@ -342,7 +353,9 @@ def _read_metadata(path: Path, rel: str) -> tuple[bytes, Any] | None:
     return raw, metadata
 
 
-def _snapshot(intoto_dir: Path, layout_name: str, dest: Path) -> _Snapshot:
+def _snapshot(
+    intoto_dir: Path, layout_name: str, dest: Path, limits: Limits
+) -> _Snapshot:
     """Copy the layout and every link in-toto would load into ``dest``.
 
     Mirrors ``in_toto.verifylib.load_links_for_layout`` and the sublayout recursion:
@@ -358,7 +371,7 @@ def _snapshot(intoto_dir: Path, layout_name: str, dest: Path) -> _Snapshot:
     if metadata.get_payload().type_ != "layout":
         raise InvalidInputError("not an in-toto layout (it is a link)", file=rel)
     (dest / layout_name).write_bytes(raw)
-    snap = _Snapshot(layout=metadata, files=1)
+    snap = _Snapshot(layout=metadata, limits=limits, files=1)
     _snapshot_links(
         metadata.get_payload(),
         snap,
@@ -403,9 +416,9 @@ def _snapshot_links(
                 if read is None:
                     continue
                 snap.files += 1
-                if snap.files > DEFAULT_LIMITS.max_files:
+                if snap.files > snap.limits.max_files:
                     raise InvalidInputError(
-                        f"more than {DEFAULT_LIMITS.max_files} in-toto metadata files",
+                        f"more than {snap.limits.max_files} in-toto metadata files",
                         file=INTOTO_DIR,
                     )
                 raw, metadata = read
@@ -584,6 +597,8 @@ def _verify_in_child(
     keys: dict[str, dict[str, Any]],
     workdir: Path,
     inspections: int,
+    *,
+    timeouts: Timeouts,
 ) -> int:
     """Run the verification in a child process whose working directory is ``workdir``.
 
@@ -596,10 +611,10 @@ def _verify_in_child(
             "layout": str(layout_file),
             "link_dir": str(link_dir),
             "keys": keys,
-            "timeout": INSPECTION_TIMEOUT,
+            "timeout": timeouts.in_toto_inspection,
         }
     )
-    budget = INSPECTION_TIMEOUT * (inspections + 1) + _CHILD_GRACE
+    budget = timeouts.in_toto_inspection * (inspections + 1) + timeouts.in_toto_grace
     try:
         proc = subprocess.Popen(
             [sys.executable, "-I", "-c", _CHILD_CODE],

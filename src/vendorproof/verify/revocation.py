@@ -52,6 +52,7 @@ from vendorproof.errors import CertificateChainError
 from vendorproof.models._fields import format_time
 from vendorproof.models.crl import REASON_NAMES, Crl, CrlEntry, CrlIndex, ext_value
 from vendorproof.models.policy import RevocationMode
+from vendorproof.verify.context import VerificationCache, shared_cache
 from vendorproof.verify.x509 import VerifiedChain, describe
 
 __all__ = ["CrlIndex", "RevocationMode", "verify_revocation"]
@@ -64,25 +65,26 @@ ALL_REASONS = frozenset(
 #: The CRL signature digests allowed when no policy narrows them.
 DEFAULT_CRL_DIGESTS = frozenset({"sha256", "sha384", "sha512"})
 
-# CRL signature checks are pure functions of the two DER encodings; replaying many
-# records checks the same few CRLs again and again.
-_SIGNED_BY: dict[tuple[bytes, bytes], bool] = {}
-_CACHE_LIMIT = 4096
 
+def _signed_by(
+    crl: x509.CertificateRevocationList,
+    issuer: x509.Certificate,
+    cache: VerificationCache,
+) -> bool:
+    """Whether ``issuer`` signed ``crl``, remembered in ``cache.crl_signatures``.
 
-def _signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    The answer is a pure function of the two DER encodings.
+    """
     sha = hashes.SHA256()
     key_id = (crl.fingerprint(sha), issuer.fingerprint(sha))
-    cached = _SIGNED_BY.get(key_id)
+    cached = cache.crl_signatures.get(key_id)
     if cached is not None:
         return cached
     key = issuer.public_key()
     valid = isinstance(
         key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
     ) and crl.is_signature_valid(key)
-    if len(_SIGNED_BY) >= _CACHE_LIMIT:
-        _SIGNED_BY.clear()
-    _SIGNED_BY[key_id] = valid
+    cache.crl_signatures.put(key_id, valid)
     return valid
 
 
@@ -220,9 +222,11 @@ def _status(
     index: CrlIndex,
     at: datetime,
     algorithms: CrlAlgorithms,
+    *,
+    cache: VerificationCache,
 ) -> _Status:
     candidates = index.issued_by(cert.issuer)
-    authentic = [c for c in candidates if _signed_by(c.crl, issuer)]
+    authentic = [c for c in candidates if _signed_by(c.crl, issuer, cache)]
     # A refused algorithm is named even when cryptography cannot verify it at all
     # (SHA-1 signatures no longer verify): an unverified CRL is no evidence either way.
     rejected = [
@@ -309,6 +313,7 @@ def verify_revocation(
     signed_at: datetime | None,
     mode: RevocationMode,
     algorithms: CrlAlgorithms | None = None,
+    cache: VerificationCache | None = None,
 ) -> str:
     """Check every certificate of ``chain`` but the anchor against ``crls``.
 
@@ -320,6 +325,8 @@ def verify_revocation(
         mode: how missing revocation data is treated.
         algorithms: the signature algorithms a CRL may use (default: SHA-256/384/512,
             RSA keys of at least 2048 bits).
+        cache: where CRL signature checks are remembered (default: the process's
+            shared cache, ``verify/context.py``).
 
     Returns:
         A one-line account of what was checked.
@@ -332,9 +339,10 @@ def verify_revocation(
         return "revocation checking is off in the policy"
     index = crls if isinstance(crls, CrlIndex) else CrlIndex(crls)
     algs = algorithms or CrlAlgorithms()
+    memo = shared_cache() if cache is None else cache
     notes: list[str] = []
     for cert, issuer in zip(chain.chain, chain.chain[1:], strict=False):
-        status = _status(cert, issuer, index, at, algs)
+        status = _status(cert, issuer, index, at, algs, cache=memo)
         if status.revocations:
             notes.append(_judge_revocations(cert, status.revocations, signed_at))
             continue

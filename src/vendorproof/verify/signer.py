@@ -30,6 +30,7 @@ from vendorproof.errors import (
 from vendorproof.models._fields import format_time
 from vendorproof.models.documents import SignedDocument
 from vendorproof.models.policy import Identity, Policy, Principal, RevocationMode
+from vendorproof.verify.context import VerificationContext, context_for
 from vendorproof.verify.result import CheckResult, Outcome
 from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
 from vendorproof.verify.x509 import (
@@ -132,18 +133,36 @@ def check_signer(
     at: datetime,
     time_source: str,
     requirements: tuple[str, ...],
+    context: VerificationContext | None = None,
 ) -> SignerCheck:
     """Establish which trusted principal of ``role`` signed ``doc``, checking each step.
 
     Never raises for a verification failure: every step is recorded as a check.
+
+    Args:
+        doc: the signed document.
+        principals: the policy's principals of ``role``.
+        role: ``vendor``, ``certification-body``, ...
+        policy: the operator policy (algorithms, TSAs, CRLs, Sigstore trust).
+        at: the validation time.
+        time_source: where ``at`` came from (for the report).
+        requirements: the requirement ids every check result carries.
+        context: limits, timeouts and memo tables for this verification, at ``at``
+            (default: one at ``at`` with the process's shared cache).
+
+    Raises:
+        ValueError: ``context`` is for another validation time than ``at``.
     """
+    ctx = context_for(at, context)
     run = _Run(doc, requirements)
     if not principals:
         return run.fail("signature", f"the policy trusts no {role} signer")
     if doc.keyless:
         return _check_keyless_signer(run, principals, role, policy)
     if doc.certificates:
-        return _check_certificate_signer(run, principals, role, policy, at, time_source)
+        return _check_certificate_signer(
+            run, principals, role, policy, ctx, time_source
+        )
     return _check_key_signer(run, principals, role, policy)
 
 
@@ -172,11 +191,16 @@ class _Time:
 
 
 def _signing_time(
-    run: _Run, signature: bytes, policy: Policy, at: datetime, time_source: str
+    run: _Run,
+    signature: bytes,
+    policy: Policy,
+    ctx: VerificationContext,
+    time_source: str,
 ) -> _Time | None:
     """Establish the signing time from RFC 3161 tokens; None when a token is bad."""
     from vendorproof._internal.tsa import verify_timestamp
 
+    at = ctx.at
     doc = run.doc
     fallback = _Time(at=at, source=time_source, signed_at=None)
     if not doc.timestamps:
@@ -204,7 +228,11 @@ def _signing_time(
         for tsa in policy.timestamp_authorities:
             try:
                 info = verify_timestamp(
-                    der, signature, roots=tsa.anchors, intermediates=tsa.intermediates
+                    der,
+                    signature,
+                    roots=tsa.anchors,
+                    intermediates=tsa.intermediates,
+                    verified=ctx.cache.timestamp_tokens,
                 )
             except (VerificationError, InvalidInputError) as e:
                 # A malformed or rejected TimeStampResp is a failed token, not a
@@ -281,7 +309,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
     principals: Sequence[Principal],
     role: str,
     policy: Policy,
-    at: datetime,
+    ctx: VerificationContext,
     time_source: str,
 ) -> SignerCheck:
     doc = run.doc
@@ -304,7 +332,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
     run.add(
         "signature", Outcome.PASS, f"{name} signature over DSSE PAE by {describe(leaf)}"
     )
-    when = _signing_time(run, signature, policy, at, time_source)
+    when = _signing_time(run, signature, policy, ctx, time_source)
     if when is None:
         return SignerCheck(checks=tuple(run.results), principal=None)
 
@@ -321,7 +349,12 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
             continue
         try:
             chain = verify_chain(
-                leaf, (*doc.certificates[1:], *p.intermediates), p.anchors, at=when.at
+                leaf,
+                (*doc.certificates[1:], *p.intermediates),
+                p.anchors,
+                at=when.at,
+                limits=ctx.limits,
+                cache=ctx.cache,
             )
         except (CertificateChainError, AlgorithmError) as e:
             errors.append(f"{p.id}: {e}")
@@ -351,10 +384,11 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
             detail = verify_revocation(
                 chain,
                 policy.crl_index if policy.crl_index is not None else policy.crls,
-                at=at,
+                at=ctx.at,
                 signed_at=when.signed_at,
                 mode=policy.revocation_mode,
                 algorithms=CrlAlgorithms(min_rsa_bits=policy.min_rsa_bits),
+                cache=ctx.cache,
             )
         except CertificateChainError as e:
             return run.fail("revocation", e)

@@ -40,6 +40,7 @@ from vendorproof._internal.crypto import MIN_RSA_BITS
 from vendorproof.errors import AlgorithmError, CertificateChainError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models._fields import format_time
+from vendorproof.verify.context import VerificationCache, shared_cache
 
 __all__ = [
     "Eku",
@@ -218,8 +219,13 @@ def verify_chain(
     at: datetime,
     eku: Eku = Eku.CODE_SIGNING,
     limits: Limits = DEFAULT_LIMITS,
+    cache: VerificationCache | None = None,
 ) -> VerifiedChain:
     """Verify ``leaf`` up to one of ``roots`` as of ``at`` (never an implicit "now").
+
+    A path validated before (``cache.validated_paths``; without ``cache``, the
+    process's shared cache) is reused when ``at`` lies inside every one of its
+    certificates' validity periods (``verify/context.py``).
 
     Raises:
         AlgorithmError: a certificate uses a refused algorithm.
@@ -236,7 +242,8 @@ def verify_chain(
         eku,
         limits.max_chain_depth,
     )
-    cached = _VALIDATED.get(key)
+    paths = (shared_cache() if cache is None else cache).validated_paths
+    cached = paths.get(key)
     if cached is not None and all(_valid_at(c, at) for c in cached):
         return VerifiedChain(chain=cached, at=at)
     verifier = (
@@ -256,19 +263,8 @@ def verify_chain(
     chain = tuple(verified.chain)
     for cert in chain[1:]:
         verify_certificate_algorithms(cert)
-    if len(_VALIDATED) >= _CACHE_LIMIT:
-        _VALIDATED.clear()
-    _VALIDATED[key] = chain
+    paths.put(key, chain)
     return VerifiedChain(chain=chain, at=at)
-
-
-# Validated paths, by the certificates and profile that were validated. A path that
-# cryptography validated at one time is valid at any other time inside every one of
-# its certificates' validity periods: signatures and extensions do not depend on the
-# time. Replaying many records re-checks the same vendor chains; revocation is checked
-# separately, on every use.
-_VALIDATED: dict[tuple[object, ...], tuple[x509.Certificate, ...]] = {}
-_CACHE_LIMIT = 4096
 
 
 def _valid_at(cert: x509.Certificate, at: datetime) -> bool:

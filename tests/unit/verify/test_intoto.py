@@ -33,7 +33,9 @@ from vendorproof.errors import (
     SignatureError,
     VerificationError,
 )
+from vendorproof.limits import Limits
 from vendorproof.verify import intoto
+from vendorproof.verify.context import Timeouts
 from vendorproof.verify.intoto import verify_in_toto
 
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -401,22 +403,64 @@ def test_failing_inspection(tmp_path: Path) -> None:
         verify_in_toto(root, layout_keys=[pem(OWNER_KEY)], allow_inspections=True)
 
 
-def test_inspection_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(intoto, "INSPECTION_TIMEOUT", 1)
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        pytest.param(
+            Limits(max_files=1), r"more than 1 in-toto metadata files", id="files"
+        ),
+        pytest.param(
+            Limits(max_signatures=0), r"more than 0 layout signatures", id="signatures"
+        ),
+    ],
+)
+def test_the_callers_limits_bound_the_metadata(
+    tmp_path: Path, limits: Limits, message: str
+) -> None:
+    root = make_delivery(tmp_path)
+    verify_in_toto(root, layout_keys=[pem(OWNER_KEY)], allow_inspections=False)
+    with pytest.raises(InvalidInputError, match=message):
+        verify_in_toto(
+            root, layout_keys=[pem(OWNER_KEY)], allow_inspections=False, limits=limits
+        )
+
+
+def test_the_callers_limits_bound_the_payload_copied_for_inspections(
+    tmp_path: Path,
+) -> None:
+    root = make_delivery(tmp_path, inspect=(inspection("pass"),))
+    with pytest.raises(InvalidInputError, match=r"more than 2 entries"):
+        verify_in_toto(
+            root,
+            layout_keys=[pem(OWNER_KEY)],
+            allow_inspections=True,
+            limits=Limits(max_files=2),
+        )
+
+
+def test_inspection_timeout(tmp_path: Path) -> None:
     root = make_delivery(tmp_path, inspect=(inspection("import time; time.sleep(30)"),))
     with pytest.raises(VerificationError, match="inspection timed out"):
-        verify_in_toto(root, layout_keys=[pem(OWNER_KEY)], allow_inspections=True)
+        verify_in_toto(
+            root,
+            layout_keys=[pem(OWNER_KEY)],
+            allow_inspections=True,
+            timeouts=Timeouts(in_toto_inspection=1),
+        )
 
 
 def test_verification_process_killed_after_its_budget(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(intoto, "INSPECTION_TIMEOUT", 0)
-    monkeypatch.setattr(intoto, "_CHILD_GRACE", 1)
     monkeypatch.setattr(intoto, "_CHILD_CODE", "import time; time.sleep(30)")
     root = make_delivery(tmp_path, inspect=(inspection("pass"),))
     with pytest.raises(VerificationError, match="did not finish within 1 s"):
-        verify_in_toto(root, layout_keys=[pem(OWNER_KEY)], allow_inspections=True)
+        verify_in_toto(
+            root,
+            layout_keys=[pem(OWNER_KEY)],
+            allow_inspections=True,
+            timeouts=Timeouts(in_toto_inspection=0, in_toto_grace=1),
+        )
 
 
 def test_verification_process_crash(

@@ -23,6 +23,7 @@ from tests import pki
 from vendorproof.errors import CertificateChainError
 from vendorproof.models.policy import RevocationMode
 from vendorproof.verify import revocation
+from vendorproof.verify.context import VerificationCache
 from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
 from vendorproof.verify.x509 import VerifiedChain, verify_chain
 
@@ -335,11 +336,16 @@ def test_crls_of_some_reasons_add_up() -> None:
 # -- the signature cache -------------------------------------------------------------
 
 
-def test_full_signature_cache_is_emptied(
-    plain: Path3, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(revocation, "_SIGNED_BY", {})
-    monkeypatch.setattr(revocation, "_CACHE_LIMIT", 1)
-    check(plain, [crl(plain.inter), plain.root_crl()])
-    assert len(revocation._SIGNED_BY) == 1
-    assert re.fullmatch(r"[0-9a-f]{64}", next(iter(revocation._SIGNED_BY))[0].hex())
+def test_full_signature_cache_is_emptied(plain: Path3) -> None:
+    cache = VerificationCache(limit=1)
+    verify_revocation(
+        plain.chain,
+        [crl(plain.inter), plain.root_crl()],
+        at=AT,
+        signed_at=None,
+        mode=RevocationMode.REQUIRE,
+        cache=cache,
+    )
+    signatures = cache.crl_signatures
+    assert len(signatures) == 1
+    assert re.fullmatch(r"[0-9a-f]{64}", next(iter(signatures._table))[0].hex())

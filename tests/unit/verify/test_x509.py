@@ -19,7 +19,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests import pki
 from vendorproof.errors import AlgorithmError, CertificateChainError
-from vendorproof.verify import x509 as vx
+from vendorproof.verify.context import VerificationCache
 from vendorproof.verify.x509 import (
     Eku,
     VerifiedChain,
@@ -283,12 +283,13 @@ def test_cached_path_is_revalidated_outside_its_validity(
         verify_chain(cert, [inter.cert], [root.cert], at=expired)
 
 
-def test_full_cache_is_emptied(
-    root: pki.Issued, inter: pki.Issued, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(vx, "_VALIDATED", {})
-    monkeypatch.setattr(vx, "_CACHE_LIMIT", 1)
+def test_full_cache_is_emptied(root: pki.Issued, inter: pki.Issued) -> None:
+    cache = VerificationCache(limit=1)
     first, second = leaf(inter), leaf(inter)
-    chain(first, inter, root)
-    chain(second, inter, root)
-    assert [key[0] for key in vx._VALIDATED] == [fingerprint(second)]
+    for cert in (first, second):
+        verify_chain(cert, [inter.cert], [root.cert], at=AT, cache=cache)
+    paths = cache.validated_paths
+    assert len(paths) == 1
+    # Only the second path is remembered: the first was dropped with the full table.
+    assert not any(key[0] == fingerprint(first) for key in paths._table)
+    assert any(key[0] == fingerprint(second) for key in paths._table)

@@ -34,6 +34,7 @@ from vendorproof.models.summary import (
     Measured,
     PartyRef,
 )
+from vendorproof.verify.context import VerificationContext
 from vendorproof.verify.delivery._evaluation import (
     DETACHED_VERIFIERS,
     ComponentDigest,
@@ -86,6 +87,7 @@ def evaluate_delivery(
     at: datetime,
     time_source: str,
     hasher: Hasher,
+    context: VerificationContext | None = None,
 ) -> VerificationReport:
     """Run every check of the intake verification on ``delivery``.
 
@@ -95,11 +97,13 @@ def evaluate_delivery(
         at: the validation time.
         time_source: where ``at`` came from (for the report).
         hasher: measures delivered files (the adapter's, or recorded measurements).
+        context: limits, timeouts and memo tables (default: one at ``at`` with the
+            process's shared memo tables); its time must be ``at``.
 
     Returns:
         The report; ``report.ok`` is the verdict.
     """
-    ev = Evaluation(policy, at, time_source)
+    ev = Evaluation(policy, at, time_source, context)
     summary = DeliverySummary(
         format=delivery.format,
         root=str(delivery.root),

@@ -15,6 +15,7 @@ from vendorproof.models.checks import DOCUMENT_REQUIREMENTS, Check, CheckResult,
 from vendorproof.models.delivery import DetachedSignature
 from vendorproof.models.documents import SignedDocument
 from vendorproof.models.policy import Policy, Principal, SignatureRequirement
+from vendorproof.verify.context import VerificationContext, context_for
 from vendorproof.verify.signer import SignerCheck, check_signer, pinned_signers
 
 __all__ = [
@@ -69,7 +70,15 @@ DETACHED_VERIFIERS: dict[str, DetachedVerifier] = {}
 class Evaluation:
     """The checks of one evaluation, and the trust anchors they used."""
 
-    def __init__(self, policy: Policy, at: datetime, time_source: str) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        at: datetime,
+        time_source: str,
+        context: VerificationContext | None = None,
+    ) -> None:
+        #: Validation time, limits, timeouts and memo tables for every check.
+        self.context = context_for(at, context)
         self.items: list[CheckResult] = []
         self.anchors: set[str] = set()
         self.policy = policy
@@ -103,6 +112,7 @@ class Evaluation:
             at=self.at,
             time_source=self.time_source,
             requirements=DOCUMENT_REQUIREMENTS[kind],
+            context=self.context,
         )
         self._signed(result, kind)
         policy_kind = "declaration" if kind == "trust-declaration" else kind

@@ -157,6 +157,8 @@ def check_in_toto(ev: Evaluation, delivery: Delivery) -> None:
             layout_keys=rule.layout_keys,
             allow_inspections=rule.allow_inspections,
             layout_name=rule.layout,
+            limits=ev.context.limits,
+            timeouts=ev.context.timeouts,
         )
     except VerificationError as e:
         ev.add(Check.IN_TOTO, subject, Outcome.FAIL, str(e))
