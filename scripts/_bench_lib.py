@@ -6,7 +6,8 @@ Run as a script, this module is the child process that the benchmark times::
     python scripts/_bench_lib.py hash-files sha256,sha512 @LISTFILE
     python scripts/_bench_lib.py x509-inproc CALLS LEAF ROOT INTERMEDIATE
     python scripts/_bench_lib.py integrity STORE_URL OPERATOR_PUB REPEAT
-    python scripts/_bench_lib.py pg-writer STORE_URL COUNT DELIVERY POLICY KEY
+    python scripts/_bench_lib.py pg-writer STORE_URL COUNT DELIVERY POLICY KEY [VARIANT]
+    python scripts/_bench_lib.py append-ab DIR COUNT BLOCK DELIVERY POLICY VARIANTS
     python scripts/_bench_lib.py pg-ref-writer CONNINFO COUNT ENVELOPE_FILE
     python scripts/_bench_lib.py parse {json,yaml} {vendorproof,reference} FILE
     python scripts/_bench_lib.py tlog-proofs SIZE DB CALLS
@@ -334,6 +335,33 @@ def record_builder(ctx: IntakeContext, key: Any, actor: str) -> Callable[[Any], 
     return builder(ctx.report, ctx.policy, ctx.inputs, key=key, actor=actor)
 
 
+#: What an append writes besides the record (rows ``append-*``):
+#: ``none``   the record only, as before the Merkle tree (issue 16): the tree's
+#:            ``append_leaf`` replaced by a no-op in the benchmark process, for
+#:            comparison only (such a store has no tree and fails replay's check);
+#: ``tree``   the record and its tree nodes (an operator key that is not Ed25519);
+#: ``checkpoint`` also a checkpoint of the new size signed with the operator's
+#:            Ed25519 key, in the same transaction (what ``vendorproof intake`` does).
+VARIANTS = ("none", "tree", "checkpoint")
+
+
+@contextlib.contextmanager
+def append_variant(variant: str) -> Iterator[Any]:
+    """Set up ``variant`` (see :data:`VARIANTS`); yield the ``checkpoint_key``."""
+    from vendorproof.evidence import _tlogdb
+
+    if variant not in VARIANTS:
+        msg = f"unknown append variant {variant!r} (known: {', '.join(VARIANTS)})"
+        raise SystemExit(msg)
+    real = _tlogdb.append_leaf
+    if variant == "none":
+        _tlogdb.append_leaf = lambda *_args: None  # type: ignore[assignment]
+    try:
+        yield load_operator_key() if variant == "checkpoint" else None
+    finally:
+        _tlogdb.append_leaf = real
+
+
 def append_records(
     store: Any,
     ctx: IntakeContext,
@@ -342,14 +370,16 @@ def append_records(
     actor: str = "bench",
     progress: Callable[[int], None] | None = None,
     every: int = 1000,
+    checkpoint_key: Any = None,
 ) -> None:
     """Append ``count`` records to ``store``, each built and signed under the lock.
 
-    ``progress`` is called with the number appended after every ``every`` records.
+    ``progress`` is called with the number appended after every ``every`` records;
+    with ``checkpoint_key`` every append also stores a signed checkpoint.
     """
     build = record_builder(ctx, load_operator_key(), actor)
     for i in range(count):
-        store.append(build, ctx.blobs)
+        store.append(build, ctx.blobs, checkpoint_key=checkpoint_key)
         if progress is not None and (i + 1) % every == 0:
             progress(i + 1)
 
@@ -662,15 +692,44 @@ def child_pg_writer(args: Sequence[str]) -> None:
     from vendorproof.evidence.store import open_store
 
     url, count = args[0], int(args[1])
+    variant = args[5] if len(args) > 5 else "tree"
     ctx = prepare_intake(Path(args[2]), Path(args[3]))
     build = record_builder(ctx, load_operator_key(), f"writer-{os.getpid()}")
     store = open_store(url)
-    start = _wait_for_go()
-    for _ in range(count):
-        store.append(build, ctx.blobs)
-    end = time.monotonic()
+    with append_variant(variant) as key:
+        start = _wait_for_go()
+        for _ in range(count):
+            store.append(build, ctx.blobs, checkpoint_key=key)
+        end = time.monotonic()
     store.close()
     print(json.dumps({"start": start, "end": end, "count": count}), flush=True)
+
+
+def child_append_ab(args: Sequence[str]) -> None:
+    """COUNT appends per variant into one SQLite store per variant, in blocks.
+
+    The variants take turns block by block (the order rotating), so load from other
+    work on the machine falls on all of them alike; prints each variant's block rates.
+    """
+    from vendorproof.evidence.store import open_store
+
+    base, count, block = Path(args[0]), int(args[1]), int(args[2])
+    ctx = prepare_intake(Path(args[3]), Path(args[4]))
+    variants = args[5].split(",")
+    stores = {v: open_store(str(base / f"append-{v}.db")) for v in variants}
+    rates: dict[str, list[float]] = {v: [] for v in variants}
+    try:
+        for i in range(count // block):
+            turn = variants[i % len(variants) :] + variants[: i % len(variants)]
+            for v in turn:
+                with append_variant(v) as key:
+                    start = time.perf_counter()
+                    append_records(stores[v], ctx, block, actor=v, checkpoint_key=key)
+                    rates[v].append(block / (time.perf_counter() - start))
+    finally:
+        for store in stores.values():
+            store.close()
+    print(json.dumps(rates), flush=True)
 
 
 REF_SCHEMA = """
@@ -932,6 +991,7 @@ CHILDREN: Mapping[str, Callable[[Sequence[str]], None]] = {
     "x509-inproc": child_x509_inproc,
     "integrity": child_integrity,
     "pg-writer": child_pg_writer,
+    "append-ab": child_append_ab,
     "pg-ref-writer": child_pg_ref_writer,
 }
 
