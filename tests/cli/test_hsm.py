@@ -305,3 +305,37 @@ def test_rsa_token_keys_below_2048_bits_and_rsa_checkpoints_are_refused(
     result = invoke("log", "checkpoint", "--store", db)
     assert_error(result, ExitCode.INVALID_INPUT, "no checkpoint of the current size 1")
     assert_ok(invoke("log", "checkpoint", "--store", db, "--key", uri("ed")))
+
+
+def test_a_witness_cosigns_with_a_token_key(
+    token: dict[str, Path], tmp_path: Path
+) -> None:
+    db = tmp_path / "evidence.db"
+    assert_ok(
+        invoke(
+            "intake", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY,
+            "--operator-key", uri("ed"), "--store", db, "--at", SAMPLE_AT_TEXT,
+        )
+    )  # fmt: skip
+    cp = tmp_path / "now.cp"
+    assert_ok(invoke("log", "checkpoint", "--store", db, "-o", cp))
+    name = "regulator.example/w1"
+    vkey = invoke("log", "vkey", "--key", uri("ed"), "--name", name)
+    assert_ok(vkey)
+    cosigned = tmp_path / "cosigned.cp"
+    assert_ok(
+        invoke(
+            "log", "witness", cp, "--key", uri("ed"), "--name", name,
+            "--operator-pub", token["ed"], "--state", tmp_path / "w.state",
+            "-o", cosigned,
+        )
+    )  # fmt: skip
+    result = invoke(
+        "audit", "verify-checkpoint", cosigned, "--operator-pub", token["ed"],
+        "--witness", vkey.stdout.strip(),
+    )  # fmt: skip
+    assert_ok(result)
+    assert f"cosigned by: {name}" in result.stdout
+    # An ECDSA token key is no witness key (cosignatures are Ed25519).
+    result = invoke("log", "vkey", "--key", uri("p256"), "--name", name)
+    assert_error(result, ExitCode.INVALID_INPUT, "a witness key is an Ed25519 key")
