@@ -698,18 +698,22 @@ def child_pg_writer(args: Sequence[str]) -> None:
     store = open_store(url)
     with append_variant(variant) as key:
         start = _wait_for_go()
+        cpu = time.process_time()
         for _ in range(count):
             store.append(build, ctx.blobs, checkpoint_key=key)
         end = time.monotonic()
+        cpu = time.process_time() - cpu
     store.close()
-    print(json.dumps({"start": start, "end": end, "count": count}), flush=True)
+    done = {"start": start, "end": end, "count": count, "cpu": cpu}
+    print(json.dumps(done), flush=True)
 
 
 def child_append_ab(args: Sequence[str]) -> None:
     """COUNT appends per variant into one SQLite store per variant, in blocks.
 
     The variants take turns block by block (the order rotating), so load from other
-    work on the machine falls on all of them alike; prints each variant's block rates.
+    work on the machine falls on all of them alike; prints each variant's block rates
+    and the CPU time (of this process) per append of each block.
     """
     from vendorproof.evidence.store import open_store
 
@@ -718,18 +722,20 @@ def child_append_ab(args: Sequence[str]) -> None:
     variants = args[5].split(",")
     stores = {v: open_store(str(base / f"append-{v}.db")) for v in variants}
     rates: dict[str, list[float]] = {v: [] for v in variants}
+    cpu: dict[str, list[float]] = {v: [] for v in variants}
     try:
         for i in range(count // block):
             turn = variants[i % len(variants) :] + variants[: i % len(variants)]
             for v in turn:
                 with append_variant(v) as key:
-                    start = time.perf_counter()
+                    start, used = time.perf_counter(), time.process_time()
                     append_records(stores[v], ctx, block, actor=v, checkpoint_key=key)
                     rates[v].append(block / (time.perf_counter() - start))
+                    cpu[v].append((time.process_time() - used) / block)
     finally:
         for store in stores.values():
             store.close()
-    print(json.dumps(rates), flush=True)
+    print(json.dumps({"rates": rates, "cpu": cpu}), flush=True)
 
 
 REF_SCHEMA = """
