@@ -66,6 +66,11 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 
 def _check_name(name: str, what: str = "key name") -> None:
+    try:
+        name.encode("utf-8")  # a command-line argument may hold surrogate escapes
+    except UnicodeEncodeError:
+        msg = f"a {what} must be UTF-8, not {name!r}"
+        raise InvalidInputError(msg) from None
     if not _NAME.fullmatch(name):
         msg = f"a {what} must be non-empty, without spaces or '+', not {name!r}"
         raise InvalidInputError(msg)
