@@ -6,7 +6,8 @@ Run as a script, this module is the child process that the benchmark times::
     python scripts/_bench_lib.py hash-files sha256,sha512 @LISTFILE
     python scripts/_bench_lib.py x509-inproc CALLS LEAF ROOT INTERMEDIATE
     python scripts/_bench_lib.py integrity STORE_URL OPERATOR_PUB REPEAT
-    python scripts/_bench_lib.py pg-writer STORE_URL COUNT DELIVERY POLICY KEY
+    python scripts/_bench_lib.py pg-writer STORE_URL COUNT DELIVERY POLICY KEY [VARIANT]
+    python scripts/_bench_lib.py append-ab DIR COUNT BLOCK DELIVERY POLICY VARIANTS
     python scripts/_bench_lib.py pg-ref-writer CONNINFO COUNT ENVELOPE_FILE
     python scripts/_bench_lib.py parse {json,yaml} {vendorproof,reference} FILE
     python scripts/_bench_lib.py tlog-proofs SIZE DB CALLS
@@ -334,6 +335,57 @@ def record_builder(ctx: IntakeContext, key: Any, actor: str) -> Callable[[Any], 
     return builder(ctx.report, ctx.policy, ctx.inputs, key=key, actor=actor)
 
 
+#: What an append writes besides the record (rows ``append-*``):
+#: ``none``   the record only, as before the Merkle tree (issue 16): the tree's
+#:            ``append_leaf`` replaced by a no-op in the benchmark process, for
+#:            comparison only (such a store has no tree and fails replay's check);
+#: ``tree``   the record and its tree nodes (an operator key that is not Ed25519);
+#: ``checkpoint`` also a checkpoint of the new size signed with the operator's
+#:            Ed25519 key, in the same transaction (what ``vendorproof intake`` does).
+VARIANTS = ("none", "tree", "checkpoint")
+
+
+#: Seconds spent inside the tree's and the checkpoint's steps of an append, summed
+#: (:func:`append_variant` with ``timed``): ``tree`` is ``_tlogdb.append_leaf``
+#: (read the siblings, insert the nodes), ``checkpoint`` the root, the signature and
+#: the INSERT of the checkpoint. The commit is not in either.
+SPENT: dict[str, float] = {"tree": 0.0, "checkpoint": 0.0}
+
+
+def _timed(kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def run(*args: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            SPENT[kind] += time.perf_counter() - start
+
+    return run
+
+
+@contextlib.contextmanager
+def append_variant(variant: str, *, timed: bool = False) -> Iterator[Any]:
+    """Set up ``variant`` (see :data:`VARIANTS`); yield the ``checkpoint_key``."""
+    from vendorproof.evidence import _tlogdb, store
+
+    if variant not in VARIANTS:
+        msg = f"unknown append variant {variant!r} (known: {', '.join(VARIANTS)})"
+        raise SystemExit(msg)
+    leaf, stored = _tlogdb.append_leaf, _tlogdb.store_checkpoint
+    signed = store._Store._signed  # noqa: SLF001
+    if variant == "none":
+        _tlogdb.append_leaf = lambda *_args: None  # type: ignore[assignment]
+    elif timed:
+        _tlogdb.append_leaf = _timed("tree", leaf)  # type: ignore[assignment]
+        _tlogdb.store_checkpoint = _timed("checkpoint", stored)  # type: ignore[assignment]
+        store._Store._signed = _timed("checkpoint", signed)  # type: ignore[method-assign]  # noqa: SLF001
+    try:
+        yield load_operator_key() if variant == "checkpoint" else None
+    finally:
+        _tlogdb.append_leaf, _tlogdb.store_checkpoint = leaf, stored
+        store._Store._signed = signed  # type: ignore[method-assign]  # noqa: SLF001
+
+
 def append_records(
     store: Any,
     ctx: IntakeContext,
@@ -342,14 +394,16 @@ def append_records(
     actor: str = "bench",
     progress: Callable[[int], None] | None = None,
     every: int = 1000,
+    checkpoint_key: Any = None,
 ) -> None:
     """Append ``count`` records to ``store``, each built and signed under the lock.
 
-    ``progress`` is called with the number appended after every ``every`` records.
+    ``progress`` is called with the number appended after every ``every`` records;
+    with ``checkpoint_key`` every append also stores a signed checkpoint.
     """
     build = record_builder(ctx, load_operator_key(), actor)
     for i in range(count):
-        store.append(build, ctx.blobs)
+        store.append(build, ctx.blobs, checkpoint_key=checkpoint_key)
         if progress is not None and (i + 1) % every == 0:
             progress(i + 1)
 
@@ -662,15 +716,56 @@ def child_pg_writer(args: Sequence[str]) -> None:
     from vendorproof.evidence.store import open_store
 
     url, count = args[0], int(args[1])
+    variant = args[5] if len(args) > 5 else "tree"
     ctx = prepare_intake(Path(args[2]), Path(args[3]))
     build = record_builder(ctx, load_operator_key(), f"writer-{os.getpid()}")
     store = open_store(url)
-    start = _wait_for_go()
-    for _ in range(count):
-        store.append(build, ctx.blobs)
-    end = time.monotonic()
+    with append_variant(variant) as key:
+        start = _wait_for_go()
+        cpu = time.process_time()
+        for _ in range(count):
+            store.append(build, ctx.blobs, checkpoint_key=key)
+        end = time.monotonic()
+        cpu = time.process_time() - cpu
     store.close()
-    print(json.dumps({"start": start, "end": end, "count": count}), flush=True)
+    done = {"start": start, "end": end, "count": count, "cpu": cpu}
+    print(json.dumps(done), flush=True)
+
+
+def child_append_ab(args: Sequence[str]) -> None:
+    """COUNT appends per variant into one SQLite store per variant, in blocks.
+
+    The variants take turns block by block (the order rotating), so load from other
+    work on the machine falls on all of them alike; prints each variant's block rates
+    and the CPU time (of this process) per append of each block.
+    """
+    from vendorproof.evidence.store import open_store
+
+    base, count, block = Path(args[0]), int(args[1]), int(args[2])
+    ctx = prepare_intake(Path(args[3]), Path(args[4]))
+    variants = args[5].split(",")
+    stores = {v: open_store(str(base / f"append-{v}.db")) for v in variants}
+    rates: dict[str, list[float]] = {v: [] for v in variants}
+    cpu: dict[str, list[float]] = {v: [] for v in variants}
+    # Per block: the share of the appends' wall time spent in the tree's and the
+    # checkpoint's steps (measured in the same appends, so the load cancels out).
+    share: dict[str, list[list[float]]] = {v: [] for v in variants}
+    try:
+        for i in range(count // block):
+            turn = variants[i % len(variants) :] + variants[: i % len(variants)]
+            for v in turn:
+                with append_variant(v, timed=True) as key:
+                    SPENT.update(tree=0.0, checkpoint=0.0)
+                    start, used = time.perf_counter(), time.process_time()
+                    append_records(stores[v], ctx, block, actor=v, checkpoint_key=key)
+                    wall = time.perf_counter() - start
+                    rates[v].append(block / wall)
+                    cpu[v].append((time.process_time() - used) / block)
+                    share[v].append([SPENT["tree"] / wall, SPENT["checkpoint"] / wall])
+    finally:
+        for store in stores.values():
+            store.close()
+    print(json.dumps({"rates": rates, "cpu": cpu, "share": share}), flush=True)
 
 
 REF_SCHEMA = """
@@ -932,6 +1027,7 @@ CHILDREN: Mapping[str, Callable[[Sequence[str]], None]] = {
     "x509-inproc": child_x509_inproc,
     "integrity": child_integrity,
     "pg-writer": child_pg_writer,
+    "append-ab": child_append_ab,
     "pg-ref-writer": child_pg_ref_writer,
 }
 

@@ -66,4 +66,7 @@ def test_readme_examples_run(tmp_path: Path) -> None:
     assert (work / "out" / "certification.sigstore.json").is_file()
     assert (work / "out" / "evidence.db").is_file()
     assert (work / "out" / "audit-2026" / "MANIFEST.json").is_file()
+    # The PKCS#11 example ran (CI installs softhsm2, as tests/cli/test_hsm.py needs).
+    assert (work / "out" / "hsm.cp").is_file()
+    assert not (work / "out" / "hsm-intake.key").exists()
     assert "PASSED" in (work / "out" / "report.json").read_text()

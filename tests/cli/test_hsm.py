@@ -1,7 +1,8 @@
 """Operator and vendor keys in a PKCS#11 token: a real SoftHSM2 token made for the tests.
 
 SoftHSM2 reads SOFTHSM2_CONF once per process (at C_Initialize), so one token serves the
-whole module; it holds an Ed25519 and an ECDSA P-256 key generated inside the token.
+whole module; it holds Ed25519, ECDSA P-256 / P-384 and RSA 2048 keys generated inside
+the token (and an RSA 1024 key, which vendorproof refuses).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 import pkcs11
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import NoDigestInfo, Prehashed
 from pkcs11.util.ec import encode_named_curve_parameters
 
 from tests.builders import SAMPLE_AT_TEXT, SAMPLE_DELIVERY, SAMPLE_POLICY
@@ -67,8 +69,12 @@ def token(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                 local=True,
             )
             params.generate_keypair(store=True, label=label, id=label.encode())
+        for label, bits in (("rsa", 2048), ("rsa1024", 1024)):
+            session.generate_keypair(
+                pkcs11.KeyType.RSA, bits, store=True, label=label, id=label.encode()
+            )
     pubs = {}
-    for label in curves:
+    for label in [*curves, "rsa"]:
         pem = (
             hsm.load_key(uri(label))
             .public_key()
@@ -82,7 +88,7 @@ def token(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return pubs
 
 
-@pytest.mark.parametrize("label", ["ed", "p256"])
+@pytest.mark.parametrize("label", ["ed", "p256", "rsa"])
 def test_an_intake_signed_in_the_token_replays(
     token: dict[str, Path], tmp_path: Path, label: str
 ) -> None:
@@ -169,7 +175,7 @@ def test_a_wrong_pin_is_refused_by_the_token(
     assert_error(result, ExitCode.INVALID_INPUT, "wrong PIN")
 
 
-@pytest.mark.parametrize("label", ["ed", "p256"])
+@pytest.mark.parametrize("label", ["ed", "p256", "rsa"])
 def test_the_vendor_signs_with_a_token_key(
     token: dict[str, Path], tmp_path: Path, label: str
 ) -> None:
@@ -218,3 +224,118 @@ def test_a_token_key_never_exports(token: dict[str, Path]) -> None:
             refuse()
     assert copy.copy(ed) is ed
     assert copy.deepcopy(p256) is p256
+
+
+def test_an_rsa_token_key_signs_pss_that_openssl_verifies(
+    token: dict[str, Path], tmp_path: Path
+) -> None:
+    key = hsm.load_key(uri("rsa"))
+    assert isinstance(key, rsa.RSAPrivateKey)
+    assert key.key_size == 2048
+    data = b"record" * 1000
+    sig = crypto.sign(key, data)
+    assert crypto.verify(key.public_key(), sig, data) == "rsa-pss-sha256"
+    # An independent verifier: OpenSSL, RSASSA-PSS with SHA-256, MGF1-SHA-256, salt 32.
+    (tmp_path / "data").write_bytes(data)
+    (tmp_path / "sig").write_bytes(sig)
+    openssl = [
+        "openssl", "dgst", "-sha256", "-verify", str(token["rsa"]),
+        "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32",
+        "-sigopt", "rsa_mgf1_md:sha256", "-signature", str(tmp_path / "sig"),
+        str(tmp_path / "data"),
+    ]  # fmt: skip
+    ok = subprocess.run(openssl, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    (tmp_path / "data").write_bytes(data + b"x")
+    bad = subprocess.run(openssl, capture_output=True, text=True, check=False)
+    assert bad.returncode != 0
+    # A digest computed beforehand signs the same way.
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(data)
+    pre = key.sign(digest.finalize(), pss, Prehashed(hashes.SHA256()))
+    assert crypto.verify(key.public_key(), pre, data) == "rsa-pss-sha256"
+
+
+def test_an_rsa_token_key_refuses_other_schemes(token: dict[str, Path]) -> None:
+    del token
+    key = hsm.load_key(uri("rsa"))
+    assert isinstance(key, rsa.RSAPrivateKey)
+    sha256 = hashes.SHA256()
+    mgf = padding.MGF1(sha256)
+    pem, pkcs8 = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
+    refusals: list[Callable[[], object]] = [
+        lambda: key.sign(b"x", padding.PKCS1v15(), sha256),
+        lambda: key.sign(b"x", padding.PSS(mgf=mgf, salt_length=20), sha256),
+        lambda: key.sign(
+            b"x", padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=32), sha256
+        ),
+        lambda: key.sign(b"x", padding.PSS(mgf=mgf, salt_length=32), hashes.SHA384()),
+        lambda: key.sign(
+            b"x" * 48, padding.PSS(mgf=mgf, salt_length=32), Prehashed(hashes.SHA384())
+        ),
+        lambda: key.sign(b"x", padding.PSS(mgf=mgf, salt_length=32), NoDigestInfo()),
+        lambda: key.decrypt(b"x", padding.PKCS1v15()),
+        key.private_numbers,
+        lambda: key.private_bytes(pem, pkcs8, serialization.NoEncryption()),
+    ]
+    for refuse in refusals:
+        with pytest.raises(InvalidInputError):
+            refuse()
+    assert copy.copy(key) is key
+    assert copy.deepcopy(key) is key
+
+
+def test_rsa_token_keys_below_2048_bits_and_rsa_checkpoints_are_refused(
+    token: dict[str, Path], tmp_path: Path
+) -> None:
+    del token
+    with pytest.raises(InvalidInputError, match="below the minimum of 2048"):
+        hsm.load_key(uri("rsa1024"))
+    db = tmp_path / "evidence.db"
+    assert_ok(
+        invoke(
+            "intake", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY,
+            "--operator-key", uri("rsa"), "--store", db, "--at", SAMPLE_AT_TEXT,
+        )
+    )  # fmt: skip
+    # Records signed with RSA, but checkpoints are Ed25519 signed notes (C2SP).
+    result = invoke("log", "checkpoint", "--store", db, "--key", uri("rsa"))
+    assert_error(result, ExitCode.INVALID_INPUT, "signed with Ed25519 keys")
+    result = invoke("log", "checkpoint", "--store", db)
+    assert_error(result, ExitCode.INVALID_INPUT, "no checkpoint of the current size 1")
+    assert_ok(invoke("log", "checkpoint", "--store", db, "--key", uri("ed")))
+
+
+def test_a_witness_cosigns_with_a_token_key(
+    token: dict[str, Path], tmp_path: Path
+) -> None:
+    db = tmp_path / "evidence.db"
+    assert_ok(
+        invoke(
+            "intake", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY,
+            "--operator-key", uri("ed"), "--store", db, "--at", SAMPLE_AT_TEXT,
+        )
+    )  # fmt: skip
+    cp = tmp_path / "now.cp"
+    assert_ok(invoke("log", "checkpoint", "--store", db, "-o", cp))
+    name = "regulator.example/w1"
+    vkey = invoke("log", "vkey", "--key", uri("ed"), "--name", name)
+    assert_ok(vkey)
+    cosigned = tmp_path / "cosigned.cp"
+    assert_ok(
+        invoke(
+            "log", "witness", cp, "--key", uri("ed"), "--name", name,
+            "--operator-pub", token["ed"], "--state", tmp_path / "w.state",
+            "-o", cosigned,
+        )
+    )  # fmt: skip
+    result = invoke(
+        "audit", "verify-checkpoint", cosigned, "--operator-pub", token["ed"],
+        "--witness", vkey.stdout.strip(),
+    )  # fmt: skip
+    assert_ok(result)
+    assert f"cosigned by: {name}" in result.stdout
+    # An ECDSA token key is no witness key (cosignatures are Ed25519).
+    result = invoke("log", "vkey", "--key", uri("p256"), "--name", name)
+    assert_error(result, ExitCode.INVALID_INPUT, "a witness key is an Ed25519 key")

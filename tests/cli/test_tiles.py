@@ -258,3 +258,70 @@ def test_bad_tiles_requests_are_one_line_errors(
     )  # fmt: skip
     assert_ok(result)
     assert "included: record 300" in result.stdout
+
+
+def test_log_prove_and_consistency_from_tiles_alone(
+    published: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    db, src, cp300 = published
+    out = tmp_path / "t"
+    shutil.copytree(src, out)
+    # The same proofs as from the store, with no database at all.
+    for name, where in (("store", ("--store", db)), ("tiles", ("--tiles", out))):
+        prove = ("log", "prove", "--record", "300", "--operator-pub", OP_PUB, *where)
+        assert_ok(invoke(*prove, "-o", tmp_path / f"prove-{name}.json"))
+        consistency = ("log", "consistency", cp300, "--operator-pub", OP_PUB, *where)
+        assert_ok(invoke(*consistency, "-o", tmp_path / f"cons-{name}.json"))
+    for kind in ("prove", "cons"):
+        tiles = (tmp_path / f"{kind}-tiles.json").read_bytes()
+        assert tiles == (tmp_path / f"{kind}-store.json").read_bytes()
+    # ... which verify offline against the tiles' checkpoint.
+    for proof, old in (("prove-tiles.json", ()), ("cons-tiles.json", ("--old", cp300))):
+        result = invoke(
+            "audit", "verify-checkpoint", out / "checkpoint", "--operator-pub", OP_PUB,
+            "--proof", tmp_path / proof, *old,
+        )  # fmt: skip
+        assert_ok(result)
+    # Against an older checkpoint: its partial tiles are still there.
+    older = tmp_path / "older.json"
+    prove = ("log", "prove", "--record", "2", "--checkpoint", cp300, "--tiles", out)
+    assert_ok(invoke(*prove, "--operator-pub", OP_PUB, "-o", older))
+    assert '"treeSize": 300' in older.read_text()
+    # A tampered tile or entry is never a proof.
+    bundle = out / "tile/entries/001"
+    data = bytearray(bundle.read_bytes())
+    data[40] ^= 1
+    bundle.write_bytes(bytes(data))
+    result = invoke(
+        "log", "prove", "--record", "258", "--tiles", out, "--operator-pub", OP_PUB
+    )
+    assert_error(result, ExitCode.VERIFICATION_FAILED, "record 258", "not in the")
+    level1 = out / "tile/1/000.p/2"
+    level1.write_bytes(bytes(64))
+    result = invoke(
+        "log", "consistency", cp300, "--tiles", out, "--operator-pub", OP_PUB
+    )
+    assert_error(result, ExitCode.VERIFICATION_FAILED, "history rewritten", "300")
+
+
+def test_tiles_proof_requests_are_one_line_errors(
+    published: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    db, out, cp300 = published
+    pin = ("--operator-pub", OP_PUB)
+    for args, code, needle in (
+        (("prove", "--record", "1", "--tiles", out, "--store", db), 3, "not both"),
+        (("consistency", cp300, "--tiles", out, "--store", db), 3, "not both"),
+        (("prove", "--record", "601", "--tiles", out), 3, "not in the checkpoint"),
+        (("prove", "--record", "1", "--tiles", tmp_path), 3, "checkpoint"),
+        # The newer checkpoint is older than the kept one: truncated.
+        (("consistency", out / "checkpoint", cp300, "--tiles", out), 1, "truncated"),
+    ):
+        result = invoke("log", *args, *pin)
+        assert_error(result, ExitCode(code), needle)
+    # A tiles directory that lacks the tiles of the checkpoint's size.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    shutil.copy(out / "checkpoint", empty / "checkpoint")
+    result = invoke("log", "prove", "--record", "1", "--tiles", empty, *pin)
+    assert_error(result, ExitCode.INVALID_INPUT, "missing from the tiles directory")

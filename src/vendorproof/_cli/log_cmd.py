@@ -186,6 +186,23 @@ def _checkpoint_file(
     )
 
 
+Tiles = Annotated[
+    Path | None,
+    typer.Option(
+        "--tiles",
+        help="Read the log from this tiles directory (`log export-tiles`) instead "
+        "of a store.",
+    ),
+]
+
+
+def _no_store_with_tiles(store: str | None, tiles: Path | None) -> None:
+    if store is not None and tiles is not None:
+        raise InvalidInputError(
+            "read the log from a store or from tiles, not both", path="--tiles"
+        )
+
+
 @log_app.command("prove")
 def log_prove(
     record: Annotated[
@@ -193,11 +210,13 @@ def log_prove(
     ],
     operator_pub: OperatorPub,
     store: Store = None,
+    tiles: Tiles = None,
     checkpoint: Annotated[
         Path | None,
         typer.Option(
             "--checkpoint",
-            help="Prove against this checkpoint (default: current).",
+            help="Prove against this checkpoint (default: the store's current one, "
+            "or DIR/checkpoint with --tiles).",
             metavar="PATH",
         ),
     ] = None,
@@ -206,43 +225,92 @@ def log_prove(
 ) -> None:
     """Inclusion proof of one record in a checkpoint (RFC 9162 §2.1.3), as JSON.
 
-    The proof is verified before it is printed; `audit verify-checkpoint --proof`
-    verifies it offline.
+    From the store, or with --tiles from an exported tiles directory alone (the
+    record's digest from its entry bundle, the proof from the hash tiles). The proof
+    is verified before it is printed; `audit verify-checkpoint --proof` verifies it
+    offline.
     """
     from vendorproof.evidence import tlog
-    from vendorproof.evidence.logcheck import inclusion_document, open_checkpoint
+    from vendorproof.evidence.logcheck import inclusion_document
+
+    _no_store_with_tiles(store, tiles)
+    if tiles is not None:
+        note, cp, digest, proof = _prove_from_tiles(
+            tiles, record, operator_pub, checkpoint
+        )
+        where = str(tiles)
+    else:
+        note, cp, digest, proof = _prove_from_store(
+            store, record, operator_pub, checkpoint
+        )
+        where = "the store"
+    try:
+        tlog.verify_inclusion(
+            tlog.record_leaf(digest), record - 1, cp.size, proof, cp.root
+        )
+    except tlog.ProofError as exc:
+        msg = (
+            f"record {record} of {where} is not in the checkpoint of size "
+            f"{cp.size}: {exc} (the records or tree differ from what was signed)"
+        )
+        raise VerificationError(msg) from exc
+    doc = inclusion_document(note, cp, record, digest, proof)
+    _emit((json_text(doc, indent=2) + "\n").encode(), output, force=force)
+
+
+def _in_checkpoint(record: int, cp: Checkpoint) -> None:
+    if record > cp.size:
+        raise InvalidInputError(
+            f"record {record} is not in the checkpoint of size {cp.size}",
+            path="--record",
+        )
+
+
+def _prove_from_store(
+    store: str | None, record: int, keys: list[Path], checkpoint: Path | None
+) -> tuple[bytes, Checkpoint, str, list[bytes]]:
+    """The checkpoint, the record's digest and its inclusion proof, from a store."""
+    from vendorproof.evidence import tlog
+    from vendorproof.evidence.logcheck import open_checkpoint
 
     s = _open(store)
     try:
         origin = s.log_origin()
         if checkpoint is None:
             note = _current(s)
-            cp = open_checkpoint(
-                note, _public_keys(operator_pub), origin=origin, file=s.url
-            )
+            cp = open_checkpoint(note, _public_keys(keys), origin=origin, file=s.url)
         else:
-            note, cp = _checkpoint_file(checkpoint, operator_pub, origin=origin)
-        if record > cp.size:
-            raise InvalidInputError(
-                f"record {record} is not in the checkpoint of size {cp.size}",
-                path="--record",
-            )
-        rec = s.record(record)
+            note, cp = _checkpoint_file(checkpoint, keys, origin=origin)
+        _in_checkpoint(record, cp)
+        digest = tlog_digest(s.record(record).envelope)
         proof = tlog.inclusion_proof(record - 1, cp.size, s.tree_nodes())
     finally:
         s.close()
-    leaf = tlog.record_leaf(tlog_digest(rec.envelope))
+    return note, cp, digest, proof
+
+
+def _prove_from_tiles(
+    tiles: Path, record: int, keys: list[Path], checkpoint: Path | None
+) -> tuple[bytes, Checkpoint, str, list[bytes]]:
+    """The same from a tiles directory (the checkpoint's origin, pinned by its key)."""
+    from vendorproof.evidence import tlog
+    from vendorproof.evidence.tiles import CHECKPOINT, TileReader
+
+    note, cp = _checkpoint_file(checkpoint or tiles / CHECKPOINT, keys, origin=None)
+    _in_checkpoint(record, cp)
+    reader = TileReader(tiles, cp.size)
     try:
-        tlog.verify_inclusion(leaf, record - 1, cp.size, proof, cp.root)
+        digest = reader.entry(record - 1).hex()
+        proof = tlog.inclusion_proof(record - 1, cp.size, reader.nodes)
     except tlog.ProofError as exc:
-        msg = (
-            f"record {record} of the store is not in the checkpoint of size "
-            f"{cp.size}: {exc} (the store's records or tree differ from what was "
-            "signed)"
-        )
-        raise VerificationError(msg) from exc
-    doc = inclusion_document(note, cp, record, tlog_digest(rec.envelope), proof)
-    _emit((json_text(doc, indent=2) + "\n").encode(), output, force=force)
+        raise _tiles_differ(tiles, cp, exc) from exc
+    return note, cp, digest, proof
+
+
+def _tiles_differ(tiles: Path, cp: Checkpoint, exc: Exception) -> VerificationError:
+    return VerificationError(
+        f"{tiles}: the tiles do not match the checkpoint of size {cp.size}: {exc}"
+    )
 
 
 def tlog_digest(envelope: bytes) -> str:
@@ -258,37 +326,76 @@ def log_consistency(
     operator_pub: OperatorPub,
     new: Annotated[
         Path | None,
-        typer.Argument(help="The newer checkpoint (default: the store's current)."),
+        typer.Argument(
+            help="The newer checkpoint (default: the store's current one, or "
+            "DIR/checkpoint with --tiles)."
+        ),
     ] = None,
     store: Store = None,
+    tiles: Tiles = None,
     output: Output = None,
     force: Annotated[bool, typer.Option("--force")] = False,
 ) -> None:
     """Consistency proof that OLD's tree is a prefix of NEW's (RFC 9162 §2.1.4).
 
-    Exit 1 when the log shrank or was rewritten since OLD: the message names the
-    size OLD saw and the size now.
+    From the store, or with --tiles from an exported tiles directory alone. Exit 1
+    when the log shrank or was rewritten since OLD: the message names the size OLD
+    saw and the size now.
     """
     from vendorproof.evidence import tlog
-    from vendorproof.evidence.logcheck import consistency_document, open_checkpoint
+    from vendorproof.evidence.logcheck import consistency_document
+
+    _no_store_with_tiles(store, tiles)
+    if tiles is not None:
+        old_cp, new_note, new_cp, proof = _consistency_from_tiles(
+            tiles, old, new, operator_pub
+        )
+    else:
+        old_cp, new_note, new_cp, proof = _consistency_from_store(
+            store, old, new, operator_pub
+        )
+    try:
+        tlog.verify_consistency(
+            old_cp.size, new_cp.size, old_cp.root, new_cp.root, proof
+        )
+    except tlog.ProofError as exc:
+        msg = (
+            f"history rewritten: the log {new_cp.origin} of size {old_cp.size} that "
+            f"{old} saw is not a prefix of the log of size {new_cp.size} now ({exc})"
+        )
+        raise VerificationError(msg) from exc
+    doc = consistency_document(old_cp, new_note, new_cp, proof)
+    _emit((json_text(doc, indent=2) + "\n").encode(), output, force=force)
+
+
+def _not_truncated(old: Path, old_cp: Checkpoint, new_cp: Checkpoint) -> None:
+    if old_cp.size > new_cp.size:
+        msg = (
+            f"history truncated: {old} saw the log {new_cp.origin} at size "
+            f"{old_cp.size}, it has size {new_cp.size} now"
+        )
+        raise VerificationError(msg)
+
+
+def _consistency_from_store(
+    store: str | None, old: Path, new: Path | None, keys: list[Path]
+) -> tuple[Checkpoint, bytes, Checkpoint, list[bytes]]:
+    """Both checkpoints and the consistency proof between them, from a store."""
+    from vendorproof.evidence import tlog
+    from vendorproof.evidence.logcheck import open_checkpoint
 
     s = _open(store)
     try:
         origin = s.log_origin()
-        _, old_cp = _checkpoint_file(old, operator_pub, origin=origin)
+        _, old_cp = _checkpoint_file(old, keys, origin=origin)
         if new is None:
             new_note = _current(s)
             new_cp = open_checkpoint(
-                new_note, _public_keys(operator_pub), origin=origin, file=s.url
+                new_note, _public_keys(keys), origin=origin, file=s.url
             )
         else:
-            new_note, new_cp = _checkpoint_file(new, operator_pub, origin=origin)
-        if old_cp.size > new_cp.size:
-            msg = (
-                f"history truncated: {old} saw the log {origin} at size "
-                f"{old_cp.size}, it has size {new_cp.size} now"
-            )
-            raise VerificationError(msg)
+            new_note, new_cp = _checkpoint_file(new, keys, origin=origin)
+        _not_truncated(old, old_cp, new_cp)
         if new_cp.size > s.tree_size():
             raise InvalidInputError(
                 f"the store's tree has {s.tree_size()} records, fewer than the "
@@ -298,18 +405,27 @@ def log_consistency(
         proof = tlog.consistency_proof(old_cp.size, new_cp.size, s.tree_nodes())
     finally:
         s.close()
+    return old_cp, new_note, new_cp, proof
+
+
+def _consistency_from_tiles(
+    tiles: Path, old: Path, new: Path | None, keys: list[Path]
+) -> tuple[Checkpoint, bytes, Checkpoint, list[bytes]]:
+    """The same from a tiles directory; both checkpoints of OLD's origin."""
+    from vendorproof.evidence import tlog
+    from vendorproof.evidence.tiles import CHECKPOINT, TileReader
+
+    _, old_cp = _checkpoint_file(old, keys, origin=None)
+    new_note, new_cp = _checkpoint_file(
+        new or tiles / CHECKPOINT, keys, origin=old_cp.origin
+    )
+    _not_truncated(old, old_cp, new_cp)
+    reader = TileReader(tiles, new_cp.size)
     try:
-        tlog.verify_consistency(
-            old_cp.size, new_cp.size, old_cp.root, new_cp.root, proof
-        )
+        proof = tlog.consistency_proof(old_cp.size, new_cp.size, reader.nodes)
     except tlog.ProofError as exc:
-        msg = (
-            f"history rewritten: the log {origin} of size {old_cp.size} that {old} "
-            f"saw is not a prefix of the log of size {new_cp.size} now ({exc})"
-        )
-        raise VerificationError(msg) from exc
-    doc = consistency_document(old_cp, new_note, new_cp, proof)
-    _emit((json_text(doc, indent=2) + "\n").encode(), output, force=force)
+        raise _tiles_differ(tiles, new_cp, exc) from exc
+    return old_cp, new_note, new_cp, proof
 
 
 @log_app.command("export-tiles")

@@ -17,6 +17,11 @@ key unchanged. Ed25519 signs with CKM_EDDSA (pure Ed25519, RFC 8032); ECDSA P-25
 P-384 sign with CKM_ECDSA over a digest computed on the host (SHA-256 / SHA-384, the
 scheme of :mod:`vendorproof._internal.crypto`), and the raw ``r || s`` the token returns
 (PKCS#11 v2.40 section 2.3.1) is DER-encoded as an ECDSA-Sig-Value (RFC 3279 2.2.3).
+RSA keys (at least 2048 bits) sign RSASSA-PSS (RFC 8017 section 8.1) with SHA-256,
+MGF1-SHA-256 and a 32-byte salt, vendorproof's only RSA scheme: CKM_RSA_PKCS_PSS over
+the SHA-256 digest computed on the host (PKCS#11 v2.40 section 2.1.14), so the token
+returns the signature cryptography would. Checkpoints and witness cosignatures stay
+Ed25519 (c2sp.org/signed-note); an RSA or ECDSA token key signs records and bundles.
 """
 
 from __future__ import annotations
@@ -31,8 +36,10 @@ from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote_to_bytes
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import padding as pad
 from cryptography.hazmat.primitives.asymmetric.utils import (
+    NoDigestInfo,
     Prehashed,
     encode_dss_signature,
 )
@@ -161,12 +168,19 @@ class _TokenKey:
         self._key = key
         self.shown = shown
 
-    def sign(self, data: bytes, mechanism: pkcs11.Mechanism) -> bytes:
+    def sign(
+        self,
+        data: bytes,
+        mechanism: pkcs11.Mechanism,
+        param: tuple[pkcs11.Mechanism, pkcs11.MGF, int] | None = None,
+    ) -> bytes:
         import pkcs11
 
         with _LOCK:
             try:
-                return bytes(self._key.sign(data, mechanism=mechanism))
+                return bytes(
+                    self._key.sign(data, mechanism=mechanism, mechanism_param=param)
+                )
             except pkcs11.PKCS11Error as e:
                 msg = f"token refused to sign: {type(e).__name__} {e}".strip()
                 raise InvalidInputError(msg, file=self.shown) from e
@@ -280,6 +294,78 @@ class Pkcs11EcKey(ec.EllipticCurvePrivateKey):
         return self
 
 
+#: RSASSA-PSS as :func:`vendorproof._internal.crypto.sign` makes it.
+_PSS_SALT = 32
+
+
+class Pkcs11RsaKey(rsa.RSAPrivateKey):
+    """An RSA private key in a token; RSASSA-PSS (SHA-256, MGF1-SHA-256, salt 32) only.
+
+    The host hashes, the token pads and signs (CKM_RSA_PKCS_PSS), so the signature is
+    byte-compatible with cryptography's ``sign(data, PSS(...), SHA256())``.
+    """
+
+    def __init__(self, token_key: _TokenKey, public: rsa.RSAPublicKey) -> None:
+        self._token_key = token_key
+        self._public = public
+
+    @property
+    def key_size(self) -> int:
+        return self._public.key_size
+
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self._public
+
+    def sign(
+        self,
+        data: Buffer,
+        padding: pad.AsymmetricPadding,
+        algorithm: Prehashed | hashes.HashAlgorithm | NoDigestInfo,
+    ) -> bytes:
+        import pkcs11
+
+        shown = self._token_key.shown
+        if not (
+            isinstance(padding, pad.PSS)
+            and isinstance(padding.mgf, pad.MGF1)
+            and isinstance(padding.mgf._algorithm, hashes.SHA256)  # noqa: SLF001
+            and padding._salt_length == _PSS_SALT  # noqa: SLF001
+        ):
+            _fail("a token RSA key signs RSASSA-PSS (MGF1-SHA256, salt 32) only", shown)
+        if isinstance(algorithm, Prehashed):
+            if not isinstance(algorithm._algorithm, hashes.SHA256):  # noqa: SLF001
+                _fail("a token RSA key signs SHA-256 digests only", shown)
+            digest = bytes(data)
+        elif isinstance(algorithm, hashes.SHA256):
+            digest = hashlib.sha256(data).digest()
+        else:
+            _fail("a token RSA key signs with SHA-256 only", shown)
+        param = (pkcs11.Mechanism.SHA256, pkcs11.MGF.SHA256, _PSS_SALT)
+        return self._token_key.sign(digest, pkcs11.Mechanism.RSA_PKCS_PSS, param)
+
+    def decrypt(self, ciphertext: bytes, padding: pad.AsymmetricPadding) -> bytes:
+        del ciphertext, padding
+        _fail("a signing key is not used for decryption", self._token_key.shown)
+
+    def private_numbers(self) -> rsa.RSAPrivateNumbers:
+        _no_export(self._token_key.shown)
+
+    def private_bytes(
+        self,
+        encoding: serialization.Encoding,
+        format: serialization.PrivateFormat,  # noqa: A002
+        encryption_algorithm: serialization.KeySerializationEncryption,
+    ) -> bytes:
+        del encoding, format, encryption_algorithm
+        _no_export(self._token_key.shown)
+
+    def __copy__(self) -> Pkcs11RsaKey:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Pkcs11RsaKey:
+        return self
+
+
 def _find(
     session: pkcs11.Session, uri: KeyUri, cls: pkcs11.ObjectClass, shown: str
 ) -> pkcs11.Key:
@@ -336,14 +422,18 @@ def _open(uri: KeyUri, shown: str) -> pkcs11.Session:
     return session
 
 
-def load_key(text: str) -> Pkcs11Ed25519Key | Pkcs11EcKey:
+TokenKey = Pkcs11Ed25519Key | Pkcs11EcKey | Pkcs11RsaKey
+
+
+def load_key(text: str) -> TokenKey:
     """Open the token a ``pkcs11:`` URI names and return its private key.
 
     The session stays open for the life of the process (the key signs through it).
 
     Raises:
         InvalidInputError: a malformed URI, a missing module, token or key, a wrong
-            PIN, or a key type other than Ed25519 / ECDSA P-256 / P-384.
+            PIN, or a key type other than Ed25519 / ECDSA P-256 / P-384 / RSA of
+            at least 2048 bits.
     """
     uri = parse_uri(text)
     shown = uri.shown()
@@ -351,7 +441,7 @@ def load_key(text: str) -> Pkcs11Ed25519Key | Pkcs11EcKey:
         return _load(uri, shown)
 
 
-def _load(uri: KeyUri, shown: str) -> Pkcs11Ed25519Key | Pkcs11EcKey:
+def _load(uri: KeyUri, shown: str) -> TokenKey:
     import pkcs11
 
     session = _open(uri, shown)
@@ -360,6 +450,8 @@ def _load(uri: KeyUri, shown: str) -> Pkcs11Ed25519Key | Pkcs11EcKey:
     if not isinstance(private, pkcs11.SignMixin):
         _fail("the key cannot sign", shown)
     token_key = _TokenKey(private, shown)
+    if private.key_type == pkcs11.KeyType.RSA:
+        return Pkcs11RsaKey(token_key, _rsa_public(public, shown))
     try:
         point = _point(bytes(public[pkcs11.Attribute.EC_POINT]))
         params = bytes(public[pkcs11.Attribute.EC_PARAMS])
@@ -380,4 +472,25 @@ def _load(uri: KeyUri, shown: str) -> Pkcs11Ed25519Key | Pkcs11EcKey:
             )
     except ValueError as e:
         _fail(f"the token's public key does not decode: {e}", shown)
-    _fail(f"unsupported key type {private.key_type!r} (Ed25519 or ECDSA only)", shown)
+    _fail(
+        f"unsupported key type {private.key_type!r} (Ed25519, ECDSA or RSA only)", shown
+    )
+
+
+def _rsa_public(public: pkcs11.Key, shown: str) -> rsa.RSAPublicKey:
+    """The RSA public key from CKA_MODULUS and CKA_PUBLIC_EXPONENT (big-endian)."""
+    import pkcs11
+
+    from vendorproof._internal import crypto
+    from vendorproof.errors import AlgorithmError
+
+    try:
+        n = int.from_bytes(bytes(public[pkcs11.Attribute.MODULUS]), "big")
+        e = int.from_bytes(bytes(public[pkcs11.Attribute.PUBLIC_EXPONENT]), "big")
+        key = rsa.RSAPublicNumbers(e, n).public_key()
+        crypto.algorithm_name(key)  # at least 2048 bits
+    except pkcs11.PKCS11Error:
+        _fail("the token's RSA public key has no modulus or exponent", shown)
+    except (ValueError, AlgorithmError) as e:
+        _fail(f"the token's RSA public key is not usable: {e}", shown)
+    return key

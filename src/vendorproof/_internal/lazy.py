@@ -4,7 +4,7 @@ A package lists its public names in an ``_EXPORTS`` table (public name -> the su
 that defines it, or ``"submodule:attribute"`` when the public name differs from the
 name in the submodule) and, under ``if TYPE_CHECKING:``, imports the same names
 explicitly (``from pkg.sub import Name as Name``) so type checkers see their real
-types. At run time only the table is used; ``tests/typing/test_exports.py`` keeps the
+types. At run time only the table is used; ``tests/typecheck/test_exports.py`` keeps the
 two in step.
 """
 

@@ -3,7 +3,7 @@
 The library surface (docs/design.md, "Public API"): open a store, run an intake,
 replay the chain, export an audit bundle. Names are re-exported lazily (importing the
 package stays cheap); the ``TYPE_CHECKING`` block gives type checkers the same names
-with their real types (``tests/typing/test_exports.py`` keeps it in step with
+with their real types (``tests/typecheck/test_exports.py`` keeps it in step with
 ``_EXPORTS``). The replay function is exported as ``replay_records``: the name
 ``replay`` is the submodule ``vendorproof.evidence.replay``, which the import system
 binds on the package whenever that module is imported.

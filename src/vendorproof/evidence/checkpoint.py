@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -59,8 +59,19 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 _MAX_SIZE = 2**63 - 1
 
 
+#: A key name: non-empty, no Unicode whitespace (``str.isspace``), no "+".
+_NAME = re.compile(r"[^\s+]+")
+#: A control character other than newline.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
+
+
 def _check_name(name: str, what: str = "key name") -> None:
-    if not name or any(c.isspace() or c == "+" for c in name):
+    try:
+        name.encode("utf-8")  # a command-line argument may hold surrogate escapes
+    except UnicodeEncodeError:
+        msg = f"a {what} must be UTF-8, not {name!r}"
+        raise InvalidInputError(msg) from None
+    if not _NAME.fullmatch(name):
         msg = f"a {what} must be non-empty, without spaces or '+', not {name!r}"
         raise InvalidInputError(msg)
 
@@ -137,9 +148,13 @@ class NoteSigner:
 
     name: str
     private: ed25519.Ed25519PrivateKey
+    #: The key ID, computed once (a signer signs a checkpoint at every append).
+    _key_id: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        key_id = ed25519_key_id(self.name, self.private.public_key())
+        object.__setattr__(self, "_key_id", key_id)
 
     @property
     def verifier(self) -> NoteVerifier:
@@ -149,7 +164,7 @@ class NoteSigner:
     def line(self, text: str) -> str:
         """The signature line for ``text``."""
         sig = self.private.sign(text.encode())
-        blob = self.verifier.key_id.to_bytes(4, "big") + sig
+        blob = self._key_id.to_bytes(4, "big") + sig
         return f"{_DASH} {self.name} {b64encode(blob)}\n"
 
 
@@ -166,10 +181,11 @@ class Signature:
 def _check_text(text: str, file: str | None) -> None:
     if not text.endswith("\n"):
         raise InvalidInputError("the note text must end with a newline", file=file)
-    bad = next((c for c in text if ord(c) < 0x20 and c != "\n"), None)
+    bad = _CONTROL.search(text)
     if bad is not None:
         raise InvalidInputError(
-            f"a note must not contain the control character {bad!r}", file=file
+            f"a note must not contain the control character {bad.group()!r}",
+            file=file,
         )
 
 

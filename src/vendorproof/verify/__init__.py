@@ -2,7 +2,7 @@
 
 Names are re-exported lazily (importing the package stays cheap); the
 ``TYPE_CHECKING`` block gives type checkers the same names with their real types
-(``tests/typing/test_exports.py`` keeps it in step with ``_EXPORTS``).
+(``tests/typecheck/test_exports.py`` keeps it in step with ``_EXPORTS``).
 """
 
 from __future__ import annotations

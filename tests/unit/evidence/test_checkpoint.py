@@ -104,6 +104,8 @@ def test_malformed_notes_are_refused(note: bytes, message: str) -> None:
         "PeterNeumann+c74f20a3+AhpjQcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW=",
         "PeterNeumann+c74f20a3",
         "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        # Not UTF-8 (a command-line argument with a surrogate escape).
+        "\udc80eterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
     ],
 )
 def test_bad_verifier_keys_are_refused(vkey: str) -> None:

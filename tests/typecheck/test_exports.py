@@ -132,7 +132,7 @@ def test_replay_records_survives_the_replay_submodule_import() -> None:
 
 
 def test_typing_module_imports() -> None:
-    module = importlib.import_module("tests.typing.public_api")
+    module = importlib.import_module("tests.typecheck.public_api")
     assert callable(module.verify_api)
 
 
