@@ -30,6 +30,11 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
+    from vendorproof.verify.context import Timeouts as Timeouts
+    from vendorproof.verify.context import VerificationCache as VerificationCache
+    from vendorproof.verify.context import (
+        VerificationContext as VerificationContext,
+    )
     from vendorproof.verify.delivery import evaluate_delivery as evaluate_delivery
     from vendorproof.verify.documents import SignedDocument as SignedDocument
     from vendorproof.verify.documents import (
