@@ -104,6 +104,19 @@ class YamlDoc:
             return None
         return entry if isinstance(entry, int) else entry[0]
 
+    def locate(
+        self, error: InvalidInputError, at: tuple[str | int, ...]
+    ) -> InvalidInputError:
+        """Return ``error`` (located at the field ``at``) with this file and its line.
+
+        The line is appended to the message (``... (line 12)``) when ``at`` exists.
+        """
+        line = self.line_of(at)
+        suffix = f" (line {line})" if line else ""
+        return InvalidInputError(
+            error.message + suffix, path=error.path, file=self.file
+        )
+
 
 def _tag_name(tag: str) -> str:
     return tag.removeprefix(_PREFIX)

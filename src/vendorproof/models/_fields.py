@@ -1,7 +1,18 @@
-"""Typed field accessors for parsing JSON mappings at the edge.
+"""Typed field accessors and error locations for every document parsed at the edge.
 
-They never mutate the input and reject ``bool`` where an ``int`` is expected (JSON keeps
-the two apart, Python does not).
+One mechanism for the predicates (JSON) and the operator policy (YAML):
+
+- **Accessors** check one value (``check_type``, ``check_text``, ``check_int``,
+  ``check_choice``, ``check_time``) or one field of a mapping (``require``, ``get``,
+  ``require_str``, ``parse_list``, ...). They never mutate the input and reject
+  ``bool`` where an ``int`` is expected (JSON keeps the two apart, Python does not).
+- **Locations** are paths of keys and array indexes (``Path``), rendered one way
+  (``vendors[0].anchors``, odd keys quoted: ``digest["sha-256 x"]``). An accessor
+  raises ``InvalidInputError`` located relative to the value it was given; whoever
+  knows where that value sits moves the error there with ``relocate`` (``parse_list``
+  and ``parse_object`` do so for their items, the policy parser for every field).
+  A document that knows its source lines adds the line at that point
+  (``YamlDoc.locate``): a policy error reads ``vendors[0].anchors[1]: ... (line 12)``.
 """
 
 from __future__ import annotations
@@ -11,9 +22,13 @@ import binascii
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
+from vendorproof._internal.jsonio import render_path
 from vendorproof.errors import InvalidInputError
+
+#: Where a field sits: keys and array indexes from the value being parsed.
+Path: TypeAlias = tuple[str | int, ...]
 
 _T = TypeVar("_T")
 _U = TypeVar("_U")
@@ -36,6 +51,24 @@ def _json_type(value: object) -> str:
     if value is None:
         return "null"
     return _name(type(value))
+
+
+def error(message: str, at: Path = ()) -> InvalidInputError:
+    """An error at ``at`` (relative to the value being parsed)."""
+    return InvalidInputError(message, path=render_path(at) or None)
+
+
+def relocate(e: InvalidInputError, at: Path) -> InvalidInputError:
+    """Return ``e`` (located relative to a value) located where that value sits."""
+    return e.under(render_path(at)) if at else e
+
+
+def join(parent: str, at: Path) -> str:
+    """The rendered path of ``at`` below the rendered path ``parent``."""
+    child = render_path(at)
+    if not parent or not child:
+        return parent or child
+    return parent + child if child.startswith("[") else f"{parent}.{child}"
 
 
 def check_type(value: object, typ: type[_T], path: str) -> _T:
@@ -63,6 +96,11 @@ def require(d: Mapping[str, Any], key: str, typ: type[_T]) -> _T:
     return value
 
 
+def require_int(d: Mapping[str, Any], key: str, *, minimum: int) -> int:
+    """Return a required integer of at least ``minimum``."""
+    return check_int(require(d, key, int), key, minimum=minimum)
+
+
 def require_str(d: Mapping[str, Any], key: str, *, max_len: int = 4096) -> str:
     """Return a required non-empty string."""
     value = require(d, key, str)
@@ -80,12 +118,58 @@ def optional_str(d: Mapping[str, Any], key: str, *, max_len: int = 4096) -> str 
     return require_str(d, key, max_len=max_len)
 
 
+def check_text(value: object, path: str = "") -> str:
+    """Return ``value`` if it is a string that is not blank."""
+    text = check_type(value, str, path)
+    if not text.strip():
+        raise InvalidInputError("must not be empty", path=path or None)
+    return text
+
+
 def text_item(value: Any) -> str:
     """Parse one non-empty string item of an array (for ``parse_list``)."""
-    text = check_type(value, str, "")
-    if not text.strip():
-        raise InvalidInputError("must not be empty")
-    return text
+    return check_text(value)
+
+
+def check_int(value: object, path: str = "", *, minimum: int) -> int:
+    """Return ``value`` if it is an integer (not a boolean) of at least ``minimum``."""
+    number = check_type(value, int, path)
+    if number < minimum:
+        raise InvalidInputError(f"must be >= {minimum}", path=path or None)
+    return number
+
+
+def check_choice(value: object, allowed: Sequence[str], path: str = "") -> str:
+    """Return ``value`` if it is one of ``allowed`` (listed in the error, in order)."""
+    choices = ", ".join(allowed)
+    if not isinstance(value, str):
+        raise InvalidInputError(
+            f"expected one of: {choices}, got {_json_type(value)}", path=path or None
+        )
+    if value not in allowed:
+        raise InvalidInputError(
+            f"{value!r} is not one of: {choices}", path=path or None
+        )
+    return value
+
+
+def check_time(value: object, path: str = "") -> datetime:
+    """Return an RFC 3339 time with offset as an aware UTC datetime.
+
+    YAML reads an unquoted timestamp as a ``datetime``; one with an offset is taken
+    as is, one without is refused like its text would be.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidInputError(
+                "timestamp needs an explicit offset (e.g. Z)", path=path or None
+            )
+        return value.astimezone(UTC)
+    if not isinstance(value, str):
+        raise InvalidInputError(
+            f"expected an RFC 3339 time, got {_json_type(value)}", path=path or None
+        )
+    return parse_time(value, path)
 
 
 def require_mapping(d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -113,7 +197,7 @@ def parse_list(
         try:
             out.append(item(value))
         except InvalidInputError as e:
-            raise e.under(f"{key}[{i}]") from e
+            raise relocate(e, (key, i)) from e
     return tuple(out)
 
 
@@ -125,7 +209,7 @@ def parse_object(
     try:
         return parse(value)
     except InvalidInputError as e:
-        raise e.under(key) from e
+        raise relocate(e, (key,)) from e
 
 
 def reject_unknown(d: Mapping[str, Any], known: frozenset[str]) -> None:

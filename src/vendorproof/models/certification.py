@@ -65,11 +65,7 @@ def _product(m: Mapping[str, Any]) -> tuple[str, str, tuple[str, ...]]:
 
 def _status(m: Mapping[str, Any]) -> tuple[str, str | None]:
     f.reject_unknown(m, frozenset({"value", "publishedAt"}))
-    value = f.require_str(m, "value")
-    if value not in STATUSES:
-        raise InvalidInputError(
-            f"{value!r} is not one of {', '.join(sorted(STATUSES))}", path="value"
-        )
+    value = f.check_choice(f.require_str(m, "value"), sorted(STATUSES), "value")
     return value, f.optional_str(m, "publishedAt")
 
 

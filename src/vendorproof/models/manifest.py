@@ -51,13 +51,7 @@ def check_relative_path(value: str, path: str = "path") -> str:
 
 
 def _enum(value: str, cls: type[enum.StrEnum], path: str) -> Any:
-    try:
-        return cls(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in cls)
-        raise InvalidInputError(
-            f"{value!r} is not one of: {allowed}", path=path
-        ) from None
+    return cls(f.check_choice(value, [m.value for m in cls], path))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,9 +69,7 @@ class Component:
         """Parse a component entry."""
         d = f.check_type(value, dict, "")
         f.reject_unknown(d, frozenset({"path", "kind", "size", "digests"}))
-        size = f.require(d, "size", int)
-        if size < 0:
-            raise InvalidInputError("must be >= 0", path="size")
+        size = f.require_int(d, "size", minimum=0)
         return cls(
             path=check_relative_path(f.require(d, "path", str)),
             kind=_enum(f.require(d, "kind", str), ComponentKind, "kind"),
@@ -147,9 +139,7 @@ class ComponentManifest:
                 }
             ),
         )
-        sv = f.require(d, "securityVersion", int)
-        if sv < 0:
-            raise InvalidInputError("must be >= 0", path="securityVersion")
+        sv = f.require_int(d, "securityVersion", minimum=0)
         components = f.parse_list(d, "components", Component.from_dict, non_empty=True)
         f.unique(components, lambda c: c.path, "components")
         return cls(

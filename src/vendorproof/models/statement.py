@@ -30,7 +30,7 @@ def parse_digest_set(value: Any, path: str = "digest") -> Mapping[str, str]:
         raise InvalidInputError("must contain at least one digest", path=path)
     out: dict[str, str] = {}
     for alg, hexval in d.items():
-        sub = f"{path}.{alg}"
+        sub = f.join(path, (alg,))
         text = f.check_type(hexval, str, sub)
         expected = DIGEST_HEX_LENGTHS.get(alg)
         if expected is not None:

@@ -415,7 +415,7 @@ _Replacement = tuple[str, str]
         pytest.param(
             [("  id: de-5g-intake-2020\n", '  id: ""\n')],
             "policy.id",
-            r"^expected a non-empty string",
+            r"^must not be empty",
             r"^  id: \"\"",
             id="empty-policy-id",
         ),
@@ -480,14 +480,14 @@ _Replacement = tuple[str, str]
         pytest.param(
             [(ACME_ANCHORS, "anchors: ../../keys/vendor-a/root.pem")],
             "vendors[0].anchors",
-            r"^expected a list",
+            r"^expected array, got string",
             r"^    anchors:",
             id="anchors-not-a-list",
         ),
         pytest.param(
             [(ACME_ANCHORS, "anchors: [{file: root.pem}]")],
             "vendors[0].anchors[0]",
-            r"^expected a non-empty string",
+            r"^expected string, got object",
             r"^    anchors:",
             id="anchor-not-a-string",
         ),
@@ -581,7 +581,7 @@ _Replacement = tuple[str, str]
         pytest.param(
             [(BODY_SCHEMES, 'C=DE"\n    schemes: [NESAS, ISO9001]\n')],
             "certificationBodies[0].schemes[1]",
-            r"^'ISO9001' is not one of BSI-NESAS-CCS-GI, BSZ, CC, EUCC, NESAS",
+            r"^'ISO9001' is not one of: BSI-NESAS-CCS-GI, BSZ, CC, EUCC, NESAS",
             r"^    schemes: \[NESAS, ISO9001\]",
             id="body-unknown-scheme",
         ),
@@ -609,7 +609,7 @@ _Replacement = tuple[str, str]
         pytest.param(
             [("      domains: [RAN]\n", "      domains: [Radio]\n")],
             "certification.requirements[0].domains[0]",
-            r"^'Radio' is not one of Core, OAM, RAN, Transport",
+            r"^'Radio' is not one of: Core, OAM, RAN, Transport",
             r"^      domains: \[Radio\]",
             id="rule-unknown-domain",
         ),
@@ -621,70 +621,70 @@ _Replacement = tuple[str, str]
                 )
             ],
             "certification.requirements[0].kinds[1]",
-            r"^'binary' is not one of config, container-image, firmware, other, sbom",
+            r"^'binary' is not one of: config, container-image, firmware, other, sbom",
             r"^      kinds: \[firmware, binary\]",
             id="rule-unknown-kind",
         ),
         pytest.param(
             [("unlistedFiles: fail", "unlistedFiles: ignore")],
             "unlistedFiles",
-            r"^expected one of fail, warn",
+            r"^'ignore' is not one of: fail, warn",
             r"^unlistedFiles:",
             id="bad-unlisted-files",
         ),
         pytest.param(
             [("unlistedFiles: fail", "unlistedFiles: [fail]")],
             "unlistedFiles",
-            r"^expected one of fail, warn",
+            r"^expected one of: fail, warn, got array",
             r"^unlistedFiles:",
             id="unlisted-files-list",
         ),
         pytest.param(
             [("trustDeclaration: required", "trustDeclaration: mandatory")],
             "trustDeclaration",
-            r"^expected one of required, optional",
+            r"^'mandatory' is not one of: required, optional",
             r"^trustDeclaration:",
             id="bad-trust-declaration",
         ),
         pytest.param(
             [("trustDeclaration: required", "trustDeclaration: yes")],
             "trustDeclaration",
-            r"^expected one of required, optional",
+            r"^expected one of: required, optional, got boolean",
             r"^trustDeclaration:",
             id="trust-declaration-yaml-bool",
         ),
         pytest.param(
             [("minRsaBits: 3072", "minRsaBits: 1024")],
             "algorithms.minRsaBits",
-            r"^must be an integer >= 2048",
+            r"^must be >= 2048",
             r"^  minRsaBits:",
             id="min-rsa-1024",
         ),
         pytest.param(
             [("minRsaBits: 3072", "minRsaBits: 2047")],
             "algorithms.minRsaBits",
-            r"^must be an integer >= 2048",
+            r"^must be >= 2048",
             r"^  minRsaBits:",
             id="min-rsa-2047",
         ),
         pytest.param(
             [("minRsaBits: 3072", "minRsaBits: true")],
             "algorithms.minRsaBits",
-            r"^must be an integer >= 2048",
+            r"^expected integer, got boolean",
             r"^  minRsaBits:",
             id="min-rsa-bool",
         ),
         pytest.param(
             [("minRsaBits: 3072", 'minRsaBits: "3072"')],
             "algorithms.minRsaBits",
-            r"^must be an integer >= 2048",
+            r"^expected integer, got string",
             r"^  minRsaBits:",
             id="min-rsa-string",
         ),
         pytest.param(
             [("minRsaBits: 3072", "minRsaBits: 3072.0")],
             "algorithms.minRsaBits",
-            r"^must be an integer >= 2048",
+            r"^expected integer, got number",
             r"^  minRsaBits:",
             id="min-rsa-float",
         ),
@@ -696,7 +696,7 @@ _Replacement = tuple[str, str]
                 )
             ],
             "algorithms.signatures[0]",
-            r"^'rsa-pkcs1-sha1' is not one of ecdsa-p256-sha256, ecdsa-p384-sha384, "
+            r"^'rsa-pkcs1-sha1' is not one of: ecdsa-p256-sha256, ecdsa-p384-sha384, "
             r"ed25519, rsa-pss-sha256",
             r"^  signatures:",
             id="unknown-signature-algorithm",
@@ -709,14 +709,14 @@ _Replacement = tuple[str, str]
                 )
             ],
             "algorithms.signatures",
-            r"^expected a list of strings",
+            r"^expected array, got string",
             r"^  signatures:",
             id="signatures-not-a-list",
         ),
         pytest.param(
             [("digests: [sha256, sha512]", "digests: [sha256, md5]")],
             "algorithms.digests[1]",
-            r"^'md5' is not one of sha256, sha384, sha512",
+            r"^'md5' is not one of: sha256, sha384, sha512",
             r"^  digests:",
             id="unknown-digest-md5",
         ),
@@ -751,7 +751,7 @@ _Replacement = tuple[str, str]
         pytest.param(
             [(EFFECTIVE, "effective: 2026-01-01")],
             "denyList[0].effective",
-            r"^expected an RFC 3339 timestamp",
+            r"^expected an RFC 3339 time, got date",
             r"^    effective:",
             id="deny-date-only",
         ),
@@ -779,7 +779,7 @@ _Replacement = tuple[str, str]
         pytest.param(
             [("  mode: require\n", "  mode: strict\n")],
             "revocation.mode",
-            r"^expected one of require, if-available, off",
+            r"^'strict' is not one of: require, if-available, off",
             r"^  mode: strict",
             id="bad-revocation-mode",
         ),
@@ -822,7 +822,7 @@ _Replacement = tuple[str, str]
                 )
             ],
             "vendors[1].requireTimestamp",
-            r"^expected true or false",
+            r"^expected boolean, got string",
             r"^    requireTimestamp:",
             id="require-timestamp-not-bool",
         ),
@@ -868,7 +868,7 @@ _Replacement = tuple[str, str]
                 )
             ],
             "rollbackExceptions[0].securityVersion",
-            r"^expected an integer >= 0",
+            r"^must be >= 0",
             r"^    securityVersion:",
             id="rollback-negative-security-version",
         ),
@@ -934,7 +934,7 @@ _META = "policy: {id: p, version: 1, legalBasis: test}\n"
         pytest.param(
             _META + "vendors: {acme: {}}\n",
             "vendors",
-            r"^expected a list \(line 2\)$",
+            r"^expected array, got object \(line 2\)$",
             id="vendors-mapping",
         ),
         pytest.param(
@@ -946,37 +946,37 @@ _META = "policy: {id: p, version: 1, legalBasis: test}\n"
         pytest.param(
             "policy: p\n" + _MINIMAL_VENDORS,
             "policy",
-            r"^expected a mapping, got str \(line 1\)$",
+            r"^expected object, got string \(line 1\)$",
             id="policy-not-a-mapping",
         ),
         pytest.param(
             _META + _MINIMAL_VENDORS + "algorithms: strong\n",
             "algorithms",
-            r"^expected a mapping, got str \(line 6\)$",
+            r"^expected object, got string \(line 6\)$",
             id="algorithms-string",
         ),
         pytest.param(
             _META + _MINIMAL_VENDORS + "algorithms: []\n",
             "algorithms",
-            r"^expected a mapping, got list \(line 6\)$",
+            r"^expected object, got array \(line 6\)$",
             id="algorithms-empty-list",
         ),
         pytest.param(
             _META + _MINIMAL_VENDORS + "algorithms: false\n",
             "algorithms",
-            r"^expected a mapping, got bool \(line 6\)$",
+            r"^expected object, got boolean \(line 6\)$",
             id="algorithms-false",
         ),
         pytest.param(
             _META + _MINIMAL_VENDORS + "revocation: []\n",
             "revocation",
-            r"^expected a mapping, got list \(line 6\)$",
+            r"^expected object, got array \(line 6\)$",
             id="revocation-empty-list",
         ),
         pytest.param(
             _META + _MINIMAL_VENDORS + "certification: []\n",
             "certification",
-            r"^expected a mapping, got list \(line 6\)$",
+            r"^expected object, got array \(line 6\)$",
             id="certification-empty-list",
         ),
     ],
@@ -1134,7 +1134,7 @@ def test_unusable_file_references_are_refused(
 
 def test_unencodable_reference_is_refused() -> None:
     # A lone surrogate cannot come from UTF-8 YAML, but a resolver must never see it.
-    from vendorproof.models.policy import _encodable
+    from vendorproof.models.policy.parser import _encodable
 
     assert not _encodable("root\ud800.pem")
     assert _encodable("wurzel-ä.pem")

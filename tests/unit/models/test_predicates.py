@@ -556,7 +556,7 @@ _REPORT = {"type": "ETR", "id": "ETR-1", "sha256": "ab" * 32}
         pytest.param(
             [((_P, "status", "value"), "revoked")],
             "status.value",
-            r"^'revoked' is not one of expired, suspended, valid, withdrawn$",
+            r"^'revoked' is not one of: expired, suspended, valid, withdrawn$",
             id="bad-status",
         ),
         pytest.param(

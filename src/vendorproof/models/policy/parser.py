@@ -1,216 +1,61 @@
-"""The operator policy (our YAML schema: strict, unknown keys rejected with their line).
+"""Reading an operator policy (our YAML schema: strict, unknown keys rejected).
 
 A policy names its legal basis and version (rules move: domain brief §1), the trusted
 vendors and certification bodies with their anchors, allowed algorithms, which
 components need which certification, the trust-declaration rule, what to do with
 unlisted files, and a deny-list. Certificate and key files are referenced relative to
 the policy file (or given inline as PEM) and their bytes are kept for evidence.
+
+Every field is read with the accessors of ``models/_fields.py`` and every error located
+the same way as in the predicates (a field path), plus the YAML line (``YamlDoc``).
 """
 
 from __future__ import annotations
 
-import enum
-import fnmatch
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 from cryptography import x509
 
 from vendorproof._internal import crypto
 from vendorproof._internal.dn_pattern import parse_dn_pattern
 from vendorproof._internal.pem import load_certificates, load_crl
-from vendorproof._internal.yamlio import (
-    YamlDoc,
-    check_keys,
-    parse_yaml_mapping,
-    render_path,
-)
+from vendorproof._internal.yamlio import YamlDoc, check_keys, parse_yaml_mapping
 from vendorproof.errors import InvalidInputError
-from vendorproof.limits import DEFAULT_LIMITS, Limits
-from vendorproof.models._fields import parse_time
+from vendorproof.limits import Limits
+from vendorproof.models import _fields as f
+from vendorproof.models._fields import Path
 from vendorproof.models.certification import KNOWN_SCHEMES
 from vendorproof.models.crl import CrlIndex
 from vendorproof.models.manifest import ComponentKind, Domain
+from vendorproof.models.policy.parts import (
+    DIGEST_ALGORITHMS,
+    DOCUMENT_KINDS,
+    ROLES,
+    CertificationRule,
+    DenyEntry,
+    Identity,
+    InTotoRule,
+    KeylessRule,
+    Principal,
+    Resolver,
+    RevocationMode,
+    RollbackException,
+    SignatureRequirement,
+    UnlistedFiles,
+)
 
-__all__ = [
-    "CertificationRule",
-    "DenyEntry",
-    "Identity",
-    "InTotoRule",
-    "KeylessRule",
-    "Policy",
-    "Principal",
-    "RevocationMode",
-    "RollbackException",
-    "SignatureRequirement",
-    "UnlistedFiles",
-]
+__all__ = ["PolicyFields", "read_policy"]
 
-_Path = tuple[str | int, ...]
-#: Reads a file a policy references (path relative to the policy file).
-Resolver = Callable[[str], bytes]
-
-DIGEST_ALGORITHMS = frozenset({"sha256", "sha384", "sha512"})
-REFUSED_DIGESTS = frozenset({"sha1", "md5"})
-
-
-class RevocationMode(enum.Enum):
-    """How missing revocation data is treated."""
-
-    REQUIRE = "require"  # every certificate needs current revocation data
-    IF_AVAILABLE = "if-available"  # check what is there
-    OFF = "off"  # do not check (the report says so)
+_T = TypeVar("_T")
 
 
-class UnlistedFiles(enum.Enum):
-    """What to do with payload files the manifest does not list."""
-
-    FAIL = "fail"
-    WARN = "warn"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Identity:
-    """An allowed signer identity: patterns on the subject DN and/or a SAN.
-
-    ``subject`` is an RFC 4514 DN whose values may hold ``*`` wildcards, matched RDN
-    by RDN (``_internal/dn_pattern.py``); ``san`` a ``*`` glob on one email, DNS or
-    URI subjectAltName.
-    """
-
-    subject: str | None
-    san: str | None
-
-    def describe(self) -> str:
-        """Human form for reports."""
-        parts = [
-            f"subject={self.subject}" if self.subject else "",
-            f"san={self.san}" if self.san else "",
-        ]
-        return ", ".join(p for p in parts if p)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class KeylessRule:
-    """A Sigstore keyless signer (certificate identity + OIDC issuer) of a principal.
-
-    ``components`` are path patterns of delivered files that must carry a Sigstore
-    bundle from this signer (``attestations/keyless/<path>.sigstore.json``).
-    """
-
-    identity: str
-    issuer: str
-    components: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InTotoRule:
-    """A vendor's pinned in-toto layout keys (PEM) and whether inspections may run."""
-
-    layout_keys: tuple[bytes, ...]
-    layout: str = "root.layout"
-    allow_inspections: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Principal:
-    """A trusted vendor or certification body and the keys that speak for it."""
-
-    role: str  # "vendor" or "certification-body"
-    id: str
-    name: str
-    anchors: tuple[x509.Certificate, ...]
-    intermediates: tuple[x509.Certificate, ...]
-    identities: tuple[Identity, ...]
-    public_keys: Mapping[str, crypto.PublicKey]  # key id -> key
-    schemes: frozenset[str] = frozenset()
-    require_timestamp: bool = False
-    keyless: tuple[KeylessRule, ...] = ()
-    in_toto: InTotoRule | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CertificationRule:
-    """Components matching (domains, network functions, kinds) need these schemes."""
-
-    description: str
-    domains: frozenset[str]
-    network_functions: frozenset[str]
-    kinds: frozenset[str]
-    schemes: frozenset[str]
-
-    def matches(self, *, domain: str, network_function: str, kind: str) -> bool:
-        """Whether a component falls under this rule (empty sets match everything)."""
-        return (
-            (not self.domains or domain in self.domains)
-            and (
-                not self.network_functions or network_function in self.network_functions
-            )
-            and (not self.kinds or kind in self.kinds)
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DenyEntry:
-    """A prohibited vendor/product (e.g. under §41 BSIG), from ``effective`` on."""
-
-    vendor: str
-    product: str
-    effective: datetime
-    reason: str
-
-    def matches(
-        self, *, vendor_id: str, vendor_name: str, product: str, at: datetime
-    ) -> bool:
-        """Whether the entry is in force at ``at`` and matches the delivery."""
-        return (
-            at >= self.effective
-            and (
-                fnmatch.fnmatchcase(vendor_id, self.vendor)
-                or fnmatch.fnmatchcase(vendor_name, self.vendor)
-            )
-            and fnmatch.fnmatchcase(product, self.product)
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RollbackException:
-    """An explicit, recorded permission to accept a lower securityVersion."""
-
-    vendor: str
-    product: str
-    security_version: int
-    reason: str
-
-    def matches(self, *, vendor_id: str, product: str, security_version: int) -> bool:
-        """Whether this exception covers the delivery."""
-        return (
-            fnmatch.fnmatchcase(vendor_id, self.vendor)
-            and fnmatch.fnmatchcase(product, self.product)
-            and security_version == self.security_version
-        )
-
-
-ROLES = ("vendor", "certification-body")
-DOCUMENT_KINDS = ("manifest", "certification", "declaration")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SignatureRequirement:
-    """At least ``threshold`` distinct trusted keys of ``role`` must sign a document."""
-
-    role: str
-    threshold: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Policy:
-    """A parsed, validated operator policy."""
+class PolicyFields(TypedDict):
+    """Every field of a ``Policy``, as read from its file (``Policy(**fields)``)."""
 
     id: str
     version: str
@@ -225,64 +70,28 @@ class Policy:
     trust_declaration_required: bool
     unlisted_files: UnlistedFiles
     deny_list: tuple[DenyEntry, ...]
-    rollback_exceptions: tuple[RollbackException, ...] = ()
-    timestamp_authorities: tuple[Principal, ...] = ()
-    revocation_mode: RevocationMode = RevocationMode.IF_AVAILABLE
-    crls: tuple[x509.CertificateRevocationList, ...] = ()
-    #: ``crls`` grouped by issuer (built with the policy).
-    crl_index: CrlIndex | None = field(default=None, repr=False, compare=False)
-    #: document kind -> k-of-n requirements across roles (empty: one signer of the
-    #: document's own role).
-    signature_requirements: Mapping[str, tuple[SignatureRequirement, ...]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
-    #: Sigstore trust: a trusted_root.json the policy names, or the public-good root
-    #: embedded in sigstore-python (only when the policy says so).
-    sigstore_trusted_root: bytes | None = None
-    sigstore_public_good: bool = False
-    raw: bytes = field(repr=False)
-    referenced: Mapping[str, bytes] = field(repr=False)
+    rollback_exceptions: tuple[RollbackException, ...]
+    timestamp_authorities: tuple[Principal, ...]
+    revocation_mode: RevocationMode
+    crls: tuple[x509.CertificateRevocationList, ...]
+    crl_index: CrlIndex
+    signature_requirements: Mapping[str, tuple[SignatureRequirement, ...]]
+    sigstore_trusted_root: bytes | None
+    sigstore_public_good: bool
+    raw: bytes
+    referenced: Mapping[str, bytes]
 
-    @property
-    def digest(self) -> str:
-        """sha256 of the policy file bytes."""
-        return hashlib.sha256(self.raw).hexdigest()
 
-    def summary(self) -> dict[str, Any]:
-        """Id, version, legal basis and digest (for reports and evidence)."""
-        return {
-            "id": self.id,
-            "version": self.version,
-            "legalBasis": self.legal_basis,
-            "digest": {"sha256": self.digest},
-        }
+def read_policy(
+    raw: bytes, *, file: str, resolve: Resolver, limits: Limits
+) -> PolicyFields:
+    """Parse and validate a policy file into the fields of a ``Policy``.
 
-    def vendor(self, vendor_id: str) -> Principal | None:
-        """The trusted vendor with ``vendor_id``."""
-        return next((v for v in self.vendors if v.id == vendor_id), None)
-
-    @classmethod
-    def from_yaml(
-        cls,
-        raw: bytes,
-        *,
-        file: str,
-        resolve: Resolver,
-        limits: Limits = DEFAULT_LIMITS,
-    ) -> Policy:
-        """Parse and validate a policy.
-
-        Args:
-            raw: the policy file bytes.
-            file: its name, for errors.
-            resolve: reads a referenced certificate or key file.
-            limits: parsing limits.
-
-        Raises:
-            InvalidInputError: naming file, field path and line.
-        """
-        doc = parse_yaml_mapping(raw, file=file, limits=limits)
-        return _Parser(doc, resolve, limits).policy(raw)
+    Raises:
+        InvalidInputError: naming file, field path and line.
+    """
+    doc = parse_yaml_mapping(raw, file=file, limits=limits)
+    return _Parser(doc, resolve, limits).policy(raw)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -309,84 +118,76 @@ class _Parser:
         self.limits = limits
         self.referenced: dict[str, bytes] = {}
 
-    # -- typed access -----------------------------------------------------------
-    def fail(self, message: str, at: _Path) -> InvalidInputError:
-        line = self.doc.line_of(at)
-        suffix = f" (line {line})" if line else ""
-        return InvalidInputError(
-            message + suffix, path=render_path(at) or None, file=self.doc.file
-        )
+    # -- typed access: the accessors of models/_fields.py, located in the document --
+    def fail(self, message: str, at: Path) -> InvalidInputError:
+        return self.doc.locate(f.error(message, at), at)
+
+    def located(self, e: InvalidInputError, at: Path) -> InvalidInputError:
+        """``e``, raised by an accessor on the value at ``at``, located there."""
+        return self.doc.locate(f.relocate(e, at), at)
+
+    def check(self, at: Path, read: Callable[[], _T]) -> _T:
+        """Run a ``_fields`` accessor on the value at ``at``; locate its error there."""
+        try:
+            return read()
+        except InvalidInputError as e:
+            raise self.located(e, at) from e
 
     def mapping(
         self,
         value: Any,
-        at: _Path,
+        at: Path,
         *,
         known: frozenset[str],
         required: frozenset[str] = frozenset(),
     ) -> Mapping[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(f"expected a mapping, got {type(value).__name__}", at)
-        check_keys(self.doc, value, at=at, known=known, required=required)
-        return value
+        mapping: dict[str, Any] = self.check(at, lambda: f.check_type(value, dict, ""))
+        check_keys(self.doc, mapping, at=at, known=known, required=required)
+        return mapping
 
-    def string(self, value: Any, at: _Path) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail("expected a non-empty string", at)
-        return value
+    def string(self, value: Any, at: Path) -> str:
+        return self.check(at, lambda: f.check_text(value))
 
     def strings(
-        self, value: Any, at: _Path, *, allowed: frozenset[str] | None = None
+        self, value: Any, at: Path, *, allowed: frozenset[str] | None = None
     ) -> frozenset[str]:
-        if value is None:
-            return frozenset()
-        if not isinstance(value, list):
-            raise self.fail("expected a list of strings", at)
         out = set()
-        for i, item in enumerate(value):
+        for i, item in enumerate(self.items(value, at)):
             s = self.string(item, (*at, i))
-            if allowed is not None and s not in allowed:
-                raise self.fail(
-                    f"{s!r} is not one of {', '.join(sorted(allowed))}", (*at, i)
-                )
+            if allowed is not None:
+                self.choice(s, (*at, i), tuple(sorted(allowed)))
             out.add(s)
         return frozenset(out)
 
     def entries(
         self,
         value: Any,
-        at: _Path,
+        at: Path,
         *,
         known: frozenset[str],
         required: frozenset[str] = frozenset(),
-    ) -> Iterator[tuple[_Path, Mapping[str, Any]]]:
+    ) -> Iterator[tuple[Path, Mapping[str, Any]]]:
         """The mappings of a list section, each checked for its keys, with its path."""
         for i, item in enumerate(self.items(value, at)):
             where = (*at, i)
             yield where, self.mapping(item, where, known=known, required=required)
 
-    def items(self, value: Any, at: _Path) -> list[Any]:
+    def items(self, value: Any, at: Path) -> list[Any]:
         if value is None:
             return []
-        if not isinstance(value, list):
-            raise self.fail("expected a list", at)
-        return value
+        return self.check(at, lambda: f.check_type(value, list, ""))
 
-    def time(self, value: Any, at: _Path) -> datetime:
-        # YAML turns unquoted timestamps into datetime objects; accept only aware ones.
-        if isinstance(value, datetime):
-            if value.tzinfo is None:
-                raise self.fail("timestamp needs an explicit offset (e.g. Z)", at)
-            return value
-        if not isinstance(value, str):
-            raise self.fail("expected an RFC 3339 timestamp", at)
-        try:
-            return parse_time(value, "")
-        except InvalidInputError as e:
-            raise self.fail(e.message, at) from e
+    def time(self, value: Any, at: Path) -> datetime:
+        return self.check(at, lambda: f.check_time(value))
+
+    def integer(self, value: Any, at: Path, *, minimum: int) -> int:
+        return self.check(at, lambda: f.check_int(value, "", minimum=minimum))
+
+    def choice(self, value: Any, at: Path, allowed: tuple[str, ...]) -> str:
+        return self.check(at, lambda: f.check_choice(value, allowed))
 
     # -- referenced material ----------------------------------------------------
-    def material(self, ref: Any, at: _Path) -> tuple[str, bytes]:
+    def material(self, ref: Any, at: Path) -> tuple[str, bytes]:
         text = self.string(ref, at)
         if text.lstrip().startswith("-----BEGIN"):
             data = text.encode("ascii", "replace")
@@ -404,7 +205,7 @@ class _Parser:
         self.referenced[name] = data
         return name, data
 
-    def certs(self, value: Any, at: _Path) -> tuple[x509.Certificate, ...]:
+    def certs(self, value: Any, at: Path) -> tuple[x509.Certificate, ...]:
         out: list[x509.Certificate] = []
         for i, ref in enumerate(self.items(value, at)):
             name, data = self.material(ref, (*at, i))
@@ -414,7 +215,7 @@ class _Parser:
                 raise self.fail(str(e), (*at, i)) from e
         return tuple(out)
 
-    def keys(self, value: Any, at: _Path) -> Mapping[str, crypto.PublicKey]:
+    def keys(self, value: Any, at: Path) -> Mapping[str, crypto.PublicKey]:
         out: dict[str, crypto.PublicKey] = {}
         for i, ref in enumerate(self.items(value, at)):
             name, data = self.material(ref, (*at, i))
@@ -426,7 +227,7 @@ class _Parser:
         return MappingProxyType(out)
 
     # -- sections ---------------------------------------------------------------
-    def identities(self, value: Any, at: _Path) -> tuple[Identity, ...]:
+    def identities(self, value: Any, at: Path) -> tuple[Identity, ...]:
         out = []
         for i, item in enumerate(self.items(value, at)):
             where = (*at, i)
@@ -449,7 +250,7 @@ class _Parser:
             out.append(Identity(subject=subject, san=san))
         return tuple(out)
 
-    def principal(self, item: Any, at: _Path, role: str) -> Principal:
+    def principal(self, item: Any, at: Path, role: str) -> Principal:
         known = {"id", "name", "anchors", "intermediates", "identities", "publicKeys"}
         if role != "timestamp-authority":
             known.update({"requireTimestamp", "keyless"})
@@ -497,7 +298,7 @@ class _Parser:
             in_toto=self.in_toto(m.get("inToto"), (*at, "inToto")),
         )
 
-    def principals(self, value: Any, at: _Path, role: str) -> tuple[Principal, ...]:
+    def principals(self, value: Any, at: Path, role: str) -> tuple[Principal, ...]:
         out = tuple(
             self.principal(item, (*at, i), role)
             for i, item in enumerate(self.items(value, at))
@@ -509,7 +310,7 @@ class _Parser:
             seen.add(p.id)
         return out
 
-    def rules(self, value: Any, at: _Path) -> tuple[CertificationRule, ...]:
+    def rules(self, value: Any, at: Path) -> tuple[CertificationRule, ...]:
         out = []
         for where, m in self.entries(
             value,
@@ -548,7 +349,7 @@ class _Parser:
             )
         return tuple(out)
 
-    def deny(self, value: Any, at: _Path) -> tuple[DenyEntry, ...]:
+    def deny(self, value: Any, at: Path) -> tuple[DenyEntry, ...]:
         out = []
         for where, m in self.entries(
             value,
@@ -566,7 +367,7 @@ class _Parser:
             )
         return tuple(out)
 
-    def rollback(self, value: Any, at: _Path) -> tuple[RollbackException, ...]:
+    def rollback(self, value: Any, at: Path) -> tuple[RollbackException, ...]:
         out = []
         for where, m in self.entries(
             value,
@@ -574,9 +375,9 @@ class _Parser:
             known=frozenset({"vendor", "product", "securityVersion", "reason"}),
             required=frozenset({"vendor", "product", "securityVersion", "reason"}),
         ):
-            sv = m["securityVersion"]
-            if not isinstance(sv, int) or isinstance(sv, bool) or sv < 0:
-                raise self.fail("expected an integer >= 0", (*where, "securityVersion"))
+            sv = self.integer(
+                m["securityVersion"], (*where, "securityVersion"), minimum=0
+            )
             out.append(
                 RollbackException(
                     vendor=self.string(m["vendor"], (*where, "vendor")),
@@ -588,7 +389,7 @@ class _Parser:
         return tuple(out)
 
     def requirements(
-        self, value: Any, at: _Path
+        self, value: Any, at: Path
     ) -> Mapping[str, tuple[SignatureRequirement, ...]]:
         m = self.mapping(_or_empty(value), at, known=frozenset(DOCUMENT_KINDS))
         out: dict[str, tuple[SignatureRequirement, ...]] = {}
@@ -602,21 +403,15 @@ class _Parser:
                     known=frozenset({"role", "threshold"}),
                     required=frozenset({"role", "threshold"}),
                 )
-                if r["role"] not in ROLES:
-                    raise self.fail(
-                        f"expected one of {', '.join(ROLES)}", (*where, "role")
-                    )
-                role = str(r["role"])
-                n = r["threshold"]
-                if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-                    raise self.fail("expected an integer >= 1", (*where, "threshold"))
+                role = self.choice(r["role"], (*where, "role"), ROLES)
+                n = self.integer(r["threshold"], (*where, "threshold"), minimum=1)
                 reqs.append(SignatureRequirement(role=role, threshold=n))
             if not reqs:
                 raise self.fail("needs at least one requirement", (*at, kind))
             out[kind] = tuple(reqs)
         return MappingProxyType(out)
 
-    def keyless_rules(self, value: Any, at: _Path) -> tuple[KeylessRule, ...]:
+    def keyless_rules(self, value: Any, at: Path) -> tuple[KeylessRule, ...]:
         out = []
         for where, m in self.entries(
             value,
@@ -637,7 +432,7 @@ class _Parser:
             )
         return tuple(out)
 
-    def in_toto(self, value: Any, at: _Path) -> InTotoRule | None:
+    def in_toto(self, value: Any, at: Path) -> InTotoRule | None:
         if value is None:
             return None
         m = self.mapping(
@@ -667,7 +462,7 @@ class _Parser:
             ),
         )
 
-    def sigstore(self, value: Any, at: _Path) -> tuple[bytes | None, bool]:
+    def sigstore(self, value: Any, at: Path) -> tuple[bytes | None, bool]:
         m = self.mapping(
             _or_empty(value), at, known=frozenset({"trustedRoot", "publicGood"})
         )
@@ -679,22 +474,18 @@ class _Parser:
             raise self.fail("give trustedRoot or publicGood, not both", at)
         return root, public_good
 
-    def optional_text(self, value: Any, at: _Path) -> str:
+    def optional_text(self, value: Any, at: Path) -> str:
         if value is None:
             return ""
-        if not isinstance(value, str):
-            raise self.fail("expected a string", at)
-        return value
+        return self.check(at, lambda: f.check_type(value, str, ""))
 
-    def flag(self, value: Any, at: _Path) -> bool:
+    def flag(self, value: Any, at: Path) -> bool:
         if value is None:
             return False
-        if not isinstance(value, bool):
-            raise self.fail("expected true or false", at)
-        return value
+        return self.check(at, lambda: f.check_type(value, bool, ""))
 
     def crl_list(
-        self, value: Any, at: _Path
+        self, value: Any, at: Path
     ) -> tuple[x509.CertificateRevocationList, ...]:
         out = []
         for i, ref in enumerate(self.items(value, at)):
@@ -706,15 +497,13 @@ class _Parser:
         return tuple(out)
 
     def enum_value(
-        self, value: Any, at: _Path, allowed: tuple[str, ...], default: str
+        self, value: Any, at: Path, allowed: tuple[str, ...], default: str
     ) -> str:
         if value is None:
             return default
-        if value not in allowed:
-            raise self.fail(f"expected one of {', '.join(allowed)}", at)
-        return str(value)
+        return self.choice(value, at, allowed)
 
-    def policy(self, raw: bytes) -> Policy:
+    def policy(self, raw: bytes) -> PolicyFields:
         top = self.mapping(
             self.doc.data,
             (),
@@ -756,16 +545,11 @@ class _Parser:
         digests = self.strings(
             algs.get("digests"), ("algorithms", "digests"), allowed=DIGEST_ALGORITHMS
         ) or frozenset({"sha256", "sha512"})
-        min_rsa = algs.get("minRsaBits", crypto.MIN_RSA_BITS)
-        if (
-            not isinstance(min_rsa, int)
-            or isinstance(min_rsa, bool)
-            or min_rsa < crypto.MIN_RSA_BITS
-        ):
-            raise self.fail(
-                f"must be an integer >= {crypto.MIN_RSA_BITS}",
-                ("algorithms", "minRsaBits"),
-            )
+        min_rsa = self.integer(
+            algs.get("minRsaBits", crypto.MIN_RSA_BITS),
+            ("algorithms", "minRsaBits"),
+            minimum=crypto.MIN_RSA_BITS,
+        )
         cert_section = self.mapping(
             _or_empty(top.get("certification")),
             ("certification",),
@@ -799,7 +583,7 @@ class _Parser:
                 "expected a non-empty version string or an integer",
                 ("policy", "version"),
             )
-        return Policy(
+        return PolicyFields(
             id=self.string(meta["id"], ("policy", "id")),
             version=str(version),
             legal_basis=self.string(meta["legalBasis"], ("policy", "legalBasis")),
