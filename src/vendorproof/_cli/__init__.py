@@ -45,6 +45,7 @@ def _root(
 
 def _register() -> None:
     from vendorproof._cli import (
+        certification_cmd,
         evidence_cmd,
         gate_cmd,
         inspect_cmd,
@@ -59,6 +60,7 @@ def _register() -> None:
     evidence_cmd.register(app)
     gate_cmd.register(app)
     log_cmd.register(app)
+    certification_cmd.register(app)
 
 
 _register()

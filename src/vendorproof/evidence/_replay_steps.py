@@ -29,6 +29,7 @@ from vendorproof.evidence.intake import (
 from vendorproof.evidence.record import EvidenceRecord, record_digest
 from vendorproof.evidence.store import StoredRecord
 from vendorproof.formats.base import DeliveryFormat, DocumentCache
+from vendorproof.models.certification_record import is_record_input
 from vendorproof.models.policy import Policy
 from vendorproof.verify.delivery import (
     ComponentDigest,
@@ -216,7 +217,13 @@ def _rerun(
     fmt = formats.by_name(rec.delivery.format)
     # The original artefacts the adapter read, each checked against its digest.
     stored = {
-        name: inputs.get(name) for name in sorted(rec.inputs) if not _policy_input(name)
+        name: inputs.get(name)
+        for name in sorted(rec.inputs)
+        if not _policy_input(name) and not is_record_input(name)
+    }
+    # The operator's certification records the decision used (not the delivery's).
+    records = {
+        name: inputs.get(name) for name in sorted(rec.inputs) if is_record_input(name)
     }
     with tempfile.TemporaryDirectory(prefix="vp-") as work:
         delivery = fmt.reload(
@@ -230,7 +237,12 @@ def _rerun(
             _images_hasher(fmt, images) if images is not None else _recorded_hasher(rec)
         )
         report = evaluate_delivery(
-            delivery, policy, at=rec.as_of, time_source=rec.as_of_source, hasher=hasher
+            delivery,
+            policy,
+            at=rec.as_of,
+            time_source=rec.as_of_source,
+            hasher=hasher,
+            records=records,
         )
     rollback = None if floor.known else _recorded_rollback(rec)
     if rollback is None:

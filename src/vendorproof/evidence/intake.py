@@ -39,7 +39,7 @@ from vendorproof.evidence.store import (
     StoredRecord,
 )
 from vendorproof.formats.base import DeliveryFormat, Salvage
-from vendorproof.intake import ProgressFactory, load_policy
+from vendorproof.intake import ProgressFactory, load_policy, load_records
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
 from vendorproof.models.checks import Check, CheckResult, Outcome
@@ -392,12 +392,14 @@ def _verify(
     fmt = formats.detect(root)
     try:
         delivery = fmt.load(root, limits=limits)
+        records = load_records(policy, limits=limits)
         report = evaluate_delivery(
             delivery,
             policy,
             at=at,
             time_source=time_source,
             hasher=fmt.measure(root, progress),
+            records=records,
         )
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -405,7 +407,10 @@ def _verify(
         return _failed_report(
             root, fmt, policy, failure, at=at, time_source=time_source, limits=limits
         )
-    return report, delivery.inputs
+    # The certification records and source documents the decision used are stored
+    # with the delivery's own inputs (replay hands them back to the evaluation).
+    used = {n: records[n] for n in report.inputs if n in records}
+    return report, {**delivery.inputs, **used}
 
 
 def _is_policy_input(name: str) -> bool:

@@ -17,12 +17,14 @@ from vendorproof.models.policy.parts import (
     Identity,
     InTotoRule,
     KeylessRule,
+    OperatorAttestation,
     Principal,
     Resolver,
     RevocationMode,
     RollbackException,
     SignatureRequirement,
     UnlistedFiles,
+    WithoutDigests,
 )
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "Identity",
     "InTotoRule",
     "KeylessRule",
+    "OperatorAttestation",
     "Policy",
     "Principal",
     "Resolver",
@@ -42,4 +45,5 @@ __all__ = [
     "RollbackException",
     "SignatureRequirement",
     "UnlistedFiles",
+    "WithoutDigests",
 ]

@@ -20,6 +20,7 @@ from vendorproof.models.policy.parser import read_policy
 from vendorproof.models.policy.parts import (
     CertificationRule,
     DenyEntry,
+    OperatorAttestation,
     Principal,
     Resolver,
     RevocationMode,
@@ -61,6 +62,8 @@ class Policy:
     #: embedded in sigstore-python (only when the policy says so).
     sigstore_trusted_root: bytes | None = None
     sigstore_public_good: bool = False
+    #: The operator role that may attest certification records (None: no records).
+    operator_attestation: OperatorAttestation | None = None
     raw: bytes = field(repr=False)
     referenced: Mapping[str, bytes] = field(repr=False)
 

@@ -41,12 +41,14 @@ from vendorproof.models.policy.parts import (
     Identity,
     InTotoRule,
     KeylessRule,
+    OperatorAttestation,
     Principal,
     Resolver,
     RevocationMode,
     RollbackException,
     SignatureRequirement,
     UnlistedFiles,
+    WithoutDigests,
 )
 
 __all__ = ["PolicyFields", "read_policy"]
@@ -78,6 +80,7 @@ class PolicyFields(TypedDict):
     signature_requirements: Mapping[str, tuple[SignatureRequirement, ...]]
     sigstore_trusted_root: bytes | None
     sigstore_public_good: bool
+    operator_attestation: OperatorAttestation | None
     raw: bytes
     referenced: Mapping[str, bytes]
 
@@ -349,6 +352,42 @@ class _Parser:
             )
         return tuple(out)
 
+    def operator_attestation(self, value: Any, at: Path) -> OperatorAttestation | None:
+        """``certification.records``: who may attest certification records."""
+        if value is None:
+            return None
+        m = self.mapping(
+            value,
+            at,
+            known=frozenset(
+                {"role", "publicKeys", "schemes", "withoutDigests", "register"}
+            ),
+            required=frozenset({"role", "publicKeys", "schemes", "register"}),
+        )
+        keys = self.keys(m["publicKeys"], (*at, "publicKeys"))
+        if not keys:
+            raise self.fail("needs at least one key", (*at, "publicKeys"))
+        schemes = self.strings(m["schemes"], (*at, "schemes"), allowed=KNOWN_SCHEMES)
+        if not schemes:
+            raise self.fail("needs at least one scheme", (*at, "schemes"))
+        register = self.string(m["register"], (*at, "register"))
+        if _CONTROL.search(register) or not _encodable(register):
+            raise self.fail(f"not a usable directory: {register!r}", (*at, "register"))
+        return OperatorAttestation(
+            role=self.string(m["role"], (*at, "role")),
+            public_keys=keys,
+            schemes=schemes,
+            without_digests=WithoutDigests(
+                self.enum_value(
+                    m.get("withoutDigests"),
+                    (*at, "withoutDigests"),
+                    tuple(w.value for w in WithoutDigests),
+                    "fail",
+                )
+            ),
+            register=register,
+        )
+
     def deny(self, value: Any, at: Path) -> tuple[DenyEntry, ...]:
         out = []
         for where, m in self.entries(
@@ -553,7 +592,7 @@ class _Parser:
         cert_section = self.mapping(
             _or_empty(top.get("certification")),
             ("certification",),
-            known=frozenset({"requirements"}),
+            known=frozenset({"requirements", "records"}),
         )
         vendors = self.principals(top["vendors"], ("vendors",), "vendor")
         rev = self.mapping(
@@ -638,6 +677,9 @@ class _Parser:
             ),
             sigstore_trusted_root=trusted_root,
             sigstore_public_good=public_good,
+            operator_attestation=self.operator_attestation(
+                cert_section.get("records"), ("certification", "records")
+            ),
             raw=raw,
             referenced=MappingProxyType(dict(self.referenced)),
         )

@@ -11,6 +11,7 @@ import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from cryptography import x509
 
@@ -117,6 +118,32 @@ class CertificationRule:
             )
             and (not self.kinds or kind in self.kinds)
         )
+
+
+class WithoutDigests(enum.Enum):
+    """Whether an operator-attested record that lists no deliverable digests covers."""
+
+    FAIL = "fail"  # it covers nothing: certified = delivered cannot be shown
+    WARN = "warn"  # it covers by product and version only, and the check says so
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorAttestation:
+    """The operator role that may transcribe certificates (``certification.records``).
+
+    Its keys are its own (never the intake key); ``schemes`` are the schemes whose
+    certificates it may attest; ``register`` is the directory of its signed records,
+    relative to the policy file.
+    """
+
+    role: str
+    public_keys: Mapping[str, crypto.PublicKey]  # key id -> key
+    schemes: frozenset[str]
+    without_digests: WithoutDigests
+    register: str
+    #: ``register`` resolved against the policy file's directory (set when the
+    #: policy is loaded from a file: ``vendorproof.intake.load_policy``).
+    directory: Path | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -44,6 +44,7 @@ from vendorproof.verify.delivery._evaluation import (
 from vendorproof.verify.delivery.certification import (
     check_certifications,
     check_coverage,
+    check_records,
 )
 from vendorproof.verify.delivery.components import (
     check_detached,
@@ -77,6 +78,7 @@ REQUIREMENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 _KNOWN = (MANIFEST_PREDICATE, CERTIFICATION_PREDICATE, DECLARATION_PREDICATE)
+_NO_RECORDS: Mapping[str, bytes] = MappingProxyType({})
 
 
 def evaluate_delivery(
@@ -86,6 +88,7 @@ def evaluate_delivery(
     at: datetime,
     time_source: str,
     hasher: Hasher,
+    records: Mapping[str, bytes] = _NO_RECORDS,
 ) -> VerificationReport:
     """Run every check of the intake verification on ``delivery``.
 
@@ -95,6 +98,9 @@ def evaluate_delivery(
         at: the validation time.
         time_source: where ``at`` came from (for the report).
         hasher: measures delivered files (the adapter's, or recorded measurements).
+        records: the operator's certification register as evidence inputs
+            (``certification-record:*``, ``certification-source:*``); those the
+            decision used are added to the report's inputs.
 
     Returns:
         The report; ``report.ok`` is the verdict.
@@ -138,8 +144,12 @@ def evaluate_delivery(
     # 7. Nothing delivered that the manifest does not list.
     check_unlisted(ev, delivery, manifest)
     # 8. Certification of critical components (§165(4) TKG, EUCC Art. 9(2)(e)).
+    #    Body-signed statements in the delivery, then the operator-attested records
+    #    of the register (their inputs become inputs of the report).
     certs = check_certifications(ev, by_type.get(CERTIFICATION_PREDICATE, []), manifest)
-    check_coverage(ev, manifest, certs, measured)
+    attested, used = check_records(ev, records, manifest)
+    inputs.update({n: hashlib.sha256(records[n]).hexdigest() for n in used})
+    check_coverage(ev, manifest, [*certs, *attested], measured)
     # 9. Supplier trustworthiness: declaration and deny-list (§41 BSIG).
     check_declaration(ev, by_type.get(DECLARATION_PREDICATE, []), manifest)
     check_deny_list(ev, manifest)

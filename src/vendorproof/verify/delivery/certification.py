@@ -13,36 +13,59 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from vendorproof.errors import InvalidInputError, SignatureError
 from vendorproof.models import _fields
 from vendorproof.models.certification import Certification
+from vendorproof.models.certification_record import (
+    RECORD_INPUT_PREFIX,
+    SOURCE_INPUT_PREFIX,
+    CertificationRecord,
+    open_record,
+    source_digest,
+    source_input,
+)
 from vendorproof.models.checks import Check, Outcome
 from vendorproof.models.documents import SignedDocument
 from vendorproof.models.manifest import Component, ComponentManifest
-from vendorproof.models.policy import CertificationRule, Principal
+from vendorproof.models.policy import (
+    CertificationRule,
+    OperatorAttestation,
+    Principal,
+    WithoutDigests,
+)
 from vendorproof.models.predicates import Malformed
-from vendorproof.models.statement import Subject
 from vendorproof.verify.delivery._evaluation import ComponentDigest, Evaluation
 
-__all__ = ["check_certifications", "check_coverage"]
+__all__ = ["check_certifications", "check_coverage", "check_records"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Cert:
-    doc: SignedDocument
-    cert: Certification
+    """A certification that may cover components: body-signed or operator-attested."""
+
+    file: str
+    scheme: str
+    certificate_id: str
     usable: bool
     why_not: str
-    #: (algorithm, hex) -> subjects naming that digest (built once per statement).
-    by_digest: Mapping[tuple[str, str], tuple[Subject, ...]] = field(
+    #: (algorithm, hex) -> digest sets naming that digest (built once per document).
+    by_digest: Mapping[tuple[str, str], tuple[Mapping[str, str], ...]] = field(
         default_factory=dict
     )
+    #: Who stands behind it, for coverage reasons (empty: a body-signed statement).
+    attested: str = ""
+    #: An operator-attested record without deliverable digests that the policy lets
+    #: cover by product and version (the coverage is a ``warn``).
+    by_product: bool = False
 
     @staticmethod
-    def index(doc: SignedDocument) -> dict[tuple[str, str], tuple[Subject, ...]]:
-        out: dict[tuple[str, str], list[Subject]] = {}
-        for s in doc.statement.subjects:
-            for pair in s.digest.items():
-                out.setdefault(pair, []).append(s)
+    def index(
+        sets: Sequence[Mapping[str, str]],
+    ) -> dict[tuple[str, str], tuple[Mapping[str, str], ...]]:
+        out: dict[tuple[str, str], list[Mapping[str, str]]] = {}
+        for digest in sets:
+            for pair in digest.items():
+                out.setdefault(pair, []).append(digest)
         return {k: tuple(v) for k, v in out.items()}
 
 
@@ -139,12 +162,193 @@ def check_certifications(
             )
         out.append(
             _Cert(
-                doc=doc,
-                cert=cert,
+                file=doc.file,
+                scheme=cert.scheme,
+                certificate_id=cert.certificate_id,
                 usable=not problems,
                 why_not="; ".join(problems),
-                by_digest=_Cert.index(doc),
+                by_digest=_Cert.index([s.digest for s in doc.statement.subjects]),
             )
+        )
+    return out
+
+
+def check_records(
+    ev: Evaluation, records: Mapping[str, bytes], manifest: ComponentManifest
+) -> tuple[list[_Cert], list[str]]:
+    """Check the operator-attested certification records of the register.
+
+    ``records`` are the register's evidence inputs (``certification-record:*`` and
+    ``certification-source:*``). A record is verified with the keys the policy gives
+    the operator role before anything in it is read; a record that does not verify or
+    parse fails the delivery (the register is the operator's own: a bad record in it
+    is an alarm). A verified record for another holder or product is not this
+    delivery's and is left out; one for this holder (the verified vendor, never the
+    manifest's words) and product is checked like a body-signed statement.
+
+    Returns:
+        The records that may cover components, and the input names the decision used
+        (stored as evidence inputs by intake, re-read by replay).
+    """
+    envelopes = {n: d for n, d in records.items() if n.startswith(RECORD_INPUT_PREFIX)}
+    sources = {
+        n.removeprefix(SOURCE_INPUT_PREFIX): d
+        for n, d in records.items()
+        if n.startswith(SOURCE_INPUT_PREFIX)
+    }
+    out: list[_Cert] = []
+    used: list[str] = []
+    attestation = ev.policy.operator_attestation
+    for name, raw in sorted(envelopes.items()):
+        if attestation is None:
+            used.append(name)
+            ev.add(
+                Check.CERTIFICATION,
+                name,
+                Outcome.FAIL,
+                "the policy names no operator role that may attest certification "
+                "records (certification.records)",
+            )
+            continue
+        try:
+            record, key_id = open_record(
+                raw, tuple(attestation.public_keys.values()), file=name
+            )
+        except SignatureError:
+            used.append(name)
+            ev.add(
+                Check.CERTIFICATION,
+                name,
+                Outcome.FAIL,
+                "not signed by a key the policy gives operator role "
+                f"{attestation.role!r}: not acted on",
+            )
+            continue
+        except InvalidInputError as e:
+            used.append(name)
+            ev.add(Check.CERTIFICATION, name, Outcome.FAIL, f"malformed: {e}")
+            continue
+        vendor = ev.vendor
+        if vendor is None or (record.holder, record.product) != (
+            vendor.id,
+            manifest.product,
+        ):
+            continue  # another holder's or product's certificate
+        used.append(name)
+        cert = _record(
+            ev,
+            name,
+            record=record,
+            key_id=key_id,
+            attestation=attestation,
+            sources=sources,
+            manifest=manifest,
+        )
+        if record.source_sha256 in sources:
+            used.append(source_input(record.source_sha256))
+        out.append(cert)
+    return out, used
+
+
+def _record(
+    ev: Evaluation,
+    name: str,
+    *,
+    record: CertificationRecord,
+    key_id: str,
+    attestation: OperatorAttestation,
+    sources: Mapping[str, bytes],
+    manifest: ComponentManifest,
+) -> _Cert:
+    """Check one verified record of this delivery's holder and product."""
+    label = f"{record.scheme} {record.certificate_id}"
+    problems: list[str] = []
+    if record.role != attestation.role:
+        problems.append(
+            f"says it is attested by role {record.role!r}, but its key is one of "
+            f"role {attestation.role!r}"
+        )
+    if record.scheme not in attestation.schemes:
+        problems.append(
+            f"scheme {record.scheme} may not be operator-attested under this policy "
+            "(certification.records.schemes)"
+        )
+    source = sources.get(record.source_sha256)
+    if source is None:
+        problems.append(
+            f"its source document sha256:{record.source_sha256} is not in the register"
+        )
+    elif source_digest(source) != record.source_sha256:
+        problems.append("its source document does not hash to the recorded digest")
+    if problems:
+        ev.add(
+            Check.CERTIFICATION, name, Outcome.FAIL, f"{label}: {'; '.join(problems)}"
+        )
+        return _Cert(
+            file=name,
+            scheme=record.scheme,
+            certificate_id=record.certificate_id,
+            usable=False,
+            why_not="; ".join(problems),
+        )
+    unusable = _applicability(record, manifest, ev)
+    digests = [d.digest for d in record.deliverables]
+    if (
+        not unusable
+        and not digests
+        and attestation.without_digests is WithoutDigests.FAIL
+    ):
+        unusable.append(
+            "lists no deliverable digests (certification.records.withoutDigests: fail)"
+        )
+    if unusable:
+        # A record of another version or validity period of this product: not a
+        # failure by itself; coverage fails when nothing else covers.
+        ev.add(
+            Check.CERTIFICATION,
+            name,
+            Outcome.NOT_APPLICABLE,
+            f"{label} ({record.attested_by}): {'; '.join(unusable)}",
+        )
+    else:
+        scope = (
+            f"{len(digests)} deliverable digest(s)"
+            if digests
+            else "no deliverable digests"
+        )
+        ev.add(
+            Check.CERTIFICATION,
+            name,
+            Outcome.PASS,
+            f"{label} {record.attested_by} with key {key_id[:16]} (certification "
+            f"body {record.body_name}, accreditation {record.body_accreditation}), "
+            f"valid until {_fields.format_time(record.valid_until)}, covers "
+            f"{manifest.product} {manifest.version}, lists {scope}",
+        )
+    return _Cert(
+        file=name,
+        scheme=record.scheme,
+        certificate_id=record.certificate_id,
+        usable=not unusable and bool(digests),
+        why_not="; ".join(unusable),
+        by_digest=_Cert.index(digests),
+        attested=record.attested_by,
+        by_product=not unusable and not digests,
+    )
+
+
+def _applicability(
+    record: CertificationRecord, manifest: ComponentManifest, ev: Evaluation
+) -> list[str]:
+    out: list[str] = []
+    if not record.valid_from <= ev.at <= record.valid_until:
+        out.append(
+            f"not valid at {ev.at.isoformat()} (valid "
+            f"{record.valid_from.isoformat()} .. {record.valid_until.isoformat()})"
+        )
+    if manifest.version not in record.versions:
+        out.append(
+            f"certifies version(s) {', '.join(record.versions)}, not {manifest.version}"
         )
     return out
 
@@ -153,7 +357,7 @@ def _covers(ce: _Cert, digests: dict[str, str]) -> bool:
     """A subject agrees with ``digests`` on every algorithm both name (at least one)."""
     for alg, value in digests.items():
         for s in ce.by_digest.get((alg, value), ()):
-            if all(s.digest[a] == digests[a] for a in set(s.digest) & set(digests)):
+            if all(s[a] == digests[a] for a in set(s) & set(digests)):
                 return True
     return False
 
@@ -200,26 +404,41 @@ def check_coverage(
         # The delivered bytes, when measured, are what must be certified.
         digests = dict(m.digests) if m is not None else dict(c.digests)
         reasons: list[str] = []
+        # Certified = delivered (by digest) first; coverage by product and version
+        # alone only when nothing names the digests and the policy allows it.
+        fallback: _Cert | None = None
         for ce in certs:
-            if ce.cert.scheme not in schemes:
-                reasons.append(
-                    f"{ce.doc.file}: scheme {ce.cert.scheme} not accepted here"
-                )
+            if ce.scheme not in schemes:
+                reasons.append(f"{ce.file}: scheme {ce.scheme} not accepted here")
+            elif ce.by_product:
+                fallback = fallback or ce
             elif not ce.usable:
-                reasons.append(f"{ce.doc.file}: {ce.why_not}")
+                reasons.append(f"{ce.file}: {ce.why_not}")
             elif not _covers(ce, digests):
-                reasons.append(f"{ce.doc.file}: does not certify these digests")
+                reasons.append(f"{ce.file}: does not certify these digests")
             else:
+                by = f" ({ce.attested})" if ce.attested else ""
                 ev.add(
                     Check.CERTIFICATION_COVERAGE,
                     c.path,
                     Outcome.PASS,
-                    f"certified = delivered: {ce.cert.scheme} {ce.cert.certificate_id} "
+                    f"certified = delivered: {ce.scheme} {ce.certificate_id}{by} "
                     f"certifies sha256:{digests.get('sha256', '?')[:16]}...",
                 )
                 break
         else:
-            detail = "; ".join(reasons) or "no certification statement delivered"
+            if fallback is not None:
+                ev.add(
+                    Check.CERTIFICATION_COVERAGE,
+                    c.path,
+                    Outcome.WARN,
+                    f"covered by product and version only: {fallback.scheme} "
+                    f"{fallback.certificate_id} ({fallback.attested}) lists no "
+                    "deliverable digests, so certified = delivered is not shown "
+                    "(certification.records.withoutDigests: warn)",
+                )
+                continue
+            detail = "; ".join(reasons) or "no certification statement or record"
             ev.add(
                 Check.CERTIFICATION_COVERAGE,
                 c.path,
