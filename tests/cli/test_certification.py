@@ -1,0 +1,166 @@
+"""``vendorproof certification``: the intake desk transcribes a certificate from its
+PDF, intake accepts a delivery on it and stores the record and the PDF as evidence,
+and ``audit replay`` re-runs the decision on those bytes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests import certs
+from tests.builders import AT_TEXT, FILES, KEYS, DeliveryBuilder, digests
+from tests.cli.support import assert_error, assert_ok, invoke
+from vendorproof._cli import ExitCode
+
+OP_KEY = KEYS / "operator" / "intake.key"
+OP_PUB = KEYS / "operator" / "intake.pub"
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Path:
+    """A directory with the desk key, the policy naming the register, and the PDF."""
+    certs.desk_key(tmp_path)
+    certs.register_policy(tmp_path)
+    (tmp_path / "nesas-report.pdf").write_bytes(certs.PDF)
+    return tmp_path
+
+
+def record_args(desk: Path, *extra: str) -> list[str | Path]:
+    images = [
+        f"--deliverable={p}=sha256:{digests(d)['sha256']}"
+        for p, d in FILES.items()
+        if p.startswith("images/")
+    ]
+    return [
+        "certification",
+        "record",
+        desk / "register",
+        "--key",
+        desk / "desk.key",
+        "--role",
+        certs.ROLE,
+        "--source",
+        desk / "nesas-report.pdf",
+        "--scheme",
+        "NESAS",
+        "--certificate-id",
+        "NESAS-2026-0042",
+        "--body",
+        "Example Audit Lab GmbH",
+        "--body-accreditation",
+        "GSMA-NESAS-AL-0007",
+        "--holder",
+        "acme",
+        "--product",
+        "AcmeRAN gNB",
+        "--version",
+        "24.1.3",
+        "--issued",
+        "2026-01-10T00:00:00Z",
+        "--valid-from",
+        "2026-01-15T00:00:00Z",
+        "--valid-until",
+        "2031-01-15T00:00:00Z",
+        *images,
+        *extra,
+    ]
+
+
+def delivery(tmp_path: Path) -> Path:
+    root = tmp_path / "delivery"
+    DeliveryBuilder(root).standard()
+    (root / "attestations" / "certification.sigstore.json").unlink()
+    return root
+
+
+def intake(desk: Path, root: Path, store: Path) -> int:
+    result = invoke(
+        "intake",
+        root,
+        "--policy",
+        desk / "policy.yaml",
+        "--operator-key",
+        OP_KEY,
+        "--store",
+        store,
+        "--actor",
+        "desk",
+        "--at",
+        AT_TEXT,
+    )
+    assert "Traceback" not in result.output
+    return result.exit_code
+
+
+def test_transcribe_intake_and_replay(desk: Path, tmp_path: Path) -> None:
+    result = invoke(*record_args(desk))
+    assert_ok(result)
+    assert "attested by operator certification-desk, transcribed from" in result.stdout
+    assert (desk / "register" / "records" / "NESAS-2026-0042.json").is_file()
+    listed = invoke("certification", "list", "--policy", desk / "policy.yaml")
+    assert_ok(listed)
+    assert "NESAS NESAS-2026-0042 holder acme AcmeRAN gNB 24.1.3" in listed.stdout
+
+    store = tmp_path / "evidence.db"
+    assert intake(desk, delivery(tmp_path), store) == ExitCode.OK
+    shown = invoke("evidence", "show", "1", "--store", store)
+    assert_ok(shown)
+    text = shown.stdout
+    assert "certification-record:NESAS-2026-0042" in text
+    assert f"certification-source:{certs.record().source_sha256}" in text
+    assert "attested by operator certification-desk" in text
+
+    # Replay re-runs the decision on the stored record and PDF, not the register.
+    (desk / "register" / "records" / "NESAS-2026-0042.json").unlink()
+    replayed = invoke("audit", "replay", "--store", store, "--operator-pub", OP_PUB)
+    assert_ok(replayed)
+
+
+def test_exists_without_force(desk: Path) -> None:
+    assert_ok(invoke(*record_args(desk)))
+    assert_error(invoke(*record_args(desk)), ExitCode.INVALID_INPUT, "exists")
+    assert_ok(invoke(*record_args(desk, "--force")))
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (("--valid-until", "2025-01-01T00:00:00Z"), "ends before it starts"),
+        (("--scheme", "ISO9001"), "unknown scheme"),
+        (("--deliverable", "no-digest"), "--deliverable"),
+        (("--deliverable", "a=sha256:xyz"), "--deliverable"),
+        (("--holder", " "), "--holder"),
+        (("--issued", "yesterday"), "--issued"),
+    ],
+)
+def test_bad_transcriptions_are_refused(
+    desk: Path, extra: tuple[str, str], needle: str
+) -> None:
+    assert_error(invoke(*record_args(desk, *extra)), ExitCode.INVALID_INPUT, needle)
+    assert not (desk / "register" / "records" / "NESAS-2026-0042.json").exists()
+
+
+def test_list_shows_records_that_do_not_verify(desk: Path) -> None:
+    assert_ok(invoke(*record_args(desk)))
+    path = desk / "register" / "records" / "NESAS-2026-0042.json"
+    envelope = json.loads(path.read_bytes())
+    envelope["signatures"][0]["sig"] = "AAAA"
+    path.write_text(json.dumps(envelope), encoding="utf-8")
+    (desk / "register" / "records" / "junk.json").write_bytes(b"[]")
+    listed = invoke("certification", "list", "--policy", desk / "policy.yaml")
+    assert_ok(listed)
+    assert "NOT signed by a key of role 'certification-desk'" in listed.stdout
+    assert "certification-record:junk: malformed" in listed.stdout
+
+
+def test_list_needs_a_register(tmp_path: Path) -> None:
+    from tests.builders import write_policy
+
+    policy = write_policy(tmp_path / "p.yaml")
+    assert_error(
+        invoke("certification", "list", "--policy", policy),
+        ExitCode.INVALID_INPUT,
+        "certification.records",
+    )
