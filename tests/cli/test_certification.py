@@ -164,3 +164,86 @@ def test_list_needs_a_register(tmp_path: Path) -> None:
         ExitCode.INVALID_INPUT,
         "certification.records",
     )
+
+
+CC_CSV = Path(__file__).resolve().parents[1] / "assets" / "cc-portal"
+
+
+def test_record_from_a_cc_portal_row(desk: Path) -> None:
+    result = invoke(
+        "certification",
+        "record",
+        desk / "register",
+        "--key",
+        desk / "desk.key",
+        "--role",
+        certs.ROLE,
+        "--source",
+        desk / "nesas-report.pdf",
+        "--holder",
+        "acme",
+        "--body-accreditation",
+        "SE-CSEC",
+        "--from-row",
+        f"{CC_CSV / 'cc_products_active.csv'}:1",
+        "--row-format",
+        "cc-portal",
+        "--certificate-id",
+        "CSEC2019012",
+        "--body",
+        "CSEC",
+        "--version",
+        "4.7",
+    )
+    assert_ok(result)
+    assert "from register row" in result.stdout
+    listed = invoke("certification", "list", "--policy", desk / "policy.yaml")
+    assert "CC CSEC2019012 holder acme NetIQ Identity Manager 4.7 4.7 valid until " in (
+        listed.stdout
+    )
+    assert "2025-06-15" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("row", "needle"),
+    [
+        ("cc_products_active.csv:9", "row 9 asked for, the register has 4"),
+        ("cc_products_active.csv:0", "expected FILE:N"),
+        ("cc_products_active.csv", "expected FILE:N"),
+    ],
+)
+def test_bad_rows(desk: Path, row: str, needle: str) -> None:
+    spec = str(CC_CSV / row)
+    result = invoke(*record_args(desk), "--from-row", spec, "--row-format", "cc-portal")
+    assert_error(result, ExitCode.INVALID_INPUT, needle)
+
+
+def test_row_without_what_the_record_needs(desk: Path) -> None:
+    """The CC portal lists no certificate id: it must be given."""
+    result = invoke(
+        "certification",
+        "record",
+        desk / "register",
+        "--key",
+        desk / "desk.key",
+        "--role",
+        certs.ROLE,
+        "--source",
+        desk / "nesas-report.pdf",
+        "--holder",
+        "acme",
+        "--body-accreditation",
+        "SE-CSEC",
+        "--from-row",
+        f"{CC_CSV / 'cc_products_active.csv'}:1",
+        "--row-format",
+        "cc-portal",
+    )
+    assert_error(result, ExitCode.INVALID_INPUT, "--certificate-id")
+
+
+def test_malformed_register_file(desk: Path) -> None:
+    bad = desk / "nesas.csv"
+    bad.write_text("scheme,certificateId\nNESAS,N-1\n", encoding="utf-8")
+    result = invoke(*record_args(desk), "--from-row", f"{bad}:1")
+    assert_error(result, ExitCode.INVALID_INPUT, "nesas.csv", "lacks column")

@@ -9,7 +9,7 @@ register the policy names (``certification.records``; ``docs/trust-rules.md``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -17,7 +17,12 @@ from vendorproof._cli import handle_errors
 from vendorproof._cli._common import echo, load_signing_key, parse_at
 from vendorproof.errors import InvalidInputError
 
+if TYPE_CHECKING:
+    from vendorproof.models.registers import RegisterRow
+
 __all__ = ["register"]
+
+_T = TypeVar("_T")
 
 certification_app = typer.Typer(
     help="The operator's certification register (operator-attested certificates).",
@@ -39,9 +44,14 @@ one the policy gives ROLE (certification.records.publicKeys), not the intake key
 
 --holder is the policy's id of the vendor that holds the certificate.
 --deliverable NAME=sha256:HEX (repeatable) names a certified deliverable.
+--from-row FILE:N fills in what row N of a public register says (--row-format
+cc-portal: the Common Criteria portal's product CSV, which gives product, scheme CC,
+assurance level, certification and archival dates and report URL, but no certificate
+id or versions; vendorproof: our CSV or JSON for NESAS and BSI lists); options given
+override it, and the record names the row and the register file's sha256.
 
-Exit codes: 0 recorded; 3 bad input (validity window, scheme, digest, unreadable
-file, record exists without --force); 4 bug.
+Exit codes: 0 recorded; 3 bad input (validity window, scheme, digest, a malformed
+register row, a missing field, unreadable file, record exists without --force); 4 bug.
 """
 
 
@@ -55,6 +65,39 @@ def _deliverable(text: str) -> dict[str, object]:
     return {"name": name, "digest": {alg: value}}
 
 
+def _row(spec: str, fmt: str) -> tuple[RegisterRow, str]:
+    """The register row ``FILE:N`` (N counts data rows from 1) and its reference."""
+    import hashlib
+
+    from vendorproof._internal.jsonio import read_document
+    from vendorproof.models.registers import read_register
+
+    file, sep, number = spec.rpartition(":")
+    if not sep or not file or not number.isdigit() or int(number) < 1:
+        raise InvalidInputError(
+            f"expected FILE:N (N from 1), got {spec!r}", path="--from-row"
+        )
+    raw = read_document(Path(file))
+    rows = read_register(raw, fmt=fmt, file=file)
+    if int(number) > len(rows):
+        raise InvalidInputError(
+            f"row {number} asked for, the register has {len(rows)}",
+            file=file,
+            path="--from-row",
+        )
+    row = rows[int(number) - 1]
+    return row, f"{row.where} sha256:{hashlib.sha256(raw).hexdigest()}"
+
+
+def _given(value: _T | None, fallback: _T | None, option: str) -> _T:
+    out = value if value is not None else fallback
+    if out is None or (isinstance(out, str) and not out.strip()):
+        raise InvalidInputError(
+            "missing or empty: give it (a register row does not say it)", path=option
+        )
+    return out
+
+
 @certification_app.command("record", help=RECORD_HELP)
 @handle_errors
 def record(
@@ -66,15 +109,8 @@ def record(
     source: Annotated[
         Path, typer.Option("--source", help="The document transcribed (PDF).")
     ],
-    scheme: Annotated[
-        str,
-        typer.Option("--scheme", help="NESAS, BSI-NESAS-CCS-GI, CC, BSZ or EUCC."),
-    ],
-    certificate_id: Annotated[
-        str, typer.Option("--certificate-id", help="The certificate's id.")
-    ],
-    body: Annotated[
-        str, typer.Option("--body", help="Name of the certification body.")
+    holder: Annotated[
+        str, typer.Option("--holder", help="Policy id of the vendor holding it.")
     ],
     accreditation: Annotated[
         str,
@@ -82,20 +118,44 @@ def record(
             "--body-accreditation", help="The body's accreditation or notification id."
         ),
     ],
-    holder: Annotated[
-        str, typer.Option("--holder", help="Policy id of the vendor holding it.")
-    ],
-    product: Annotated[str, typer.Option("--product", help="Certified product.")],
+    from_row: Annotated[
+        str | None,
+        typer.Option(
+            "--from-row",
+            metavar="FILE:N",
+            help="Fill in from row N of a public register file.",
+        ),
+    ] = None,
+    row_format: Annotated[
+        str,
+        typer.Option("--row-format", help="cc-portal or vendorproof (CSV or JSON)."),
+    ] = "vendorproof",
+    scheme: Annotated[
+        str | None,
+        typer.Option("--scheme", help="NESAS, BSI-NESAS-CCS-GI, CC, BSZ or EUCC."),
+    ] = None,
+    certificate_id: Annotated[
+        str | None, typer.Option("--certificate-id", help="The certificate's id.")
+    ] = None,
+    body: Annotated[
+        str | None, typer.Option("--body", help="Name of the certification body.")
+    ] = None,
+    product: Annotated[
+        str | None, typer.Option("--product", help="Certified product.")
+    ] = None,
     versions: Annotated[
-        list[str], typer.Option("--version", help="Certified version (repeatable).")
-    ],
-    issued: Annotated[str, typer.Option("--issued", help="Issue date (RFC 3339).")],
+        list[str] | None,
+        typer.Option("--version", help="Certified version (repeatable)."),
+    ] = None,
+    issued: Annotated[
+        str | None, typer.Option("--issued", help="Issue date (RFC 3339).")
+    ] = None,
     valid_from: Annotated[
-        str, typer.Option("--valid-from", help="Start of validity (RFC 3339).")
-    ],
+        str | None, typer.Option("--valid-from", help="Start of validity (RFC 3339).")
+    ] = None,
     valid_until: Annotated[
-        str, typer.Option("--valid-until", help="End of validity (RFC 3339).")
-    ],
+        str | None, typer.Option("--valid-until", help="End of validity (RFC 3339).")
+    ] = None,
     assurance_level: Annotated[
         str | None, typer.Option("--assurance-level", help="E.g. EAL4+, high.")
     ] = None,
@@ -120,6 +180,7 @@ def record(
         source_digest,
     )
 
+    row, reference = _row(from_row, row_format) if from_row else (None, None)
     data = read_document(source)
     try:
         listed = tuple(
@@ -127,39 +188,55 @@ def record(
         )
     except InvalidInputError as e:
         raise InvalidInputError(str(e), path="--deliverable") from e
-    for option, value in (
-        ("--role", role),
-        ("--certificate-id", certificate_id),
-        ("--body", body),
-        ("--body-accreditation", accreditation),
-        ("--holder", holder),
-        ("--product", product),
-        *(("--version", v) for v in versions),
-    ):
+    for option, value in (("--role", role), ("--holder", holder)):
         if not value.strip():
             raise InvalidInputError("must not be empty", path=option)
+    if not accreditation.strip():
+        raise InvalidInputError("must not be empty", path="--body-accreditation")
+    chosen_versions = tuple(versions or ()) or (row.versions if row else ())
+    if any(not v.strip() for v in chosen_versions):
+        raise InvalidInputError("must not be empty", path="--version")
+    start = (
+        parse_at(valid_from, option="--valid-from")
+        if valid_from is not None
+        else (row.valid_from if row else None)
+    )
+    end = (
+        parse_at(valid_until, option="--valid-until")
+        if valid_until is not None
+        else (row.valid_until if row else None)
+    )
+    when = (
+        parse_at(issued, option="--issued")
+        if issued is not None
+        else (row.issued if row else None)
+    )
     rec = CertificationRecord(
         role=role,
-        scheme=scheme,
-        certificate_id=certificate_id,
-        body_name=body,
+        scheme=_given(scheme, row.scheme if row else None, "--scheme"),
+        certificate_id=_given(
+            certificate_id, row.certificate_id if row else None, "--certificate-id"
+        ),
+        body_name=_given(body, row.body_name if row else None, "--body"),
         body_accreditation=accreditation,
         holder=holder,
-        product=product,
-        versions=tuple(versions),
-        assurance_level=assurance_level,
-        issued=parse_at(issued, option="--issued"),
-        valid_from=parse_at(valid_from, option="--valid-from"),
-        valid_until=parse_at(valid_until, option="--valid-until"),
-        status_url=status_url,
+        product=_given(product, row.product if row else None, "--product"),
+        versions=chosen_versions,
+        assurance_level=assurance_level or (row.assurance_level if row else None),
+        issued=_given(when, None, "--issued"),
+        valid_from=_given(start, None, "--valid-from"),
+        valid_until=_given(end, None, "--valid-until"),
+        status_url=status_url or (row.status_url if row else None),
         deliverables=listed,
         source_name=source.name,
         source_sha256=source_digest(data),
+        register_row=reference,
     )
     path = add_record(register, rec, data, load_signing_key(key), force=force)
     echo(
         f"recorded {rec.scheme} {rec.certificate_id} in {path}: {rec.attested_by} "
         f"({len(rec.deliverables)} deliverable digest(s))"
+        + (f", from register row {rec.register_row}" if rec.register_row else "")
     )
 
 

@@ -79,6 +79,7 @@ _KNOWN = frozenset(
         "statusUrl",
         "deliverables",
         "source",
+        "registerRow",
     }
 )
 
@@ -147,6 +148,9 @@ class CertificationRecord:
     deliverables: tuple[Deliverable, ...]
     source_name: str
     source_sha256: str
+    #: The public register row the transcription started from, if any
+    #: (``<file>:line N sha256:<digest of the register file>``).
+    register_row: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse what no certificate can say (whoever builds the record)."""
@@ -216,6 +220,7 @@ class CertificationRecord:
             deliverables=deliverables,
             source_name=source_name,
             source_sha256=source_sha256,
+            register_row=f.optional_str(d, "registerRow"),
         )
 
     def to_predicate(self) -> dict[str, Any]:
@@ -241,6 +246,8 @@ class CertificationRecord:
             out["assuranceLevel"] = self.assurance_level
         if self.status_url:
             out["statusUrl"] = self.status_url
+        if self.register_row:
+            out["registerRow"] = self.register_row
         return out
 
     def statement(self) -> dict[str, Any]:
