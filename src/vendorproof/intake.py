@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from vendorproof import formats
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import read_document, write_atomic
-from vendorproof.errors import InvalidInputError
+from vendorproof.errors import Error, InvalidInputError
 from vendorproof.formats.base import ProgressFactory
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.certification_record import (
     RECORD_INPUT_PREFIX,
     SOURCE_INPUT_PREFIX,
+    STATUS_INPUT_PREFIX,
     CertificationRecord,
+    StatusRecord,
+    open_record,
     seal_record,
+    seal_status,
     source_digest,
 )
 from vendorproof.models.policy import Policy
@@ -30,8 +34,10 @@ from vendorproof.verify.result import VerificationReport
 __all__ = [
     "RECORDS_DIR",
     "SOURCES_DIR",
+    "STATUSES_DIR",
     "ProgressFactory",
     "add_record",
+    "add_status",
     "load_policy",
     "load_records",
     "measure",
@@ -42,6 +48,7 @@ __all__ = [
 #: were transcribed from (named by their sha256).
 RECORDS_DIR = "records"
 SOURCES_DIR = "sources"
+STATUSES_DIR = "statuses"
 
 
 def load_policy(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Policy:
@@ -71,7 +78,8 @@ def load_records(
 
     Every record (``records/*.json``) under ``certification-record:<file stem>`` and
     every source document (``sources/<sha256>``) under
-    ``certification-source:<sha256>``; the evaluation decides which of them matter
+    ``certification-source:<sha256>``, every status record (``statuses/*.json``)
+    under ``certification-status:<file stem>``; the evaluation decides which matter
     for a delivery (``verify/delivery/certification.py``). Nothing is verified here.
 
     Raises:
@@ -96,6 +104,10 @@ def load_records(
     out: dict[str, bytes] = {}
     for path in sorted((root / RECORDS_DIR).glob("*.json")):
         out[RECORD_INPUT_PREFIX + path.stem] = read_document(path, limits=limits)
+    statuses = root / STATUSES_DIR
+    if statuses.is_dir():
+        for path in sorted(statuses.glob("*.json")):
+            out[STATUS_INPUT_PREFIX + path.stem] = read_document(path, limits=limits)
     sources = root / SOURCES_DIR
     if sources.is_dir():
         for path in sorted(sources.iterdir()):
@@ -171,6 +183,70 @@ def add_record(
     write_atomic(register / SOURCES_DIR / record.source_sha256, source, force=True)
     path = register / RECORDS_DIR / f"{_file_stem(record.certificate_id)}.json"
     write_atomic(path, envelope, force=force)
+    return path
+
+
+def add_status(
+    register: Path,
+    certificate_id: str,
+    *,
+    status: str,
+    as_of: datetime,
+    source: str,
+    role: str,
+    key: crypto.SigningKey,
+) -> Path:
+    """Append a signed status record about the register's record of a certificate.
+
+    The record is found among those that verify with ``key``'s public key; the status
+    is bound to it by its input name and the sha256 of its envelope. Status records
+    are only ever added (``statuses/<record>@<asOf>.json``), never replaced.
+
+    Raises:
+        InvalidInputError: no record of ``certificate_id`` in the register (an
+            unknown certificate), or a status for that time exists already.
+        OutputError: the status cannot be written.
+    """
+    public = crypto.as_public_key(key.public_key())
+    found: tuple[str, bytes] | None = None
+    for path in sorted((register / RECORDS_DIR).glob("*.json")):
+        raw = read_document(path)
+        try:
+            rec, _ = open_record(raw, (public,), file=str(path))
+        except Error:
+            continue
+        if rec.certificate_id == certificate_id:
+            found = (RECORD_INPUT_PREFIX + path.stem, raw)
+    if found is None:
+        raise InvalidInputError(
+            f"no record of certificate {certificate_id!r} signed with this key in "
+            f"{register / RECORDS_DIR} (record it first with `vendorproof "
+            "certification record`)",
+            path="CERT_ID",
+        )
+    name, raw = found
+    value = StatusRecord(
+        role=role,
+        certificate_id=certificate_id,
+        status=status,
+        as_of=as_of,
+        source=source,
+        record_name=name,
+        record_sha256=source_digest(raw),
+    )
+    stamp = as_of.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = (
+        register
+        / STATUSES_DIR
+        / f"{name.removeprefix(RECORD_INPUT_PREFIX)}@{stamp}.json"
+    )
+    (register / STATUSES_DIR).mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        raise InvalidInputError(
+            f"a status of {certificate_id!r} as of {stamp} exists already: {path}",
+            path="--as-of",
+        )
+    write_atomic(path, seal_status(value, key))
     return path
 
 

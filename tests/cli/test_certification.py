@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import Result
 
 from tests import certs
 from tests.builders import AT_TEXT, FILES, KEYS, DeliveryBuilder, digests
@@ -247,3 +248,107 @@ def test_malformed_register_file(desk: Path) -> None:
     bad.write_text("scheme,certificateId\nNESAS,N-1\n", encoding="utf-8")
     result = invoke(*record_args(desk), "--from-row", f"{bad}:1")
     assert_error(result, ExitCode.INVALID_INPUT, "nesas.csv", "lacks column")
+
+
+def status_args(desk: Path, cert: str, value: str, as_of: str) -> list[str | Path]:
+    return [
+        "certification",
+        "status",
+        cert,
+        "--register",
+        desk / "register",
+        "--key",
+        desk / "desk.key",
+        "--role",
+        certs.ROLE,
+        "--status",
+        value,
+        "--as-of",
+        as_of,
+        "--source",
+        "https://example.org/nesas/withdrawn",
+    ]
+
+
+def affected(desk: Path, store: Path, *extra: str) -> Result:
+    return invoke(
+        "audit",
+        "affected",
+        "--certificate",
+        "NESAS-2026-0042",
+        "--policy",
+        desk / "policy.yaml",
+        "--store",
+        store,
+        "--operator-pub",
+        OP_PUB,
+        *extra,
+    )
+
+
+def test_withdrawal_and_affected_deliveries(desk: Path, tmp_path: Path) -> None:
+    assert_ok(invoke(*record_args(desk)))
+    store = tmp_path / "evidence.db"
+    root = delivery(tmp_path)
+    assert intake(desk, root, store) == ExitCode.OK
+    before = affected(desk, store)
+    assert_ok(before)
+    assert "PASSED -> PASSED" in before.stdout
+
+    withdrawn = invoke(
+        *status_args(desk, "NESAS-2026-0042", "withdrawn", "2026-05-01T00:00:00Z")
+    )
+    assert_ok(withdrawn)
+    # From then on intake treats the certificate as withdrawn ...
+    shown = invoke(
+        "verify",
+        root,
+        "--policy",
+        desk / "policy.yaml",
+        "--at",
+        AT_TEXT,
+        "--format",
+        "json",
+    )
+    assert shown.exit_code == ExitCode.VERIFICATION_FAILED
+    report = json.loads(shown.stdout)
+    reasons = [
+        c["reason"]
+        for c in report["checks"]
+        if c["check"] == "certification" and c["outcome"] == "fail"
+    ]
+    assert any("withdrawn as of 2026-05-01T00:00:00Z" in r for r in reasons)
+    # ... and audit affected names the delivery accepted before.
+    after = affected(desk, store)
+    assert after.exit_code == 1
+    assert "#1 " in after.stdout
+    assert "acme AcmeRAN gNB 24.1.3: PASSED -> FAILED" in after.stdout
+    # Statuses known at an earlier time do not count.
+    assert_ok(affected(desk, store, "--at", "2026-04-01T00:00:00Z"))
+    # Valid again later: nothing fails now.
+    assert_ok(
+        invoke(*status_args(desk, "NESAS-2026-0042", "valid", "2026-05-20T00:00:00Z"))
+    )
+    assert_ok(affected(desk, store))
+    # The recorded decision replays unchanged: statuses are evidence of their time.
+    replayed = invoke("audit", "replay", "--store", store, "--operator-pub", OP_PUB)
+    assert_ok(replayed)
+
+
+def test_status_of_an_unknown_certificate(desk: Path) -> None:
+    assert_ok(invoke(*record_args(desk)))
+    assert_error(
+        invoke(*status_args(desk, "NESAS-0000", "withdrawn", "2026-05-01T00:00:00Z")),
+        ExitCode.INVALID_INPUT,
+        "no record of certificate 'NESAS-0000'",
+    )
+    assert_error(
+        invoke(
+            *status_args(desk, "NESAS-2026-0042", "revoked", "2026-05-01T00:00:00Z")
+        ),
+        ExitCode.INVALID_INPUT,
+        "--status",
+    )
+    args = status_args(desk, "NESAS-2026-0042", "suspended", "2026-05-01T00:00:00Z")
+    assert_ok(invoke(*args))
+    assert_error(invoke(*args), ExitCode.INVALID_INPUT, "exists already")

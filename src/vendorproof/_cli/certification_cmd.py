@@ -240,6 +240,63 @@ def record(
     )
 
 
+STATUS_HELP = """Append a signed status: CERT_ID is suspended, withdrawn or valid again.
+
+A certificate can be suspended or withdrawn (EUCC Art. 13, 14). The status record is
+signed by the operator role's key, bound to the register's record of CERT_ID and added
+as REGISTER/statuses/<record>@<as-of>.json (never replaced). From --as-of on, intake
+treats the certificate accordingly: a suspended or withdrawn certificate fails the
+certification check of a delivery it would cover. `vendorproof audit affected
+--certificate CERT_ID` lists the accepted deliveries whose coverage relied on it.
+
+--source says where the status comes from (a register page, a letter).
+
+Exit codes: 0 recorded; 3 no record of CERT_ID signed with this key in the register,
+a status for that time exists, bad input; 4 bug.
+"""
+
+
+@certification_app.command("status", help=STATUS_HELP)
+@handle_errors
+def status(
+    certificate_id: Annotated[str, typer.Argument(metavar="CERT_ID")],
+    register: Annotated[Path, typer.Option("--register", help="Register directory.")],
+    key: Annotated[
+        Path, typer.Option("--key", help="Private key of the operator role.")
+    ],
+    role: Annotated[str, typer.Option("--role", help="The operator role.")],
+    value: Annotated[
+        str, typer.Option("--status", help="withdrawn, suspended or valid.")
+    ],
+    as_of: Annotated[str, typer.Option("--as-of", help="From when (RFC 3339).")],
+    source: Annotated[
+        str, typer.Option("--source", help="Where the status comes from.")
+    ],
+) -> None:
+    """Append a signed status record for a certificate."""
+    from vendorproof.intake import add_status
+    from vendorproof.models.certification_record import CERTIFICATE_STATUSES
+
+    if value not in CERTIFICATE_STATUSES:
+        raise InvalidInputError(
+            f"expected one of {', '.join(CERTIFICATE_STATUSES)}, got {value!r}",
+            path="--status",
+        )
+    for option, text in (("--role", role), ("--source", source)):
+        if not text.strip():
+            raise InvalidInputError("must not be empty", path=option)
+    path = add_status(
+        register,
+        certificate_id,
+        status=value,
+        as_of=parse_at(as_of, option="--as-of"),
+        source=source,
+        role=role,
+        key=load_signing_key(key),
+    )
+    echo(f"{certificate_id} is {value} as of {as_of}: {path}")
+
+
 @certification_app.command("list")
 @handle_errors
 def list_records(
@@ -282,6 +339,87 @@ def list_records(
         )
 
 
+AFFECTED_HELP = """List the accepted deliveries whose coverage relied on CERT_ID.
+
+Every record of the store is verified with --operator-pub; those PASSED whose
+certification-coverage stood on an operator-attested record of the certificate are
+re-run on their stored inputs (the replay machinery) with today's status records of
+the register the policy names, counted up to --at (default now). Each is listed with
+its recorded verdict and the verdict now.
+
+Exit codes: 0 no accepted delivery relies on the certificate now failing (none
+listed, or every one still passes); 1 at least one would now fail, or a record does
+not verify; 3 unreadable store, policy or register; 4 bug.
+"""
+
+
+def affected_command(
+    certificate: Annotated[
+        str, typer.Option("--certificate", metavar="CERT_ID", help="Certificate id.")
+    ],
+    policy: Annotated[
+        Path, typer.Option("--policy", help="The policy naming the register.")
+    ],
+    operator_pub: Annotated[
+        list[Path],
+        typer.Option("--operator-pub", help="Pinned operator public key(s) (PEM)."),
+    ],
+    store: Annotated[
+        str | None,
+        typer.Option("--store", help="Store URL (default as for `audit replay`)."),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Statuses known at (RFC 3339).")
+    ] = None,
+) -> None:
+    """List the accepted deliveries whose coverage relied on a certificate."""
+    import os
+
+    from vendorproof._internal import crypto
+    from vendorproof._internal.jsonio import read_document
+    from vendorproof.evidence.affected import Affected, affected
+    from vendorproof.evidence.bundle import StoreSource
+    from vendorproof.evidence.store import DEFAULT_STORE, open_store
+    from vendorproof.intake import load_policy, load_records
+
+    keys = [crypto.load_public_key(read_document(p), file=str(p)) for p in operator_pub]
+    register = load_records(load_policy(policy))
+    location = store or os.environ.get("VENDORPROOF_STORE") or DEFAULT_STORE
+    opened = open_store(location, read_only=True)
+    failing = 0
+    listed = 0
+    try:
+        for item in affected(
+            StoreSource(opened, location=location),
+            keys,
+            certificate,
+            register,
+            now=parse_at(at),
+        ):
+            if not isinstance(item, Affected):
+                failing += 1
+                echo(f"problem: {item}")
+                continue
+            listed += 1
+            failing += item.now != "PASSED"
+            echo(
+                f"#{item.seq} {item.record_id} {item.vendor} {item.product} "
+                f"{item.version}: {item.recorded} -> {item.now or 'cannot re-run'}"
+                + (f" ({item.reasons[0]})" if item.reasons else "")
+            )
+    finally:
+        opened.close()
+    echo(
+        f"{listed} accepted deliveries relied on {certificate}; {failing} would not "
+        "be accepted now"
+    )
+    if failing:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
-    """Attach the certification commands to ``app``."""
+    """Attach the certification commands to ``app`` (and ``audit affected``)."""
+    from vendorproof._cli.evidence_cmd import audit_app
+
     app.add_typer(certification_app, name="certification")
+    audit_app.command("affected", help=AFFECTED_HELP)(handle_errors(affected_command))

@@ -13,6 +13,7 @@ import hashlib
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -210,7 +211,14 @@ def _rerun(
     images: Path | None,
     floor: Floor,
     policies: PolicyCache,
+    extra_records: Mapping[str, bytes] | None = None,
+    statuses_at: datetime | None = None,
 ) -> VerificationReport:
+    """Re-run one record's decision on its stored inputs.
+
+    ``extra_records`` (certificate status records of today's register) join the
+    stored certification inputs, counted up to ``statuses_at`` (``audit affected``).
+    """
     inputs = _Inputs(source, rec)
     if policy is None:
         policy = policies.get(inputs, rec)
@@ -225,6 +233,7 @@ def _rerun(
     records = {
         name: inputs.get(name) for name in sorted(rec.inputs) if is_record_input(name)
     }
+    records.update(extra_records or {})
     with tempfile.TemporaryDirectory(prefix="vp-") as work:
         delivery = fmt.reload(
             stored,
@@ -243,6 +252,7 @@ def _rerun(
             time_source=rec.as_of_source,
             hasher=hasher,
             records=records,
+            statuses_at=statuses_at,
         )
     rollback = None if floor.known else _recorded_rollback(rec)
     if rollback is None:

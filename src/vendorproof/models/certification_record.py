@@ -40,16 +40,22 @@ from vendorproof.models.statement import (
 )
 
 __all__ = [
+    "CERTIFICATE_STATUSES",
     "RECORD_INPUT_PREFIX",
     "RECORD_PAYLOAD_TYPE",
     "RECORD_PREDICATE",
     "SOURCE_INPUT_PREFIX",
+    "STATUS_INPUT_PREFIX",
+    "STATUS_PREDICATE",
     "CertificationRecord",
     "Deliverable",
+    "StatusRecord",
     "is_record_input",
     "open_record",
+    "open_status",
     "record_input",
     "seal_record",
+    "seal_status",
     "source_input",
 ]
 
@@ -61,6 +67,11 @@ RECORD_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 #: evaluated for; replay hands them back to the evaluation, apart from the delivery.
 RECORD_INPUT_PREFIX = "certification-record:"
 SOURCE_INPUT_PREFIX = "certification-source:"
+STATUS_INPUT_PREFIX = "certification-status:"
+
+STATUS_PREDICATE = "https://vendorproof.dev/certification-status/v1"
+#: What a status record can say (EUCC Art. 13 review, Art. 14 withdrawal).
+CERTIFICATE_STATUSES = ("valid", "suspended", "withdrawn")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _KNOWN = frozenset(
@@ -96,7 +107,9 @@ def source_input(sha256: str) -> str:
 
 def is_record_input(name: str) -> bool:
     """Whether an evidence input is a certification record or its source document."""
-    return name.startswith((RECORD_INPUT_PREFIX, SOURCE_INPUT_PREFIX))
+    return name.startswith(
+        (RECORD_INPUT_PREFIX, SOURCE_INPUT_PREFIX, STATUS_INPUT_PREFIX)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -269,9 +282,114 @@ def _attestation(m: Mapping[str, Any]) -> str:
     return f.require_str(m, "role")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusRecord:
+    """A certificate's status from ``as_of`` on, signed by the operator role.
+
+    Appended by ``vendorproof certification status`` when a certificate is suspended,
+    withdrawn or valid again (EUCC Art. 13, 14); ``source`` says where the operator
+    learned it (a register page, a letter). Its subject is the certification record it
+    is about (the record's input name and the sha256 of its envelope).
+    """
+
+    role: str
+    certificate_id: str
+    status: str
+    as_of: datetime
+    source: str
+    record_name: str
+    record_sha256: str
+
+    def __post_init__(self) -> None:
+        """Refuse a status no certificate can have."""
+        if self.status not in CERTIFICATE_STATUSES:
+            raise InvalidInputError(
+                f"expected one of {', '.join(CERTIFICATE_STATUSES)}, got "
+                f"{self.status!r}",
+                path="status",
+            )
+        _check_sha256(self.record_sha256, "subject.digest.sha256")
+
+    @classmethod
+    def from_statement(cls, statement: Statement) -> StatusRecord:
+        """Parse a status statement (its one subject is the record)."""
+        d = statement.predicate
+        try:
+            f.reject_unknown(
+                d,
+                frozenset({"attestation", "certificateId", "status", "asOf", "source"}),
+            )
+            role = f.parse_object(d, "attestation", _attestation)
+            certificate_id = f.require_str(d, "certificateId", max_len=200)
+            status = f.require_str(d, "status")
+            as_of = f.require_time(d, "asOf")
+            source = f.require_str(d, "source")
+        except InvalidInputError as e:
+            raise e.under("predicate") from e
+        if len(statement.subjects) != 1:
+            raise InvalidInputError(
+                "the subject must be the one record the status is about",
+                path="subject",
+            )
+        subject = statement.subjects[0]
+        return cls(
+            role=role,
+            record_name=subject.name,
+            record_sha256=subject.digest.get("sha256", ""),
+            certificate_id=certificate_id,
+            status=status,
+            as_of=as_of,
+            source=source,
+        )
+
+    def statement(self) -> dict[str, Any]:
+        """The in-toto statement."""
+        subject = Subject(name=self.record_name, digest={"sha256": self.record_sha256})
+        return build_statement(
+            (subject,),
+            STATUS_PREDICATE,
+            {
+                "attestation": {"by": "operator", "role": self.role},
+                "certificateId": self.certificate_id,
+                "status": self.status,
+                "asOf": f.format_time(self.as_of),
+                "source": self.source,
+            },
+        )
+
+
+def seal_status(status: StatusRecord, key: crypto.SigningKey) -> bytes:
+    """Sign a status record with an operator role key (DSSE, canonical JSON)."""
+    return _seal(status.statement(), key)
+
+
+def open_status(
+    raw: bytes,
+    keys: Sequence[crypto.PublicKey],
+    *,
+    file: str,
+    limits: Limits = DEFAULT_LIMITS,
+) -> StatusRecord:
+    """Verify a status envelope with ``keys``, then parse it.
+
+    Raises:
+        SignatureError: no signature verifies with any of ``keys``.
+        InvalidInputError: the envelope or the status is malformed.
+    """
+    statement, _ = _open(raw, keys, file=file, limits=limits, ptype=STATUS_PREDICATE)
+    try:
+        return StatusRecord.from_statement(statement)
+    except InvalidInputError as e:
+        raise e.in_file(file) from e
+
+
 def seal_record(record: CertificationRecord, key: crypto.SigningKey) -> bytes:
     """Sign ``record`` with an operator role key: the DSSE envelope, canonical JSON."""
-    payload = canonical_json(record.statement())
+    return _seal(record.statement(), key)
+
+
+def _seal(statement: Mapping[str, Any], key: crypto.SigningKey) -> bytes:
+    payload = canonical_json(dict(statement))
     public = crypto.as_public_key(key.public_key())
     envelope = Envelope(
         payload_type=RECORD_PAYLOAD_TYPE,
@@ -301,22 +419,10 @@ def open_record(
         SignatureError: no signature verifies with any of ``keys``.
         InvalidInputError: the envelope or the record is malformed (naming the field).
     """
+    statement, key_id = _open(
+        raw, keys, file=file, limits=limits, ptype=RECORD_PREDICATE
+    )
     try:
-        envelope = Envelope.from_dict(
-            f.check_type(parse_json(raw, file=file, limits=limits), dict, ""),
-            limits=limits,
-        )
-    except InvalidInputError as e:
-        raise InvalidInputError(f"not a DSSE envelope: {e}", file=file) from e
-    key_id = _verify(envelope, keys, file)
-    try:
-        statement = Statement.from_bytes(envelope.payload, limits=limits)
-        if statement.predicate_type != RECORD_PREDICATE:
-            raise InvalidInputError(
-                f"expected predicate type {RECORD_PREDICATE}, not "
-                f"{statement.predicate_type}",
-                path="predicateType",
-            )
         try:
             record = CertificationRecord.from_predicate(statement.predicate)
         except InvalidInputError as e:
@@ -330,6 +436,35 @@ def open_record(
     except InvalidInputError as e:
         raise e.in_file(file) from e
     return record, key_id
+
+
+def _open(
+    raw: bytes,
+    keys: Sequence[crypto.PublicKey],
+    *,
+    file: str,
+    limits: Limits,
+    ptype: str,
+) -> tuple[Statement, str]:
+    """Verify an envelope with ``keys``, then parse its statement of type ``ptype``."""
+    try:
+        envelope = Envelope.from_dict(
+            f.check_type(parse_json(raw, file=file, limits=limits), dict, ""),
+            limits=limits,
+        )
+    except InvalidInputError as e:
+        raise InvalidInputError(f"not a DSSE envelope: {e}", file=file) from e
+    key_id = _verify(envelope, keys, file)
+    try:
+        statement = Statement.from_bytes(envelope.payload, limits=limits)
+        if statement.predicate_type != ptype:
+            raise InvalidInputError(
+                f"expected predicate type {ptype}, not {statement.predicate_type}",
+                path="predicateType",
+            )
+    except InvalidInputError as e:
+        raise e.in_file(file) from e
+    return statement, key_id
 
 
 def _verify(envelope: Envelope, keys: Sequence[crypto.PublicKey], file: str) -> str:

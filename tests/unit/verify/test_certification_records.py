@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,11 +18,13 @@ from tests.builders import DeliveryBuilder, Signer, digests, policy_data, write_
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import canonical_json
 from vendorproof.errors import InvalidInputError
-from vendorproof.intake import load_policy, load_records, verify_delivery
+from vendorproof.intake import add_status, load_policy, load_records, verify_delivery
 from vendorproof.models.certification_record import (
     CertificationRecord,
     Deliverable,
+    StatusRecord,
     seal_record,
+    seal_status,
 )
 from vendorproof.models.envelope import pae
 from vendorproof.verify.result import Outcome, VerificationReport
@@ -321,3 +324,110 @@ def test_policy_section_is_validated(tmp_path: Path) -> None:
     ):
         with pytest.raises(InvalidInputError, match=message):
             load_policy(certs.register_policy(tmp_path, records=records))
+
+
+def _status(
+    tmp_path: Path, key: crypto.SigningKey, value: str, as_of: datetime, **kw: str
+) -> Path:
+    return add_status(
+        tmp_path / "register",
+        kw.get("cert", "NESAS-2026-0042"),
+        status=value,
+        as_of=as_of,
+        source="register page",
+        role=kw.get("role", certs.ROLE),
+        key=key,
+    )
+
+
+def test_suspended_certificate_fails_from_its_as_of(
+    tmp_path: Path, delivery: Path, key: crypto.SigningKey
+) -> None:
+    policy = certs.register_policy(tmp_path)
+    certs.add(tmp_path, key)
+    name = _status(tmp_path, key, "suspended", datetime(2026, 7, 1, tzinfo=UTC)).stem
+    # Not yet at the validation time.
+    report = run(delivery, policy)
+    assert report.ok
+    assert f"certification-status:{name}" not in report.inputs
+    _status(tmp_path, key, "suspended", datetime(2026, 5, 1, tzinfo=UTC))
+    report = run(delivery, policy)
+    outcome, reason = checks(report, "certification")[RECORD]
+    assert outcome is Outcome.FAIL
+    assert "suspended as of 2026-05-01T00:00:00Z" in reason
+    assert not report.ok
+    assert any(n.startswith("certification-status:") for n in report.inputs)
+
+
+def test_withdrawn_certificate_of_another_version_is_only_not_applicable(
+    tmp_path: Path, delivery: Path, key: crypto.SigningKey
+) -> None:
+    policy = certs.register_policy(tmp_path)
+    certs.add(tmp_path, key)
+    certs.add(tmp_path, key, certs.record(certificate_id="OLD-1", versions=("23.0",)))
+    _status(tmp_path, key, "withdrawn", datetime(2026, 5, 1, tzinfo=UTC), cert="OLD-1")
+    report = run(delivery, policy)
+    assert report.ok
+    outcome, reason = checks(report, "certification")["certification-record:OLD-1"]
+    assert outcome is Outcome.NOT_APPLICABLE
+    assert "withdrawn as of" in reason
+
+
+def test_status_records_that_do_not_verify_fail(
+    tmp_path: Path, delivery: Path, key: crypto.SigningKey
+) -> None:
+    policy = certs.register_policy(tmp_path)
+    certs.add(tmp_path, key)
+    path = _status(tmp_path, key, "valid", datetime(2026, 5, 1, tzinfo=UTC))
+    path.write_bytes(b"{}")
+    other = _status(
+        tmp_path, key, "valid", datetime(2026, 5, 2, tzinfo=UTC), role="other-role"
+    )
+    report = run(delivery, policy)
+    found = checks(report, "certification")
+    assert found[f"certification-status:{path.stem}"][1].startswith("malformed")
+    assert (
+        "says it is attested by role 'other-role'"
+        in (found[f"certification-status:{other.stem}"][1])
+    )
+    assert not report.ok
+    new = pki.new_key("ed25519")
+    assert not isinstance(new, str)
+    foreign = crypto.as_signing_key(new, file="other")
+    raw = (tmp_path / "register" / "records" / "NESAS-2026-0042.json").read_bytes()
+    policy_value = load_policy(policy)
+    forged = seal_status(
+        StatusRecord(
+            role=certs.ROLE,
+            certificate_id="NESAS-2026-0042",
+            status="valid",
+            as_of=datetime(2026, 5, 3, tzinfo=UTC),
+            source="x",
+            record_name=RECORD,
+            record_sha256=hashlib.sha256(raw).hexdigest(),
+        ),
+        foreign,
+    )
+    report = verify_delivery(
+        delivery,
+        policy_value,
+        at=AT,
+        time_source="--at",
+        records={"certification-status:forged": forged},
+    )
+    assert (
+        "not signed by a key the policy gives"
+        in (checks(report, "certification")["certification-status:forged"][1])
+    )
+    plain = load_policy(write_policy(tmp_path / "plain.yaml", policy_data()))
+    report = verify_delivery(
+        delivery,
+        plain,
+        at=AT,
+        time_source="--at",
+        records={"certification-status:forged": forged},
+    )
+    assert (
+        "names no operator role"
+        in (checks(report, "certification")["certification-status:forged"][1])
+    )

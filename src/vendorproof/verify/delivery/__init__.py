@@ -89,6 +89,7 @@ def evaluate_delivery(
     time_source: str,
     hasher: Hasher,
     records: Mapping[str, bytes] = _NO_RECORDS,
+    statuses_at: datetime | None = None,
 ) -> VerificationReport:
     """Run every check of the intake verification on ``delivery``.
 
@@ -101,6 +102,8 @@ def evaluate_delivery(
         records: the operator's certification register as evidence inputs
             (``certification-record:*``, ``certification-source:*``); those the
             decision used are added to the report's inputs.
+        statuses_at: certificate status records count from their ``asOf`` up to
+            this time (default ``at``; ``audit affected`` asks about now).
 
     Returns:
         The report; ``report.ok`` is the verdict.
@@ -147,7 +150,7 @@ def evaluate_delivery(
     #    Body-signed statements in the delivery, then the operator-attested records
     #    of the register (their inputs become inputs of the report).
     certs = check_certifications(ev, by_type.get(CERTIFICATION_PREDICATE, []), manifest)
-    attested, used = check_records(ev, records, manifest)
+    attested, used = check_records(ev, records, manifest, statuses_at=statuses_at)
     inputs.update({n: hashlib.sha256(records[n]).hexdigest() for n in used})
     check_coverage(ev, manifest, [*certs, *attested], measured)
     # 9. Supplier trustworthiness: declaration and deny-list (§41 BSIG).

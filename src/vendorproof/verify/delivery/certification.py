@@ -19,8 +19,11 @@ from vendorproof.models.certification import Certification
 from vendorproof.models.certification_record import (
     RECORD_INPUT_PREFIX,
     SOURCE_INPUT_PREFIX,
+    STATUS_INPUT_PREFIX,
     CertificationRecord,
+    StatusRecord,
     open_record,
+    open_status,
     source_digest,
     source_input,
 )
@@ -174,7 +177,11 @@ def check_certifications(
 
 
 def check_records(
-    ev: Evaluation, records: Mapping[str, bytes], manifest: ComponentManifest
+    ev: Evaluation,
+    records: Mapping[str, bytes],
+    manifest: ComponentManifest,
+    *,
+    statuses_at: datetime | None = None,
 ) -> tuple[list[_Cert], list[str]]:
     """Check the operator-attested certification records of the register.
 
@@ -185,6 +192,11 @@ def check_records(
     is an alarm). A verified record for another holder or product is not this
     delivery's and is left out; one for this holder (the verified vendor, never the
     manifest's words) and product is checked like a body-signed statement.
+
+    Status records (``certification-status:*``, EUCC Art. 13, 14) are verified the
+    same way; the latest one about a record whose ``asOf`` is not after
+    ``statuses_at`` (default: the validation time) decides its status, and a
+    suspended or withdrawn certificate fails ``certification``.
 
     Returns:
         The records that may cover components, and the input names the decision used
@@ -199,6 +211,8 @@ def check_records(
     out: list[_Cert] = []
     used: list[str] = []
     attestation = ev.policy.operator_attestation
+    statuses = _statuses(ev, records, attestation, used)
+    known_at = ev.at if statuses_at is None else statuses_at
     for name, raw in sorted(envelopes.items()):
         if attestation is None:
             used.append(name)
@@ -235,9 +249,22 @@ def check_records(
         ):
             continue  # another holder's or product's certificate
         used.append(name)
+        digest = source_digest(raw)
+        about = sorted(
+            (
+                (status, status_name)
+                for status, status_name in statuses
+                if status.record_name == name
+                and status.record_sha256 == digest
+                and status.as_of <= known_at
+            ),
+            key=lambda pair: (pair[0].as_of, pair[1]),
+        )
+        used.extend(status_name for _, status_name in about)
         cert = _record(
             ev,
             name,
+            status=about[-1] if about else None,
             record=record,
             key_id=key_id,
             attestation=attestation,
@@ -250,10 +277,49 @@ def check_records(
     return out, used
 
 
+def _statuses(
+    ev: Evaluation,
+    records: Mapping[str, bytes],
+    attestation: OperatorAttestation | None,
+    used: list[str],
+) -> list[tuple[StatusRecord, str]]:
+    """The status records that verify with the role's keys (the others fail)."""
+    out: list[tuple[StatusRecord, str]] = []
+    for name, raw in sorted(records.items()):
+        if not name.startswith(STATUS_INPUT_PREFIX):
+            continue
+        why = ""
+        if attestation is None:
+            why = "the policy names no operator role that may attest certification "
+            why += "records (certification.records)"
+        else:
+            try:
+                status = open_status(
+                    raw, tuple(attestation.public_keys.values()), file=name
+                )
+            except SignatureError:
+                why = "not signed by a key the policy gives operator role "
+                why += f"{attestation.role!r}: not acted on"
+            except InvalidInputError as e:
+                why = f"malformed: {e}"
+            else:
+                if status.role == attestation.role:
+                    out.append((status, name))
+                    continue
+                why = (
+                    f"says it is attested by role {status.role!r}, but its key is "
+                    f"one of role {attestation.role!r}"
+                )
+        used.append(name)
+        ev.add(Check.CERTIFICATION, name, Outcome.FAIL, why)
+    return out
+
+
 def _record(
     ev: Evaluation,
     name: str,
     *,
+    status: tuple[StatusRecord, str] | None,
     record: CertificationRecord,
     key_id: str,
     attestation: OperatorAttestation,
@@ -280,6 +346,16 @@ def _record(
         )
     elif source_digest(source) != record.source_sha256:
         problems.append("its source document does not hash to the recorded digest")
+    unusable = _applicability(record, manifest, ev)
+    if not problems and status is not None and status[0].status != "valid":
+        s, status_name = status
+        said = (
+            f"{s.status} as of {_fields.format_time(s.as_of)} ({status_name}, "
+            f"source: {s.source})"
+        )
+        # A suspended or withdrawn certificate of this very version fails; one of
+        # another version or period is only not applicable.
+        (unusable or problems).append(said)
     if problems:
         ev.add(
             Check.CERTIFICATION, name, Outcome.FAIL, f"{label}: {'; '.join(problems)}"
@@ -291,7 +367,6 @@ def _record(
             usable=False,
             why_not="; ".join(problems),
         )
-    unusable = _applicability(record, manifest, ev)
     digests = [d.digest for d in record.deliverables]
     if (
         not unusable
