@@ -83,7 +83,7 @@ def test_without_a_record_coverage_fails(tmp_path: Path, delivery: Path) -> None
     report = run(delivery, policy)
     outcome, reason = checks(report, "certification-coverage")["images/du.img"]
     assert outcome is Outcome.FAIL
-    assert "no certification statement or record" in reason
+    assert "no certification statement delivered and no operator-attested" in reason
 
 
 def test_record_without_digests_warns_when_the_policy_allows(

@@ -12,6 +12,8 @@ from vendorproof.models.policy.parts import (
     DOCUMENT_KINDS,
     REFUSED_DIGESTS,
     ROLES,
+    Catalogue,
+    CatalogueEntry,
     CertificationRule,
     DenyEntry,
     Identity,
@@ -23,6 +25,7 @@ from vendorproof.models.policy.parts import (
     RevocationMode,
     RollbackException,
     SignatureRequirement,
+    UnknownProduct,
     UnlistedFiles,
     WithoutDigests,
 )
@@ -32,6 +35,8 @@ __all__ = [
     "DOCUMENT_KINDS",
     "REFUSED_DIGESTS",
     "ROLES",
+    "Catalogue",
+    "CatalogueEntry",
     "CertificationRule",
     "DenyEntry",
     "Identity",
@@ -44,6 +49,7 @@ __all__ = [
     "RevocationMode",
     "RollbackException",
     "SignatureRequirement",
+    "UnknownProduct",
     "UnlistedFiles",
     "WithoutDigests",
 ]

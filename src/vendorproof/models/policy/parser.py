@@ -36,6 +36,8 @@ from vendorproof.models.policy.parts import (
     DIGEST_ALGORITHMS,
     DOCUMENT_KINDS,
     ROLES,
+    Catalogue,
+    CatalogueEntry,
     CertificationRule,
     DenyEntry,
     Identity,
@@ -47,6 +49,7 @@ from vendorproof.models.policy.parts import (
     RevocationMode,
     RollbackException,
     SignatureRequirement,
+    UnknownProduct,
     UnlistedFiles,
     WithoutDigests,
 )
@@ -81,6 +84,7 @@ class PolicyFields(TypedDict):
     sigstore_trusted_root: bytes | None
     sigstore_public_good: bool
     operator_attestation: OperatorAttestation | None
+    catalogue: Catalogue | None
     raw: bytes
     referenced: Mapping[str, bytes]
 
@@ -388,6 +392,76 @@ class _Parser:
             register=register,
         )
 
+    def catalogue(self, value: Any, at: Path) -> Catalogue | None:
+        """``catalogue``: the operator's classification of vendors' products."""
+        if value is None:
+            return None
+        m = self.mapping(
+            value,
+            at,
+            known=frozenset({"products", "unknownProduct"}),
+            required=frozenset({"products"}),
+        )
+        entries = []
+        kinds = tuple(k.value for k in ComponentKind)
+        for where, e in self.entries(
+            m["products"],
+            (*at, "products"),
+            known=frozenset(
+                {
+                    "vendor",
+                    "product",
+                    "domain",
+                    "networkFunctions",
+                    "category",
+                    "components",
+                }
+            ),
+            required=frozenset({"vendor", "product", "domain", "category"}),
+        ):
+            components = []
+            for cwhere, c in self.entries(
+                e.get("components"),
+                (*where, "components"),
+                known=frozenset({"path", "kind"}),
+                required=frozenset({"path", "kind"}),
+            ):
+                components.append(
+                    (
+                        self.string(c["path"], (*cwhere, "path")),
+                        self.choice(c["kind"], (*cwhere, "kind"), kinds),
+                    )
+                )
+            entries.append(
+                CatalogueEntry(
+                    vendor=self.string(e["vendor"], (*where, "vendor")),
+                    product=self.string(e["product"], (*where, "product")),
+                    domain=self.choice(
+                        e["domain"],
+                        (*where, "domain"),
+                        tuple(d.value for d in Domain),
+                    ),
+                    network_functions=self.strings(
+                        e.get("networkFunctions"), (*where, "networkFunctions")
+                    ),
+                    category=self.string(e["category"], (*where, "category")),
+                    components=tuple(components),
+                )
+            )
+        if not entries:
+            raise self.fail("needs at least one product", (*at, "products"))
+        return Catalogue(
+            products=tuple(entries),
+            unknown_product=UnknownProduct(
+                self.enum_value(
+                    m.get("unknownProduct"),
+                    (*at, "unknownProduct"),
+                    tuple(u.value for u in UnknownProduct),
+                    "fail",
+                )
+            ),
+        )
+
     def deny(self, value: Any, at: Path) -> tuple[DenyEntry, ...]:
         out = []
         for where, m in self.entries(
@@ -561,6 +635,7 @@ class _Parser:
                     "revocation",
                     "signatureRequirements",
                     "sigstore",
+                    "catalogue",
                 }
             ),
             required=frozenset({"policy", "vendors"}),
@@ -680,6 +755,7 @@ class _Parser:
             operator_attestation=self.operator_attestation(
                 cert_section.get("records"), ("certification", "records")
             ),
+            catalogue=self.catalogue(top.get("catalogue"), ("catalogue",)),
             raw=raw,
             referenced=MappingProxyType(dict(self.referenced)),
         )

@@ -147,6 +147,62 @@ class OperatorAttestation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CatalogueEntry:
+    """How the operator classifies a vendor's product (``catalogue.products``).
+
+    ``vendor`` is a policy vendor id (matched against the verified signer of the
+    manifest, never the manifest's words), ``product`` a ``*`` glob on the product
+    name; ``domain``, ``network_functions`` and ``category`` are the operator's (e.g.
+    the BNetzA list of critical functions, BSI TR-03163 categories); ``components``
+    assigns component kinds by path glob (first match wins).
+    """
+
+    vendor: str
+    product: str
+    domain: str
+    network_functions: frozenset[str]
+    category: str
+    components: tuple[tuple[str, str], ...] = ()
+
+    def matches(self, *, vendor_id: str, product: str) -> bool:
+        """Whether this entry classifies ``product`` of the verified vendor."""
+        return vendor_id == self.vendor and fnmatch.fnmatchcase(product, self.product)
+
+    def kind_of(self, path: str) -> str | None:
+        """The kind the operator assigns to a component path (None: unclassified)."""
+        return next(
+            (kind for glob, kind in self.components if fnmatch.fnmatchcase(path, glob)),
+            None,
+        )
+
+
+class UnknownProduct(enum.Enum):
+    """What to do with a delivered product the catalogue does not classify."""
+
+    FAIL = "fail"
+    WARN = "warn"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Catalogue:
+    """The operator's product catalogue: it decides what is critical, not the vendor."""
+
+    products: tuple[CatalogueEntry, ...]
+    unknown_product: UnknownProduct = UnknownProduct.FAIL
+
+    def entry(self, *, vendor_id: str, product: str) -> CatalogueEntry | None:
+        """The first entry that classifies the product (None: unknown)."""
+        return next(
+            (
+                e
+                for e in self.products
+                if e.matches(vendor_id=vendor_id, product=product)
+            ),
+            None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DenyEntry:
     """A prohibited vendor/product (e.g. under §41 BSIG), from ``effective`` on."""
 

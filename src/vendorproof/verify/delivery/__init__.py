@@ -43,6 +43,7 @@ from vendorproof.verify.delivery._evaluation import (
 )
 from vendorproof.verify.delivery.certification import (
     check_certifications,
+    check_classification,
     check_coverage,
     check_records,
 )
@@ -147,12 +148,15 @@ def evaluate_delivery(
     # 7. Nothing delivered that the manifest does not list.
     check_unlisted(ev, delivery, manifest)
     # 8. Certification of critical components (§165(4) TKG, EUCC Art. 9(2)(e)).
+    #    The operator's catalogue, keyed by the verified vendor and the product,
+    #    decides what must be certified (the manifest may only add to it).
+    classification = check_classification(ev, manifest)
     #    Body-signed statements in the delivery, then the operator-attested records
     #    of the register (their inputs become inputs of the report).
     certs = check_certifications(ev, by_type.get(CERTIFICATION_PREDICATE, []), manifest)
     attested, used = check_records(ev, records, manifest, statuses_at=statuses_at)
     inputs.update({n: hashlib.sha256(records[n]).hexdigest() for n in used})
-    check_coverage(ev, manifest, [*certs, *attested], measured)
+    check_coverage(ev, manifest, [*certs, *attested], measured, classification)
     # 9. Supplier trustworthiness: declaration and deny-list (§41 BSIG).
     check_declaration(ev, by_type.get(DECLARATION_PREDICATE, []), manifest)
     check_deny_list(ev, manifest)

@@ -31,15 +31,23 @@ from vendorproof.models.checks import Check, Outcome
 from vendorproof.models.documents import SignedDocument
 from vendorproof.models.manifest import Component, ComponentManifest
 from vendorproof.models.policy import (
+    CatalogueEntry,
     CertificationRule,
     OperatorAttestation,
     Principal,
+    UnknownProduct,
     WithoutDigests,
 )
 from vendorproof.models.predicates import Malformed
 from vendorproof.verify.delivery._evaluation import ComponentDigest, Evaluation
 
-__all__ = ["check_certifications", "check_coverage", "check_records"]
+__all__ = [
+    "Classification",
+    "check_certifications",
+    "check_classification",
+    "check_coverage",
+    "check_records",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -437,6 +445,116 @@ def _covers(ce: _Cert, digests: dict[str, str]) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Classification:
+    """What decides certification scope for one delivery.
+
+    ``active``: the policy has a catalogue (then the operator's classification
+    decides, and the vendor's declarations can only add rules); ``entry``: the
+    catalogue entry of the verified vendor's product (None with ``active``: unknown,
+    and every rule applies: fail closed).
+    """
+
+    active: bool = False
+    entry: CatalogueEntry | None = None
+
+
+def check_classification(ev: Evaluation, manifest: ComponentManifest) -> Classification:
+    """The operator's classification of the delivered product, against the manifest.
+
+    The catalogue entry is found by the verified vendor (the policy principal that
+    signed the manifest) and the product; a declared domain, network function or
+    component kind that contradicts it fails ``classification``; a product the
+    catalogue does not know fails (or warns, by policy).
+    """
+    catalogue = ev.policy.catalogue
+    if catalogue is None:
+        return Classification()
+    vendor = ev.vendor
+    entry = (
+        None
+        if vendor is None
+        else catalogue.entry(vendor_id=vendor.id, product=manifest.product)
+    )
+    if entry is None:
+        who = "no trusted vendor" if vendor is None else f"vendor {vendor.id!r}"
+        unknown = catalogue.unknown_product is UnknownProduct.WARN
+        ev.add(
+            Check.CLASSIFICATION,
+            manifest.product,
+            Outcome.WARN if unknown else Outcome.FAIL,
+            f"the operator's catalogue does not classify product "
+            f"{manifest.product!r} of {who}: every certification rule applies to "
+            "every component (catalogue.unknownProduct: "
+            f"{catalogue.unknown_product.value})",
+        )
+        return Classification(active=True)
+    contradictions = []
+    if manifest.domain is not None and manifest.domain.value != entry.domain:
+        declared = manifest.domain.value
+        contradictions.append(
+            f"declares domain {declared}, the catalogue says {entry.domain}"
+        )
+    if (
+        manifest.network_function is not None
+        and entry.network_functions
+        and manifest.network_function not in entry.network_functions
+    ):
+        contradictions.append(
+            f"declares network function {manifest.network_function}, the catalogue "
+            f"says {', '.join(sorted(entry.network_functions))}"
+        )
+    for c in manifest.components:
+        kind = entry.kind_of(c.path)
+        if kind is not None and kind != c.kind.value:
+            contradictions.append(
+                f"declares {c.path} as {c.kind.value}, the catalogue says {kind}"
+            )
+    label = (
+        f"catalogue: {entry.vendor} {entry.product} -> domain {entry.domain}, "
+        f"network functions {', '.join(sorted(entry.network_functions)) or '-'}, "
+        f"category {entry.category}"
+    )
+    if contradictions:
+        ev.add(
+            Check.CLASSIFICATION,
+            manifest.product,
+            Outcome.FAIL,
+            f"the manifest contradicts the operator's classification ({label}): "
+            + "; ".join(contradictions),
+        )
+    else:
+        ev.add(
+            Check.CLASSIFICATION,
+            manifest.product,
+            Outcome.PASS,
+            f"classified by the operator ({label}); certification rules match on it",
+        )
+    return Classification(active=True, entry=entry)
+
+
+def _operator_scope(
+    rule: CertificationRule, entry: CatalogueEntry | None, c: Component
+) -> bool:
+    """Whether ``rule`` requires ``c`` by the operator's classification.
+
+    An unknown product, or a component whose kind the catalogue does not assign, is
+    in scope of every rule the classification cannot exclude: fail closed.
+    """
+    if entry is None:
+        return True
+    kind = entry.kind_of(c.path)
+    return (
+        (not rule.domains or entry.domain in rule.domains)
+        and (
+            not rule.network_functions
+            or not entry.network_functions
+            or bool(rule.network_functions & entry.network_functions)
+        )
+        and (not rule.kinds or kind is None or kind in rule.kinds)
+    )
+
+
 def _in_scope(rule: CertificationRule, m: ComponentManifest, c: Component) -> bool:
     """Whether ``rule`` requires ``c`` to be certified.
 
@@ -459,13 +577,22 @@ def check_coverage(
     manifest: ComponentManifest,
     certs: Sequence[_Cert],
     measured: dict[str, ComponentDigest],
+    classification: Classification | None = None,
 ) -> None:
     """Each component a policy rule requires to be certified is, by its digests.
 
     Certified = delivered: a usable certification must name the measured digests.
+    With the operator's catalogue, a rule applies when the operator's classification
+    or the vendor's declaration matches it (declarations add rules, never remove).
     """
+    scope = classification or Classification()
     for c in manifest.components:
-        rules = [r for r in ev.policy.certification_rules if _in_scope(r, manifest, c)]
+        rules = [
+            r
+            for r in ev.policy.certification_rules
+            if _in_scope(r, manifest, c)
+            or (scope.active and _operator_scope(r, scope.entry, c))
+        ]
         if not rules:
             ev.add(
                 Check.CERTIFICATION_COVERAGE,
@@ -513,7 +640,9 @@ def check_coverage(
                     "(certification.records.withoutDigests: warn)",
                 )
                 continue
-            detail = "; ".join(reasons) or "no certification statement or record"
+            detail = "; ".join(reasons) or (
+                "no certification statement delivered and no operator-attested record"
+            )
             ev.add(
                 Check.CERTIFICATION_COVERAGE,
                 c.path,
