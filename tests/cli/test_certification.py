@@ -352,3 +352,21 @@ def test_status_of_an_unknown_certificate(desk: Path) -> None:
     args = status_args(desk, "NESAS-2026-0042", "suspended", "2026-05-01T00:00:00Z")
     assert_ok(invoke(*args))
     assert_error(invoke(*args), ExitCode.INVALID_INPUT, "exists already")
+
+
+def test_missing_register_records_nothing(desk: Path, tmp_path: Path) -> None:
+    store = tmp_path / "evidence.db"
+    result = invoke(
+        "intake",
+        delivery(tmp_path),
+        "--policy",
+        desk / "policy.yaml",
+        "--operator-key",
+        OP_KEY,
+        "--store",
+        store,
+        "--at",
+        AT_TEXT,
+    )
+    assert_error(result, ExitCode.INVALID_INPUT, "has no records/ directory")
+    assert not store.exists()

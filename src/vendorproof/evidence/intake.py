@@ -390,9 +390,11 @@ def _verify(
 ) -> tuple[VerificationReport, Mapping[str, bytes]]:
     """The report and input documents of a delivery; a failure is a FAILED report."""
     fmt = formats.detect(root)
+    # The operator's register, like the policy, must be readable before anything is
+    # recorded (a missing register is the operator's error, not the delivery's).
+    records = load_records(policy, limits=limits)
     try:
         delivery = fmt.load(root, limits=limits)
-        records = load_records(policy, limits=limits)
         report = evaluate_delivery(
             delivery,
             policy,
@@ -511,9 +513,10 @@ def run_intake(
     reported as a duplicate instead of a second record.
 
     Raises:
-        InvalidInputError: the policy is unreadable or malformed, the delivery is not
-            a directory, the intake id is malformed or already used for another
-            delivery, or the head of the chain does not verify
+        InvalidInputError: the policy or its certification register is unreadable or
+            malformed, the delivery is not a directory, the intake id is malformed
+            or already used for another delivery, or the head of the chain does not
+            verify
             (:class:`ChainHeadError`); nothing is recorded.
         OutputError: the store failed (nothing recorded; a retry continues the chain).
     """

@@ -57,6 +57,7 @@ __all__ = [
     "seal_record",
     "seal_status",
     "source_input",
+    "version_covered",
 ]
 
 RECORD_PREDICATE = "https://vendorproof.dev/certification-record/v1"
@@ -93,6 +94,71 @@ _KNOWN = frozenset(
         "registerRow",
     }
 )
+
+
+_BOUND = re.compile(r"^(>=|<=|>|<|==)\s*([0-9]+(?:\.[0-9]+)*)$")
+
+
+def _numeric(version: str) -> tuple[int, ...] | None:
+    """A dotted numeric version as a tuple (None: not dotted numeric)."""
+    parts = version.split(".")
+    if not all(p.isdigit() and len(p) <= 9 for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def _bounds(spec: str) -> list[tuple[str, tuple[int, ...]]] | None:
+    """The bounds of a range ``>=24.1,<25`` (None: ``spec`` is an exact version)."""
+    if not spec.lstrip().startswith(("<", ">", "=")):
+        return None
+    out = []
+    for part in spec.split(","):
+        m = _BOUND.fullmatch(part.strip())
+        if m is None:
+            raise InvalidInputError(
+                f"not a version range: {spec!r} (e.g. '>=24.1,<25': comparisons of "
+                "dotted numeric versions joined by ',')",
+                path="versions",
+            )
+        version = _numeric(m.group(2))
+        if version is None:  # pragma: no cover - the pattern admits only digits
+            raise InvalidInputError(f"not a version: {m.group(2)!r}", path="versions")
+        out.append((m.group(1), version))
+    return out
+
+
+def _pad(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    n = max(len(a), len(b))
+    return a + (0,) * (n - len(a)), b + (0,) * (n - len(b))
+
+
+_COMPARE = {
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    "==": lambda a, b: a == b,
+}
+
+
+def version_covered(versions: Sequence[str], version: str) -> bool:
+    """Whether ``version`` is one of ``versions`` (exact, or inside a range).
+
+    A range (``>=24.1,<25``) compares dotted numeric versions component by component
+    (missing components are 0); a version that is not dotted numeric is covered only
+    by an exact entry (fail closed).
+    """
+    have = _numeric(version)
+    for spec in versions:
+        bounds = _bounds(spec)
+        if bounds is None:
+            if spec == version:
+                return True
+        elif have is not None and all(
+            _COMPARE[op](*_pad(have, bound)) for op, bound in bounds
+        ):
+            return True
+    return False
 
 
 def record_input(certificate_id: str) -> str:
@@ -184,6 +250,8 @@ class CertificationRecord:
             raise InvalidInputError("issued after the end of validity", path="issued")
         if not self.versions:
             raise InvalidInputError("at least one version is required", path="versions")
+        for spec in self.versions:
+            _bounds(spec)
         _check_sha256(self.source_sha256, "source.sha256")
 
     @property

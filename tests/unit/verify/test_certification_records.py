@@ -431,3 +431,16 @@ def test_status_records_that_do_not_verify_fail(
         "names no operator role"
         in (checks(report, "certification")["certification-status:forged"][1])
     )
+
+
+def test_record_with_a_version_range_covers_versions_inside_it(
+    tmp_path: Path, delivery: Path, key: crypto.SigningKey
+) -> None:
+    policy = certs.register_policy(tmp_path)
+    certs.add(tmp_path, key, certs.record(versions=(">=24.1,<25",)))
+    assert run(delivery, policy).ok
+    certs.add(tmp_path, key, certs.record(versions=(">=24.2,<25",)))
+    report = run(delivery, policy)
+    reason = checks(report, "certification")[RECORD][1]
+    assert "certifies version(s) >=24.2,<25, not 24.1.3" in reason
+    assert not report.ok

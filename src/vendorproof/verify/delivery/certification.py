@@ -26,6 +26,7 @@ from vendorproof.models.certification_record import (
     open_status,
     source_digest,
     source_input,
+    version_covered,
 )
 from vendorproof.models.checks import Check, Outcome
 from vendorproof.models.documents import SignedDocument
@@ -429,7 +430,7 @@ def _applicability(
             f"not valid at {ev.at.isoformat()} (valid "
             f"{record.valid_from.isoformat()} .. {record.valid_until.isoformat()})"
         )
-    if manifest.version not in record.versions:
+    if not version_covered(record.versions, manifest.version):
         out.append(
             f"certifies version(s) {', '.join(record.versions)}, not {manifest.version}"
         )
