@@ -1,10 +1,19 @@
 """Certified critical components (§165(4) TKG, EUCC Art. 9(2)(e)).
 
-A certification statement is usable when the certification body the policy trusts for
-its scheme signed it, it is valid at the validation time, its holder is the delivering
-vendor (as verified) and it names the product and version. Coverage then asks, for
-every component a policy rule requires to be certified, for a usable certification
-naming the digests measured for it: certified = delivered.
+What must be certified: with the operator's product catalogue, its classification of
+the verified vendor's product (``check_classification``); the vendor's declarations
+can only add certification rules.
+
+A body-signed certification statement is usable when the certification body the
+policy trusts for its scheme signed it, it is valid at the validation time, its holder
+is the delivering vendor (as verified) and it names the product and version. An
+operator-attested record (``check_records``) is usable when the operator role the
+policy names signed it, its source document is in the register, it is valid and not
+suspended or withdrawn at the validation time, and it names the verified vendor, the
+product and the version. Coverage then asks, for every component a rule requires to be
+certified, for a usable certification naming the digests measured for it: certified =
+delivered (a record without digests covers by product and version only, as a ``warn``,
+when the policy allows it).
 """
 
 from __future__ import annotations
