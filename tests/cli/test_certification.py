@@ -369,4 +369,5 @@ def test_missing_register_records_nothing(desk: Path, tmp_path: Path) -> None:
         AT_TEXT,
     )
     assert_error(result, ExitCode.INVALID_INPUT, "has no records/ directory")
-    assert not store.exists()
+    listed = invoke("evidence", "list", "--store", store)
+    assert "AcmeRAN" not in listed.stdout
