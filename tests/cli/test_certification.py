@@ -371,3 +371,35 @@ def test_missing_register_records_nothing(desk: Path, tmp_path: Path) -> None:
     assert_error(result, ExitCode.INVALID_INPUT, "has no records/ directory")
     listed = invoke("evidence", "list", "--store", store)
     assert "AcmeRAN" not in listed.stdout
+
+
+def test_affected_skips_failed_deliveries_and_reports_unverified_records(
+    desk: Path, tmp_path: Path
+) -> None:
+    assert_ok(invoke(*record_args(desk)))
+    store = tmp_path / "evidence.db"
+    root = delivery(tmp_path)
+    (root / "images" / "du.img").write_bytes(b"tampered")
+    assert intake(desk, root, store) == ExitCode.VERIFICATION_FAILED
+    result = affected(desk, store)
+    assert_ok(result)
+    assert "0 accepted deliveries relied on NESAS-2026-0042" in result.stdout
+    other = tmp_path / "other"
+    other.mkdir()
+    certs.desk_key(other)
+    result = invoke(
+        "audit",
+        "affected",
+        "--certificate",
+        "NESAS-2026-0042",
+        "--policy",
+        desk / "policy.yaml",
+        "--store",
+        store,
+        "--operator-pub",
+        other / "desk.pub",
+    )
+    assert result.exit_code == 1
+    assert "problem: record #1: its operator signature does not verify" in (
+        result.stdout
+    )
