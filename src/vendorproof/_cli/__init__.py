@@ -58,6 +58,7 @@ def _root(
 
 def _register() -> None:
     from vendorproof._cli import (
+        certification_cmd,
         evidence_cmd,
         gate_cmd,
         inspect_cmd,
@@ -74,6 +75,7 @@ def _register() -> None:
     gate_cmd.register(app)
     log_cmd.register(app)
     report_cmd.register(app)
+    certification_cmd.register(app)
     wrap_commands(app)  # the exit-code mapping, once for every command
     use_plain_usage(app)
 

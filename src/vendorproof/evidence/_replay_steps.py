@@ -13,6 +13,7 @@ import hashlib
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -30,6 +31,7 @@ from vendorproof.evidence.intake import (
 from vendorproof.evidence.record import EvidenceRecord, record_digest
 from vendorproof.evidence.store import StoredRecord
 from vendorproof.formats.base import DeliveryFormat, DocumentCache
+from vendorproof.models.certification_record import is_record_input
 from vendorproof.models.policy import Policy
 from vendorproof.verify.context import VerificationCache, VerificationContext
 from vendorproof.verify.delivery import (
@@ -217,15 +219,29 @@ def _rerun(
     images: Path | None,
     floor: Floor,
     policies: PolicyCache,
+    extra_records: Mapping[str, bytes] | None = None,
+    statuses_at: datetime | None = None,
 ) -> VerificationReport:
+    """Re-run one record's decision on its stored inputs.
+
+    ``extra_records`` (certificate status records of today's register) join the
+    stored certification inputs, counted up to ``statuses_at`` (``audit affected``).
+    """
     inputs = _Inputs(source, rec)
     if policy is None:
         policy = policies.get(inputs, rec)
     fmt = formats.by_name(rec.delivery.format)
     # The original artefacts the adapter read, each checked against its digest.
     stored = {
-        name: inputs.get(name) for name in sorted(rec.inputs) if not _policy_input(name)
+        name: inputs.get(name)
+        for name in sorted(rec.inputs)
+        if not _policy_input(name) and not is_record_input(name)
     }
+    # The operator's certification records the decision used (not the delivery's).
+    records = {
+        name: inputs.get(name) for name in sorted(rec.inputs) if is_record_input(name)
+    }
+    records.update(extra_records or {})
     with tempfile.TemporaryDirectory(prefix="vp-") as work:
         delivery = fmt.reload(
             stored,
@@ -244,6 +260,8 @@ def _rerun(
             time_source=rec.as_of_source,
             hasher=hasher,
             context=VerificationContext(at=rec.as_of, cache=policies.verification),
+            records=records,
+            statuses_at=statuses_at,
         )
     rollback = None if floor.known else _recorded_rollback(rec)
     if rollback is None:

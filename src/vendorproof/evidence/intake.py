@@ -40,7 +40,7 @@ from vendorproof.evidence.store import (
     StoredRecord,
 )
 from vendorproof.formats.base import DeliveryFormat, Salvage
-from vendorproof.intake import ProgressFactory, load_policy
+from vendorproof.intake import ProgressFactory, load_policy, load_records
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
 from vendorproof.models.checks import Check, CheckResult, Outcome
@@ -389,6 +389,9 @@ def _verify(
 ) -> tuple[VerificationReport, Mapping[str, bytes]]:
     """The report and input documents of a delivery; a failure is a FAILED report."""
     fmt = formats.detect(root)
+    # The operator's register, like the policy, must be readable before anything is
+    # recorded (a missing register is the operator's error, not the delivery's).
+    records = load_records(policy, limits=limits)
     try:
         delivery = fmt.load(root, limits=limits)
         report = evaluate_delivery(
@@ -397,6 +400,7 @@ def _verify(
             at=at,
             time_source=time_source,
             hasher=fmt.measure(root, progress),
+            records=records,
         )
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -404,7 +408,10 @@ def _verify(
         return _failed_report(
             root, fmt, policy, failure, at=at, time_source=time_source, limits=limits
         )
-    return report, delivery.inputs
+    # The certification records and source documents the decision used are stored
+    # with the delivery's own inputs (replay hands them back to the evaluation).
+    used = {n: records[n] for n in report.inputs if n in records}
+    return report, {**delivery.inputs, **used}
 
 
 def _is_policy_input(name: str) -> bool:
@@ -505,9 +512,10 @@ def run_intake(
     reported as a duplicate instead of a second record.
 
     Raises:
-        InvalidInputError: the policy is unreadable or malformed, the delivery is not
-            a directory, the intake id is malformed or already used for another
-            delivery, or the head of the chain does not verify
+        InvalidInputError: the policy or its certification register is unreadable or
+            malformed, the delivery is not a directory, the intake id is malformed
+            or already used for another delivery, or the head of the chain does not
+            verify
             (:class:`ChainHeadError`); nothing is recorded.
         OutputError: the store failed (nothing recorded; a retry continues the chain).
     """

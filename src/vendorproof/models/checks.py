@@ -43,7 +43,9 @@ class Check(enum.StrEnum):
     DETACHED_SIGNATURE = "detached-signature"
     IN_TOTO = "in-toto"
     UNLISTED_FILES = "unlisted-files"
-    # Certification (§165(4) TKG, EUCC Art. 9(2)(e)).
+    # Certification (§165(4) TKG, EUCC Art. 9(2)(e)): the operator's classification
+    # first (what must be certified), then the certifications and their coverage.
+    CLASSIFICATION = "classification"
     CERTIFICATION = "certification"
     CERTIFICATION_COVERAGE = "certification-coverage"
     # Supplier trustworthiness.
@@ -91,6 +93,7 @@ _REQUIREMENTS: dict[Check, tuple[str, ...]] = {
     Check.DETACHED_SIGNATURE: ("KAT-A2-4", "SCAS-PKG"),
     Check.IN_TOTO: ("KAT-A2-4", "SCAS-PKG"),
     Check.UNLISTED_FILES: ("KAT-A2-4",),
+    Check.CLASSIFICATION: ("KAT-A2-2", "TKG-165-4"),
     Check.CERTIFICATION: ("KAT-A2-2", "TKG-165-4"),
     Check.CERTIFICATION_COVERAGE: ("KAT-A2-2", "TKG-165-4", "EUCC-9-2e"),
     Check.TRUST_DECLARATION: ("KAT-A2-3",),

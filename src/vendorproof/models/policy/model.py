@@ -18,8 +18,10 @@ from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.crl import CrlIndex
 from vendorproof.models.policy.parser import read_policy
 from vendorproof.models.policy.parts import (
+    Catalogue,
     CertificationRule,
     DenyEntry,
+    OperatorAttestation,
     Principal,
     Resolver,
     RevocationMode,
@@ -61,6 +63,11 @@ class Policy:
     #: embedded in sigstore-python (only when the policy says so).
     sigstore_trusted_root: bytes | None = None
     sigstore_public_good: bool = False
+    #: The operator role that may attest certification records (None: no records).
+    operator_attestation: OperatorAttestation | None = None
+    #: The operator's product catalogue (None: the vendor's declared domain, network
+    #: function and kinds decide which certification rules apply).
+    catalogue: Catalogue | None = None
     raw: bytes = field(repr=False)
     referenced: Mapping[str, bytes] = field(repr=False)
 

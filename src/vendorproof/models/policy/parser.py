@@ -36,17 +36,22 @@ from vendorproof.models.policy.parts import (
     DIGEST_ALGORITHMS,
     DOCUMENT_KINDS,
     ROLES,
+    Catalogue,
+    CatalogueEntry,
     CertificationRule,
     DenyEntry,
     Identity,
     InTotoRule,
     KeylessRule,
+    OperatorAttestation,
     Principal,
     Resolver,
     RevocationMode,
     RollbackAllowance,
     SignatureRequirement,
+    UnknownProduct,
     UnlistedFiles,
+    WithoutDigests,
 )
 
 __all__ = ["PolicyFields", "read_policy"]
@@ -78,6 +83,8 @@ class PolicyFields(TypedDict):
     signature_requirements: Mapping[str, tuple[SignatureRequirement, ...]]
     sigstore_trusted_root: bytes | None
     sigstore_public_good: bool
+    operator_attestation: OperatorAttestation | None
+    catalogue: Catalogue | None
     raw: bytes
     referenced: Mapping[str, bytes]
 
@@ -349,6 +356,112 @@ class _Parser:
             )
         return tuple(out)
 
+    def operator_attestation(self, value: Any, at: Path) -> OperatorAttestation | None:
+        """``certification.records``: who may attest certification records."""
+        if value is None:
+            return None
+        m = self.mapping(
+            value,
+            at,
+            known=frozenset(
+                {"role", "publicKeys", "schemes", "withoutDigests", "register"}
+            ),
+            required=frozenset({"role", "publicKeys", "schemes", "register"}),
+        )
+        keys = self.keys(m["publicKeys"], (*at, "publicKeys"))
+        if not keys:
+            raise self.fail("needs at least one key", (*at, "publicKeys"))
+        schemes = self.strings(m["schemes"], (*at, "schemes"), allowed=KNOWN_SCHEMES)
+        if not schemes:
+            raise self.fail("needs at least one scheme", (*at, "schemes"))
+        register = self.string(m["register"], (*at, "register"))
+        if _CONTROL.search(register) or not _encodable(register):
+            raise self.fail(f"not a usable directory: {register!r}", (*at, "register"))
+        return OperatorAttestation(
+            role=self.string(m["role"], (*at, "role")),
+            public_keys=keys,
+            schemes=schemes,
+            without_digests=WithoutDigests(
+                self.enum_value(
+                    m.get("withoutDigests"),
+                    (*at, "withoutDigests"),
+                    tuple(w.value for w in WithoutDigests),
+                    "fail",
+                )
+            ),
+            register=register,
+        )
+
+    def catalogue(self, value: Any, at: Path) -> Catalogue | None:
+        """``catalogue``: the operator's classification of vendors' products."""
+        if value is None:
+            return None
+        m = self.mapping(
+            value,
+            at,
+            known=frozenset({"products", "unknownProduct"}),
+            required=frozenset({"products"}),
+        )
+        entries = []
+        kinds = tuple(k.value for k in ComponentKind)
+        for where, e in self.entries(
+            m["products"],
+            (*at, "products"),
+            known=frozenset(
+                {
+                    "vendor",
+                    "product",
+                    "domain",
+                    "networkFunctions",
+                    "category",
+                    "components",
+                }
+            ),
+            required=frozenset({"vendor", "product", "domain", "category"}),
+        ):
+            components = []
+            for cwhere, c in self.entries(
+                e.get("components"),
+                (*where, "components"),
+                known=frozenset({"path", "kind"}),
+                required=frozenset({"path", "kind"}),
+            ):
+                components.append(
+                    (
+                        self.string(c["path"], (*cwhere, "path")),
+                        self.choice(c["kind"], (*cwhere, "kind"), kinds),
+                    )
+                )
+            entries.append(
+                CatalogueEntry(
+                    vendor=self.string(e["vendor"], (*where, "vendor")),
+                    product=self.string(e["product"], (*where, "product")),
+                    domain=self.choice(
+                        e["domain"],
+                        (*where, "domain"),
+                        tuple(d.value for d in Domain),
+                    ),
+                    network_functions=self.strings(
+                        e.get("networkFunctions"), (*where, "networkFunctions")
+                    ),
+                    category=self.string(e["category"], (*where, "category")),
+                    components=tuple(components),
+                )
+            )
+        if not entries:
+            raise self.fail("needs at least one product", (*at, "products"))
+        return Catalogue(
+            products=tuple(entries),
+            unknown_product=UnknownProduct(
+                self.enum_value(
+                    m.get("unknownProduct"),
+                    (*at, "unknownProduct"),
+                    tuple(u.value for u in UnknownProduct),
+                    "fail",
+                )
+            ),
+        )
+
     def deny(self, value: Any, at: Path) -> tuple[DenyEntry, ...]:
         out = []
         for where, m in self.entries(
@@ -522,6 +635,7 @@ class _Parser:
                     "revocation",
                     "signatureRequirements",
                     "sigstore",
+                    "catalogue",
                 }
             ),
             required=frozenset({"policy", "vendors"}),
@@ -553,7 +667,7 @@ class _Parser:
         cert_section = self.mapping(
             _or_empty(top.get("certification")),
             ("certification",),
-            known=frozenset({"requirements"}),
+            known=frozenset({"requirements", "records"}),
         )
         vendors = self.principals(top["vendors"], ("vendors",), "vendor")
         rev = self.mapping(
@@ -638,6 +752,10 @@ class _Parser:
             ),
             sigstore_trusted_root=trusted_root,
             sigstore_public_good=public_good,
+            operator_attestation=self.operator_attestation(
+                cert_section.get("records"), ("certification", "records")
+            ),
+            catalogue=self.catalogue(top.get("catalogue"), ("catalogue",)),
             raw=raw,
             referenced=MappingProxyType(dict(self.referenced)),
         )

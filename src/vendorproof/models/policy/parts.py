@@ -11,6 +11,7 @@ import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from cryptography import x509
 
@@ -116,6 +117,88 @@ class CertificationRule:
                 not self.network_functions or network_function in self.network_functions
             )
             and (not self.kinds or kind in self.kinds)
+        )
+
+
+class WithoutDigests(enum.Enum):
+    """Whether an operator-attested record that lists no deliverable digests covers."""
+
+    FAIL = "fail"  # it covers nothing: certified = delivered cannot be shown
+    WARN = "warn"  # it covers by product and version only, and the check says so
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorAttestation:
+    """The operator role that may transcribe certificates (``certification.records``).
+
+    Its keys are its own (never the intake key); ``schemes`` are the schemes whose
+    certificates it may attest; ``register`` is the directory of its signed records,
+    relative to the policy file.
+    """
+
+    role: str
+    public_keys: Mapping[str, crypto.PublicKey]  # key id -> key
+    schemes: frozenset[str]
+    without_digests: WithoutDigests
+    register: str
+    #: ``register`` resolved against the policy file's directory (set when the
+    #: policy is loaded from a file: ``vendorproof.intake.load_policy``).
+    directory: Path | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatalogueEntry:
+    """How the operator classifies a vendor's product (``catalogue.products``).
+
+    ``vendor`` is a policy vendor id (matched against the verified signer of the
+    manifest, never the manifest's words), ``product`` a ``*`` glob on the product
+    name; ``domain``, ``network_functions`` and ``category`` are the operator's (e.g.
+    the BNetzA list of critical functions, BSI TR-03163 categories); ``components``
+    assigns component kinds by path glob (first match wins).
+    """
+
+    vendor: str
+    product: str
+    domain: str
+    network_functions: frozenset[str]
+    category: str
+    components: tuple[tuple[str, str], ...] = ()
+
+    def matches(self, *, vendor_id: str, product: str) -> bool:
+        """Whether this entry classifies ``product`` of the verified vendor."""
+        return vendor_id == self.vendor and fnmatch.fnmatchcase(product, self.product)
+
+    def kind_of(self, path: str) -> str | None:
+        """The kind the operator assigns to a component path (None: unclassified)."""
+        return next(
+            (kind for glob, kind in self.components if fnmatch.fnmatchcase(path, glob)),
+            None,
+        )
+
+
+class UnknownProduct(enum.Enum):
+    """What to do with a delivered product the catalogue does not classify."""
+
+    FAIL = "fail"
+    WARN = "warn"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Catalogue:
+    """The operator's product catalogue: it decides what is critical, not the vendor."""
+
+    products: tuple[CatalogueEntry, ...]
+    unknown_product: UnknownProduct = UnknownProduct.FAIL
+
+    def entry(self, *, vendor_id: str, product: str) -> CatalogueEntry | None:
+        """The first entry that classifies the product (None: unknown)."""
+        return next(
+            (
+                e
+                for e in self.products
+                if e.matches(vendor_id=vendor_id, product=product)
+            ),
+            None,
         )
 
 

@@ -44,7 +44,9 @@ from vendorproof.verify.delivery._evaluation import (
 )
 from vendorproof.verify.delivery.certification import (
     check_certifications,
+    check_classification,
     check_coverage,
+    check_records,
 )
 from vendorproof.verify.delivery.components import (
     check_detached,
@@ -78,6 +80,7 @@ REQUIREMENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 _KNOWN = (MANIFEST_PREDICATE, CERTIFICATION_PREDICATE, DECLARATION_PREDICATE)
+_NO_RECORDS: Mapping[str, bytes] = MappingProxyType({})
 
 
 def evaluate_delivery(
@@ -88,6 +91,8 @@ def evaluate_delivery(
     time_source: str,
     hasher: Hasher,
     context: VerificationContext | None = None,
+    records: Mapping[str, bytes] = _NO_RECORDS,
+    statuses_at: datetime | None = None,
 ) -> VerificationReport:
     """Run every check of the intake verification on ``delivery``.
 
@@ -99,6 +104,11 @@ def evaluate_delivery(
         hasher: measures delivered files (the adapter's, or recorded measurements).
         context: limits, timeouts and memo tables (default: one at ``at`` with the
             process's shared memo tables); its time must be ``at``.
+        records: the operator's certification register as evidence inputs
+            (``certification-record:*``, ``certification-source:*``); those the
+            decision used are added to the report's inputs.
+        statuses_at: certificate status records count from their ``asOf`` up to
+            this time (default ``at``; ``audit affected`` asks about now).
 
     Returns:
         The report; ``report.ok`` is the verdict.
@@ -142,8 +152,15 @@ def evaluate_delivery(
     # 7. Nothing delivered that the manifest does not list.
     check_unlisted(ev, delivery, manifest)
     # 8. Certification of critical components (§165(4) TKG, EUCC Art. 9(2)(e)).
+    #    The operator's catalogue, keyed by the verified vendor and the product,
+    #    decides what must be certified (the manifest may only add to it).
+    classification = check_classification(ev, manifest)
+    #    Body-signed statements in the delivery, then the operator-attested records
+    #    of the register (their inputs become inputs of the report).
     certs = check_certifications(ev, by_type.get(CERTIFICATION_PREDICATE, []), manifest)
-    check_coverage(ev, manifest, certs, measured)
+    attested, used = check_records(ev, records, manifest, statuses_at=statuses_at)
+    inputs.update({n: hashlib.sha256(records[n]).hexdigest() for n in used})
+    check_coverage(ev, manifest, [*certs, *attested], measured, classification)
     # 9. Supplier trustworthiness: declaration and deny-list (§41 BSIG).
     check_declaration(ev, by_type.get(DECLARATION_PREDICATE, []), manifest)
     check_deny_list(ev, manifest)

@@ -1,0 +1,155 @@
+"""Certified versions of an operator-attested record: exact versions and ranges."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests import certs, pki
+from vendorproof._internal import crypto
+from vendorproof._internal.jsonio import canonical_json
+from vendorproof.errors import InvalidInputError, SignatureError
+from vendorproof.models.certification_record import (
+    RECORD_PAYLOAD_TYPE,
+    StatusRecord,
+    open_record,
+    open_status,
+    seal_record,
+    seal_status,
+    version_covered,
+)
+from vendorproof.models.envelope import pae
+
+
+@pytest.mark.parametrize(
+    ("versions", "version", "covered"),
+    [
+        (("24.1.3",), "24.1.3", True),
+        (("24.1.3",), "24.1.4", False),
+        ((">=24.1,<25",), "24.1.3", True),
+        ((">=24.1,<25",), "24.1", True),
+        ((">=24.1,<25",), "25.0", False),
+        ((">=24.1,<25",), "24.0.9", False),
+        ((">24.1.3",), "24.1.3", False),
+        (("<=24.1.3",), "24.1.3", True),
+        (("==24.1",), "24.1.0", True),
+        ((">=24.1",), "24.1.3-rc1", False),  # not dotted numeric: exact only
+        (("24.1.3-rc1",), "24.1.3-rc1", True),
+        (("23.0", ">=24,<24.2"), "24.1.3", True),
+    ],
+)
+def test_version_covered(
+    versions: tuple[str, ...], version: str, covered: bool
+) -> None:
+    assert version_covered(versions, version) is covered
+
+
+@pytest.mark.parametrize("spec", [">=24.x", ">=24,~25", "<", ">=24;<25"])
+def test_malformed_ranges_are_refused(spec: str) -> None:
+    with pytest.raises(InvalidInputError, match="not a version range"):
+        certs.record(versions=(spec,))
+
+
+def _key() -> crypto.SigningKey:
+    new = pki.new_key("ed25519")
+    assert not isinstance(new, str)
+    return crypto.as_signing_key(new, file="desk")
+
+
+def _envelope(statement: dict[str, Any], key: crypto.SigningKey, ptype: str) -> bytes:
+    payload = canonical_json(statement)
+    sig = crypto.sign(key, pae(ptype, payload))
+    return canonical_json(
+        {
+            "payload": base64.b64encode(payload).decode(),
+            "payloadType": ptype,
+            "signatures": [{"sig": base64.b64encode(sig).decode()}],
+        }
+    )
+
+
+def _public(key: crypto.SigningKey) -> tuple[crypto.PublicKey, ...]:
+    return (crypto.as_public_key(key.public_key()),)
+
+
+def test_open_record_refuses_what_is_not_a_record() -> None:
+    key = _key()
+    keys = _public(key)
+    with pytest.raises(InvalidInputError, match="not a DSSE envelope"):
+        open_record(b"[]", keys, file="r")
+    statement = certs.record().statement()
+    with pytest.raises(InvalidInputError, match="payload type 'text/plain'"):
+        open_record(_envelope(statement, key, "text/plain"), keys, file="r")
+    status = StatusRecord(
+        role=certs.ROLE,
+        certificate_id="N-1",
+        status="withdrawn",
+        as_of=datetime(2026, 5, 1, tzinfo=UTC),
+        source="x",
+        record_name="certification-record:N-1",
+        record_sha256="0" * 64,
+    )
+    with pytest.raises(InvalidInputError, match="expected predicate type"):
+        open_record(seal_status(status, key), keys, file="r")
+    with pytest.raises(SignatureError):
+        open_record(seal_record(certs.record(), key), _public(_key()), file="r")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"certificationBody": {"name": "x"}}, "certificationBody.accreditationId"),
+        ({"source": {"name": "x", "sha256": "ABC"}}, "source.sha256"),
+        ({"attestation": {"by": "operator"}}, "attestation.role"),
+        ({"issued": "2032-01-01T00:00:00Z"}, "issued after the end of validity"),
+    ],
+)
+def test_malformed_record_predicates(change: dict[str, Any], message: str) -> None:
+    key = _key()
+    statement = certs.record().statement()
+    statement["predicate"].update(change)
+    raw = _envelope(statement, key, RECORD_PAYLOAD_TYPE)
+    with pytest.raises(InvalidInputError, match=message):
+        open_record(raw, _public(key), file="r")
+
+
+def test_record_subject_must_be_the_source() -> None:
+    key = _key()
+    statement = certs.record().statement()
+    statement["subject"][0]["digest"]["sha256"] = "1" * 64
+    raw = _envelope(statement, key, RECORD_PAYLOAD_TYPE)
+    with pytest.raises(InvalidInputError, match="subject must be the source"):
+        open_record(raw, _public(key), file="r")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"predicate": {"status": "revoked"}}, "revoked"),
+        ({"predicate": {"extra": 1}}, "extra"),
+        ({"subject": "two"}, "the one record"),
+    ],
+)
+def test_malformed_status_records(change: dict[str, Any], message: str) -> None:
+    key = _key()
+    status = StatusRecord(
+        role=certs.ROLE,
+        certificate_id="N-1",
+        status="withdrawn",
+        as_of=datetime(2026, 5, 1, tzinfo=UTC),
+        source="x",
+        record_name="certification-record:N-1",
+        record_sha256="0" * 64,
+    )
+    statement = status.statement()
+    if "predicate" in change:
+        statement["predicate"].update(change["predicate"])
+    else:
+        statement["subject"] = statement["subject"] * 2
+    raw = _envelope(statement, key, RECORD_PAYLOAD_TYPE)
+    with pytest.raises(InvalidInputError, match=message):
+        open_status(raw, _public(key), file="s")
+    assert open_status(seal_status(status, key), _public(key), file="s") == status
