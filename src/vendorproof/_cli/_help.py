@@ -14,9 +14,26 @@ from typing import Any
 import typer
 from typer.core import TyperCommand
 
+#: Metavars by Click parameter type name, for options declared without one.
+_METAVARS = {"path": "PATH", "text": "TEXT", "integer": "N", "float": "X"}
+
 
 class PlainUsageCommand(TyperCommand):
-    """A typer command whose usage line names arguments the way Click does."""
+    """A typer command whose usage line names arguments the way Click does.
+
+    An option declared without a metavar gets the conventional one of its type
+    (``PATH``, ``TEXT``, ``N``) rather than typer's ``<path>``/``<str>``.
+    """
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        """The parameters, each option with a conventional metavar."""
+        params: list[Any] = super().get_params(ctx)
+        for param in params:
+            if param.param_type_name == "option" and param.metavar is None:
+                name = getattr(getattr(param, "type", None), "name", "")
+                if name in _METAVARS and not getattr(param, "is_flag", False):
+                    param.metavar = _METAVARS[name]
+        return params
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """``[OPTIONS]`` and the arguments, as ``NAME``, ``[NAME]`` or ``NAME...``."""

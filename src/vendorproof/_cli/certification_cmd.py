@@ -103,19 +103,30 @@ def _given(value: _T | None, fallback: _T | None, option: str) -> _T:
 def record(
     register: Annotated[Path, typer.Argument(help="Register directory.")],
     key: Annotated[
-        Path, typer.Option("--key", help="Private key of the operator role.")
+        Path,
+        typer.Option("--key", help="Private key of the operator role.", metavar="PATH"),
     ],
-    role: Annotated[str, typer.Option("--role", help="The operator role.")],
+    role: Annotated[
+        str, typer.Option("--role", help="The operator role.", metavar="TEXT")
+    ],
     source: Annotated[
-        Path, typer.Option("--source", help="The document transcribed (PDF).")
+        Path,
+        typer.Option(
+            "--source", help="The document transcribed (PDF).", metavar="PATH"
+        ),
     ],
     holder: Annotated[
-        str, typer.Option("--holder", help="Policy id of the vendor holding it.")
+        str,
+        typer.Option(
+            "--holder", help="Policy id of the vendor holding it.", metavar="TEXT"
+        ),
     ],
     accreditation: Annotated[
         str,
         typer.Option(
-            "--body-accreditation", help="The body's accreditation or notification id."
+            "--body-accreditation",
+            help="The body's accreditation or notification id.",
+            metavar="TEXT",
         ),
     ],
     from_row: Annotated[
@@ -128,44 +139,66 @@ def record(
     ] = None,
     row_format: Annotated[
         str,
-        typer.Option("--row-format", help="cc-portal or vendorproof (CSV or JSON)."),
+        typer.Option(
+            "--row-format",
+            help="cc-portal or vendorproof (CSV or JSON).",
+            metavar="TEXT",
+        ),
     ] = "vendorproof",
     scheme: Annotated[
         str | None,
-        typer.Option("--scheme", help="NESAS, BSI-NESAS-CCS-GI, CC, BSZ or EUCC."),
+        typer.Option(
+            "--scheme", help="NESAS, BSI-NESAS-CCS-GI, CC, BSZ or EUCC.", metavar="TEXT"
+        ),
     ] = None,
     certificate_id: Annotated[
-        str | None, typer.Option("--certificate-id", help="The certificate's id.")
+        str | None,
+        typer.Option("--certificate-id", help="The certificate's id.", metavar="TEXT"),
     ] = None,
     body: Annotated[
-        str | None, typer.Option("--body", help="Name of the certification body.")
+        str | None,
+        typer.Option("--body", help="Name of the certification body.", metavar="TEXT"),
     ] = None,
     product: Annotated[
-        str | None, typer.Option("--product", help="Certified product.")
+        str | None, typer.Option("--product", help="Certified product.", metavar="TEXT")
     ] = None,
     versions: Annotated[
         list[str] | None,
-        typer.Option("--version", help="Certified version (repeatable)."),
+        typer.Option(
+            "--version", help="Certified version (repeatable).", metavar="TEXT"
+        ),
     ] = None,
     issued: Annotated[
-        str | None, typer.Option("--issued", help="Issue date (RFC 3339).")
+        str | None,
+        typer.Option("--issued", help="Issue date (RFC 3339).", metavar="TEXT"),
     ] = None,
     valid_from: Annotated[
-        str | None, typer.Option("--valid-from", help="Start of validity (RFC 3339).")
+        str | None,
+        typer.Option(
+            "--valid-from", help="Start of validity (RFC 3339).", metavar="TEXT"
+        ),
     ] = None,
     valid_until: Annotated[
-        str | None, typer.Option("--valid-until", help="End of validity (RFC 3339).")
+        str | None,
+        typer.Option(
+            "--valid-until", help="End of validity (RFC 3339).", metavar="TEXT"
+        ),
     ] = None,
     assurance_level: Annotated[
-        str | None, typer.Option("--assurance-level", help="E.g. EAL4+, high.")
+        str | None,
+        typer.Option("--assurance-level", help="E.g. EAL4+, high.", metavar="TEXT"),
     ] = None,
     status_url: Annotated[
         str | None,
-        typer.Option("--status-url", help="Validity page (the EUCC QR target)."),
+        typer.Option(
+            "--status-url", help="Validity page (the EUCC QR target).", metavar="TEXT"
+        ),
     ] = None,
     deliverables: Annotated[
         list[str] | None,
-        typer.Option("--deliverable", help="NAME=sha256:HEX (repeatable)."),
+        typer.Option(
+            "--deliverable", help="NAME=sha256:HEX (repeatable).", metavar="TEXT"
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing record.")
@@ -260,17 +293,26 @@ a status for that time exists, bad input; 4 bug.
 @handle_errors
 def status(
     certificate_id: Annotated[str, typer.Argument(metavar="CERT_ID")],
-    register: Annotated[Path, typer.Option("--register", help="Register directory.")],
+    register: Annotated[
+        Path, typer.Option("--register", help="Register directory.", metavar="PATH")
+    ],
     key: Annotated[
-        Path, typer.Option("--key", help="Private key of the operator role.")
+        Path,
+        typer.Option("--key", help="Private key of the operator role.", metavar="PATH"),
     ],
-    role: Annotated[str, typer.Option("--role", help="The operator role.")],
+    role: Annotated[
+        str, typer.Option("--role", help="The operator role.", metavar="TEXT")
+    ],
     value: Annotated[
-        str, typer.Option("--status", help="withdrawn, suspended or valid.")
+        str,
+        typer.Option("--status", help="withdrawn, suspended or valid.", metavar="TEXT"),
     ],
-    as_of: Annotated[str, typer.Option("--as-of", help="From when (RFC 3339).")],
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="From when (RFC 3339).", metavar="TEXT")
+    ],
     source: Annotated[
-        str, typer.Option("--source", help="Where the status comes from.")
+        str,
+        typer.Option("--source", help="Where the status comes from.", metavar="TEXT"),
     ],
 ) -> None:
     """Append a signed status record for a certificate."""
@@ -301,7 +343,10 @@ def status(
 @handle_errors
 def list_records(
     policy: Annotated[
-        Path, typer.Option("--policy", help="The policy naming the register.")
+        Path,
+        typer.Option(
+            "--policy", help="The policy naming the register.", metavar="PATH"
+        ),
     ],
 ) -> None:
     """List the register the policy names, each record verified with its role keys."""
@@ -358,18 +403,28 @@ def affected_command(
         str, typer.Option("--certificate", metavar="CERT_ID", help="Certificate id.")
     ],
     policy: Annotated[
-        Path, typer.Option("--policy", help="The policy naming the register.")
+        Path,
+        typer.Option(
+            "--policy", help="The policy naming the register.", metavar="PATH"
+        ),
     ],
     operator_pub: Annotated[
         list[Path],
-        typer.Option("--operator-pub", help="Pinned operator public key(s) (PEM)."),
+        typer.Option(
+            "--operator-pub",
+            help="Pinned operator public key(s) (PEM).",
+            metavar="PATH",
+        ),
     ],
     store: Annotated[
         str | None,
-        typer.Option("--store", help="Store URL (default as for `audit replay`)."),
+        typer.Option(
+            "--store", help="Store URL (default as for `audit replay`).", metavar="TEXT"
+        ),
     ] = None,
     at: Annotated[
-        str | None, typer.Option("--at", help="Statuses known at (RFC 3339).")
+        str | None,
+        typer.Option("--at", help="Statuses known at (RFC 3339).", metavar="TEXT"),
     ] = None,
 ) -> None:
     """List the accepted deliveries whose coverage relied on a certificate."""

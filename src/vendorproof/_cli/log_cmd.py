@@ -192,6 +192,7 @@ Tiles = Annotated[
         "--tiles",
         help="Read the log from this tiles directory (`log export-tiles`) instead "
         "of a store.",
+        metavar="PATH",
     ),
 ]
 
