@@ -38,6 +38,7 @@ from vendorproof.models.crl import CrlIndex
 from vendorproof.models.manifest import ComponentKind, Domain
 
 __all__ = [
+    "CertificateProfile",
     "CertificationRule",
     "DenyEntry",
     "Identity",
@@ -65,6 +66,13 @@ class RevocationMode(enum.Enum):
     REQUIRE = "require"  # every certificate needs current revocation data
     IF_AVAILABLE = "if-available"  # check what is there
     OFF = "off"  # do not check (the report says so)
+
+
+class CertificateProfile(enum.Enum):
+    """Which X.509 rules a principal's signer chains follow (docs/trust-rules.md)."""
+
+    STRICT = "strict"  # the code-signing profile (verify/x509.py)
+    LEGACY = "legacy"  # v1 / extension-less certificates, every relaxation a warning
 
 
 class UnlistedFiles(enum.Enum):
@@ -132,6 +140,8 @@ class Principal:
     require_timestamp: bool = False
     keyless: tuple[KeylessRule, ...] = ()
     in_toto: InTotoRule | None = None
+    certificate_profile: CertificateProfile = CertificateProfile.STRICT
+    detached_signatures: tuple[str, ...] = ()  # globs of files needing <file>.cms/.p7s
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -452,9 +462,9 @@ class _Parser:
     def principal(self, item: Any, at: _Path, role: str) -> Principal:
         known = {"id", "name", "anchors", "intermediates", "identities", "publicKeys"}
         if role != "timestamp-authority":
-            known.update({"requireTimestamp", "keyless"})
+            known.update({"requireTimestamp", "keyless", "certificateProfile"})
         if role == "vendor":
-            known.add("inToto")
+            known.update({"inToto", "detachedSignatures"})
         if role == "certification-body":
             known.add("schemes")
         m = self.mapping(
@@ -495,6 +505,21 @@ class _Parser:
             ),
             keyless=keyless,
             in_toto=self.in_toto(m.get("inToto"), (*at, "inToto")),
+            certificate_profile=CertificateProfile(
+                self.enum_value(
+                    m.get("certificateProfile"),
+                    (*at, "certificateProfile"),
+                    ("strict", "legacy"),
+                    "strict",
+                )
+            ),
+            detached_signatures=tuple(
+                sorted(
+                    self.strings(
+                        m.get("detachedSignatures"), (*at, "detachedSignatures")
+                    )
+                )
+            ),
         )
 
     def principals(self, value: Any, at: _Path, role: str) -> tuple[Principal, ...]:
