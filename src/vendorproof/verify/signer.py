@@ -69,9 +69,13 @@ class SignerCheck:
 
     @property
     def ok(self) -> bool:
-        """True when a trusted principal was established and every check passed."""
+        """True when a trusted principal was established and no check failed.
+
+        A ``warn`` (e.g. a legacy-profile relaxation) is acceptable, as in reports.
+        """
         return self.principal is not None and all(
-            c.outcome in (Outcome.PASS, Outcome.NOT_APPLICABLE) for c in self.checks
+            c.outcome in (Outcome.PASS, Outcome.WARN, Outcome.NOT_APPLICABLE)
+            for c in self.checks
         )
 
 
