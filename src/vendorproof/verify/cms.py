@@ -68,6 +68,7 @@ __all__ = [
     "CmsSignature",
     "Content",
     "digest_content",
+    "embedded_certificates",
     "verify_detached",
     "verify_detached_digest",
 ]
@@ -244,6 +245,20 @@ def verify_detached(
     signer, in_cms, name = _verify_signer(parsed, extra_certificates, file=file)
     actual = digest_content(content, parsed.digest_algorithm)
     return _result(parsed, signer, in_cms, name, actual, file=file)
+
+
+def embedded_certificates(cms: bytes, *, file: str) -> tuple[x509.Certificate, ...]:
+    """The certificates the CMS carries, parsed but not verified.
+
+    For rules on where a signer's certificate is (SOL 004 §5.1: in the CMS, named in
+    ``TOSCA.meta`` or at the root, exactly one of these), whether or not the
+    signature verifies.
+
+    Raises:
+        InvalidInputError: as for :func:`verify_detached`.
+        AlgorithmError: a digest algorithm that is not allowed.
+    """
+    return tuple(c for c, _ in _parse(_der(cms, file=file), file=file).certificates)
 
 
 def verify_detached_digest(
