@@ -54,6 +54,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
+import functools
 import hashlib
 import io
 import math
@@ -178,6 +179,12 @@ def _validate(algorithms: Sequence[str]) -> tuple[str, ...]:
     if not algorithms:
         raise InvalidInputError("no digest algorithm requested", path="algorithms")
     return tuple(dict.fromkeys(algorithms))
+
+
+@functools.lru_cache(maxsize=64)
+def _validated(algorithms: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`_validate`, remembered (many small buffers hashed one by one)."""
+    return _validate(algorithms)
 
 
 # --------------------------------------------------------------------------- streams
@@ -665,7 +672,7 @@ def hash_buffer(data: bytes | memoryview, algorithms: Sequence[str]) -> FileDige
         InvalidInputError: an algorithm is unsupported or none is requested.
         TypeError: ``algorithms`` is a single string.
     """
-    names = _validate(algorithms)
+    names = _validated(tuple(algorithms))
     digests = {}
     for name in names:
         hasher = _CONSTRUCTORS[name]()

@@ -439,27 +439,28 @@ def _entry_attribute(
     file: str,
     limits: ArchiveLimits,
 ) -> None:
-    path = f"{where}: {key}"
     if folded in entry:
         raise InvalidInputError(
             f"{key} given twice for Source {entry['source']!s:.200}",
             file=file,
-            path=path,
+            path=f"{where}: {key}",
         )
     if not value:
-        raise InvalidInputError(f"empty {key}", file=file, path=path)
+        raise InvalidInputError(f"empty {key}", file=file, path=f"{where}: {key}")
     if folded == "algorithm":
         algorithm = MANIFEST_ALGORITHMS.get(value.casefold())
         if algorithm is None:
             raise InvalidInputError(
                 f"unknown Algorithm {value[:40]!r} (SHA-256, SHA-384 or SHA-512)",
                 file=file,
-                path=path,
+                path=f"{where}: {key}",
             )
         value = algorithm
     elif folded == "hash":
         if not _HEX.fullmatch(value):
-            raise InvalidInputError("Hash is not hexadecimal", file=file, path=path)
+            raise InvalidInputError(
+                "Hash is not hexadecimal", file=file, path=f"{where}: {key}"
+            )
         value = value.lower()
     else:
         check_member_name(value, file=file, limits=limits)

@@ -57,6 +57,7 @@ _CHUNK: Final = 1024 * 1024
 # two lengths; the rest is the central directory's to say).
 _LOCAL_HEADER: Final = struct.Struct("<4s2xH18xHH")
 _LOCAL_SIGNATURE: Final = b"PK\x03\x04"
+_BAD_PARTS: Final = frozenset({"", ".", ".."})
 # Unicode category Cc is exactly C0, DEL and C1.
 _CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
 _EXTRA_GUESS: Final = 64  # bytes read for the local extra field along with the rest
@@ -126,8 +127,7 @@ def check_member_name(name: str, *, file: str, limits: ArchiveLimits) -> None:
         raise InvalidInputError(
             "backslash or control character in member name", file=file, path=shown
         )
-    parts = name.removesuffix("/").split("/")
-    if any(p in {"", ".", ".."} for p in parts):
+    if _BAD_PARTS.intersection(name.removesuffix("/").split("/")):
         raise InvalidInputError(
             "member name with an empty, '.' or '..' component", file=file, path=shown
         )
