@@ -85,6 +85,7 @@ SIGNER_CHECKS: Final = frozenset(
         "timestamp",
         "certificate-chain",
         "revocation",
+        "certificate-profile",
         "signer-identity",
         "signature-threshold",
     }

@@ -25,6 +25,7 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from vendorproof._internal.pem import load_certificates
 from vendorproof.errors import (
     AlgorithmError,
     Error,
@@ -32,6 +33,7 @@ from vendorproof.errors import (
     VerificationError,
 )
 from vendorproof.models._fields import format_time
+from vendorproof.models.delivery import DetachedSignature
 from vendorproof.models.policy import Policy, Principal
 from vendorproof.verify.cms import (
     CmsSignature,
@@ -49,6 +51,7 @@ __all__ = [
     "check_detached_signature",
     "detached_signature_required",
     "timestamp_response",
+    "verify_detached_cms",
 ]
 
 #: The names a detached signature over ``<file>`` may have, in order of preference.
@@ -213,6 +216,69 @@ def _signature_reason(cms: CmsSignature, file: str) -> str:
             "of the signer, not used as a time)"
         )
     return reason
+
+
+def verify_detached_cms(
+    signature: DetachedSignature,
+    *,
+    content: bytes | None,
+    measured: Mapping[str, str] | None,
+    principals: Sequence[Principal],
+    role: str,
+    policy: Policy,
+    at: datetime,
+    time_source: str,
+    requirements: tuple[str, ...],
+) -> SignerCheck:
+    """The ``cms`` verifier of ``verify.delivery.DETACHED_VERIFIERS``.
+
+    A delivered signature (``models.delivery.DetachedSignature``): over ``content``
+    when the signed bytes are in hand (a package manifest), else over the
+    ``measured`` digests (algorithm -> hex) of the signed component. Certificate files
+    delivered with it (PEM or DER) are untrusted chain candidates.
+    """
+    extra: list[x509.Certificate] = []
+    for i, data in enumerate(signature.certificates):
+        try:
+            extra.extend(load_certificates(data, file=signature.file))
+        except InvalidInputError as e:
+            return _failed(
+                signature.file,
+                requirements,
+                "signature",
+                f"certificate delivered with the signature ({i}) does not parse: {e}",
+            )
+    if content is not None:
+        return check_cms_signer(
+            signature.data,
+            content,
+            file=signature.file,
+            extra_certificates=extra,
+            principals=principals,
+            role=role,
+            policy=policy,
+            at=at,
+            time_source=time_source,
+            requirements=requirements,
+        )
+    try:
+        digests = {a: bytes.fromhex(h) for a, h in (measured or {}).items()}
+    except ValueError:
+        return _failed(
+            signature.file, requirements, "signature", "measured digest is not hex"
+        )
+    return check_cms_signer(
+        signature.data,
+        digests=digests,
+        file=signature.file,
+        extra_certificates=extra,
+        principals=principals,
+        role=role,
+        policy=policy,
+        at=at,
+        time_source=time_source,
+        requirements=requirements,
+    )
 
 
 def detached_signature_required(vendor: Principal, path: str) -> bool:
