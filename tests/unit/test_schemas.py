@@ -386,7 +386,7 @@ def test_sample_report_validates() -> None:
     assert report["verdict"] == "PASSED"
     assert schema_errors("report", report) == []
     seen = {c["check"] for c in report["checks"]}
-    assert seen >= (SIGNER_CHECKS - {"signature-threshold"}) | {
+    assert seen >= (SIGNER_CHECKS - {"signature-threshold", "certificate-profile"}) | {
         "integrity",
         "certification-coverage",
     }
