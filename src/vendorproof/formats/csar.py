@@ -65,9 +65,12 @@ def _finding(subject: str, outcome: Outcome, reason: str) -> CheckResult:
 class _Package:
     """The inputs of one CSAR and what they say (shared by ``load`` and ``reload``)."""
 
-    def __init__(self, inputs: Mapping[str, bytes], members: Sequence[str]) -> None:
+    def __init__(
+        self, inputs: Mapping[str, bytes], members: Sequence[str], name: str
+    ) -> None:
         self.inputs = dict(inputs)
         self.members = tuple(members)
+        self.name = name
         self.findings: list[CheckResult] = []
 
     def fail(self, subject: str, reason: str) -> None:
@@ -92,7 +95,7 @@ class _Package:
             inputs=self.inputs,
         )
 
-    def _read(
+    def _read(  # noqa: PLR0911 - one return per part that cannot be read
         self,
     ) -> tuple[PackageManifest | None, list[DetachedSignature], set[str]]:
         """The package manifest, per-artefact signatures and the metadata members."""
@@ -109,6 +112,15 @@ class _Package:
             manifest_name = meta.entry_manifest
         else:
             found = [m for m in self.members if "/" not in m and m.endswith(".mf")]
+            if not found and any(
+                "/" not in m and m.lower().endswith(".csar") for m in self.members
+            ):
+                self.fail(
+                    self.name,
+                    "SOL 004 security option 2 (a CSAR inside a ZIP with a CMS over "
+                    "it) is not verified yet",
+                )
+                return None, [], metadata
             if len(found) != 1:
                 self.fail(
                     NAME,
@@ -337,18 +349,6 @@ class CsarFormat:
                     f"more than {limits.max_files} entries", file=str(path)
                 )
             members = [m.name for m in z.members]
-            try:
-                option2 = sol004.read_option2(z)
-            except InvalidInputError as e:
-                return self._failed(path, members, {}, f"malformed: {e}")
-            if option2 is not None:
-                return self._failed(
-                    path,
-                    members,
-                    {},
-                    "SOL 004 security option 2 (a CSAR inside a ZIP with a CMS over "
-                    "it) is not verified yet",
-                )
             inputs: dict[str, bytes] = {}
             findings: list[CheckResult] = []
             for name in _metadata_names(z):
@@ -356,20 +356,9 @@ class CsarFormat:
                     inputs[name] = z.read(name)
                 except InvalidInputError as e:
                     findings.append(_finding(name, Outcome.FAIL, f"unreadable: {e}"))
-        package = _Package(inputs, members)
+        package = _Package(inputs, members, path.name)
         package.findings.extend(findings)
         return package.delivery(path)
-
-    def _failed(
-        self, path: Path, members: list[str], inputs: dict[str, bytes], reason: str
-    ) -> Delivery:
-        return Delivery(
-            format=NAME,
-            root=path,
-            payload=frozenset(members),
-            findings=(_finding(path.name, Outcome.FAIL, reason),),
-            inputs=inputs,
-        )
 
     def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
         """Digest members streaming from the archive (``SafeZip.hash_members``)."""
@@ -390,7 +379,7 @@ class CsarFormat:
         del workdir, cache, limits
         members = sorted({*summary.listing.payload, *inputs})
         root = images if images is not None else Path(summary.root)
-        return _Package(inputs, members).delivery(root)
+        return _Package(inputs, members, Path(summary.root).name).delivery(root)
 
     def salvage(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Salvage:
         """The metadata members and the listing, if the archive can be opened."""
