@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 _CHUNK: Final = 1024 * 1024
+_PIECE: Final = 64 * 1024  # bytes per read of a member stream into the engine's buffer
 # APPNOTE 4.3.7 local file header: signature, version, flags, method, time, date,
 # CRC-32, sizes, then the name and extra field lengths (read: signature, flags and the
 # two lengths; the rest is the central directory's to say).
@@ -441,9 +442,17 @@ class _LimitedReader:
         self._limit_ratio = archive.limits.max_ratio * max(member.compressed_size, 1)
 
     def readinto(self, view: memoryview) -> int:
-        data = self._stream.read(len(view))
-        n = len(data)
-        view[:n] = data
+        # Pieces of _PIECE bytes: each read allocates its result (and zlib its
+        # output); small allocations are reused from the heap, where 1 MiB ones
+        # cost fresh pages every time (measured: a third of the time in the kernel).
+        n = 0
+        size = len(view)
+        while n < size:
+            data = self._stream.read(min(_PIECE, size - n))
+            if not data:
+                break
+            view[n : n + len(data)] = data
+            n += len(data)
         self._produced += n
         self._archive._read_total += n  # noqa: SLF001 - the archive's own counter
         self._archive._check_stream(  # noqa: SLF001
