@@ -233,6 +233,33 @@ def test_detached_signature_rule(tmp_path: Path, vendor: Vendor) -> None:
     code, report = verify_json(build(tmp_path, vendor), pol)
     assert code == ExitCode.VERIFICATION_FAILED
     assert "detached-signature" in failed(report)
+    image = FILES["Files/image.img"]
+    signed = build(
+        tmp_path,
+        vendor,
+        name="signed-image.csar",
+        extra={
+            "Files/image.img.p7s": openssl_cms_sign(
+                tmp_path, image, vendor.cert, vendor.key, outform="DER"
+            )
+        },
+    )
+    code, report = verify_json(signed, pol)
+    assert code == ExitCode.OK, failed(report)
+    checks = [c for c in report["checks"] if c["check"] == "detached-signature"]
+    assert [c["outcome"] for c in checks] == ["pass"]
+    wrong = build(
+        tmp_path,
+        vendor,
+        name="wrong-image.csar",
+        extra={
+            "Files/image.img.cms": openssl_cms_sign(
+                tmp_path, b"another image", vendor.cert, vendor.key
+            )
+        },
+    )
+    code, report = verify_json(wrong, pol)
+    assert "detached-signature" in failed(report)
 
 
 def _onap_cert() -> tuple[Path, x509.Certificate]:

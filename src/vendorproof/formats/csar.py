@@ -11,8 +11,10 @@ it (``formats/sol004.py`` reads the structure, ``formats/ziparchive.py`` the arc
   (kind ``cms``, verified by ``verify/cms_signer.py``) over the bytes before it, with
   the certificate named by ``ETSI-Entry-Certificate`` or the one ``.cert`` at the root
   as an untrusted chain candidate;
-* per-artefact ``Signature``/``Certificate`` entries become detached signatures over
-  their component, checked from the measured digests;
+* per-artefact ``Signature``/``Certificate`` entries, and ``<file>.cms``/``<file>.p7s``
+  beside a member, become detached signatures over their component, checked from the
+  measured digests (the vendor's ``detachedSignatures`` rule names files that need
+  one);
 * findings (``attestations`` check): where the signer's certificate is (SOL 004 §5.1:
   in the CMS, at ``ETSI-Entry-Certificate`` or as the root ``.cert``, exactly one),
   listed files without a digest, external (URI) artefacts, a malformed manifest or
@@ -141,6 +143,7 @@ class _Package:
             return None, [], metadata
         certificate = self._certificate(meta, manifest_name, manifest, metadata)
         signatures = self._artefact_signatures(manifest, meta, metadata)
+        signatures += self._beside(metadata, {s.file for s in signatures})
         neutral = self._neutral(manifest_name, manifest, metadata)
         if neutral is None:
             return None, signatures, metadata
@@ -234,6 +237,28 @@ class _Package:
                     target=e.source,
                     data=data,
                     certificates=certs,
+                )
+            )
+        return out
+
+    def _beside(
+        self, metadata: set[str], declared: set[str]
+    ) -> list[DetachedSignature]:
+        """``<file>.cms`` / ``<file>.p7s`` beside a member (``detachedSignatures``)."""
+        members = set(self.members)
+        out: list[DetachedSignature] = []
+        for name in sorted(self.inputs):
+            target = name[: -len(".cms")]
+            if (
+                not name.lower().endswith((".cms", ".p7s"))
+                or name in declared
+                or target not in members
+            ):
+                continue
+            metadata.add(name)
+            out.append(
+                DetachedSignature(
+                    kind="cms", file=name, target=target, data=self.inputs[name]
                 )
             )
         return out
