@@ -40,7 +40,8 @@ from vendorproof.verify.signer import SignerCheck
 
 CONTENT = b"firmware image bytes\n" * 1000
 NOW = datetime.now(UTC).replace(microsecond=0)
-AT = NOW + timedelta(hours=2)
+# Wide margins: a loaded machine may run this module long after it was imported.
+AT = NOW + timedelta(hours=12)
 SUBJECT = "CN=*,O=Vendor,C=DE"
 
 
@@ -58,7 +59,7 @@ class Pki:
     rsa: Signer
     pss: Signer
     p256: Signer
-    short: Signer  # valid only until one hour from now
+    short: Signer  # valid only until six hours from now
     revoked: Signer
 
 
@@ -93,7 +94,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Pki:
             "short",
             "ecdsa-p256",
             not_before=NOW - timedelta(days=1),
-            not_after=NOW + timedelta(hours=1),
+            not_after=NOW + timedelta(hours=6),
         ),
         revoked=leaf("revoked", "ecdsa-p256"),
     )
@@ -337,7 +338,7 @@ def test_timestamp_before_revocation(
             subject="CN=*",
         )
     ]
-    crl = _revoking_crl(keys, NOW + timedelta(hours=1))
+    crl = _revoking_crl(keys, NOW + timedelta(hours=6))
     pol = _strict(keys, tsas=tsas, crls=[crl])
     assert _outcomes(_check(sig, pol))["revocation"] is Outcome.FAIL
     result = _check(stamped, pol)
