@@ -105,3 +105,91 @@ def test_malformed_manifest_is_a_finding(tmp_path: Path) -> None:
         z.writestr("a.mf", "x")
         z.writestr("b.mf", "y")
     assert "exactly one" in CsarFormat().load(two).findings[0].reason
+
+
+META = (
+    "TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: t\n"
+    "Entry-Definitions: main.yaml\nETSI-Entry-Manifest: main.mf\n"
+    "ETSI-Entry-Change-Log: log.txt\n"
+)
+MF = (
+    "metadata:\n  vnf_provider_id: v\n  vnf_product_name: p\n"
+    "  vnf_release_date_time: {when}\n  vnf_package_version: 1\n"
+    "\nSource: a.bin\nAlgorithm: SHA-256\nHash: {digest}\n{more}"
+)
+DIGEST = "00" * 32
+
+
+def _reasons(inputs: dict[str, bytes], members: tuple[str, ...], tmp: Path) -> str:
+    summary = DeliverySummary(
+        format="sol004", root=str(tmp / "p.csar"), listing=Listing(payload=members)
+    )
+    delivery = CsarFormat().reload(inputs, summary, workdir=tmp, images=None)
+    return " | ".join(f"{f.outcome.value}: {f.reason}" for f in delivery.findings)
+
+
+def _mf(when: str = "2026-01-01T00:00:00+00:00", more: str = "") -> bytes:
+    return MF.format(when=when, digest=DIGEST, more=more).encode()
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        ({"TOSCA-Metadata/TOSCA.meta": b"garbage"}, "fail: malformed"),
+        ({"TOSCA-Metadata/TOSCA.meta": META.encode()}, "the manifest is not in the"),
+        (
+            {"TOSCA-Metadata/TOSCA.meta": META.encode(), "main.mf": b"bogus\n"},
+            "fail: malformed",
+        ),
+        (
+            {
+                "TOSCA-Metadata/TOSCA.meta": META.encode(),
+                "main.mf": _mf() + b"-----BEGIN CMS-----\n!!\n-----END CMS-----\n",
+            },
+            "malformed CMS",
+        ),
+        (
+            {
+                "TOSCA-Metadata/TOSCA.meta": (
+                    META + "ETSI-Entry-Certificate: c.cert\n"
+                ).encode(),
+                "main.mf": _mf(),
+            },
+            "certificate file is not in the package",
+        ),
+        (
+            {"main.mf": _mf(more="Signature: a.sig.cms\n")},
+            "signature of a.bin is not in the package",
+        ),
+        (
+            {
+                "main.mf": _mf(more="Signature: a.sig.cms\nCertificate: a.cert\n"),
+                "a.sig.cms": b"x",
+            },
+            "certificate of a.bin is not in the package",
+        ),
+        ({"main.mf": _mf(when="yesterday")}, "is not ISO 8601"),
+        ({"main.mf": _mf(when="2026-01-01T00:00:00")}, "has no offset"),
+        (
+            {"main.mf": _mf(more="\nSource: https://example.com/x.img\n")},
+            "warn: external artefact",
+        ),
+        ({"main.mf": _mf(more="\nSource: b.bin\n")}, "listed without Algorithm"),
+    ],
+)
+def test_findings_from_inputs(
+    tmp_path: Path, inputs: dict[str, bytes], expected: str
+) -> None:
+    members = ("a.bin", "b.bin", "main.yaml", "log.txt")
+    assert expected in _reasons(inputs, members, tmp_path)
+
+
+def test_member_limit(tmp_path: Path) -> None:
+    path = tmp_path / "many.csar"
+    with zipfile.ZipFile(path, "w") as z:
+        for i in range(3):
+            z.writestr(f"f{i}", b"x")
+    from vendorproof.limits import Limits
+
+    with pytest.raises(InvalidInputError, match="more than 2 entries"):
+        CsarFormat().load(path, limits=Limits(max_files=2))
