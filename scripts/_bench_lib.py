@@ -186,6 +186,77 @@ def build_small_delivery(base: Path) -> tuple[Path, Path]:
     return root, b.write_policy(base / "small-policy.yaml")
 
 
+# --------------------------------------------------------------------------- SOL 004
+
+_TOSCA_META = (
+    "TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: bench\n"
+    "Entry-Definitions: Definitions/main.yaml\nETSI-Entry-Manifest: main.mf\n"
+    "ETSI-Entry-Change-Log: Files/ChangeLog.txt\n"
+)
+_MF_HEAD = (
+    "metadata:\n  vnf_provider_id: Bench\n  vnf_product_name: bench\n"
+    "  vnf_release_date_time: 2026-01-01T00:00:00+00:00\n"
+    "  vnf_package_version: 1.0\n"
+)
+
+
+def build_csar(path: Path, files: Sequence[tuple[str, Path]], *, deflate: bool) -> Path:
+    """A SOL 004 CSAR (TOSCA.meta, manifest with SHA-256 digests) holding ``files``.
+
+    ``files`` are (member name, source file); members are stored, or deflated at
+    level 1. The manifest lists every file with its digest (security option 1
+    without the CMS: the rows measure reading and digesting the members).
+    """
+    import hashlib
+    import zipfile
+
+    small = {
+        "TOSCA-Metadata/TOSCA.meta": _TOSCA_META.encode(),
+        "Definitions/main.yaml": b"tosca_definitions_version: tosca_simple_yaml_1_3\n",
+        "Files/ChangeLog.txt": b"1.0: first\n",
+    }
+    lines = [_MF_HEAD]
+    for name, data in small.items():
+        digest = hashlib.sha256(data).hexdigest()
+        lines.append(f"\nSource: {name}\nAlgorithm: SHA-256\nHash: {digest}\n")
+    for name, src in files:
+        h = hashlib.sha256()
+        with src.open("rb") as f:
+            while chunk := f.read(1024 * 1024):
+                h.update(chunk)
+        lines.append(f"\nSource: {name}\nAlgorithm: SHA-256\nHash: {h.hexdigest()}\n")
+    method = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+    with zipfile.ZipFile(path, "w", method, compresslevel=1 if deflate else None) as z:
+        for name, data in small.items():
+            z.writestr(name, data)
+        z.writestr("main.mf", "".join(lines))
+        for name, src in files:
+            z.write(src, name)
+    return path
+
+
+def child_csar_digests(args: Sequence[str]) -> None:
+    """Read a CSAR's structure and check every manifest digest (the adapter's path).
+
+    Prints ``sha256 <hex>`` of ``Files/image.img`` when the package has one; exits 1
+    when a digest does not match.
+    """
+    from vendorproof.formats import sol004
+    from vendorproof.formats.ziparchive import SafeZip
+
+    path = Path(args[0])
+    with SafeZip(path, file=path.name) as z:
+        pkg = sol004.read_package(z)
+        results = sol004.check_digests(z, pkg.manifest)
+    bad = [r.source for r in results if r.status != "match"]
+    if bad:
+        print(f"{len(bad)} digests do not match, e.g. {bad[0]}", file=sys.stderr)
+        raise SystemExit(1)
+    for r in results:
+        if r.source == "Files/image.img":
+            print("sha256", r.actual)
+
+
 # --------------------------------------------------------------------------- in-toto
 
 
@@ -1024,6 +1095,7 @@ CHILDREN: Mapping[str, Callable[[Sequence[str]], None]] = {
     "in-toto": child_in_toto,
     "hash-file": child_hash_file,
     "hash-files": child_hash_files,
+    "csar-digests": child_csar_digests,
     "x509-inproc": child_x509_inproc,
     "integrity": child_integrity,
     "pg-writer": child_pg_writer,

@@ -85,6 +85,7 @@ SIGNER_CHECKS: Final = frozenset(
         "timestamp",
         "certificate-chain",
         "revocation",
+        "certificate-profile",
         "signer-identity",
         "signature-threshold",
     }
@@ -385,7 +386,7 @@ def test_sample_report_validates() -> None:
     assert report["verdict"] == "PASSED"
     assert schema_errors("report", report) == []
     seen = {c["check"] for c in report["checks"]}
-    assert seen >= (SIGNER_CHECKS - {"signature-threshold"}) | {
+    assert seen >= (SIGNER_CHECKS - {"signature-threshold", "certificate-profile"}) | {
         "integrity",
         "certification-coverage",
     }
@@ -1247,6 +1248,25 @@ POLICY_CASES = [
     # accepted by both
     pytest.param([(("policy", "description"), DELETE)], None, id="ok-no-description"),
     pytest.param([((*V0, "requireTimestamp"), True)], None, id="ok-require-ts"),
+    pytest.param([((*V0, "certificateProfile"), "legacy")], None, id="ok-legacy"),
+    pytest.param([((*CB0, "certificateProfile"), None)], None, id="ok-null-profile"),
+    pytest.param([((*V0, "detachedSignatures"), ["*.img"])], None, id="ok-detached"),
+    pytest.param(
+        [((*V0, "certificateProfile"), "lax")], "vendors[0].certificateProfile", id="cp"
+    ),
+    pytest.param(
+        [((*T0, "certificateProfile"), "legacy")],
+        "timestampAuthorities[0]",
+        id="tsa-cp",
+    ),
+    pytest.param(
+        [((*CB0, "detachedSignatures"), ["*"])], "certificationBodies[0]", id="cb-ds"
+    ),
+    pytest.param(
+        [((*V0, "detachedSignatures"), [1])],
+        "vendors[0].detachedSignatures[0]",
+        id="ds",
+    ),
     pytest.param([((*CB0, "requireTimestamp"), None)], None, id="ok-null-require-ts"),
     pytest.param(
         [((*T0, "identities"), [{"subject": "CN=*"}])], None, id="ok-tsa-identities"

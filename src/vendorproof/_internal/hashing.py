@@ -54,6 +54,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
+import functools
 import hashlib
 import io
 import math
@@ -84,6 +85,7 @@ __all__ = [
     "CHUNK_SIZE",
     "SUPPORTED_ALGORITHMS",
     "FileDigests",
+    "hash_buffer",
     "hash_file",
     "hash_fileobj",
     "hash_files",
@@ -179,6 +181,12 @@ def _validate(algorithms: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(algorithms))
 
 
+@functools.lru_cache(maxsize=64)
+def _validated(algorithms: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`_validate`, remembered (many small buffers hashed one by one)."""
+    return _validate(algorithms)
+
+
 # --------------------------------------------------------------------------- streams
 
 
@@ -224,16 +232,30 @@ class _Reader:
 
 
 def _hash_stream(
-    reader: _Reader, names: tuple[str, ...], lanes: int, buffer_size: int = CHUNK_SIZE
+    reader: _Reader,
+    names: tuple[str, ...],
+    lanes: int,
+    buffer_size: int = CHUNK_SIZE,
+    *,
+    overlap_reads: bool = False,
 ) -> FileDigests:
     """Hash a stream with every algorithm in ``names`` (already validated).
 
     Up to ``lanes`` threads hash it once a first full chunk was read (a stream that
-    fits one buffer is hashed here).
+    fits one buffer is hashed here). With ``overlap_reads`` (a stream whose reading
+    is CPU work: decompression, CRC-32) and more than one core, every digest runs on
+    lane threads while this thread reads the next chunk.
     """
     hashers = [_CONSTRUCTORS[name]() for name in names]
     buffer = memoryview(bytearray(buffer_size))
     count, eof = reader.fill(buffer)
+    if overlap_reads and lanes > 1 and count == CHUNK_SIZE and not eof:
+        groups = _partition(names, hashers, min(lanes - 1, len(hashers)))
+        size = _hash_pipelined(reader, [(), *groups], buffer)
+        return FileDigests(
+            size=size,
+            digests={n: h.hexdigest() for n, h in zip(names, hashers, strict=True)},
+        )
     lanes = min(lanes, len(hashers))
     if lanes > 1 and count == CHUNK_SIZE and not eof:
         size = _hash_pipelined(reader, _partition(names, hashers, lanes), buffer)
@@ -643,11 +665,29 @@ def _hash_on_threads(
 # --------------------------------------------------------------------------- API
 
 
+def hash_buffer(data: bytes | memoryview, algorithms: Sequence[str]) -> FileDigests:
+    """Hash bytes already in memory (a small ZIP member, decompressed).
+
+    Raises:
+        InvalidInputError: an algorithm is unsupported or none is requested.
+        TypeError: ``algorithms`` is a single string.
+    """
+    names = _validated(tuple(algorithms))
+    digests = {}
+    for name in names:
+        hasher = _CONSTRUCTORS[name]()
+        hasher.update(memoryview(data))
+        digests[name] = hasher.hexdigest()
+    return FileDigests._of(len(data), digests)  # noqa: SLF001 - a fresh dict
+
+
 def hash_fileobj(
     f: BinaryIO,
     algorithms: Sequence[str],
     *,
     on_progress: Callable[[int], None] | None = None,
+    size_hint: int | None = None,
+    overlap_reads: bool = False,
 ) -> FileDigests:
     """Hash the rest of an open binary stream with every requested algorithm.
 
@@ -662,6 +702,11 @@ def hash_fileobj(
         algorithms: names from :data:`SUPPORTED_ALGORITHMS`; duplicates count once.
         on_progress: called with the byte count of every chunk read, from the calling
             thread.
+        size_hint: the stream's expected length, if known: a short stream gets a
+            buffer of its size, not a whole chunk (many small ZIP members).
+        overlap_reads: for a stream whose reading is CPU work (a ZIP member:
+            decompression and CRC-32): with several cores, the digests run on lane
+            threads while the calling thread reads the next chunk.
 
     Returns:
         The number of bytes read and the digests, in the order requested.
@@ -673,9 +718,12 @@ def hash_fileobj(
 
     """
     names = _validate(algorithms)
+    buffer_size = CHUNK_SIZE if size_hint is None else _buffer_size(max(size_hint, 0))
     try:
         reader = _Reader(_readinto_of(f), on_progress)
-        return _hash_stream(reader, names, _cpu_count())
+        return _hash_stream(
+            reader, names, _cpu_count(), buffer_size, overlap_reads=overlap_reads
+        )
     except OSError as exc:
         name = getattr(f, "name", None)
         raise InvalidInputError(

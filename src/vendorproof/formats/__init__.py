@@ -13,12 +13,13 @@ from pathlib import Path
 
 from vendorproof.errors import InvalidInputError
 from vendorproof.formats.base import DeliveryFormat
+from vendorproof.formats.csar import CsarFormat
 from vendorproof.formats.directory import DirectoryFormat
 
 __all__ = ["FORMATS", "by_name", "detect"]
 
 #: Every delivery format, in detection order.
-FORMATS: tuple[DeliveryFormat, ...] = (DirectoryFormat(),)
+FORMATS: tuple[DeliveryFormat, ...] = (DirectoryFormat(), CsarFormat())
 
 
 def detect(path: Path) -> DeliveryFormat:

@@ -28,10 +28,8 @@ Keys are matched case-insensitively (real packages write ``source:``).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -441,27 +439,28 @@ def _entry_attribute(
     file: str,
     limits: ArchiveLimits,
 ) -> None:
-    path = f"{where}: {key}"
     if folded in entry:
         raise InvalidInputError(
             f"{key} given twice for Source {entry['source']!s:.200}",
             file=file,
-            path=path,
+            path=f"{where}: {key}",
         )
     if not value:
-        raise InvalidInputError(f"empty {key}", file=file, path=path)
+        raise InvalidInputError(f"empty {key}", file=file, path=f"{where}: {key}")
     if folded == "algorithm":
         algorithm = MANIFEST_ALGORITHMS.get(value.casefold())
         if algorithm is None:
             raise InvalidInputError(
                 f"unknown Algorithm {value[:40]!r} (SHA-256, SHA-384 or SHA-512)",
                 file=file,
-                path=path,
+                path=f"{where}: {key}",
             )
         value = algorithm
     elif folded == "hash":
         if not _HEX.fullmatch(value):
-            raise InvalidInputError("Hash is not hexadecimal", file=file, path=path)
+            raise InvalidInputError(
+                "Hash is not hexadecimal", file=file, path=f"{where}: {key}"
+            )
         value = value.lower()
     else:
         check_member_name(value, file=file, limits=limits)
@@ -642,8 +641,25 @@ def check_digests(archive: SafeZip, manifest: Manifest) -> tuple[DigestResult, .
     Raises:
         InvalidInputError: a member cannot be read (corrupt, limits).
     """
-    out: list[DigestResult] = []
     status: Literal["match", "mismatch", "missing", "no-digest", "external"]
+    # Measured through the hashing engine, many small members in one pass per
+    # algorithm (SafeZip.hash_members); the results keep the manifest's order.
+    measured: dict[tuple[str, str], str] = {}
+    wanted: dict[str, list[str]] = {}
+    for entry in manifest.entries:
+        if (
+            not entry.uri
+            and entry.algorithm is not None
+            and entry.digest is not None
+            and archive.has(entry.source)
+        ):
+            wanted.setdefault(entry.algorithm, []).append(entry.source)
+    for algorithm, sources in wanted.items():
+        for source, result in zip(
+            sources, archive.hash_members(sources, [algorithm]), strict=True
+        ):
+            measured[algorithm, source] = result.digests[algorithm]
+    out: list[DigestResult] = []
     for entry in manifest.entries:
         if entry.uri:
             out.append(DigestResult(entry.source, None, entry.digest, None, "external"))
@@ -658,20 +674,13 @@ def check_digests(archive: SafeZip, manifest: Manifest) -> tuple[DigestResult, .
         if entry.algorithm is None or entry.digest is None:
             out.append(DigestResult(entry.source, None, None, None, "no-digest"))
             continue
-        actual = _digest(archive.chunks(entry.source), entry.algorithm)
+        actual = measured[entry.algorithm, entry.source]
         same = hmac.compare_digest(actual, entry.digest)
         status = "match" if same else "mismatch"
         out.append(
             DigestResult(entry.source, entry.algorithm, entry.digest, actual, status)
         )
     return tuple(out)
-
-
-def _digest(chunks: Iterable[bytes], algorithm: str) -> str:
-    h = hashlib.new(algorithm)
-    for chunk in chunks:
-        h.update(chunk)
-    return h.hexdigest()
 
 
 def unlisted_members(package: CsarPackage) -> tuple[str, ...]:

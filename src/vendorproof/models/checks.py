@@ -33,6 +33,7 @@ class Check(enum.StrEnum):
     TIMESTAMP = "timestamp"
     CERTIFICATE_CHAIN = "certificate-chain"
     REVOCATION = "revocation"
+    CERTIFICATE_PROFILE = "certificate-profile"
     SIGNER_IDENTITY = "signer-identity"
     SIGNATURE_THRESHOLD = "signature-threshold"
     # The manifest and the delivered bytes.
@@ -79,6 +80,7 @@ SIGNER_CHECKS = frozenset(
         Check.TIMESTAMP,
         Check.CERTIFICATE_CHAIN,
         Check.REVOCATION,
+        Check.CERTIFICATE_PROFILE,
         Check.SIGNER_IDENTITY,
         Check.SIGNATURE_THRESHOLD,
     }

@@ -39,7 +39,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO, Final
@@ -68,7 +68,9 @@ __all__ = [
     "CmsSignature",
     "Content",
     "digest_content",
+    "embedded_certificates",
     "verify_detached",
+    "verify_detached_digest",
 ]
 
 #: Largest CMS structure read (a SOL 004 signature with a few certificates is ~2-8 KiB).
@@ -114,6 +116,11 @@ _ID_SIGNED_DATA: Final = "1.2.840.113549.1.7.2"
 _CONTENT_TYPE: Final = "1.2.840.113549.1.9.3"
 _MESSAGE_DIGEST: Final = "1.2.840.113549.1.9.4"
 _SIGNING_TIME: Final = "1.2.840.113549.1.9.5"
+# RFC 3161 Appendix A: id-aa-signatureTimeStampToken, an unsigned attribute whose
+# token's messageImprint covers the SignerInfo's signature value.
+_SIGNATURE_TIMESTAMP: Final = "1.2.840.113549.1.9.16.2.14"
+#: Most timestamp tokens read from one SignerInfo.
+MAX_TIMESTAMP_TOKENS: Final = 8
 
 # ECDSA: the project's algorithm vocabulary pairs each curve with one hash
 # (``_internal/crypto.py``); CMS signatures follow the same rule.
@@ -159,6 +166,8 @@ class CmsSignature:
     signature_algorithm: str
     content_digest: bytes
     claimed_signing_time: datetime | None
+    signature_value: bytes = b""  # SignerInfo.signature (what timestamps cover)
+    timestamp_tokens: tuple[bytes, ...] = ()  # DER TimeStampToken (ContentInfo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +187,7 @@ class _Parsed:
     message_digest: bytes
     signing_time: datetime | None
     signature: bytes
+    timestamp_tokens: tuple[bytes, ...] = ()
 
 
 def digest_content(content: Content, algorithm: str) -> bytes:
@@ -232,8 +242,61 @@ def verify_detached(
         DigestMismatchError: the content does not match the signed ``messageDigest``.
     """
     parsed = _parse(_der(cms, file=file), file=file)
-    hash_name = parsed.digest_algorithm
-    signer, in_cms = _find_signer(parsed, extra_certificates, file=file)
+    signer, in_cms, name = _verify_signer(parsed, extra_certificates, file=file)
+    actual = digest_content(content, parsed.digest_algorithm)
+    return _result(parsed, signer, in_cms, name, actual, file=file)
+
+
+def embedded_certificates(cms: bytes, *, file: str) -> tuple[x509.Certificate, ...]:
+    """The certificates the CMS carries, parsed but not verified.
+
+    For rules on where a signer's certificate is (SOL 004 §5.1: in the CMS, named in
+    ``TOSCA.meta`` or at the root, exactly one of these), whether or not the
+    signature verifies.
+
+    Raises:
+        InvalidInputError: as for :func:`verify_detached`.
+        AlgorithmError: a digest algorithm that is not allowed.
+    """
+    return tuple(c for c, _ in _parse(_der(cms, file=file), file=file).certificates)
+
+
+def verify_detached_digest(
+    cms: bytes,
+    digests: Mapping[str, bytes],
+    *,
+    file: str,
+    extra_certificates: Sequence[x509.Certificate] = (),
+) -> CmsSignature:
+    """Verify ``cms`` against already measured digests of the content.
+
+    The same checks as :func:`verify_detached`, with ``messageDigest`` compared to
+    ``digests[<the SignerInfo's digest algorithm>]`` instead of a digest computed
+    here: a replay re-checks a per-file signature from recorded measurements without
+    the file's bytes.
+
+    Raises:
+        SignatureError: the content was not measured with the signature's digest
+            algorithm (the check cannot run: it fails).
+        InvalidInputError, AlgorithmError, DigestMismatchError: as for
+            :func:`verify_detached`.
+    """
+    parsed = _parse(_der(cms, file=file), file=file)
+    signer, in_cms, name = _verify_signer(parsed, extra_certificates, file=file)
+    actual = digests.get(parsed.digest_algorithm)
+    if actual is None:
+        measured = ", ".join(sorted(digests)) or "none"
+        raise SignatureError(
+            f"{file}: the signature's digest algorithm {parsed.digest_algorithm} was "
+            f"not measured (measured: {measured})"
+        )
+    return _result(parsed, signer, in_cms, name, bytes(actual), file=file)
+
+
+def _verify_signer(
+    parsed: _Parsed, extra: Sequence[x509.Certificate], *, file: str
+) -> tuple[x509.Certificate, bool, str]:
+    signer, in_cms = _find_signer(parsed, extra, file=file)
     name = _verify_signature(parsed, signer, file=file)
     if parsed.content_type != _ID_DATA:
         raise InvalidInputError(
@@ -241,7 +304,19 @@ def verify_detached(
             file=file,
             path="signerInfos[0].signedAttrs.contentType",
         )
-    actual = digest_content(content, hash_name)
+    return signer, in_cms, name
+
+
+def _result(
+    parsed: _Parsed,
+    signer: x509.Certificate,
+    in_cms: bool,
+    name: str,
+    actual: bytes,
+    *,
+    file: str,
+) -> CmsSignature:
+    hash_name = parsed.digest_algorithm
     if not hmac.compare_digest(actual, parsed.message_digest):
         raise DigestMismatchError(
             f"{file}: the content does not match the signed messageDigest "
@@ -256,6 +331,8 @@ def verify_detached(
         signature_algorithm=name,
         content_digest=actual,
         claimed_signing_time=parsed.signing_time,
+        signature_value=parsed.signature,
+        timestamp_tokens=parsed.timestamp_tokens,
     )
 
 
@@ -437,7 +514,31 @@ def _parse_signer(
         message_digest=message_digest,
         signing_time=signing_time,
         signature=bytes(info["signature"].native),
+        timestamp_tokens=_timestamp_tokens(info, file=file),
     )
+
+
+def _timestamp_tokens(info: asn1_cms.SignerInfo, *, file: str) -> tuple[bytes, ...]:
+    """The DER of every id-aa-signatureTimeStampToken value (RFC 3161 Appendix A).
+
+    Other unsigned attributes (countersignatures, ...) are not read.
+    """
+    attrs = info["unsigned_attrs"]
+    if not attrs:
+        return ()
+    tokens: list[bytes] = []
+    for i, attr in enumerate(attrs):
+        if attr["type"].dotted != _SIGNATURE_TIMESTAMP:
+            continue
+        for value in attr["values"]:
+            if len(tokens) == MAX_TIMESTAMP_TOKENS:
+                raise InvalidInputError(
+                    f"more than {MAX_TIMESTAMP_TOKENS} timestamp tokens",
+                    file=file,
+                    path=f"signerInfos[0].unsignedAttrs[{i}]",
+                )
+            tokens.append(value.dump())
+    return tuple(tokens)
 
 
 def _single(

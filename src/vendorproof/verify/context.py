@@ -1,7 +1,7 @@
 """The verification context: validation time, limits, timeouts and memo tables.
 
 Everything a verification depends on besides its inputs is in one frozen value that
-the caller passes down (``check_signer`` -> ``verify_chain``, ``check_revocation``,
+the caller passes down (``check_signer`` -> ``verify_chain``, ``verify_revocation``,
 ``verify_timestamp``; ``verify_in_toto`` takes its limits and timeouts), instead of
 module constants and module-global caches that tests had to patch.
 

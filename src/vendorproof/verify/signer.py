@@ -29,7 +29,13 @@ from vendorproof.errors import (
 )
 from vendorproof.models._fields import format_time
 from vendorproof.models.documents import SignedDocument
-from vendorproof.models.policy import Identity, Policy, Principal, RevocationMode
+from vendorproof.models.policy import (
+    CertificateProfile,
+    Identity,
+    Policy,
+    Principal,
+    RevocationMode,
+)
 from vendorproof.verify.context import VerificationContext, context_for
 from vendorproof.verify.result import CheckResult, Outcome
 from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
@@ -40,11 +46,18 @@ from vendorproof.verify.x509 import (
     verify_certificate_algorithms,
     verify_chain,
 )
+from vendorproof.verify.x509_legacy import verify_legacy_chain
 
 if TYPE_CHECKING:
     from vendorproof.verify.keyless import KeylessTrust
 
-__all__ = ["SignerCheck", "check_signer", "keyless_trust", "pinned_signers"]
+__all__ = [
+    "SignerCheck",
+    "check_certificate_trust",
+    "check_signer",
+    "keyless_trust",
+    "pinned_signers",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,9 +71,13 @@ class SignerCheck:
 
     @property
     def ok(self) -> bool:
-        """True when a trusted principal was established and every check passed."""
+        """True when a trusted principal was established and no check failed.
+
+        A ``warn`` (e.g. a legacy-profile relaxation) is acceptable, as in reports.
+        """
         return self.principal is not None and all(
-            c.outcome in (Outcome.PASS, Outcome.NOT_APPLICABLE) for c in self.checks
+            c.outcome in (Outcome.PASS, Outcome.WARN, Outcome.NOT_APPLICABLE)
+            for c in self.checks
         )
 
 
@@ -101,10 +118,10 @@ def _check_algorithm(key: crypto.PublicKey, policy: Policy) -> str:
 
 
 class _Run:
-    """Collects the check results of one document."""
+    """Collects the check results of one signed file."""
 
-    def __init__(self, doc: SignedDocument, requirements: tuple[str, ...]) -> None:
-        self.doc = doc
+    def __init__(self, subject: str, requirements: tuple[str, ...]) -> None:
+        self.subject = subject
         self.requirements = requirements
         self.results: list[CheckResult] = []
 
@@ -112,7 +129,7 @@ class _Run:
         self.results.append(
             CheckResult(
                 check=check,
-                subject=self.doc.file,
+                subject=self.subject,
                 requirements=self.requirements,
                 outcome=outcome,
                 reason=reason,
@@ -154,16 +171,16 @@ def check_signer(
         ValueError: ``context`` is for another validation time than ``at``.
     """
     ctx = context_for(at, context)
-    run = _Run(doc, requirements)
+    run = _Run(doc.file, requirements)
     if not principals:
         return run.fail("signature", f"the policy trusts no {role} signer")
     if doc.keyless:
-        return _check_keyless_signer(run, principals, role, policy)
+        return _check_keyless_signer(run, doc, principals, role, policy)
     if doc.certificates:
         return _check_certificate_signer(
-            run, principals, role, policy, ctx, time_source
+            run, doc, principals, role, policy, ctx, time_source
         )
-    return _check_key_signer(run, principals, role, policy)
+    return _check_key_signer(run, doc, principals, role, policy)
 
 
 def _verify_any(doc: SignedDocument, key: crypto.PublicKey) -> bytes:
@@ -190,8 +207,9 @@ class _Time:
     signed_at: datetime | None  # proven by a trusted timestamp
 
 
-def _signing_time(
+def _signing_time(  # noqa: PLR0917 - the inputs of one step
     run: _Run,
+    timestamps: Sequence[bytes],
     signature: bytes,
     policy: Policy,
     ctx: VerificationContext,
@@ -201,9 +219,8 @@ def _signing_time(
     from vendorproof._internal.tsa import verify_timestamp
 
     at = ctx.at
-    doc = run.doc
     fallback = _Time(at=at, source=time_source, signed_at=None)
-    if not doc.timestamps:
+    if not timestamps:
         run.add(
             "timestamp",
             Outcome.NOT_APPLICABLE,
@@ -223,7 +240,7 @@ def _signing_time(
     # the check, never silently dropped); the earliest genTime is the signing time.
     verified: list[tuple[datetime, str, int]] = []
     errors: list[str] = []
-    for i, der in enumerate(doc.timestamps):
+    for i, der in enumerate(timestamps):
         reasons: list[str] = []
         for tsa in policy.timestamp_authorities:
             try:
@@ -304,15 +321,15 @@ def _shipped_root(doc: SignedDocument, principals: Sequence[Principal]) -> str |
     return None
 
 
-def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed step
+def _check_certificate_signer(  # noqa: PLR0917 - the inputs of one document
     run: _Run,
+    doc: SignedDocument,
     principals: Sequence[Principal],
     role: str,
     policy: Policy,
     ctx: VerificationContext,
     time_source: str,
 ) -> SignerCheck:
-    doc = run.doc
     leaf = doc.certificates[0]
     shipped_root = _shipped_root(doc, principals)
     if shipped_root is not None:
@@ -332,11 +349,130 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
     run.add(
         "signature", Outcome.PASS, f"{name} signature over DSSE PAE by {describe(leaf)}"
     )
-    when = _signing_time(run, signature, policy, ctx, time_source)
+    return _trust_certificate(
+        run,
+        _Signed(
+            leaf=leaf,
+            untrusted=doc.certificates[1:],
+            signature=signature,
+            timestamps=doc.timestamps,
+            key_id=crypto.key_id(key),
+        ),
+        principals,
+        role,
+        policy,
+        ctx,
+        time_source,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Signed:
+    """What a verified signature says about its signer, for the trust step."""
+
+    leaf: x509.Certificate
+    untrusted: Sequence[x509.Certificate]  # came with the signature: path candidates
+    signature: bytes  # the signature value RFC 3161 tokens cover
+    timestamps: Sequence[bytes]  # DER TimeStampResp
+    key_id: str | None
+
+
+def check_certificate_trust(
+    leaf: x509.Certificate,
+    untrusted: Sequence[x509.Certificate],
+    principals: Sequence[Principal],
+    *,
+    subject: str,
+    earlier: Sequence[CheckResult],
+    signature: bytes,
+    timestamps: Sequence[bytes],
+    role: str,
+    policy: Policy,
+    at: datetime,
+    time_source: str,
+    requirements: tuple[str, ...],
+    context: VerificationContext | None = None,
+) -> SignerCheck:
+    """The trust step after a signature verified with ``leaf``'s key.
+
+    The signing time (RFC 3161 tokens over ``signature``), the chain to the anchors
+    of one of ``principals`` under its certificate profile, revocation with the
+    policy's CRLs, ``requireTimestamp`` and the allowed identities; ``earlier`` are
+    the checks already made (algorithms, signature), kept at the front.
+    """
+    run = _Run(subject, requirements)
+    run.results.extend(earlier)
+    if not principals:
+        return run.fail("signature", f"the policy trusts no {role} signer")
+    try:
+        key_id: str | None = crypto.key_id(crypto.as_public_key(leaf.public_key()))
+    except AlgorithmError:
+        key_id = None
+    signed = _Signed(
+        leaf=leaf,
+        untrusted=untrusted,
+        signature=signature,
+        timestamps=timestamps,
+        key_id=key_id,
+    )
+    ctx = context_for(at, context)
+    return _trust_certificate(run, signed, principals, role, policy, ctx, time_source)
+
+
+def _chain_for(
+    p: Principal, signed: _Signed, at: datetime, ctx: VerificationContext
+) -> tuple[VerifiedChain, tuple[str, ...]]:
+    """``p``'s chain for the signer under ``p``'s profile, and the relaxations used.
+
+    Under the legacy profile the strict profile is tried first: a chain it accepts
+    needs no relaxation.
+    """
+    try:
+        chain = verify_chain(
+            signed.leaf,
+            (*signed.untrusted, *p.intermediates),
+            p.anchors,
+            at=at,
+            limits=ctx.limits,
+            cache=ctx.cache,
+        )
+    except (CertificateChainError, AlgorithmError) as e:
+        if p.certificate_profile is not CertificateProfile.LEGACY:
+            raise
+        strict_error = e
+    else:
+        return chain, ()
+    legacy = verify_legacy_chain(
+        signed.leaf,
+        signed.untrusted,
+        p.anchors,
+        pinned_intermediates=p.intermediates,
+        at=at,
+    )
+    return legacy.chain, (
+        f"refused by the strict code-signing profile ({strict_error})",
+        *legacy.relaxations,
+    )
+
+
+def _trust_certificate(  # noqa: PLR0917 - the inputs of the trust step
+    run: _Run,
+    signed: _Signed,
+    principals: Sequence[Principal],
+    role: str,
+    policy: Policy,
+    ctx: VerificationContext,
+    time_source: str,
+) -> SignerCheck:
+    leaf = signed.leaf
+    at = ctx.at
+    when = _signing_time(
+        run, signed.timestamps, signed.signature, policy, ctx, time_source
+    )
     if when is None:
         return SignerCheck(checks=tuple(run.results), principal=None)
 
-    chains: list[tuple[Principal, VerifiedChain]] = []
+    chains: list[tuple[Principal, VerifiedChain, tuple[str, ...]]] = []
     errors: list[str] = []
     # Principals whose identity patterns match the leaf first: path validation is the
     # expensive step, and the first such chain decides.
@@ -348,18 +484,11 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
         if not p.anchors:
             continue
         try:
-            chain = verify_chain(
-                leaf,
-                (*doc.certificates[1:], *p.intermediates),
-                p.anchors,
-                at=when.at,
-                limits=ctx.limits,
-                cache=ctx.cache,
-            )
+            chain, relaxed = _chain_for(p, signed, when.at, ctx)
         except (CertificateChainError, AlgorithmError) as e:
             errors.append(f"{p.id}: {e}")
             continue
-        chains.append((p, chain))
+        chains.append((p, chain, relaxed))
         if any(_identity_matches(i, leaf) for i in p.identities):
             break
     if not chains:
@@ -374,9 +503,9 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
         "certificate-chain",
         Outcome.PASS,
         f"{names} valid at {format_time(when.at)} ({when.source}), "
-        "code-signing profile",
+        + ("legacy profile" if chains[0][2] else "code-signing profile"),
     )
-    for p, chain in chains:
+    for p, chain, relaxed in chains:
         matched = next((i for i in p.identities if _identity_matches(i, leaf)), None)
         if matched is None:
             continue
@@ -384,7 +513,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
             detail = verify_revocation(
                 chain,
                 policy.crl_index if policy.crl_index is not None else policy.crls,
-                at=ctx.at,
+                at=at,
                 signed_at=when.signed_at,
                 mode=policy.revocation_mode,
                 algorithms=CrlAlgorithms(min_rsa_bits=policy.min_rsa_bits),
@@ -393,7 +522,13 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
         except CertificateChainError as e:
             return run.fail("revocation", e)
         off = policy.revocation_mode is RevocationMode.OFF
+        if not detail:  # a chain of one: the pinned signer has no issuer to revoke it
+            detail = f"{describe(leaf)} is a pinned anchor: no issuer, no CRL applies"
         run.add("revocation", Outcome.NOT_APPLICABLE if off else Outcome.PASS, detail)
+        for relaxation in relaxed:
+            run.add(
+                "certificate-profile", Outcome.WARN, f"legacy profile: {relaxation}"
+            )
         if p.require_timestamp and when.signed_at is None:
             return run.fail(
                 "timestamp",
@@ -409,9 +544,9 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
             checks=tuple(run.results),
             principal=p,
             anchors=(f"sha256:{fingerprint(chain.anchor)}",),
-            key_id=crypto.key_id(key),
+            key_id=signed.key_id,
         )
-    ids = ", ".join(p.id for p, _ in chains)
+    ids = ", ".join(p.id for p, _, _ in chains)
     return run.fail(
         "signer-identity",
         f"{describe(leaf)} chains to the anchors of {ids} but matches none of its "
@@ -420,9 +555,12 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
 
 
 def _check_key_signer(
-    run: _Run, principals: Sequence[Principal], role: str, policy: Policy
+    run: _Run,
+    doc: SignedDocument,
+    principals: Sequence[Principal],
+    role: str,
+    policy: Policy,
 ) -> SignerCheck:
-    doc = run.doc
     pae = doc.envelope.pae()
     hint = doc.public_key_hint
     # A key the policy's algorithms refuse never vouches for the document, and only
@@ -506,12 +644,15 @@ def keyless_trust(policy: Policy) -> KeylessTrust:
 
 
 def _check_keyless_signer(
-    run: _Run, principals: Sequence[Principal], role: str, policy: Policy
+    run: _Run,
+    doc: SignedDocument,
+    principals: Sequence[Principal],
+    role: str,
+    policy: Policy,
 ) -> SignerCheck:
     """A statement bundle signed with a Fulcio certificate and logged in Rekor."""
     from vendorproof.verify.keyless import KeylessSigner, verify_statement_bundle
 
-    doc = run.doc
     try:
         trust = keyless_trust(policy)
     except SignatureError as e:

@@ -16,6 +16,7 @@ from vendorproof._internal import crypto
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import Limits
 from vendorproof.models.policy import (
+    CertificateProfile,
     DenyEntry,
     Identity,
     Policy,
@@ -279,6 +280,23 @@ def test_options_and_offsets() -> None:
     (deny,) = policy.deny_list
     assert deny.effective == datetime(2026, 1, 1, tzinfo=UTC)
     assert deny.product == "*"
+
+
+def test_certificate_profile_and_detached_signatures() -> None:
+    text = _edit(
+        (
+            "    name: Borealis Networks Oy\n",
+            (
+                "    name: Borealis Networks Oy\n    certificateProfile: legacy\n"
+                "    detachedSignatures: ['*.img', 'fw/*.bin']\n"
+            ),
+        ),
+    )
+    policy = _parse(text)
+    assert policy.vendors[0].certificate_profile is CertificateProfile.STRICT
+    assert policy.vendors[0].detached_signatures == ()
+    assert policy.vendors[1].certificate_profile is CertificateProfile.LEGACY
+    assert policy.vendors[1].detached_signatures == ("*.img", "fw/*.bin")
 
 
 def test_rollback_exceptions_and_require_timestamp() -> None:

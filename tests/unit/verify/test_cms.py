@@ -23,7 +23,9 @@ from vendorproof.errors import (
 from vendorproof.verify.cms import (
     CMS_SIGNATURE_ALGORITHMS,
     digest_content,
+    embedded_certificates,
     verify_detached,
+    verify_detached_digest,
 )
 
 CONTENT = b"manifest bytes\r\nSource: Files/a.bin\r\n" * 50
@@ -416,3 +418,60 @@ def test_pkcs7_pem_label_is_accepted(tmp_path: Path, pki: dict[str, Signer]) -> 
 def test_oversized_cms_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="larger than"):
         verify_detached(b"0" * (1024 * 1024 + 1), CONTENT, file="big.cms")
+
+
+def _with_unsigned(der: bytes, attrs: list[dict[str, object]]) -> bytes:
+    info = asn1_cms.ContentInfo.load(der)
+    info["content"]["signer_infos"][0]["unsigned_attrs"] = asn1_cms.CMSAttributes(attrs)
+    out: bytes = info.dump(force=False)
+    return out
+
+
+def test_unsigned_attributes(tmp_path: Path, pki: dict[str, Signer]) -> None:
+    """RFC 3161 App. A tokens are returned; other unsigned attributes are ignored."""
+    der = openssl_sign(tmp_path, CONTENT, [pki["p256"]], outform="DER")
+    plain = verify_detached(der, CONTENT, file="s.cms")
+    assert plain.timestamp_tokens == ()
+    assert plain.signature_value == bytes(
+        asn1_cms.ContentInfo.load(der)["content"]["signer_infos"][0]["signature"].native
+    )
+    # A token is a ContentInfo; any ContentInfo shows how it is carried (its own
+    # verification is the timestamp code's, tests/unit/verify/test_cms_signer.py).
+    token = asn1_cms.ContentInfo.load(der)
+    one = _with_unsigned(
+        der,
+        [
+            {"type": "signature_time_stamp_token", "values": [token]},
+            {
+                "type": "signing_time",
+                "values": [
+                    asn1_cms.Time({"utc_time": datetime(2020, 1, 1, tzinfo=UTC)})
+                ],
+            },
+        ],
+    )
+    result = verify_detached(one, CONTENT, file="s.cms")
+    assert result.timestamp_tokens == (der,)
+    too_many = _with_unsigned(
+        der, [{"type": "signature_time_stamp_token", "values": [token] * 9}]
+    )
+    with pytest.raises(InvalidInputError, match="more than 8 timestamp tokens"):
+        verify_detached(too_many, CONTENT, file="s.cms")
+
+
+def test_measured_digests_and_embedded_certificates(
+    tmp_path: Path, pki: dict[str, Signer]
+) -> None:
+    pem = openssl_sign(tmp_path, CONTENT, [pki["rsa"]], "-md", "sha512")
+    digests = {"sha512": digest_content(CONTENT, "sha512")}
+    result = verify_detached_digest(pem, digests, file="s.cms")
+    assert result.digest_algorithm == "sha512"
+    with pytest.raises(DigestMismatchError):
+        verify_detached_digest(pem, {"sha512": bytes(64)}, file="s.cms")
+    with pytest.raises(SignatureError, match="sha512 was not measured"):
+        verify_detached_digest(
+            pem, {"sha256": digest_content(CONTENT, "sha256")}, file="s.cms"
+        )
+    assert embedded_certificates(pem, file="s.cms") == (pki["rsa"].issued.cert,)
+    nocerts = openssl_sign(tmp_path, CONTENT, [pki["rsa"]], "-nocerts")
+    assert embedded_certificates(nocerts, file="s.cms") == ()

@@ -38,6 +38,7 @@ from vendorproof.models.policy.parts import (
     ROLES,
     Catalogue,
     CatalogueEntry,
+    CertificateProfile,
     CertificationRule,
     DenyEntry,
     Identity,
@@ -260,9 +261,9 @@ class _Parser:
     def principal(self, item: Any, at: Path, role: str) -> Principal:
         known = {"id", "name", "anchors", "intermediates", "identities", "publicKeys"}
         if role != "timestamp-authority":
-            known.update({"requireTimestamp", "keyless"})
+            known.update({"requireTimestamp", "keyless", "certificateProfile"})
         if role == "vendor":
-            known.add("inToto")
+            known.update({"inToto", "detachedSignatures"})
         if role == "certification-body":
             known.add("schemes")
         m = self.mapping(
@@ -303,6 +304,21 @@ class _Parser:
             ),
             keyless=keyless,
             in_toto=self.in_toto(m.get("inToto"), (*at, "inToto")),
+            certificate_profile=CertificateProfile(
+                self.enum_value(
+                    m.get("certificateProfile"),
+                    (*at, "certificateProfile"),
+                    ("strict", "legacy"),
+                    "strict",
+                )
+            ),
+            detached_signatures=tuple(
+                sorted(
+                    self.strings(
+                        m.get("detachedSignatures"), (*at, "detachedSignatures")
+                    )
+                )
+            ),
         )
 
     def principals(self, value: Any, at: Path, role: str) -> tuple[Principal, ...]:

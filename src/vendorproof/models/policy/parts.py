@@ -32,6 +32,13 @@ class RevocationMode(enum.Enum):
     OFF = "off"  # do not check (the report says so)
 
 
+class CertificateProfile(enum.Enum):
+    """Which X.509 rules a principal's signer chains follow (docs/trust-rules.md)."""
+
+    STRICT = "strict"  # the code-signing profile (verify/x509.py)
+    LEGACY = "legacy"  # v1 / extension-less certificates, every relaxation a warning
+
+
 class UnlistedFiles(enum.Enum):
     """What to do with payload files the manifest does not list."""
 
@@ -97,6 +104,8 @@ class Principal:
     require_timestamp: bool = False
     keyless: tuple[KeylessRule, ...] = ()
     in_toto: InTotoRule | None = None
+    certificate_profile: CertificateProfile = CertificateProfile.STRICT
+    detached_signatures: tuple[str, ...] = ()  # globs of files needing <file>.cms/.p7s
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,6 +14,7 @@ from vendorproof.models.checks import Check, Outcome
 from vendorproof.models.delivery import Delivery
 from vendorproof.models.manifest import ComponentManifest
 from vendorproof.models.policy import KeylessRule, Policy
+from vendorproof.verify.cms_signer import detached_signature_required
 from vendorproof.verify.delivery._evaluation import ComponentDigest, Evaluation
 
 __all__ = ["check_detached", "check_in_toto", "check_keyless_components"]
@@ -182,6 +183,18 @@ def check_detached(
     cover the bytes measured for its component.
     """
     listed = {c.path for c in manifest.components}
+    signed = {sig.target for sig in delivery.signatures}
+    if ev.vendor is not None and ev.vendor.detached_signatures:
+        # The vendor's detachedSignatures rule: these files need a signature.
+        for c in manifest.components:
+            if c.path not in signed and detached_signature_required(ev.vendor, c.path):
+                ev.add(
+                    Check.DETACHED_SIGNATURE,
+                    c.path,
+                    Outcome.FAIL,
+                    f"the policy requires a detached CMS signature by vendor "
+                    f"{ev.vendor.id!r} on this file; none delivered",
+                )
     for sig in delivery.signatures:
         if sig.target not in listed:
             ev.add(

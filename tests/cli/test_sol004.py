@@ -1,0 +1,361 @@
+"""SOL 004 packages (CSAR) through the command line: verify, intake, audit replay.
+
+Packages are built here as vendors build them (``openssl cms -sign`` over the
+manifest, tests/assets/onap-sol004/README.md) with the test PKI: an ECDSA P-256 signer
+with code-signing EKU under the strict profile. ONAP's real package is verified under
+the legacy profile with its own certificate pinned, at a time inside its validity.
+Each tampering fails the check that names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from tests import pki
+from tests.builders import KEYS, policy_data, write_policy
+from tests.cli.support import assert_error, assert_ok, invoke
+from tests.cms_support import openssl_cms_sign
+from vendorproof._cli import ExitCode
+from vendorproof.verify.cms import embedded_certificates
+
+AT = "2026-06-01T00:00:00Z"
+OP_KEY = KEYS / "operator" / "intake.key"
+OP_PUB = KEYS / "operator" / "intake.pub"
+ONAP = Path(__file__).resolve().parents[1] / "assets" / "onap-sol004"
+META = (
+    "TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: Acme SOL\n"
+    "Entry-Definitions: Definitions/main.yaml\nETSI-Entry-Manifest: main.mf\n"
+    "ETSI-Entry-Change-Log: Files/ChangeLog.txt\n"
+)
+FILES = {
+    "TOSCA-Metadata/TOSCA.meta": META.encode(),
+    "Definitions/main.yaml": b"tosca_definitions_version: tosca_simple_yaml_1_3\n",
+    "Files/ChangeLog.txt": b"1.0: first release\n",
+    "Files/image.img": os.urandom(2 * 1024 * 1024 + 3),
+}
+
+
+class Vendor:
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.root = pki.make_root("Acme SOL Root", org="Acme SOL")
+        self.leaf = pki.make_leaf("Acme SOL Release Signing", self.root, org="Acme SOL")
+        self.cert = base / "signer.pem"
+        self.key = base / "signer.key"
+        pki.write_pem(self.cert, self.leaf.cert_pem())
+        pki.write_pem(self.key, self.leaf.key_pem())
+        pki.write_pem(base / "root.pem", self.root.cert_pem())
+
+
+@pytest.fixture(scope="module")
+def vendor(tmp_path_factory: pytest.TempPathFactory) -> Vendor:
+    return Vendor(tmp_path_factory.mktemp("sol004-vendor"))
+
+
+def manifest_text(files: dict[str, bytes], provider: str = "acme-sol") -> bytes:
+    lines = [
+        "metadata:\n",
+        f"  vnf_provider_id: {provider}\n",
+        "  vnf_product_name: AcmeVNF\n",
+        "  vnf_release_date_time: 2026-05-01T10:00:00+00:00\n",
+        "  vnf_package_version: 2.1.0\n",
+    ]
+    for name, data in files.items():
+        digest = hashlib.sha256(data).hexdigest()
+        lines.append(f"\nSource: {name}\nAlgorithm: SHA-256\nHash: {digest}\n")
+    return "".join(lines).encode()
+
+
+def build(
+    tmp: Path,
+    vendor: Vendor,
+    *,
+    name: str = "acme.csar",
+    files: dict[str, bytes] | None = None,
+    listed: dict[str, bytes] | None = None,
+    provider: str = "acme-sol",
+    edit_manifest: Callable[[bytes], bytes] | None = None,
+    extra: dict[str, bytes] | None = None,
+) -> Path:
+    """A signed CSAR: the manifest lists ``listed`` (default ``files``)."""
+    files = dict(FILES if files is None else files)
+    mf = manifest_text(dict(files if listed is None else listed), provider)
+    cms = openssl_cms_sign(tmp, mf, vendor.cert, vendor.key)
+    signed = mf + cms
+    if edit_manifest is not None:
+        signed = edit_manifest(signed)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("main.mf", signed)
+        for member, data in {**files, **(extra or {})}.items():
+            z.writestr(member, data)
+    path = tmp / name
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def policy(
+    tmp: Path,
+    anchor: Path,
+    *,
+    vendor_id: str = "acme-sol",
+    subject: str = "CN=*,O=Acme SOL,C=DE",
+    profile: str = "strict",
+    crls: list[Path] | None = None,
+) -> Path:
+    data: dict[str, Any] = policy_data()
+    data["vendors"] = [
+        {
+            "id": vendor_id,
+            "name": "Acme SOL Networks",
+            "anchors": [str(anchor)],
+            "identities": [{"subject": subject}],
+            "certificateProfile": profile,
+        }
+    ]
+    data["trustDeclaration"] = "optional"
+    data["certification"] = {"requirements": []}
+    data["algorithms"]["minRsaBits"] = 2048  # ONAP's signers have RSA-2048 keys
+    data["revocation"] = {
+        "mode": "if-available",
+        "crls": [str(c) for c in crls or []],
+    }
+    return write_policy(tmp / f"policy-{profile}-{vendor_id}.yaml", data)
+
+
+def verify_json(package: Path, pol: Path, at: str = AT) -> tuple[int, dict[str, Any]]:
+    result = invoke("verify", package, "--policy", pol, "--at", at, "--format", "json")
+    assert "Traceback" not in result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def failed(report: dict[str, Any]) -> set[str]:
+    return {c["check"] for c in report["checks"] if c["outcome"] == "fail"}
+
+
+def test_signed_package_verifies(tmp_path: Path, vendor: Vendor) -> None:
+    package = build(tmp_path, vendor)
+    code, report = verify_json(package, policy(tmp_path, vendor.base / "root.pem"))
+    assert code == ExitCode.OK, failed(report)
+    assert report["verdict"] == "PASSED"
+    delivery = report["delivery"]
+    assert delivery["format"] == "sol004"
+    assert delivery["product"] == "AcmeVNF"
+    assert delivery["version"] == "2.1.0"
+    assert delivery["principal"]["id"] == "acme-sol"
+    checks = {c["check"]: c for c in report["checks"]}
+    assert checks["vendor-binding"]["outcome"] == "pass"
+    assert "code-signing profile" in checks["certificate-chain"]["reason"]
+    assert "signingTime claims" in checks["signature"]["reason"]
+    assert set(report["inputs"]) == {"TOSCA-Metadata/TOSCA.meta", "main.mf"}
+
+
+@pytest.mark.parametrize(
+    ("tamper", "check"),
+    [
+        ("file", "integrity"),
+        ("manifest", "signature"),
+        ("vendor", "vendor-binding"),
+        ("unlisted", "unlisted-files"),
+        ("certificate-location", "attestations"),
+        ("unsigned", "signature"),
+    ],
+)
+def test_tampering_fails_the_right_check(
+    tmp_path: Path, vendor: Vendor, tamper: str, check: str
+) -> None:
+    pol = policy(tmp_path, vendor.base / "root.pem")
+    if tamper == "file":
+        changed = {**FILES, "Files/image.img": b"patched" + FILES["Files/image.img"]}
+        package = build(tmp_path, vendor, files=changed, listed=FILES)
+    elif tamper == "manifest":
+        package = build(
+            tmp_path,
+            vendor,
+            edit_manifest=lambda b: b.replace(b"2.1.0", b"2.1.1", 1),
+        )
+    elif tamper == "vendor":
+        package = build(tmp_path, vendor, provider="other-vendor")
+    elif tamper == "unlisted":
+        package = build(tmp_path, vendor, extra={"Files/backdoor.sh": b"#!/bin/sh\n"})
+    elif tamper == "certificate-location":
+        meta = META + "ETSI-Entry-Certificate: Files/signer.cert\n"
+        files = {**FILES, "TOSCA-Metadata/TOSCA.meta": meta.encode()}
+        package = build(
+            tmp_path,
+            vendor,
+            files=files,
+            extra={"Files/signer.cert": vendor.leaf.cert_pem()},
+        )
+    else:
+        package = build(
+            tmp_path,
+            vendor,
+            edit_manifest=lambda b: b.split(b"-----BEGIN CMS-----")[0],
+        )
+    code, report = verify_json(package, pol)
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert check in failed(report), report["checks"]
+
+
+def test_revoked_signer(tmp_path: Path, vendor: Vendor) -> None:
+    crl = pki.make_crl(
+        vendor.root,
+        [(vendor.leaf.cert.serial_number, datetime(2026, 1, 1, tzinfo=UTC))],
+    )
+    crl_path = tmp_path / "root.crl.pem"
+    crl_path.write_bytes(pki.crl_pem(crl))
+    pol = policy(tmp_path, vendor.base / "root.pem", crls=[crl_path])
+    code, report = verify_json(build(tmp_path, vendor), pol)
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "revocation" in failed(report)
+
+
+def test_detached_signature_rule(tmp_path: Path, vendor: Vendor) -> None:
+    pol = policy(tmp_path, vendor.base / "root.pem")
+    text = pol.read_text(encoding="utf-8").replace(
+        "certificateProfile: strict",
+        "certificateProfile: strict\n  detachedSignatures: ['*.img']",
+    )
+    pol.write_text(text, encoding="utf-8")
+    code, report = verify_json(build(tmp_path, vendor), pol)
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "detached-signature" in failed(report)
+    image = FILES["Files/image.img"]
+    signed = build(
+        tmp_path,
+        vendor,
+        name="signed-image.csar",
+        extra={
+            "Files/image.img.p7s": openssl_cms_sign(
+                tmp_path, image, vendor.cert, vendor.key, outform="DER"
+            )
+        },
+    )
+    code, report = verify_json(signed, pol)
+    assert code == ExitCode.OK, failed(report)
+    checks = [c for c in report["checks"] if c["check"] == "detached-signature"]
+    assert [c["outcome"] for c in checks] == ["pass"]
+    wrong = build(
+        tmp_path,
+        vendor,
+        name="wrong-image.csar",
+        extra={
+            "Files/image.img.cms": openssl_cms_sign(
+                tmp_path, b"another image", vendor.cert, vendor.key
+            )
+        },
+    )
+    code, report = verify_json(wrong, pol)
+    assert "detached-signature" in failed(report)
+
+
+def _onap_cert() -> tuple[Path, x509.Certificate]:
+    with zipfile.ZipFile(ONAP / "csar-cert-in-cms-valid.csar") as z:
+        text = z.read("pnf_main_descriptor.mf")
+    cms = text[text.index(b"-----BEGIN CMS-----") :]
+    (cert,) = embedded_certificates(cms, file="m")
+    return ONAP / "csar-cert-in-cms-valid.csar", cert
+
+
+def test_onap_package_under_the_legacy_profile(tmp_path: Path) -> None:
+    package, cert = _onap_cert()
+    anchor = tmp_path / "onap.pem"
+    anchor.write_bytes(cert.public_bytes(Encoding.PEM))
+    subject = cert.subject.rfc4514_string()
+    at = "2020-09-25T00:00:00Z"
+    strict = policy(tmp_path, anchor, vendor_id="Acme", subject=subject)
+    code, report = verify_json(package, strict, at)
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "certificate-chain" in failed(report)
+    legacy = policy(
+        tmp_path, anchor, vendor_id="Acme", subject=subject, profile="legacy"
+    )
+    code, report = verify_json(package, legacy, at)
+    assert code == ExitCode.OK, [c for c in report["checks"] if c["outcome"] == "fail"]
+    warnings = [c for c in report["checks"] if c["check"] == "certificate-profile"]
+    assert warnings
+    assert all(c["outcome"] == "warn" for c in warnings)
+    # Outside the certificate's validity: fails even under the legacy profile.
+    code, report = verify_json(package, legacy, AT)
+    assert "certificate-chain" in failed(report)
+
+
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [
+        ("csar-cert-in-cms-incorrect-hash.csar", "integrity"),
+        ("csar-cert-in-cms-and-tosca.csar", "attestations"),
+        ("csar-not-secure-warning.csar", "signature"),
+        ("signature-and-certificate.zip", "attestations"),
+    ],
+)
+def test_onap_packages_that_fail(tmp_path: Path, name: str, check: str) -> None:
+    _, cert = _onap_cert()
+    anchor = tmp_path / "onap.pem"
+    anchor.write_bytes(cert.public_bytes(Encoding.PEM))
+    pol = policy(
+        tmp_path,
+        anchor,
+        vendor_id="Acme",
+        subject=cert.subject.rfc4514_string(),
+        profile="legacy",
+    )
+    code, report = verify_json(ONAP / name, pol, "2020-09-25T00:00:00Z")
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert check in failed(report)
+
+
+def test_intake_and_replay(tmp_path: Path, vendor: Vendor) -> None:
+    package = build(tmp_path, vendor)
+    pol = policy(tmp_path, vendor.base / "root.pem")
+    store = tmp_path / "evidence.db"
+    result = invoke(
+        "intake", package, "--policy", pol, "--operator-key", OP_KEY,
+        "--store", store, "--at", AT,
+    )  # fmt: skip
+    assert_ok(result)
+    tampered = build(
+        tmp_path,
+        vendor,
+        name="tampered.csar",
+        files={**FILES, "Files/image.img": b"x"},
+        listed=FILES,
+    )
+    result = invoke(
+        "intake", tampered, "--policy", pol, "--operator-key", OP_KEY,
+        "--store", store, "--at", AT,
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED
+    result = invoke(
+        "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json", "--all"
+    )
+    assert_ok(result)
+    replay = json.loads(result.stdout)
+    assert len(replay["records"]) == 2
+    # With the package at hand the files are hashed again: the same verdicts.
+    result = invoke(
+        "audit", "replay", "--store", store, "--operator-pub", OP_PUB,
+        "--images", package,
+    )  # fmt: skip
+    assert "Traceback" not in result.output
+
+
+def test_not_a_zip(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.csar"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    pol = policy(tmp_path, tmp_path / "missing.pem")
+    result = invoke("verify", bad, "--policy", pol, "--at", AT)
+    assert_error(result, ExitCode.INVALID_INPUT)

@@ -1,0 +1,195 @@
+"""The SOL 004 adapter: detection, load, and reload from the stored inputs.
+
+``reload`` (replay) must give the same delivery as ``load`` on the same bytes; the
+adapter reads only the metadata members, never the artefacts.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from vendorproof import formats
+from vendorproof.errors import InvalidInputError
+from vendorproof.formats.csar import CsarFormat
+from vendorproof.models.checks import Outcome
+from vendorproof.models.summary import DeliverySummary, Listing
+
+ONAP = Path(__file__).resolve().parents[2] / "assets" / "onap-sol004"
+PACKAGES = sorted(p.name for p in ONAP.iterdir() if p.suffix in {".csar", ".zip"})
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_reload_agrees_with_load(name: str, tmp_path: Path) -> None:
+    adapter = CsarFormat()
+    path = ONAP / name
+    assert formats.detect(path) is formats.by_name("sol004")
+    loaded = adapter.load(path)
+    summary = DeliverySummary(
+        format="sol004",
+        root=str(path),
+        listing=Listing(payload=tuple(sorted(loaded.payload))),
+    )
+    again = adapter.reload(loaded.inputs, summary, workdir=tmp_path, images=None)
+    assert again.payload == loaded.payload
+    assert again.findings == loaded.findings
+    assert again.package_manifest == loaded.package_manifest
+    assert again.signatures == loaded.signatures
+    assert again.inputs == loaded.inputs
+    # Only metadata is read: no artefact is an input unless it is a signature,
+    # certificate, manifest or TOSCA.meta.
+    assert all(
+        n.endswith((".mf", ".cms", ".p7s", ".cert", "TOSCA.meta"))
+        for n in loaded.inputs
+    )
+
+
+def test_what_the_adapter_finds() -> None:
+    adapter = CsarFormat()
+    valid = adapter.load(ONAP / "csar-cert-in-cms-valid.csar")
+    assert valid.findings == ()
+    assert valid.package_manifest is not None
+    m = valid.package_manifest.manifest
+    assert (m.vendor.id, m.product, m.version) == ("Acme", "myPnf", "1.0")
+    assert valid.package_manifest.signature is not None
+    assert valid.package_manifest.signature.kind == "cms"
+    both = adapter.load(ONAP / "csar-cert-in-cms-and-tosca.csar")
+    assert [f.outcome for f in both.findings] == [Outcome.FAIL]
+    assert "exactly one place" in both.findings[0].reason
+    individual = adapter.load(
+        ONAP / "csar-cert-in-cms-valid-with-signature-of-individual-artifact.csar"
+    )
+    (sig,) = individual.signatures
+    assert sig.target == "Files/pnf-sw-information/pnf-sw-information.yaml"
+    assert len(sig.certificates) == 1
+    option2 = adapter.load(ONAP / "signature-and-certificate.zip")
+    assert "option 2" in option2.findings[0].reason
+    assert option2.package_manifest is None
+
+
+def test_detect_and_salvage(tmp_path: Path) -> None:
+    adapter = CsarFormat()
+    assert not adapter.detect(tmp_path)
+    text = tmp_path / "notes.csar"
+    text.write_text("not a zip", encoding="utf-8")
+    assert not adapter.detect(text)
+    assert not adapter.detect(tmp_path / "missing.csar")
+    other = tmp_path / "x.tar"
+    other.write_bytes(b"PK\x03\x04")
+    assert not adapter.detect(other)
+    broken = tmp_path / "broken.csar"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    assert adapter.detect(broken)
+    with pytest.raises(InvalidInputError, match="not a readable ZIP"):
+        adapter.load(broken)
+    salvage = adapter.salvage(broken)
+    assert [e.outcome for e in salvage.errors] == [Outcome.ERROR]
+    good = adapter.salvage(ONAP / "csar-cert-in-cms-valid.csar")
+    assert "pnf_main_descriptor.mf" in good.inputs
+    assert "Files/Scripts/my_script.sh" in good.listing.payload
+
+
+def test_malformed_manifest_is_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csar"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("main.mf", "metadata:\n  vnf_provider_id: x\nbogus line\n")
+        z.writestr("main.yaml", "tosca_definitions_version: x\n")
+    delivery = CsarFormat().load(path)
+    assert delivery.package_manifest is None
+    assert delivery.findings[0].outcome is Outcome.FAIL
+    assert "malformed" in delivery.findings[0].reason
+    two = tmp_path / "two.csar"
+    with zipfile.ZipFile(two, "w") as z:
+        z.writestr("a.mf", "x")
+        z.writestr("b.mf", "y")
+    assert "exactly one" in CsarFormat().load(two).findings[0].reason
+
+
+META = (
+    "TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: t\n"
+    "Entry-Definitions: main.yaml\nETSI-Entry-Manifest: main.mf\n"
+    "ETSI-Entry-Change-Log: log.txt\n"
+)
+MF = (
+    "metadata:\n  vnf_provider_id: v\n  vnf_product_name: p\n"
+    "  vnf_release_date_time: {when}\n  vnf_package_version: 1\n"
+    "\nSource: a.bin\nAlgorithm: SHA-256\nHash: {digest}\n{more}"
+)
+DIGEST = "00" * 32
+
+
+def _reasons(inputs: dict[str, bytes], members: tuple[str, ...], tmp: Path) -> str:
+    summary = DeliverySummary(
+        format="sol004", root=str(tmp / "p.csar"), listing=Listing(payload=members)
+    )
+    delivery = CsarFormat().reload(inputs, summary, workdir=tmp, images=None)
+    return " | ".join(f"{f.outcome.value}: {f.reason}" for f in delivery.findings)
+
+
+def _mf(when: str = "2026-01-01T00:00:00+00:00", more: str = "") -> bytes:
+    return MF.format(when=when, digest=DIGEST, more=more).encode()
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        ({"TOSCA-Metadata/TOSCA.meta": b"garbage"}, "fail: malformed"),
+        ({"TOSCA-Metadata/TOSCA.meta": META.encode()}, "the manifest is not in the"),
+        (
+            {"TOSCA-Metadata/TOSCA.meta": META.encode(), "main.mf": b"bogus\n"},
+            "fail: malformed",
+        ),
+        (
+            {
+                "TOSCA-Metadata/TOSCA.meta": META.encode(),
+                "main.mf": _mf() + b"-----BEGIN CMS-----\n!!\n-----END CMS-----\n",
+            },
+            "malformed CMS",
+        ),
+        (
+            {
+                "TOSCA-Metadata/TOSCA.meta": (
+                    META + "ETSI-Entry-Certificate: c.cert\n"
+                ).encode(),
+                "main.mf": _mf(),
+            },
+            "certificate file is not in the package",
+        ),
+        (
+            {"main.mf": _mf(more="Signature: a.sig.cms\n")},
+            "signature of a.bin is not in the package",
+        ),
+        (
+            {
+                "main.mf": _mf(more="Signature: a.sig.cms\nCertificate: a.cert\n"),
+                "a.sig.cms": b"x",
+            },
+            "certificate of a.bin is not in the package",
+        ),
+        ({"main.mf": _mf(when="yesterday")}, "is not ISO 8601"),
+        ({"main.mf": _mf(when="2026-01-01T00:00:00")}, "has no offset"),
+        (
+            {"main.mf": _mf(more="\nSource: https://example.com/x.img\n")},
+            "warn: external artefact",
+        ),
+        ({"main.mf": _mf(more="\nSource: b.bin\n")}, "listed without Algorithm"),
+    ],
+)
+def test_findings_from_inputs(
+    tmp_path: Path, inputs: dict[str, bytes], expected: str
+) -> None:
+    members = ("a.bin", "b.bin", "main.yaml", "log.txt")
+    assert expected in _reasons(inputs, members, tmp_path)
+
+
+def test_member_limit(tmp_path: Path) -> None:
+    path = tmp_path / "many.csar"
+    with zipfile.ZipFile(path, "w") as z:
+        for i in range(3):
+            z.writestr(f"f{i}", b"x")
+    from vendorproof.limits import Limits
+
+    with pytest.raises(InvalidInputError, match="more than 2 entries"):
+        CsarFormat().load(path, limits=Limits(max_files=2))
