@@ -42,7 +42,13 @@ from vendorproof.verify.x509 import (
 if TYPE_CHECKING:
     from vendorproof.verify.keyless import KeylessTrust
 
-__all__ = ["SignerCheck", "check_signer", "keyless_trust", "pinned_signers"]
+__all__ = [
+    "SignerCheck",
+    "check_signer",
+    "identity_matches",
+    "keyless_trust",
+    "pinned_signers",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,7 +80,7 @@ def _sans(cert: x509.Certificate) -> list[str]:
     return [n.value for n in ext.value if isinstance(n, _SAN_TYPES)]
 
 
-def _identity_matches(identity: Identity, cert: x509.Certificate) -> bool:
+def identity_matches(identity: Identity, cert: x509.Certificate) -> bool:
     """Subject RDN by RDN, attribute by attribute; SAN one name at a time."""
     if identity.subject is not None and not parse_dn_pattern(identity.subject).matches(
         cert.subject
@@ -313,7 +319,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
     # expensive step, and the first such chain decides.
     ordered = sorted(
         principals,
-        key=lambda p: not any(_identity_matches(i, leaf) for i in p.identities),
+        key=lambda p: not any(identity_matches(i, leaf) for i in p.identities),
     )
     for p in ordered:
         if not p.anchors:
@@ -326,7 +332,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
             errors.append(f"{p.id}: {e}")
             continue
         chains.append((p, chain))
-        if any(_identity_matches(i, leaf) for i in p.identities):
+        if any(identity_matches(i, leaf) for i in p.identities):
             break
     if not chains:
         detail = "; ".join(errors) or "no trust anchors configured"
@@ -343,7 +349,7 @@ def _check_certificate_signer(  # noqa: PLR0911, PLR0917 - one return per failed
         "code-signing profile",
     )
     for p, chain in chains:
-        matched = next((i for i in p.identities if _identity_matches(i, leaf)), None)
+        matched = next((i for i in p.identities if identity_matches(i, leaf)), None)
         if matched is None:
             continue
         try:
