@@ -53,7 +53,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Any, Final, Protocol
+from typing import IO, Any, BinaryIO, Final, Protocol, cast
 
 from vendorproof._internal import confine
 from vendorproof._internal.hashing import FileDigests, hash_fileobj, hash_files
@@ -466,7 +466,7 @@ class _TarSource:
             try:
                 with self._open(name) as stream:
                     found[name] = hash_fileobj(
-                        stream, algorithms, on_progress=on_progress
+                        cast("BinaryIO", stream), algorithms, on_progress=on_progress
                     )
             except (tarfile.TarError, EOFError) as e:
                 found[name] = f"member data is corrupt or truncated: {e}"

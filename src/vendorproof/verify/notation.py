@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -361,7 +362,7 @@ def _cbor(raw: bytes, file: str, what: str) -> Any:
             allow_indefinite=False,
             max_depth=DEFAULT_LIMITS.max_depth,
         )
-    except Exception as e:  # the decoder's own error types, untrusted bytes
+    except Exception as e:  # noqa: BLE001 - untrusted bytes: the decoder's own errors
         raise InvalidInputError(
             f"not valid CBOR: {' '.join(str(e).split())}", file=file, path=what
         ) from None
@@ -376,25 +377,8 @@ def _cose_time(value: object, file: str, what: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _parse_cose(raw: bytes, file: str) -> NotationEnvelope:
-    import cbor2
-
-    item = _cbor(raw, file, "COSE_Sign1")
-    if not isinstance(item, cbor2.CBORTag) or item.tag != 18:
-        raise InvalidInputError("not a COSE_Sign1_Tagged object (tag 18)", file=file)
-    parts = item.value
-    if not isinstance(parts, list | tuple) or len(parts) != 4:
-        raise InvalidInputError("COSE_Sign1 must be an array of four", file=file)
-    protected_raw, unprotected, payload, signature = parts
-    if not all(isinstance(x, bytes) for x in (protected_raw, payload, signature)):
-        raise InvalidInputError(
-            "protected, payload and signature must be byte strings (the payload "
-            "is attached)",
-            file=file,
-        )
-    decoded = _cbor(protected_raw, file, "protected")
-    if not isinstance(decoded, Mapping) or not isinstance(unprotected, Mapping):
-        raise InvalidInputError("headers must be maps", file=file)
+def _cose_protected(decoded: Mapping[Any, Any], file: str) -> dict[str, Any]:
+    """The protected header with labels 1-3 named and ``alg`` as its JWS name."""
     protected: dict[str, Any] = {}
     for label, value in decoded.items():
         if isinstance(label, int) and label in _COSE_LABELS:
@@ -420,6 +404,29 @@ def _parse_cose(raw: bytes, file: str) -> NotationEnvelope:
         protected["crit"] = [
             _COSE_LABELS.get(c, c) if isinstance(c, int) else c for c in crit
         ]
+    return protected
+
+
+def _parse_cose(raw: bytes, file: str) -> NotationEnvelope:
+    import cbor2
+
+    item = _cbor(raw, file, "COSE_Sign1")
+    if not isinstance(item, cbor2.CBORTag) or item.tag != 18:
+        raise InvalidInputError("not a COSE_Sign1_Tagged object (tag 18)", file=file)
+    parts = item.value
+    if not isinstance(parts, list | tuple) or len(parts) != 4:
+        raise InvalidInputError("COSE_Sign1 must be an array of four", file=file)
+    protected_raw, unprotected, payload, signature = parts
+    if not all(isinstance(x, bytes) for x in (protected_raw, payload, signature)):
+        raise InvalidInputError(
+            "protected, payload and signature must be byte strings (the payload "
+            "is attached)",
+            file=file,
+        )
+    decoded = _cbor(protected_raw, file, "protected")
+    if not isinstance(decoded, Mapping) or not isinstance(unprotected, Mapping):
+        raise InvalidInputError("headers must be maps", file=file)
+    protected = _cose_protected(decoded, file)
     alg = _check_headers(protected, file)
     for name in (H_SIGNING_TIME, H_AUTHENTIC_TIME, H_EXPIRY):
         if name in protected:
@@ -437,7 +444,9 @@ def _parse_cose(raw: bytes, file: str) -> NotationEnvelope:
             )
     chain = unprotected.get(_COSE_X5CHAIN)
     ders = [chain] if isinstance(chain, bytes) else chain  # RFC 9360 §2
-    if not isinstance(ders, list | tuple) or not all(isinstance(c, bytes) for c in ders):
+    if not isinstance(ders, list | tuple) or not all(
+        isinstance(c, bytes) for c in ders
+    ):
         raise InvalidInputError(
             "x5chain must be a byte string or an array of them",
             file=file,
@@ -517,11 +526,13 @@ def _verify_jws(env: NotationEnvelope, key: crypto.PublicKey) -> None:
     )
     registry.max_header_length = 64 * 1024
     registry.max_payload_length = DEFAULT_LIMITS.max_document_bytes
-    jwk = (
-        RSAKey.import_key(key)
-        if isinstance(key, rsa.RSAPublicKey)
-        else ECKey.import_key(key)
-    )  # type: ignore[arg-type]
+    jwk: RSAKey | ECKey
+    if isinstance(key, rsa.RSAPublicKey):
+        jwk = RSAKey.import_key(key)
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        jwk = ECKey.import_key(key)
+    else:  # pragma: no cover - _expected_alg admits RSA and EC keys only
+        raise SignatureError(f"{env.alg} does not fit the signing key")
     data = parse_json(env.raw, file=env.file)
     try:
         jws.deserialize_json(data, jwk, algorithms=[env.alg], registry=registry)
@@ -606,7 +617,10 @@ def _notary_leaf_profile(cert: x509.Certificate) -> None:
         raise CertificateChainError(msg) from None
     v = ku.value
     if not ku.critical or not v.digital_signature:
-        msg = f"signing certificate {who}: keyUsage must be critical with digitalSignature"
+        msg = (
+            f"signing certificate {who}: keyUsage must be critical with "
+            "digitalSignature"
+        )
         raise CertificateChainError(msg)
     if (
         v.key_encipherment
@@ -645,8 +659,8 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 
 def _check_order(certs: Sequence[x509.Certificate]) -> None:
-    """ "Other requirements" 1-2: leaf first, each issued by the next, then the root."""
-    for i, (cert, issuer) in enumerate(zip(certs, certs[1:], strict=False)):
+    """Leaf first, each issued by the next, then the root ("Other requirements")."""
+    for i, (cert, issuer) in enumerate(itertools.pairwise(certs)):
         if not _issued_by(cert, issuer):
             msg = (
                 f"x5c is not an ordered chain: certificate {i} ({describe(cert)}) is "
@@ -805,7 +819,7 @@ def _chains(
     return found, errors
 
 
-def verify_notation(  # noqa: PLR0911, PLR0912, PLR0915 - one return per failed step
+def verify_notation(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one return per failed step
     raw: bytes,
     media_type: str,
     *,
@@ -922,15 +936,16 @@ def verify_notation(  # noqa: PLR0911, PLR0912, PLR0915 - one return per failed 
             "notary.x509: the signing time is a claim, not trusted",
         )
         when = _signing_time(run, env, policy, at, time_source)
-        if when is None:
-            return SignerCheck(checks=tuple(run.results), principal=None)
+    if when is None:
+        return SignerCheck(checks=tuple(run.results), principal=None)
 
     expiry = env.protected.get(H_EXPIRY)
     if isinstance(expiry, datetime):
         if at >= expiry:
             return run.fail(
                 "expiry",
-                f"the signature expired at {format_time(expiry)} (io.cncf.notary.expiry)",
+                f"the signature expired at {format_time(expiry)} "
+                "(io.cncf.notary.expiry)",
             )
         run.add("expiry", Outcome.PASS, f"expires at {format_time(expiry)}")
 
