@@ -36,7 +36,7 @@ PAYLOAD = "application/vnd.cncf.notary.payload.v1+json"
 EMPTY = "application/vnd.oci.empty.v1+json"
 ASSETS = Path(__file__).parent / "assets" / "notation"
 REAL_LAYOUT = ASSETS / "oci-layout"
-REAL_MANIFEST = {
+REAL_MANIFEST: dict[str, Any] = {
     "mediaType": MANIFEST,
     "digest": "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0",
     "size": 481,
@@ -145,6 +145,8 @@ def new_layout(root: Path) -> Layout:
 
 def tar_layout(root: Path, tar_path: Path, *, prefix: str = "./") -> Path:
     with tarfile.open(tar_path, "w") as tar:
+        if prefix == "./":  # as `tar -C root -cf x.tar .` writes it
+            tar.add(root, arcname=".", recursive=False)
         for path in sorted(root.rglob("*")):
             tar.add(
                 path,

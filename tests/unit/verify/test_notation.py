@@ -17,6 +17,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests import pki
 from tests.builders import issued, policy_data, write_policy
@@ -621,3 +622,138 @@ def test_no_trusted_vendor_fails(tmp_path: Path) -> None:
         requirements=(),
     )
     assert failed(result)[0] == "signature"
+
+
+# --------------------------------------------------- leaf profile, parsing edges
+
+
+def leaf_with(**kw: Any) -> tuple[Any, list[x509.Certificate]]:
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing profile",
+        inter,
+        org="Acme Radio Systems GmbH",
+        **kw,
+    )
+    return leaf.key, [leaf.cert, inter.cert, issued("vendor-a", "root").cert]
+
+
+@pytest.mark.parametrize(
+    ("kw", "reason"),
+    [
+        (
+            {
+                "eku": (
+                    ExtendedKeyUsageOID.CODE_SIGNING,
+                    ExtendedKeyUsageOID.SERVER_AUTH,
+                )
+            },
+            "extendedKeyUsage contains serverAuth",
+        ),
+        ({"key_cert_sign": True}, "usage other than signing"),
+        ({"digital_signature": False}, "must be critical with digitalSignature"),
+    ],
+)
+def test_notary_leaf_requirements_fail_the_chain(
+    tmp_path: Path, kw: dict[str, Any], reason: str
+) -> None:
+    key, chain = leaf_with(**kw)
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW)
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "certificate-chain"
+    assert reason in why
+
+
+def test_policy_refusing_the_key_type_fails_algorithms(tmp_path: Path) -> None:
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW)
+    data = policy_data()
+    data["algorithms"]["signatures"] = ["ed25519"]
+    policy = load_policy(write_policy(tmp_path / "p.yaml", data))
+    check, why = failed(run(raw, MEDIA_JWS, policy))
+    assert check == "algorithms"
+    assert "not allowed by the policy" in why
+
+
+def test_pinned_self_signed_certificate_must_be_valid_then(tmp_path: Path) -> None:
+    raw = (ASSETS / "jws_signature.sig").read_bytes()
+    late = datetime(2124, 1, 1, tzinfo=UTC)
+    check, why = failed(
+        run(raw, MEDIA_JWS, make_policy(tmp_path), at=late, tgt=REAL_MANIFEST)
+    )
+    assert check == "certificate-chain"
+    assert "is not valid at" in why
+
+
+def test_timestamp_after_the_validation_time_fails(
+    tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    url, root = tsa
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW, tsa_url=url)
+    early = NOW - timedelta(hours=2)
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path, root), at=early))
+    assert check == "timestamp"
+    assert "after the validation time" in why
+
+
+def test_unknown_non_critical_cose_header_is_ignored(tmp_path: Path) -> None:
+    key, chain = acme()
+    raw = cose_envelope(key, chain, TARGET, signed_at=NOW, protected={4: b"kid"})
+    assert run(raw, MEDIA_COSE, make_policy(tmp_path)).ok
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda d: d.update(payload="!!"), "payload is not base64url"),
+        (lambda d: d.update(header=[]), "must be JSON objects"),
+        (lambda d: d["header"].update(x5c=["AA=="] * 12), "more than 10 certificates"),
+        (
+            lambda d: d["header"].update({"io.cncf.notary.timestampSignature": 5}),
+            "must be a base64 string",
+        ),
+    ],
+)
+def test_malformed_jws_fails_the_envelope_check(
+    tmp_path: Path, mutate: Any, reason: str
+) -> None:
+    key, chain = acme()
+    data = json.loads(jws_envelope(key, chain, TARGET, signed_at=NOW))
+    mutate(data)
+    check, why = failed(run(dumps(data), MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert reason in why
+
+
+@pytest.mark.parametrize(
+    ("kw", "check", "reason"),
+    [
+        ({"body": b"{}"}, "target-artifact", "no targetArtifact"),
+        ({"body": b"[1]"}, "target-artifact", "no targetArtifact"),
+        (
+            {"protected": {"io.cncf.notary.signingTime": 5}},
+            "notation-envelope",
+            "RFC 3339 time string",
+        ),
+        (
+            {"protected": {"io.cncf.notary.signingTime": "2025-01-01"}},
+            "notation-envelope",
+            "with an offset",
+        ),
+    ],
+)
+def test_jws_payload_and_time_formats(
+    tmp_path: Path, kw: dict[str, Any], check: str, reason: str
+) -> None:
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW, **kw)
+    got, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert got == check
+    assert reason in why
+
+
+def test_envelope_that_is_not_an_object_fails(tmp_path: Path) -> None:
+    check, why = failed(run(b"[]", MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert "must be a JSON object" in why
