@@ -188,6 +188,13 @@ class Manifest:
         """The artifact type: ``artifactType``, else the config media type."""
         return self.artifact_type or self.config.media_type
 
+    @property
+    def simple_signing(self) -> bool:
+        """Whether this is a cosign simple-signing signature manifest."""
+        return bool(self.layers) and all(
+            x.media_type == MEDIA_COSIGN_SIMPLESIGNING for x in self.layers
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BlobCheck:
@@ -215,8 +222,20 @@ class OciLayout:
     unknown_media_types: tuple[tuple[str, str], ...]  # (where, media type)
 
     def images(self) -> tuple[Manifest, ...]:
-        """The manifests that are not referrers (no ``subject``), by digest."""
-        return tuple(m for _, m in sorted(self.manifests.items()) if m.subject is None)
+        """The manifests that are neither referrers (``subject``) nor signatures."""
+        return tuple(
+            m
+            for _, m in sorted(self.manifests.items())
+            if m.subject is None and not m.simple_signing
+        )
+
+    def simple_signatures(self) -> tuple[Manifest, ...]:
+        """The cosign simple-signing manifests.
+
+        Which image each one signs is only known from its payload, once its
+        signature verified.
+        """
+        return tuple(m for _, m in sorted(self.manifests.items()) if m.simple_signing)
 
     def referrers(
         self, digest: str, *, artifact_types: frozenset[str] | None = None
