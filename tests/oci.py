@@ -289,4 +289,5 @@ def cose_envelope(
             request_timestamp(tsa_url, sig)
         )
     unprot.update(unprotected or {})
+    unprot = {k: v for k, v in unprot.items() if v is not None}
     return cbor2.dumps(cbor2.CBORTag(18, [prot_raw, unprot, body, sig]))

@@ -377,7 +377,7 @@ def _cose_time(value: object, file: str, what: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _cose_protected(decoded: Mapping[Any, Any], file: str) -> dict[str, Any]:
+def _cose_protected(decoded: Mapping[Any, Any]) -> dict[str, Any]:
     """The protected header with labels 1-3 named and ``alg`` as its JWS name."""
     protected: dict[str, Any] = {}
     for label, value in decoded.items():
@@ -385,12 +385,8 @@ def _cose_protected(decoded: Mapping[Any, Any], file: str) -> dict[str, Any]:
             protected[_COSE_LABELS[label]] = value
         elif isinstance(label, str) and label not in _COSE_LABELS.values():
             protected[label] = value
-        elif label == _COSE_X5CHAIN:
-            raise InvalidInputError(
-                "x5chain in the protected header is not supported",
-                file=file,
-                path="protected.33",
-            )
+        elif label == _COSE_X5CHAIN:  # allowed in either map (COSE envelope spec)
+            protected["x5chain"] = value
         else:
             protected[f"label {label}"] = value
     alg_label = protected.get("alg")
@@ -426,7 +422,7 @@ def _parse_cose(raw: bytes, file: str) -> NotationEnvelope:
     decoded = _cbor(protected_raw, file, "protected")
     if not isinstance(decoded, Mapping) or not isinstance(unprotected, Mapping):
         raise InvalidInputError("headers must be maps", file=file)
-    protected = _cose_protected(decoded, file)
+    protected = _cose_protected(decoded)
     alg = _check_headers(protected, file)
     for name in (H_SIGNING_TIME, H_AUTHENTIC_TIME, H_EXPIRY):
         if name in protected:
@@ -442,7 +438,7 @@ def _parse_cose(raw: bytes, file: str) -> NotationEnvelope:
             raise InvalidInputError(
                 f"unknown unprotected header {label!r}", file=file, path="unprotected"
             )
-    chain = unprotected.get(_COSE_X5CHAIN)
+    chain = unprotected.get(_COSE_X5CHAIN, protected.pop("x5chain", None))
     ders = [chain] if isinstance(chain, bytes) else chain  # RFC 9360 §2
     if not isinstance(ders, list | tuple) or not all(
         isinstance(c, bytes) for c in ders

@@ -556,7 +556,7 @@ def test_malformed_cose_fails_the_envelope_check(
         ({}, {3: "x"}, "both protected and unprotected"),
         ({}, {33: "text"}, "x5chain must be"),
         ({}, {"io.cncf.notary.timestampSignature": "text"}, "must be a byte string"),
-        ({33: [b"x"]}, {}, "x5chain in the protected header"),
+        ({33: [b"x"]}, {}, "both protected and unprotected"),
         ({"io.cncf.notary.signingTime": "2025-01-01T00:00:00Z"}, {}, "tag 1"),
     ],
 )
@@ -570,6 +570,15 @@ def test_bad_cose_headers_fail_the_envelope_check(
     check, why = failed(run(raw, MEDIA_COSE, make_policy(tmp_path)))
     assert check == "notation-envelope"
     assert reason in why
+
+
+def test_cose_x5chain_may_be_protected(tmp_path: Path) -> None:
+    key, chain = acme()
+    ders = [c.public_bytes(serialization.Encoding.DER) for c in chain]
+    raw = cose_envelope(
+        key, chain, TARGET, signed_at=NOW, protected={33: ders}, unprotected={33: None}
+    )
+    assert run(raw, MEDIA_COSE, make_policy(tmp_path)).ok
 
 
 def test_cose_single_certificate_x5chain_is_a_byte_string(tmp_path: Path) -> None:
