@@ -495,3 +495,10 @@ def test_blob_replaced_by_a_link_after_the_walk_is_reported(tmp_path: Path) -> N
     assert len(problems) == 1
     assert "symbolic link" in problems[0]
     assert LAYER.name in problems[0]
+
+
+def test_layout_named_by_a_relative_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REAL_LAYOUT)
+    assert len(open_layout(Path()).images()) == 1
