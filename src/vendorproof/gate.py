@@ -26,12 +26,11 @@ from vendorproof._internal.jsonio import parse_json, read_document
 from vendorproof._internal.yamlio import parse_yaml_mapping
 from vendorproof.errors import InvalidInputError, VerificationError
 from vendorproof.evidence.store import EvidenceStore
-from vendorproof.intake import ProgressFactory, measure
+from vendorproof.intake import ProgressFactory, verify_delivery
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
-from vendorproof.models.delivery import load_delivery
+from vendorproof.models.checks import Check
 from vendorproof.models.policy import Policy
-from vendorproof.verify.delivery import REQUIREMENTS, evaluate_delivery
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 
 __all__ = [
@@ -161,31 +160,21 @@ def check_update_path(  # noqa: PLR0911 - one return per way the path can end
     no trusted vendor signed has no release line to compare with, and fails.
     """
     d = report.delivery
-    sv = d.get("securityVersion")
-    principal = d.get("principal")
-    declared = (
-        d.get("vendor", {}).get("id") if isinstance(d.get("vendor"), Mapping) else None
-    )
-    verified = principal.get("id") if isinstance(principal, Mapping) else None
-    product = d.get("product")
-    subject = f"{verified or declared}/{product}"
+    sv = d.security_version
+    verified = d.verified_vendor
+    product = d.product
+    subject = f"{d.vendor_id}/{product}"
 
     def result(check: str, outcome: Outcome, reason: str) -> CheckResult:
-        return CheckResult(
-            check=check,
-            subject=subject,
-            requirements=REQUIREMENTS[check],
-            outcome=outcome,
-            reason=reason,
-        )
+        return CheckResult.of(Check(check), subject, outcome, reason)
 
-    if (
-        not isinstance(verified, str)
-        or verified != declared
-        or not isinstance(product, str)
-        or not isinstance(sv, int)
-    ):
-        why = "no manifest signed by the vendor it names: the update path is unknown"
+    if verified is None or product is None or sv is None:
+        why = (
+            "no manifest signed by the vendor it names: the update path is unknown"
+            if verified is None or product is None
+            else f"the {d.format} delivery declares no securityVersion: the update "
+            "path is unknown"
+        )
         return (
             result("installed-product", Outcome.FAIL, why),
             result("downgrade", Outcome.NOT_APPLICABLE, why),
@@ -271,13 +260,13 @@ def run_gate(
     Raises:
         InvalidInputError: the delivery or one of its statements is malformed.
     """
-    delivery = load_delivery(delivery_root, limits=limits)
-    report = evaluate_delivery(
-        delivery,
+    report = verify_delivery(
+        delivery_root,
         policy,
         at=at,
         time_source=time_source,
-        hasher=measure(delivery.root, progress),
+        progress=progress,
+        limits=limits,
     )
     seen: list[InstalledRelease | None] = []
 
@@ -313,22 +302,17 @@ def installed_from_store(
                 broken.append(f"#{stored.seq} ({why})")
                 continue
             d = rec.delivery
-            declared = d.get("vendor")
-            principal = d.get("principal")
-            sv = d.get("securityVersion")
+            sv = d.security_version
             if (
                 rec.verdict == "PASSED"
-                and isinstance(declared, Mapping)
-                and isinstance(principal, Mapping)
-                and declared.get("id") == vendor == principal.get("id")
-                and d.get("product") == product
-                and isinstance(sv, int)
-                and not isinstance(sv, bool)
+                and d.verified_vendor == vendor
+                and d.product == product
+                and sv is not None
             ):
                 found = InstalledRelease(
                     vendor=vendor,
                     product=product,
-                    version=str(d.get("version", "")),
+                    version=d.version or "",
                     security_version=sv,
                     installed_at=rec.time_verified,
                     source=(

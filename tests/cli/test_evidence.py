@@ -490,9 +490,11 @@ def test_malformed_attestation_is_recorded_as_failed(tmp_path: Path) -> None:
     assert code == ExitCode.VERIFICATION_FAILED, err
     report = json.loads(out)
     assert report["verdict"] == "FAILED"
+    # A malformed vendor document is a failed check of the delivery (design.md).
     error = report["checks"][0]
-    assert (error["check"], error["outcome"]) == ("error", "error")
+    assert (error["check"], error["outcome"]) == ("attestations", "fail")
     assert error["subject"] == "attestations/manifest.sigstore.json"
+    assert error["reason"].startswith("malformed: attestations/manifest.sigstore.json")
     assert report["record"]["seq"] == 1
     # The report of a failed intake is a report like any other.
     del report["record"]

@@ -111,6 +111,7 @@ def test_digests_sizes_paths_and_kinds(
     }
     assert manifest.vendor.id == "acme"
     assert manifest.security_version == 7
+    assert manifest.domain is not None
     assert manifest.domain.value == "RAN"
     assert statement.predicate["releaseDate"] == "2026-03-02T09:00:00Z"
     assert names(tmp_path / "out") == {"manifest.json"}

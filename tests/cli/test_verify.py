@@ -131,29 +131,61 @@ def test_expired_everything_at_far_future_exits_1() -> None:
         ),
     ],
 )
-def test_malformed_attestation_exits_3(
+def test_malformed_attestation_fails_the_delivery(
     delivery: DeliveryBuilder, policy_file: Path, content: bytes, message: str
 ) -> None:
+    # A malformed vendor document is a failed check naming the file and the field
+    # (design.md, "Malformed vendor documents"), never an exit 3 or a traceback.
     delivery.standard()
     delivery.attest("broken.sigstore.json", content)
-    code, _, err = invoke(
-        "verify", delivery.root, "--policy", policy_file, "--at", SAMPLE_AT_TEXT
+    code, out, err = invoke(
+        "verify",
+        delivery.root,
+        "--policy",
+        policy_file,
+        "--at",
+        SAMPLE_AT_TEXT,
+        "--format",
+        "json",
     )
-    assert code == ExitCode.INVALID_INPUT
-    assert "attestations/broken.sigstore.json" in err
-    assert message in err
+    assert code == ExitCode.VERIFICATION_FAILED, err
     assert "Traceback" not in err
-    assert len(err.strip().splitlines()) == 1
+    failed = [
+        c
+        for c in json.loads(out)["checks"]
+        if c["outcome"] == "fail"
+        and c["subject"] == "attestations/broken.sigstore.json"
+    ]
+    assert [c["check"] for c in failed] == ["attestations"]
+    assert failed[0]["reason"].startswith(
+        "malformed: attestations/broken.sigstore.json"
+    )
+    assert message in failed[0]["reason"]
 
 
-def test_huge_attestation_exits_3(delivery: DeliveryBuilder, policy_file: Path) -> None:
+def test_huge_attestation_fails_the_delivery(
+    delivery: DeliveryBuilder, policy_file: Path
+) -> None:
     delivery.standard()
     delivery.attest("huge.sigstore.json", b" " * (17 * 1024 * 1024))
-    code, _, err = invoke(
-        "verify", delivery.root, "--policy", policy_file, "--at", SAMPLE_AT_TEXT
+    code, out, err = invoke(
+        "verify",
+        delivery.root,
+        "--policy",
+        policy_file,
+        "--at",
+        SAMPLE_AT_TEXT,
+        "--format",
+        "json",
     )
-    assert code == ExitCode.INVALID_INPUT
-    assert "too large" in err or "larger" in err
+    assert code == ExitCode.VERIFICATION_FAILED, err
+    (failed,) = [
+        c
+        for c in json.loads(out)["checks"]
+        if c["subject"] == "attestations/huge.sigstore.json"
+    ]
+    assert failed["check"] == "attestations"
+    assert "too large" in failed["reason"] or "larger" in failed["reason"]
 
 
 def test_policy_error_names_file_line_and_key(tmp_path: Path) -> None:

@@ -26,11 +26,11 @@ from tests.property._mutate import (
     payload_documents,
 )
 from vendorproof._internal.jsonio import parse_json
+from vendorproof.formats.directory import load_delivery
 from vendorproof.intake import measure
 from vendorproof.models.bundle import Bundle
 from vendorproof.models.certification import Certification
 from vendorproof.models.declaration import TrustDeclaration
-from vendorproof.models.delivery import load_delivery
 from vendorproof.models.documents import load_signed_document
 from vendorproof.models.envelope import Envelope
 from vendorproof.models.manifest import ComponentManifest

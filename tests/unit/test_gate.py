@@ -195,9 +195,12 @@ def test_nothing_installed_is_a_first_rollout() -> None:
 @pytest.mark.parametrize(
     "delivery",
     [
-        pytest.param({"vendor": {"id": "acme"}}, id="no-verified-signer"),
+        pytest.param({"vendor": {"id": "acme", "name": "A"}}, id="no-verified-signer"),
         pytest.param(
-            {"vendor": {"id": "acme"}, "principal": {"id": "other", "name": "O"}},
+            {
+                "vendor": {"id": "acme", "name": "A"},
+                "principal": {"id": "other", "name": "O"},
+            },
             id="signed-by-another-vendor",
         ),
     ],

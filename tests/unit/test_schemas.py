@@ -40,6 +40,7 @@ from vendorproof.models.certification import (
     STATUSES,
     Certification,
 )
+from vendorproof.models.checks import Check
 from vendorproof.models.declaration import DECLARATION_PREDICATE, TrustDeclaration
 from vendorproof.models.manifest import (
     MANIFEST_PREDICATE,
@@ -323,10 +324,12 @@ def test_enums_and_limits_match_the_code() -> None:
     assert set(check["outcome"]["enum"]) == {o.value for o in Outcome}
     assert set(check["requirements"]["items"]["enum"]) == REQUIREMENT_IDS
     assert {r for reqs in REQUIREMENTS.values() for r in reqs} <= REQUIREMENT_IDS
-    # REQUIREMENTS keys are check names, except "manifest" (the signer checks of the
-    # manifest carry its requirement ids).
-    names = (set(REQUIREMENTS) - {"manifest"}) | SIGNER_CHECKS
-    assert set(check["check"]["enum"]) == names
+    assert {r for c in Check for r in c.requirements} <= REQUIREMENT_IDS
+    # The schema's check names are the Check enum, in order; signer checks carry the
+    # requirement ids of their document, every other check its own.
+    assert check["check"]["enum"] == [c.value for c in Check]
+    assert {c.value for c in Check if c.signer} == SIGNER_CHECKS
+    assert all(c.requirements for c in Check if not c.signer)
 
 
 def test_formats_doc_lists_every_check_and_algorithm() -> None:
@@ -408,7 +411,7 @@ def test_failed_reports_validate(tmp_path: Path) -> None:
     (no_manifest / "attestations" / "manifest.sigstore.json").unlink()
     report = _report(no_manifest)
     assert report["verdict"] == "FAILED"
-    assert set(report["delivery"]) == {"root", "listing"}
+    assert set(report["delivery"]) == {"format", "root", "listing"}
     assert schema_errors("report", report) == []
 
 

@@ -97,23 +97,22 @@ def header(report: VerificationReport) -> list[str]:
     the manifest's own vendor, product and version are shown as declared claims.
     """
     d = report.delivery
-    principal = d.get("principal")
-    if isinstance(principal, dict):
+    principal, declared = d.principal, d.vendor
+    if principal is not None:
         vendor = (
-            f"vendor: {principal.get('id')} ({principal.get('name')}), verified signer "
-            "of the manifest"
+            f"vendor: {principal.id} ({principal.name}), verified signer of the "
+            "manifest"
         )
-    elif "vendor" in d:
+    elif declared is not None:
         vendor = "vendor: none verified (no trusted vendor signed the manifest)"
     else:
         vendor = "vendor: none verified (no manifest)"
     lines = [vendor]
-    declared = d.get("vendor")
-    if isinstance(declared, dict):
+    if declared is not None:
         lines.append(
-            f"declared by the manifest: vendor {declared.get('name')!r} "
-            f"(id {declared.get('id')!r}), product {d.get('product')!r}, "
-            f"version {d.get('version')!r}"
+            f"declared by the manifest: vendor {declared.name!r} "
+            f"(id {declared.id!r}), product {d.product!r}, "
+            f"version {d.version!r}"
         )
     return lines
 

@@ -8,7 +8,6 @@ are described in ``vendorproof.evidence.replay``.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import tempfile
@@ -17,15 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from vendorproof import formats
 from vendorproof._internal import confine, crypto
 from vendorproof._internal.jsonio import show_key
 from vendorproof.errors import Error, InvalidInputError, VerificationError
-from vendorproof.evidence.intake import ERROR_CHECK, POLICY_INPUT, POLICY_REF_PREFIX
+from vendorproof.evidence.intake import (
+    ERROR_CHECK,
+    POLICY_INPUT,
+    POLICY_REF_PREFIX,
+    index_columns,
+)
 from vendorproof.evidence.record import EvidenceRecord, record_digest
 from vendorproof.evidence.store import StoredRecord
-from vendorproof.intake import measure
-from vendorproof.models.delivery import BUNDLE_SUFFIX, IN_TOTO, KEYLESS, Delivery
-from vendorproof.models.documents import SignedDocument, load_signed_document
+from vendorproof.formats.base import DeliveryFormat, DocumentCache
 from vendorproof.models.policy import Policy
 from vendorproof.verify.delivery import (
     ComponentDigest,
@@ -34,8 +37,6 @@ from vendorproof.verify.delivery import (
     evaluate_delivery,
 )
 from vendorproof.verify.result import CheckResult, VerificationReport
-
-IN_TOTO_PREFIX = f"{IN_TOTO}/"
 
 
 def source_spec(source: object) -> tuple[str, str] | None:
@@ -132,7 +133,7 @@ class _Inputs:
 
 
 def _recorded_hasher(rec: EvidenceRecord) -> Hasher:
-    measured = rec.subject.measured
+    measured = rec.delivery.measured
 
     def hasher(
         paths: Sequence[str], algorithms: Sequence[str]
@@ -148,9 +149,9 @@ def _recorded_hasher(rec: EvidenceRecord) -> Hasher:
     return hasher
 
 
-def _images_hasher(images: Path) -> Hasher:
-    """Re-hash the delivered files under ``images``; a path must stay inside it."""
-    inner = measure(images)
+def _images_hasher(fmt: DeliveryFormat, images: Path) -> Hasher:
+    """Re-hash the delivered files in ``images``; a path must stay inside it."""
+    inner = fmt.measure(images)
 
     def hasher(
         paths: Sequence[str], algorithms: Sequence[str]
@@ -162,30 +163,14 @@ def _images_hasher(images: Path) -> Hasher:
     return hasher
 
 
-_DOCUMENT_CACHE = 1024
-
-
 class PolicyCache:
     """Policies parsed once per distinct set of input digests (records share them)."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[tuple[str, str], ...], Policy] = {}
-        self._documents: dict[tuple[str, str], SignedDocument] = {}
-
-    def document(self, inputs: _Inputs, name: str) -> SignedDocument:
-        """A signed input document, parsed once per (name, digest) in this process.
-
-        The stored bytes are read and checked against the recorded digest every time.
-        """
-        data = inputs.get(name)
-        key = (name, inputs.rec.inputs[name])
-        doc = self._documents.get(key)
-        if doc is None:
-            doc = load_signed_document(data, file=name)
-            if len(self._documents) >= _DOCUMENT_CACHE:
-                self._documents.clear()
-            self._documents[key] = doc
-        return doc
+        #: Signed documents parsed once per (name, digest) in this process (the
+        #: stored bytes are still read and checked against the record every time).
+        self.documents = DocumentCache()
 
     def get(self, inputs: _Inputs, rec: EvidenceRecord) -> Policy:
         key = tuple(
@@ -228,39 +213,22 @@ def _rerun(
     inputs = _Inputs(source, rec)
     if policy is None:
         policy = policies.get(inputs, rec)
-    documents = tuple(
-        policies.document(inputs, name)
-        for name in sorted(rec.inputs)
-        if name.startswith("attestations/") and not name.startswith(KEYLESS)
-    )
-    artifact_bundles = {
-        name[len(KEYLESS) : -len(BUNDLE_SUFFIX)]: inputs.get(name)
-        for name in sorted(rec.inputs)
-        if name.startswith(KEYLESS) and name.endswith(BUNDLE_SUFFIX)
+    fmt = formats.by_name(rec.delivery.format)
+    # The original artefacts the adapter read, each checked against its digest.
+    stored = {
+        name: inputs.get(name) for name in sorted(rec.inputs) if not _policy_input(name)
     }
-    in_toto = {
-        name: inputs.get(name)
-        for name in sorted(rec.inputs)
-        if name.startswith(IN_TOTO_PREFIX)
-    }
-    with contextlib.ExitStack() as stack:
-        root = images
-        if root is None:
-            # Without the delivered files the recorded root is only a name: replay
-            # runs in an empty directory holding the stored in-toto metadata (layouts
-            # with inspections need --images). Each name is confined to it.
-            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vp-")))
-            for name, data in in_toto.items():
-                confine.write_file(root, name, data, file=f"record {rec.sequence}")
-        delivery = Delivery(
-            root=root,
-            documents=documents,
-            payload=rec.subject.payload,
-            irregular=dict(rec.subject.irregular),
-            artifact_bundles=artifact_bundles,
-            in_toto=in_toto,
+    with tempfile.TemporaryDirectory(prefix="vp-") as work:
+        delivery = fmt.reload(
+            stored,
+            rec.delivery,
+            workdir=Path(work),
+            images=images,
+            cache=policies.documents,
         )
-        hasher = _images_hasher(images) if images is not None else _recorded_hasher(rec)
+        hasher = (
+            _images_hasher(fmt, images) if images is not None else _recorded_hasher(rec)
+        )
         report = evaluate_delivery(
             delivery, policy, at=rec.as_of, time_source=rec.as_of_source, hasher=hasher
         )
@@ -268,6 +236,10 @@ def _rerun(
     if rollback is None:
         rollback = check_rollback(report, policy, floor.value)
     return dataclasses.replace(report, checks=(*report.checks, rollback))
+
+
+def _policy_input(name: str) -> bool:
+    return name == POLICY_INPUT or name.startswith(POLICY_REF_PREFIX)
 
 
 def _outcomes(checks: Iterable[CheckResult]) -> list[tuple[str, str, str]]:
@@ -332,6 +304,27 @@ def _recorded_error(rec: EvidenceRecord, error: Error) -> bool:
     )
 
 
+def _error_now_finding(rec: EvidenceRecord, report: VerificationReport) -> bool:
+    """Whether ``rec`` recorded as an ``error`` what is now a failed check.
+
+    Records made before malformed vendor documents became failed checks of the
+    delivery (``docs/design.md``) hold one ``error`` check per such document; the
+    re-run fails the same document with the same reason.
+    """
+    try:
+        checks = rec.checks
+    except InvalidInputError:
+        return False
+    if rec.verdict != "FAILED" or report.verdict != "FAILED" or not checks:
+        return False
+    failed = [c.reason for c in report.failures()]
+    recorded = [c for c in checks if c.check != "rollback"]
+    return bool(recorded) and all(
+        c.check == ERROR_CHECK and any(r.endswith(c.reason) for r in failed)
+        for c in recorded
+    )
+
+
 @dataclass
 class ChainState:
     prev_seq: int = 0
@@ -374,15 +367,11 @@ IndexInputs = Callable[[int], Mapping[str, str]]
 
 def _index_problems(stored: StoredRecord, rec: EvidenceRecord) -> list[str]:
     """The store's index columns that differ from the signed record."""
-    subject = rec.subject
-    sv = subject.security_version
+    columns = index_columns(rec.record_id, rec.verdict, rec.delivery)
+    names = ("record_id", "verdict", "vendor", "product", "security_version")
     signed: dict[str, object] = {
-        "record_id": rec.record_id,
-        "verdict": rec.verdict,
-        "vendor": subject.vendor_id,
-        "product": subject.product,
-        "version": subject.version,
-        "security_version": -1 if sv is None else sv,
+        **dict(zip(names, columns[:5], strict=True)),
+        "version": columns[5],
         "created_at": rec.time_verified,
     }
     return [
@@ -487,7 +476,7 @@ def local_integrity(
     if source is not None:
         problems += _verdict_problems(rec)
         problems += _blob_problems(source, rec, set() if seen is None else seen)
-    subject = rec.subject
+    _, _, vendor, product, _, _ = index_columns("", "", rec.delivery)
     local = LocalResult(
         seq=stored.seq,
         record_id=rec.record_id,
@@ -498,9 +487,9 @@ def local_integrity(
         sequence=rec.sequence,
         previous=rec.previous,
         stored_previous=rec.previous if derived else stored.prev_digest,
-        vendor=subject.vendor_id,
-        product=subject.product,
-        security_version=subject.security_version,
+        vendor=vendor,
+        product=product,
+        security_version=rec.delivery.security_version,
     )
     return rec, local
 
@@ -571,7 +560,7 @@ def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
             policies=policies,
         )
         replayed_verdict = report.verdict
-        if new_policy is None:
+        if new_policy is None and not _error_now_finding(rec, report):
             problems += _compare(rec, report)
         elif report.verdict != rec.verdict:
             failing = [

@@ -18,10 +18,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import stat
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,8 +27,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from vendorproof import formats
 from vendorproof._internal import crypto
-from vendorproof._internal.jsonio import canonical_json, read_document
+from vendorproof._internal.jsonio import canonical_json
 from vendorproof.errors import Error, InvalidInputError, VerificationError
 from vendorproof.evidence.record import EvidenceRecord, build_record, sign_record
 from vendorproof.evidence.store import (
@@ -39,25 +38,15 @@ from vendorproof.evidence.store import (
     PreparedRecord,
     StoredRecord,
 )
-from vendorproof.intake import ProgressFactory, load_policy, measure
+from vendorproof.formats.base import DeliveryFormat, Salvage
+from vendorproof.intake import ProgressFactory, load_policy
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
-from vendorproof.models.delivery import (
-    ATTESTATIONS,
-    BUNDLE_SUFFIX,
-    DOCUMENT_SUFFIXES,
-    IN_TOTO,
-    KEYLESS,
-    load_delivery,
-)
-from vendorproof.models.documents import load_signed_document
+from vendorproof.models.checks import Check, CheckResult, Outcome
 from vendorproof.models.policy import Policy
-from vendorproof.verify.delivery import (
-    REQUIREMENTS,
-    check_rollback,
-    evaluate_delivery,
-)
-from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
+from vendorproof.models.summary import DEFAULT_FORMAT, DeliverySummary
+from vendorproof.verify.delivery import check_rollback, evaluate_delivery
+from vendorproof.verify.result import VerificationReport
 
 __all__ = [
     "DEFAULT_WINDOW",
@@ -66,6 +55,7 @@ __all__ = [
     "POLICY_REF_PREFIX",
     "ChainHeadError",
     "IntakeResult",
+    "index_columns",
     "record_builder",
     "run_intake",
     "verified_record",
@@ -76,7 +66,7 @@ POLICY_INPUT = "policy"
 POLICY_REF_PREFIX = "policy:"
 
 #: The check that records why a delivery could not be verified at all.
-ERROR_CHECK = "error"
+ERROR_CHECK = Check.ERROR.value
 
 #: Within this time a second intake of the same delivery under the same policy (and
 #: the same ``--at``) reports the record of the first instead of writing another.
@@ -133,15 +123,7 @@ def _verified(  # noqa: PLR0911 - one return per way a row can lie
             f"its signed chain link (sequence {rec.sequence}) does not match its "
             "position in the store"
         )
-    sv = rec.delivery.get("securityVersion")
-    vendor = rec.delivery.get("vendor")
-    signed = (
-        rec.record_id,
-        rec.verdict,
-        str(vendor.get("id", "")) if isinstance(vendor, Mapping) else "",
-        str(rec.delivery.get("product", "")),
-        sv if isinstance(sv, int) and not isinstance(sv, bool) else -1,
-    )
+    signed = index_columns(rec.record_id, rec.verdict, rec.delivery)[:5]
     index = (
         stored.record_id,
         stored.verdict,
@@ -152,6 +134,24 @@ def _verified(  # noqa: PLR0911 - one return per way a row can lie
     if signed != index:
         return None, "its index columns differ from what the signed record says"
     return rec, ""
+
+
+def index_columns(
+    record_id: str, verdict: str, d: DeliverySummary
+) -> tuple[str, str, str, str, int, str]:
+    """The store's index columns of a record.
+
+    The vendor is the declared one: the index is a search aid, and every decision
+    re-reads the signed record.
+    """
+    return (
+        record_id,
+        verdict,
+        "" if d.vendor is None else d.vendor.id,
+        d.product or "",
+        -1 if d.security_version is None else d.security_version,
+        d.version or "",
+    )
 
 
 def verified_record(
@@ -291,9 +291,7 @@ def record_builder(
             found = _earlier(head, keys, intake, since)
             if found is not None:
                 raise _AlreadyRecorded(found)
-        d = report.delivery
-        vendor = str(d.get("vendor", {}).get("id", ""))
-        product = str(d.get("product", ""))
+        _, _, vendor, product, sv, version = index_columns("", "", report.delivery)
         floor, ignored = _floor(head, keys, vendor, product)
         rollback = check_rollback(report, policy, floor)
         if ignored:
@@ -319,14 +317,13 @@ def record_builder(
             inputs=inputs,
             intake=intake,
         )
-        sv = d.get("securityVersion")
         return PreparedRecord(
             record_id=record_id,
             created_at=f.format_time(created),
             vendor=vendor,
             product=product,
-            version=str(d.get("version", "")),
-            security_version=sv if isinstance(sv, int) else -1,
+            version=version,
+            security_version=sv,
             verdict=full.verdict,
             envelope=sign_record(statement, key),
             inputs=dict(inputs),
@@ -339,148 +336,47 @@ def record_builder(
 # --- a delivery that cannot be verified is still recorded ---------------------------
 
 
-@dataclass
-class _Salvage:
-    """What could be read of a delivery that did not load or verify."""
-
-    documents: dict[str, bytes] = dataclasses.field(default_factory=dict)
-    payload: list[str] = dataclasses.field(default_factory=list)
-    irregular: dict[str, str] = dataclasses.field(default_factory=dict)
-    errors: list[CheckResult] = dataclasses.field(default_factory=list)
-
-    def error(self, subject: str, reason: str) -> None:
-        text = " ".join(reason.split())
-        if any(e.subject == subject and e.reason == text for e in self.errors):
-            return
-        self.errors.append(
-            CheckResult(
-                check=ERROR_CHECK,
-                subject=subject,
-                requirements=REQUIREMENTS[ERROR_CHECK],
-                outcome=Outcome.ERROR,
-                reason=text,
-            )
-        )
-
-
-def _is_input(rel: str) -> bool:
-    """Whether intake stores ``rel`` as an input (the files ``load_delivery`` reads)."""
-    top, _, rest = rel.partition("/")
-    if top == IN_TOTO:
-        return True
-    if rel.startswith(KEYLESS):
-        return rel.endswith(BUNDLE_SUFFIX)
-    return top == ATTESTATIONS and "/" not in rest and rel.endswith(DOCUMENT_SUFFIXES)
-
-
-def _walk(root: Path, limits: Limits) -> Iterator[tuple[str, os.DirEntry[str] | None]]:
-    """Every entry under ``root`` (no links followed), at most ``max_files``."""
-    stack: list[tuple[Path, str]] = [(root, "")]
-    count = 0
-    while stack:
-        directory, prefix = stack.pop()
-        try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError:
-            yield prefix or ".", None
-            continue
-        for entry in entries:
-            count += 1
-            if count > limits.max_files:
-                return
-            rel = f"{prefix}{entry.name}"
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((Path(entry.path), rel + "/"))
-            else:
-                yield rel, entry
-
-
-def _salvage(root: Path, limits: Limits) -> _Salvage:
-    """Read every input document that can be read; note each one that cannot."""
-    out = _Salvage()
-    for rel, entry in _walk(root, limits):
-        if entry is None:
-            out.error(rel, "cannot list this directory")
-            continue
-        try:
-            mode = entry.stat(follow_symlinks=False).st_mode
-        except OSError as e:
-            out.error(rel, f"cannot read: {e.strerror}")
-            continue
-        if not stat.S_ISREG(mode):
-            out.irregular[rel] = "not a regular file"
-            continue
-        if not _is_input(rel):
-            out.payload.append(rel)
-            continue
-        try:
-            data = read_document(Path(entry.path), limits=limits)
-        except InvalidInputError as e:
-            out.error(rel, e.message)
-            continue
-        out.documents[rel] = data
-        if rel.startswith(ATTESTATIONS) and not rel.startswith(KEYLESS):
-            try:
-                load_signed_document(data, file=rel, limits=limits)
-            except InvalidInputError as e:
-                out.error(rel, str(e))
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException as e:  # noqa: BLE001 - recorded, never a crash
-                out.error(rel, f"does not parse ({type(e).__name__}: {e})")
-    return out
-
-
 def _failed_report(
     root: Path,
+    fmt: DeliveryFormat | None,
     policy: Policy,
     failure: BaseException,
     *,
     at: datetime,
     time_source: str,
     limits: Limits,
-) -> tuple[VerificationReport, dict[str, bytes]]:
+) -> tuple[VerificationReport, Mapping[str, bytes]]:
     """The FAILED report of a delivery that did not verify, and its readable inputs."""
-    try:
-        found = _salvage(root, limits)
-    except OSError as e:
-        found = _Salvage()
-        found.error(str(root), f"cannot read the delivery: {e.strerror or e}")
+    found = Salvage() if fmt is None else fmt.salvage(root, limits=limits)
     if isinstance(failure, InvalidInputError):
-        found.error(failure.file or str(root), str(failure))
+        subject, reason = failure.file or str(root), str(failure)
     elif isinstance(failure, Error):
-        found.error(str(root), str(failure))
+        subject, reason = str(root), str(failure)
     else:
-        found.error(
-            str(root),
+        subject = str(root)
+        reason = (
             f"internal error: {type(failure).__name__}: {failure} (a bug in "
-            "vendorproof; the delivery is rejected)",
+            "vendorproof; the delivery is rejected)"
         )
+    error = CheckResult.of(
+        Check.ERROR, subject, Outcome.ERROR, " ".join(reason.split())
+    )
+    checks = [*found.errors]
+    if not any(c.subject == error.subject and c.reason == error.reason for c in checks):
+        checks.append(error)
     report = VerificationReport(
-        delivery={
-            "root": str(root),
-            "listing": {
-                "payload": sorted(found.payload),
-                "irregular": dict(sorted(found.irregular.items())),
-            },
-        },
+        delivery=DeliverySummary(
+            format=DEFAULT_FORMAT if fmt is None else fmt.name,
+            root=str(root),
+            listing=found.listing,
+        ),
         policy=policy.summary(),
         verified_at=at,
         time_source=time_source,
-        checks=tuple(found.errors),
-        inputs={n: _sha256(d) for n, d in found.documents.items()},
+        checks=tuple(checks),
+        inputs={n: _sha256(d) for n, d in found.inputs.items()},
     )
-    return report, found.documents
-
-
-def _delivery_root(root: Path) -> None:
-    """Refuse a delivery path that is not a directory (nothing to record)."""
-    try:
-        st = root.stat()
-    except OSError as e:
-        raise InvalidInputError(f"cannot read: {e.strerror}", file=str(root)) from e
-    if not stat.S_ISDIR(st.st_mode):
-        raise InvalidInputError("not a directory", file=str(root))
+    return report, found.inputs
 
 
 def _verify(
@@ -491,28 +387,29 @@ def _verify(
     time_source: str,
     progress: ProgressFactory | None,
     limits: Limits,
-) -> tuple[VerificationReport, dict[str, bytes]]:
+) -> tuple[VerificationReport, Mapping[str, bytes]]:
     """The report and input documents of a delivery; a failure is a FAILED report."""
+    fmt = formats.detect(root)
     try:
-        delivery = load_delivery(root, limits=limits)
+        delivery = fmt.load(root, limits=limits)
         report = evaluate_delivery(
             delivery,
             policy,
             at=at,
             time_source=time_source,
-            hasher=measure(delivery.root, progress),
+            hasher=fmt.measure(root, progress),
         )
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as failure:  # noqa: BLE001 - recorded: every intake leaves a trace
         return _failed_report(
-            root, policy, failure, at=at, time_source=time_source, limits=limits
+            root, fmt, policy, failure, at=at, time_source=time_source, limits=limits
         )
-    documents = {doc.file: doc.raw for doc in delivery.documents}
-    for path, raw in delivery.artifact_bundles.items():
-        documents[f"{KEYLESS}{path}{BUNDLE_SUFFIX}"] = raw
-    documents.update(delivery.in_toto)
-    return report, documents
+    return report, delivery.inputs
+
+
+def _is_policy_input(name: str) -> bool:
+    return name == POLICY_INPUT or name.startswith(POLICY_REF_PREFIX)
 
 
 def intake_key(
@@ -529,7 +426,7 @@ def intake_key(
     JSON). Without ``intake_id`` the key is derived from both (and from ``at``, an
     explicit validation time): ``auto:<sha256>``; with it, ``id:<intake_id>``.
     """
-    is_policy = [n == POLICY_INPUT or n.startswith(POLICY_REF_PREFIX) for n in inputs]
+    is_policy = [_is_policy_input(n) for n in inputs]
     policy_inputs = {
         n: d for (n, d), p in zip(inputs.items(), is_policy, strict=True) if p
     }
@@ -540,8 +437,11 @@ def intake_key(
         canonical_json(
             {
                 "inputs": delivery_inputs,
-                "listing": report.delivery.get("listing", {}),
-                "measured": report.delivery.get("measured", {}),
+                "listing": report.delivery.listing.to_dict(),
+                "measured": {
+                    path: m.to_dict()
+                    for path, m in sorted(report.delivery.measured.items())
+                },
             }
         )
     )
@@ -572,7 +472,7 @@ def _report_of(rec: EvidenceRecord) -> VerificationReport:
         verified_at=rec.as_of,
         time_source=rec.as_of_source,
         checks=rec.checks,
-        inputs={n: d for n, d in rec.inputs.items() if n.startswith(ATTESTATIONS)},
+        inputs={n: d for n, d in rec.inputs.items() if not _is_policy_input(n)},
     )
 
 
@@ -615,7 +515,7 @@ def run_intake(
     if intake_id is not None:
         _check_intake_id(intake_id)
     policy = load_policy(policy_path, limits=limits)
-    _delivery_root(delivery_root)
+    formats.detect(delivery_root)  # no delivery at all: nothing to record
     report, documents = _verify(
         delivery_root,
         policy,

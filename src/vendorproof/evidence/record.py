@@ -43,6 +43,7 @@ from vendorproof.models.statement import (
     build_statement,
 )
 from vendorproof.models.statement import Subject as StatementSubject
+from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 
 __all__ = [
@@ -50,8 +51,6 @@ __all__ = [
     "VERIFIER_ID",
     "VSA_PREDICATE",
     "EvidenceRecord",
-    "Measured",
-    "RecordDelivery",
     "build_record",
     "record_digest",
     "sign_record",
@@ -95,8 +94,8 @@ def _subjects(
     report: VerificationReport, inputs: Mapping[str, str]
 ) -> list[StatementSubject]:
     out = [
-        StatementSubject(name=path, digest=MappingProxyType(dict(m["digests"])))
-        for path, m in sorted(report.delivery.get("measured", {}).items())
+        StatementSubject(name=path, digest=MappingProxyType(dict(m.digests)))
+        for path, m in sorted(report.delivery.measured.items())
     ]
     out += [
         StatementSubject(name=name, digest=MappingProxyType({"sha256": digest}))
@@ -104,7 +103,7 @@ def _subjects(
         if name.startswith("attestations/")
     ]
     if not out:
-        listing = canonical_json(report.delivery.get("listing", {}))
+        listing = canonical_json(report.delivery.listing.to_dict())
         out.append(
             StatementSubject(
                 name="delivery-listing",
@@ -146,8 +145,9 @@ def build_record(
         "verifier": {"id": VERIFIER_ID, "version": _versions()},
         "timeVerified": f.format_time(created_at),
         "resourceUri": (
-            f"urn:vendorproof:delivery:{d.get('vendor', {}).get('id', '-')}:"
-            f"{d.get('product', '-')}:{d.get('version', '-')}"
+            "urn:vendorproof:delivery:"
+            f"{'-' if d.vendor is None else d.vendor.id}:"
+            f"{d.product or '-'}:{d.version or '-'}"
         ),
         "policy": {
             "uri": f"urn:vendorproof:policy:{policy['id']}:{policy['version']}",
@@ -169,7 +169,7 @@ def build_record(
             "asOfSource": report.time_source,
             "actor": actor,
             "policy": dict(policy),
-            "delivery": dict(d),
+            "delivery": d.to_dict(),
             "inputs": dict(sorted(inputs.items())),
             "checks": [c.to_dict() for c in report.checks],
             **({"intake": dict(intake)} if intake is not None else {}),
@@ -237,77 +237,6 @@ def _hex64(value: object, path: str) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Measured:
-    """The size and digests a record says were measured for one delivered file."""
-
-    size: int
-    digests: Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RecordDelivery:
-    """The fields of ``predicate.vendorproof.delivery`` that replay reads, typed.
-
-    A record of a delivery rejected before its manifest was read has no vendor,
-    product, version, security version or measurements: those are empty.
-    """
-
-    vendor_id: str = ""
-    product: str = ""
-    version: str = ""
-    security_version: int | None = None
-    payload: frozenset[str] = frozenset()
-    irregular: Mapping[str, str] = field(default_factory=dict)
-    measured: Mapping[str, Measured] = field(default_factory=dict)
-
-
-def _str_map(value: object, path: str) -> dict[str, str]:
-    d = f.check_type(value, dict, path)
-    for k, v in d.items():
-        f.check_type(v, str, f"{path}[{show_key(k)}]")
-    return dict(d)
-
-
-def _measured(value: object, path: str) -> Measured:
-    d = f.check_type(value, dict, path)
-    size = f.check_type(d.get("size"), int, f"{path}.size")
-    if size < 0:
-        raise InvalidInputError("must not be negative", path=f"{path}.size")
-    return Measured(
-        size=size,
-        digests=MappingProxyType(_str_map(d.get("digests"), f"{path}.digests")),
-    )
-
-
-def _delivery(d: Mapping[str, Any]) -> RecordDelivery:
-    """Type-check every delivery field replay reads (paths relative to delivery)."""
-    vendor = f.get(d, "vendor", dict) or {}
-    vendor_id = vendor.get("id", "")
-    f.check_type(vendor_id, str, "vendor.id")
-    listing = f.get(d, "listing", dict) or {}
-    payload = listing.get("payload", [])
-    f.check_type(payload, list, "listing.payload")
-    for i, item in enumerate(payload):
-        f.check_type(item, str, f"listing.payload[{i}]")
-    irregular = _str_map(listing.get("irregular", {}), "listing.irregular")
-    measured = f.get(d, "measured", dict) or {}
-    return RecordDelivery(
-        vendor_id=vendor_id,
-        product=f.get(d, "product", str) or "",
-        version=f.get(d, "version", str) or "",
-        security_version=f.get(d, "securityVersion", int),
-        payload=frozenset(payload),
-        irregular=MappingProxyType(irregular),
-        measured=MappingProxyType(
-            {
-                str(k): _measured(v, f"measured[{show_key(k)}]")
-                for k, v in measured.items()
-            }
-        ),
-    )
-
-
 def _inputs(value: Mapping[str, Any]) -> dict[str, str]:
     out = {}
     for name, digest in value.items():
@@ -339,8 +268,7 @@ class EvidenceRecord:
     actor: str
     verdict: str
     policy: Mapping[str, Any]
-    delivery: Mapping[str, Any]
-    subject: RecordDelivery
+    delivery: DeliverySummary
     inputs: Mapping[str, str]
     raw_checks: tuple[Any, ...] = field(repr=False)
 
@@ -464,9 +392,8 @@ class EvidenceRecord:
             sequence = f.require(ext, "sequence", int)
             if sequence < 1:
                 raise InvalidInputError("must be 1 or more", path="sequence")
-            delivery = f.require_mapping(ext, "delivery")
             try:
-                subject = _delivery(delivery)
+                delivery = DeliverySummary.from_dict(f.require_mapping(ext, "delivery"))
             except InvalidInputError as e:
                 raise e.under("delivery") from e
             return cls(
@@ -485,8 +412,7 @@ class EvidenceRecord:
                 actor=f.require_str(ext, "actor"),
                 verdict=verdict,
                 policy=MappingProxyType(dict(f.require_mapping(ext, "policy"))),
-                delivery=MappingProxyType(dict(delivery)),
-                subject=subject,
+                delivery=delivery,
                 inputs=MappingProxyType(_inputs(f.require_mapping(ext, "inputs"))),
                 raw_checks=tuple(f.require(ext, "checks", list)),
             )

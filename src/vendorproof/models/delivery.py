@@ -1,24 +1,108 @@
-"""Reading a delivery directory without following symbolic links.
+"""The delivery model: what a format adapter loaded, in one shape for every format.
 
-Layout: signed statements under ``attestations/`` (``*.sigstore.json`` bundles, bare
-``*.dsse.json`` envelopes); every other file is payload, addressed by its POSIX path
-relative to the delivery root. The walk never follows a symbolic link, so a link (to a
-file or a directory, inside or outside the root) is never taken for payload: it is
-reported as an irregular entry and fails the check of the path it sits on.
+A delivery format (``vendorproof.formats``: today's directory layout, an ETSI SOL 004
+package, an OCI image layout) reads its input and gives a :class:`Delivery`. Every
+check after that (``vendorproof.verify.evaluate_delivery``), intake, evidence records
+and replay are the same for every format. ``docs/design.md`` ("Delivery formats")
+describes the adapter contract.
 """
 
 from __future__ import annotations
 
-import os
-import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
-from vendorproof._internal.confine import file_kind
-from vendorproof._internal.jsonio import read_document
-from vendorproof.errors import InvalidInputError
-from vendorproof.limits import DEFAULT_LIMITS, Limits
-from vendorproof.models.documents import SignedDocument, load_signed_document
+from vendorproof.models.checks import CheckResult
+from vendorproof.models.documents import SignedDocument
+from vendorproof.models.manifest import ComponentManifest
+
+__all__ = ["Delivery", "DetachedSignature", "PackageManifest"]
+
+
+def _empty() -> Mapping[str, bytes]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DetachedSignature:
+    """A signature delivered beside what it signs (not inside a signed statement).
+
+    Attributes:
+        kind: the signature format (``cms``: an RFC 5652 detached ``SignedData``).
+        file: where the signature was read from (delivery-relative).
+        target: the delivered path it signs (a component, or the package manifest).
+        data: the signature bytes as delivered.
+        certificates: certificate files delivered with it (PEM or DER), e.g. a SOL 004
+            ``.cert``; they are candidates for the chain, never trust anchors.
+    """
+
+    kind: str
+    file: str
+    target: str
+    data: bytes = field(repr=False)
+    certificates: tuple[bytes, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackageManifest:
+    """A vendor manifest that is not an in-toto statement (e.g. a SOL 004 ``.mf``).
+
+    Attributes:
+        file: where it was read from.
+        manifest: what it declares, in the neutral model (the vendor it names is a
+            claim, bound to the verified signer by the ``vendor-binding`` check).
+        content: the signed bytes (for a SOL 004 manifest: the bytes before the CMS
+            block).
+        signature: the vendor's signature over ``content`` (None: unsigned, which
+            fails the manifest's signer checks).
+    """
+
+    file: str
+    manifest: ComponentManifest
+    content: bytes = field(repr=False)
+    signature: DetachedSignature | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """What a delivery holds, as its format adapter loaded it.
+
+    Attributes:
+        format: the adapter's name (``directory``, ``sol004``, ...).
+        root: the delivery as given (a directory or a package file).
+        documents: the signed in-toto statements (DSSE envelopes, Sigstore bundles),
+            each with its typed predicate.
+        payload: delivery-relative paths of every regular payload file.
+        irregular: path -> why it is not a payload file (links, devices, FIFOs,
+            sockets, unrecognised metadata files).
+        artifact_bundles: component path -> bytes of a Sigstore bundle over that file.
+        in_toto: ``in-toto/...`` path -> bytes of the in-toto layout and links.
+        package_manifest: a manifest that is not a signed statement (a package
+            format's own manifest), used when ``documents`` hold no manifest.
+        signatures: detached signatures over components (e.g. CMS per artefact).
+        findings: the checks the adapter ran on the format itself (structure,
+            certificate placement, malformed documents); failed ones fail the delivery.
+        inputs: the original artefacts the adapter read, by delivery-relative name:
+            intake stores them as evidence inputs, and replay loads the delivery again
+            from them (with the recorded listing and measurements).
+    """
+
+    format: str = "directory"
+    root: Path
+    documents: tuple[SignedDocument, ...] = ()
+    payload: frozenset[str] = frozenset()
+    irregular: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    artifact_bundles: Mapping[str, bytes] = field(default_factory=_empty)
+    in_toto: Mapping[str, bytes] = field(default_factory=_empty)
+    package_manifest: PackageManifest | None = None
+    signatures: tuple[DetachedSignature, ...] = ()
+    findings: tuple[CheckResult, ...] = ()
+    inputs: Mapping[str, bytes] = field(default_factory=_empty)
+
+
+# -- the directory layout's names (formats/directory.py; in-toto skips them too) ------
 
 ATTESTATIONS = "attestations"
 #: Sigstore bundles over delivered files: attestations/keyless/<path>.sigstore.json
@@ -28,118 +112,3 @@ BUNDLE_SUFFIX = ".sigstore.json"
 IN_TOTO = "in-toto"
 RESERVED = frozenset({ATTESTATIONS, IN_TOTO})
 DOCUMENT_SUFFIXES = (".sigstore.json", ".dsse.json")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Delivery:
-    """What a delivery directory holds.
-
-    Attributes:
-        root: the delivery root.
-        documents: the signed statements found under ``attestations/``.
-        payload: relative paths of every regular payload file.
-        irregular: relative path -> kind for links, devices, FIFOs, sockets and
-            unrecognised files under ``attestations/``.
-        artifact_bundles: component path -> bytes of the Sigstore bundle over that
-            file (``attestations/keyless/<path>.sigstore.json``).
-        in_toto: ``in-toto/...`` path -> bytes of the in-toto layout and links.
-    """
-
-    root: Path
-    documents: tuple[SignedDocument, ...]
-    payload: frozenset[str]
-    irregular: dict[str, str]
-    artifact_bundles: dict[str, bytes] = field(default_factory=dict)
-    in_toto: dict[str, bytes] = field(default_factory=dict)
-
-
-class _Walk:
-    """Accumulates what the walk finds, sorted into the Delivery's parts."""
-
-    def __init__(self, limits: Limits) -> None:
-        self.limits = limits
-        self.payload: set[str] = set()
-        self.irregular: dict[str, str] = {}
-        self.documents: list[SignedDocument] = []
-        self.artifact_bundles: dict[str, bytes] = {}
-        self.in_toto: dict[str, bytes] = {}
-
-    def read(self, path: str) -> bytes:
-        return read_document(Path(path), limits=self.limits)
-
-    def file(self, rel: str, prefix: str, path: str) -> None:
-        top = prefix.split("/", 1)[0]
-        if rel.startswith(KEYLESS) and rel.endswith(BUNDLE_SUFFIX):
-            self.artifact_bundles[rel[len(KEYLESS) : -len(BUNDLE_SUFFIX)]] = self.read(
-                path
-            )
-        elif top == ATTESTATIONS:
-            if rel.endswith(DOCUMENT_SUFFIXES) and prefix == f"{ATTESTATIONS}/":
-                doc = load_signed_document(
-                    self.read(path), file=rel, limits=self.limits
-                )
-                self.documents.append(doc)
-            else:
-                self.irregular[rel] = "unrecognised file under attestations/"
-        elif top == IN_TOTO:
-            self.in_toto[rel] = self.read(path)
-        elif top in RESERVED:  # pragma: no cover - every reserved directory is handled
-            pass
-        else:
-            self.payload.add(rel)
-
-    def delivery(self, root: Path) -> Delivery:
-        for target in self.artifact_bundles:
-            if target not in self.payload:
-                self.irregular[f"{KEYLESS}{target}{BUNDLE_SUFFIX}"] = (
-                    "Sigstore bundle for a file that is not delivered"
-                )
-        return Delivery(
-            root=root,
-            documents=tuple(sorted(self.documents, key=lambda d: d.file)),
-            payload=frozenset(self.payload),
-            irregular=self.irregular,
-            artifact_bundles=self.artifact_bundles,
-            in_toto=self.in_toto,
-        )
-
-
-def load_delivery(root: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
-    """Walk ``root`` (no links followed) and parse its signed statements.
-
-    Raises:
-        InvalidInputError: ``root`` is not a directory, a statement is malformed, or
-            the delivery has more than ``limits.max_files`` entries.
-    """
-    try:
-        st = root.stat()
-    except OSError as e:
-        raise InvalidInputError(f"cannot read: {e.strerror}", file=str(root)) from e
-    if not stat.S_ISDIR(st.st_mode):
-        raise InvalidInputError("not a directory", file=str(root))
-    walk = _Walk(limits)
-    stack: list[tuple[Path, str]] = [(root, "")]
-    count = 0
-    while stack:
-        directory, prefix = stack.pop()
-        try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError as e:
-            raise InvalidInputError(
-                f"cannot list: {e.strerror}", file=str(directory)
-            ) from e
-        for entry in entries:
-            count += 1
-            if count > limits.max_files:
-                raise InvalidInputError(
-                    f"more than {limits.max_files} entries", file=str(root)
-                )
-            rel = f"{prefix}{entry.name}"
-            mode = entry.stat(follow_symlinks=False).st_mode
-            if stat.S_ISDIR(mode):
-                stack.append((Path(entry.path), rel + "/"))
-            elif not stat.S_ISREG(mode):
-                walk.irregular[rel] = file_kind(mode)
-            else:
-                walk.file(rel, prefix, entry.path)
-    return walk.delivery(root)

@@ -12,6 +12,7 @@ from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
 from vendorproof.models.bundle import Bundle
 from vendorproof.models.envelope import Envelope
+from vendorproof.models.predicates import Predicate, parse_predicate
 from vendorproof.models.statement import PAYLOAD_TYPE, Statement
 
 __all__ = ["SignedDocument", "load_signed_document", "load_statement_bytes"]
@@ -29,6 +30,8 @@ class SignedDocument:
         public_key_hint: a bundle's public-key hint, if any.
         timestamps: RFC 3161 responses over the signature.
         statement: the statement parsed from ``envelope.payload``.
+        predicate: its predicate, parsed once into its typed model
+            (``models/predicates.py``).
     """
 
     file: str
@@ -38,6 +41,7 @@ class SignedDocument:
     public_key_hint: str | None
     timestamps: tuple[bytes, ...]
     statement: Statement
+    predicate: Predicate
     #: A Sigstore keyless bundle (Fulcio certificate + transparency-log entries).
     keyless: bool = False
 
@@ -97,6 +101,7 @@ def load_signed_document(
         public_key_hint=hint,
         timestamps=stamps,
         statement=statement,
+        predicate=parse_predicate(statement),
         keyless=keyless,
     )
 

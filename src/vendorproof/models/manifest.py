@@ -66,7 +66,8 @@ class Component:
 
     path: str
     kind: ComponentKind
-    size: int
+    #: None when the delivery format does not declare sizes (SOL 004 manifests).
+    size: int | None
     digests: Mapping[str, str]
 
     @classmethod
@@ -119,9 +120,12 @@ class ComponentManifest:
     vendor: Party
     product: str
     version: str
-    security_version: int
-    network_function: str
-    domain: Domain
+    #: The next three are None when the delivery format does not declare them (a
+    #: SOL 004 package): no rollback comparison then, and every certification rule
+    #: that names a domain or network function applies.
+    security_version: int | None
+    network_function: str | None
+    domain: Domain | None
     release_date: datetime
     components: tuple[Component, ...]
 
@@ -198,7 +202,7 @@ class ComponentManifest:
             "version": self.version,
             "securityVersion": self.security_version,
             "networkFunction": self.network_function,
-            "domain": self.domain.value,
+            "domain": None if self.domain is None else self.domain.value,
             "releaseDate": f.format_time(self.release_date),
             "components": [c.to_dict() for c in self.components],
         }

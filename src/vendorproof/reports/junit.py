@@ -94,9 +94,9 @@ def to_junit(
         "policy.version": p.get("version"),
         "policy.sha256": digest.get("sha256") if isinstance(digest, Mapping) else None,
         "tool.version": tool_version,
-        "delivery.product": d.get("product"),
-        "delivery.version": d.get("version"),
-        "delivery.securityVersion": d.get("securityVersion"),
+        "delivery.product": d.product,
+        "delivery.version": d.version,
+        "delivery.securityVersion": d.security_version,
         **(extra_properties or {}),
     }
     for name, value in values.items():

@@ -43,19 +43,12 @@ def _files(report: VerificationReport) -> set[str]:
     """Every path of the delivery the report knows as a file or document."""
     d = report.delivery
     paths: set[str] = set(report.inputs)
-    listing = d.get("listing")
-    if isinstance(listing, Mapping):
-        paths.update(str(p) for p in listing.get("payload", ()))
-        paths.update(str(p) for p in listing.get("irregular", {}))
-    for component in d.get("components", ()) or ():
-        if isinstance(component, Mapping) and "path" in component:
-            paths.add(str(component["path"]))
-    measured = d.get("measured")
-    if isinstance(measured, Mapping):
-        paths.update(str(p) for p in measured)
-    manifest = d.get("manifest")
-    if isinstance(manifest, str):
-        paths.add(manifest)
+    paths.update(d.listing.payload)
+    paths.update(d.listing.irregular)
+    paths.update(c.path for c in d.components)
+    paths.update(d.measured)
+    if d.manifest is not None:
+        paths.add(d.manifest)
     return {p for p in paths if p and not p.startswith("/")}
 
 
@@ -137,8 +130,8 @@ def to_sarif(
         The SARIF log, ready for ``json.dumps``.
     """
     files = _files(report)
-    manifest = report.delivery.get("manifest")
-    manifest = manifest if isinstance(manifest, str) and manifest in files else None
+    manifest = report.delivery.manifest
+    manifest = manifest if manifest in files else None
     rules, index = _rules(report)
     results = []
     for c in report.checks:
@@ -170,9 +163,9 @@ def to_sarif(
         "validationTime": report.to_dict()["validationTime"],
         "validationTimeSource": report.time_source,
         "delivery": {
-            k: d[k]
-            for k in ("product", "version", "securityVersion", "principal", "vendor")
-            if k in d
+            k: v
+            for k, v in d.to_dict().items()
+            if k in {"product", "version", "securityVersion", "principal", "vendor"}
         },
     }
     if extra_properties:

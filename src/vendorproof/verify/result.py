@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -11,69 +10,13 @@ from typing import Any
 
 from vendorproof.errors import VerificationError
 from vendorproof.models._fields import format_time
+from vendorproof.models.checks import CheckResult, Outcome
+from vendorproof.models.summary import DeliverySummary
 
 __all__ = ["CheckResult", "Outcome", "VerificationReport"]
 
 
-class Outcome(enum.Enum):
-    """The outcome of one check."""
-
-    PASS = "pass"  # noqa: S105 - an outcome, not a password
-    FAIL = "fail"
-    WARN = "warn"
-    ERROR = "error"
-    NOT_APPLICABLE = "not-applicable"
-
-
 _ACCEPTABLE = frozenset({Outcome.PASS, Outcome.WARN, Outcome.NOT_APPLICABLE})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CheckResult:
-    """One check: what, on which subject, for which requirements, and why."""
-
-    check: str
-    subject: str
-    requirements: tuple[str, ...]
-    outcome: Outcome
-    reason: str
-
-    @classmethod
-    def run(
-        cls,
-        check: str,
-        subject: str,
-        requirements: tuple[str, ...],
-        fn: Callable[[], str],
-    ) -> CheckResult:
-        """Run ``fn``; a ``VerificationError`` becomes FAIL, bugs propagate."""
-        try:
-            reason = fn()
-        except VerificationError as e:
-            return cls(
-                check=check,
-                subject=subject,
-                requirements=requirements,
-                outcome=Outcome.FAIL,
-                reason=str(e),
-            )
-        return cls(
-            check=check,
-            subject=subject,
-            requirements=requirements,
-            outcome=Outcome.PASS,
-            reason=reason,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Serialize for reports and evidence."""
-        return {
-            "check": self.check,
-            "subject": self.subject,
-            "requirements": list(self.requirements),
-            "outcome": self.outcome.value,
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,14 +24,14 @@ class VerificationReport:
     """Every check run on one delivery, and the verdict that follows from them.
 
     Attributes:
-        delivery: vendor, product, version, ... of the delivery (as the manifest says).
+        delivery: what the delivery is (as its manifest says) and who signed it.
         policy: id, version, legal basis and digest of the policy applied.
         verified_at: the validation time.
         time_source: where the validation time came from (``--at``, ``now``).
         checks: the checks, in the order they ran.
     """
 
-    delivery: Mapping[str, Any]
+    delivery: DeliverySummary
     policy: Mapping[str, Any]
     verified_at: datetime
     time_source: str
@@ -126,7 +69,7 @@ class VerificationReport:
             "validationTime": format_time(self.verified_at),
             "validationTimeSource": self.time_source,
             "policy": dict(self.policy),
-            "delivery": dict(self.delivery),
+            "delivery": self.delivery.to_dict(),
             "inputs": dict(self.inputs),
             "checks": [c.to_dict() for c in self.checks],
         }

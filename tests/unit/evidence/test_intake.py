@@ -38,6 +38,7 @@ from vendorproof.evidence.store import (
     open_store,
 )
 from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.result import Outcome, VerificationReport
 
 KEY = crypto.load_private_key(
@@ -93,16 +94,21 @@ def test_malformed_attestation_is_recorded_as_failed(
     result = take(store, delivery)
     assert not result.duplicate
     assert result.record.verdict == "FAILED" == result.report.verdict
-    errors = [c for c in result.report.checks if c.check == ERROR_CHECK]
-    assert errors, result.report.checks
-    assert errors[0].subject == name
-    assert errors[0].outcome is Outcome.ERROR
-    assert name in errors[0].reason
+    # A malformed vendor document is a failed check of the delivery (design.md).
+    assert not [c for c in result.report.checks if c.check == ERROR_CHECK]
+    failed = [
+        c
+        for c in result.report.checks
+        if c.check == "attestations" and c.outcome is Outcome.FAIL
+    ]
+    assert failed, result.report.checks
+    assert failed[0].subject == name
+    assert failed[0].reason.startswith(f"malformed: {name}: ")
     # Every input that could be read is stored, the malformed one included.
     inputs = store.inputs(result.record.seq)
     assert {POLICY_INPUT, MANIFEST, CERTIFICATION, DECLARATION} <= set(inputs)
     assert store.blob(inputs[name]) == content
-    # The failed intake replays: re-running it fails with the same error.
+    # The failed intake replays: re-running it fails with the same check.
     assert replays(store)
 
 
@@ -173,7 +179,10 @@ def _signed(
     head = store.record(store.last_seq())
     report = _report()
     report = dataclasses.replace(
-        report, delivery=dict(report.delivery) | {"securityVersion": sv}
+        report,
+        delivery=DeliverySummary.from_dict(
+            report.delivery.to_dict() | {"securityVersion": sv}
+        ),
     )
     statement = build_record(
         report,

@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 
+from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "ci-schemas"
@@ -34,15 +35,20 @@ def check(
 
 def report(*checks: CheckResult, **delivery: Any) -> VerificationReport:
     return VerificationReport(
-        delivery={
-            "root": "/nowhere",
-            "listing": {"payload": ["images/a.img", "odd name:1.bin"], "irregular": {}},
-            "manifest": "attestations/manifest.sigstore.json",
-            "product": "P",
-            "version": "1",
-            "securityVersion": 3,
-            **delivery,
-        },
+        delivery=DeliverySummary.from_dict(
+            {
+                "root": "/nowhere",
+                "listing": {
+                    "payload": ["images/a.img", "odd name:1.bin"],
+                    "irregular": {},
+                },
+                "manifest": "attestations/manifest.sigstore.json",
+                "product": "P",
+                "version": "1",
+                "securityVersion": 3,
+                **delivery,
+            }
+        ),
         policy={
             "id": "pol",
             "version": "1",

@@ -34,6 +34,7 @@ from tests.builders import (
 from vendorproof._internal.jsonio import dump_json
 from vendorproof.errors import InvalidInputError
 from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.result import Outcome, VerificationReport
 
 
@@ -95,8 +96,8 @@ def test_good_delivery_passes_every_check(
     assert cov["images/du.img"] is Outcome.PASS
     assert cov["config/site.yaml"] is Outcome.NOT_APPLICABLE
     assert all(c.requirements for c in report.checks)
-    assert report.delivery["vendor"]["id"] == "acme"
-    assert report.delivery["trustAnchors"]
+    assert report.delivery.to_dict()["vendor"]["id"] == "acme"
+    assert report.delivery.to_dict()["trustAnchors"]
     assert set(report.inputs) == {
         "attestations/manifest.sigstore.json",
         "attestations/certification.sigstore.json",
@@ -106,7 +107,11 @@ def test_good_delivery_passes_every_check(
 
 def test_report_without_checks_is_not_ok() -> None:
     report = VerificationReport(
-        delivery={}, policy={}, verified_at=AT, time_source="--at", checks=()
+        delivery=DeliverySummary(root=""),
+        policy={},
+        verified_at=AT,
+        time_source="--at",
+        checks=(),
     )
     assert not report.ok
     with pytest.raises(Exception, match="no checks were run"):
@@ -149,7 +154,7 @@ def test_pinned_raw_ed25519_key_signs_manifest(
     assert report.ok, [c.to_dict() for c in report.failures()]
     chain = [c for c in report.checks if c.check == "certificate-chain"]
     assert chain[0].outcome is Outcome.NOT_APPLICABLE
-    assert any(a.startswith("key:") for a in report.delivery["trustAnchors"])
+    assert any(a.startswith("key:") for a in report.delivery.to_dict()["trustAnchors"])
 
 
 def test_bare_dsse_manifest_is_accepted(
@@ -282,19 +287,24 @@ def test_fifo_component_fails(delivery: DeliveryBuilder, policy_file: Path) -> N
         pytest.param("images/../../x", id="dotdot-inside"),
     ],
 )
-def test_path_escape_in_manifest_is_invalid_input(
+def test_path_escape_in_manifest_is_a_failed_check(
     delivery: DeliveryBuilder, policy_file: Path, bad_path: str
 ) -> None:
+    # A malformed vendor document is a failed check of the delivery (design.md).
     files = {bad_path: b"data"}
     delivery.write_payload()
     delivery.attest(
         "manifest.sigstore.json", vendor_a().sign(manifest_statement(files))
     )
-    with pytest.raises(InvalidInputError) as info:
-        run(delivery.root, policy_file)
-    assert info.value.file == "attestations/manifest.sigstore.json"
-    assert "components[0].path" in str(info.value)
-    assert "unsafe path" in str(info.value)
+    report = run(delivery.root, policy_file)
+    assert not report.ok
+    reason = failed(report, "attestations", "attestations/manifest.sigstore.json")
+    assert reason.startswith("malformed: attestations/manifest.sigstore.json: ")
+    assert "components[0].path" in reason
+    assert "unsafe path" in reason
+    # Nothing was measured: no manifest was accepted.
+    assert report.delivery.manifest is None
+    assert not [c for c in report.checks if c.check == "integrity"]
 
 
 # -- signatures, chains, identities ------------------------------------------
@@ -670,5 +680,5 @@ def test_unknown_predicate_type_fails(
 def test_not_a_directory_is_invalid_input(tmp_path: Path, policy_file: Path) -> None:
     f = tmp_path / "file"
     f.write_bytes(b"x")
-    with pytest.raises(InvalidInputError, match="not a directory"):
+    with pytest.raises(InvalidInputError, match="not a delivery in a known format"):
         run(f, policy_file)

@@ -34,6 +34,7 @@ from tests.unit.verify.test_threshold import raw_key
 from vendorproof._internal import crypto
 from vendorproof.intake import load_policy, verify_delivery
 from vendorproof.models.policy import Policy
+from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.delivery import check_rollback
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
 
@@ -115,8 +116,8 @@ def test_deny_list_matches_the_policy_id(
     assert c.outcome is Outcome.FAIL
     assert c.subject == "acme/AcmeRAN gNB"
     assert only(report, "vendor-binding").outcome is Outcome.FAIL
-    assert report.delivery["principal"] == ACME
-    assert report.delivery["vendor"] == BOREALIS
+    assert report.delivery.to_dict()["principal"] == ACME
+    assert report.delivery.to_dict()["vendor"] == BOREALIS
 
 
 def test_no_trusted_signer_cannot_clear_the_deny_list(
@@ -128,8 +129,8 @@ def test_no_trusted_signer_cannot_clear_the_deny_list(
     c = only(report, "deny-list")
     assert c.outcome is Outcome.FAIL
     assert "no trusted vendor signed the manifest" in c.reason
-    assert "principal" not in report.delivery
-    assert report.delivery["vendor"] == ACME
+    assert "principal" not in report.delivery.to_dict()
+    assert report.delivery.to_dict()["vendor"] == ACME
 
 
 def test_report_names_the_verified_principal(
@@ -138,8 +139,11 @@ def test_report_names_the_verified_principal(
     renamed_manifest(delivery, vendor_name="Some Other Name")
     report = run(delivery.root, policy_data(), tmp_path)
     assert report.ok, [f.to_dict() for f in report.failures()]
-    assert report.delivery["principal"] == ACME
-    assert report.delivery["vendor"] == {"id": "acme", "name": "Some Other Name"}
+    assert report.delivery.to_dict()["principal"] == ACME
+    assert report.delivery.to_dict()["vendor"] == {
+        "id": "acme",
+        "name": "Some Other Name",
+    }
     binding = only(report, "vendor-binding")
     assert "'acme' (Acme Radio Systems GmbH, per the policy)" in binding.reason
 
@@ -157,7 +161,7 @@ def test_certification_holder_must_be_the_verified_vendor(
     c = only(report, "certification")
     assert c.outcome is Outcome.FAIL
     assert "holder 'acme' is not the delivering vendor 'borealis'" in c.reason
-    assert report.delivery["principal"] == BOREALIS
+    assert report.delivery.to_dict()["principal"] == BOREALIS
 
 
 def test_certification_pass_names_the_verified_body(
@@ -310,7 +314,7 @@ def test_vendor_cosignature_counts_only_for_the_delivering_vendor(
 
 def _report(delivery: dict[str, Any]) -> VerificationReport:
     return VerificationReport(
-        delivery=delivery,
+        delivery=DeliverySummary.from_dict(delivery),
         policy={},
         verified_at=datetime(2026, 6, 1).astimezone(),
         time_source="--at",

@@ -1,0 +1,115 @@
+"""The delivery-format adapter contract (``docs/design.md``, "Delivery formats").
+
+An adapter turns one kind of input (a directory, a package file, an archive) into the
+format-neutral :class:`~vendorproof.models.delivery.Delivery`; everything after that
+(``evaluate_delivery``, intake, evidence records, replay, reports) is the same for
+every format. An adapter makes no trust decision: signatures it finds are handed to
+the verifier as documents or detached signatures, and what it could not read becomes
+a failed finding of the delivery, never an exception (the operator's own inputs and
+an input that is no delivery at all are the exceptions: ``InvalidInputError``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from vendorproof.limits import DEFAULT_LIMITS, Limits
+from vendorproof.models.checks import CheckResult
+from vendorproof.models.delivery import Delivery
+from vendorproof.models.summary import DeliverySummary, Listing
+from vendorproof.verify.delivery import Hasher
+
+__all__ = ["DeliveryFormat", "DocumentCache", "ProgressFactory", "Salvage"]
+
+_T = TypeVar("_T")
+
+#: Called with the total byte count; a context giving a per-chunk callback (or None).
+ProgressFactory = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Salvage:
+    """What could still be read of a delivery that did not load.
+
+    Attributes:
+        inputs: original artefacts that could be read (stored as evidence inputs).
+        listing: what the delivery held, as far as it could be listed.
+        errors: ``error`` checks, one per thing that could not be read.
+    """
+
+    inputs: Mapping[str, bytes] = field(default_factory=dict)
+    listing: Listing = field(default_factory=Listing)
+    errors: tuple[CheckResult, ...] = ()
+
+
+class DocumentCache:
+    """Parsed documents by (name, sha256 of the bytes).
+
+    Parsing is a pure function of the bytes, so a replay over many records that
+    share documents parses each once. Bounded: cleared when it holds ``size`` entries.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._items: dict[tuple[str, str], object] = {}
+
+    def get(self, name: str, data: bytes, parse: Callable[[], _T]) -> _T:
+        """``parse()`` once per (name, bytes)."""
+        key = (name, hashlib.sha256(data).hexdigest())
+        found = self._items.get(key)
+        if found is None:
+            found = parse()
+            if len(self._items) >= self._size:
+                self._items.clear()
+            self._items[key] = found
+        return found  # type: ignore[return-value]  # stored by this same key
+
+
+class DeliveryFormat(Protocol):
+    """One delivery format: detect, load, measure, load again from evidence."""
+
+    #: The format's name, recorded in every report (``delivery.format``).
+    name: str
+
+    def detect(self, path: Path) -> bool:
+        """Whether ``path`` is a delivery of this format (cheap: a stat, a magic)."""
+        ...
+
+    def load(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
+        """Read the delivery at ``path``.
+
+        Malformed vendor documents become failed ``findings``; only an input that
+        cannot be read as this format at all raises ``InvalidInputError``.
+        """
+        ...
+
+    def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
+        """A hasher over the component bytes of the delivery at ``path``."""
+        ...
+
+    def reload(
+        self,
+        inputs: Mapping[str, bytes],
+        summary: DeliverySummary,
+        *,
+        workdir: Path,
+        images: Path | None,
+        cache: DocumentCache | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> Delivery:
+        """The delivery again, from its stored inputs and recorded summary (replay).
+
+        ``workdir`` is an empty private directory the adapter may write inputs into;
+        ``images`` is the delivery itself when the auditor has it; ``cache`` keeps
+        parsed documents across the records of one replay.
+        """
+        ...
+
+    def salvage(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Salvage:
+        """Whatever can be read of a delivery whose ``load`` or verification failed."""
+        ...

@@ -1,0 +1,321 @@
+"""Evaluate a delivery against an operator policy: every check, explained.
+
+``evaluate_delivery`` never raises for a verification failure: it returns a
+``VerificationReport`` whose ``ok`` is False when any check failed or none ran. It is
+the same for every delivery format (``vendorproof.formats``): the format adapter has
+already loaded the delivery into the neutral model.
+
+One module per family of checks: ``integrity`` (the delivered bytes),
+``components`` (signatures over single components), ``certification``, ``supplier``
+(trust declaration, deny-list) and ``rollback``; ``_evaluation`` holds the state of
+one evaluation and the signer steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from types import MappingProxyType
+
+from vendorproof.models.certification import CERTIFICATION_PREDICATE
+from vendorproof.models.checks import Check, Outcome
+from vendorproof.models.declaration import DECLARATION_PREDICATE
+from vendorproof.models.delivery import Delivery
+from vendorproof.models.documents import SignedDocument
+from vendorproof.models.manifest import MANIFEST_PREDICATE, ComponentManifest
+from vendorproof.models.policy import Policy
+from vendorproof.models.predicates import Malformed
+from vendorproof.models.summary import (
+    ComponentSummary,
+    DeliverySummary,
+    Listing,
+    Measured,
+    PartyRef,
+)
+from vendorproof.verify.delivery._evaluation import (
+    DETACHED_VERIFIERS,
+    ComponentDigest,
+    DetachedVerifier,
+    Evaluation,
+    Hasher,
+)
+from vendorproof.verify.delivery.certification import (
+    check_certifications,
+    check_coverage,
+)
+from vendorproof.verify.delivery.components import (
+    check_detached,
+    check_in_toto,
+    check_keyless_components,
+)
+from vendorproof.verify.delivery.integrity import check_integrity, check_unlisted
+from vendorproof.verify.delivery.rollback import check_rollback
+from vendorproof.verify.delivery.supplier import check_declaration, check_deny_list
+from vendorproof.verify.result import VerificationReport
+from vendorproof.verify.signer import SignerCheck
+
+__all__ = [
+    "DETACHED_VERIFIERS",
+    "REQUIREMENTS",
+    "Check",
+    "ComponentDigest",
+    "DetachedVerifier",
+    "Hasher",
+    "check_rollback",
+    "evaluate_delivery",
+]
+
+#: Check name -> requirement ids (derived from :class:`Check`; kept for callers that
+#: index by name). ``manifest`` is the ids the manifest's signer checks carry.
+REQUIREMENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        **{c.value: c.requirements for c in Check if not c.signer},
+        "manifest": ("KAT-A2-4", "SCAS-PKG"),
+    }
+)
+
+_KNOWN = (MANIFEST_PREDICATE, CERTIFICATION_PREDICATE, DECLARATION_PREDICATE)
+
+
+def evaluate_delivery(
+    delivery: Delivery,
+    policy: Policy,
+    *,
+    at: datetime,
+    time_source: str,
+    hasher: Hasher,
+) -> VerificationReport:
+    """Run every check of the intake verification on ``delivery``.
+
+    Args:
+        delivery: the delivery as its format adapter loaded it.
+        policy: the operator policy.
+        at: the validation time.
+        time_source: where ``at`` came from (for the report).
+        hasher: measures delivered files (the adapter's, or recorded measurements).
+
+    Returns:
+        The report; ``report.ok`` is the verdict.
+    """
+    ev = Evaluation(policy, at, time_source)
+    summary = DeliverySummary(
+        format=delivery.format,
+        root=str(delivery.root),
+        # What the delivery held, so that a replay can re-run the file checks.
+        listing=Listing(
+            payload=tuple(sorted(delivery.payload)),
+            irregular=MappingProxyType(dict(sorted(delivery.irregular.items()))),
+        ),
+    )
+    # The digests of every original artefact the adapter read (evidence inputs).
+    inputs = {
+        name: hashlib.sha256(data).hexdigest()
+        for name, data in sorted(delivery.inputs.items())
+    }
+
+    # 1. What the adapter found about the format itself (structure, malformed
+    #    documents): recorded first, failures fail the delivery.
+    ev.items.extend(delivery.findings)
+    # 2. Every signed statement has a type we know (an unknown one is never ignored).
+    by_type = _documents_by_type(ev, delivery.documents)
+    # 3. Exactly one manifest: a signed statement, or the package format's own.
+    found = _manifest(ev, delivery, by_type)
+    if found is None:
+        return _report(ev, summary, inputs)
+    manifest, manifest_file, signer = found
+    summary = _described(summary, manifest, manifest_file, signer)
+    # 4. The manifest's signer names the vendor it was signed by (KAT-A2-4).
+    _check_vendor_binding(ev, manifest_file, manifest, signer)
+    # 5. Certified = delivered: every listed file measured against its digests.
+    measured = check_integrity(ev, delivery, manifest, hasher)
+    summary = _measured(summary, manifest, measured)
+    # 6. Signatures over single components, by the delivering vendor's rules.
+    check_keyless_components(ev, delivery, manifest, measured)
+    check_detached(ev, delivery, manifest, measured)
+    check_in_toto(ev, delivery)
+    # 7. Nothing delivered that the manifest does not list.
+    check_unlisted(ev, delivery, manifest)
+    # 8. Certification of critical components (§165(4) TKG, EUCC Art. 9(2)(e)).
+    certs = check_certifications(ev, by_type.get(CERTIFICATION_PREDICATE, []), manifest)
+    check_coverage(ev, manifest, certs, measured)
+    # 9. Supplier trustworthiness: declaration and deny-list (§41 BSIG).
+    check_declaration(ev, by_type.get(DECLARATION_PREDICATE, []), manifest)
+    check_deny_list(ev, manifest)
+    return _report(ev, summary, inputs)
+
+
+def _documents_by_type(
+    ev: Evaluation, documents: Sequence[SignedDocument]
+) -> dict[str, list[SignedDocument]]:
+    by_type: dict[str, list[SignedDocument]] = {}
+    for doc in documents:
+        by_type.setdefault(doc.statement.predicate_type, []).append(doc)
+    for ptype, docs in sorted(by_type.items()):
+        if ptype not in _KNOWN:
+            for d in docs:
+                ev.add(
+                    Check.ATTESTATIONS,
+                    d.file,
+                    Outcome.FAIL,
+                    f"unrecognised predicate type {ptype}",
+                )
+    return by_type
+
+
+def _manifest(
+    ev: Evaluation, delivery: Delivery, by_type: dict[str, list[SignedDocument]]
+) -> tuple[ComponentManifest, str, SignerCheck] | None:
+    """The one manifest, after its signer checks; None (recorded) when there is not."""
+    docs = by_type.get(MANIFEST_PREDICATE, [])
+    package = delivery.package_manifest
+    count = len(docs) + (package is not None)
+    where = "attestations/" if package is None else delivery.format
+    if count != 1:
+        ev.add(
+            Check.ATTESTATIONS,
+            where,
+            Outcome.FAIL,
+            f"exactly one component manifest is required, found {count}",
+        )
+        return None
+    certifications = len(by_type.get(CERTIFICATION_PREDICATE, []))
+    declarations = len(by_type.get(DECLARATION_PREDICATE, []))
+    if package is not None:
+        ev.add(
+            Check.ATTESTATIONS,
+            package.file,
+            Outcome.PASS,
+            f"1 {delivery.format} manifest, {certifications} certifications, "
+            f"{declarations} declarations",
+        )
+        if package.signature is None:
+            ev.add(
+                Check.SIGNATURE,
+                package.file,
+                Outcome.FAIL,
+                "the manifest is not signed",
+                ("KAT-A2-4", "SCAS-PKG"),
+            )
+            signer = SignerCheck(checks=(), principal=None)
+        else:
+            signer = ev.detached_signer(
+                package.signature,
+                content=package.content,
+                measured=None,
+                principals=ev.policy.vendors,
+                role="vendor",
+                kind="manifest",
+            )
+        return package.manifest, package.file, signer
+    mdoc = docs[0]
+    predicate = mdoc.predicate
+    if isinstance(predicate, Malformed):
+        ev.add(
+            Check.ATTESTATIONS,
+            mdoc.file,
+            Outcome.FAIL,
+            f"malformed: {predicate.error.in_file(mdoc.file)}",
+        )
+        return None
+    if not isinstance(predicate, ComponentManifest):  # pragma: no cover - by type
+        raise TypeError(type(predicate).__name__)
+    ev.add(
+        Check.ATTESTATIONS,
+        "attestations/",
+        Outcome.PASS,
+        f"1 manifest, {certifications} certifications, {declarations} declarations",
+    )
+    signer = ev.signer(mdoc, ev.policy.vendors, "vendor", "manifest")
+    return predicate, mdoc.file, signer
+
+
+def _described(
+    summary: DeliverySummary,
+    manifest: ComponentManifest,
+    file: str,
+    signer: SignerCheck,
+) -> DeliverySummary:
+    """The summary with what the manifest declares and who verifiably signed it."""
+    p = signer.principal
+    return DeliverySummary(
+        format=summary.format,
+        root=summary.root,
+        listing=summary.listing,
+        vendor=PartyRef(id=manifest.vendor.id, name=manifest.vendor.name),
+        # Who the delivery is from, as verified (the manifest's vendor is a claim).
+        principal=None if p is None else PartyRef(id=p.id, name=p.name),
+        product=manifest.product,
+        version=manifest.version,
+        security_version=manifest.security_version,
+        network_function=manifest.network_function,
+        domain=None if manifest.domain is None else manifest.domain.value,
+        manifest=file,
+    )
+
+
+def _measured(
+    summary: DeliverySummary,
+    manifest: ComponentManifest,
+    measured: Mapping[str, ComponentDigest],
+) -> DeliverySummary:
+    return replace(
+        summary,
+        components=tuple(
+            ComponentSummary(
+                path=c.path, kind=c.kind.value, size=c.size, digests=dict(c.digests)
+            )
+            for c in manifest.components
+        ),
+        measured=MappingProxyType(
+            {
+                path: Measured(size=m.size, digests=dict(sorted(m.digests.items())))
+                for path, m in sorted(measured.items())
+            }
+        ),
+    )
+
+
+def _check_vendor_binding(
+    ev: Evaluation, file: str, manifest: ComponentManifest, signer: SignerCheck
+) -> None:
+    if signer.principal is None:
+        ev.add(
+            Check.VENDOR_BINDING,
+            file,
+            Outcome.FAIL,
+            f"manifest names vendor {manifest.vendor.id!r} but no trusted vendor "
+            "signer was established",
+        )
+    elif signer.principal.id != manifest.vendor.id:
+        ev.add(
+            Check.VENDOR_BINDING,
+            file,
+            Outcome.FAIL,
+            f"manifest names vendor {manifest.vendor.id!r} but is signed by vendor "
+            f"{signer.principal.id!r}",
+        )
+    else:
+        ev.add(
+            Check.VENDOR_BINDING,
+            file,
+            Outcome.PASS,
+            f"signed by the vendor it names: {signer.principal.id!r} "
+            f"({signer.principal.name}, per the policy)",
+        )
+
+
+def _report(
+    ev: Evaluation, summary: DeliverySummary, inputs: dict[str, str]
+) -> VerificationReport:
+    if summary.manifest is not None:
+        summary = replace(summary, trust_anchors=tuple(sorted(ev.anchors)))
+    return VerificationReport(
+        delivery=summary,
+        policy=ev.policy.summary(),
+        verified_at=ev.at,
+        time_source=ev.time_source,
+        checks=tuple(ev.items),
+        inputs=inputs,
+    )

@@ -1,0 +1,220 @@
+"""The state of one evaluation: the checks so far, the anchors used, the vendor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from vendorproof._internal import crypto
+from vendorproof.errors import AlgorithmError
+from vendorproof.models.checks import DOCUMENT_REQUIREMENTS, Check, CheckResult, Outcome
+from vendorproof.models.delivery import DetachedSignature
+from vendorproof.models.documents import SignedDocument
+from vendorproof.models.policy import Policy, Principal, SignatureRequirement
+from vendorproof.verify.signer import SignerCheck, check_signer, pinned_signers
+
+__all__ = [
+    "DETACHED_VERIFIERS",
+    "ComponentDigest",
+    "DetachedVerifier",
+    "Evaluation",
+    "Hasher",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComponentDigest:
+    """What the verifier measured for one delivered file."""
+
+    size: int
+    digests: dict[str, str]
+
+
+#: Hashes delivered files: (relative paths, algorithms) -> measurements in order.
+Hasher = Callable[[Sequence[str], Sequence[str]], Sequence[ComponentDigest]]
+
+
+class DetachedVerifier(Protocol):
+    """Establishes the signer of a detached signature (one per signature kind).
+
+    ``content`` is the signed bytes when they are small and in hand (a package
+    manifest); otherwise ``measured`` holds the digests measured for the signed
+    component, and the verifier compares the signature's message digest with them.
+    """
+
+    def __call__(
+        self,
+        signature: DetachedSignature,
+        *,
+        content: bytes | None,
+        measured: Mapping[str, str] | None,
+        principals: Sequence[Principal],
+        role: str,
+        policy: Policy,
+        at: datetime,
+        time_source: str,
+        requirements: tuple[str, ...],
+    ) -> SignerCheck: ...
+
+
+#: Signature kind (``DetachedSignature.kind``) -> its verifier. Formats register the
+#: kinds they deliver (``cms``: ``verify/cms_signer.py``).
+DETACHED_VERIFIERS: dict[str, DetachedVerifier] = {}
+
+
+class Evaluation:
+    """The checks of one evaluation, and the trust anchors they used."""
+
+    def __init__(self, policy: Policy, at: datetime, time_source: str) -> None:
+        self.items: list[CheckResult] = []
+        self.anchors: set[str] = set()
+        self.policy = policy
+        self.at = at
+        self.time_source = time_source
+        #: The delivering vendor: the policy principal whose anchor or key verified
+        #: the manifest's signature (None until then, or when none did). Every
+        #: decision that names the vendor uses it, never the manifest's own words.
+        self.vendor: Principal | None = None
+
+    def add(
+        self,
+        check: Check,
+        subject: str,
+        outcome: Outcome,
+        reason: str,
+        requirements: tuple[str, ...] | None = None,
+    ) -> None:
+        """Record one check (with ``check``'s own requirement ids unless given)."""
+        self.items.append(CheckResult.of(check, subject, outcome, reason, requirements))
+
+    def signer(
+        self, doc: SignedDocument, principals: Sequence[Principal], role: str, kind: str
+    ) -> SignerCheck:
+        """Who signed ``doc`` (a document of ``kind``: manifest, certification, ...)."""
+        result = check_signer(
+            doc,
+            principals,
+            role=role,
+            policy=self.policy,
+            at=self.at,
+            time_source=self.time_source,
+            requirements=DOCUMENT_REQUIREMENTS[kind],
+        )
+        self._signed(result, kind)
+        policy_kind = "declaration" if kind == "trust-declaration" else kind
+        requirements = self.policy.signature_requirements.get(policy_kind)
+        if requirements:
+            self._threshold(doc, role, result, requirements, kind)
+        return result
+
+    def detached_signer(
+        self,
+        signature: DetachedSignature,
+        *,
+        content: bytes | None,
+        measured: Mapping[str, str] | None,
+        principals: Sequence[Principal],
+        role: str,
+        kind: str,
+    ) -> SignerCheck:
+        """Who made a detached signature, through the verifier of its kind."""
+        requirements = DOCUMENT_REQUIREMENTS[kind]
+        verifier = DETACHED_VERIFIERS.get(signature.kind)
+        if verifier is None:
+            failed = CheckResult.of(
+                Check.SIGNATURE,
+                signature.file,
+                Outcome.FAIL,
+                f"no verifier for {signature.kind!r} signatures",
+                requirements,
+            )
+            result = SignerCheck(checks=(failed,), principal=None)
+        else:
+            result = verifier(
+                signature,
+                content=content,
+                measured=measured,
+                principals=principals,
+                role=role,
+                policy=self.policy,
+                at=self.at,
+                time_source=self.time_source,
+                requirements=requirements,
+            )
+        self._signed(result, kind)
+        return result
+
+    def _signed(self, result: SignerCheck, kind: str) -> None:
+        self.items.extend(result.checks)
+        self.anchors.update(result.anchors)
+        if kind == "manifest":
+            self.vendor = result.principal
+
+    def _threshold(
+        self,
+        doc: SignedDocument,
+        role: str,
+        primary: SignerCheck,
+        requirements: Sequence[SignatureRequirement],
+        kind: str,
+    ) -> None:
+        """k-of-n across roles: count distinct trusted keys per role."""
+        counts: list[str] = []
+        ok = True
+        for r in requirements:
+            principals = (
+                self.policy.vendors
+                if r.role == "vendor"
+                else self.policy.certification_bodies
+            )
+            keys = self._allowed(pinned_signers(doc, principals), principals)
+            if r.role == role and primary.principal is not None and primary.key_id:
+                keys[primary.key_id] = primary.principal.id
+            note = ""
+            if r.role == "vendor":
+                # Vendor keys count only for the delivering vendor (the verified
+                # signer of the manifest), on every kind of document.
+                owner = self.vendor
+                keys = {
+                    k: v for k, v in keys.items() if owner is not None and v == owner.id
+                }
+                note = (
+                    f" (keys of vendor {owner.id!r})"
+                    if owner is not None
+                    else " (no trusted vendor signed the manifest)"
+                )
+            ok = ok and len(keys) >= r.threshold
+            counts.append(f"{r.role}: {len(keys)} of required {r.threshold}{note}")
+        self.add(
+            Check.SIGNATURE_THRESHOLD,
+            doc.file,
+            Outcome.PASS if ok else Outcome.FAIL,
+            "distinct trusted keys: " + "; ".join(counts),
+            DOCUMENT_REQUIREMENTS[kind],
+        )
+
+    def _allowed(
+        self, keys: dict[str, str], principals: Sequence[Principal]
+    ) -> dict[str, str]:
+        """The pinned keys whose algorithm (and RSA size) the policy allows."""
+        pinned = {kid: k for p in principals for kid, k in p.public_keys.items()}
+        out: dict[str, str] = {}
+        for kid, owner in keys.items():
+            key = pinned.get(kid)
+            try:
+                name = crypto.algorithm_name(key) if key is not None else None
+            except AlgorithmError:
+                continue
+            if name not in self.policy.signature_algorithms:
+                continue
+            if (
+                isinstance(key, rsa.RSAPublicKey)
+                and key.key_size < self.policy.min_rsa_bits
+            ):
+                continue
+            out[kid] = owner
+        return out
