@@ -14,11 +14,12 @@ from pathlib import Path
 from vendorproof.errors import InvalidInputError
 from vendorproof.formats.base import DeliveryFormat
 from vendorproof.formats.directory import DirectoryFormat
+from vendorproof.formats.oci import OciFormat
 
 __all__ = ["FORMATS", "by_name", "detect"]
 
 #: Every delivery format, in detection order.
-FORMATS: tuple[DeliveryFormat, ...] = (DirectoryFormat(),)
+FORMATS: tuple[DeliveryFormat, ...] = (OciFormat(), DirectoryFormat())
 
 
 def detect(path: Path) -> DeliveryFormat:

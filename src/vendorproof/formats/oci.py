@@ -44,6 +44,7 @@ count and total size are bounded by :class:`ArchiveLimits`.
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import re
@@ -51,14 +52,16 @@ import stat
 import tarfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, BinaryIO, Final, Protocol, cast
 
 from vendorproof._internal import confine
 from vendorproof._internal.hashing import FileDigests, hash_fileobj, hash_files
-from vendorproof._internal.jsonio import parse_json
+from vendorproof._internal.jsonio import dump_json, parse_json
 from vendorproof.errors import InvalidInputError
+from vendorproof.formats.base import DocumentCache, ProgressFactory, Salvage
 from vendorproof.formats.ziparchive import (
     DEFAULT_ARCHIVE_LIMITS,
     ArchiveLimits,
@@ -66,6 +69,12 @@ from vendorproof.formats.ziparchive import (
     name_key,
 )
 from vendorproof.limits import DEFAULT_LIMITS, Limits
+from vendorproof.models.checks import Check, CheckResult, Outcome
+from vendorproof.models.delivery import Delivery, DetachedSignature, PackageManifest
+from vendorproof.models.manifest import ComponentManifest
+from vendorproof.models.summary import DeliverySummary
+from vendorproof.verify.delivery import DETACHED_VERIFIERS, ComponentDigest, Hasher
+from vendorproof.verify.oci_signatures import verify_oci_signatures
 
 __all__ = [
     "ARTIFACT_NOTARY_SIGNATURE",
@@ -76,6 +85,7 @@ __all__ = [
     "Descriptor",
     "ImageIndex",
     "Manifest",
+    "OciFormat",
     "OciLayout",
     "check_blobs",
     "close_layout",
@@ -931,3 +941,328 @@ def check_blobs(
                 problem = None
             results[d.digest] = BlobCheck(descriptor=d, problem=problem)
     return tuple(results[k] for k in sorted(results))
+
+
+# ---------------------------------------------------------------------- adapter
+#
+# The image layout as a delivery (docs/design.md, "Delivery formats"). The signed
+# manifest (the one image or index ``index.json`` lists besides signatures) is the
+# package manifest; its config and layers (for an index: every manifest, config and
+# layer below it) are the components, named by blob path and measured by the hashing
+# engine; the Notation and cosign signatures found as referrers of it (and cosign
+# simple-signing manifests) are one detached signature of kind ``oci``, which
+# ``verify.oci_signatures`` verifies, the first that establishes a trusted vendor
+# deciding. Inputs (stored as evidence): ``oci-layout``, ``index.json``, every index
+# and manifest blob, and every signature blob; never a config or layer.
+
+FORMAT_NAME: Final = "oci"
+SIGNATURE_KIND: Final = "oci"
+_SIGNATURE_TYPES: Final = frozenset(
+    {ARTIFACT_NOTARY_SIGNATURE, ARTIFACT_SIGSTORE_BUNDLE}
+)
+
+
+class _MemorySource:
+    """Stored inputs as a layout source (replay: no config or layer is there)."""
+
+    def __init__(self, files: Mapping[str, bytes], file: str) -> None:
+        self.file = file
+        self._files = dict(files)
+
+    def files(self) -> Mapping[str, int]:
+        return {n: len(d) for n, d in self._files.items()}
+
+    def read(self, name: str, limit: int) -> bytes:
+        data = self._files[name]
+        if len(data) > limit:
+            raise InvalidInputError(
+                f"larger than {limit} bytes", file=self.file, path=name
+            )
+        return data
+
+    def hash(
+        self,
+        names: Sequence[str],  # noqa: ARG002
+        algorithms: Sequence[str],  # noqa: ARG002
+        on_progress: Callable[[int], None] | None,  # noqa: ARG002
+    ) -> list[FileDigests | str]:  # pragma: no cover - replay measures nothing here
+        msg = "stored inputs hold no configs or layers"
+        raise InvalidInputError(msg, file=self.file)
+
+
+def _annotation(m: Manifest, d: Descriptor, key: str) -> str | None:
+    return m.annotations.get(key) or d.annotations.get(key)
+
+
+def _signed(layout: OciLayout) -> list[Descriptor]:
+    """The index.json entries that are not signatures (candidates to be signed)."""
+    out = []
+    for d in layout.index.manifests:
+        m = layout.manifests.get(d.digest)
+        if m is not None and (m.subject is not None or m.simple_signing):
+            continue
+        out.append(d)
+    return out
+
+
+def _components(layout: OciLayout, top: Descriptor) -> list[tuple[Descriptor, str]]:
+    """Every blob below ``top`` (not ``top`` itself) with its component kind."""
+    found: dict[str, tuple[Descriptor, str]] = {}
+    todo = [top]
+    while todo:
+        d = todo.pop()
+        if d.digest in layout.indexes:
+            for child in layout.indexes[d.digest].manifests:
+                found.setdefault(child.digest, (child, "other"))
+                todo.append(child)
+        elif d.digest in layout.manifests:
+            m = layout.manifests[d.digest]
+            found.setdefault(m.config.digest, (m.config, "config"))
+            for layer in m.layers:
+                found.setdefault(layer.digest, (layer, "container-image"))
+    found.pop(top.digest, None)
+    return [found[k] for k in sorted(found)]
+
+
+def _signature_blobs(
+    layout: OciLayout, digest: str
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """The signatures over ``digest``: (entries for the verifier, their blob paths)."""
+    entries: list[dict[str, Any]] = []
+    blobs: set[str] = set()
+    for m in layout.referrers(digest, artifact_types=_SIGNATURE_TYPES):
+        blobs.update({m.descriptor.blob, m.config.blob})
+        for layer in m.layers:
+            blobs.add(layer.blob)
+            entries.append({"mediaType": layer.media_type, "blob": layer.blob})
+    for m in layout.simple_signatures():
+        blobs.update({m.descriptor.blob, m.config.blob})
+        for layer in m.layers:
+            blobs.add(layer.blob)
+            entries.append(
+                {
+                    "mediaType": layer.media_type,
+                    "blob": layer.blob,
+                    "annotations": dict(layer.annotations),
+                }
+            )
+    return entries, blobs
+
+
+def _finding(subject: str, reason: str) -> CheckResult:
+    return CheckResult.of(Check.ATTESTATIONS, subject, Outcome.FAIL, reason)
+
+
+def _to_delivery(
+    layout: OciLayout, root: Path, limits: Limits
+) -> tuple[Delivery, frozenset[str], dict[str, str]]:
+    inputs: dict[str, bytes] = {}
+    for name in (LAYOUT_FILE, INDEX_FILE):
+        inputs[name] = layout.source.read(name, limits.max_document_bytes)
+    for index in layout.indexes.values():
+        if index.descriptor is not None:
+            inputs[index.descriptor.blob] = index.raw
+    for m in layout.manifests.values():
+        inputs[m.descriptor.blob] = m.raw
+    findings = [
+        _finding(where, f"unknown media type {media_type!r}")
+        for where, media_type in layout.unknown_media_types
+    ]
+    signed = _signed(layout)
+    metadata: set[str] = {LAYOUT_FILE, INDEX_FILE}
+    package: PackageManifest | None = None
+    if len(signed) != 1:
+        findings.append(
+            _finding(
+                INDEX_FILE,
+                f"exactly one image (manifest or index) besides its signatures is "
+                f"required in index.json, found {len(signed)}",
+            )
+        )
+    else:
+        top = signed[0]
+        raw = inputs[top.blob]
+        entries, sig_blobs = _signature_blobs(layout, top.digest)
+        for blob in sorted(sig_blobs):
+            d = layout.blobs.get(_digest_of(blob))
+            if d is None or blob in inputs:
+                continue
+            try:
+                inputs[blob] = layout.read_blob(d, limits=limits)
+            except InvalidInputError as e:
+                findings.append(_finding(blob, f"malformed: {e}"))
+        for entry in entries:
+            entry["data"] = base64.b64encode(inputs.get(entry["blob"], b"")).decode()
+        metadata |= sig_blobs
+        manifest = _component_manifest(layout, top)
+        signature = None
+        if entries:
+            signature = DetachedSignature(
+                kind=SIGNATURE_KIND,
+                file=entries[0]["blob"],
+                target=top.blob,
+                data=dump_json({"target": _target_dict(top), "signatures": entries}),
+            )
+        package = PackageManifest(
+            file=top.blob, manifest=manifest, content=raw, signature=signature
+        )
+        metadata.add(top.blob)
+    for index in layout.indexes.values():
+        if index.descriptor is not None:
+            metadata.add(index.descriptor.blob)
+    payload = frozenset(n for n in layout.source.files() if n not in metadata)
+    delivery = Delivery(
+        format=FORMAT_NAME,
+        root=root,
+        payload=payload,
+        package_manifest=package,
+        findings=tuple(findings),
+        inputs=inputs,
+    )
+    return delivery, payload, {}
+
+
+def _digest_of(blob: str) -> str:
+    _, alg, hex_ = blob.split("/", 2)
+    return f"{alg}:{hex_}"
+
+
+def _target_dict(d: Descriptor) -> dict[str, Any]:
+    return {"mediaType": d.media_type, "digest": d.digest, "size": d.size}
+
+
+def _component_manifest(layout: OciLayout, top: Descriptor) -> ComponentManifest:
+    from vendorproof.models._fields import parse_time
+    from vendorproof.models.manifest import Component, ComponentKind, Party
+
+    m = layout.manifests.get(top.digest)
+    annotations = dict(top.annotations)
+    if m is not None:
+        annotations.update(m.annotations)
+    elif top.digest in layout.indexes:
+        annotations.update(layout.indexes[top.digest].annotations)
+    vendor = annotations.get("org.opencontainers.image.vendor", "")
+    created = annotations.get("org.opencontainers.image.created")
+    try:
+        released = parse_time(created, "created") if created else _EPOCH
+    except InvalidInputError:
+        released = _EPOCH
+    components = tuple(
+        Component(
+            path=d.blob,
+            kind=ComponentKind(kind),
+            size=d.size,
+            digests=MappingProxyType({d.algorithm: d.digest.partition(":")[2]}),
+        )
+        for d, kind in _components(layout, top)
+    )
+    return ComponentManifest(
+        vendor=Party(name=vendor, id=vendor),
+        product=annotations.get("org.opencontainers.image.title")
+        or annotations.get("org.opencontainers.image.ref.name", ""),
+        version=annotations.get("org.opencontainers.image.version", ""),
+        security_version=None,
+        network_function=None,
+        domain=None,
+        release_date=released,
+        components=components,
+    )
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _tar_hasher(path: Path, progress: ProgressFactory | None) -> Hasher:
+    def hasher(
+        paths: Sequence[str], algorithms: Sequence[str]
+    ) -> list[ComponentDigest]:
+        source = _TarSource(path, limits=DEFAULT_ARCHIVE_LIMITS)
+        try:
+            total = sum(source.files().get(p, 0) for p in paths)
+            if progress is None:
+                results = source.hash(paths, algorithms, None)
+            else:
+                with progress(total) as on_progress:
+                    results = source.hash(paths, algorithms, on_progress)
+        finally:
+            source.close()
+        out = []
+        for name, r in zip(paths, results, strict=True):
+            if isinstance(r, str):
+                raise InvalidInputError(r, file=str(path), path=name)
+            out.append(ComponentDigest(size=r.size, digests=dict(r.digests)))
+        return out
+
+    return hasher
+
+
+class OciFormat:
+    """OCI image layouts (a directory or a tar) signed with Notation or cosign."""
+
+    name = FORMAT_NAME
+
+    def detect(self, path: Path) -> bool:
+        """A directory or tar holding an ``oci-layout`` file."""
+        return is_layout(path)
+
+    def load(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
+        """Walk the layout and collect the signed manifest and its signatures."""
+        opened = open_layout(path, limits=limits)
+        try:
+            return _to_delivery(opened, path, limits)[0]
+        finally:
+            close_layout(opened)
+
+    def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
+        """Hash blobs by their path (``blobs/<alg>/<hex>``), streaming."""
+        if path.is_dir():
+            from vendorproof.formats.directory import files_hasher
+
+            return files_hasher(path, progress)
+        return _tar_hasher(path, progress)
+
+    def reload(
+        self,
+        inputs: Mapping[str, bytes],
+        summary: DeliverySummary,
+        *,
+        workdir: Path,  # noqa: ARG002 - nothing is written
+        images: Path | None,
+        cache: DocumentCache | None = None,  # noqa: ARG002 - nothing to share
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> Delivery:
+        """The delivery from the stored index, manifests and signatures."""
+        source = _MemorySource(inputs, summary.root)
+        root = images if images is not None else Path(summary.root)
+        delivery = _to_delivery(_walk(source, limits), root, limits)[0]
+        return replace(
+            delivery,
+            payload=frozenset(summary.listing.payload),
+            irregular=dict(summary.listing.irregular),
+        )
+
+    def salvage(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Salvage:
+        """``oci-layout`` and ``index.json`` when they can be read."""
+        inputs: dict[str, bytes] = {}
+        errors: list[CheckResult] = []
+        try:
+            source: _Source = (
+                _DirSource(path, limits=limits)
+                if path.is_dir()
+                else _TarSource(path, limits=DEFAULT_ARCHIVE_LIMITS)
+            )
+            for name in (LAYOUT_FILE, INDEX_FILE):
+                if name in source.files():
+                    inputs[name] = source.read(name, limits.max_document_bytes)
+            if isinstance(source, _TarSource):
+                source.close()
+        except InvalidInputError as e:
+            errors.append(CheckResult.of(Check.ERROR, str(path), Outcome.ERROR, str(e)))
+        except OSError as e:
+            errors.append(
+                CheckResult.of(Check.ERROR, str(path), Outcome.ERROR, str(e.strerror))
+            )
+        return Salvage(inputs=inputs, errors=tuple(errors))
+
+
+DETACHED_VERIFIERS.setdefault(SIGNATURE_KIND, verify_oci_signatures)

@@ -33,6 +33,12 @@ class Check(enum.StrEnum):
     REVOCATION = "revocation"
     SIGNER_IDENTITY = "signer-identity"
     SIGNATURE_THRESHOLD = "signature-threshold"
+    # Signatures over OCI manifests (Notation, cosign): signer checks as well.
+    NOTATION_ENVELOPE = "notation-envelope"
+    COSIGN_BUNDLE = "cosign-bundle"
+    TARGET_ARTIFACT = "target-artifact"
+    SIGNING_SCHEME = "signing-scheme"
+    EXPIRY = "expiry"
     # The manifest and the delivered bytes.
     VENDOR_BINDING = "vendor-binding"
     DIGEST_ALGORITHMS = "digest-algorithms"
@@ -77,6 +83,11 @@ SIGNER_CHECKS = frozenset(
         Check.REVOCATION,
         Check.SIGNER_IDENTITY,
         Check.SIGNATURE_THRESHOLD,
+        Check.NOTATION_ENVELOPE,
+        Check.COSIGN_BUNDLE,
+        Check.TARGET_ARTIFACT,
+        Check.SIGNING_SCHEME,
+        Check.EXPIRY,
     }
 )
 
