@@ -5,6 +5,7 @@ Run as a script, this module is the child process that the benchmark times::
     python scripts/_bench_lib.py hash-file sha256 IMAGE
     python scripts/_bench_lib.py hash-files sha256,sha512 @LISTFILE
     python scripts/_bench_lib.py x509-inproc CALLS LEAF ROOT INTERMEDIATE
+    python scripts/_bench_lib.py oci-check LAYOUT_DIR
     python scripts/_bench_lib.py integrity STORE_URL OPERATOR_PUB REPEAT
     python scripts/_bench_lib.py pg-writer STORE_URL COUNT DELIVERY POLICY KEY [VARIANT]
     python scripts/_bench_lib.py append-ab DIR COUNT BLOCK DELIVERY POLICY VARIANTS
@@ -678,6 +679,76 @@ def child_hash_files(args: Sequence[str]) -> None:
     sys.stdout.write("".join(out))
 
 
+def write_oci_layout(root: Path, layers: int, total: int, *, seed: int) -> list[Path]:
+    """An OCI image layout with ``layers`` random layers of ``total`` bytes in all.
+
+    Returns every blob's path (layers, config, manifest).
+    """
+    import hashlib
+    import json
+
+    blobs = root / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+
+    def put(data: bytes) -> dict[str, object]:
+        digest = hashlib.sha256(data).hexdigest()
+        (blobs / digest).write_bytes(data)
+        return {"digest": f"sha256:{digest}", "size": len(data)}
+
+    descriptors = []
+    for i in range(layers):
+        tmp = root / f"layer-{i}.tmp"
+        write_random_file(tmp, total // layers, seed=seed + i)
+        h = hashlib.sha256()
+        with tmp.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                h.update(chunk)
+        tmp.rename(blobs / h.hexdigest())
+        descriptors.append(
+            {
+                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                "digest": f"sha256:{h.hexdigest()}",
+                "size": total // layers,
+            }
+        )
+    config = put(b'{"architecture":"amd64","os":"linux"}')
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+        "layers": descriptors,
+    }
+    desc = put(json.dumps(manifest).encode())
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", **desc}
+        ],
+    }
+    (root / "index.json").write_text(json.dumps(index), encoding="utf-8")
+    (root / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}', encoding="utf-8")
+    return sorted(blobs.iterdir())
+
+
+def child_oci_check(args: Sequence[str]) -> None:
+    """``open_layout`` + ``check_blobs``; prints ``sha256 hex path`` of each blob."""
+    from vendorproof.formats.oci import check_blobs, close_layout, open_layout
+
+    root = Path(args[0])
+    layout = open_layout(root)
+    try:
+        checks = check_blobs(layout)
+    finally:
+        close_layout(layout)
+    bad = [c.problem for c in checks if c.problem]
+    if bad:
+        raise SystemExit(f"blob problems: {bad[0]}")
+    out = [
+        f"sha256 {c.descriptor.digest[7:]} {root / c.descriptor.blob}\n" for c in checks
+    ]
+    sys.stdout.write("".join(out))
+
+
 def child_x509_inproc(args: Sequence[str]) -> None:
     """Time ``verify_chain`` in process: prints JSON with seconds per call."""
     from datetime import datetime
@@ -1097,6 +1168,7 @@ CHILDREN: Mapping[str, Callable[[Sequence[str]], None]] = {
     "hash-files": child_hash_files,
     "csar-digests": child_csar_digests,
     "x509-inproc": child_x509_inproc,
+    "oci-check": child_oci_check,
     "integrity": child_integrity,
     "pg-writer": child_pg_writer,
     "append-ab": child_append_ab,

@@ -47,6 +47,9 @@ TARGETS = {
     "public-key": ("test_pki", "test_public_key"),
     "record": ("test_evidence", "test_record"),
     "audit-bundle": ("test_evidence", "test_audit_bundle"),
+    "notation-jws": ("test_oci", "test_notation_jws"),
+    "notation-cose": ("test_oci", "test_notation_cose"),
+    "oci-index": ("test_oci", "test_layout_index"),
 }
 
 

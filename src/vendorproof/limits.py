@@ -18,7 +18,9 @@ class Limits:
         max_signatures: most signatures in one DSSE envelope.
         max_chain_depth: most intermediates between a leaf and a trust anchor.
         max_certificates: most certificates in one bundle or PEM file.
-        max_files: most payload files in one delivery.
+        max_files: most payload files in one delivery (and blobs in an OCI image
+            layout, descriptors in one manifest or index).
+        max_index_depth: deepest nesting of OCI image indexes below index.json.
     """
 
     max_document_bytes: int = 16 * 1024 * 1024
@@ -29,6 +31,7 @@ class Limits:
     max_chain_depth: int = 8
     max_certificates: int = 64
     max_files: int = 100_000
+    max_index_depth: int = 8
 
 
 DEFAULT_LIMITS = Limits()

@@ -15,11 +15,12 @@ from vendorproof.errors import InvalidInputError
 from vendorproof.formats.base import DeliveryFormat
 from vendorproof.formats.csar import CsarFormat
 from vendorproof.formats.directory import DirectoryFormat
+from vendorproof.formats.oci import OciFormat
 
 __all__ = ["FORMATS", "by_name", "detect"]
 
 #: Every delivery format, in detection order.
-FORMATS: tuple[DeliveryFormat, ...] = (DirectoryFormat(), CsarFormat())
+FORMATS: tuple[DeliveryFormat, ...] = (OciFormat(), DirectoryFormat(), CsarFormat())
 
 
 def detect(path: Path) -> DeliveryFormat:

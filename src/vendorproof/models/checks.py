@@ -36,6 +36,12 @@ class Check(enum.StrEnum):
     CERTIFICATE_PROFILE = "certificate-profile"
     SIGNER_IDENTITY = "signer-identity"
     SIGNATURE_THRESHOLD = "signature-threshold"
+    # Signatures over OCI manifests (Notation, cosign): signer checks as well.
+    NOTATION_ENVELOPE = "notation-envelope"
+    COSIGN_BUNDLE = "cosign-bundle"
+    TARGET_ARTIFACT = "target-artifact"
+    SIGNING_SCHEME = "signing-scheme"
+    EXPIRY = "expiry"
     # The manifest and the delivered bytes.
     VENDOR_BINDING = "vendor-binding"
     DIGEST_ALGORITHMS = "digest-algorithms"
@@ -83,6 +89,11 @@ SIGNER_CHECKS = frozenset(
         Check.CERTIFICATE_PROFILE,
         Check.SIGNER_IDENTITY,
         Check.SIGNATURE_THRESHOLD,
+        Check.NOTATION_ENVELOPE,
+        Check.COSIGN_BUNDLE,
+        Check.TARGET_ARTIFACT,
+        Check.SIGNING_SCHEME,
+        Check.EXPIRY,
     }
 )
 

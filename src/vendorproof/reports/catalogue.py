@@ -76,6 +76,32 @@ CHECKS: dict[str, CheckInfo] = {
         "Passes when at least k distinct trusted keys per role of the policy's "
         "signatureRequirements signed the document.",
     ),
+    "notation-envelope": _signer(
+        "A Notation envelope follows the Notary Project rules.",
+        "Passes when the JWS or COSE envelope is well formed, its alg is allowed, "
+        "every critical header is understood and present, and the content type and "
+        "signing scheme are the Notary Project's.",
+    ),
+    "cosign-bundle": _signer(
+        "A cosign Sigstore bundle parses.",
+        "Passes when the bundle attached to the image is a readable Sigstore bundle; "
+        "its signer is then checked as any statement bundle's.",
+    ),
+    "target-artifact": _signer(
+        "The signature is over the manifest verified.",
+        "Passes when the artifact the signature names (Notation targetArtifact, the "
+        "cosign statement subject or docker-manifest-digest) is the manifest, by "
+        "media type, digest and size where given.",
+    ),
+    "signing-scheme": _signer(
+        "The Notation signing scheme is supported.",
+        "Passes for notary.x509, and for notary.x509.signingAuthority with an "
+        "authentic signing time not after the validation time.",
+    ),
+    "expiry": _signer(
+        "The Notation signature has not expired.",
+        "Passes when the validation time is before io.cncf.notary.expiry.",
+    ),
     "vendor-binding": CheckInfo(
         summary="The manifest names the vendor that signed it.",
         help="Passes when the manifest's vendor.id is the policy id of the vendor "

@@ -55,6 +55,7 @@ __all__ = [
     "SignerCheck",
     "check_certificate_trust",
     "check_signer",
+    "identity_matches",
     "keyless_trust",
     "pinned_signers",
 ]
@@ -93,7 +94,7 @@ def _sans(cert: x509.Certificate) -> list[str]:
     return [n.value for n in ext.value if isinstance(n, _SAN_TYPES)]
 
 
-def _identity_matches(identity: Identity, cert: x509.Certificate) -> bool:
+def identity_matches(identity: Identity, cert: x509.Certificate) -> bool:
     """Subject RDN by RDN, attribute by attribute; SAN one name at a time."""
     if identity.subject is not None and not parse_dn_pattern(identity.subject).matches(
         cert.subject
@@ -478,7 +479,7 @@ def _trust_certificate(  # noqa: PLR0917 - the inputs of the trust step
     # expensive step, and the first such chain decides.
     ordered = sorted(
         principals,
-        key=lambda p: not any(_identity_matches(i, leaf) for i in p.identities),
+        key=lambda p: not any(identity_matches(i, leaf) for i in p.identities),
     )
     for p in ordered:
         if not p.anchors:
@@ -489,7 +490,7 @@ def _trust_certificate(  # noqa: PLR0917 - the inputs of the trust step
             errors.append(f"{p.id}: {e}")
             continue
         chains.append((p, chain, relaxed))
-        if any(_identity_matches(i, leaf) for i in p.identities):
+        if any(identity_matches(i, leaf) for i in p.identities):
             break
     if not chains:
         detail = "; ".join(errors) or "no trust anchors configured"
@@ -506,7 +507,7 @@ def _trust_certificate(  # noqa: PLR0917 - the inputs of the trust step
         + ("legacy profile" if chains[0][2] else "code-signing profile"),
     )
     for p, chain, relaxed in chains:
-        matched = next((i for i in p.identities if _identity_matches(i, leaf)), None)
+        matched = next((i for i in p.identities if identity_matches(i, leaf)), None)
         if matched is None:
             continue
         try:

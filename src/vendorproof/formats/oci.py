@@ -1,0 +1,1268 @@
+"""OCI image layouts (OCI image specification 1.1), from a directory or a tar.
+
+An image layout (image-spec ``image-layout.md``) is an ``oci-layout`` file naming the
+layout version, an ``index.json`` image index, and content-addressed blobs at
+``blobs/<alg>/<encoded>``. :func:`open_layout` reads one and walks it:
+
+- ``oci-layout`` must say ``imageLayoutVersion`` ``1.0.0``; ``index.json`` must be an
+  image index (``schemaVersion`` 2, ``manifests``);
+- from the index, every descriptor is followed: image indexes (nested, for every
+  platform) to manifests, manifests to their config and layers (image-spec
+  ``descriptor.md``, ``image-index.md``, ``manifest.md``). A descriptor's digest must
+  be ``sha256:`` or ``sha512:`` with the registered encoding (``descriptor.md``
+  "Digests"), so a blob's name is always ``blobs/<alg>/<hex>`` and no descriptor can
+  name a file elsewhere; its size must be a non-negative integer;
+- indexes and manifests are read whole (at most ``Limits.max_document_bytes``), their
+  size and digest checked through the hashing engine *before* they are parsed, and
+  parsed strictly (duplicate keys refused). An index that (directly or not) contains
+  itself, or nesting deeper than ``Limits.max_index_depth``, is refused;
+- media types: indexes and manifests must have one of the OCI (or Docker schema 2)
+  index/manifest types; config and layer types outside the known set are reported
+  (:attr:`OciLayout.unknown_media_types`), since their content cannot be interpreted;
+- files under ``blobs/`` that nothing reachable names are reported
+  (:attr:`OciLayout.unreferenced`); files outside ``blobs/`` other than ``oci-layout``
+  and ``index.json`` (a ``manifest.json`` that ``docker save`` adds, for example) are
+  listed as ignored and never read.
+
+Config and layer blobs are not read by :func:`open_layout`; :func:`check_blobs` streams
+each reachable blob once through the hashing engine (all cores for a directory) and
+reports every blob that is missing, of another size or another digest.
+
+OCI 1.1 referrers (image-spec ``manifest.md`` ``subject``): manifests reachable from
+``index.json`` whose ``subject`` names a manifest; :meth:`OciLayout.referrers` lists
+them for a digest, optionally by ``artifactType`` (Notation signatures,
+``application/vnd.cncf.notary.signature``; Sigstore bundles,
+``application/vnd.dev.sigstore.bundle.v0.3+json``).
+
+A tar is read member by member, never extracted: member names are checked with the
+ZIP reader's rules (:func:`vendorproof.formats.ziparchive.check_member_name`; a leading
+``./``, which ``tar -C layout -cf x.tar .`` writes, is dropped first), links, devices
+and FIFOs are refused, duplicate names (also after case folding and Unicode
+normalisation) and a name used as both file and directory are refused, and the member
+count and total size are bounded by :class:`ArchiveLimits`.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import stat
+import tarfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import IO, Any, BinaryIO, Final, Protocol, cast
+
+from vendorproof._internal import confine
+from vendorproof._internal.hashing import FileDigests, hash_fileobj, hash_files
+from vendorproof._internal.jsonio import dump_json, parse_json
+from vendorproof.errors import InvalidInputError
+from vendorproof.formats.base import DocumentCache, ProgressFactory, Salvage
+from vendorproof.formats.ziparchive import (
+    DEFAULT_ARCHIVE_LIMITS,
+    ArchiveLimits,
+    check_member_name,
+    name_key,
+)
+from vendorproof.limits import DEFAULT_LIMITS, Limits
+from vendorproof.models.checks import Check, CheckResult, Outcome
+from vendorproof.models.delivery import Delivery, DetachedSignature, PackageManifest
+from vendorproof.models.manifest import ComponentManifest
+from vendorproof.models.summary import DeliverySummary
+from vendorproof.verify.delivery import DETACHED_VERIFIERS, ComponentDigest, Hasher
+from vendorproof.verify.oci_signatures import verify_oci_signatures
+
+__all__ = [
+    "ARTIFACT_NOTARY_SIGNATURE",
+    "ARTIFACT_SIGSTORE_BUNDLE",
+    "MEDIA_IMAGE_INDEX",
+    "MEDIA_IMAGE_MANIFEST",
+    "BlobCheck",
+    "Descriptor",
+    "ImageIndex",
+    "Manifest",
+    "OciFormat",
+    "OciLayout",
+    "check_blobs",
+    "close_layout",
+    "is_layout",
+    "open_layout",
+]
+
+MEDIA_IMAGE_INDEX: Final = "application/vnd.oci.image.index.v1+json"
+MEDIA_IMAGE_MANIFEST: Final = "application/vnd.oci.image.manifest.v1+json"
+_DOCKER_LIST: Final = "application/vnd.docker.distribution.manifest.list.v2+json"
+_DOCKER_MANIFEST: Final = "application/vnd.docker.distribution.manifest.v2+json"
+INDEX_TYPES: Final = frozenset({MEDIA_IMAGE_INDEX, _DOCKER_LIST})
+MANIFEST_TYPES: Final = frozenset({MEDIA_IMAGE_MANIFEST, _DOCKER_MANIFEST})
+
+ARTIFACT_NOTARY_SIGNATURE: Final = "application/vnd.cncf.notary.signature"
+ARTIFACT_SIGSTORE_BUNDLE: Final = "application/vnd.dev.sigstore.bundle.v0.3+json"
+MEDIA_JWS: Final = "application/jose+json"
+MEDIA_COSE: Final = "application/cose"
+MEDIA_EMPTY: Final = "application/vnd.oci.empty.v1+json"
+MEDIA_COSIGN_SIMPLESIGNING: Final = "application/vnd.dev.cosign.simplesigning.v1+json"
+
+#: Config and layer media types whose meaning is known (image-spec ``media-types.md``,
+#: Docker schema 2, and the signature artifacts of Notation and Sigstore/cosign).
+KNOWN_BLOB_TYPES: Final = frozenset(
+    {
+        "application/vnd.oci.image.config.v1+json",
+        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.oci.image.layer.v1.tar+zstd",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+        "application/vnd.docker.container.image.v1+json",
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        MEDIA_EMPTY,
+        ARTIFACT_NOTARY_SIGNATURE,
+        MEDIA_JWS,
+        MEDIA_COSE,
+        "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "application/vnd.dev.sigstore.bundle+json;version=0.3",
+        MEDIA_COSIGN_SIMPLESIGNING,
+    }
+)
+
+LAYOUT_FILE: Final = "oci-layout"
+INDEX_FILE: Final = "index.json"
+_DIGEST = re.compile(r"\A(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})\Z")
+_MAX_SIZE: Final = 2**63 - 1
+
+
+def _blob_name(digest: str) -> str:
+    alg, _, hex_ = digest.partition(":")
+    return f"blobs/{alg}/{hex_}"
+
+
+# ------------------------------------------------------------------------ model
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Descriptor:
+    """An OCI content descriptor (image-spec ``descriptor.md``), as far as it is used.
+
+    ``where`` names the document and field it came from (for messages).
+    """
+
+    media_type: str
+    digest: str
+    size: int
+    where: str
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    artifact_type: str | None = None
+    platform: str | None = None
+
+    @property
+    def blob(self) -> str:
+        """The blob's path inside the layout: ``blobs/<alg>/<hex>``."""
+        return _blob_name(self.digest)
+
+    @property
+    def algorithm(self) -> str:
+        """The digest algorithm (``sha256`` or ``sha512``)."""
+        return self.digest.partition(":")[0]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageIndex:
+    """An image index (``index.json`` or a nested index blob)."""
+
+    descriptor: Descriptor | None  # None for index.json itself
+    raw: bytes
+    manifests: tuple[Descriptor, ...]
+    annotations: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Manifest:
+    """An image manifest: config, layers and (OCI 1.1) artifactType and subject."""
+
+    descriptor: Descriptor
+    raw: bytes
+    config: Descriptor
+    layers: tuple[Descriptor, ...]
+    subject: Descriptor | None
+    artifact_type: str | None
+    annotations: Mapping[str, str]
+
+    @property
+    def kind(self) -> str:
+        """The artifact type: ``artifactType``, else the config media type."""
+        return self.artifact_type or self.config.media_type
+
+    @property
+    def simple_signing(self) -> bool:
+        """Whether this is a cosign simple-signing signature manifest."""
+        return bool(self.layers) and all(
+            x.media_type == MEDIA_COSIGN_SIMPLESIGNING for x in self.layers
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlobCheck:
+    """One reachable blob after :func:`check_blobs` (``problem`` None: it is sound).
+
+    A sound blob exists with the size and digest its descriptor gives.
+    """
+
+    descriptor: Descriptor
+    problem: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OciLayout:
+    """A walked image layout; nothing in it was trusted beyond its digests."""
+
+    file: str
+    source: _Source
+    index: ImageIndex
+    indexes: Mapping[str, ImageIndex]
+    manifests: Mapping[str, Manifest]
+    blobs: Mapping[str, Descriptor]  # every reachable blob, by digest
+    unreferenced: tuple[str, ...]
+    ignored: tuple[str, ...]
+    unknown_media_types: tuple[tuple[str, str], ...]  # (where, media type)
+
+    def images(self) -> tuple[Manifest, ...]:
+        """The manifests that are neither referrers (``subject``) nor signatures."""
+        return tuple(
+            m
+            for _, m in sorted(self.manifests.items())
+            if m.subject is None and not m.simple_signing
+        )
+
+    def simple_signatures(self) -> tuple[Manifest, ...]:
+        """The cosign simple-signing manifests.
+
+        Which image each one signs is only known from its payload, once its
+        signature verified.
+        """
+        return tuple(m for _, m in sorted(self.manifests.items()) if m.simple_signing)
+
+    def referrers(
+        self, digest: str, *, artifact_types: frozenset[str] | None = None
+    ) -> tuple[Manifest, ...]:
+        """Manifests whose ``subject`` is ``digest`` (of the given artifact types)."""
+        return tuple(
+            m
+            for _, m in sorted(self.manifests.items())
+            if m.subject is not None
+            and m.subject.digest == digest
+            and (artifact_types is None or m.kind in artifact_types)
+        )
+
+    def read_blob(
+        self, descriptor: Descriptor, *, limits: Limits = DEFAULT_LIMITS
+    ) -> bytes:
+        """Read a small blob whole and check its size and digest.
+
+        Raises:
+            InvalidInputError: missing, larger than ``limits.max_document_bytes``,
+                or of another size or digest than ``descriptor`` says.
+        """
+        return _read_verified(self.source, descriptor, limits)
+
+
+# ----------------------------------------------------------------------- sources
+
+
+class _Source(Protocol):
+    file: str
+
+    def files(self) -> Mapping[str, int]: ...  # regular files -> size
+
+    def read(self, name: str, limit: int) -> bytes: ...
+
+    def hash(
+        self,
+        names: Sequence[str],
+        algorithms: Sequence[str],
+        on_progress: Callable[[int], None] | None,
+    ) -> list[FileDigests | str]: ...
+
+
+class _DirSource:
+    """A layout directory; files are opened without following links."""
+
+    def __init__(self, root: Path, *, limits: Limits) -> None:
+        self.root = root
+        self.file = str(root)
+        self._files: dict[str, int] = {}
+        self._walk(limits)
+
+    def _walk(self, limits: Limits) -> None:
+        def entry(name: str) -> os.stat_result:
+            try:
+                return (self.root / name).lstat()
+            except OSError as e:  # pragma: no cover - removed after it was listed
+                raise InvalidInputError(
+                    f"cannot read: {e.strerror}", file=f"{self.file}/{name}"
+                ) from e
+
+        # open_layout checked with lstat that the root is a directory, not a link
+        for top in sorted(os.listdir(self.root)):  # noqa: PTH208
+            st = entry(top)
+            if stat.S_ISREG(st.st_mode):
+                self._files[top] = st.st_size
+            elif top == "blobs" and stat.S_ISDIR(st.st_mode):
+                self._walk_blobs(entry, limits)
+            elif top in {"blobs", LAYOUT_FILE, INDEX_FILE}:
+                raise InvalidInputError(
+                    f"is a {confine.file_kind(st.st_mode)}",
+                    file=f"{self.file}/{top}",
+                )
+            else:  # other directories and special files are never read
+                self._files.setdefault(f"{top}/", 0)
+
+    def _walk_blobs(
+        self, entry: Callable[[str], os.stat_result], limits: Limits
+    ) -> None:
+        for alg in confine.list_dir(self.root, "blobs", file=self.file):
+            where = f"blobs/{alg}"
+            if not stat.S_ISDIR(entry(where).st_mode):
+                raise InvalidInputError(
+                    "is not a directory (blobs/ holds one directory per digest "
+                    "algorithm)",
+                    file=f"{self.file}/{where}",
+                )
+            for name in confine.list_dir(self.root, where, file=self.file):
+                st = entry(f"{where}/{name}")
+                if not stat.S_ISREG(st.st_mode):
+                    raise InvalidInputError(
+                        f"is a {confine.file_kind(st.st_mode)}; a blob must be a "
+                        "regular file",
+                        file=f"{self.file}/{where}/{name}",
+                    )
+                self._files[f"{where}/{name}"] = st.st_size
+                if len(self._files) > limits.max_files:
+                    raise InvalidInputError(
+                        f"more than {limits.max_files} blobs", file=self.file
+                    )
+
+    def files(self) -> Mapping[str, int]:
+        return self._files
+
+    def read(self, name: str, limit: int) -> bytes:
+        return confine.read_file(
+            self.root,
+            name,
+            file=self.file,
+            limits=Limits(max_document_bytes=limit),
+        )
+
+    def hash(
+        self,
+        names: Sequence[str],
+        algorithms: Sequence[str],
+        on_progress: Callable[[int], None] | None,
+    ) -> list[FileDigests | str]:
+        out: list[FileDigests | str] = []
+        digests = hash_files(
+            [self.root / n for n in names], algorithms, on_progress=on_progress
+        )
+        out.extend(digests)
+        return out
+
+
+def _tar_name(raw: str) -> str:
+    name = raw.removeprefix("./")
+    return name.removesuffix("/")
+
+
+class _TarSource:
+    """A layout in a tar archive, read member by member without extracting it."""
+
+    def __init__(self, path: Path, *, limits: ArchiveLimits) -> None:
+        self.file = str(path)
+        self.limits = limits
+        try:
+            self._tar = tarfile.open(path, mode="r:")  # noqa: SIM115 - closed in close()
+        except (tarfile.TarError, OSError, EOFError) as e:
+            raise InvalidInputError(
+                f"not a readable tar archive: {e}", file=self.file
+            ) from None
+        try:
+            self._members = self._index()
+        except BaseException:
+            self._tar.close()
+            raise
+
+    def close(self) -> None:
+        self._tar.close()
+
+    def _index(self) -> dict[str, tarfile.TarInfo]:
+        members: dict[str, tarfile.TarInfo] = {}
+        keys: dict[str, str] = {}
+        directories: set[str] = set()
+        total = 0
+        count = 0
+        try:
+            for info in self._tar:
+                count += 1
+                if count > self.limits.max_members:
+                    raise InvalidInputError(
+                        f"more than {self.limits.max_members} members", file=self.file
+                    )
+                if info.name in {".", "./"} and info.isdir():
+                    continue
+                name = _tar_name(info.name)
+                check_member_name(name, file=self.file, limits=self.limits)
+                shown = repr(name[:200])
+                if info.issym() or info.islnk():
+                    raise InvalidInputError("link member", file=self.file, path=shown)
+                if not (info.isreg() or info.isdir()):
+                    raise InvalidInputError(
+                        "special file member (device, FIFO)", file=self.file, path=shown
+                    )
+                key = name_key(name)
+                if key in keys:
+                    raise InvalidInputError(
+                        "member name duplicate or colliding after case folding or "
+                        "Unicode normalisation",
+                        file=self.file,
+                        path=shown,
+                    )
+                keys[key] = name
+                parts = name.split("/")
+                directories.update("/".join(parts[:i]) for i in range(1, len(parts)))
+                if info.isdir():
+                    directories.add(name)
+                    continue
+                total += info.size
+                if total > self.limits.max_total_bytes:
+                    raise InvalidInputError(
+                        f"members larger than {self.limits.max_total_bytes} bytes",
+                        file=self.file,
+                        path=shown,
+                    )
+                members[name] = info
+        except (tarfile.TarError, OSError, EOFError) as e:
+            raise InvalidInputError(
+                f"tar archive is corrupt or truncated: {e}", file=self.file
+            ) from None
+        dir_keys = {name_key(d) for d in directories}
+        for name in members:
+            if name_key(name) in dir_keys:
+                raise InvalidInputError(
+                    "member name is used both as a file and as a directory",
+                    file=self.file,
+                    path=repr(name[:200]),
+                )
+        return members
+
+    def files(self) -> Mapping[str, int]:
+        return {n: i.size for n, i in self._members.items()}
+
+    def _open(self, name: str) -> IO[bytes]:
+        stream = self._tar.extractfile(self._members[name])
+        if stream is None:  # pragma: no cover - regular members always have a stream
+            raise InvalidInputError("member cannot be read", file=self.file, path=name)
+        return stream
+
+    def read(self, name: str, limit: int) -> bytes:
+        if name not in self._members:  # pragma: no cover - callers check first
+            raise InvalidInputError("no such member", file=self.file, path=name)
+        if self._members[name].size > limit:
+            raise InvalidInputError(
+                f"larger than {limit} bytes", file=self.file, path=name
+            )
+        try:
+            with self._open(name) as stream:
+                return stream.read(limit + 1)
+        except (tarfile.TarError, OSError, EOFError) as e:  # pragma: no cover
+            # the index pass has read every header, so the data is there
+            raise InvalidInputError(
+                f"member data is corrupt or truncated: {e}", file=self.file, path=name
+            ) from None
+
+    def hash(
+        self,
+        names: Sequence[str],
+        algorithms: Sequence[str],
+        on_progress: Callable[[int], None] | None,
+    ) -> list[FileDigests | str]:
+        out: list[FileDigests | str] = []
+        # In archive order: one forward pass over the tar.
+        order = sorted(names, key=lambda n: self._members[n].offset_data)
+        found: dict[str, FileDigests | str] = {}
+        for name in order:
+            try:
+                with self._open(name) as stream:
+                    found[name] = hash_fileobj(
+                        cast("BinaryIO", stream), algorithms, on_progress=on_progress
+                    )
+            except (tarfile.TarError, EOFError) as e:  # pragma: no cover - as in read
+                found[name] = f"member data is corrupt or truncated: {e}"
+            except InvalidInputError as e:  # pragma: no cover - as in read
+                found[name] = e.message
+        out.extend(found[n] for n in names)
+        return out
+
+
+# ------------------------------------------------------------------- detection
+
+
+def is_layout(path: Path) -> bool:
+    """Whether ``path`` looks like an image layout; does not validate it.
+
+    A directory with an ``oci-layout`` file, or a tar with an ``oci-layout`` member.
+    """
+    try:
+        if path.is_dir() and not path.is_symlink():
+            return (path / LAYOUT_FILE).is_file() and not (
+                path / LAYOUT_FILE
+            ).is_symlink()
+        if path.is_file() and tarfile.is_tarfile(path):
+            with tarfile.open(path, mode="r:") as tar:
+                for i, info in enumerate(tar):
+                    if _tar_name(info.name) == LAYOUT_FILE:
+                        return True
+                    if i > 10_000:  # pragma: no cover - a bound on the probe
+                        return False
+    except (OSError, tarfile.TarError, EOFError):
+        return False
+    return False
+
+
+# --------------------------------------------------------------------- parsing
+
+
+def _str(value: object, where: str, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidInputError(f"{what} must be a non-empty string", path=where)
+    return value
+
+
+def _annotations(value: object, where: str) -> Mapping[str, str]:
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InvalidInputError(
+            "annotations must be a map of strings to strings", path=where
+        )
+    return MappingProxyType(dict(value))
+
+
+def _platform(value: object, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInputError("platform must be an object", path=where)
+    os_ = _str(value.get("os"), f"{where}.os", "os")
+    arch = _str(value.get("architecture"), f"{where}.architecture", "architecture")
+    variant = value.get("variant")
+    return f"{os_}/{arch}" + (f"/{variant}" if isinstance(variant, str) else "")
+
+
+def parse_descriptor(value: object, where: str) -> Descriptor:
+    """Read a descriptor (``mediaType``, ``digest``, ``size`` required).
+
+    Raises:
+        InvalidInputError: a field is missing or malformed; ``path`` names it.
+    """
+    if not isinstance(value, dict):
+        raise InvalidInputError("descriptor must be an object", path=where)
+    media_type = _str(value.get("mediaType"), f"{where}.mediaType", "mediaType")
+    digest = value.get("digest")
+    if not isinstance(digest, str) or not _DIGEST.match(digest):
+        raise InvalidInputError(
+            "digest must be sha256:<64 hex> or sha512:<128 hex> (lowercase)",
+            path=f"{where}.digest",
+        )
+    size = value.get("size")
+    if (
+        isinstance(size, bool)
+        or not isinstance(size, int)
+        or not 0 <= size <= _MAX_SIZE
+    ):
+        raise InvalidInputError(
+            "size must be a non-negative integer", path=f"{where}.size"
+        )
+    artifact = value.get("artifactType")
+    if artifact is not None:
+        artifact = _str(artifact, f"{where}.artifactType", "artifactType")
+    return Descriptor(
+        media_type=media_type,
+        digest=digest,
+        size=size,
+        where=where,
+        annotations=_annotations(value.get("annotations"), f"{where}.annotations"),
+        artifact_type=artifact,
+        platform=_platform(value.get("platform"), f"{where}.platform"),
+    )
+
+
+def _descriptors(value: object, where: str) -> tuple[Descriptor, ...]:
+    if not isinstance(value, list):
+        raise InvalidInputError("must be an array of descriptors", path=where)
+    return tuple(parse_descriptor(v, f"{where}[{i}]") for i, v in enumerate(value))
+
+
+def _object(raw: bytes, file: str, limits: Limits) -> dict[str, Any]:
+    data = parse_json(raw, file=file, limits=limits)
+    if not isinstance(data, dict):
+        raise InvalidInputError("must be a JSON object", file=file)
+    return data
+
+
+def _schema_version(data: dict[str, Any], file: str) -> None:
+    if data.get("schemaVersion") != 2:
+        raise InvalidInputError(
+            "schemaVersion must be 2", file=file, path="schemaVersion"
+        )
+
+
+def _media_type_matches(
+    data: dict[str, Any], descriptor: Descriptor | None, file: str
+) -> None:
+    declared = data.get("mediaType")
+    if declared is None:
+        return
+    if descriptor is not None and declared != descriptor.media_type:
+        raise InvalidInputError(
+            f"mediaType {declared!r} differs from the descriptor's "
+            f"{descriptor.media_type!r} ({descriptor.where})",
+            file=file,
+            path="mediaType",
+        )
+
+
+def _parse_index(
+    raw: bytes, descriptor: Descriptor | None, file: str, limits: Limits
+) -> ImageIndex:
+    data = _object(raw, file, limits)
+    try:
+        _schema_version(data, file)
+        _media_type_matches(data, descriptor, file)
+        if descriptor is None and data.get("mediaType") not in (
+            None,
+            MEDIA_IMAGE_INDEX,
+        ):
+            raise InvalidInputError(
+                f"mediaType must be {MEDIA_IMAGE_INDEX}", path="mediaType"
+            )
+        manifests = _descriptors(data.get("manifests"), "manifests")
+        annotations = _annotations(data.get("annotations"), "annotations")
+    except InvalidInputError as e:
+        raise e.in_file(file) from None
+    if len(manifests) > limits.max_files:
+        raise InvalidInputError(
+            f"more than {limits.max_files} manifests", file=file, path="manifests"
+        )
+    at = f"{descriptor.blob} " if descriptor is not None else f"{INDEX_FILE} "
+    return ImageIndex(
+        descriptor=descriptor,
+        raw=raw,
+        manifests=tuple(replace(m, where=at + m.where) for m in manifests),
+        annotations=annotations,
+    )
+
+
+def _parse_manifest(
+    raw: bytes, descriptor: Descriptor, file: str, limits: Limits
+) -> Manifest:
+    data = _object(raw, file, limits)
+    try:
+        _schema_version(data, file)
+        _media_type_matches(data, descriptor, file)
+        config = parse_descriptor(data.get("config"), "config")
+        layers = _descriptors(data.get("layers", []), "layers")
+        subject = (
+            parse_descriptor(data["subject"], "subject") if "subject" in data else None
+        )
+        artifact = data.get("artifactType")
+        if artifact is not None:
+            artifact = _str(artifact, "artifactType", "artifactType")
+        annotations = _annotations(data.get("annotations"), "annotations")
+    except InvalidInputError as e:
+        raise e.in_file(file) from None
+    if len(layers) > limits.max_files:
+        raise InvalidInputError(
+            f"more than {limits.max_files} layers", file=file, path="layers"
+        )
+    at = f"{descriptor.blob} "
+    return Manifest(
+        descriptor=descriptor,
+        raw=raw,
+        config=replace(config, where=at + config.where),
+        layers=tuple(replace(x, where=at + x.where) for x in layers),
+        subject=subject,
+        artifact_type=artifact,
+        annotations=annotations,
+    )
+
+
+def _read_verified(source: _Source, d: Descriptor, limits: Limits) -> bytes:
+    """Read blob ``d`` whole; its size and digest are checked before it is used."""
+    name = d.blob
+    where = f"{source.file}: {name}"
+    if name not in source.files():
+        raise InvalidInputError(
+            f"blob named by {d.where} is missing from the layout", file=where
+        )
+    if d.size > limits.max_document_bytes:
+        raise InvalidInputError(
+            f"{d.where}: size {d.size} is above the limit of "
+            f"{limits.max_document_bytes} bytes for a document",
+            file=where,
+        )
+    raw = source.read(name, limits.max_document_bytes)
+    if len(raw) != d.size:
+        raise InvalidInputError(
+            f"is {len(raw)} bytes, {d.where} says {d.size}", file=where
+        )
+    got = hash_fileobj(io.BytesIO(raw), [d.algorithm]).digests[d.algorithm]
+    if f"{d.algorithm}:{got}" != d.digest:
+        raise InvalidInputError(
+            f"content does not match its digest (named by {d.where}): "
+            f"{d.algorithm}:{got}",
+            file=where,
+        )
+    return raw
+
+
+class _Walk:
+    def __init__(self, source: _Source, limits: Limits) -> None:
+        self.source = source
+        self.limits = limits
+        self.indexes: dict[str, ImageIndex] = {}
+        self.manifests: dict[str, Manifest] = {}
+        self.blobs: dict[str, Descriptor] = {}
+        self.unknown: list[tuple[str, str]] = []
+
+    def blob(self, d: Descriptor) -> None:
+        if d.digest in self.blobs:
+            return
+        self.blobs[d.digest] = d
+        if d.media_type not in KNOWN_BLOB_TYPES:
+            self.unknown.append((d.where, d.media_type))
+
+    def follow(self, d: Descriptor, path: tuple[str, ...]) -> None:
+        if d.digest in path:
+            raise InvalidInputError(
+                f"index cycle: {d.digest} contains itself",
+                file=self.source.file,
+                path=d.where,
+            )
+        if len(path) > self.limits.max_index_depth:
+            raise InvalidInputError(
+                f"image indexes nested deeper than {self.limits.max_index_depth}",
+                file=self.source.file,
+                path=d.where,
+            )
+        if d.media_type in INDEX_TYPES:
+            if d.digest in self.indexes:
+                return
+            file = f"{self.source.file}: {d.blob}"
+            raw = _read_verified(self.source, d, self.limits)
+            index = _parse_index(raw, d, file, self.limits)
+            self.indexes[d.digest] = index
+            self.blobs.setdefault(d.digest, d)
+            for child in index.manifests:
+                self.follow(child, (*path, d.digest))
+        elif d.media_type in MANIFEST_TYPES:
+            if d.digest in self.manifests:
+                return
+            file = f"{self.source.file}: {d.blob}"
+            raw = _read_verified(self.source, d, self.limits)
+            manifest = _parse_manifest(raw, d, file, self.limits)
+            self.manifests[d.digest] = manifest
+            self.blobs.setdefault(d.digest, d)
+            self.blob(manifest.config)
+            for layer in manifest.layers:
+                self.blob(layer)
+        else:
+            raise InvalidInputError(
+                f"unknown manifest media type {d.media_type!r} (not an OCI or Docker "
+                "image index or manifest)",
+                file=self.source.file,
+                path=d.where,
+            )
+
+
+def _layout_version(source: _Source, limits: Limits) -> None:
+    file = f"{source.file}: {LAYOUT_FILE}"
+    if LAYOUT_FILE not in source.files():
+        raise InvalidInputError(
+            "not an OCI image layout: no oci-layout file", file=source.file
+        )
+    data = _object(source.read(LAYOUT_FILE, limits.max_document_bytes), file, limits)
+    if data.get("imageLayoutVersion") != "1.0.0":
+        raise InvalidInputError(
+            "imageLayoutVersion must be 1.0.0", file=file, path="imageLayoutVersion"
+        )
+
+
+def _walk(source: _Source, limits: Limits) -> OciLayout:
+    _layout_version(source, limits)
+    file = f"{source.file}: {INDEX_FILE}"
+    if INDEX_FILE not in source.files():
+        raise InvalidInputError("no index.json in the layout", file=source.file)
+    index = _parse_index(
+        source.read(INDEX_FILE, limits.max_document_bytes), None, file, limits
+    )
+    walk = _Walk(source, limits)
+    for d in index.manifests:
+        walk.follow(d, ())
+    referenced = {d.blob for d in walk.blobs.values()}
+    files = source.files()
+    unreferenced = tuple(
+        sorted(n for n in files if n.startswith("blobs/") and n not in referenced)
+    )
+    ignored = tuple(
+        sorted(
+            n
+            for n in files
+            if not n.startswith("blobs/") and n not in {LAYOUT_FILE, INDEX_FILE}
+        )
+    )
+    return OciLayout(
+        file=source.file,
+        source=source,
+        index=index,
+        indexes=MappingProxyType(walk.indexes),
+        manifests=MappingProxyType(walk.manifests),
+        blobs=MappingProxyType(walk.blobs),
+        unreferenced=unreferenced,
+        ignored=ignored,
+        unknown_media_types=tuple(walk.unknown),
+    )
+
+
+def open_layout(
+    path: Path,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    archive_limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
+) -> OciLayout:
+    """Read and walk the image layout at ``path`` (a directory or a tar archive).
+
+    The returned layout keeps a tar open for :func:`check_blobs` and
+    :meth:`OciLayout.read_blob`; call :func:`close_layout` when done.
+
+    Raises:
+        InvalidInputError: not a layout, or anything refused while walking it
+            (the error names the file and field).
+    """
+    try:
+        st = path.lstat()
+    except OSError as e:
+        raise InvalidInputError(f"cannot read: {e.strerror}", file=str(path)) from e
+    if stat.S_ISDIR(st.st_mode):
+        return _walk(_DirSource(path, limits=limits), limits)
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidInputError(
+            f"is a {confine.file_kind(st.st_mode)}, not a layout directory or tar",
+            file=str(path),
+        )
+    source = _TarSource(path, limits=archive_limits)
+    try:
+        return _walk(source, limits)
+    except BaseException:
+        source.close()
+        raise
+
+
+def close_layout(layout: OciLayout) -> None:
+    """Release what :func:`open_layout` holds open (a tar archive)."""
+    if isinstance(layout.source, _TarSource):
+        layout.source.close()
+
+
+def _hash_each(
+    source: _Source,
+    descs: Sequence[Descriptor],
+    alg: str,
+    on_progress: Callable[[int], None] | None,
+) -> list[FileDigests | str]:
+    """Hash the blobs in one parallel pass; after a failure, one by one.
+
+    One by one, every blob gets its own answer.
+    """
+    try:
+        return source.hash([d.blob for d in descs], [alg], on_progress)
+    except InvalidInputError:
+        pass
+    out: list[FileDigests | str] = []
+    for d in descs:
+        try:
+            out.extend(source.hash([d.blob], [alg], None))
+        except InvalidInputError as e:
+            out.append(e.message)
+    return out
+
+
+def check_blobs(
+    layout: OciLayout, *, on_progress: Callable[[int], None] | None = None
+) -> tuple[BlobCheck, ...]:
+    """Stream every reachable blob once and compare it with its descriptor.
+
+    Sizes are compared first (from the directory or tar header), then each blob that
+    is present with the right size is hashed with its descriptor's algorithm. Every
+    problem is reported, none raised.
+    """
+    files = layout.source.files()
+    results: dict[str, BlobCheck] = {}
+    todo: dict[str, list[Descriptor]] = {}
+    for digest, d in sorted(layout.blobs.items()):
+        size = files.get(d.blob)
+        if size is None:
+            results[digest] = BlobCheck(
+                descriptor=d, problem=f"{d.blob} (named by {d.where}) is missing"
+            )
+        elif size != d.size:
+            results[digest] = BlobCheck(
+                descriptor=d,
+                problem=f"{d.blob} is {size} bytes, {d.where} says {d.size}",
+            )
+        else:
+            todo.setdefault(d.algorithm, []).append(d)
+    for alg, descs in sorted(todo.items()):
+        hashed = _hash_each(layout.source, descs, alg, on_progress)
+        for d, got in zip(descs, hashed, strict=True):
+            if isinstance(got, str):
+                problem: str | None = f"{d.blob}: {got}"
+            elif f"{alg}:{got.digests[alg]}" != d.digest:
+                problem = (
+                    f"{d.blob} does not match its digest (named by {d.where}): "
+                    f"content is {alg}:{got.digests[alg]}"
+                )
+            else:
+                problem = None
+            results[d.digest] = BlobCheck(descriptor=d, problem=problem)
+    return tuple(results[k] for k in sorted(results))
+
+
+# ---------------------------------------------------------------------- adapter
+#
+# The image layout as a delivery (docs/design.md, "Delivery formats"). The signed
+# manifest (the one image or index ``index.json`` lists besides signatures) is the
+# package manifest; its config and layers (for an index: every manifest, config and
+# layer below it) are the components, named by blob path and measured by the hashing
+# engine; the Notation and cosign signatures found as referrers of it (and cosign
+# simple-signing manifests) are one detached signature of kind ``oci``, which
+# ``verify.oci_signatures`` verifies, the first that establishes a trusted vendor
+# deciding. Inputs (stored as evidence): ``oci-layout``, ``index.json``, every index
+# and manifest blob, and every signature blob; never a config or layer.
+
+FORMAT_NAME: Final = "oci"
+SIGNATURE_KIND: Final = "oci"
+_SIGNATURE_TYPES: Final = frozenset(
+    {ARTIFACT_NOTARY_SIGNATURE, ARTIFACT_SIGSTORE_BUNDLE}
+)
+
+
+class _MemorySource:
+    """Stored inputs as a layout source (replay: no config or layer is there)."""
+
+    def __init__(self, files: Mapping[str, bytes], file: str) -> None:
+        self.file = file
+        self._files = dict(files)
+
+    def files(self) -> Mapping[str, int]:
+        return {n: len(d) for n, d in self._files.items()}
+
+    def read(self, name: str, limit: int) -> bytes:
+        data = self._files[name]
+        if len(data) > limit:
+            raise InvalidInputError(
+                f"larger than {limit} bytes", file=self.file, path=name
+            )
+        return data
+
+    def hash(
+        self,
+        names: Sequence[str],  # noqa: ARG002
+        algorithms: Sequence[str],  # noqa: ARG002
+        on_progress: Callable[[int], None] | None,  # noqa: ARG002
+    ) -> list[FileDigests | str]:  # pragma: no cover - replay measures nothing here
+        msg = "stored inputs hold no configs or layers"
+        raise InvalidInputError(msg, file=self.file)
+
+
+def _annotation(m: Manifest, d: Descriptor, key: str) -> str | None:
+    return m.annotations.get(key) or d.annotations.get(key)
+
+
+def _signed(layout: OciLayout) -> list[Descriptor]:
+    """The index.json entries that are not signatures (candidates to be signed)."""
+    out = []
+    for d in layout.index.manifests:
+        m = layout.manifests.get(d.digest)
+        if m is not None and (m.subject is not None or m.simple_signing):
+            continue
+        out.append(d)
+    return out
+
+
+def _components(layout: OciLayout, top: Descriptor) -> list[tuple[Descriptor, str]]:
+    """Every blob below ``top`` (not ``top`` itself) with its component kind."""
+    found: dict[str, tuple[Descriptor, str]] = {}
+    todo = [top]
+    while todo:
+        d = todo.pop()
+        if d.digest in layout.indexes:
+            for child in layout.indexes[d.digest].manifests:
+                found.setdefault(child.digest, (child, "other"))
+                todo.append(child)
+        elif d.digest in layout.manifests:
+            m = layout.manifests[d.digest]
+            found.setdefault(m.config.digest, (m.config, "config"))
+            for layer in m.layers:
+                found.setdefault(layer.digest, (layer, "container-image"))
+    found.pop(top.digest, None)
+    return [found[k] for k in sorted(found)]
+
+
+def _signature_blobs(
+    layout: OciLayout, digest: str
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """The signatures over ``digest``: (entries for the verifier, their blob paths)."""
+    entries: list[dict[str, Any]] = []
+    blobs: set[str] = set()
+    for m in layout.referrers(digest, artifact_types=_SIGNATURE_TYPES):
+        blobs.update({m.descriptor.blob, m.config.blob})
+        for layer in m.layers:
+            blobs.add(layer.blob)
+            entries.append({"mediaType": layer.media_type, "blob": layer.blob})
+    for m in layout.simple_signatures():
+        blobs.update({m.descriptor.blob, m.config.blob})
+        for layer in m.layers:
+            blobs.add(layer.blob)
+            entries.append(
+                {
+                    "mediaType": layer.media_type,
+                    "blob": layer.blob,
+                    "annotations": dict(layer.annotations),
+                }
+            )
+    return entries, blobs
+
+
+def _finding(subject: str, reason: str) -> CheckResult:
+    return CheckResult.of(Check.ATTESTATIONS, subject, Outcome.FAIL, reason)
+
+
+def _to_delivery(
+    layout: OciLayout, root: Path, limits: Limits
+) -> tuple[Delivery, frozenset[str], dict[str, str]]:
+    inputs: dict[str, bytes] = {}
+    for name in (LAYOUT_FILE, INDEX_FILE):
+        inputs[name] = layout.source.read(name, limits.max_document_bytes)
+    for index in layout.indexes.values():
+        if index.descriptor is not None:
+            inputs[index.descriptor.blob] = index.raw
+    for m in layout.manifests.values():
+        inputs[m.descriptor.blob] = m.raw
+    findings = [
+        _finding(where, f"unknown media type {media_type!r}")
+        for where, media_type in layout.unknown_media_types
+    ]
+    signed = _signed(layout)
+    metadata: set[str] = {LAYOUT_FILE, INDEX_FILE}
+    package: PackageManifest | None = None
+    if len(signed) != 1:
+        findings.append(
+            _finding(
+                INDEX_FILE,
+                f"exactly one image (manifest or index) besides its signatures is "
+                f"required in index.json, found {len(signed)}",
+            )
+        )
+    else:
+        top = signed[0]
+        raw = inputs[top.blob]
+        entries, sig_blobs = _signature_blobs(layout, top.digest)
+        for blob in sorted(sig_blobs):
+            d = layout.blobs.get(_digest_of(blob))
+            if d is None or blob in inputs:
+                continue
+            try:
+                inputs[blob] = layout.read_blob(d, limits=limits)
+            except InvalidInputError as e:
+                findings.append(_finding(blob, f"malformed: {e}"))
+        for entry in entries:
+            entry["data"] = base64.b64encode(inputs.get(entry["blob"], b"")).decode()
+        metadata |= sig_blobs
+        manifest = _component_manifest(layout, top)
+        signature = None
+        if entries:
+            signature = DetachedSignature(
+                kind=SIGNATURE_KIND,
+                file=entries[0]["blob"],
+                target=top.blob,
+                data=dump_json({"target": _target_dict(top), "signatures": entries}),
+            )
+        package = PackageManifest(
+            file=top.blob, manifest=manifest, content=raw, signature=signature
+        )
+        metadata.add(top.blob)
+    for index in layout.indexes.values():
+        if index.descriptor is not None:
+            metadata.add(index.descriptor.blob)
+    payload = frozenset(n for n in layout.source.files() if n not in metadata)
+    delivery = Delivery(
+        format=FORMAT_NAME,
+        root=root,
+        payload=payload,
+        package_manifest=package,
+        findings=tuple(findings),
+        inputs=inputs,
+    )
+    return delivery, payload, {}
+
+
+def _digest_of(blob: str) -> str:
+    _, alg, hex_ = blob.split("/", 2)
+    return f"{alg}:{hex_}"
+
+
+def _target_dict(d: Descriptor) -> dict[str, Any]:
+    return {"mediaType": d.media_type, "digest": d.digest, "size": d.size}
+
+
+def _component_manifest(layout: OciLayout, top: Descriptor) -> ComponentManifest:
+    from vendorproof.models._fields import parse_time
+    from vendorproof.models.manifest import Component, ComponentKind, Party
+
+    m = layout.manifests.get(top.digest)
+    annotations = dict(top.annotations)
+    if m is not None:
+        annotations.update(m.annotations)
+    elif top.digest in layout.indexes:
+        annotations.update(layout.indexes[top.digest].annotations)
+    vendor = annotations.get("org.opencontainers.image.vendor", "")
+    created = annotations.get("org.opencontainers.image.created")
+    try:
+        released = parse_time(created, "created") if created else _EPOCH
+    except InvalidInputError:
+        released = _EPOCH
+    components = tuple(
+        Component(
+            path=d.blob,
+            kind=ComponentKind(kind),
+            size=d.size,
+            digests=MappingProxyType({d.algorithm: d.digest.partition(":")[2]}),
+        )
+        for d, kind in _components(layout, top)
+    )
+    return ComponentManifest(
+        vendor=Party(name=vendor, id=vendor),
+        product=annotations.get("org.opencontainers.image.title")
+        or annotations.get("org.opencontainers.image.ref.name", ""),
+        version=annotations.get("org.opencontainers.image.version", ""),
+        security_version=None,
+        network_function=None,
+        domain=None,
+        release_date=released,
+        components=components,
+    )
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _tar_hasher(path: Path, progress: ProgressFactory | None) -> Hasher:
+    def hasher(
+        paths: Sequence[str], algorithms: Sequence[str]
+    ) -> list[ComponentDigest]:
+        source = _TarSource(path, limits=DEFAULT_ARCHIVE_LIMITS)
+        try:
+            total = sum(source.files().get(p, 0) for p in paths)
+            if progress is None:
+                results = source.hash(paths, algorithms, None)
+            else:
+                with progress(total) as on_progress:
+                    results = source.hash(paths, algorithms, on_progress)
+        finally:
+            source.close()
+        out = []
+        for name, r in zip(paths, results, strict=True):
+            if isinstance(r, str):
+                raise InvalidInputError(r, file=str(path), path=name)
+            out.append(ComponentDigest(size=r.size, digests=dict(r.digests)))
+        return out
+
+    return hasher
+
+
+class OciFormat:
+    """OCI image layouts (a directory or a tar) signed with Notation or cosign."""
+
+    name = FORMAT_NAME
+
+    def detect(self, path: Path) -> bool:
+        """A directory or tar holding an ``oci-layout`` file."""
+        return is_layout(path)
+
+    def load(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
+        """Walk the layout and collect the signed manifest and its signatures."""
+        opened = open_layout(path, limits=limits)
+        try:
+            return _to_delivery(opened, path, limits)[0]
+        finally:
+            close_layout(opened)
+
+    def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
+        """Hash blobs by their path (``blobs/<alg>/<hex>``), streaming."""
+        if path.is_dir():
+            from vendorproof.formats.directory import files_hasher
+
+            return files_hasher(path, progress)
+        return _tar_hasher(path, progress)
+
+    def reload(
+        self,
+        inputs: Mapping[str, bytes],
+        summary: DeliverySummary,
+        *,
+        workdir: Path,  # noqa: ARG002 - nothing is written
+        images: Path | None,
+        cache: DocumentCache | None = None,  # noqa: ARG002 - nothing to share
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> Delivery:
+        """The delivery from the stored index, manifests and signatures."""
+        source = _MemorySource(inputs, summary.root)
+        root = images if images is not None else Path(summary.root)
+        delivery = _to_delivery(_walk(source, limits), root, limits)[0]
+        return replace(
+            delivery,
+            payload=frozenset(summary.listing.payload),
+            irregular=dict(summary.listing.irregular),
+        )
+
+    def salvage(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Salvage:
+        """``oci-layout`` and ``index.json`` when they can be read."""
+        inputs: dict[str, bytes] = {}
+        errors: list[CheckResult] = []
+        try:
+            source: _Source = (
+                _DirSource(path, limits=limits)
+                if path.is_dir()
+                else _TarSource(path, limits=DEFAULT_ARCHIVE_LIMITS)
+            )
+            for name in (LAYOUT_FILE, INDEX_FILE):
+                if name in source.files():
+                    inputs[name] = source.read(name, limits.max_document_bytes)
+            if isinstance(source, _TarSource):
+                source.close()
+        except InvalidInputError as e:
+            errors.append(CheckResult.of(Check.ERROR, str(path), Outcome.ERROR, str(e)))
+        except OSError as e:
+            errors.append(
+                CheckResult.of(Check.ERROR, str(path), Outcome.ERROR, str(e.strerror))
+            )
+        return Salvage(inputs=inputs, errors=tuple(errors))
+
+
+DETACHED_VERIFIERS.setdefault(SIGNATURE_KIND, verify_oci_signatures)

@@ -1,0 +1,335 @@
+"""cosign signatures over OCI manifests, verified offline.
+
+Two forms (docs/trust-rules.md, "cosign"):
+
+* **Sigstore bundle** (cosign 3's default; an OCI 1.1 referrer with ``artifactType``
+  ``application/vnd.dev.sigstore.bundle.v0.3+json``): a DSSE envelope over an in-toto
+  statement whose subject is the image manifest (predicate
+  ``https://sigstore.dev/cosign/sign/v1``). The bundle is read by
+  ``models.documents.load_signed_document`` and its signer established by
+  ``verify.signer.check_signer``, the same code as every other signed statement:
+  keyless (Fulcio certificate, transparency log, verified offline by sigstore-python
+  against the policy's trusted root and keyless identities), a pinned key, or a
+  certificate chaining to the vendor's anchors with the operator's CRLs. The
+  statement must name the manifest's digest among its subjects.
+* **Simple signing** (cosign's older form: a ``sha256-<hex>.sig`` manifest whose
+  ``application/vnd.dev.cosign.simplesigning.v1+json`` layer is the signed payload,
+  with the signature in the ``dev.cosignproject.cosign/signature`` annotation and an
+  optional ``dev.sigstore.cosign/certificate`` and ``.../chain``): the signature
+  over the payload bytes verifies with a key the policy pins for the vendor, or with
+  a certificate that chains to the vendor's anchors (path validation, CRLs and
+  identity as for any certificate signer); the payload's
+  ``critical.image.docker-manifest-digest`` must be the manifest's digest. Keyless
+  simple signing (a Fulcio certificate with a Rekor bundle annotation) is not
+  accepted: its certificate chains to no vendor anchor.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Final
+
+from vendorproof._internal import crypto
+from vendorproof._internal.jsonio import parse_json
+from vendorproof._internal.pem import load_certificates
+from vendorproof.errors import (
+    AlgorithmError,
+    CertificateChainError,
+    InvalidInputError,
+    SignatureError,
+)
+from vendorproof.models._fields import format_time
+from vendorproof.models.documents import load_signed_document
+from vendorproof.models.policy import Policy, Principal, RevocationMode
+from vendorproof.verify.notation import Target
+from vendorproof.verify.result import CheckResult, Outcome
+from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
+from vendorproof.verify.signer import SignerCheck, check_signer, identity_matches
+from vendorproof.verify.x509 import describe, fingerprint, verify_chain
+
+__all__ = [
+    "ANNOTATION_CERTIFICATE",
+    "ANNOTATION_CHAIN",
+    "ANNOTATION_SIGNATURE",
+    "COSIGN_PREDICATE",
+    "verify_cosign_bundle",
+    "verify_simple_signing",
+]
+
+COSIGN_PREDICATE: Final = "https://sigstore.dev/cosign/sign/v1"
+ANNOTATION_SIGNATURE: Final = "dev.cosignproject.cosign/signature"
+ANNOTATION_CERTIFICATE: Final = "dev.sigstore.cosign/certificate"
+ANNOTATION_CHAIN: Final = "dev.sigstore.cosign/chain"
+_SIMPLE_SIGNING_TYPE: Final = "cosign container image signature"
+
+
+def _result(
+    check: str, subject: str, requirements: tuple[str, ...], ok: bool, reason: str
+) -> CheckResult:
+    return CheckResult(
+        check=check,
+        subject=subject,
+        requirements=requirements,
+        outcome=Outcome.PASS if ok else Outcome.FAIL,
+        reason=reason,
+    )
+
+
+def verify_cosign_bundle(
+    raw: bytes,
+    *,
+    file: str,
+    target: Target,
+    principals: Sequence[Principal],
+    role: str,
+    policy: Policy,
+    at: datetime,
+    time_source: str,
+    requirements: tuple[str, ...],
+) -> SignerCheck:
+    """Verify a cosign Sigstore bundle over the manifest ``target``.
+
+    Never raises for a failed or malformed bundle: every step is a check.
+    """
+    try:
+        doc = load_signed_document(raw, file=file)
+    except InvalidInputError as e:
+        bad = _result("cosign-bundle", file, requirements, ok=False, reason=str(e))
+        return SignerCheck(checks=(bad,), principal=None)
+    signer = check_signer(
+        doc,
+        principals,
+        role=role,
+        policy=policy,
+        at=at,
+        time_source=time_source,
+        requirements=requirements,
+    )
+    if not signer.ok:
+        return signer
+    alg, _, want = target.digest.partition(":")
+    named = [s.name for s in doc.statement.subjects if s.digest.get(alg) == want]
+    predicate = doc.statement.predicate_type
+    if not named:
+        reason = (
+            f"the signed statement ({predicate}) names no subject with digest "
+            f"{target.digest}"
+        )
+        bad = _result("target-artifact", file, requirements, ok=False, reason=reason)
+        return SignerCheck(checks=(*signer.checks, bad), principal=None)
+    good = _result(
+        "target-artifact",
+        file,
+        requirements,
+        ok=True,
+        reason=f"statement ({predicate}) subject {named[0]!r} is {target.digest}",
+    )
+    return SignerCheck(
+        checks=(*signer.checks, good),
+        principal=signer.principal,
+        anchors=signer.anchors,
+        key_id=signer.key_id,
+    )
+
+
+class _Run:
+    def __init__(self, subject: str, requirements: tuple[str, ...]) -> None:
+        self.subject = subject
+        self.requirements = requirements
+        self.results: list[CheckResult] = []
+
+    def add(self, check: str, outcome: Outcome, reason: str) -> None:
+        self.results.append(
+            CheckResult(
+                check=check,
+                subject=self.subject,
+                requirements=self.requirements,
+                outcome=outcome,
+                reason=reason,
+            )
+        )
+
+    def fail(self, check: str, reason: object) -> SignerCheck:
+        self.add(check, Outcome.FAIL, str(reason))
+        return SignerCheck(checks=tuple(self.results), principal=None)
+
+
+def _check_payload(payload: bytes, target: Target, file: str) -> str:
+    data = parse_json(payload, file=file)
+    critical = data.get("critical") if isinstance(data, dict) else None
+    image = critical.get("image") if isinstance(critical, dict) else None
+    if not isinstance(critical, dict) or not isinstance(image, dict):
+        msg = "payload has no critical.image"
+        raise SignatureError(msg)
+    if critical.get("type") != _SIMPLE_SIGNING_TYPE:
+        msg = f"payload critical.type is not {_SIMPLE_SIGNING_TYPE!r}"
+        raise SignatureError(msg)
+    got = image.get("docker-manifest-digest")
+    if got != target.digest:
+        msg = (
+            f"payload critical.image.docker-manifest-digest {got!r} is not the "
+            f"manifest verified ({target.digest})"
+        )
+        raise SignatureError(msg)
+    return f"critical.image.docker-manifest-digest is {target.digest}"
+
+
+def verify_simple_signing(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one per step
+    payload: bytes,
+    annotations: Mapping[str, str],
+    *,
+    file: str,
+    target: Target,
+    principals: Sequence[Principal],
+    role: str,
+    policy: Policy,
+    at: datetime,
+    time_source: str,
+    requirements: tuple[str, ...],
+) -> SignerCheck:
+    """Verify a cosign simple-signing signature (payload + layer annotations).
+
+    Never raises for a failed or malformed signature: every step is a check.
+    """
+    run = _Run(file, requirements)
+    if not principals:
+        return run.fail("signature", f"the policy trusts no {role} signer")
+    try:
+        signature = base64.b64decode(annotations[ANNOTATION_SIGNATURE], validate=True)
+    except KeyError:
+        return run.fail("signature", f"no {ANNOTATION_SIGNATURE} annotation")
+    except (binascii.Error, ValueError):
+        return run.fail("signature", f"{ANNOTATION_SIGNATURE} is not base64")
+    pem = annotations.get(ANNOTATION_CERTIFICATE)
+    if pem is None:
+        for p in principals:
+            for kid, key in p.public_keys.items():
+                try:
+                    name = crypto.verify(key, signature, payload)
+                except (SignatureError, AlgorithmError):
+                    continue
+                if name not in policy.signature_algorithms:
+                    return run.fail(
+                        "algorithms", f"{name} is not allowed by the policy"
+                    )
+                run.add("algorithms", Outcome.PASS, name)
+                run.add(
+                    "signature",
+                    Outcome.PASS,
+                    f"{name} signature over the simple-signing payload by pinned key "
+                    f"{kid[:16]}... of {role} {p.id!r}",
+                )
+                return _finish(run, payload, target, file, p, f"key:{kid}", kid)
+        return run.fail(
+            "signature",
+            f"no key the policy pins for a {role} verifies the simple-signing "
+            "signature",
+        )
+    try:
+        certs = load_certificates(
+            pem.encode(), file=f"{file}: {ANNOTATION_CERTIFICATE}"
+        )
+        chain_pem = annotations.get(ANNOTATION_CHAIN)
+        chain = (
+            load_certificates(chain_pem.encode(), file=f"{file}: {ANNOTATION_CHAIN}")
+            if chain_pem
+            else []
+        )
+    except InvalidInputError as e:
+        return run.fail("certificate-chain", e)
+    leaf = certs[0]
+    try:
+        key = crypto.as_public_key(leaf.public_key())
+        name = crypto.verify(key, signature, payload)
+        if name not in policy.signature_algorithms:
+            return run.fail("algorithms", f"{name} is not allowed by the policy")
+    except AlgorithmError as e:
+        return run.fail("algorithms", e)
+    except SignatureError as e:
+        return run.fail("signature", e)
+    run.add("algorithms", Outcome.PASS, name)
+    run.add(
+        "signature",
+        Outcome.PASS,
+        f"{name} signature over the simple-signing payload by {describe(leaf)}",
+    )
+    intermediates = [c for c in chain if c.issuer != c.subject]
+    errors: list[str] = []
+    for p in principals:
+        if not p.anchors:
+            continue
+        try:
+            verified = verify_chain(
+                leaf, (*intermediates, *p.intermediates), p.anchors, at=at
+            )
+        except (CertificateChainError, AlgorithmError) as e:
+            errors.append(f"{p.id}: {e}")
+            continue
+        matched = next((i for i in p.identities if identity_matches(i, leaf)), None)
+        if matched is None:
+            errors.append(f"{p.id}: {describe(leaf)} is not an allowed identity")
+            continue
+        names = " -> ".join(describe(c) for c in verified.chain)
+        run.add(
+            "certificate-chain",
+            Outcome.PASS,
+            f"{names} valid at {format_time(at)} ({time_source}), code-signing profile",
+        )
+        try:
+            detail = verify_revocation(
+                verified,
+                policy.crl_index if policy.crl_index is not None else policy.crls,
+                at=at,
+                signed_at=None,
+                mode=policy.revocation_mode,
+                algorithms=CrlAlgorithms(min_rsa_bits=policy.min_rsa_bits),
+            )
+        except CertificateChainError as e:
+            return run.fail("revocation", e)
+        off = policy.revocation_mode is RevocationMode.OFF
+        run.add("revocation", Outcome.NOT_APPLICABLE if off else Outcome.PASS, detail)
+        run.add(
+            "signer-identity",
+            Outcome.PASS,
+            f"{describe(leaf)} is an allowed identity of {role} {p.id!r} "
+            f"({matched.describe()})",
+        )
+        return _finish(
+            run,
+            payload,
+            target,
+            file,
+            p,
+            f"sha256:{fingerprint(verified.anchor)}",
+            crypto.key_id(key),
+        )
+    return run.fail(
+        "certificate-chain",
+        f"{describe(leaf)} does not chain to a trusted {role} anchor with an allowed "
+        f"identity: {'; '.join(errors) or 'no trust anchors configured'}",
+    )
+
+
+def _finish(  # noqa: PLR0917 - the pieces of one verified signature
+    run: _Run,
+    payload: bytes,
+    target: Target,
+    file: str,
+    principal: Principal,
+    anchor: str,
+    key_id: str,
+) -> SignerCheck:
+    try:
+        detail = _check_payload(payload, target, f"{file}: payload")
+    except (SignatureError, InvalidInputError) as e:
+        return run.fail("target-artifact", e)
+    run.add("target-artifact", Outcome.PASS, detail)
+    return SignerCheck(
+        checks=tuple(run.results),
+        principal=principal,
+        anchors=(anchor,),
+        key_id=key_id,
+    )

@@ -1,0 +1,1024 @@
+"""Notary Project (Notation) signatures over OCI manifests, verified offline.
+
+Implements the verifier side of the Notary Project signature specification
+(``specs/signature-specification.md``) for its two envelopes:
+
+* JWS JSON flattened serialization, ``application/jose+json``
+  (``specs/signature-envelope-jws.md``): parsed strictly here, signature verified by
+  ``joserfc`` (which also refuses unknown ``crit`` names, RFC 7515 §4.1.11);
+* ``COSE_Sign1_Tagged``, ``application/cose`` (``specs/signature-envelope-cose.md``,
+  RFC 9052 §4.2/§4.4): decoded by ``cbor2`` (duplicate map keys and indefinite
+  lengths refused), signature over the ``Sig_structure`` verified by ``cryptography``.
+
+What is checked, each as its own recorded check (docs/trust-rules.md, "Notation"):
+
+``notation-envelope``
+    the envelope is well formed; ``alg`` is one of PS256/384/512, ES256/384/512
+    ("Supported alg header values"; ``none`` and HMAC refused); ``crit`` is in the
+    protected header, names only known headers that are present, and lists
+    ``io.cncf.notary.signingScheme`` and, when present, ``authenticSigningTime`` and
+    ``expiry`` ("Signed Attributes"); ``cty`` is the Notary payload type; a JWS
+    header name is not both protected and unprotected (RFC 7515 §7.2.1).
+``algorithms``
+    ``alg`` is the algorithm the signing key dictates ("Algorithm Selection"), and the
+    key type is allowed by the policy.
+``signature``
+    the signature verifies with the first ``x5c`` / ``x5chain`` certificate.
+``target-artifact``
+    the payload's ``targetArtifact`` has the manifest's ``mediaType``, ``digest`` and
+    ``size`` ("Payload").
+``signing-scheme`` / ``timestamp``
+    ``notary.x509``: the ``signingTime`` claim is recorded but never trusted; the
+    chain is validated at ``at`` unless an RFC 3161 ``timestampSignature`` over the
+    signature bytes verifies against a TSA of the policy, then at its genTime.
+    ``notary.x509.signingAuthority``: accepted only for principals the caller names
+    as signing authorities; the chain is validated at ``authenticSigningTime``
+    ("Signing time", ``specs/signing-scheme.md``).
+``expiry``
+    ``io.cncf.notary.expiry`` after the validation time ("Expiry").
+``certificate-chain``, ``revocation``, ``signer-identity``
+    the chain is ordered leaf first, each certificate issued by the next, ending in
+    a self-signed root ("Certificate Requirements", "Other requirements" 1-2); that
+    root is pinned by a principal of the role; the leaf meets the Notary leaf
+    profile; the path validates under vendorproof's code-signing profile
+    (``verify.x509.verify_chain``) and is checked against the operator's CRLs
+    (``verify.revocation``), as for every other signer. A chain of one self-signed
+    certificate is accepted when the policy pins exactly that certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from vendorproof._internal import crypto
+from vendorproof._internal.jsonio import parse_json
+from vendorproof._internal.pem import load_der_certificate
+from vendorproof.errors import (
+    AlgorithmError,
+    CertificateChainError,
+    InvalidInputError,
+    SignatureError,
+    TimestampError,
+)
+from vendorproof.limits import DEFAULT_LIMITS
+from vendorproof.models._fields import format_time
+from vendorproof.models.policy import Policy, Principal, RevocationMode
+from vendorproof.verify.result import CheckResult, Outcome
+from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
+from vendorproof.verify.signer import SignerCheck, identity_matches
+from vendorproof.verify.x509 import (
+    VerifiedChain,
+    describe,
+    fingerprint,
+    verify_certificate_algorithms,
+    verify_chain,
+)
+
+__all__ = [
+    "MEDIA_COSE",
+    "MEDIA_JWS",
+    "NotationEnvelope",
+    "Target",
+    "parse_envelope",
+    "verify_notation",
+]
+
+MEDIA_JWS: Final = "application/jose+json"
+MEDIA_COSE: Final = "application/cose"
+PAYLOAD_TYPE: Final = "application/vnd.cncf.notary.payload.v1+json"
+
+H_SCHEME: Final = "io.cncf.notary.signingScheme"
+H_SIGNING_TIME: Final = "io.cncf.notary.signingTime"
+H_AUTHENTIC_TIME: Final = "io.cncf.notary.authenticSigningTime"
+H_EXPIRY: Final = "io.cncf.notary.expiry"
+H_TIMESTAMP: Final = "io.cncf.notary.timestampSignature"
+H_AGENT: Final = "io.cncf.notary.signingAgent"
+SCHEME_X509: Final = "notary.x509"
+SCHEME_AUTHORITY: Final = "notary.x509.signingAuthority"
+
+#: Critical headers this verifier understands (signature-specification.md).
+_KNOWN_CRITICAL: Final = frozenset({H_SCHEME, H_AUTHENTIC_TIME, H_EXPIRY})
+#: Protected headers that must be listed in ``crit`` when present.
+_MUST_BE_CRITICAL: Final = _KNOWN_CRITICAL
+_KNOWN_UNPROTECTED: Final = frozenset({"x5c", H_TIMESTAMP, H_AGENT})
+
+#: JWS ``alg`` -> (key family, hash), "Supported alg header values".
+_ALGS: Final = {
+    "PS256": ("rsa", hashes.SHA256),
+    "PS384": ("rsa", hashes.SHA384),
+    "PS512": ("rsa", hashes.SHA512),
+    "ES256": ("ec", hashes.SHA256),
+    "ES384": ("ec", hashes.SHA384),
+    "ES512": ("ec", hashes.SHA512),
+}
+#: COSE ``alg`` labels (RFC 9053 §2.1, RFC 8230 §2) -> JWS names.
+_COSE_ALGS: Final = {
+    -37: "PS256",
+    -38: "PS384",
+    -39: "PS512",
+    -7: "ES256",
+    -35: "ES384",
+    -36: "ES512",
+}
+_COSE_LABELS: Final = {1: "alg", 2: "crit", 3: "cty"}
+_COSE_X5CHAIN: Final = 33
+_B64URL = re.compile(r"\A[A-Za-z0-9_-]*\Z")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """The manifest a signature must be for (an OCI descriptor's three fields)."""
+
+    media_type: str
+    digest: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotationEnvelope:
+    """A parsed Notation envelope; nothing in it is trusted until verified."""
+
+    file: str
+    media_type: str
+    raw: bytes
+    alg: str
+    protected: Mapping[str, Any]  # header names as strings (COSE labels 1-3 named)
+    payload: bytes
+    signature: bytes
+    certificates: tuple[x509.Certificate, ...]
+    timestamp: bytes | None  # an RFC 3161 TimeStampToken (DER ContentInfo)
+    signing_agent: str | None
+
+    @property
+    def scheme(self) -> str:
+        """The ``io.cncf.notary.signingScheme`` value."""
+        return str(self.protected[H_SCHEME])
+
+
+# ----------------------------------------------------------------------- parsing
+
+
+def _b64url(value: object, what: str, file: str) -> bytes:
+    """RFC 7515 §2 base64url without padding."""
+    if not isinstance(value, str) or not _B64URL.match(value):
+        raise InvalidInputError(f"{what} is not base64url", file=file, path=what)
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidInputError(
+            f"{what} is not base64url", file=file, path=what
+        ) from None
+
+
+def _b64std(value: object, what: str, file: str) -> bytes:
+    if not isinstance(value, str):
+        raise InvalidInputError("must be a base64 string", file=file, path=what)
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInputError("is not base64", file=file, path=what) from None
+
+
+def _certificates(
+    ders: Sequence[bytes], file: str, what: str
+) -> tuple[x509.Certificate, ...]:
+    if not ders:
+        raise InvalidInputError("certificate chain is empty", file=file, path=what)
+    if len(ders) > DEFAULT_LIMITS.max_chain_depth + 2:
+        raise InvalidInputError(
+            f"more than {DEFAULT_LIMITS.max_chain_depth + 2} certificates",
+            file=file,
+            path=what,
+        )
+    return tuple(
+        load_der_certificate(der, file=file, path=f"{what}[{i}]")
+        for i, der in enumerate(ders)
+    )
+
+
+def _check_headers(protected: Mapping[str, Any], file: str) -> str:
+    """The Notary rules on ``alg``, ``crit``, ``cty`` and the scheme; returns alg."""
+    alg = protected.get("alg")
+    if alg not in _ALGS:
+        raise InvalidInputError(
+            f"alg {alg!r} is not a Notary Project algorithm (PS256/384/512, "
+            "ES256/384/512; 'none' and HMAC are refused)",
+            file=file,
+            path="protected.alg",
+        )
+    crit = protected.get("crit")
+    if (
+        not isinstance(crit, list)
+        or not crit
+        or not all(isinstance(c, str) for c in crit)
+        or len(set(crit)) != len(crit)
+    ):
+        raise InvalidInputError(
+            "crit must be a non-empty array of distinct header names",
+            file=file,
+            path="protected.crit",
+        )
+    for name in crit:
+        if name not in _KNOWN_CRITICAL:
+            raise InvalidInputError(
+                f"critical header {name!r} is not understood by this verifier",
+                file=file,
+                path="protected.crit",
+            )
+        if name not in protected:
+            raise InvalidInputError(
+                f"critical header {name!r} is listed in crit but absent",
+                file=file,
+                path="protected.crit",
+            )
+    for name in _MUST_BE_CRITICAL:
+        if name in protected and name not in crit:
+            raise InvalidInputError(
+                f"{name} is present but not listed in crit",
+                file=file,
+                path="protected.crit",
+            )
+    if protected.get("cty") != PAYLOAD_TYPE:
+        raise InvalidInputError(
+            f"content type must be {PAYLOAD_TYPE}", file=file, path="protected.cty"
+        )
+    scheme = protected.get(H_SCHEME)
+    if scheme == SCHEME_X509:
+        if H_SIGNING_TIME not in protected or H_AUTHENTIC_TIME in protected:
+            raise InvalidInputError(
+                "notary.x509 requires signingTime and forbids authenticSigningTime",
+                file=file,
+                path=f"protected.{H_SCHEME}",
+            )
+    elif scheme == SCHEME_AUTHORITY:
+        if H_AUTHENTIC_TIME not in protected or H_SIGNING_TIME in protected:
+            raise InvalidInputError(
+                "notary.x509.signingAuthority requires authenticSigningTime and "
+                "forbids signingTime",
+                file=file,
+                path=f"protected.{H_SCHEME}",
+            )
+    else:
+        raise InvalidInputError(
+            f"unknown signing scheme {scheme!r}",
+            file=file,
+            path=f"protected.{H_SCHEME}",
+        )
+    return str(alg)
+
+
+def _rfc3339(value: object, file: str, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidInputError("must be an RFC 3339 time string", file=file, path=what)
+    try:
+        when = datetime.fromisoformat(
+            value.replace("Z", "+00:00").replace("z", "+00:00")
+        )
+    except ValueError:
+        raise InvalidInputError(
+            "is not an RFC 3339 time", file=file, path=what
+        ) from None
+    if when.tzinfo is None or "T" not in value.upper():
+        raise InvalidInputError(
+            "is not an RFC 3339 time with an offset", file=file, path=what
+        )
+    return when.astimezone(UTC)
+
+
+def _parse_jws(raw: bytes, file: str) -> NotationEnvelope:
+    data = parse_json(raw, file=file)
+    if not isinstance(data, dict):
+        raise InvalidInputError("must be a JSON object", file=file)
+    if set(data) != {"payload", "protected", "header", "signature"}:
+        raise InvalidInputError(
+            "must be a flattened JWS JSON serialization with exactly payload, "
+            "protected, header and signature",
+            file=file,
+        )
+    protected_raw = _b64url(data["protected"], "protected", file)
+    protected = parse_json(protected_raw, file=f"{file}: protected")
+    header = data["header"]
+    if not isinstance(protected, dict) or not isinstance(header, dict):
+        raise InvalidInputError("protected and header must be JSON objects", file=file)
+    both = sorted(set(protected) & set(header))
+    if both:
+        raise InvalidInputError(
+            f"header {both[0]!r} is both protected and unprotected (RFC 7515 §7.2.1)",
+            file=file,
+            path="header",
+        )
+    unknown = sorted(set(header) - _KNOWN_UNPROTECTED)
+    if unknown:
+        raise InvalidInputError(
+            f"unknown unprotected header {unknown[0]!r}", file=file, path="header"
+        )
+    alg = _check_headers(protected, file)
+    for name in (H_SIGNING_TIME, H_AUTHENTIC_TIME, H_EXPIRY):
+        if name in protected:
+            protected[name] = _rfc3339(protected[name], file, f"protected.{name}")
+    x5c = header.get("x5c")
+    if not isinstance(x5c, list):
+        raise InvalidInputError("x5c must be an array", file=file, path="header.x5c")
+    ders = [_b64std(c, f"header.x5c[{i}]", file) for i, c in enumerate(x5c)]
+    stamp = header.get(H_TIMESTAMP)
+    agent = header.get(H_AGENT)
+    return NotationEnvelope(
+        file=file,
+        media_type=MEDIA_JWS,
+        raw=raw,
+        alg=alg,
+        protected=protected,
+        payload=_b64url(data["payload"], "payload", file),
+        signature=_b64url(data["signature"], "signature", file),
+        certificates=_certificates(ders, file, "header.x5c"),
+        timestamp=None
+        if stamp is None
+        else _b64std(stamp, f"header.{H_TIMESTAMP}", file),
+        signing_agent=agent if isinstance(agent, str) else None,
+    )
+
+
+def _cbor(raw: bytes, file: str, what: str) -> Any:
+    import cbor2
+
+    try:
+        return cbor2.loads(
+            raw,
+            allow_duplicate_keys=False,
+            allow_indefinite=False,
+            max_depth=DEFAULT_LIMITS.max_depth,
+        )
+    except Exception as e:  # noqa: BLE001 - untrusted bytes: the decoder's own errors
+        raise InvalidInputError(
+            f"not valid CBOR: {' '.join(str(e).split())}", file=file, path=what
+        ) from None
+
+
+def _cose_time(value: object, file: str, what: str) -> datetime:
+    # cbor2 decodes tag 1 (RFC 8949 §3.4.2) to an aware datetime
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidInputError(
+            "must be an epoch-based date/time (tag 1)", file=file, path=what
+        )
+    return value.astimezone(UTC)
+
+
+def _cose_protected(decoded: Mapping[Any, Any]) -> dict[str, Any]:
+    """The protected header with labels 1-3 named and ``alg`` as its JWS name."""
+    protected: dict[str, Any] = {}
+    for label, value in decoded.items():
+        if isinstance(label, int) and label in _COSE_LABELS:
+            protected[_COSE_LABELS[label]] = value
+        elif isinstance(label, str) and label not in _COSE_LABELS.values():
+            protected[label] = value
+        elif label == _COSE_X5CHAIN:  # allowed in either map (COSE envelope spec)
+            protected["x5chain"] = value
+        else:
+            protected[f"label {label}"] = value
+    alg_label = protected.get("alg")
+    protected["alg"] = (
+        _COSE_ALGS.get(alg_label, alg_label)
+        if isinstance(alg_label, int)
+        else f"{alg_label!r}"
+    )
+    crit = protected.get("crit")
+    if isinstance(crit, list | tuple):
+        protected["crit"] = [
+            _COSE_LABELS.get(c, c) if isinstance(c, int) else c for c in crit
+        ]
+    return protected
+
+
+def _parse_cose(raw: bytes, file: str) -> NotationEnvelope:
+    import cbor2
+
+    item = _cbor(raw, file, "COSE_Sign1")
+    if not isinstance(item, cbor2.CBORTag) or item.tag != 18:
+        raise InvalidInputError("not a COSE_Sign1_Tagged object (tag 18)", file=file)
+    parts = item.value
+    if not isinstance(parts, list | tuple) or len(parts) != 4:
+        raise InvalidInputError("COSE_Sign1 must be an array of four", file=file)
+    protected_raw, unprotected, payload, signature = parts
+    if not all(isinstance(x, bytes) for x in (protected_raw, payload, signature)):
+        raise InvalidInputError(
+            "protected, payload and signature must be byte strings (the payload "
+            "is attached)",
+            file=file,
+        )
+    decoded = _cbor(protected_raw, file, "protected")
+    if not isinstance(decoded, Mapping) or not isinstance(unprotected, Mapping):
+        raise InvalidInputError("headers must be maps", file=file)
+    protected = _cose_protected(decoded)
+    alg = _check_headers(protected, file)
+    for name in (H_SIGNING_TIME, H_AUTHENTIC_TIME, H_EXPIRY):
+        if name in protected:
+            protected[name] = _cose_time(protected[name], file, f"protected.{name}")
+    for label in unprotected:
+        if label in decoded:
+            raise InvalidInputError(
+                f"header {label!r} is both protected and unprotected (RFC 9052 §3)",
+                file=file,
+                path="unprotected",
+            )
+        if label not in {_COSE_X5CHAIN, H_TIMESTAMP, H_AGENT}:
+            raise InvalidInputError(
+                f"unknown unprotected header {label!r}", file=file, path="unprotected"
+            )
+    chain = unprotected.get(_COSE_X5CHAIN, protected.pop("x5chain", None))
+    ders = [chain] if isinstance(chain, bytes) else chain  # RFC 9360 §2
+    if not isinstance(ders, list | tuple) or not all(
+        isinstance(c, bytes) for c in ders
+    ):
+        raise InvalidInputError(
+            "x5chain must be a byte string or an array of them",
+            file=file,
+            path="unprotected.33",
+        )
+    stamp = unprotected.get(H_TIMESTAMP)
+    if stamp is not None and not isinstance(stamp, bytes):
+        raise InvalidInputError(
+            "must be a byte string", file=file, path=f"unprotected.{H_TIMESTAMP}"
+        )
+    agent = unprotected.get(H_AGENT)
+    return NotationEnvelope(
+        file=file,
+        media_type=MEDIA_COSE,
+        raw=raw,
+        alg=alg,
+        protected=protected,
+        payload=payload,
+        signature=signature,
+        certificates=_certificates(ders, file, "unprotected.x5chain"),
+        timestamp=stamp,
+        signing_agent=agent if isinstance(agent, str) else None,
+    )
+
+
+def parse_envelope(raw: bytes, media_type: str, *, file: str) -> NotationEnvelope:
+    """Parse a Notation envelope of ``media_type`` (JWS or COSE).
+
+    Raises:
+        InvalidInputError: malformed, or a rule of the specification on its
+            headers is broken (unknown ``alg``, unknown critical header, ...).
+    """
+    if len(raw) > DEFAULT_LIMITS.max_document_bytes:
+        raise InvalidInputError(
+            f"larger than {DEFAULT_LIMITS.max_document_bytes} bytes", file=file
+        )
+    if media_type == MEDIA_JWS:
+        return _parse_jws(raw, file)
+    if media_type == MEDIA_COSE:
+        return _parse_cose(raw, file)
+    raise InvalidInputError(
+        f"unknown signature envelope media type {media_type!r}", file=file
+    )
+
+
+# ------------------------------------------------------------------ verification
+
+
+def _expected_alg(key: crypto.PublicKey) -> str:
+    """The ``alg`` the signing key dictates ("Algorithm Selection")."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return {2048: "PS256", 3072: "PS384", 4096: "PS512"}.get(key.key_size, "")
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return {256: "ES256", 384: "ES384", 521: "ES512"}.get(key.curve.key_size, "")
+    return ""
+
+
+def _verify_jws(env: NotationEnvelope, key: crypto.PublicKey) -> None:
+    from joserfc import jws
+    from joserfc.errors import JoseError
+    from joserfc.jwk import ECKey, RSAKey
+    from joserfc.jws import JWSRegistry
+    from joserfc.registry import HeaderParameter
+
+    names = {
+        H_SCHEME: "str",
+        H_SIGNING_TIME: "str",
+        H_AUTHENTIC_TIME: "str",
+        H_EXPIRY: "str",
+        H_TIMESTAMP: "str",
+        H_AGENT: "str",
+    }
+    registry = JWSRegistry(
+        header_registry={n: HeaderParameter(n, v) for n, v in names.items()},
+        algorithms=[env.alg],
+        strict_check_header=False,
+    )
+    registry.max_header_length = 64 * 1024
+    registry.max_payload_length = DEFAULT_LIMITS.max_document_bytes
+    jwk: RSAKey | ECKey
+    if isinstance(key, rsa.RSAPublicKey):
+        jwk = RSAKey.import_key(key)
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        jwk = ECKey.import_key(key)
+    else:  # pragma: no cover - _expected_alg admits RSA and EC keys only
+        raise SignatureError(f"{env.alg} does not fit the signing key")
+    data = parse_json(env.raw, file=env.file)
+    try:
+        jws.deserialize_json(data, jwk, algorithms=[env.alg], registry=registry)
+    except JoseError as e:
+        raise SignatureError(f"JWS signature does not verify: {e}") from None
+    except (ValueError, TypeError) as e:
+        raise SignatureError(f"JWS signature does not verify: {e}") from None
+
+
+def _verify_cose(env: NotationEnvelope, key: crypto.PublicKey) -> None:
+    import cbor2
+
+    item = cbor2.loads(env.raw)
+    protected_raw = item.value[0]
+    # RFC 9052 §4.4: Sig_structure = ["Signature1", protected, external_aad, payload]
+    to_be_signed = cbor2.dumps(["Signature1", protected_raw, b"", env.payload])
+    family, hash_cls = _ALGS[env.alg]
+    hash_alg = hash_cls()
+    try:
+        if family == "rsa" and isinstance(key, rsa.RSAPublicKey):
+            # RFC 8230 §2: PSS with MGF1 of the same hash, salt length = hash length
+            key.verify(
+                env.signature,
+                to_be_signed,
+                padding.PSS(
+                    mgf=padding.MGF1(hash_alg), salt_length=hash_alg.digest_size
+                ),
+                hash_alg,
+            )
+        elif family == "ec" and isinstance(key, ec.EllipticCurvePublicKey):
+            # RFC 9053 §2.1: the signature is r || s, each the curve's byte length
+            size = (key.curve.key_size + 7) // 8
+            if len(env.signature) != 2 * size:
+                raise SignatureError("COSE ECDSA signature has the wrong length")
+            r = int.from_bytes(env.signature[:size], "big")
+            s = int.from_bytes(env.signature[size:], "big")
+            key.verify(encode_dss_signature(r, s), to_be_signed, ec.ECDSA(hash_alg))
+        else:
+            raise SignatureError(f"{env.alg} does not fit the signing key")
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError) as e:
+        raise SignatureError(f"COSE {env.alg} signature does not verify") from e
+
+
+def _check_target(env: NotationEnvelope, target: Target) -> str:
+    payload = parse_json(env.payload, file=f"{env.file}: payload")
+    art = payload.get("targetArtifact") if isinstance(payload, dict) else None
+    if not isinstance(art, dict):
+        raise SignatureError("payload has no targetArtifact descriptor")
+    got = (art.get("mediaType"), art.get("digest"), art.get("size"))
+    want = (target.media_type, target.digest, target.size)
+    if got != want or isinstance(art.get("size"), bool):
+        raise SignatureError(
+            f"targetArtifact (mediaType {got[0]!r}, digest {got[1]!r}, size "
+            f"{got[2]!r}) is not the manifest verified (mediaType {want[0]!r}, "
+            f"digest {want[1]!r}, size {want[2]!r})"
+        )
+    return (
+        f"targetArtifact is {target.digest} ({target.media_type}, {target.size} bytes)"
+    )
+
+
+_FORBIDDEN_SIGNING_EKUS: Final = {
+    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "anyExtendedKeyUsage",
+    ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
+    ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
+    ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
+    ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
+}
+
+
+def _notary_leaf_profile(cert: x509.Certificate) -> None:
+    """Signature specification, "Certificate Requirements", "Leaf Certificates".
+
+    Raises:
+        CertificateChainError: naming the requirement that is not met.
+    """
+    who = describe(cert)
+    try:
+        ku = cert.extensions.get_extension_for_class(x509.KeyUsage)
+    except x509.ExtensionNotFound:
+        msg = f"signing certificate {who} has no keyUsage"
+        raise CertificateChainError(msg) from None
+    v = ku.value
+    if not ku.critical or not v.digital_signature:
+        msg = (
+            f"signing certificate {who}: keyUsage must be critical with "
+            "digitalSignature"
+        )
+        raise CertificateChainError(msg)
+    if (
+        v.key_encipherment
+        or v.data_encipherment
+        or v.key_agreement
+        or v.key_cert_sign
+        or v.crl_sign
+    ):
+        msg = f"signing certificate {who}: keyUsage asserts a usage other than signing"
+        raise CertificateChainError(msg)
+    try:
+        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        bc = None
+    if bc is not None and bc.ca:
+        msg = f"signing certificate {who} is a CA (basicConstraints cA=true)"
+        raise CertificateChainError(msg)
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    bad = [name for oid, name in _FORBIDDEN_SIGNING_EKUS.items() if oid in eku]
+    if bad:
+        msg = f"signing certificate {who}: extendedKeyUsage contains {', '.join(bad)}"
+        raise CertificateChainError(msg)
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _check_order(certs: Sequence[x509.Certificate]) -> None:
+    """Leaf first, each issued by the next, then the root ("Other requirements")."""
+    for i, (cert, issuer) in enumerate(itertools.pairwise(certs)):
+        if not _issued_by(cert, issuer):
+            msg = (
+                f"x5c is not an ordered chain: certificate {i} ({describe(cert)}) is "
+                f"not issued by certificate {i + 1} ({describe(issuer)})"
+            )
+            raise CertificateChainError(msg)
+    root = certs[-1]
+    if not _issued_by(root, root):
+        msg = (
+            f"x5c does not end with a root: the last certificate ({describe(root)}) "
+            "is not self-signed"
+        )
+        raise CertificateChainError(msg)
+
+
+class _Run:
+    def __init__(self, subject: str, requirements: tuple[str, ...]) -> None:
+        self.subject = subject
+        self.requirements = requirements
+        self.results: list[CheckResult] = []
+
+    def add(self, check: str, outcome: Outcome, reason: str) -> None:
+        self.results.append(
+            CheckResult(
+                check=check,
+                subject=self.subject,
+                requirements=self.requirements,
+                outcome=outcome,
+                reason=reason,
+            )
+        )
+
+    def fail(self, check: str, reason: object) -> SignerCheck:
+        self.add(check, Outcome.FAIL, str(reason))
+        return SignerCheck(checks=tuple(self.results), principal=None)
+
+
+@dataclass(frozen=True, slots=True)
+class _When:
+    at: datetime
+    source: str
+    signed_at: datetime | None
+
+
+def _timestamp_token_response(token: bytes) -> bytes:
+    """Wrap a TimeStampToken in a granted TimeStampResp (RFC 3161 §2.4.2).
+
+    ``TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken }`` with
+    ``PKIStatusInfo ::= SEQUENCE { status PKIStatus }`` and ``granted`` = 0; the
+    timestamp code verifies responses, Notation stores the bare token.
+    """
+    status = b"\x30\x03\x02\x01\x00"
+    body = status + token
+    n = len(body)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(octets)]) + octets
+    return b"\x30" + length + body
+
+
+def _signing_time(
+    run: _Run, env: NotationEnvelope, policy: Policy, at: datetime, time_source: str
+) -> _When | None:
+    from vendorproof._internal.tsa import verify_timestamp
+
+    claimed = env.protected.get(H_SIGNING_TIME)
+    claim = (
+        f"; signingTime claim {format_time(claimed)} is not trusted"
+        if isinstance(claimed, datetime)
+        else ""
+    )
+    fallback = _When(at=at, source=time_source, signed_at=None)
+    if env.timestamp is None:
+        run.add(
+            "timestamp",
+            Outcome.NOT_APPLICABLE,
+            f"no RFC 3161 timestampSignature: chain validated at {format_time(at)} "
+            f"({time_source}){claim}",
+        )
+        return fallback
+    if not policy.timestamp_authorities:
+        run.add(
+            "timestamp",
+            Outcome.WARN,
+            "RFC 3161 timestampSignature present but the policy trusts no "
+            f"timestamping authority: chain validated at {format_time(at)} "
+            f"({time_source}){claim}",
+        )
+        return fallback
+    response = _timestamp_token_response(env.timestamp)
+    reasons: list[str] = []
+    for tsa in policy.timestamp_authorities:
+        try:
+            info = verify_timestamp(
+                response,
+                env.signature,
+                roots=tsa.anchors,
+                intermediates=tsa.intermediates,
+            )
+        except (TimestampError, InvalidInputError) as e:
+            reasons.append(f"{tsa.id}: {e}")
+            continue
+        if info.gen_time > at:
+            reasons.append(
+                f"{tsa.id}: genTime {format_time(info.gen_time)} is after the "
+                f"validation time {format_time(at)}"
+            )
+            continue
+        run.add(
+            "timestamp",
+            Outcome.PASS,
+            f"signature value timestamped no later than {format_time(info.gen_time)} "
+            f"by {tsa.id!r} (RFC 3161, serial {info.serial_number:x})",
+        )
+        return _When(
+            at=info.gen_time,
+            source=f"RFC 3161 timestamp by {tsa.id}",
+            signed_at=info.gen_time,
+        )
+    run.add("timestamp", Outcome.FAIL, "timestampSignature: " + "; ".join(reasons))
+    return None
+
+
+def _chains(
+    env: NotationEnvelope, principals: Sequence[Principal], when: _When
+) -> tuple[list[tuple[Principal, VerifiedChain]], list[str]]:
+    certs = env.certificates
+    leaf, root = certs[0], certs[-1]
+    root_fp = fingerprint(root)
+    found: list[tuple[Principal, VerifiedChain]] = []
+    errors: list[str] = []
+    for p in principals:
+        pinned = [a for a in p.anchors if fingerprint(a) == root_fp]
+        if not pinned:
+            continue
+        if len(certs) == 1:
+            # "Other requirements" 1: a chain of only a root must meet the leaf
+            # requirements; the policy pins this very certificate.
+            if not leaf.not_valid_before_utc <= when.at <= leaf.not_valid_after_utc:
+                errors.append(
+                    f"{p.id}: {describe(leaf)} is not valid at {format_time(when.at)}"
+                )
+                continue
+            found.append((p, VerifiedChain(chain=(leaf,), at=when.at)))
+            continue
+        try:
+            chain = verify_chain(
+                leaf, (*certs[1:-1], *p.intermediates), pinned, at=when.at
+            )
+        except (CertificateChainError, AlgorithmError) as e:
+            errors.append(f"{p.id}: {e}")
+            continue
+        found.append((p, chain))
+    return found, errors
+
+
+def verify_notation(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one return per failed step
+    raw: bytes,
+    media_type: str,
+    *,
+    file: str,
+    target: Target,
+    principals: Sequence[Principal],
+    role: str,
+    policy: Policy,
+    at: datetime,
+    time_source: str,
+    requirements: tuple[str, ...],
+    signing_authorities: frozenset[str] = frozenset(),
+) -> SignerCheck:
+    """Verify a Notation envelope over ``target`` and establish its signer.
+
+    Never raises for a failed or malformed signature: every step is a check.
+
+    Args:
+        raw: the envelope bytes.
+        media_type: ``application/jose+json`` or ``application/cose``.
+        file: the envelope's name in the delivery (the checks' subject).
+        target: the manifest the signature must be for.
+        principals: the trusted principals of ``role`` (their anchors are the
+            trust store: the x5c root must be one of them).
+        role: ``vendor`` (for messages).
+        policy: algorithms, TSAs, CRLs and the revocation mode.
+        at: the validation time.
+        time_source: where ``at`` came from (for the report).
+        requirements: the requirements the checks serve.
+        signing_authorities: principal ids whose anchors are trusted as signing
+            authorities (``notary.x509.signingAuthority``).
+    """
+    run = _Run(file, requirements)
+    if not principals:
+        return run.fail("signature", f"the policy trusts no {role} signer")
+    try:
+        env = parse_envelope(raw, media_type, file=file)
+    except InvalidInputError as e:
+        return run.fail("notation-envelope", e)
+    run.add(
+        "notation-envelope",
+        Outcome.PASS,
+        f"{'JWS' if media_type == MEDIA_JWS else 'COSE_Sign1'} envelope, alg "
+        f"{env.alg}, scheme {env.scheme}, critical headers "
+        f"{', '.join(env.protected['crit'])} understood",
+    )
+    leaf = env.certificates[0]
+    try:
+        key = crypto.as_public_key(leaf.public_key())
+        if _expected_alg(key) != env.alg:
+            raise AlgorithmError(
+                f"alg {env.alg} is not the algorithm the signing key dictates "
+                f"({_expected_alg(key) or 'none for this key'})"
+            )
+        name = crypto.algorithm_name(key)
+        if name not in policy.signature_algorithms:
+            raise AlgorithmError(
+                f"signature algorithm {name} is not allowed by the policy"
+            )
+        if isinstance(key, rsa.RSAPublicKey) and key.key_size < policy.min_rsa_bits:
+            raise AlgorithmError(
+                f"RSA key of {key.key_size} bits is below the policy minimum "
+                f"{policy.min_rsa_bits}"
+            )
+        for cert in env.certificates:
+            verify_certificate_algorithms(cert)
+    except AlgorithmError as e:
+        return run.fail("algorithms", e)
+    run.add(
+        "algorithms",
+        Outcome.PASS,
+        f"{env.alg} with {name}; certificates use allowed algorithms",
+    )
+    try:
+        (_verify_jws if media_type == MEDIA_JWS else _verify_cose)(env, key)
+    except SignatureError as e:
+        return run.fail("signature", e)
+    run.add("signature", Outcome.PASS, f"{env.alg} signature by {describe(leaf)}")
+    try:
+        detail = _check_target(env, target)
+    except (SignatureError, InvalidInputError) as e:
+        return run.fail("target-artifact", e)
+    run.add("target-artifact", Outcome.PASS, detail)
+
+    if env.scheme == SCHEME_AUTHORITY:
+        when_at = env.protected[H_AUTHENTIC_TIME]
+        if when_at > at:
+            return run.fail(
+                "signing-scheme",
+                f"authenticSigningTime {format_time(when_at)} is after the validation "
+                f"time {format_time(at)}",
+            )
+        run.add(
+            "signing-scheme",
+            Outcome.PASS,
+            f"notary.x509.signingAuthority: authenticSigningTime "
+            f"{format_time(when_at)}, trusted only if a signing authority of the "
+            "policy signed it",
+        )
+        when: _When | None = _When(
+            at=when_at, source="authentic signing time", signed_at=when_at
+        )
+        principals = [p for p in principals if p.id in signing_authorities]
+        if not principals:
+            return run.fail(
+                "certificate-chain",
+                f"notary.x509.signingAuthority signature, but no {role} is trusted "
+                "as a signing authority",
+            )
+    else:
+        run.add(
+            "signing-scheme",
+            Outcome.PASS,
+            "notary.x509: the signing time is a claim, not trusted",
+        )
+        when = _signing_time(run, env, policy, at, time_source)
+    if when is None:
+        return SignerCheck(checks=tuple(run.results), principal=None)
+
+    expiry = env.protected.get(H_EXPIRY)
+    if isinstance(expiry, datetime):
+        if at >= expiry:
+            return run.fail(
+                "expiry",
+                f"the signature expired at {format_time(expiry)} "
+                "(io.cncf.notary.expiry)",
+            )
+        run.add("expiry", Outcome.PASS, f"expires at {format_time(expiry)}")
+
+    try:
+        _check_order(env.certificates)
+        _notary_leaf_profile(leaf)
+    except CertificateChainError as e:
+        return run.fail("certificate-chain", e)
+    found, errors = _chains(env, principals, when)
+    if not found:
+        detail = "; ".join(errors) or (
+            f"its root {describe(env.certificates[-1])} (sha256:"
+            f"{fingerprint(env.certificates[-1])}) is not an anchor the policy pins"
+        )
+        return run.fail(
+            "certificate-chain",
+            f"{describe(leaf)} does not chain to a trusted {role} anchor "
+            f"({when.source}): {detail}",
+        )
+    p, chain = found[0]
+    names = " -> ".join(describe(c) for c in chain.chain)
+    what = (
+        "self-signed signing certificate pinned by the policy"
+        if len(chain.chain) == 1
+        else "code-signing profile"
+    )
+    run.add(
+        "certificate-chain",
+        Outcome.PASS,
+        f"{names} valid at {format_time(when.at)} ({when.source}), {what}",
+    )
+    for p, chain in found:
+        matched = next((i for i in p.identities if identity_matches(i, leaf)), None)
+        if matched is None:
+            continue
+        if len(chain.chain) == 1:
+            detail = (
+                "the signing certificate is itself the pinned anchor: no issuer can "
+                "revoke it (remove it from the policy to distrust it)"
+            )
+            run.add("revocation", Outcome.NOT_APPLICABLE, detail)
+        else:
+            try:
+                detail = verify_revocation(
+                    chain,
+                    policy.crl_index if policy.crl_index is not None else policy.crls,
+                    at=at,
+                    signed_at=when.signed_at,
+                    mode=policy.revocation_mode,
+                    algorithms=CrlAlgorithms(min_rsa_bits=policy.min_rsa_bits),
+                )
+            except CertificateChainError as e:
+                return run.fail("revocation", e)
+            off = policy.revocation_mode is RevocationMode.OFF
+            run.add(
+                "revocation", Outcome.NOT_APPLICABLE if off else Outcome.PASS, detail
+            )
+        if p.require_timestamp and when.signed_at is None:
+            return run.fail(
+                "timestamp",
+                f"the policy requires a trusted RFC 3161 timestamp for {role} {p.id!r}",
+            )
+        run.add(
+            "signer-identity",
+            Outcome.PASS,
+            f"{describe(leaf)} is an allowed identity of {role} {p.id!r} "
+            f"({matched.describe()})",
+        )
+        return SignerCheck(
+            checks=tuple(run.results),
+            principal=p,
+            anchors=(f"sha256:{fingerprint(chain.anchor)}",),
+            key_id=crypto.key_id(key),
+        )
+    ids = ", ".join(p.id for p, _ in found)
+    return run.fail(
+        "signer-identity",
+        f"{describe(leaf)} chains to the anchors of {ids} but matches none of its "
+        "allowed signer identities",
+    )

@@ -1,0 +1,293 @@
+"""Test helpers: OCI image layouts and Notation envelopes built from test keys.
+
+Envelopes are assembled here by hand (JSON and CBOR bytes, signatures with
+``cryptography``) so tests can bend every field; they are verified by the code under
+test through joserfc and cbor2, and the real notation-go envelopes in
+``tests/assets/notation`` check the verifier against an independent signer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import tarfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import cbor2
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from tests.tsa import _children, _content
+from vendorproof._internal.tsa import request_timestamp
+
+MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+INDEX = "application/vnd.oci.image.index.v1+json"
+CONFIG = "application/vnd.oci.image.config.v1+json"
+LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+NOTARY = "application/vnd.cncf.notary.signature"
+PAYLOAD = "application/vnd.cncf.notary.payload.v1+json"
+EMPTY = "application/vnd.oci.empty.v1+json"
+ASSETS = Path(__file__).parent / "assets" / "notation"
+REAL_LAYOUT = ASSETS / "oci-layout"
+REAL_MANIFEST: dict[str, Any] = {
+    "mediaType": MANIFEST,
+    "digest": "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0",
+    "size": 481,
+}
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def descriptor(media_type: str, data: bytes, **extra: Any) -> dict[str, Any]:
+    return {
+        "mediaType": media_type,
+        "digest": "sha256:" + hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        **extra,
+    }
+
+
+def put_blob(root: Path, data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    path = root / "blobs" / "sha256" / digest
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return f"sha256:{digest}"
+
+
+def dumps(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+@dataclass
+class Layout:
+    """A layout directory being built; ``index`` is written by :meth:`save`."""
+
+    root: Path
+    manifests: list[dict[str, Any]]
+
+    def save(self) -> Path:
+        (self.root / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+        index = {"schemaVersion": 2, "mediaType": INDEX, "manifests": self.manifests}
+        (self.root / "index.json").write_bytes(dumps(index))
+        return self.root
+
+    def add_image(
+        self,
+        layers: Sequence[bytes] = (b"layer one", b"layer two"),
+        *,
+        annotations: Mapping[str, str] | None = None,
+        platform: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        config = dumps({"architecture": "amd64", "os": "linux"})
+        put_blob(self.root, config)
+        for layer in layers:
+            put_blob(self.root, layer)
+        manifest = dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": MANIFEST,
+                "config": descriptor(CONFIG, config),
+                "layers": [descriptor(LAYER, x) for x in layers],
+                "annotations": dict(annotations or {}),
+            }
+        )
+        put_blob(self.root, manifest)
+        desc = descriptor(MANIFEST, manifest)
+        if platform:
+            desc["platform"] = dict(platform)
+        self.manifests.append(desc)
+        self.save()
+        return descriptor(MANIFEST, manifest)
+
+    def add_referrer(
+        self,
+        subject: Mapping[str, Any],
+        envelope: bytes,
+        media_type: str,
+        *,
+        artifact_type: str = NOTARY,
+    ) -> dict[str, Any]:
+        put_blob(self.root, b"{}")
+        put_blob(self.root, envelope)
+        manifest = dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": MANIFEST,
+                "artifactType": artifact_type,
+                "config": descriptor(EMPTY, b"{}"),
+                "layers": [descriptor(media_type, envelope)],
+                "subject": dict(subject),
+            }
+        )
+        put_blob(self.root, manifest)
+        desc = descriptor(MANIFEST, manifest, artifactType=artifact_type)
+        self.manifests.append(desc)
+        self.save()
+        return desc
+
+
+def new_layout(root: Path) -> Layout:
+    root.mkdir(parents=True, exist_ok=True)
+    layout = Layout(root, [])
+    layout.save()
+    return layout
+
+
+def tar_layout(root: Path, tar_path: Path, *, prefix: str = "./") -> Path:
+    with tarfile.open(tar_path, "w") as tar:
+        if prefix == "./":  # as `tar -C root -cf x.tar .` writes it
+            tar.add(root, arcname=".", recursive=False)
+        for path in sorted(root.rglob("*")):
+            tar.add(
+                path,
+                arcname=prefix + path.relative_to(root).as_posix(),
+                recursive=False,
+            )
+    return tar_path
+
+
+# ---------------------------------------------------------------- envelopes
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+
+def _hash_for(key: PrivateKey) -> hashes.HashAlgorithm:
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return {256: hashes.SHA256(), 384: hashes.SHA384()}.get(
+            key.curve.key_size, hashes.SHA512()
+        )
+    return {2048: hashes.SHA256(), 3072: hashes.SHA384()}.get(
+        key.key_size, hashes.SHA512()
+    )
+
+
+def alg_for(key: PrivateKey) -> str:
+    bits = _hash_for(key).digest_size * 8
+    return f"{'ES' if isinstance(key, ec.EllipticCurvePrivateKey) else 'PS'}{bits}"
+
+
+def raw_sign(key: PrivateKey, data: bytes) -> bytes:
+    """JWS/COSE signature bytes: ECDSA as r || s, RSA-PSS with salt = hash length."""
+    h = _hash_for(key)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(h)))
+        size = (key.curve.key_size + 7) // 8
+        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    return key.sign(
+        data, padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size), h
+    )
+
+
+def der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def token_of(response: bytes) -> bytes:
+    """The TimeStampToken inside a TimeStampResp (RFC 3161 §2.4.2)."""
+    return _children(_content(response))[1]
+
+
+def rfc3339(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def payload(target: Mapping[str, Any]) -> bytes:
+    return dumps({"targetArtifact": dict(target)})
+
+
+def jws_envelope(
+    key: PrivateKey,
+    chain: Sequence[x509.Certificate],
+    target: Mapping[str, Any],
+    *,
+    signed_at: datetime,
+    protected: Mapping[str, Any] | None = None,
+    drop: Sequence[str] = (),
+    header: Mapping[str, Any] | None = None,
+    tsa_url: str | None = None,
+    raw_protected: bytes | None = None,
+    body: bytes | None = None,
+) -> bytes:
+    """A flattened JWS Notation envelope; ``protected`` adds or replaces headers."""
+    prot: dict[str, Any] = {
+        "alg": alg_for(key),
+        "crit": ["io.cncf.notary.signingScheme"],
+        "cty": PAYLOAD,
+        "io.cncf.notary.signingScheme": "notary.x509",
+        "io.cncf.notary.signingTime": rfc3339(signed_at),
+    }
+    prot.update(protected or {})
+    for name in drop:
+        prot.pop(name, None)
+    encoded = b64url(raw_protected if raw_protected is not None else dumps(prot))
+    body_b64 = b64url(body if body is not None else payload(target))
+    sig = raw_sign(key, f"{encoded}.{body_b64}".encode())
+    unprotected: dict[str, Any] = {
+        "x5c": [base64.b64encode(der(c)).decode() for c in chain],
+        "io.cncf.notary.signingAgent": "vendorproof-tests/1",
+    }
+    if tsa_url is not None:
+        unprotected["io.cncf.notary.timestampSignature"] = base64.b64encode(
+            token_of(request_timestamp(tsa_url, sig))
+        ).decode()
+    unprotected.update(header or {})
+    return dumps(
+        {
+            "payload": body_b64,
+            "protected": encoded,
+            "header": unprotected,
+            "signature": b64url(sig),
+        }
+    )
+
+
+_COSE_ALG = {
+    "PS256": -37,
+    "PS384": -38,
+    "PS512": -39,
+    "ES256": -7,
+    "ES384": -35,
+    "ES512": -36,
+}
+
+
+def cose_envelope(
+    key: PrivateKey,
+    chain: Sequence[x509.Certificate],
+    target: Mapping[str, Any],
+    *,
+    signed_at: datetime,
+    protected: Mapping[Any, Any] | None = None,
+    unprotected: Mapping[Any, Any] | None = None,
+    tsa_url: str | None = None,
+) -> bytes:
+    """A COSE_Sign1_Tagged Notation envelope (RFC 9052 §4.2)."""
+    prot: dict[Any, Any] = {
+        1: _COSE_ALG[alg_for(key)],
+        2: ["io.cncf.notary.signingScheme"],
+        3: PAYLOAD,
+        "io.cncf.notary.signingScheme": "notary.x509",
+        "io.cncf.notary.signingTime": cbor2.CBORTag(1, int(signed_at.timestamp())),
+    }
+    prot.update(protected or {})
+    prot_raw = cbor2.dumps(prot)
+    body = payload(target)
+    sig = raw_sign(key, cbor2.dumps(["Signature1", prot_raw, b"", body]))
+    unprot: dict[Any, Any] = {33: [der(c) for c in chain]}
+    if tsa_url is not None:
+        unprot["io.cncf.notary.timestampSignature"] = token_of(
+            request_timestamp(tsa_url, sig)
+        )
+    unprot.update(unprotected or {})
+    unprot = {k: v for k, v in unprot.items() if v is not None}
+    return cbor2.dumps(cbor2.CBORTag(18, [prot_raw, unprot, body, sig]))

@@ -1,0 +1,504 @@
+"""OCI image layouts: the walk, blob integrity, referrers and refused input."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.oci import (
+    INDEX,
+    MANIFEST,
+    NOTARY,
+    REAL_LAYOUT,
+    REAL_MANIFEST,
+    descriptor,
+    dumps,
+    new_layout,
+    put_blob,
+    tar_layout,
+)
+from vendorproof.errors import InvalidInputError
+from vendorproof.formats.oci import (
+    ARTIFACT_NOTARY_SIGNATURE,
+    ARTIFACT_SIGSTORE_BUNDLE,
+    check_blobs,
+    close_layout,
+    is_layout,
+    open_layout,
+)
+from vendorproof.formats.ziparchive import ArchiveLimits
+from vendorproof.limits import Limits
+
+LAYER = (
+    REAL_LAYOUT
+    / "blobs"
+    / "sha256"
+    / ("63b65145d645c1250c391b2d16ebe53b3747c295ca8ba2fcb6b0cf064a4dc21c")
+)
+
+
+def copy_real(tmp_path: Path) -> Path:
+    dest = tmp_path / "layout"
+    shutil.copytree(REAL_LAYOUT, dest)
+    for path in dest.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return dest
+
+
+@pytest.mark.parametrize("as_tar", [False, True])
+def test_real_layout_walks_and_every_blob_matches(tmp_path: Path, as_tar: bool) -> None:
+    path = tar_layout(REAL_LAYOUT, tmp_path / "x.tar") if as_tar else REAL_LAYOUT
+    assert is_layout(path)
+    layout = open_layout(path)
+    try:
+        assert [m.descriptor.digest for m in layout.images()] == [
+            REAL_MANIFEST["digest"]
+        ]
+        image = layout.images()[0]
+        assert image.descriptor.platform == "linux/amd64"
+        assert image.descriptor.annotations["org.opencontainers.image.ref.name"] == "v2"
+        assert layout.ignored == ("manifest.json",)  # docker save's file, never read
+        assert layout.unreferenced == ()
+        assert layout.unknown_media_types == ()
+        checks = check_blobs(layout)
+        assert len(checks) == 3
+        assert all(c.problem is None for c in checks)
+        assert layout.referrers(REAL_MANIFEST["digest"]) == ()
+    finally:
+        close_layout(layout)
+
+
+def test_changed_layer_is_reported_with_its_digest(tmp_path: Path) -> None:
+    root = copy_real(tmp_path)
+    blob = root / LAYER.relative_to(REAL_LAYOUT)
+    data = bytearray(blob.read_bytes())
+    data[1000] ^= 1
+    blob.write_bytes(bytes(data))
+    problems = [c.problem for c in check_blobs(open_layout(root)) if c.problem]
+    assert len(problems) == 1
+    assert "does not match its digest" in problems[0]
+    assert LAYER.name in problems[0]
+
+
+def test_changed_layer_in_a_tar_is_reported(tmp_path: Path) -> None:
+    root = copy_real(tmp_path)
+    blob = root / LAYER.relative_to(REAL_LAYOUT)
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 1
+    blob.write_bytes(bytes(data))
+    layout = open_layout(tar_layout(root, tmp_path / "t.tar", prefix=""))
+    try:
+        problems = [c.problem for c in check_blobs(layout) if c.problem]
+    finally:
+        close_layout(layout)
+    assert len(problems) == 1
+    assert "does not match its digest" in problems[0]
+
+
+def test_missing_and_resized_blobs_are_reported(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    layout.add_image([b"first layer", b"second layer"])
+    blobs = tmp_path / "l" / "blobs" / "sha256"
+    (blobs / descriptor("x", b"first layer")["digest"][7:]).unlink()
+    (blobs / descriptor("x", b"second layer")["digest"][7:]).write_bytes(b"short")
+    problems = sorted(c.problem or "" for c in check_blobs(open_layout(layout.root)))
+    assert any("is missing" in p for p in problems)
+    assert any("is 5 bytes" in p for p in problems)
+
+
+def test_changed_manifest_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    root = copy_real(tmp_path)
+    manifest = root / "blobs" / "sha256" / REAL_MANIFEST["digest"][7:]
+    manifest.write_bytes(manifest.read_bytes().replace(b"tar+gzip", b"tar+zstd"))
+    with pytest.raises(InvalidInputError, match="does not match its digest"):
+        open_layout(root)
+
+
+def test_missing_manifest_blob_is_refused(tmp_path: Path) -> None:
+    root = copy_real(tmp_path)
+    (root / "blobs" / "sha256" / REAL_MANIFEST["digest"][7:]).unlink()
+    with pytest.raises(InvalidInputError, match="missing from the layout") as e:
+        open_layout(root)
+    assert "manifests[0]" in str(e.value)
+
+
+def test_referrers_are_found_by_subject_and_artifact_type(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    image = layout.add_image(annotations={"org.opencontainers.image.title": "gNB"})
+    layout.add_referrer(image, b'{"payload":"x"}', "application/jose+json")
+    layout.add_referrer(
+        image,
+        b'{"mediaType":"x"}',
+        "application/vnd.dev.sigstore.bundle.v0.3+json",
+        artifact_type=ARTIFACT_SIGSTORE_BUNDLE,
+    )
+    walked = open_layout(layout.root)
+    assert [m.descriptor.digest for m in walked.images()] == [image["digest"]]
+    notary = walked.referrers(
+        image["digest"], artifact_types=frozenset({ARTIFACT_NOTARY_SIGNATURE})
+    )
+    assert len(notary) == 1
+    assert notary[0].kind == NOTARY
+    envelope = walked.read_blob(notary[0].layers[0])
+    assert envelope == b'{"payload":"x"}'
+    assert len(walked.referrers(image["digest"])) == 2
+    assert all(c.problem is None for c in check_blobs(walked))
+
+
+def test_nested_index_for_every_platform_is_walked(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    amd = layout.add_image([b"amd64 layer"])
+    arm = layout.add_image([b"arm64 layer"])
+    nested = dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": [amd, arm]})
+    put_blob(layout.root, nested)
+    layout.manifests[:] = [descriptor(INDEX, nested), amd]  # amd listed twice
+    layout.save()
+    (layout.root / "extra-dir").mkdir()
+    walked = open_layout(layout.root)
+    assert walked.ignored == ("extra-dir/",)
+    assert len(walked.images()) == 2
+    assert len(walked.indexes) == 1
+    assert len(check_blobs(walked)) == 6  # index, 2 manifests, 1 config, 2 layers
+
+
+def test_deep_index_nesting_is_refused(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    child = layout.add_image()
+    for _ in range(Limits().max_index_depth + 2):
+        raw = dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": [child]})
+        put_blob(layout.root, raw)
+        child = descriptor(INDEX, raw)
+    layout.manifests[:] = [child]
+    layout.save()
+    with pytest.raises(InvalidInputError, match="nested deeper than"):
+        open_layout(layout.root)
+
+
+def test_unreferenced_blobs_and_unknown_media_types_are_reported(
+    tmp_path: Path,
+) -> None:
+    layout = new_layout(tmp_path / "l")
+    config = dumps({})
+    put_blob(layout.root, config)
+    put_blob(layout.root, b"strange")
+    manifest = dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+            "layers": [descriptor("application/x-strange", b"strange")],
+        }
+    )
+    put_blob(layout.root, manifest)
+    layout.manifests.append(descriptor(MANIFEST, manifest))
+    layout.save()
+    orphan = put_blob(layout.root, b"left behind")
+    walked = open_layout(layout.root)
+    assert walked.unreferenced == (f"blobs/sha256/{orphan[7:]}",)
+    assert [t for _, t in walked.unknown_media_types] == ["application/x-strange"]
+
+
+def write_index(root: Path, index: object) -> None:
+    (root / "index.json").write_bytes(json.dumps(index).encode())
+
+
+@pytest.mark.parametrize(
+    ("index", "message"),
+    [
+        ({"schemaVersion": 1, "manifests": []}, "schemaVersion must be 2"),
+        ({"schemaVersion": 2}, "must be an array of descriptors"),
+        ([], "must be a JSON object"),
+        (
+            {
+                "schemaVersion": 2,
+                "manifests": [
+                    {"mediaType": MANIFEST, "digest": "sha256:../../etc", "size": 1}
+                ],
+            },
+            "digest must be",
+        ),
+        (
+            {
+                "schemaVersion": 2,
+                "manifests": [
+                    {"mediaType": MANIFEST, "digest": "md5:" + "a" * 32, "size": 1}
+                ],
+            },
+            "digest must be",
+        ),
+        (
+            {
+                "schemaVersion": 2,
+                "manifests": [{"mediaType": MANIFEST, "digest": "sha256:" + "a" * 64}],
+            },
+            "size must be",
+        ),
+        (
+            {
+                "schemaVersion": 2,
+                "manifests": [
+                    {
+                        "mediaType": "application/x-thing",
+                        "digest": "sha256:" + "a" * 64,
+                        "size": 1,
+                    }
+                ],
+            },
+            "unknown manifest media type",
+        ),
+        (
+            {"schemaVersion": 2, "mediaType": MANIFEST, "manifests": []},
+            "mediaType must be",
+        ),
+        (
+            {"schemaVersion": 2, "manifests": [], "annotations": {"a": 1}},
+            "annotations must be a map",
+        ),
+        (
+            {
+                "schemaVersion": 2,
+                "manifests": [
+                    {
+                        "mediaType": MANIFEST,
+                        "digest": "sha256:" + "a" * 64,
+                        "size": 1,
+                        "platform": "linux",
+                    }
+                ],
+            },
+            "platform must be an object",
+        ),
+        (
+            {
+                "schemaVersion": 2,
+                "manifests": [
+                    {"mediaType": "", "digest": "sha256:" + "a" * 64, "size": 1}
+                ],
+            },
+            "mediaType must be a non-empty string",
+        ),
+    ],
+)
+def test_bad_index_is_refused_naming_the_field(
+    tmp_path: Path, index: object, message: str
+) -> None:
+    root = new_layout(tmp_path / "l").root
+    write_index(root, index)
+    with pytest.raises(InvalidInputError, match=message) as e:
+        open_layout(root)
+    assert "index.json" in str(e.value)
+
+
+def test_manifest_fields_are_checked(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    bad = dumps({"schemaVersion": 2, "mediaType": MANIFEST, "layers": []})
+    put_blob(layout.root, bad)
+    layout.manifests.append(descriptor(MANIFEST, bad))
+    layout.save()
+    with pytest.raises(InvalidInputError, match="config: descriptor must be an object"):
+        open_layout(layout.root)
+
+
+def test_manifest_media_type_must_agree_with_its_descriptor(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    raw = dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": []})
+    put_blob(layout.root, raw)
+    layout.manifests.append(descriptor(MANIFEST, raw))
+    layout.save()
+    with pytest.raises(InvalidInputError, match="differs from the descriptor"):
+        open_layout(layout.root)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no oci-layout file"),
+        (b'{"imageLayoutVersion":"2.0.0"}', "imageLayoutVersion must be 1.0.0"),
+        (b"not json", "invalid JSON"),
+    ],
+)
+def test_oci_layout_file_is_required(
+    tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    root = new_layout(tmp_path / "l").root
+    if content is None:
+        (root / "oci-layout").unlink()
+    else:
+        (root / "oci-layout").write_bytes(content)
+    with pytest.raises(InvalidInputError, match=message):
+        open_layout(root)
+    assert not is_layout(root) or content is not None
+
+
+def test_missing_index_is_refused(tmp_path: Path) -> None:
+    root = new_layout(tmp_path / "l").root
+    (root / "index.json").unlink()
+    with pytest.raises(InvalidInputError, match=r"no index\.json"):
+        open_layout(root)
+
+
+def test_huge_json_is_refused(tmp_path: Path) -> None:
+    root = new_layout(tmp_path / "l").root
+    (root / "index.json").write_bytes(b" " * 2048 + b"{}")
+    with pytest.raises(InvalidInputError, match="larger than 1024 bytes"):
+        open_layout(root, limits=Limits(max_document_bytes=1024))
+
+
+def test_manifest_above_the_document_limit_is_refused(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    layout.add_image()
+    limit = (layout.root / "index.json").stat().st_size
+    with pytest.raises(InvalidInputError, match="above the limit"):
+        open_layout(layout.root, limits=Limits(max_document_bytes=limit))
+
+
+def test_symlinked_blob_is_refused(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    layout.add_image()
+    (tmp_path / "outside").write_bytes(b"secret")
+    (layout.root / "blobs" / "sha256" / ("f" * 64)).symlink_to(tmp_path / "outside")
+    with pytest.raises(InvalidInputError, match="symbolic link"):
+        open_layout(layout.root)
+
+
+def test_symlinked_blobs_directory_is_refused(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    layout.add_image()
+    real = tmp_path / "elsewhere"
+    (layout.root / "blobs").rename(real)
+    (layout.root / "blobs").symlink_to(real)
+    with pytest.raises(InvalidInputError, match="symbolic link"):
+        open_layout(layout.root)
+
+
+def test_file_in_blobs_is_refused(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    layout.add_image()
+    (layout.root / "blobs" / "stray").write_bytes(b"x")
+    with pytest.raises(InvalidInputError, match="is not a directory"):
+        open_layout(layout.root)
+
+
+def test_special_paths_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="cannot read"):
+        open_layout(tmp_path / "absent")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(InvalidInputError, match="FIFO"):
+        open_layout(fifo)
+    assert not is_layout(fifo)
+    (tmp_path / "plain").write_bytes(b"no tar")
+    with pytest.raises(InvalidInputError, match="not a readable tar"):
+        open_layout(tmp_path / "plain")
+
+
+def test_too_many_blobs_are_refused(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    layout.add_image()
+    with pytest.raises(InvalidInputError, match="more than 2 blobs"):
+        open_layout(layout.root, limits=Limits(max_files=2))
+
+
+# -------------------------------------------------------------------- tar input
+
+
+def tar_with(tmp_path: Path, *members: tarfile.TarInfo, data: bytes = b"") -> Path:
+    path = tmp_path / "bad.tar"
+    with tarfile.open(path, "w") as tar:
+        tar.addfile(
+            _file("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'),
+            io.BytesIO(b'{"imageLayoutVersion":"1.0.0"}'),
+        )
+        for info in members:
+            tar.addfile(info, io.BytesIO(data) if info.isreg() else None)
+    return path
+
+
+def _file(name: str, data: bytes) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info
+
+
+def _kind(name: str, kind: bytes, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = link
+    return info
+
+
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [
+        (_file("../escape", b""), "'.' or '..' component"),
+        (_file("/etc/passwd", b""), "absolute"),
+        (
+            _kind("blobs/sha256/" + "a" * 64, tarfile.SYMTYPE, "/etc/passwd"),
+            "link member",
+        ),
+        (_kind("index.json", tarfile.LNKTYPE, "oci-layout"), "link member"),
+        (_kind("dev", tarfile.CHRTYPE), "special file"),
+        (_kind("fifo", tarfile.FIFOTYPE), "special file"),
+        (_file("OCI-LAYOUT", b""), "duplicate or colliding"),
+        (_file("./oci-layout", b""), "duplicate or colliding"),
+    ],
+)
+def test_unsafe_tar_members_are_refused(
+    tmp_path: Path, member: tarfile.TarInfo, message: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        open_layout(tar_with(tmp_path, member))
+
+
+def test_tar_name_used_as_file_and_directory_is_refused(tmp_path: Path) -> None:
+    path = tar_with(tmp_path, _file("blobs", b""), _file("blobs/sha256/x", b""))
+    with pytest.raises(InvalidInputError, match="both as a file and as a directory"):
+        open_layout(path)
+
+
+def test_tar_limits_are_enforced(tmp_path: Path) -> None:
+    path = tar_layout(REAL_LAYOUT, tmp_path / "x.tar")
+    with pytest.raises(InvalidInputError, match="more than 3 members"):
+        open_layout(path, archive_limits=ArchiveLimits(max_members=3))
+    with pytest.raises(InvalidInputError, match="larger than 1000 bytes"):
+        open_layout(path, archive_limits=ArchiveLimits(max_total_bytes=1000))
+
+
+def test_truncated_tar_is_refused(tmp_path: Path) -> None:
+    path = tar_layout(REAL_LAYOUT, tmp_path / "x.tar")
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(path.read_bytes()[:200_000])
+    with pytest.raises(InvalidInputError, match="corrupt or truncated"):
+        open_layout(cut)
+
+
+def test_bad_index_in_a_tar_is_refused(tmp_path: Path) -> None:
+    root = new_layout(tmp_path / "l").root
+    write_index(root, {"schemaVersion": 3, "manifests": []})
+    with pytest.raises(InvalidInputError, match="schemaVersion"):
+        open_layout(tar_layout(root, tmp_path / "x.tar"))
+
+
+def test_blob_replaced_by_a_link_after_the_walk_is_reported(tmp_path: Path) -> None:
+    root = copy_real(tmp_path)
+    walked = open_layout(root)
+    blob = root / LAYER.relative_to(REAL_LAYOUT)
+    blob.unlink()
+    blob.symlink_to(LAYER)
+    problems = [c.problem for c in check_blobs(walked) if c.problem]
+    assert len(problems) == 1
+    assert "symbolic link" in problems[0]
+    assert LAYER.name in problems[0]
+
+
+def test_layout_named_by_a_relative_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REAL_LAYOUT)
+    assert len(open_layout(Path()).images()) == 1

@@ -1,0 +1,768 @@
+"""Notation (Notary Project) signatures: the real notation-go envelopes and test-PKI ones.
+
+Every check of ``verify_notation`` passes in one test and fails in another.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import cbor2
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from tests import pki
+from tests.builders import issued, policy_data, write_policy
+from tests.oci import (
+    ASSETS,
+    REAL_MANIFEST,
+    b64url,
+    cose_envelope,
+    dumps,
+    jws_envelope,
+    rfc3339,
+)
+from tests.tsa import LoopbackTSA, make_tsa_pki
+from vendorproof.errors import InvalidInputError
+from vendorproof.intake import load_policy
+from vendorproof.models.policy import Policy
+from vendorproof.verify.notation import (
+    MEDIA_COSE,
+    MEDIA_JWS,
+    Target,
+    parse_envelope,
+    verify_notation,
+)
+from vendorproof.verify.result import Outcome
+from vendorproof.verify.signer import SignerCheck
+from vendorproof.verify.x509 import fingerprint
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+REAL_AT = datetime(2026, 1, 1, tzinfo=UTC)  # inside the alpine certificate (2000-2123)
+TARGET = {
+    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "digest": "sha256:" + "ab" * 32,
+    "size": 1234,
+}
+
+
+def target(d: dict[str, Any]) -> Target:
+    return Target(media_type=d["mediaType"], digest=d["digest"], size=d["size"])
+
+
+@pytest.fixture(scope="module")
+def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    work = tmp_path_factory.mktemp("tsa")
+    root, cert, key = make_tsa_pki(work)
+    with LoopbackTSA(cert, key, None, work) as server:
+        yield server.url, root
+
+
+def make_policy(
+    tmp_path: Path, tsa_root: Path | None = None, **vendor_changes: Any
+) -> Policy:
+    """The sample policy, RSA-2048 allowed, plus the Notary test signer pinned."""
+    jws = json.loads((ASSETS / "jws_signature.sig").read_text())
+    alpine = x509.load_der_x509_certificate(base64.b64decode(jws["header"]["x5c"][0]))
+    pem = tmp_path / "alpine.pem"
+    pem.write_bytes(alpine.public_bytes(serialization.Encoding.PEM))
+    data = policy_data()
+    data["algorithms"]["minRsaBits"] = 2048
+    data["vendors"].append(
+        {
+            "id": "notary",
+            "name": "Notary Project test signer",
+            "anchors": [str(pem)],
+            "identities": [{"subject": "CN=alpine,O=Notary,L=Seattle,ST=WA,C=US"}],
+        }
+    )
+    data["vendors"][0].update(vendor_changes)
+    if tsa_root is None:
+        data.pop("timestampAuthorities", None)
+    else:
+        data["timestampAuthorities"] = [
+            {"id": "test-tsa", "name": "Test TSA", "anchors": [str(tsa_root)]}
+        ]
+    return load_policy(write_policy(tmp_path / "policy.yaml", data))
+
+
+def run(
+    raw: bytes,
+    media_type: str,
+    policy: Policy,
+    *,
+    at: datetime = NOW,
+    tgt: dict[str, Any] = TARGET,
+    authorities: frozenset[str] = frozenset(),
+) -> SignerCheck:
+    return verify_notation(
+        raw,
+        media_type,
+        file="sig",
+        target=target(tgt),
+        principals=policy.vendors,
+        role="vendor",
+        policy=policy,
+        at=at,
+        time_source="test",
+        requirements=("R",),
+        signing_authorities=authorities,
+    )
+
+
+def outcomes(result: SignerCheck) -> dict[str, Outcome]:
+    return {c.check: c.outcome for c in result.checks}
+
+
+def failed(result: SignerCheck) -> tuple[str, str]:
+    assert not result.ok
+    bad = [c for c in result.checks if c.outcome is Outcome.FAIL]
+    assert bad, result.checks
+    return bad[-1].check, bad[-1].reason
+
+
+def acme() -> tuple[Any, list[Any]]:
+    leaf = issued("vendor-a", "signing")
+    chain = [leaf.cert, issued("vendor-a", "intermediate").cert]
+    chain.append(issued("vendor-a", "root").cert)
+    return leaf.key, chain
+
+
+# ------------------------------------------------------------ the real envelopes
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type"),
+    [("jws_signature.sig", MEDIA_JWS), ("cose_signature.sig", MEDIA_COSE)],
+)
+def test_real_notation_envelopes_verify_with_their_certificate_pinned(
+    tmp_path: Path, name: str, media_type: str
+) -> None:
+    raw = (ASSETS / name).read_bytes()
+    result = run(raw, media_type, make_policy(tmp_path), at=REAL_AT, tgt=REAL_MANIFEST)
+    assert result.ok, result.checks
+    assert result.principal is not None
+    assert result.principal.id == "notary"
+    got = outcomes(result)
+    assert got["signature"] is Outcome.PASS
+    assert got["target-artifact"] is Outcome.PASS
+    assert got["certificate-chain"] is Outcome.PASS
+    assert got["timestamp"] is Outcome.NOT_APPLICABLE
+    assert got["revocation"] is Outcome.NOT_APPLICABLE
+
+
+@pytest.mark.parametrize("media_type", [MEDIA_JWS, MEDIA_COSE])
+def test_real_envelope_for_another_manifest_fails_target_artifact(
+    tmp_path: Path, media_type: str
+) -> None:
+    name = "jws_signature.sig" if media_type == MEDIA_JWS else "cose_signature.sig"
+    raw = (ASSETS / name).read_bytes()
+    other = {**REAL_MANIFEST, "size": 482}
+    check, reason = failed(
+        run(raw, media_type, make_policy(tmp_path), at=REAL_AT, tgt=other)
+    )
+    assert check == "target-artifact"
+    assert "size 481" in reason
+
+
+def test_real_jws_with_a_changed_payload_fails_the_signature(tmp_path: Path) -> None:
+    data = json.loads((ASSETS / "jws_signature.sig").read_text())
+    data["payload"] = b64url(dumps({"targetArtifact": {**REAL_MANIFEST, "size": 482}}))
+    policy = make_policy(tmp_path)
+    check, _ = failed(
+        run(dumps(data), MEDIA_JWS, policy, at=REAL_AT, tgt=REAL_MANIFEST)
+    )
+    assert check == "signature"
+
+
+def test_real_cose_with_a_changed_signature_fails(tmp_path: Path) -> None:
+    item = cbor2.loads((ASSETS / "cose_signature.sig").read_bytes())
+    parts = list(item.value)
+    parts[3] = bytes([parts[3][0] ^ 1]) + parts[3][1:]
+    raw = cbor2.dumps(cbor2.CBORTag(18, parts))
+    check, reason = failed(
+        run(raw, MEDIA_COSE, make_policy(tmp_path), at=REAL_AT, tgt=REAL_MANIFEST)
+    )
+    assert check == "signature"
+    assert "does not verify" in reason
+
+
+def test_real_envelope_with_an_unpinned_root_fails_the_chain(tmp_path: Path) -> None:
+    data = policy_data()
+    data["algorithms"]["minRsaBits"] = 2048
+    policy = load_policy(write_policy(tmp_path / "p.yaml", data))
+    raw = (ASSETS / "jws_signature.sig").read_bytes()
+    check, reason = failed(run(raw, MEDIA_JWS, policy, at=REAL_AT, tgt=REAL_MANIFEST))
+    assert check == "certificate-chain"
+    assert "not an anchor the policy pins" in reason
+
+
+def test_real_envelope_fails_the_policy_minimum_rsa_size(tmp_path: Path) -> None:
+    policy = make_policy(tmp_path)
+    data = policy_data()  # minRsaBits 3072
+    data["vendors"] = [v for v in data["vendors"] if v["id"] == "acme"]
+    strict = load_policy(write_policy(tmp_path / "strict.yaml", data))
+    assert policy.min_rsa_bits == 2048
+    raw = (ASSETS / "cose_signature.sig").read_bytes()
+    check, reason = failed(run(raw, MEDIA_COSE, strict, at=REAL_AT, tgt=REAL_MANIFEST))
+    assert check == "algorithms"
+    assert "3072" in reason
+
+
+# ----------------------------------------------------------- test-PKI envelopes
+
+
+@pytest.mark.parametrize("media_type", [MEDIA_JWS, MEDIA_COSE])
+def test_code_signing_chain_verifies_with_revocation_and_identity(
+    tmp_path: Path, media_type: str
+) -> None:
+    key, chain = acme()
+    build = jws_envelope if media_type == MEDIA_JWS else cose_envelope
+    raw = build(key, chain, TARGET, signed_at=NOW)
+    result = run(raw, media_type, make_policy(tmp_path))
+    assert result.ok, result.checks
+    assert result.principal is not None
+    assert result.principal.id == "acme"
+    got = outcomes(result)
+    assert got["revocation"] is Outcome.PASS
+    assert got["signer-identity"] is Outcome.PASS
+    assert result.anchors == (f"sha256:{pki_fingerprint(chain[-1])}",)
+
+
+def pki_fingerprint(cert: x509.Certificate) -> str:
+    return fingerprint(cert)
+
+
+def test_revoked_signer_fails_revocation(tmp_path: Path) -> None:
+    leaf = issued("vendor-a", "signing-revoked")
+    _, chain = acme()
+    assert not isinstance(leaf.key, Ed25519PrivateKey)
+    raw = jws_envelope(leaf.key, [leaf.cert, *chain[1:]], TARGET, signed_at=NOW)
+    check, reason = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "revocation"
+    assert "revoked" in reason
+
+
+def test_identity_not_allowed_fails_signer_identity(tmp_path: Path) -> None:
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW)
+    policy = make_policy(tmp_path, identities=[{"subject": "CN=Someone else,C=DE"}])
+    check, _ = failed(run(raw, MEDIA_JWS, policy))
+    assert check == "signer-identity"
+
+
+@pytest.mark.parametrize(
+    ("order", "reason"),
+    [((0, 2, 1), "not an ordered chain"), ((0, 1), "does not end with a root")],
+)
+def test_x5c_order_and_root_are_required(
+    tmp_path: Path, order: tuple[int, ...], reason: str
+) -> None:
+    key, chain = acme()
+    raw = jws_envelope(key, [chain[i] for i in order], TARGET, signed_at=NOW)
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "certificate-chain"
+    assert reason in why
+
+
+def test_signature_for_another_manifest_fails(tmp_path: Path) -> None:
+    key, chain = acme()
+    raw = cose_envelope(
+        key, chain, {**TARGET, "digest": "sha256:" + "cd" * 32}, signed_at=NOW
+    )
+    check, _ = failed(run(raw, MEDIA_COSE, make_policy(tmp_path)))
+    assert check == "target-artifact"
+
+
+def test_wrong_target_media_type_fails(tmp_path: Path) -> None:
+    key, chain = acme()
+    other = {**TARGET, "mediaType": "application/vnd.oci.image.index.v1+json"}
+    raw = jws_envelope(key, chain, other, signed_at=NOW)
+    check, _ = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "target-artifact"
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"alg": "none"}, "'none' and HMAC are refused"),
+        ({"alg": "HS256"}, "not a Notary Project algorithm"),
+        ({"crit": ["io.cncf.notary.signingScheme", "com.example.x"]}, "not understood"),
+        ({"crit": []}, "non-empty array"),
+        (
+            {"crit": ["io.cncf.notary.signingScheme", "io.cncf.notary.expiry"]},
+            "listed in crit but absent",
+        ),
+        ({"io.cncf.notary.expiry": "2099-01-01T00:00:00Z"}, "not listed in crit"),
+        ({"cty": "application/json"}, "content type must be"),
+        ({"io.cncf.notary.signingScheme": "notary.other"}, "unknown signing scheme"),
+        (
+            {
+                "io.cncf.notary.authenticSigningTime": "2025-01-01T00:00:00Z",
+                "crit": [
+                    "io.cncf.notary.signingScheme",
+                    "io.cncf.notary.authenticSigningTime",
+                ],
+            },
+            "forbids authenticSigningTime",
+        ),
+        ({"io.cncf.notary.signingTime": "yesterday"}, "RFC 3339"),
+    ],
+)
+def test_bad_protected_headers_fail_the_envelope_check(
+    tmp_path: Path, changes: dict[str, Any], reason: str
+) -> None:
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW, protected=changes)
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert reason in why
+
+
+def test_duplicate_protected_header_fails(tmp_path: Path) -> None:
+    key, chain = acme()
+    prot = (
+        b'{"alg":"ES256","alg":"ES256","crit":["io.cncf.notary.signingScheme"],'
+        b'"cty":"application/vnd.cncf.notary.payload.v1+json",'
+        b'"io.cncf.notary.signingScheme":"notary.x509",'
+        b'"io.cncf.notary.signingTime":"2025-01-01T00:00:00Z"}'
+    )
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW, raw_protected=prot)
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert "duplicate key" in why
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ({"alg": "ES256"}, "both protected and unprotected"),
+        ({"kid": "x"}, "unknown unprotected header"),
+        ({"x5c": "not a list"}, "x5c must be an array"),
+        ({"x5c": []}, "certificate chain is empty"),
+        ({"x5c": ["!!"]}, "is not base64"),
+    ],
+)
+def test_bad_unprotected_headers_fail_the_envelope_check(
+    tmp_path: Path, header: dict[str, Any], reason: str
+) -> None:
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW, header=header)
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert reason in why
+
+
+def test_alg_must_match_the_signing_key(tmp_path: Path) -> None:
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW, protected={"alg": "ES384"})
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "algorithms"
+    assert "dictates (ES256)" in why
+
+
+def test_general_serialization_and_extra_members_are_refused(tmp_path: Path) -> None:
+    key, chain = acme()
+    data = json.loads(jws_envelope(key, chain, TARGET, signed_at=NOW))
+    data["signatures"] = []
+    check, why = failed(run(dumps(data), MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert "flattened" in why
+
+
+def test_expiry_in_the_future_passes_and_in_the_past_fails(tmp_path: Path) -> None:
+    key, chain = acme()
+    crit = ["io.cncf.notary.signingScheme", "io.cncf.notary.expiry"]
+    later = jws_envelope(
+        key,
+        chain,
+        TARGET,
+        signed_at=NOW,
+        protected={
+            "crit": crit,
+            "io.cncf.notary.expiry": rfc3339(NOW + timedelta(days=1)),
+        },
+    )
+    policy = make_policy(tmp_path)
+    result = run(later, MEDIA_JWS, policy)
+    assert result.ok
+    assert outcomes(result)["expiry"] is Outcome.PASS
+    check, why = failed(run(later, MEDIA_JWS, policy, at=NOW + timedelta(days=2)))
+    assert check == "expiry"
+    assert "expired" in why
+
+
+def test_cose_expiry_is_an_epoch_time(tmp_path: Path) -> None:
+    key, chain = acme()
+    raw = cose_envelope(
+        key,
+        chain,
+        TARGET,
+        signed_at=NOW,
+        protected={
+            2: ["io.cncf.notary.signingScheme", "io.cncf.notary.expiry"],
+            "io.cncf.notary.expiry": cbor2.CBORTag(1, int(NOW.timestamp()) - 60),
+        },
+    )
+    check, _ = failed(run(raw, MEDIA_COSE, make_policy(tmp_path)))
+    assert check == "expiry"
+
+
+# -------------------------------------------------------------------- signing time
+
+
+def short_lived(days_left: int) -> tuple[Any, list[Any]]:
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing short-lived",
+        inter,
+        org="Acme Radio Systems GmbH",
+        not_before=NOW - timedelta(days=2),
+        not_after=NOW + timedelta(days=days_left),
+    )
+    return leaf.key, [leaf.cert, inter.cert, issued("vendor-a", "root").cert]
+
+
+@pytest.mark.parametrize("media_type", [MEDIA_JWS, MEDIA_COSE])
+def test_expired_signer_with_a_trusted_timestamp_verifies_at_the_signing_time(
+    tmp_path: Path, tsa: tuple[str, Path], media_type: str
+) -> None:
+    url, root = tsa
+    key, chain = short_lived(1)
+    build = jws_envelope if media_type == MEDIA_JWS else cose_envelope
+    raw = build(key, chain, TARGET, signed_at=NOW, tsa_url=url)
+    later = NOW + timedelta(days=3)
+    result = run(raw, media_type, make_policy(tmp_path, root), at=later)
+    assert result.ok, result.checks
+    assert outcomes(result)["timestamp"] is Outcome.PASS
+    # without the TSA trusted, the chain is validated at `at`, when the leaf expired
+    check, why = failed(run(raw, media_type, make_policy(tmp_path), at=later))
+    assert check == "certificate-chain"
+    assert (
+        outcomes(run(raw, media_type, make_policy(tmp_path), at=later))["timestamp"]
+        is Outcome.WARN
+    )
+    assert "does not chain" in why
+
+
+def test_expired_signer_without_a_timestamp_fails(tmp_path: Path) -> None:
+    key, chain = short_lived(1)
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW)
+    check, _ = failed(
+        run(raw, MEDIA_JWS, make_policy(tmp_path), at=NOW + timedelta(days=3))
+    )
+    assert check == "certificate-chain"
+
+
+def test_timestamp_over_other_bytes_fails(
+    tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    url, root = tsa
+    key, chain = acme()
+    good = json.loads(jws_envelope(key, chain, TARGET, signed_at=NOW, tsa_url=url))
+    other = json.loads(jws_envelope(key, chain, TARGET, signed_at=NOW))
+    other["header"]["io.cncf.notary.timestampSignature"] = good["header"][
+        "io.cncf.notary.timestampSignature"
+    ]
+    check, why = failed(run(dumps(other), MEDIA_JWS, make_policy(tmp_path, root)))
+    assert check == "timestamp"
+    assert "does not cover" in why
+
+
+def test_policy_requiring_a_timestamp_fails_without_one(tmp_path: Path) -> None:
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW)
+    check, _ = failed(run(raw, MEDIA_JWS, make_policy(tmp_path, requireTimestamp=True)))
+    assert check == "timestamp"
+
+
+def test_signing_authority_scheme_needs_a_trusted_signing_authority(
+    tmp_path: Path,
+) -> None:
+    key, chain = acme()
+    when = NOW - timedelta(hours=1)
+    raw = jws_envelope(
+        key,
+        chain,
+        TARGET,
+        signed_at=NOW,
+        drop=["io.cncf.notary.signingTime"],
+        protected={
+            "io.cncf.notary.signingScheme": "notary.x509.signingAuthority",
+            "io.cncf.notary.authenticSigningTime": rfc3339(when),
+            "crit": [
+                "io.cncf.notary.signingScheme",
+                "io.cncf.notary.authenticSigningTime",
+            ],
+        },
+    )
+    policy = make_policy(tmp_path)
+    check, why = failed(run(raw, MEDIA_JWS, policy))
+    assert check == "certificate-chain"
+    assert "signing authority" in why
+    result = run(raw, MEDIA_JWS, policy, authorities=frozenset({"acme"}))
+    assert result.ok, result.checks
+    assert outcomes(result)["signing-scheme"] is Outcome.PASS
+    check, why = failed(
+        run(
+            raw,
+            MEDIA_JWS,
+            policy,
+            at=when - timedelta(hours=1),
+            authorities=frozenset({"acme"}),
+        )
+    )
+    assert check == "signing-scheme"
+
+
+# ----------------------------------------------------------------- COSE specifics
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (cbor2.dumps([1, 2, 3, 4]), "tag 18"),
+        (cbor2.dumps(cbor2.CBORTag(18, [b"", {}, b""])), "array of four"),
+        (cbor2.dumps(cbor2.CBORTag(18, [b"\xa0", {}, "text", b""])), "byte strings"),
+        (
+            cbor2.dumps(cbor2.CBORTag(18, [b"\xa2\x01\x26\x01\x26", {}, b"", b""])),
+            "CBOR",
+        ),
+        (b"\xff\x00", "not valid CBOR"),
+        (cbor2.dumps(cbor2.CBORTag(18, [cbor2.dumps([1]), {}, b"", b""])), "maps"),
+    ],
+)
+def test_malformed_cose_fails_the_envelope_check(
+    tmp_path: Path, raw: bytes, reason: str
+) -> None:
+    check, why = failed(run(raw, MEDIA_COSE, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert reason in why
+
+
+@pytest.mark.parametrize(
+    ("protected", "unprotected", "reason"),
+    [
+        ({1: -257}, {}, "not a Notary Project algorithm"),
+        ({}, {"kid": b"x"}, "unknown unprotected header"),
+        ({}, {3: "x"}, "both protected and unprotected"),
+        ({}, {33: "text"}, "x5chain must be"),
+        ({}, {"io.cncf.notary.timestampSignature": "text"}, "must be a byte string"),
+        ({33: [b"x"]}, {}, "both protected and unprotected"),
+        ({"io.cncf.notary.signingTime": "2025-01-01T00:00:00Z"}, {}, "tag 1"),
+    ],
+)
+def test_bad_cose_headers_fail_the_envelope_check(
+    tmp_path: Path, protected: dict[Any, Any], unprotected: dict[Any, Any], reason: str
+) -> None:
+    key, chain = acme()
+    raw = cose_envelope(
+        key, chain, TARGET, signed_at=NOW, protected=protected, unprotected=unprotected
+    )
+    check, why = failed(run(raw, MEDIA_COSE, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert reason in why
+
+
+def test_cose_x5chain_may_be_protected(tmp_path: Path) -> None:
+    key, chain = acme()
+    ders = [c.public_bytes(serialization.Encoding.DER) for c in chain]
+    raw = cose_envelope(
+        key, chain, TARGET, signed_at=NOW, protected={33: ders}, unprotected={33: None}
+    )
+    assert run(raw, MEDIA_COSE, make_policy(tmp_path)).ok
+
+
+def test_cose_single_certificate_x5chain_is_a_byte_string(tmp_path: Path) -> None:
+    key, chain = acme()
+    raw = cose_envelope(
+        key,
+        chain,
+        TARGET,
+        signed_at=NOW,
+        unprotected={33: chain[0].public_bytes(serialization.Encoding.DER)},
+    )
+    check, why = failed(run(raw, MEDIA_COSE, make_policy(tmp_path)))
+    assert check == "certificate-chain"
+    assert "not self-signed" in why
+
+
+def test_ecdsa_cose_signature_of_the_wrong_length_fails(tmp_path: Path) -> None:
+    key, chain = acme()
+    item = cbor2.loads(cose_envelope(key, chain, TARGET, signed_at=NOW))
+    parts = list(item.value)
+    parts[3] = parts[3][:-1]
+    check, why = failed(
+        run(cbor2.dumps(cbor2.CBORTag(18, parts)), MEDIA_COSE, make_policy(tmp_path))
+    )
+    assert check == "signature"
+    assert "wrong length" in why
+
+
+def test_parse_envelope_refuses_unknown_media_types_and_huge_input() -> None:
+    with pytest.raises(
+        InvalidInputError, match="unknown signature envelope media type"
+    ):
+        parse_envelope(b"{}", "application/json", file="x")
+    with pytest.raises(InvalidInputError, match="larger than"):
+        parse_envelope(b" " * (16 * 1024 * 1024 + 1), MEDIA_JWS, file="x")
+
+
+def test_no_trusted_vendor_fails(tmp_path: Path) -> None:
+    policy = make_policy(tmp_path)
+    result = verify_notation(
+        b"{}",
+        MEDIA_JWS,
+        file="sig",
+        target=target(TARGET),
+        principals=[],
+        role="vendor",
+        policy=policy,
+        at=NOW,
+        time_source="test",
+        requirements=(),
+    )
+    assert failed(result)[0] == "signature"
+
+
+# --------------------------------------------------- leaf profile, parsing edges
+
+
+def leaf_with(**kw: Any) -> tuple[Any, list[x509.Certificate]]:
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing profile",
+        inter,
+        org="Acme Radio Systems GmbH",
+        **kw,
+    )
+    return leaf.key, [leaf.cert, inter.cert, issued("vendor-a", "root").cert]
+
+
+@pytest.mark.parametrize(
+    ("kw", "reason"),
+    [
+        (
+            {
+                "eku": (
+                    ExtendedKeyUsageOID.CODE_SIGNING,
+                    ExtendedKeyUsageOID.SERVER_AUTH,
+                )
+            },
+            "extendedKeyUsage contains serverAuth",
+        ),
+        ({"key_cert_sign": True}, "usage other than signing"),
+        ({"digital_signature": False}, "must be critical with digitalSignature"),
+    ],
+)
+def test_notary_leaf_requirements_fail_the_chain(
+    tmp_path: Path, kw: dict[str, Any], reason: str
+) -> None:
+    key, chain = leaf_with(**kw)
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW)
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "certificate-chain"
+    assert reason in why
+
+
+def test_policy_refusing_the_key_type_fails_algorithms(tmp_path: Path) -> None:
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW)
+    data = policy_data()
+    data["algorithms"]["signatures"] = ["ed25519"]
+    policy = load_policy(write_policy(tmp_path / "p.yaml", data))
+    check, why = failed(run(raw, MEDIA_JWS, policy))
+    assert check == "algorithms"
+    assert "not allowed by the policy" in why
+
+
+def test_pinned_self_signed_certificate_must_be_valid_then(tmp_path: Path) -> None:
+    raw = (ASSETS / "jws_signature.sig").read_bytes()
+    late = datetime(2124, 1, 1, tzinfo=UTC)
+    check, why = failed(
+        run(raw, MEDIA_JWS, make_policy(tmp_path), at=late, tgt=REAL_MANIFEST)
+    )
+    assert check == "certificate-chain"
+    assert "is not valid at" in why
+
+
+def test_timestamp_after_the_validation_time_fails(
+    tmp_path: Path, tsa: tuple[str, Path]
+) -> None:
+    url, root = tsa
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW, tsa_url=url)
+    early = NOW - timedelta(hours=2)
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path, root), at=early))
+    assert check == "timestamp"
+    assert "after the validation time" in why
+
+
+def test_unknown_non_critical_cose_header_is_ignored(tmp_path: Path) -> None:
+    key, chain = acme()
+    raw = cose_envelope(key, chain, TARGET, signed_at=NOW, protected={4: b"kid"})
+    assert run(raw, MEDIA_COSE, make_policy(tmp_path)).ok
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda d: d.update(payload="!!"), "payload is not base64url"),
+        (lambda d: d.update(header=[]), "must be JSON objects"),
+        (lambda d: d["header"].update(x5c=["AA=="] * 12), "more than 10 certificates"),
+        (
+            lambda d: d["header"].update({"io.cncf.notary.timestampSignature": 5}),
+            "must be a base64 string",
+        ),
+    ],
+)
+def test_malformed_jws_fails_the_envelope_check(
+    tmp_path: Path, mutate: Any, reason: str
+) -> None:
+    key, chain = acme()
+    data = json.loads(jws_envelope(key, chain, TARGET, signed_at=NOW))
+    mutate(data)
+    check, why = failed(run(dumps(data), MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert reason in why
+
+
+@pytest.mark.parametrize(
+    ("kw", "check", "reason"),
+    [
+        ({"body": b"{}"}, "target-artifact", "no targetArtifact"),
+        ({"body": b"[1]"}, "target-artifact", "no targetArtifact"),
+        (
+            {"protected": {"io.cncf.notary.signingTime": 5}},
+            "notation-envelope",
+            "RFC 3339 time string",
+        ),
+        (
+            {"protected": {"io.cncf.notary.signingTime": "2025-01-01"}},
+            "notation-envelope",
+            "with an offset",
+        ),
+    ],
+)
+def test_jws_payload_and_time_formats(
+    tmp_path: Path, kw: dict[str, Any], check: str, reason: str
+) -> None:
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW, **kw)
+    got, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert got == check
+    assert reason in why
+
+
+def test_envelope_that_is_not_an_object_fails(tmp_path: Path) -> None:
+    check, why = failed(run(b"[]", MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert "must be a JSON object" in why
