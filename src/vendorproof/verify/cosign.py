@@ -35,6 +35,7 @@ from typing import Final
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import parse_json
 from vendorproof._internal.pem import load_certificates
+from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof.errors import (
     AlgorithmError,
     CertificateChainError,
@@ -220,7 +221,7 @@ def verify_simple_signing(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one per st
                     "signature",
                     Outcome.PASS,
                     f"{name} signature over the simple-signing payload by pinned key "
-                    f"{kid[:16]}... of {role} {p.id!r}",
+                    f"{shorten(kid, SHORT_ID)} of {role} {p.id!r}",
                 )
                 return _finish(run, payload, target, file, p, f"key:{kid}", kid)
         return run.fail(
