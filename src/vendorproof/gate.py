@@ -26,7 +26,7 @@ from vendorproof._internal.jsonio import parse_json, read_document
 from vendorproof._internal.yamlio import parse_yaml_mapping
 from vendorproof.errors import InvalidInputError, VerificationError
 from vendorproof.evidence.store import EvidenceStore
-from vendorproof.intake import ProgressFactory, verify_delivery
+from vendorproof.intake import ProgressFactory, check_delivery
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
 from vendorproof.models.checks import Check
@@ -260,7 +260,7 @@ def run_gate(
     Raises:
         InvalidInputError: the delivery or one of its statements is malformed.
     """
-    report = verify_delivery(
+    report = check_delivery(
         delivery_root,
         policy,
         at=at,

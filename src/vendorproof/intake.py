@@ -38,10 +38,10 @@ __all__ = [
     "ProgressFactory",
     "add_record",
     "add_status",
+    "check_delivery",
     "load_policy",
     "load_records",
     "measure",
-    "verify_delivery",
 ]
 
 #: The layout of a certification register: signed records, and the documents they
@@ -115,7 +115,7 @@ def load_records(
     return out
 
 
-def verify_delivery(
+def check_delivery(
     root: Path,
     policy: Policy,
     *,

@@ -253,7 +253,7 @@ def test_internal_error_exits_4_and_debug_shows_traceback(
         msg = "simulated bug"
         raise RuntimeError(msg)
 
-    monkeypatch.setattr(vendorproof.intake, "verify_delivery", boom)
+    monkeypatch.setattr(vendorproof.intake, "check_delivery", boom)
     code, _, err = invoke("verify", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY)
     assert code == ExitCode.INTERNAL_ERROR
     assert "internal error: RuntimeError: simulated bug" in err

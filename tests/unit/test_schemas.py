@@ -30,7 +30,7 @@ from tests.builders import REPO, SAMPLE_AT, SAMPLE_DELIVERY, SAMPLE_POLICY
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import dump_json, read_document
 from vendorproof.errors import InvalidInputError
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.limits import DEFAULT_LIMITS
 from vendorproof.models._fields import b64decode, parse_time
 from vendorproof.models.bundle import Bundle, BundleVersion
@@ -384,7 +384,7 @@ def test_fixture_policy_validates() -> None:
 
 
 def _report(root: Path) -> dict[str, Any]:
-    report = verify_delivery(
+    report = check_delivery(
         root, load_policy(SAMPLE_POLICY), at=SAMPLE_AT, time_source="--at"
     ).to_dict()
     data: dict[str, Any] = json.loads(json.dumps(report))  # what --format json prints

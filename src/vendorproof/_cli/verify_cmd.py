@@ -182,11 +182,11 @@ def verify(
 ) -> None:
     """Verify DELIVERY against POLICY; exit 0 verified, 1 failed, 3 invalid input."""
     from vendorproof._cli._common import progress
-    from vendorproof.intake import load_policy, verify_delivery
+    from vendorproof.intake import check_delivery, load_policy
 
     fmt = _reports.parse_format(output_format)
     when, source = validation_time(at)
-    report = verify_delivery(
+    report = check_delivery(
         delivery,
         load_policy(policy),
         at=when,

@@ -167,7 +167,7 @@ def verified_record(
     return _verified(stored, keys)
 
 
-def _check_head(head: ChainHead, keys: Sequence[crypto.PublicKey], where: str) -> None:
+def _verify_head(head: ChainHead, keys: Sequence[crypto.PublicKey], where: str) -> None:
     """Refuse to extend a chain whose head record does not verify."""
     stored = head.record()
     if stored is None:
@@ -285,7 +285,7 @@ def record_builder(
     keys = [crypto.as_public_key(key.public_key()), *trusted]
 
     def build(head: ChainHead) -> PreparedRecord:
-        _check_head(head, keys, where)
+        _verify_head(head, keys, where)
         explicit = intake is not None and intake["key"].startswith("id:")
         if intake is not None and (explicit or window > timedelta(0)):
             since = None if explicit else clock() - window

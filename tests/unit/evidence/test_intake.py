@@ -37,7 +37,7 @@ from vendorproof.evidence.store import (
     open_read_only,
     open_store,
 )
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.result import Outcome, VerificationReport
 
@@ -197,7 +197,7 @@ def _signed(
 
 
 def _report() -> VerificationReport:
-    return verify_delivery(
+    return check_delivery(
         SAMPLE_DELIVERY, load_policy(SAMPLE_POLICY), at=SAMPLE_AT, time_source="--at"
     )
 

@@ -35,7 +35,7 @@ from vendorproof.evidence.store import (
     open_read_only,
     open_store,
 )
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 
 KEY = crypto.load_private_key(
     (KEYS / "operator" / "intake.key").read_bytes(), None, file="intake.key"
@@ -227,7 +227,7 @@ def test_connection_lost_mid_append_is_reported_and_retry_continues(
     url = pg_cluster.create_database()
     assert _intake(url) == 1
     policy = load_policy(SAMPLE_POLICY)
-    report = verify_delivery(SAMPLE_DELIVERY, policy, at=SAMPLE_AT, time_source="--at")
+    report = check_delivery(SAMPLE_DELIVERY, policy, at=SAMPLE_AT, time_source="--at")
     inner = record_builder(report, policy, {}, key=KEY, actor="t")
 
     def build(head: ChainHead) -> PreparedRecord:

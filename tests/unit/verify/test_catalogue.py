@@ -19,7 +19,7 @@ from tests.builders import (
     write_policy,
 )
 from vendorproof.errors import InvalidInputError
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.verify.result import Outcome, VerificationReport
 
 CATALOGUE: dict[str, Any] = {
@@ -57,7 +57,7 @@ def delivery(tmp_path: Path, *, certified: bool = True, **manifest: Any) -> Path
 
 
 def run(root: Path, policy_path: Path) -> VerificationReport:
-    return verify_delivery(root, load_policy(policy_path), at=AT, time_source="--at")
+    return check_delivery(root, load_policy(policy_path), at=AT, time_source="--at")
 
 
 def outcome(

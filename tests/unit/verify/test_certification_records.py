@@ -18,7 +18,7 @@ from tests.builders import DeliveryBuilder, Signer, digests, policy_data, write_
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import canonical_json
 from vendorproof.errors import InvalidInputError
-from vendorproof.intake import add_status, load_policy, load_records, verify_delivery
+from vendorproof.intake import add_status, check_delivery, load_policy, load_records
 from vendorproof.models.certification_record import (
     CertificationRecord,
     Deliverable,
@@ -47,7 +47,7 @@ def key(tmp_path: Path) -> crypto.SigningKey:
 
 
 def run(root: Path, policy: Path) -> VerificationReport:
-    return verify_delivery(root, load_policy(policy), at=AT, time_source="--at")
+    return check_delivery(root, load_policy(policy), at=AT, time_source="--at")
 
 
 def checks(report: VerificationReport, check: str) -> dict[str, tuple[Outcome, str]]:
@@ -259,7 +259,7 @@ def test_records_without_a_policy_section_fail(
 ) -> None:
     raw = seal_record(certs.record(), key)
     policy = load_policy(write_policy(tmp_path / "plain.yaml", policy_data()))
-    report = verify_delivery(
+    report = check_delivery(
         delivery, policy, at=AT, time_source="--at", records={RECORD: raw}
     )
     outcome, reason = checks(report, "certification")[RECORD]
@@ -271,7 +271,7 @@ def test_malformed_record_is_a_failed_check(
     tmp_path: Path, delivery: Path, key: crypto.SigningKey
 ) -> None:
     policy = load_policy(certs.register_policy(tmp_path))
-    report = verify_delivery(
+    report = check_delivery(
         delivery, policy, at=AT, time_source="--at", records={RECORD: b"{not json"}
     )
     outcome, reason = checks(report, "certification")[RECORD]
@@ -408,7 +408,7 @@ def test_status_records_that_do_not_verify_fail(
         ),
         foreign,
     )
-    report = verify_delivery(
+    report = check_delivery(
         delivery,
         policy_value,
         at=AT,
@@ -420,7 +420,7 @@ def test_status_records_that_do_not_verify_fail(
         in (checks(report, "certification")["certification-status:forged"][1])
     )
     plain = load_policy(write_policy(tmp_path / "plain.yaml", policy_data()))
-    report = verify_delivery(
+    report = check_delivery(
         delivery,
         plain,
         at=AT,

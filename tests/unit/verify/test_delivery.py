@@ -33,13 +33,13 @@ from tests.builders import (
 )
 from vendorproof._internal.jsonio import dump_json
 from vendorproof.errors import InvalidInputError
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.result import Outcome, VerificationReport
 
 
 def run(root: Path, policy: Path, *, at: datetime = AT) -> VerificationReport:
-    return verify_delivery(root, load_policy(policy), at=at, time_source="--at")
+    return check_delivery(root, load_policy(policy), at=at, time_source="--at")
 
 
 def outcomes(report: VerificationReport, check: str) -> dict[str, Outcome]:

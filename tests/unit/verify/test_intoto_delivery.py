@@ -25,7 +25,7 @@ from vendorproof.evidence.bundle import StoreSource
 from vendorproof.evidence.intake import run_intake
 from vendorproof.evidence.replay import replay
 from vendorproof.evidence.store import open_store
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.verify.result import Outcome, VerificationReport
 
 
@@ -56,7 +56,7 @@ def in_toto(report: VerificationReport) -> tuple[Outcome, str]:
 
 
 def run(root: Path, policy: Path) -> VerificationReport:
-    return verify_delivery(root, load_policy(policy), at=AT, time_source="--at")
+    return check_delivery(root, load_policy(policy), at=AT, time_source="--at")
 
 
 def test_pinned_layout_verifies(tmp_path: Path) -> None:

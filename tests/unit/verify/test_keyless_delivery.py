@@ -16,7 +16,7 @@ from tests.builders import (
     vendor_a,
     write_policy,
 )
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.models.documents import load_signed_document
 from vendorproof.verify.result import Outcome, VerificationReport
 from vendorproof.verify.signer import check_signer
@@ -67,7 +67,7 @@ def build(
 
 
 def run(root: Path, policy: Path) -> VerificationReport:
-    return verify_delivery(root, load_policy(policy), at=AT, time_source="--at")
+    return check_delivery(root, load_policy(policy), at=AT, time_source="--at")
 
 
 def keyless(report: VerificationReport) -> tuple[Outcome, str]:

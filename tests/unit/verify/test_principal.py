@@ -32,7 +32,7 @@ from tests.builders import (
 )
 from tests.unit.verify.test_threshold import raw_key
 from vendorproof._internal import crypto
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.models.policy import Policy
 from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.delivery import check_rollback
@@ -44,7 +44,7 @@ BOREALIS = {"id": "borealis", "name": "Borealis Networks Oy"}
 
 def run(root: Path, data: dict[str, Any], tmp_path: Path) -> VerificationReport:
     policy = load_policy(write_policy(tmp_path / "policy.yaml", data))
-    return verify_delivery(root, policy, at=AT, time_source="--at")
+    return check_delivery(root, policy, at=AT, time_source="--at")
 
 
 def only(report: VerificationReport, check: str) -> CheckResult:

@@ -25,7 +25,7 @@ from tests.builders import (
 )
 from vendorproof._internal.dn_pattern import parse_dn_pattern
 from vendorproof.errors import InvalidInputError
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.verify.result import Outcome, VerificationReport
 
 AT = datetime(2027, 1, 15, tzinfo=UTC)
@@ -183,7 +183,7 @@ def _run(
     data["trustDeclaration"] = "optional"
     data["certification"] = {"requirements": []}
     policy = load_policy(write_policy(tmp_path / "policy.yaml", data))
-    return verify_delivery(delivery.root, policy, at=AT, time_source="--at")
+    return check_delivery(delivery.root, policy, at=AT, time_source="--at")
 
 
 def _check(report: VerificationReport, check: str) -> tuple[Outcome, str]:

@@ -19,7 +19,7 @@ from tests.builders import (
     write_policy,
 )
 from vendorproof._internal import crypto
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.verify.result import Outcome, VerificationReport
 
 
@@ -46,7 +46,7 @@ def threshold_check(report: VerificationReport, subject: str) -> tuple[Outcome, 
 
 def run(root: Path, data: dict[str, Any], tmp_path: Path) -> VerificationReport:
     policy = load_policy(write_policy(tmp_path / "policy.yaml", data))
-    return verify_delivery(root, policy, at=AT, time_source="--at")
+    return check_delivery(root, policy, at=AT, time_source="--at")
 
 
 MANIFEST = "attestations/manifest.sigstore.json"

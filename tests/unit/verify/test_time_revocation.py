@@ -23,7 +23,7 @@ from tests.builders import (
     write_policy,
 )
 from tests.tsa import LoopbackTSA, make_tsa_pki
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.verify.result import Outcome, VerificationReport
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -78,7 +78,7 @@ def manifest_only(delivery: DeliveryBuilder, signer: Signer, **sign_kw: Any) -> 
 
 
 def run(root: Path, policy_path: Path, at: datetime) -> VerificationReport:
-    return verify_delivery(root, load_policy(policy_path), at=at, time_source="--at")
+    return check_delivery(root, load_policy(policy_path), at=at, time_source="--at")
 
 
 def check(report: VerificationReport, name: str) -> tuple[Outcome, str]:

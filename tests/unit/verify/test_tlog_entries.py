@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from tests.builders import AT, DeliveryBuilder, policy_data, write_policy
-from vendorproof.intake import load_policy, verify_delivery
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.verify.result import Outcome, VerificationReport
 
 MANIFEST = "attestations/manifest.sigstore.json"
@@ -19,7 +19,7 @@ MANIFEST = "attestations/manifest.sigstore.json"
 
 def run(root: Path, tmp_path: Path) -> VerificationReport:
     policy = load_policy(write_policy(tmp_path / "policy.yaml", policy_data()))
-    return verify_delivery(root, policy, at=AT, time_source="--at")
+    return check_delivery(root, policy, at=AT, time_source="--at")
 
 
 def signature(report: VerificationReport) -> tuple[Outcome, str]:

@@ -76,7 +76,7 @@ def check_keyless_components(
                 "file was not measured (sha256)",
             )
             continue
-        ok, reason = _verify_keyless_component(ev.policy, bundle, m, candidates)
+        ok, reason = _check_keyless_component(ev.policy, bundle, m, candidates)
         ev.add(
             Check.KEYLESS_SIGNATURE,
             c.path,
@@ -85,7 +85,7 @@ def check_keyless_components(
         )
 
 
-def _verify_keyless_component(
+def _check_keyless_component(
     policy: Policy,
     bundle: bytes,
     measured: ComponentDigest,
