@@ -362,8 +362,8 @@ def prepare_intake(delivery_root: Path, policy_path: Path) -> IntakeContext:
     from datetime import datetime
 
     from vendorproof.evidence.intake import POLICY_INPUT, POLICY_REF_PREFIX
+    from vendorproof.formats.directory import load_delivery
     from vendorproof.intake import load_policy, measure
-    from vendorproof.models.delivery import load_delivery
     from vendorproof.verify.delivery import evaluate_delivery
 
     policy = load_policy(policy_path)
@@ -386,8 +386,8 @@ def prepare_intake(delivery_root: Path, policy_path: Path) -> IntakeContext:
     for ref, data in policy.referenced.items():
         if not ref.startswith("inline:"):
             keep(POLICY_REF_PREFIX + ref, data)
-    for doc in delivery.documents:
-        keep(doc.file, doc.raw)
+    for name, data in sorted(delivery.inputs.items()):
+        keep(name, data)
     return ctx
 
 
