@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from vendorproof._internal.memo import Memo
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.checks import CheckResult
 from vendorproof.models.delivery import Delivery
@@ -55,18 +56,15 @@ class DocumentCache:
     """
 
     def __init__(self, size: int = 1024) -> None:
-        self._size = size
-        self._items: dict[tuple[str, str], object] = {}
+        self._memo: Memo[tuple[str, str], object] = Memo(size)
 
     def get(self, name: str, data: bytes, parse: Callable[[], _T]) -> _T:
         """``parse()`` once per (name, bytes)."""
         key = (name, hashlib.sha256(data).hexdigest())
-        found = self._items.get(key)
+        found = self._memo.get(key)
         if found is None:
             found = parse()
-            if len(self._items) >= self._size:
-                self._items.clear()
-            self._items[key] = found
+            self._memo.put(key, found)
         return found  # type: ignore[return-value]  # stored by this same key
 
 

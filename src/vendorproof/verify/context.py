@@ -18,8 +18,9 @@ bytes they are keyed by, so sharing them never changes a verdict, only its cost:
 - ``timestamp_tokens``: RFC 3161 tokens (by the sha256 of the TimeStampResp) whose
   CMS signature, TSA chain at genTime and profile verified against a set of TSA
   certificates (their fingerprints); the message imprint is compared on every use.
-- ``documents``: signed documents replay parsed, by input name and recorded digest
-  (the bytes are read and checked against the digest on every use).
+
+Parsed delivery documents are kept by the format adapters' ``DocumentCache``
+(``formats/base.py``), which replay passes to ``reload``.
 
 Replaying many records checks the same vendor chains, CRLs and tokens again and again;
 the tables are what keeps replay and bulk verification fast (``performance.md``,
@@ -43,8 +44,6 @@ from vendorproof.limits import DEFAULT_LIMITS, Limits
 if TYPE_CHECKING:
     from cryptography import x509
 
-    from vendorproof.models.documents import SignedDocument
-
 __all__ = [
     "DEFAULT_TIMEOUTS",
     "Timeouts",
@@ -57,7 +56,6 @@ __all__ = [
 #: Entries per memo table (each table is emptied when it is full).
 CACHE_LIMIT = 4096
 #: Parsed signed documents kept by replay.
-DOCUMENT_CACHE_LIMIT = 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,19 +79,17 @@ DEFAULT_TIMEOUTS = Timeouts()
 class VerificationCache:
     """The memo tables of verification results (see the module documentation)."""
 
-    __slots__ = ("crl_signatures", "documents", "timestamp_tokens", "validated_paths")
+    __slots__ = ("crl_signatures", "timestamp_tokens", "validated_paths")
 
     def __init__(
         self,
         limit: int = CACHE_LIMIT,
-        document_limit: int = DOCUMENT_CACHE_LIMIT,
     ) -> None:
         self.validated_paths: Memo[tuple[object, ...], tuple[x509.Certificate, ...]] = (
             Memo(limit)
         )
         self.crl_signatures: Memo[tuple[bytes, bytes], bool] = Memo(limit)
         self.timestamp_tokens: Memo[tuple[bytes, tuple[bytes, ...]], bool] = Memo(limit)
-        self.documents: Memo[tuple[str, str], SignedDocument] = Memo(document_limit)
 
 
 _SHARED = VerificationCache()
