@@ -380,6 +380,7 @@ def _failed_report(
 
 def _verify(
     root: Path,
+    fmt: DeliveryFormat,
     policy: Policy,
     *,
     at: datetime,
@@ -388,7 +389,6 @@ def _verify(
     limits: Limits,
 ) -> tuple[VerificationReport, Mapping[str, bytes]]:
     """The report and input documents of a delivery; a failure is a FAILED report."""
-    fmt = formats.detect(root)
     # The operator's register, like the policy, must be readable before anything is
     # recorded (a missing register is the operator's error, not the delivery's).
     records = load_records(policy, limits=limits)
@@ -522,9 +522,10 @@ def run_intake(
     if intake_id is not None:
         _check_intake_id(intake_id)
     policy = load_policy(policy_path, limits=limits)
-    formats.detect(delivery_root)  # no delivery at all: nothing to record
+    fmt = formats.detect(delivery_root)  # no delivery at all: nothing to record
     report, documents = _verify(
         delivery_root,
+        fmt,
         policy,
         at=at,
         time_source=time_source,

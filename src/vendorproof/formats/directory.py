@@ -133,12 +133,17 @@ class _Sorter:
         )
 
 
-def _walk(root: Path, limits: Limits) -> Iterator[tuple[str, os.DirEntry[str]]]:
+def _walk(
+    root: Path, limits: Limits, *, tolerant: bool = False
+) -> Iterator[tuple[str, os.DirEntry[str] | None]]:
     """Every non-directory entry under ``root``, no links followed.
 
+    ``tolerant`` (salvage): a directory that cannot be listed is yielded as
+    ``(path, None)`` and the walk stops quietly after ``limits.max_files`` entries.
+
     Raises:
-        InvalidInputError: a directory cannot be listed, or there are more than
-            ``limits.max_files`` entries.
+        InvalidInputError: not ``tolerant``, and a directory cannot be listed or there
+            are more than ``limits.max_files`` entries.
     """
     stack: list[tuple[Path, str]] = [(root, "")]
     count = 0
@@ -147,12 +152,17 @@ def _walk(root: Path, limits: Limits) -> Iterator[tuple[str, os.DirEntry[str]]]:
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as e:
+            if tolerant:
+                yield prefix or ".", None
+                continue
             raise InvalidInputError(
                 f"cannot list: {e.strerror}", file=str(directory)
             ) from e
         for entry in entries:
             count += 1
             if count > limits.max_files:
+                if tolerant:
+                    return
                 raise InvalidInputError(
                     f"more than {limits.max_files} entries", file=str(root)
                 )
@@ -182,6 +192,8 @@ def load_delivery(root: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
     _check_directory(root)
     sorter = _Sorter(limits)
     for rel, entry in _walk(root, limits):
+        if entry is None:  # pragma: no cover - only a tolerant walk yields None
+            continue
         mode = entry.stat(follow_symlinks=False).st_mode
         if stat.S_ISREG(mode):
             sorter.file(rel, entry.path)
@@ -282,7 +294,7 @@ class DirectoryFormat:
             )
 
         try:
-            for rel, entry in _salvage_walk(path, limits):
+            for rel, entry in _walk(path, limits, tolerant=True):
                 if entry is None:
                     error(rel, "cannot list this directory")
                     continue
@@ -307,27 +319,3 @@ class DirectoryFormat:
             listing=Listing(payload=tuple(sorted(payload)), irregular=irregular),
             errors=tuple(errors.values()),
         )
-
-
-def _salvage_walk(
-    root: Path, limits: Limits
-) -> Iterator[tuple[str, os.DirEntry[str] | None]]:
-    """Like ``_walk`` but tolerant: an unlistable directory is yielded as None."""
-    stack: list[tuple[Path, str]] = [(root, "")]
-    count = 0
-    while stack:
-        directory, prefix = stack.pop()
-        try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError:
-            yield prefix or ".", None
-            continue
-        for entry in entries:
-            count += 1
-            if count > limits.max_files:
-                return
-            rel = f"{prefix}{entry.name}"
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((Path(entry.path), rel + "/"))
-            else:
-                yield rel, entry
