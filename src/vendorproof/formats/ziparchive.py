@@ -30,9 +30,11 @@ import os
 import re
 import stat
 import struct
+import threading
 import unicodedata
 import zipfile
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +108,8 @@ class ArchiveMember:
 
 def name_key(name: str) -> str:
     """The collision key of a member name: NFC, case folded, NFC again."""
+    if name.isascii():  # NFC leaves ASCII alone and casefold is lower() on it
+        return name.lower()
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
 
 
@@ -156,17 +160,35 @@ class SafeZip:
         self.limits = limits
         self._read_total = 0
         self._mappable = True  # until reading the archive with pread failed
+        self._zip: zipfile.ZipFile | None = None
+        self._own: BinaryIO | None = None  # the file this object opened (and closes)
+        key: _IndexKey | None = None
+        if isinstance(source, Path):
+            try:
+                self._own = source.open("rb")
+                st = os.fstat(self._own.fileno())
+            except OSError as e:
+                self.close()
+                raise InvalidInputError(
+                    f"not a readable ZIP archive: {e.strerror or e}", file=file
+                ) from None
+            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            self._source: BinaryIO = self._own
+        else:
+            self._source = source
+        if key is not None:
+            cached = _INDEXES.get(key, limits)
+            if cached is not None:
+                self._index = cached
+                return
         try:
-            self._zip = zipfile.ZipFile(source)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-            raise InvalidInputError(
-                f"not a readable ZIP archive: {e}", file=file
-            ) from None
-        try:
-            self._index = _Index.build(self._zip.infolist(), file=file, limits=limits)
+            infos = self._archive().infolist()
+            self._index = _Index.build(infos, file=file, limits=limits)
         except BaseException:
-            self._zip.close()
+            self.close()
             raise
+        if key is not None:
+            _INDEXES.put(key, limits, self._index)
 
     def __enter__(self) -> Self:
         return self
@@ -180,8 +202,29 @@ class SafeZip:
         self.close()
 
     def close(self) -> None:
-        """Close the underlying archive."""
-        self._zip.close()
+        """Close the underlying archive (and the file, when opened from a path)."""
+        if self._zip is not None:
+            self._zip.close()
+        if self._own is not None:
+            self._own.close()
+
+    def _archive(self) -> zipfile.ZipFile:
+        """``zipfile``'s view of the archive, opened when first needed.
+
+        An archive whose central directory was indexed before (same file, unchanged:
+        ``_INDEXES``) is read with ``pread`` alone until a member must be streamed.
+
+        Raises:
+            InvalidInputError: not a ZIP archive, or truncated.
+        """
+        if self._zip is None:
+            try:
+                self._zip = zipfile.ZipFile(self._source)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+                raise InvalidInputError(
+                    f"not a readable ZIP archive: {e}", file=self.file
+                ) from None
+        return self._zip
 
     @property
     def members(self) -> tuple[ArchiveMember, ...]:
@@ -221,7 +264,7 @@ class SafeZip:
         limit_ratio = self.limits.max_ratio * max(member.compressed_size, 1)
         produced = 0
         try:
-            with self._zip.open(self._index.infos[name]) as stream:
+            with self._archive().open(self._index.infos[name]) as stream:
                 while chunk := stream.read(_CHUNK):
                     produced += len(chunk)
                     self._read_total += len(chunk)
@@ -277,7 +320,7 @@ class SafeZip:
         """
         member = self.member(name)
         try:
-            with self._zip.open(self._index.infos[name]) as stream:
+            with self._archive().open(self._index.infos[name]) as stream:
                 reader = _LimitedReader(self, member, stream)
                 result = hash_fileobj(
                     reader,  # type: ignore[arg-type]
@@ -341,7 +384,7 @@ class SafeZip:
         """The archive's file descriptor for ``pread``, or None when not a file."""
         if self._mappable:
             try:
-                fd = self._zip.fp.fileno()  # type: ignore[union-attr]
+                fd = self._source.fileno()
                 os.pread(fd, 1, 0)
             except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
                 self._mappable = False
@@ -420,7 +463,7 @@ class SafeZip:
         """
         self.member(name)
         try:
-            return self._zip.open(self._index.infos[name])  # type: ignore[return-value]
+            return self._archive().open(self._index.infos[name])  # type: ignore[return-value]
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as e:
             raise InvalidInputError(
                 f"member cannot be read: {e}", file=self.file, path=name
@@ -459,6 +502,46 @@ class _LimitedReader:
             self._member, self._produced, self._limit_ratio
         )
         return n
+
+
+# A file's identity and state: device, inode, size, modification and change times.
+_IndexKey = tuple[int, int, int, int, int]
+
+
+class _IndexCache:
+    """The last few central directories checked, by file identity.
+
+    A format reads an archive's metadata when it loads a delivery and opens it again
+    to measure the members; the second open reuses the index (tens of microseconds
+    per member to build) when the file is the same and unchanged since: same device
+    and inode, size, and modification and change times to the nanosecond. A file
+    rewritten in between is indexed afresh. Either way every member read is checked
+    against its local header and CRC-32, and its digest against the manifest.
+    """
+
+    _SIZE: Final = 2
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[_IndexKey, ArchiveLimits], _Index] = (
+            OrderedDict()
+        )
+
+    def get(self, key: _IndexKey, limits: ArchiveLimits) -> _Index | None:
+        with self._lock:
+            index = self._entries.get((key, limits))
+            if index is not None:
+                self._entries.move_to_end((key, limits))
+            return index
+
+    def put(self, key: _IndexKey, limits: ArchiveLimits, index: _Index) -> None:
+        with self._lock:
+            self._entries[key, limits] = index
+            while len(self._entries) > self._SIZE:
+                self._entries.popitem(last=False)
+
+
+_INDEXES: Final = _IndexCache()
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,9 +583,13 @@ class _Index:
                     f"member name {what}", file=file, path=repr(name[:200])
                 )
             keys[key] = name.removesuffix("/")
-            parts = name.removesuffix("/").split("/")
-            for i in range(1, len(parts)):
-                directories.add("/".join(parts[:i]))
+            parent = name.removesuffix("/")
+            # Every directory above the name; once one is known, so are its parents.
+            while (cut := parent.rfind("/")) > 0:
+                parent = parent[:cut]
+                if parent in directories:
+                    break
+                directories.add(parent)
             if info.is_dir():
                 directories.add(name.removesuffix("/"))
                 continue

@@ -231,3 +231,55 @@ def test_unknown_member_and_algorithm(tmp_path: Path) -> None:
             z.hash_members(["small-stored.bin"], ["sha1"])
         with pytest.raises(InvalidInputError, match="unsupported digest algorithm"):
             z.hash_member("small-stored.bin", ["sha1"])
+
+
+def test_reopening_an_unchanged_archive_reuses_its_checked_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vendorproof.formats import ziparchive
+
+    path = _archive(tmp_path / "again.zip")
+    builds: list[int] = []
+    real = ziparchive._Index.build
+
+    def counting(*args: object, **kwargs: object) -> object:
+        builds.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ziparchive._Index, "build", counting)
+    names = [n for n, _, _ in MEMBERS]
+    with SafeZip(path, file="again.zip") as z:
+        first = z.hash_members(names, ALGS)
+    with SafeZip(path, file="again.zip") as z:
+        # Small members by pread, large ones streamed through zipfile opened late.
+        second = z.hash_members(names, ALGS)
+        assert [m.name for m in z.members] == names
+    assert len(builds) == 1
+    assert [dict(d.digests) for d in first] == [dict(d.digests) for d in second]
+    assert dict(second[-1].digests) == _oracle(path, "big-deflated.img")
+
+
+def test_an_archive_rewritten_between_opens_is_indexed_afresh(tmp_path: Path) -> None:
+    path = _archive(tmp_path / "swap.zip")
+    with SafeZip(path, file="swap.zip") as z:
+        assert z.has("empty")
+    # Same name, new content and members: the old index must not be used.
+    _archive(path, [("other.bin", b"new content", zipfile.ZIP_DEFLATED)])
+    with SafeZip(path, file="swap.zip") as z:
+        assert [m.name for m in z.members] == ["other.bin"]
+        assert dict(z.hash_members(["other.bin"], ALGS)[0].digests) == _oracle(
+            path, "other.bin"
+        )
+    # A copy is another file (another inode), indexed on its own.
+    copy = tmp_path / "copy.zip"
+    copy.write_bytes(path.read_bytes())
+    with SafeZip(copy, file="copy.zip") as z:
+        assert z.has("other.bin")
+
+
+def test_an_unreadable_path_is_one_error_naming_the_archive(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="not a readable ZIP") as e:
+        SafeZip(tmp_path, file="dir.csar")
+    assert e.value.file == "dir.csar"
+    with pytest.raises(InvalidInputError, match="not a readable ZIP"):
+        SafeZip(tmp_path / "missing.csar", file="missing.csar")
