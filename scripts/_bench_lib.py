@@ -195,20 +195,24 @@ _TOSCA_META = (
     "ETSI-Entry-Change-Log: Files/ChangeLog.txt\n"
 )
 _MF_HEAD = (
-    "metadata:\n  vnf_provider_id: Bench\n  vnf_product_name: bench\n"
+    "metadata:\n  vnf_provider_id: acme\n  vnf_product_name: bench\n"
     "  vnf_release_date_time: 2026-01-01T00:00:00+00:00\n"
     "  vnf_package_version: 1.0\n"
 )
 
 
 def build_csar(path: Path, files: Sequence[tuple[str, Path]], *, deflate: bool) -> Path:
-    """A SOL 004 CSAR (TOSCA.meta, manifest with SHA-256 digests) holding ``files``.
+    """A signed SOL 004 CSAR (TOSCA.meta, manifest with SHA-256 digests) of ``files``.
 
     ``files`` are (member name, source file); members are stored, or deflated at
-    level 1. The manifest lists every file with its digest (security option 1
-    without the CMS: the rows measure reading and digesting the members).
+    level 1. The manifest lists every file with its digest and ends with a CMS
+    signature made by ``openssl cms -sign`` with the test PKI's vendor-a release
+    signing key (security option 1), so ``vendorproof verify`` with
+    :func:`write_csar_policy`'s policy passes on it.
     """
     import hashlib
+    import subprocess
+    import tempfile
     import zipfile
 
     small = {
@@ -226,36 +230,60 @@ def build_csar(path: Path, files: Sequence[tuple[str, Path]], *, deflate: bool) 
             while chunk := f.read(1024 * 1024):
                 h.update(chunk)
         lines.append(f"\nSource: {name}\nAlgorithm: SHA-256\nHash: {h.hexdigest()}\n")
+    manifest = "".join(lines).encode()
+    vendor = KEYS / "vendor-a"
+    with tempfile.NamedTemporaryFile(suffix=".mf") as content:
+        content.write(manifest)
+        content.flush()
+        argv = [
+            "openssl", "cms", "-sign", "-binary", "-in", content.name,
+            "-signer", str(vendor / "signing.pem"),
+            "-inkey", str(vendor / "signing.key"),
+            "-certfile", str(vendor / "intermediate.pem"), "-outform", "PEM",
+        ]  # fmt: skip
+        cms = subprocess.run(argv, check=True, capture_output=True, timeout=60).stdout
     method = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
     with zipfile.ZipFile(path, "w", method, compresslevel=1 if deflate else None) as z:
         for name, data in small.items():
             z.writestr(name, data)
-        z.writestr("main.mf", "".join(lines))
+        z.writestr("main.mf", manifest + cms)
         for name, src in files:
             z.write(src, name)
     return path
 
 
-def child_csar_digests(args: Sequence[str]) -> None:
-    """Read a CSAR's structure and check every manifest digest (the adapter's path).
-
-    Prints ``sha256 <hex>`` of ``Files/image.img`` when the package has one; exits 1
-    when a digest does not match.
-    """
-    from vendorproof.formats import sol004
-    from vendorproof.formats.ziparchive import SafeZip
-
-    path = Path(args[0])
-    with SafeZip(path, file=path.name) as z:
-        pkg = sol004.read_package(z)
-        results = sol004.check_digests(z, pkg.manifest)
-    bad = [r.source for r in results if r.status != "match"]
-    if bad:
-        print(f"{len(bad)} digests do not match, e.g. {bad[0]}", file=sys.stderr)
-        raise SystemExit(1)
-    for r in results:
-        if r.source == "Files/image.img":
-            print("sha256", r.actual)
+def write_csar_policy(path: Path) -> Path:
+    """The policy :func:`build_csar`'s packages pass: vendor ``acme`` pinned to the
+    test PKI's vendor-a root, its CRLs required (strict code-signing profile)."""
+    vendor = KEYS / "vendor-a"
+    path.write_text(
+        f"""policy:
+  id: bench-csar
+  version: "1"
+  legalBasis: "ETSI GS NFV-SOL 004 §5"
+  description: Benchmark packages signed with the test PKI.
+algorithms:
+  signatures: [ecdsa-p256-sha256, ecdsa-p384-sha384, rsa-pss-sha256, ed25519]
+  digests: [sha256, sha512]
+  minRsaBits: 3072
+vendors:
+  - id: acme
+    name: Acme Radio Systems GmbH
+    anchors: [{vendor / "root.pem"}]
+    identities:
+      - subject: >-
+          CN=Acme Radio Systems Release Signing *,O=Acme Radio Systems GmbH,C=DE
+certification:
+  requirements: []
+revocation:
+  mode: require
+  crls: [{vendor / "root.crl.pem"}, {vendor / "intermediate.crl.pem"}]
+trustDeclaration: optional
+unlistedFiles: fail
+""",
+        encoding="utf-8",
+    )
+    return path
 
 
 # --------------------------------------------------------------------------- in-toto
@@ -1166,7 +1194,6 @@ CHILDREN: Mapping[str, Callable[[Sequence[str]], None]] = {
     "in-toto": child_in_toto,
     "hash-file": child_hash_file,
     "hash-files": child_hash_files,
-    "csar-digests": child_csar_digests,
     "x509-inproc": child_x509_inproc,
     "oci-check": child_oci_check,
     "integrity": child_integrity,
