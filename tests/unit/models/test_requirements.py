@@ -64,7 +64,8 @@ def test_ids_and_sources() -> None:
     assert by_id["ONAP-VNFRQTS:R-130206"].confidence is Confidence.VERIFIED
     # Clause numbers taken from the domain brief are not claimed as checked.
     assert by_id["KAT:A2-4"].confidence is Confidence.UNCONFIRMED
-    assert by_id["3GPP-TS-33.117:4.2.3.3.5"].confidence is Confidence.UNCONFIRMED
+    assert by_id["3GPP-TS-33.117:4.2.3.3.5"].confidence is Confidence.SECONDARY
+    assert by_id["5G-TOOLBOX:TM07"].confidence is Confidence.UNCONFIRMED
     # Read in the published texts (or verbatim reproductions named in the note).
     for rid in ("EUCC:9(2)(e)", "EUCC:11", "NIS2:21(2)(d)", "TKG:166", "BSIG:41"):
         assert by_id[rid].confidence is Confidence.VERIFIED, rid
