@@ -25,11 +25,12 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: reference number of the accreditation of the certification body that has issued the
 #: certificate; (3) year and month of issuance; (4) identification number assigned by
 #: the certification body that has issued the certificate". The regulation names the
-#: parts, not a spelling; certification bodies and ENISA's certificate pages join them
-#: with hyphens (``EUCC-3090-2025-10-0003``, ``EUCC-ANSSI-2025-3-2``,
-#: ``EUCC-3110-2025-08-2500052-01``), which is the spelling read here: the scheme name
-#: ``EUCC``, the body's reference (letters and digits), a four-digit year, a month
-#: 1-12, and the body's identification number (letters and digits, hyphens between).
+#: parts, not a spelling; certification bodies join them with hyphens (ids in the public
+#: EUCC data the sec-certs project collects: ``EUCC-3090-2025-10-0003``,
+#: ``EUCC-ANSSI-2025-3-2``, ``EUCC-3110-2025-08-2500052-01``), which is the spelling
+#: read here: the scheme name ``EUCC``, the body's reference (letters and digits), a
+#: four-digit year, a month 1-12, and the body's identification number (letters and
+#: digits, hyphens between).
 EUCC_ID_PATTERN = (
     "EUCC-<certification body>-<year>-<month>-<number>, e.g. EUCC-3090-2025-10-0003"
 )
