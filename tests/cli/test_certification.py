@@ -134,6 +134,14 @@ def test_exists_without_force(desk: Path) -> None:
         (("--deliverable", "a=sha256:xyz"), "--deliverable"),
         (("--holder", " "), "--holder"),
         (("--issued", "yesterday"), "--issued"),
+        (
+            ("--scheme", "EUCC", "--certificate-id", "EUCC-3090-2026-0000000042-00000"),
+            "certificateId: 'EUCC-3090-2026-0000000042-00000' names no month",
+        ),
+        (
+            ("--scheme", "EUCC", "--certificate-id", "EUCC-3090-2025-12-0042"),
+            "names issuance in 2025-12, but the certificate was issued 2026-01-10",
+        ),
     ],
 )
 def test_bad_transcriptions_are_refused(
@@ -141,6 +149,17 @@ def test_bad_transcriptions_are_refused(
 ) -> None:
     assert_error(invoke(*record_args(desk, *extra)), ExitCode.INVALID_INPUT, needle)
     assert not (desk / "register" / "records" / "NESAS-2026-0042.json").exists()
+
+
+def test_an_eucc_certificate_is_recorded_under_its_identification(desk: Path) -> None:
+    result = invoke(
+        *record_args(
+            desk, "--scheme", "EUCC", "--certificate-id", "EUCC-3090-2026-01-0042"
+        )
+    )
+    assert_ok(result)
+    assert "recorded EUCC EUCC-3090-2026-01-0042" in result.stdout
+    assert (desk / "register" / "records" / "EUCC-3090-2026-01-0042.json").is_file()
 
 
 def test_list_shows_records_that_do_not_verify(desk: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vendorproof.errors import InvalidInputError
@@ -19,6 +19,83 @@ CERTIFICATION_PREDICATE = "https://vendorproof.dev/certification/v1"
 KNOWN_SCHEMES = frozenset({"NESAS", "BSI-NESAS-CCS-GI", "CC", "EUCC", "BSZ"})
 STATUSES = frozenset({"valid", "suspended", "withdrawn", "expired"})
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+#: The unique identification of an EUCC certificate, Commission Implementing Regulation
+#: (EU) 2024/482, Art. 11(3)(b): "(1) the name of the scheme; (2) the name and the
+#: reference number of the accreditation of the certification body that has issued the
+#: certificate; (3) year and month of issuance; (4) identification number assigned by
+#: the certification body that has issued the certificate". The regulation names the
+#: parts, not a spelling; certification bodies join them with hyphens (ids in the public
+#: EUCC data the sec-certs project collects: ``EUCC-3090-2025-10-0003``,
+#: ``EUCC-ANSSI-2025-3-2``, ``EUCC-3110-2025-08-2500052-01``), which is the spelling
+#: read here: the scheme name ``EUCC``, the body's reference (letters and digits), a
+#: four-digit year, a month 1-12, and the body's identification number (letters and
+#: digits, hyphens between).
+EUCC_ID_PATTERN = (
+    "EUCC-<certification body>-<year>-<month>-<number>, e.g. EUCC-3090-2025-10-0003"
+)
+_EUCC_ID = re.compile(
+    r"EUCC-(?P<body>[A-Za-z0-9]+)-(?P<year>[0-9]{4})-(?P<month>[0-9]+)"
+    r"-(?P<number>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)"
+)
+_EUCC_ARTICLE = "Art. 11(3)(b) of Implementing Regulation (EU) 2024/482"
+
+
+def check_certificate_id(
+    scheme: str,
+    certificate_id: str,
+    issued: datetime | None,
+    *,
+    path: str = "certificateId",
+) -> None:
+    """Refuse a certificate id that does not have the structure its scheme prescribes.
+
+    Only EUCC prescribes one (:data:`EUCC_ID_PATTERN`); NESAS, BSI and Common
+    Criteria ids are whatever the issuing body writes. The year and month an EUCC id
+    names must be those of ``issued`` (when given) in some time zone: a certificate
+    states a date, not an instant, so any UTC offset from -12:00 to +14:00 counts.
+
+    Raises:
+        InvalidInputError: the id does not fit (naming ``path``).
+
+    """
+    if scheme != "EUCC":
+        return
+    m = _EUCC_ID.fullmatch(certificate_id)
+    if m is None:
+        raise InvalidInputError(
+            f"{certificate_id!r} is not the unique identification of an EUCC "
+            f"certificate ({_EUCC_ARTICLE}: {EUCC_ID_PATTERN})",
+            path=path,
+        )
+    month = m.group("month")
+    if len(month) > 2 or not 1 <= int(month) <= 12:
+        hint = (
+            " (a long number after the year is the ENISA portal's yearly number, "
+            "which leaves out the month: transcribe the identification printed on "
+            "the certificate or its label)"
+            if len(month) > 2
+            else ""
+        )
+        raise InvalidInputError(
+            f"{certificate_id!r} names no month of issuance after the year "
+            f"({_EUCC_ARTICLE}: {EUCC_ID_PATTERN}){hint}",
+            path=path,
+        )
+    if issued is None:
+        return
+    named = (int(m.group("year")), int(month))
+    at = issued.astimezone(UTC)
+    possible = {
+        (t.year, t.month) for t in (at - timedelta(hours=12), at + timedelta(hours=14))
+    }
+    if named not in possible:
+        raise InvalidInputError(
+            f"{certificate_id!r} names issuance in {named[0]}-{named[1]:02d}, but the "
+            f"certificate was issued {f.format_time(issued)} ({_EUCC_ARTICLE}: year "
+            "and month of issuance)",
+            path=path,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -30,7 +30,11 @@ from vendorproof._internal.jsonio import canonical_json, parse_json
 from vendorproof.errors import InvalidInputError, SignatureError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
-from vendorproof.models.certification import CERTIFICATION_PREDICATE, KNOWN_SCHEMES
+from vendorproof.models.certification import (
+    CERTIFICATION_PREDICATE,
+    KNOWN_SCHEMES,
+    check_certificate_id,
+)
 from vendorproof.models.envelope import Envelope, Signature, pae
 from vendorproof.models.statement import (
     Statement,
@@ -239,6 +243,7 @@ class CertificationRecord:
                 f"{', '.join(sorted(KNOWN_SCHEMES))})",
                 path="scheme",
             )
+        check_certificate_id(self.scheme, self.certificate_id, self.issued)
         if self.valid_until <= self.valid_from:
             raise InvalidInputError(
                 "the validity window ends before it starts (validUntil "

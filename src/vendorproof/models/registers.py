@@ -33,7 +33,7 @@ from vendorproof._internal.jsonio import parse_json
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
-from vendorproof.models.certification import KNOWN_SCHEMES
+from vendorproof.models.certification import KNOWN_SCHEMES, check_certificate_id
 
 __all__ = ["FORMATS", "MAX_ROWS", "RegisterRow", "read_register"]
 
@@ -234,10 +234,12 @@ def _own(d: Mapping[str, Any], at: str, file: str) -> RegisterRow:
                 "the validity window ends before it starts", path="validUntil"
             )
         issued = f.require_time(d, "issued") if d.get("issued") else None
+        certificate_id = f.require_str(d, "certificateId")
+        check_certificate_id(scheme, certificate_id, issued)
         return RegisterRow(
             where=f"{file}:{at}",
             scheme=scheme,
-            certificate_id=f.require_str(d, "certificateId"),
+            certificate_id=certificate_id,
             body_name=f.optional_str(d, "certificationBody") or None,
             holder_name=f.require_str(d, "holder"),
             product=f.require_str(d, "product"),

@@ -12,6 +12,7 @@ from tests import certs, pki
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import canonical_json
 from vendorproof.errors import InvalidInputError, SignatureError
+from vendorproof.models.certification import check_certificate_id
 from vendorproof.models.certification_record import (
     RECORD_PAYLOAD_TYPE,
     StatusRecord,
@@ -153,3 +154,77 @@ def test_malformed_status_records(change: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         open_status(raw, _public(key), file="s")
     assert open_status(seal_status(status, key), _public(key), file="s") == status
+
+
+# EUCC certificate ids: Art. 11(3)(b) of Implementing Regulation (EU) 2024/482.
+
+
+@pytest.mark.parametrize(
+    ("certificate_id", "issued"),
+    [
+        # Spellings certification bodies and ENISA's pages use.
+        ("EUCC-3090-2025-10-0003", datetime(2025, 10, 6, tzinfo=UTC)),
+        ("EUCC-ANSSI-2025-3-2", datetime(2025, 3, 20, tzinfo=UTC)),
+        ("EUCC-3110-2025-08-2500052-01", datetime(2025, 8, 29, tzinfo=UTC)),
+        ("EUCC-3095-2025-07-01", datetime(2025, 7, 1, tzinfo=UTC)),
+        # A date written in a zone ahead of UTC: 1 November there, 31 October in UTC.
+        ("EUCC-3090-2025-11-7", datetime(2025, 10, 31, 22, tzinfo=UTC)),
+        # ... and behind it: 31 December there, 1 January in UTC.
+        ("EUCC-3090-2025-12-8", datetime(2026, 1, 1, 3, tzinfo=UTC)),
+    ],
+)
+def test_eucc_ids_of_the_prescribed_structure(
+    certificate_id: str, issued: datetime
+) -> None:
+    rec = certs.record(scheme="EUCC", certificate_id=certificate_id, issued=issued)
+    assert rec.certificate_id == certificate_id
+    check_certificate_id("EUCC", certificate_id, None)
+
+
+@pytest.mark.parametrize(
+    ("certificate_id", "message"),
+    [
+        ("NESAS-2026-0042", "not the unique identification of an EUCC certificate"),
+        ("eucc-3090-2025-10-0003", "not the unique identification"),
+        ("EUCC-3090-2025-10", "not the unique identification"),  # no number
+        ("EUCC--2025-10-0003", "not the unique identification"),  # no body
+        ("EUCC-3090-25-10-0003", "not the unique identification"),  # 2-digit year
+        ("EUCC 3090 2025 10 0003", "not the unique identification"),
+        ("EUCC-3090-2025-10-0003-", "not the unique identification"),
+        ("EUCC-3090-2025-13-0003", "names no month of issuance"),
+        ("EUCC-3090-2025-0-0003", "names no month of issuance"),
+        # ENISA's portal number: year, yearly number, modification; no month.
+        ("EUCC-3090-2025-0000000004-00002", "ENISA portal's yearly number"),
+        # Issued in January 2026, not in October 2025.
+        ("EUCC-3090-2025-10-0003", "names issuance in 2025-10, but the certificate"),
+    ],
+)
+def test_eucc_ids_that_do_not_fit_are_refused(
+    certificate_id: str, message: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=message) as e:
+        certs.record(scheme="EUCC", certificate_id=certificate_id)
+    assert e.value.path == "certificateId"
+    assert "2024/482" in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_other_schemes_prescribe_no_id_structure() -> None:
+    for scheme in ("NESAS", "BSI-NESAS-CCS-GI", "CC", "BSZ"):
+        check_certificate_id(scheme, "EUCC-3090-2025-99-x", None)
+        check_certificate_id(
+            scheme, "anything at all", datetime(2026, 1, 1, tzinfo=UTC)
+        )
+
+
+def test_a_signed_record_with_a_bad_eucc_id_does_not_open() -> None:
+    key = _key()
+    statement = certs.record(
+        scheme="EUCC",
+        certificate_id="EUCC-3090-2026-01-0042",
+    ).statement()
+    statement["predicate"]["certificateId"] = "EUCC-3090-2026-0000000042-00000"
+    raw = _envelope(statement, key, RECORD_PAYLOAD_TYPE)
+    with pytest.raises(InvalidInputError, match=r"predicate\.certificateId") as e:
+        open_record(raw, _public(key), file="r")
+    assert str(e.value).startswith("r: predicate.certificateId: ")

@@ -101,6 +101,14 @@ def test_own_csv_and_json() -> None:
     rows = read_register(json.dumps([item]).encode(), fmt="vendorproof", file="b.json")
     assert rows[0].where == "b.json:[0]"
     assert rows[0].issued is None
+    eucc = {
+        **item,
+        "scheme": "EUCC",
+        "certificateId": "EUCC-3090-2025-10-0004",
+        "issued": "2025-10-06T00:00:00Z",
+    }
+    rows = read_register(json.dumps([eucc]).encode(), fmt="vendorproof", file="e.json")
+    assert rows[0].certificate_id == "EUCC-3090-2025-10-0004"
 
 
 @pytest.mark.parametrize(
@@ -111,6 +119,18 @@ def test_own_csv_and_json() -> None:
         ({"certificateId": ""}, r"\[0\], certificateId"),
         ({"versions": 5}, "versions"),
         ({"extra": 1}, "extra"),
+        (
+            {"scheme": "EUCC", "certificateId": "EUCC-3090-2025-0000000004-00002"},
+            r"\[0\], certificateId: .*names no month of issuance",
+        ),
+        (
+            {
+                "scheme": "EUCC",
+                "certificateId": "EUCC-3090-2025-10-0004",
+                "issued": "2025-12-01T00:00:00Z",
+            },
+            r"\[0\], certificateId: .*names issuance in 2025-10",
+        ),
     ],
 )
 def test_malformed_own_rows(change: dict[str, object], message: str) -> None:

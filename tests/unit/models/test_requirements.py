@@ -64,7 +64,20 @@ def test_ids_and_sources() -> None:
     assert by_id["ONAP-VNFRQTS:R-130206"].confidence is Confidence.VERIFIED
     # Clause numbers taken from the domain brief are not claimed as checked.
     assert by_id["KAT:A2-4"].confidence is Confidence.UNCONFIRMED
-    assert by_id["3GPP-TS-33.117:4.2.3.3.5"].confidence is Confidence.UNCONFIRMED
+    assert by_id["3GPP-TS-33.117:4.2.3.3.5"].confidence is Confidence.SECONDARY
+    assert by_id["5G-TOOLBOX:TM07"].confidence is Confidence.UNCONFIRMED
+    # Read in the published texts (or verbatim reproductions named in the note).
+    for rid in ("EUCC:9(2)(e)", "EUCC:11", "NIS2:21(2)(d)", "TKG:166", "BSIG:41"):
+        assert by_id[rid].confidence is Confidence.VERIFIED, rid
+        assert by_id[rid].source.startswith("https://"), rid
+    # Suspension is EUCC Art. 13(3), and the certification check evidences it.
+    assert "certification" in cat.checks_for("EUCC:13")
+    assert "suspension" not in by_id["EUCC:14"].title.lower()
+    # Annex 5.1.2(d) of (EU) 2024/2690 is diversification of supply: answered by the
+    # concentration report, not by the trust declaration check.
+    assert cat.checks_for("CIR-2024-2690:5.1.2(d)") == ()
+    assert "concentration" in by_id["CIR-2024-2690:5.1.2(d)"].evidence
+    assert "vendor lock-in" in by_id["CIR-2024-2690:5.1.2(d)"].title
     assert cat.checks_for("KAT:A2-8") == ()
     assert "concentration" in by_id["KAT:A2-8"].evidence
     assert "integrity" in cat.checks_for("EUCC:9(2)(e)")
@@ -173,7 +186,7 @@ def test_bad_catalogue_is_refused_naming_the_field(
 
 def test_yaml_is_read_safely() -> None:
     raw = SHIPPED.read_bytes().replace(
-        b'version: "2026.11"', b"version: !!python/object:os.system x"
+        b'version: "2026.11.1"', b"version: !!python/object:os.system x"
     )
     with pytest.raises(InvalidInputError, match=r"c\.yaml"):
         parse_catalogue(raw, file="c.yaml")
