@@ -166,12 +166,14 @@ def certification_statement(
     valid_until: str = "2031-01-15T00:00:00Z",
     status: str = "valid",
 ) -> dict[str, Any]:
+    # EUCC ids have a prescribed structure (Art. 11(3)(b) of (EU) 2024/482).
+    certificate_id = "EUCC-3090-2026-01-0001" if scheme == "EUCC" else "NESAS-TEST-0001"
     return statement(
         [{"name": p, "digest": digests(d)} for p, d in files.items()],
         CERTIFICATION_PREDICATE,
         {
             "scheme": {"name": scheme, "version": "2.1"},
-            "certificateId": "NESAS-TEST-0001",
+            "certificateId": certificate_id,
             "certificationBody": {
                 "name": "Example Certification Body GmbH",
                 "id": body_id,

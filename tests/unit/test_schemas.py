@@ -663,6 +663,9 @@ def test_manifest_parity(edits: list[Edit], where: str | None) -> None:
     )
 
 
+EUCC_ID = "EUCC-3090-2025-10-0003"  # Art. 11(3)(b) of (EU) 2024/482
+
+
 CERT_CASES = [
     pytest.param([((*P, "extra"), 1)], "predicate", id="unknown-field"),
     pytest.param([((*P, "scheme", "name"), "ISO-27001")], "scheme.name", id="scheme"),
@@ -728,7 +731,26 @@ CERT_CASES = [
     pytest.param([((*P, "conformance"), DELETE)], None, id="ok-no-conformance"),
     pytest.param([((*P, "reports"), [])], None, id="ok-no-reports"),
     pytest.param([((*P, "status", "publishedAt"), None)], None, id="ok-null-pub"),
-    pytest.param([((*P, "scheme", "name"), "EUCC")], None, id="ok-eucc"),
+    pytest.param(
+        [((*P, "scheme", "name"), "EUCC"), ((*P, "certificateId"), EUCC_ID)],
+        None,
+        id="ok-eucc",
+    ),
+    pytest.param(
+        [((*P, "scheme", "name"), "EUCC"), ((*P, "certificateId"), "EUCC-3090-25-1")],
+        "certificateId",
+        id="eucc-id-structure",
+    ),
+    pytest.param(
+        [
+            ((*P, "scheme", "name"), "EUCC"),
+            ((*P, "certificateId"), "EUCC-3090-2025-13-7"),
+        ],
+        "certificateId",
+        id="eucc-id-month",
+    ),
+    # The EUCC structure is not asked of other schemes' ids.
+    pytest.param([((*P, "certificateId"), "EUCC-3090-25-1")], None, id="ok-other-id"),
     pytest.param([((*P, "status", "value"), "withdrawn")], None, id="ok-withdrawn"),
     pytest.param([((*S0, "name"), "any name, not a path")], None, id="ok-subject"),
 ]

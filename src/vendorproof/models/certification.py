@@ -202,10 +202,13 @@ class Certification:
         facility = None
         if d.get("evaluationFacility") is not None:
             facility = f.parse_object(d, "evaluationFacility", Party.from_dict)
+        certificate_id = f.require_str(d, "certificateId")
+        # The structure only: a body's validFrom need not be the day of issuance.
+        check_certificate_id(name, certificate_id, None)
         return cls(
             scheme=name,
             scheme_version=scheme_version,
-            certificate_id=f.require_str(d, "certificateId"),
+            certificate_id=certificate_id,
             certification_body=f.parse_object(d, "certificationBody", Party.from_dict),
             evaluation_facility=facility,
             holder=f.parse_object(d, "holder", Party.from_dict),

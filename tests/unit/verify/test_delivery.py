@@ -544,6 +544,26 @@ def test_unusable_certification_fails(
     )
 
 
+@pytest.mark.parametrize(
+    "certificate_id",
+    ["EUCC-3090-2026-01-0001", "BSI-DSZ-CC-1068-2024", "EUCC-3090-2026-13-0001"],
+)
+def test_body_signed_eucc_id_must_have_the_prescribed_structure(
+    delivery: DeliveryBuilder, policy_file: Path, certificate_id: str
+) -> None:
+    stmt = certification_statement(_certified(), scheme="EUCC")
+    stmt["predicate"]["certificateId"] = certificate_id
+    delivery.standard(certification=stmt)
+    report = run(delivery.root, policy_file)
+    if certificate_id == "EUCC-3090-2026-01-0001":
+        # Well formed: refused only because the sample body may not certify EUCC.
+        assert "not allowed to certify scheme EUCC" in failed(report, "certification")
+        return
+    reason = failed(report, "certification")
+    assert "certificateId" in reason
+    assert "Art. 11(3)(b)" in reason or "names no month of issuance" in reason
+
+
 def test_certification_of_other_digests_fails_coverage(
     delivery: DeliveryBuilder, policy_file: Path
 ) -> None:
