@@ -247,8 +247,17 @@ class _Parser:
         for i, item in enumerate(self.items(value, at)):
             where = (*at, i)
             m = self.mapping(
-                item, where, known=frozenset({"subject", "subjectIncludes", "san"})
+                item,
+                where,
+                known=frozenset({"subject", "subjectIncludes", "san", "anySigner"}),
             )
+            if "anySigner" in m:
+                if self.flag(m["anySigner"], (*where, "anySigner")) is not True:
+                    raise self.fail("must be true", (*where, "anySigner"))
+                if len(m) != 1:
+                    raise self.fail("anySigner cannot be combined with patterns", where)
+                out.append(Identity(subject=None, san=None, any_signer=True))
+                continue
             subject = self.dn(m, where, "subject")
             includes = self.dn(m, where, "subjectIncludes")
             san = self.string(m["san"], (*where, "san")) if "san" in m else None

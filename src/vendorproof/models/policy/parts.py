@@ -54,16 +54,20 @@ class Identity:
     by RDN (``_internal/dn_pattern.py``); ``subject_includes`` the same syntax,
     matched attribute by attribute as Notation's ``x509.subject`` identities are;
     ``san`` a ``*`` glob on one email, DNS or URI subjectAltName. All given must
-    match.
+    match. ``any_signer`` (alone) matches every certificate, as Notation's ``*``.
     """
 
     subject: str | None
     san: str | None
     #: Notation's ``x509.subject`` form: these attributes, in any order, among others
     subject_includes: str | None = None
+    #: Notation's ``*`` trusted identity: any signer the anchors vouch for
+    any_signer: bool = False
 
     def describe(self) -> str:
         """Human form for reports."""
+        if self.any_signer:
+            return "any signer certificate of the anchors"
         parts = [
             f"subject={self.subject}" if self.subject else "",
             f"subject includes {self.subject_includes}"
