@@ -31,9 +31,10 @@ What is checked, each as its own recorded check (docs/trust-rules.md, "Notation"
     ``notary.x509``: the ``signingTime`` claim is recorded but never trusted; the
     chain is validated at ``at`` unless an RFC 3161 ``timestampSignature`` over the
     signature bytes verifies against a TSA of the policy, then at its genTime.
-    ``notary.x509.signingAuthority``: accepted only for principals the caller names
-    as signing authorities; the chain is validated at ``authenticSigningTime``
-    ("Signing time", ``specs/signing-scheme.md``).
+    ``notary.x509.signingAuthority``: accepted only from vendors whose
+    ``notation.schemes`` list it, with a chain ending in their
+    ``notation.signingAuthorities``; the chain is validated at
+    ``authenticSigningTime`` ("Signing time", ``specs/signing-scheme.md``).
 ``expiry``
     ``io.cncf.notary.expiry`` after the validation time ("Expiry").
 ``certificate-chain``, ``revocation``, ``signer-identity``
@@ -42,8 +43,14 @@ What is checked, each as its own recorded check (docs/trust-rules.md, "Notation"
     root is pinned by a principal of the role; the leaf meets the Notary leaf
     profile; the path validates under vendorproof's code-signing profile
     (``verify.x509.verify_chain``) and is checked against the operator's CRLs
-    (``verify.revocation``), as for every other signer. A chain of one self-signed
+    (``verify.revocation``): the trust step every signer shares
+    (``verify.trust.check_certificate_trust``). A chain of one self-signed
     certificate is accepted when the policy pins exactly that certificate.
+
+Each vendor's ``notation`` rules (Notary Project verification level and overrides)
+decide whether a failed authenticity (identity), authentic timestamp, expiry or
+revocation check fails the signature or is recorded as ``warn``; integrity never is
+relaxed (docs/trust-rules.md, "Notation verification levels").
 """
 
 from __future__ import annotations
