@@ -449,6 +449,82 @@ BAD: list[Any] = [
 ]
 
 
+BAD += [
+    pytest.param([], "must be a JSON object", id="not-an-object"),
+    pytest.param(
+        {"version": "1.0", "trustPolicies": ["x"]},
+        "must be an object",
+        id="statement-not-an-object",
+    ),
+    pytest.param(
+        {"version": "1.0", "trustPolicies": [statement(name="")]},
+        "non-empty string",
+        id="empty-name",
+    ),
+    pytest.param(
+        {"version": "1.0", "trustPolicies": [statement(registryScopes="*")]},
+        "array of strings",
+        id="scopes-not-a-list",
+    ),
+    pytest.param(
+        {"version": "1.0", "trustPolicies": [statement(registryScopes=[])]},
+        "needs at least one scope",
+        id="no-scopes",
+    ),
+    pytest.param(
+        {
+            "version": "1.0",
+            "trustPolicies": [statement(signatureVerification="strict")],
+        },
+        "must be an object",
+        id="verification-not-an-object",
+    ),
+    pytest.param(
+        {
+            "version": "1.0",
+            "trustPolicies": [
+                statement(
+                    signatureVerification={"level": "strict", "override": ["expiry"]}
+                )
+            ],
+        },
+        "must be an object",
+        id="override-not-an-object",
+    ),
+    pytest.param(
+        {
+            "version": "1.0",
+            "trustPolicies": [
+                statement(
+                    signatureVerification={
+                        "level": "strict",
+                        "override": {"plugin": "log"},
+                    }
+                )
+            ],
+        },
+        "unknown validation type",
+        id="override-unknown-type",
+    ),
+]
+
+
+def test_unknown_fields_are_named_and_dn_escapes_kept(tmp_path: Path) -> None:
+    st = statement(
+        trustedIdentities=[r"x509.subject: C=US, ST=WA, O=Notary\, Inc\ , CN=a*b"],
+        plugins=["x"],
+    )
+    doc = {"version": "1.0", "trustPolicies": [st], "comment": "x"}
+    path = tmp_path / "trustpolicy.json"
+    path.write_text(json.dumps(doc))
+    result = run_import(tmp_path, path)
+    assert_ok(result)
+    assert "top-level field(s) not imported: comment" in result.stderr
+    assert "notary: field(s) not imported: plugins" in result.stderr
+    identity = load_policy(tmp_path / "policy.yaml").vendors[0].identities[0]
+    assert identity.subject_includes == r"C=US,ST=WA,O=Notary\, Inc\ ,CN=a\2Ab"
+
+
 @pytest.mark.parametrize(("doc", "message"), BAD)
 def test_bad_trust_policies_are_one_line_errors(
     tmp_path: Path, doc: Any, message: str
