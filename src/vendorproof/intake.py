@@ -6,7 +6,8 @@ The CLI is a thin layer over these; library users call them directly.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import stat
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from vendorproof.models.certification_record import (
     source_digest,
 )
 from vendorproof.models.policy import Policy
+from vendorproof.models.policy.notation import NotationImport, import_notation
 from vendorproof.verify.delivery import Hasher, evaluate_delivery
 from vendorproof.verify.result import VerificationReport
 
@@ -39,6 +41,7 @@ __all__ = [
     "add_record",
     "add_status",
     "check_delivery",
+    "import_notation_policy",
     "load_policy",
     "load_records",
     "measure",
@@ -253,3 +256,93 @@ def add_status(
 def measure(root: Path, progress: ProgressFactory | None = None) -> Hasher:
     """A hasher for the components of the delivery at ``root`` (its format's)."""
     return formats.detect(root).measure(root, progress)
+
+
+#: Certificate files of a Notation trust store (trust-store-trust-policy.md).
+NOTATION_CERT_SUFFIXES = (".pem", ".crt", ".cer")
+
+
+class _NotationTrustStore:
+    """Reads named stores laid out as Notation keeps them: ``x509/<kind>/<name>/``.
+
+    Symbolic links are refused for the store directories and certificate files (the
+    specification requires it); sub-directories of a named store are ignored, and
+    noted (its "SHOULD warn").
+    """
+
+    def __init__(self, root: Path, limits: Limits) -> None:
+        self.root = root
+        self.limits = limits
+        self.notes: list[str] = []
+
+    def _directory(self, path: Path) -> None:
+        try:
+            mode = path.lstat().st_mode
+        except OSError as e:
+            msg = f"trust store {path} cannot be read: {e.strerror}"
+            raise InvalidInputError(msg) from e
+        if stat.S_ISLNK(mode):
+            msg = f"trust store {path} is a symbolic link (not allowed)"
+            raise InvalidInputError(msg)
+        if not stat.S_ISDIR(mode):
+            msg = f"trust store {path} is not a directory"
+            raise InvalidInputError(msg)
+
+    def __call__(self, kind: str, name: str) -> Sequence[tuple[str, bytes]]:
+        x509_dir = self.root / "x509"
+        store = x509_dir / kind / name
+        for path in (self.root, x509_dir, x509_dir / kind, store):
+            self._directory(path)
+        out: list[tuple[str, bytes]] = []
+        for entry in sorted(store.iterdir(), key=lambda p: p.name):
+            mode = entry.lstat().st_mode
+            if stat.S_ISDIR(mode):
+                self.notes.append(
+                    f"trust store {kind}:{name}: sub-directory {entry.name!r} ignored"
+                )
+                continue
+            if not entry.name.lower().endswith(NOTATION_CERT_SUFFIXES):
+                continue
+            if stat.S_ISLNK(mode):
+                msg = f"certificate file {entry} is a symbolic link (not allowed)"
+                raise InvalidInputError(msg)
+            if len(out) >= self.limits.max_certificates:
+                msg = f"trust store {store} has more than {len(out)} files"
+                raise InvalidInputError(msg)
+            out.append((str(entry), read_document(entry, limits=self.limits)))
+        return out
+
+
+def import_notation_policy(
+    trust_policy: Path,
+    trust_store: Path,
+    *,
+    policy_id: str,
+    legal_basis: str,
+    limits: Limits = DEFAULT_LIMITS,
+) -> NotationImport:
+    """A Notation ``trustpolicy.json`` and its trust store as a vendorproof policy.
+
+    The result is checked by parsing it as a policy before it is returned; its
+    notes say what the trust policy holds that vendorproof does not express
+    (``models/policy/notation.py``).
+
+    Raises:
+        InvalidInputError: the trust policy, a trust store, a certificate or a DN
+            is not one Notation accepts.
+    """
+    store = _NotationTrustStore(trust_store, limits)
+    result = import_notation(
+        read_document(trust_policy, limits=limits),
+        file=str(trust_policy),
+        store=store,
+        policy_id=policy_id,
+        legal_basis=legal_basis,
+    )
+
+    def no_files(ref: str) -> bytes:  # every certificate is inline
+        msg = f"unexpected file reference {ref!r}"
+        raise InvalidInputError(msg)
+
+    Policy.from_yaml(result.policy, file="imported policy", resolve=no_files)
+    return result

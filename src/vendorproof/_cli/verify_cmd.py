@@ -223,6 +223,59 @@ def policy_check(
     )
 
 
+@policy_app.command("import-notation")
+def policy_import_notation(
+    trust_policy: Annotated[
+        Path,
+        typer.Argument(
+            help="Notation trust policy (trustpolicy.json, version 1.0).",
+            metavar="TRUSTPOLICY",
+        ),
+    ],
+    trust_store: Annotated[
+        Path,
+        typer.Option(
+            "--trust-store",
+            help="Notation trust store directory (x509/ca|signingAuthority|tsa/NAME/).",
+            metavar="DIR",
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output", help="Policy YAML to write.", metavar="PATH"),
+    ],
+    policy_id: Annotated[
+        str,
+        typer.Option("--policy-id", help="policy.id of the result.", metavar="ID"),
+    ] = "notation-import",
+    legal_basis: Annotated[
+        str,
+        typer.Option(
+            "--legal-basis", help="policy.legalBasis of the result.", metavar="TEXT"
+        ),
+    ] = "Notation trust policy (state the rule it implements)",
+    force: _reports.Force = False,
+) -> None:
+    """Turn a Notation trust policy and its trust store into a policy file.
+
+    What the trust policy holds that the policy cannot express is printed on
+    standard error and written as comments at the top of the policy.
+    """
+    from vendorproof._internal.jsonio import write_atomic
+    from vendorproof.intake import import_notation_policy
+
+    result = import_notation_policy(
+        trust_policy, trust_store, policy_id=policy_id, legal_basis=legal_basis
+    )
+    write_atomic(output, result.policy, force=force)
+    for note in result.notes:
+        echo(f"note: {note}", err=True)
+    echo(
+        f"OK: {output}: {len(result.vendors)} vendors "
+        f"({', '.join(result.vendors)}) from {trust_policy}"
+    )
+
+
 @x509_app.command("verify")
 def x509_verify(
     leaf: Annotated[Path, typer.Argument(help="Leaf certificate (PEM).")],

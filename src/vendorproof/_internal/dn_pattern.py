@@ -19,6 +19,12 @@ with the certificate's subject structurally:
   of characters, possibly empty, within that one value. ``\2A`` is a literal
   asterisk. There are no other wildcards (``?`` and ``[`` are literal).
 
+``DnPattern.found_in`` is the other comparison, Notation's ``x509.subject`` trusted
+identity (Notary Project ``trust-store-trust-policy.md``, "Trusted Identities
+Constraints"): every attribute of the pattern occurs exactly once in the subject,
+in any RDN and order, with a matching value; the subject may have more attributes.
+Such a pattern has single-valued RDNs and names each attribute type once.
+
 Attribute types are the RFC 4514 §3 short names, a few other common ones (table
 below, case-insensitive as RFC 4512 descr) or dotted OIDs. Values use RFC 4514
 escaping (``\,`` ``\+`` ``\"`` ``\\`` ``\<`` ``\>`` ``\;`` ``\=`` ``\#``
@@ -102,6 +108,35 @@ class DnPattern:
             _rdn_matches(pattern, rdn)
             for pattern, rdn in zip(self.rdns, subject, strict=True)
         )
+
+    def found_in(self, name: x509.Name) -> bool:
+        """Whether every attribute of the pattern occurs once in ``name``, matching."""
+        attrs = [a for rdn in name.rdns for a in rdn]
+        for rdn in self.rdns:
+            for oid, value in rdn:
+                found = [a for a in attrs if a.oid == oid]
+                if len(found) != 1 or not isinstance(found[0].value, str):
+                    return False
+                if not value.matches(found[0].value):
+                    return False
+        return True
+
+    def check_attribute_set(self) -> None:
+        """Refuse a pattern ``found_in`` cannot use (multi-valued RDN, repeated type).
+
+        Raises:
+            ValueError: naming the problem.
+        """
+        seen: set[x509.ObjectIdentifier] = set()
+        for rdn in self.rdns:
+            if len(rdn) != 1:
+                msg = "multi-valued RDNs are not supported here"
+                raise ValueError(msg)
+            oid = rdn[0][0]
+            if oid in seen:
+                msg = f"attribute type {oid.dotted_string} is repeated"
+                raise ValueError(msg)
+            seen.add(oid)
 
 
 def _rdn_matches(

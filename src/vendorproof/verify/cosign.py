@@ -17,8 +17,9 @@ Two forms (docs/trust-rules.md, "cosign"):
   with the signature in the ``dev.cosignproject.cosign/signature`` annotation and an
   optional ``dev.sigstore.cosign/certificate`` and ``.../chain``): the signature
   over the payload bytes verifies with a key the policy pins for the vendor, or with
-  a certificate that chains to the vendor's anchors (path validation, CRLs and
-  identity as for any certificate signer); the payload's
+  a certificate that chains to the vendor's anchors (``verify.trust``'s trust step,
+  as for every certificate signer: certificate profile, CRLs, ``requireTimestamp``
+  and identity); the payload's
   ``critical.image.docker-manifest-digest`` must be the manifest's digest. Keyless
   simple signing (a Fulcio certificate with a Rekor bundle annotation) is not
   accepted: its certificate chains to no vendor anchor.
@@ -38,18 +39,17 @@ from vendorproof._internal.pem import load_certificates
 from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof.errors import (
     AlgorithmError,
-    CertificateChainError,
     InvalidInputError,
     SignatureError,
 )
-from vendorproof.models._fields import format_time
 from vendorproof.models.documents import load_signed_document
-from vendorproof.models.policy import Policy, Principal, RevocationMode
+from vendorproof.models.policy import Policy, Principal
+from vendorproof.verify.context import VerificationContext
 from vendorproof.verify.notation import Target
 from vendorproof.verify.result import CheckResult, Outcome
-from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
-from vendorproof.verify.signer import SignerCheck, check_signer, identity_matches
-from vendorproof.verify.x509 import describe, fingerprint, verify_chain
+from vendorproof.verify.signer import check_signer
+from vendorproof.verify.trust import CheckRun, SignerCheck, check_certificate_trust
+from vendorproof.verify.x509 import describe
 
 __all__ = [
     "ANNOTATION_CERTIFICATE",
@@ -136,28 +136,6 @@ def verify_cosign_bundle(
     )
 
 
-class _Run:
-    def __init__(self, subject: str, requirements: tuple[str, ...]) -> None:
-        self.subject = subject
-        self.requirements = requirements
-        self.results: list[CheckResult] = []
-
-    def add(self, check: str, outcome: Outcome, reason: str) -> None:
-        self.results.append(
-            CheckResult(
-                check=check,
-                subject=self.subject,
-                requirements=self.requirements,
-                outcome=outcome,
-                reason=reason,
-            )
-        )
-
-    def fail(self, check: str, reason: object) -> SignerCheck:
-        self.add(check, Outcome.FAIL, str(reason))
-        return SignerCheck(checks=tuple(self.results), principal=None)
-
-
 def _check_payload(payload: bytes, target: Target, file: str) -> str:
     data = parse_json(payload, file=file)
     critical = data.get("critical") if isinstance(data, dict) else None
@@ -178,7 +156,7 @@ def _check_payload(payload: bytes, target: Target, file: str) -> str:
     return f"critical.image.docker-manifest-digest is {target.digest}"
 
 
-def verify_simple_signing(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one per step
+def verify_simple_signing(  # noqa: PLR0911 - one per step
     payload: bytes,
     annotations: Mapping[str, str],
     *,
@@ -190,12 +168,13 @@ def verify_simple_signing(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one per st
     at: datetime,
     time_source: str,
     requirements: tuple[str, ...],
+    context: VerificationContext | None = None,
 ) -> SignerCheck:
     """Verify a cosign simple-signing signature (payload + layer annotations).
 
     Never raises for a failed or malformed signature: every step is a check.
     """
-    run = _Run(file, requirements)
+    run = CheckRun(file, requirements)
     if not principals:
         return run.fail("signature", f"the policy trusts no {role} signer")
     try:
@@ -257,65 +236,40 @@ def verify_simple_signing(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one per st
         Outcome.PASS,
         f"{name} signature over the simple-signing payload by {describe(leaf)}",
     )
-    intermediates = [c for c in chain if c.issuer != c.subject]
-    errors: list[str] = []
-    for p in principals:
-        if not p.anchors:
-            continue
-        try:
-            verified = verify_chain(
-                leaf, (*intermediates, *p.intermediates), p.anchors, at=at
-            )
-        except (CertificateChainError, AlgorithmError) as e:
-            errors.append(f"{p.id}: {e}")
-            continue
-        matched = next((i for i in p.identities if identity_matches(i, leaf)), None)
-        if matched is None:
-            errors.append(f"{p.id}: {describe(leaf)} is not an allowed identity")
-            continue
-        names = " -> ".join(describe(c) for c in verified.chain)
-        run.add(
-            "certificate-chain",
-            Outcome.PASS,
-            f"{names} valid at {format_time(at)} ({time_source}), code-signing profile",
-        )
-        try:
-            detail = verify_revocation(
-                verified,
-                policy.crl_index if policy.crl_index is not None else policy.crls,
-                at=at,
-                signed_at=None,
-                mode=policy.revocation_mode,
-                algorithms=CrlAlgorithms(min_rsa_bits=policy.min_rsa_bits),
-            )
-        except CertificateChainError as e:
-            return run.fail("revocation", e)
-        off = policy.revocation_mode is RevocationMode.OFF
-        run.add("revocation", Outcome.NOT_APPLICABLE if off else Outcome.PASS, detail)
-        run.add(
-            "signer-identity",
-            Outcome.PASS,
-            f"{describe(leaf)} is an allowed identity of {role} {p.id!r} "
-            f"({matched.describe()})",
-        )
-        return _finish(
-            run,
-            payload,
-            target,
-            file,
-            p,
-            f"sha256:{fingerprint(verified.anchor)}",
-            crypto.key_id(key),
-        )
-    return run.fail(
-        "certificate-chain",
-        f"{describe(leaf)} does not chain to a trusted {role} anchor with an allowed "
-        f"identity: {'; '.join(errors) or 'no trust anchors configured'}",
+    # The chain annotation's certificates are path candidates; a root in it is
+    # never an anchor (anchors come from the policy).
+    trusted = check_certificate_trust(
+        leaf,
+        [c for c in (*certs[1:], *chain) if c.issuer != c.subject],
+        principals,
+        subject=file,
+        earlier=run.results,
+        signature=signature,
+        timestamps=(),
+        role=role,
+        policy=policy,
+        at=at,
+        time_source=time_source,
+        requirements=requirements,
+        context=context,
+    )
+    if trusted.principal is None:
+        return trusted
+    run = CheckRun(file, requirements)
+    run.results.extend(trusted.checks)
+    return _finish(
+        run,
+        payload,
+        target,
+        file,
+        trusted.principal,
+        trusted.anchors[0],
+        crypto.key_id(key),
     )
 
 
 def _finish(  # noqa: PLR0917 - the pieces of one verified signature
-    run: _Run,
+    run: CheckRun,
     payload: bytes,
     target: Target,
     file: str,

@@ -31,9 +31,10 @@ What is checked, each as its own recorded check (docs/trust-rules.md, "Notation"
     ``notary.x509``: the ``signingTime`` claim is recorded but never trusted; the
     chain is validated at ``at`` unless an RFC 3161 ``timestampSignature`` over the
     signature bytes verifies against a TSA of the policy, then at its genTime.
-    ``notary.x509.signingAuthority``: accepted only for principals the caller names
-    as signing authorities; the chain is validated at ``authenticSigningTime``
-    ("Signing time", ``specs/signing-scheme.md``).
+    ``notary.x509.signingAuthority``: accepted only from vendors whose
+    ``notation.schemes`` list it, with a chain ending in their
+    ``notation.signingAuthorities``; the chain is validated at
+    ``authenticSigningTime`` ("Signing time", ``specs/signing-scheme.md``).
 ``expiry``
     ``io.cncf.notary.expiry`` after the validation time ("Expiry").
 ``certificate-chain``, ``revocation``, ``signer-identity``
@@ -42,8 +43,14 @@ What is checked, each as its own recorded check (docs/trust-rules.md, "Notation"
     root is pinned by a principal of the role; the leaf meets the Notary leaf
     profile; the path validates under vendorproof's code-signing profile
     (``verify.x509.verify_chain``) and is checked against the operator's CRLs
-    (``verify.revocation``), as for every other signer. A chain of one self-signed
+    (``verify.revocation``): the trust step every signer shares
+    (``verify.trust.check_certificate_trust``). A chain of one self-signed
     certificate is accepted when the policy pins exactly that certificate.
+
+Each vendor's ``notation`` rules (Notary Project verification level and overrides)
+decide whether a failed authenticity (identity), authentic timestamp, expiry or
+revocation check fails the signature or is recorded as ``warn``; integrity never is
+relaxed (docs/trust-rules.md, "Notation verification levels").
 """
 
 from __future__ import annotations
@@ -53,7 +60,7 @@ import binascii
 import itertools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -72,20 +79,29 @@ from vendorproof.errors import (
     CertificateChainError,
     InvalidInputError,
     SignatureError,
-    TimestampError,
 )
 from vendorproof.limits import DEFAULT_LIMITS
 from vendorproof.models._fields import format_time
-from vendorproof.models.policy import Policy, Principal, RevocationMode
-from vendorproof.verify.result import CheckResult, Outcome
-from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
-from vendorproof.verify.signer import SignerCheck, identity_matches
+from vendorproof.models.policy import (
+    SCHEME_SIGNING_AUTHORITY,
+    SCHEME_X509,
+    Action,
+    Policy,
+    Principal,
+)
+from vendorproof.verify.context import VerificationContext
+from vendorproof.verify.result import Outcome
+from vendorproof.verify.trust import (
+    CheckRun,
+    SignerCheck,
+    SigningTime,
+    TrustActions,
+    check_certificate_trust,
+)
 from vendorproof.verify.x509 import (
-    VerifiedChain,
     describe,
     fingerprint,
     verify_certificate_algorithms,
-    verify_chain,
 )
 
 __all__ = [
@@ -107,8 +123,7 @@ H_AUTHENTIC_TIME: Final = "io.cncf.notary.authenticSigningTime"
 H_EXPIRY: Final = "io.cncf.notary.expiry"
 H_TIMESTAMP: Final = "io.cncf.notary.timestampSignature"
 H_AGENT: Final = "io.cncf.notary.signingAgent"
-SCHEME_X509: Final = "notary.x509"
-SCHEME_AUTHORITY: Final = "notary.x509.signingAuthority"
+SCHEME_AUTHORITY: Final = SCHEME_SIGNING_AUTHORITY
 
 #: Critical headers this verifier understands (signature-specification.md).
 _KNOWN_CRITICAL: Final = frozenset({H_SCHEME, H_AUTHENTIC_TIME, H_EXPIRY})
@@ -672,35 +687,6 @@ def _check_order(certs: Sequence[x509.Certificate]) -> None:
         raise CertificateChainError(msg)
 
 
-class _Run:
-    def __init__(self, subject: str, requirements: tuple[str, ...]) -> None:
-        self.subject = subject
-        self.requirements = requirements
-        self.results: list[CheckResult] = []
-
-    def add(self, check: str, outcome: Outcome, reason: str) -> None:
-        self.results.append(
-            CheckResult(
-                check=check,
-                subject=self.subject,
-                requirements=self.requirements,
-                outcome=outcome,
-                reason=reason,
-            )
-        )
-
-    def fail(self, check: str, reason: object) -> SignerCheck:
-        self.add(check, Outcome.FAIL, str(reason))
-        return SignerCheck(checks=tuple(self.results), principal=None)
-
-
-@dataclass(frozen=True, slots=True)
-class _When:
-    at: datetime
-    source: str
-    signed_at: datetime | None
-
-
 def _timestamp_token_response(token: bytes) -> bytes:
     """Wrap a TimeStampToken in a granted TimeStampResp (RFC 3161 §2.4.2).
 
@@ -719,100 +705,39 @@ def _timestamp_token_response(token: bytes) -> bytes:
     return b"\x30" + length + body
 
 
-def _signing_time(
-    run: _Run, env: NotationEnvelope, policy: Policy, at: datetime, time_source: str
-) -> _When | None:
-    from vendorproof._internal.tsa import verify_timestamp
+def _strictest(actions: Sequence[Action]) -> Action:
+    order = (Action.ENFORCE, Action.LOG, Action.SKIP)
+    return next((a for a in order if a in actions), Action.ENFORCE)
 
-    claimed = env.protected.get(H_SIGNING_TIME)
-    claim = (
-        f"; signingTime claim {format_time(claimed)} is not trusted"
-        if isinstance(claimed, datetime)
-        else ""
+
+def _actions(p: Principal) -> TrustActions:
+    """The trust step's actions from ``p``'s Notation level and overrides."""
+    rules = p.notation
+    return TrustActions(
+        timestamp=rules.authentic_timestamp,
+        revocation=rules.revocation,
+        identity=rules.authenticity,
     )
-    fallback = _When(at=at, source=time_source, signed_at=None)
-    if env.timestamp is None:
-        run.add(
-            "timestamp",
-            Outcome.NOT_APPLICABLE,
-            f"no RFC 3161 timestampSignature: chain validated at {format_time(at)} "
-            f"({time_source}){claim}",
-        )
-        return fallback
-    if not policy.timestamp_authorities:
-        run.add(
-            "timestamp",
-            Outcome.WARN,
-            "RFC 3161 timestampSignature present but the policy trusts no "
-            f"timestamping authority: chain validated at {format_time(at)} "
-            f"({time_source}){claim}",
-        )
-        return fallback
-    response = _timestamp_token_response(env.timestamp)
-    reasons: list[str] = []
-    for tsa in policy.timestamp_authorities:
-        try:
-            info = verify_timestamp(
-                response,
-                env.signature,
-                roots=tsa.anchors,
-                intermediates=tsa.intermediates,
-            )
-        except (TimestampError, InvalidInputError) as e:
-            reasons.append(f"{tsa.id}: {e}")
-            continue
-        if info.gen_time > at:
-            reasons.append(
-                f"{tsa.id}: genTime {format_time(info.gen_time)} is after the "
-                f"validation time {format_time(at)}"
-            )
-            continue
-        run.add(
-            "timestamp",
-            Outcome.PASS,
-            f"signature value timestamped no later than {format_time(info.gen_time)} "
-            f"by {tsa.id!r} (RFC 3161, serial {info.serial_number:x})",
-        )
-        return _When(
-            at=info.gen_time,
-            source=f"RFC 3161 timestamp by {tsa.id}",
-            signed_at=info.gen_time,
-        )
-    run.add("timestamp", Outcome.FAIL, "timestampSignature: " + "; ".join(reasons))
-    return None
 
 
-def _chains(
-    env: NotationEnvelope, principals: Sequence[Principal], when: _When
-) -> tuple[list[tuple[Principal, VerifiedChain]], list[str]]:
-    certs = env.certificates
-    leaf, root = certs[0], certs[-1]
-    root_fp = fingerprint(root)
-    found: list[tuple[Principal, VerifiedChain]] = []
-    errors: list[str] = []
+def _candidates(
+    principals: Sequence[Principal], scheme: str
+) -> list[tuple[Principal, Principal]]:
+    """(principal, principal with the anchors of ``scheme``) for those accepting it.
+
+    ``notary.x509`` chains end at the principal's ``anchors``;
+    ``notary.x509.signingAuthority`` ones at its ``notation.signingAuthorities``
+    (Notation's ``ca`` and ``signingAuthority`` trust stores), never the other's.
+    """
+    out = []
     for p in principals:
-        pinned = [a for a in p.anchors if fingerprint(a) == root_fp]
-        if not pinned:
+        if scheme not in p.notation.schemes:
             continue
-        if len(certs) == 1:
-            # "Other requirements" 1: a chain of only a root must meet the leaf
-            # requirements; the policy pins this very certificate.
-            if not leaf.not_valid_before_utc <= when.at <= leaf.not_valid_after_utc:
-                errors.append(
-                    f"{p.id}: {describe(leaf)} is not valid at {format_time(when.at)}"
-                )
-                continue
-            found.append((p, VerifiedChain(chain=(leaf,), at=when.at)))
-            continue
-        try:
-            chain = verify_chain(
-                leaf, (*certs[1:-1], *p.intermediates), pinned, at=when.at
-            )
-        except (CertificateChainError, AlgorithmError) as e:
-            errors.append(f"{p.id}: {e}")
-            continue
-        found.append((p, chain))
-    return found, errors
+        if scheme == SCHEME_AUTHORITY:
+            out.append((p, replace(p, anchors=p.notation.signing_authority_anchors)))
+        else:
+            out.append((p, p))
+    return out
 
 
 def verify_notation(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one return per failed step
@@ -827,11 +752,14 @@ def verify_notation(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one return per f
     at: datetime,
     time_source: str,
     requirements: tuple[str, ...],
-    signing_authorities: frozenset[str] = frozenset(),
+    context: VerificationContext | None = None,
 ) -> SignerCheck:
     """Verify a Notation envelope over ``target`` and establish its signer.
 
-    Never raises for a failed or malformed signature: every step is a check.
+    Never raises for a failed or malformed signature: every step is a check. Each
+    principal's ``notation`` rules (level, overrides, schemes, signing authorities)
+    decide what its signatures need (docs/trust-rules.md, "Notation verification
+    levels").
 
     Args:
         raw: the envelope bytes.
@@ -845,12 +773,12 @@ def verify_notation(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one return per f
         at: the validation time.
         time_source: where ``at`` came from (for the report).
         requirements: the requirements the checks serve.
-        signing_authorities: principal ids whose anchors are trusted as signing
-            authorities (``notary.x509.signingAuthority``).
+        context: limits, timeouts and memo tables at ``at``.
     """
-    run = _Run(file, requirements)
+    run = CheckRun(file, requirements)
     if not principals:
         return run.fail("signature", f"the policy trusts no {role} signer")
+    # Integrity (always enforced): envelope, algorithms, signature, target.
     try:
         env = parse_envelope(raw, media_type, file=file)
     except InvalidInputError as e:
@@ -900,125 +828,108 @@ def verify_notation(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one return per f
         return run.fail("target-artifact", e)
     run.add("target-artifact", Outcome.PASS, detail)
 
-    if env.scheme == SCHEME_AUTHORITY:
-        when_at = env.protected[H_AUTHENTIC_TIME]
-        if when_at > at:
-            return run.fail(
-                "signing-scheme",
-                f"authenticSigningTime {format_time(when_at)} is after the validation "
-                f"time {format_time(at)}",
-            )
-        run.add(
+    # Which principals accept the scheme, and whose anchors the x5c root is.
+    candidates = _candidates(principals, env.scheme)
+    if not candidates:
+        return run.fail(
             "signing-scheme",
-            Outcome.PASS,
-            f"notary.x509.signingAuthority: authenticSigningTime "
-            f"{format_time(when_at)}, trusted only if a signing authority of the "
-            "policy signed it",
+            f"{env.scheme} signature, but no {role} of the policy accepts that "
+            "signing scheme (vendors[].notation.schemes)",
         )
-        when: _When | None = _When(
-            at=when_at, source="authentic signing time", signed_at=when_at
-        )
-        principals = [p for p in principals if p.id in signing_authorities]
-        if not principals:
-            return run.fail(
-                "certificate-chain",
-                f"notary.x509.signingAuthority signature, but no {role} is trusted "
-                "as a signing authority",
-            )
-    else:
-        run.add(
-            "signing-scheme",
-            Outcome.PASS,
-            "notary.x509: the signing time is a claim, not trusted",
-        )
-        when = _signing_time(run, env, policy, at, time_source)
-    if when is None:
-        return SignerCheck(checks=tuple(run.results), principal=None)
-
-    expiry = env.protected.get(H_EXPIRY)
-    if isinstance(expiry, datetime):
-        if at >= expiry:
-            return run.fail(
-                "expiry",
-                f"the signature expired at {format_time(expiry)} "
-                "(io.cncf.notary.expiry)",
-            )
-        run.add("expiry", Outcome.PASS, f"expires at {format_time(expiry)}")
-
     try:
         _check_order(env.certificates)
         _notary_leaf_profile(leaf)
     except CertificateChainError as e:
         return run.fail("certificate-chain", e)
-    found, errors = _chains(env, principals, when)
-    if not found:
-        detail = "; ".join(errors) or (
-            f"its root {describe(env.certificates[-1])} (sha256:"
-            f"{fingerprint(env.certificates[-1])}) is not an anchor the policy pins"
+    root = env.certificates[-1]
+    root_fp = fingerprint(root)
+    pinning = [
+        (p, q) for p, q in candidates if root_fp in {fingerprint(a) for a in q.anchors}
+    ]
+    if not pinning:
+        store = (
+            "a signing authority root (notation.signingAuthorities)"
+            if env.scheme == SCHEME_AUTHORITY
+            else "an anchor"
         )
         return run.fail(
             "certificate-chain",
-            f"{describe(leaf)} does not chain to a trusted {role} anchor "
-            f"({when.source}): {detail}",
+            f"{describe(leaf)} does not chain to a trusted {role} anchor: its root "
+            f"{describe(root)} (sha256:{root_fp}) is not {store} the policy pins",
         )
-    p, chain = found[0]
-    names = " -> ".join(describe(c) for c in chain.chain)
-    what = (
-        "self-signed signing certificate pinned by the policy"
-        if len(chain.chain) == 1
-        else "code-signing profile"
-    )
-    run.add(
-        "certificate-chain",
-        Outcome.PASS,
-        f"{names} valid at {format_time(when.at)} ({when.source}), {what}",
-    )
-    for p, chain in found:
-        matched = next((i for i in p.identities if identity_matches(i, leaf)), None)
-        if matched is None:
-            continue
-        if len(chain.chain) == 1:
-            detail = (
-                "the signing certificate is itself the pinned anchor: no issuer can "
-                "revoke it (remove it from the policy to distrust it)"
+    stamp_action = _strictest([p.notation.authentic_timestamp for p, _ in pinning])
+    expiry_action = _strictest([p.notation.expiry for p, _ in pinning])
+
+    signing_time: SigningTime | None = None
+    if env.scheme == SCHEME_AUTHORITY:
+        when_at = env.protected[H_AUTHENTIC_TIME]
+        if when_at > at:
+            reason = (
+                f"authenticSigningTime {format_time(when_at)} is after the validation "
+                f"time {format_time(at)}"
             )
-            run.add("revocation", Outcome.NOT_APPLICABLE, detail)
+            if run.failed("signing-scheme", stamp_action, reason):
+                return SignerCheck(checks=tuple(run.results), principal=None)
         else:
-            try:
-                detail = verify_revocation(
-                    chain,
-                    policy.crl_index if policy.crl_index is not None else policy.crls,
-                    at=at,
-                    signed_at=when.signed_at,
-                    mode=policy.revocation_mode,
-                    algorithms=CrlAlgorithms(min_rsa_bits=policy.min_rsa_bits),
-                )
-            except CertificateChainError as e:
-                return run.fail("revocation", e)
-            off = policy.revocation_mode is RevocationMode.OFF
             run.add(
-                "revocation", Outcome.NOT_APPLICABLE if off else Outcome.PASS, detail
+                "signing-scheme",
+                Outcome.PASS,
+                f"notary.x509.signingAuthority: authenticSigningTime "
+                f"{format_time(when_at)}, trusted because a signing authority of "
+                "the policy signed it",
             )
-        if p.require_timestamp and when.signed_at is None:
-            return run.fail(
-                "timestamp",
-                f"the policy requires a trusted RFC 3161 timestamp for {role} {p.id!r}",
-            )
+            signing_time = SigningTime(at=when_at, source="authentic signing time")
+    else:
+        claimed = env.protected[H_SIGNING_TIME]
         run.add(
-            "signer-identity",
+            "signing-scheme",
             Outcome.PASS,
-            f"{describe(leaf)} is an allowed identity of {role} {p.id!r} "
-            f"({matched.describe()})",
+            f"notary.x509: the signingTime claim {format_time(claimed)} is not "
+            "trusted (RFC 3161 timestampSignature or the validation time decides)",
         )
-        return SignerCheck(
-            checks=tuple(run.results),
-            principal=p,
-            anchors=(f"sha256:{fingerprint(chain.anchor)}",),
-            key_id=crypto.key_id(key),
-        )
-    ids = ", ".join(p.id for p, _ in found)
-    return run.fail(
-        "signer-identity",
-        f"{describe(leaf)} chains to the anchors of {ids} but matches none of its "
-        "allowed signer identities",
+
+    expiry = env.protected.get(H_EXPIRY)
+    if isinstance(expiry, datetime):
+        if at >= expiry:
+            reason = (
+                f"the signature expired at {format_time(expiry)} "
+                "(io.cncf.notary.expiry)"
+            )
+            if run.failed("expiry", expiry_action, reason):
+                return SignerCheck(checks=tuple(run.results), principal=None)
+        else:
+            run.add("expiry", Outcome.PASS, f"expires at {format_time(expiry)}")
+
+    stamps = (
+        [_timestamp_token_response(env.timestamp)]
+        if env.timestamp is not None and env.scheme == SCHEME_X509
+        else []
+    )
+    trusted = check_certificate_trust(
+        leaf,
+        env.certificates[1:-1],
+        [q for _, q in pinning],
+        subject=file,
+        earlier=run.results,
+        signature=env.signature,
+        timestamps=stamps,
+        role=role,
+        policy=policy,
+        at=at,
+        time_source=time_source,
+        requirements=requirements,
+        context=context,
+        signing_time=signing_time,
+        pinned_signer=True,
+        actions=_actions,
+    )
+    if trusted.principal is None:
+        return trusted
+    # The principal as the policy holds it (not the copy with scheme anchors).
+    original = next(p for p, _ in pinning if p.id == trusted.principal.id)
+    return SignerCheck(
+        checks=trusted.checks,
+        principal=original,
+        anchors=trusted.anchors,
+        key_id=crypto.key_id(key),
     )

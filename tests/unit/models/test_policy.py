@@ -550,7 +550,7 @@ _Replacement = tuple[str, str]
         pytest.param(
             [(BOREALIS_IDENTITIES, "    identities:\n      - {}\n")],
             "vendors[1].identities[0]",
-            r"^an identity needs 'subject' or 'san'",
+            r"^an identity needs 'subject', 'subjectIncludes' or 'san'",
             r"^      - \{\}",
             id="identity-without-subject-or-san",
         ),

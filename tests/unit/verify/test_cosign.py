@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from tests import pki
 from tests.builders import (
     REPO,
     issued,
@@ -251,8 +252,54 @@ def test_simple_signing_certificate_with_another_identity_fails(tmp_path: Path) 
     pol = policy(tmp_path, identities=[{"subject": "CN=Someone else,C=DE"}])
     result = simple_check(payload, signed_by_certificate(payload), pol)
     check, outcome, reason = last(result)
-    assert (check, outcome) == ("certificate-chain", Outcome.FAIL)
-    assert "not an allowed identity" in reason
+    assert (check, outcome) == ("signer-identity", Outcome.FAIL)
+    assert "matches none of its allowed signer identities" in reason
+
+
+# The shared trust step (verify/trust.py) covers what the old copy of the chain,
+# revocation and identity steps in verify/cosign.py did not.
+
+
+def test_simple_signing_honours_require_timestamp(tmp_path: Path) -> None:
+    payload = simple_payload()
+    annotations = signed_by_certificate(payload)
+    assert simple_check(payload, annotations, policy(tmp_path)).ok
+    pol = policy(tmp_path, requireTimestamp=True)
+    check, outcome, reason = last(simple_check(payload, annotations, pol))
+    assert (check, outcome) == ("timestamp", Outcome.FAIL)
+    assert "requires a trusted RFC 3161 timestamp" in reason
+
+
+def signed_by_legacy_certificate(payload: bytes) -> dict[str, str]:
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing legacy",
+        inter,
+        org="Acme Radio Systems GmbH",
+        eku=None,
+    )
+    key = crypto.as_signing_key(leaf.key, file="test")
+    pem = serialization.Encoding.PEM
+    return {
+        ANNOTATION_SIGNATURE: base64.b64encode(crypto.sign(key, payload)).decode(),
+        ANNOTATION_CERTIFICATE: leaf.cert.public_bytes(pem).decode(),
+        ANNOTATION_CHAIN: inter.cert.public_bytes(pem).decode(),
+    }
+
+
+def test_simple_signing_follows_the_vendor_certificate_profile(tmp_path: Path) -> None:
+    payload = simple_payload()
+    annotations = signed_by_legacy_certificate(payload)
+    strict = simple_check(payload, annotations, policy(tmp_path))
+    assert not strict.ok
+    assert last(strict)[:2] == ("certificate-chain", Outcome.FAIL)
+    legacy = simple_check(
+        payload, annotations, policy(tmp_path, certificateProfile="legacy")
+    )
+    assert legacy.ok, legacy.checks
+    got = {(c.check, c.outcome) for c in legacy.checks}
+    assert ("certificate-profile", Outcome.WARN) in got
+    assert last(legacy)[:2] == ("target-artifact", Outcome.PASS)
 
 
 @pytest.mark.parametrize(

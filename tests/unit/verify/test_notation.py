@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from tests.oci import (
 from tests.tsa import LoopbackTSA, make_tsa_pki
 from vendorproof.errors import InvalidInputError
 from vendorproof.intake import load_policy
-from vendorproof.models.policy import Policy
+from vendorproof.models.policy import Policy, Principal
 from vendorproof.verify.notation import (
     MEDIA_COSE,
     MEDIA_JWS,
@@ -101,20 +101,19 @@ def run(
     *,
     at: datetime = NOW,
     tgt: dict[str, Any] = TARGET,
-    authorities: frozenset[str] = frozenset(),
+    principals: Sequence[Principal] | None = None,
 ) -> SignerCheck:
     return verify_notation(
         raw,
         media_type,
         file="sig",
         target=target(tgt),
-        principals=policy.vendors,
+        principals=policy.vendors if principals is None else principals,
         role="vendor",
         policy=policy,
         at=at,
         time_source="test",
         requirements=("R",),
-        signing_authorities=authorities,
     )
 
 
@@ -484,12 +483,9 @@ def test_policy_requiring_a_timestamp_fails_without_one(tmp_path: Path) -> None:
     assert check == "timestamp"
 
 
-def test_signing_authority_scheme_needs_a_trusted_signing_authority(
-    tmp_path: Path,
-) -> None:
+def authority_envelope(when: datetime) -> bytes:
     key, chain = acme()
-    when = NOW - timedelta(hours=1)
-    raw = jws_envelope(
+    return jws_envelope(
         key,
         chain,
         TARGET,
@@ -504,22 +500,61 @@ def test_signing_authority_scheme_needs_a_trusted_signing_authority(
             ],
         },
     )
-    policy = make_policy(tmp_path)
+
+
+def pem_file(tmp_path: Path, cert: x509.Certificate, name: str) -> str:
+    path = tmp_path / name
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return str(path)
+
+
+def test_signing_authority_scheme_needs_a_trusted_signing_authority(
+    tmp_path: Path,
+) -> None:
+    when = NOW - timedelta(hours=1)
+    raw = authority_envelope(when)
+    # the vendor's anchors (Notation's "ca" store) never vouch for this scheme
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "signing-scheme"
+    assert "accepts that signing scheme" in why
+    root = pem_file(tmp_path, acme()[1][-1], "sa-root.pem")
+    policy = make_policy(
+        tmp_path,
+        notation={
+            "schemes": ["notary.x509", "notary.x509.signingAuthority"],
+            "signingAuthorities": [root],
+        },
+    )
+    result = run(raw, MEDIA_JWS, policy)
+    assert result.ok, result.checks
+    assert result.principal is not None
+    assert result.principal.id == "acme"
+    assert result.principal is policy.vendors[0]
+    assert outcomes(result)["signing-scheme"] is Outcome.PASS
+    assert "timestamp" not in outcomes(result)
+    check, _ = failed(run(raw, MEDIA_JWS, policy, at=when - timedelta(hours=1)))
+    assert check == "signing-scheme"
+
+
+def test_signing_authority_root_must_be_a_signing_authority_of_the_policy(
+    tmp_path: Path,
+) -> None:
+    raw = authority_envelope(NOW - timedelta(hours=1))
+    other = pem_file(tmp_path, issued("vendor-b", "root").cert, "other-root.pem")
+    policy = make_policy(
+        tmp_path,
+        notation={
+            "schemes": ["notary.x509.signingAuthority"],
+            "signingAuthorities": [other],
+        },
+    )
     check, why = failed(run(raw, MEDIA_JWS, policy))
     assert check == "certificate-chain"
-    assert "signing authority" in why
-    result = run(raw, MEDIA_JWS, policy, authorities=frozenset({"acme"}))
-    assert result.ok, result.checks
-    assert outcomes(result)["signing-scheme"] is Outcome.PASS
-    check, why = failed(
-        run(
-            raw,
-            MEDIA_JWS,
-            policy,
-            at=when - timedelta(hours=1),
-            authorities=frozenset({"acme"}),
-        )
-    )
+    assert "signing authority root" in why
+    # a notary.x509 signature of the same vendor is refused by its schemes
+    key, chain = acme()
+    raw = jws_envelope(key, chain, TARGET, signed_at=NOW)
+    check, _ = failed(run(raw, MEDIA_JWS, policy, principals=policy.vendors[:1]))
     assert check == "signing-scheme"
 
 

@@ -35,7 +35,13 @@ from vendorproof.models.manifest import ComponentKind, Domain
 from vendorproof.models.policy.parts import (
     DIGEST_ALGORITHMS,
     DOCUMENT_KINDS,
+    NOTATION_LEVELS,
+    NOTATION_SCHEMES,
     ROLES,
+    SCHEME_SIGNING_AUTHORITY,
+    SCHEME_X509,
+    STRICT_NOTATION,
+    Action,
     Catalogue,
     CatalogueEntry,
     CertificateProfile,
@@ -44,6 +50,7 @@ from vendorproof.models.policy.parts import (
     Identity,
     InTotoRule,
     KeylessRule,
+    NotationRules,
     OperatorAttestation,
     Principal,
     Resolver,
@@ -239,31 +246,111 @@ class _Parser:
         out = []
         for i, item in enumerate(self.items(value, at)):
             where = (*at, i)
-            m = self.mapping(item, where, known=frozenset({"subject", "san"}))
-            subject = (
-                self.string(m["subject"], (*where, "subject"))
-                if "subject" in m
-                else None
+            m = self.mapping(
+                item,
+                where,
+                known=frozenset({"subject", "subjectIncludes", "san", "anySigner"}),
             )
-            if subject is not None:
-                try:
-                    parse_dn_pattern(subject)
-                except ValueError as e:
-                    raise self.fail(
-                        f"invalid subject pattern: {e}", (*where, "subject")
-                    ) from e
+            if "anySigner" in m:
+                if self.flag(m["anySigner"], (*where, "anySigner")) is not True:
+                    raise self.fail("must be true", (*where, "anySigner"))
+                if len(m) != 1:
+                    raise self.fail("anySigner cannot be combined with patterns", where)
+                out.append(Identity(subject=None, san=None, any_signer=True))
+                continue
+            subject = self.dn(m, where, "subject")
+            includes = self.dn(m, where, "subjectIncludes")
             san = self.string(m["san"], (*where, "san")) if "san" in m else None
-            if subject is None and san is None:
-                raise self.fail("an identity needs 'subject' or 'san'", where)
-            out.append(Identity(subject=subject, san=san))
+            if subject is None and san is None and includes is None:
+                raise self.fail(
+                    "an identity needs 'subject', 'subjectIncludes' or 'san'", where
+                )
+            out.append(Identity(subject=subject, san=san, subject_includes=includes))
         return tuple(out)
+
+    def dn(self, m: Mapping[str, Any], where: Path, key: str) -> str | None:
+        """An identity's DN pattern (``subject`` or ``subjectIncludes``), checked."""
+        if key not in m:
+            return None
+        text = self.string(m[key], (*where, key))
+        try:
+            pattern = parse_dn_pattern(text)
+            if key == "subjectIncludes":
+                pattern.check_attribute_set()
+        except ValueError as e:
+            raise self.fail(f"invalid subject pattern: {e}", (*where, key)) from e
+        return text
+
+    def notation(self, value: Any, at: Path) -> NotationRules:
+        """``vendors[].notation``: Notary Project verification level and schemes."""
+        if value is None:
+            return STRICT_NOTATION
+        m = self.mapping(
+            value,
+            at,
+            known=frozenset({"level", "override", "schemes", "signingAuthorities"}),
+        )
+        if m.get("level") == "skip":
+            raise self.fail(
+                "level 'skip' is refused: a signature that is not verified cannot "
+                "vouch for a delivery",
+                (*at, "level"),
+            )
+        level = self.enum_value(
+            m.get("level"), (*at, "level"), tuple(NOTATION_LEVELS), "strict"
+        )
+        actions = dict(NOTATION_LEVELS[level])
+        where = (*at, "override")
+        override = self.mapping(
+            _or_empty(m.get("override")),
+            where,
+            known=frozenset({"integrity", *actions}),
+        )
+        if "integrity" in override:
+            raise self.fail(
+                "integrity is always enforced and cannot be overridden",
+                (*where, "integrity"),
+            )
+        for name, action in override.items():
+            # Notary Project, "Custom Verification Level": only revocation may be
+            # skipped; authenticity, authenticTimestamp and expiry enforce or log.
+            allowed = (
+                ("enforce", "log", "skip")
+                if name == "revocation"
+                else (
+                    "enforce",
+                    "log",
+                )
+            )
+            actions[name] = Action(self.choice(action, (*where, name), allowed))
+        schemes = self.strings(
+            m.get("schemes"), (*at, "schemes"), allowed=frozenset(NOTATION_SCHEMES)
+        ) or frozenset({SCHEME_X509})
+        authorities = self.certs(
+            m.get("signingAuthorities"), (*at, "signingAuthorities")
+        )
+        if (SCHEME_SIGNING_AUTHORITY in schemes) != bool(authorities):
+            raise self.fail(
+                f"{SCHEME_SIGNING_AUTHORITY} needs signingAuthorities (their roots), "
+                "and signingAuthorities need that scheme in schemes",
+                at,
+            )
+        return NotationRules(
+            level=level,
+            authenticity=actions["authenticity"],
+            authentic_timestamp=actions["authenticTimestamp"],
+            expiry=actions["expiry"],
+            revocation=actions["revocation"],
+            schemes=schemes,
+            signing_authority_anchors=authorities,
+        )
 
     def principal(self, item: Any, at: Path, role: str) -> Principal:
         known = {"id", "name", "anchors", "intermediates", "identities", "publicKeys"}
         if role != "timestamp-authority":
             known.update({"requireTimestamp", "keyless", "certificateProfile"})
         if role == "vendor":
-            known.update({"inToto", "detachedSignatures"})
+            known.update({"inToto", "detachedSignatures", "notation"})
         if role == "certification-body":
             known.add("schemes")
         m = self.mapping(
@@ -277,7 +364,15 @@ class _Parser:
                 "anchors need at least one allowed signer identity (identities)", at
             )
         keyless = self.keyless_rules(m.get("keyless"), (*at, "keyless"))
-        if not anchors and not keys and not keyless:
+        notation = self.notation(m.get("notation"), (*at, "notation"))
+        authorities = notation.signing_authority_anchors
+        if authorities and not identities:
+            raise self.fail(
+                "signingAuthorities need at least one allowed signer identity "
+                "(identities)",
+                at,
+            )
+        if not anchors and not keys and not keyless and not authorities:
             raise self.fail(
                 "needs trust anchors, public keys or keyless identities", at
             )
@@ -319,6 +414,7 @@ class _Parser:
                     )
                 )
             ),
+            notation=notation,
         )
 
     def principals(self, value: Any, at: Path, role: str) -> tuple[Principal, ...]:

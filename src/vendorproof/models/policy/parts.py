@@ -51,17 +51,28 @@ class Identity:
     """An allowed signer identity: patterns on the subject DN and/or a SAN.
 
     ``subject`` is an RFC 4514 DN whose values may hold ``*`` wildcards, matched RDN
-    by RDN (``_internal/dn_pattern.py``); ``san`` a ``*`` glob on one email, DNS or
-    URI subjectAltName.
+    by RDN (``_internal/dn_pattern.py``); ``subject_includes`` the same syntax,
+    matched attribute by attribute as Notation's ``x509.subject`` identities are;
+    ``san`` a ``*`` glob on one email, DNS or URI subjectAltName. All given must
+    match. ``any_signer`` (alone) matches every certificate, as Notation's ``*``.
     """
 
     subject: str | None
     san: str | None
+    #: Notation's ``x509.subject`` form: these attributes, in any order, among others
+    subject_includes: str | None = None
+    #: Notation's ``*`` trusted identity: any signer the anchors vouch for
+    any_signer: bool = False
 
     def describe(self) -> str:
         """Human form for reports."""
+        if self.any_signer:
+            return "any signer certificate of the anchors"
         parts = [
             f"subject={self.subject}" if self.subject else "",
+            f"subject includes {self.subject_includes}"
+            if self.subject_includes
+            else "",
             f"san={self.san}" if self.san else "",
         ]
         return ", ".join(p for p in parts if p)
@@ -89,6 +100,69 @@ class InTotoRule:
     allow_inspections: bool = False
 
 
+class Action(enum.Enum):
+    """What a failed validation does (Notary Project trust policy, "override")."""
+
+    ENFORCE = "enforce"  # the check fails, and with it the signature
+    LOG = "log"  # the check is recorded as ``warn`` and verification goes on
+    SKIP = "skip"  # the check is not run (recorded as not applicable)
+
+
+#: The Notary Project signing schemes (``specs/signing-scheme.md``).
+SCHEME_X509 = "notary.x509"
+SCHEME_SIGNING_AUTHORITY = "notary.x509.signingAuthority"
+NOTATION_SCHEMES = (SCHEME_X509, SCHEME_SIGNING_AUTHORITY)
+
+#: The Notary Project verification levels vendorproof accepts and their actions
+#: (trust-store-trust-policy.md, "Signature Verification details"); ``skip`` is
+#: refused when the policy is read: a signature that is not verified cannot vouch.
+NOTATION_LEVELS: Mapping[str, Mapping[str, Action]] = {
+    "strict": {
+        "authenticity": Action.ENFORCE,
+        "authenticTimestamp": Action.ENFORCE,
+        "expiry": Action.ENFORCE,
+        "revocation": Action.ENFORCE,
+    },
+    "permissive": {
+        "authenticity": Action.ENFORCE,
+        "authenticTimestamp": Action.LOG,
+        "expiry": Action.LOG,
+        "revocation": Action.LOG,
+    },
+    "audit": {
+        "authenticity": Action.LOG,
+        "authenticTimestamp": Action.LOG,
+        "expiry": Action.LOG,
+        "revocation": Action.LOG,
+    },
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotationRules:
+    """How a vendor's Notation signatures are verified (``vendors[].notation``).
+
+    ``level`` and the four actions follow the Notary Project trust policy
+    (integrity is always enforced); ``schemes`` are the signing schemes accepted;
+    ``signing_authority_anchors`` the roots trusted for
+    ``notary.x509.signingAuthority`` signatures only (Notation's
+    ``signingAuthority`` trust store): never the vendor's ``anchors``, whose
+    signers could otherwise claim any authentic signing time.
+    """
+
+    level: str = "strict"
+    authenticity: Action = Action.ENFORCE
+    authentic_timestamp: Action = Action.ENFORCE
+    expiry: Action = Action.ENFORCE
+    revocation: Action = Action.ENFORCE
+    schemes: frozenset[str] = frozenset({SCHEME_X509})
+    signing_authority_anchors: tuple[x509.Certificate, ...] = ()
+
+
+#: The rules of a vendor whose policy entry has no ``notation`` section.
+STRICT_NOTATION = NotationRules()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
     """A trusted vendor or certification body and the keys that speak for it."""
@@ -106,6 +180,7 @@ class Principal:
     in_toto: InTotoRule | None = None
     certificate_profile: CertificateProfile = CertificateProfile.STRICT
     detached_signatures: tuple[str, ...] = ()  # globs of files needing <file>.cms/.p7s
+    notation: NotationRules = STRICT_NOTATION
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
