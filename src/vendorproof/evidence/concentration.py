@@ -48,10 +48,24 @@ _MAX_DIFFS = 5
 
 
 def recorded_numbers(report: ConcentrationReport) -> dict[str, Any]:
-    """What a record keeps of a report: its JSON without the store's location."""
+    """What a record keeps of a report: its JSON without the store's location.
+
+    Records are canonical JSON, which has no floats: every number of the report
+    (rounded to 6 decimals) is kept as its shortest decimal string (``"0.52"``).
+    """
     data = report.to_dict()
     data.pop("store", None)
-    return data
+    return {k: _decimal_strings(v) for k, v in data.items()}
+
+
+def _decimal_strings(value: Any) -> Any:
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _decimal_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimal_strings(v) for v in value]
+    return value
 
 
 def _sha256(data: bytes) -> str:
