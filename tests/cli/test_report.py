@@ -240,8 +240,10 @@ def test_concentration_recorded_and_replayed(tmp_path: Path) -> None:
     from tests.builders import SAMPLE_POLICY
 
     db = _store(tmp_path)
-    args = ("report", "concentration", "--store", db, "--inventory", INVENTORY)
-    args += ("--policy", SAMPLE_POLICY)
+    args = (
+        *("report", "concentration", "--store", db),
+        *("--inventory", INVENTORY, "--policy", SAMPLE_POLICY),
+    )
     key = KEYS / "operator" / "intake.key"
     assert_error(invoke(*args, "--record"), ExitCode.INVALID_INPUT, "--operator-key")
     assert_error(

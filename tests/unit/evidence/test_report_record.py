@@ -198,8 +198,12 @@ def _fudged_range(p: _Placeholders) -> None:
     _resign(p, KEY, _fudge_through)
 
 
+def _unchanged(ext: dict[str, Any]) -> None:
+    assert ext["through"] == 1
+
+
 def _other_key(p: _Placeholders) -> None:
-    _resign(p, OTHER, lambda ext: None)
+    _resign(p, OTHER, _unchanged)
 
 
 def _unsigned(p: _Placeholders) -> None:
@@ -331,6 +335,6 @@ def test_malformed_report_records(
 
 def test_bad_inventory_records_nothing(opened: EvidenceStore) -> None:
     _intake(opened)
-    with pytest.raises(InvalidInputError, match="operator-inventory.csv"):
+    with pytest.raises(InvalidInputError, match=r"operator-inventory\.csv"):
         _record(opened, b"vendor,product\nacme,x\n")
     assert opened.last_seq() == 1

@@ -79,9 +79,7 @@ def _report(
 ) -> ConcentrationReport:
     inv = parse_inventory((HEADER + csv).encode(), file="inv.csv")
     pol = dataclasses.replace(policy(section), deny_list=deny)
-    return concentration_report(
-        inv, VIEW, inventory_file="inv.csv", policy=pol, at=AT
-    )
+    return concentration_report(inv, VIEW, inventory_file="inv.csv", policy=pol, at=AT)
 
 
 def test_single_vendor() -> None:
