@@ -33,7 +33,7 @@ from vendorproof.evidence.report_record import (
     ConcentrationRecord,
     parse_record,
 )
-from vendorproof.evidence.store import EvidenceStore, open_store
+from vendorproof.evidence.store import EvidenceStore, RecordFilter, open_store
 from vendorproof.gate import installed_from_store
 from vendorproof.intake import load_policy
 
@@ -338,3 +338,49 @@ def test_bad_inventory_records_nothing(opened: EvidenceStore) -> None:
     with pytest.raises(InvalidInputError, match=r"operator-inventory\.csv"):
         _record(opened, b"vendor,product\nacme,x\n")
     assert opened.last_seq() == 1
+
+
+def test_partial_bundle_cannot_recompute_a_report(
+    opened: EvidenceStore, tmp_path: Path
+) -> None:
+    _intake(opened)
+    _record(opened)
+    out = tmp_path / "bundle"
+    export_bundle(
+        opened,
+        out,
+        keys=[PUB],
+        exported_at="2027-01-16T00:00:00Z",
+        flt=RecordFilter(first=2),
+    )
+    summary = replay(BundleSource(out), keys=[PUB])
+    assert not summary.ok
+    (only,) = summary.records
+    assert only.seq == 2
+    assert only.problems == (
+        "the report covers records 1 to 1; the source holds them only up to 0",
+    )
+
+
+def _flip_verdict(ext: dict[str, Any]) -> None:
+    ext["report"]["integrity"]["intact"] = False
+
+
+def test_signed_verdict_must_follow_the_recorded_integrity(
+    backend: Backend, opened: EvidenceStore
+) -> None:
+    _intake(opened)
+    _record(opened)
+    with backend.raw() as raw:
+        untrigger(raw, backend)
+        _resign(_Placeholders(raw, backend), KEY, _flip_verdict)
+    for rerun in (True, False):
+        summary = _replayed(backend, rerun=rerun)
+        assert summary.first_bad == 2
+        problems = summary.records[1].problems
+        assert "verdict: recorded PASSED, but its report says not intact" in problems
+    # The re-run also recomputes the integrity the report claims.
+    assert any(
+        "report.integrity.intact: recorded False, replayed True" in p
+        for p in _replayed(backend).records[1].problems
+    )
