@@ -292,6 +292,7 @@ def installed_from_store(
     the installed release.
     """
     from vendorproof.evidence.intake import verified_record
+    from vendorproof.evidence.report_record import ConcentrationRecord
 
     def lookup(vendor: str, product: str) -> InstalledRelease | None:
         found: InstalledRelease | None = None
@@ -301,6 +302,8 @@ def installed_from_store(
             if rec is None:
                 broken.append(f"#{stored.seq} ({why})")
                 continue
+            if isinstance(rec, ConcentrationRecord):
+                continue  # a report record: no delivery was installed
             d = rec.delivery
             sv = d.security_version
             if (

@@ -150,9 +150,19 @@ INVENTORY = (
 )
 
 
-def test_concentration(tmp_path: Path) -> None:
+def _policy(tmp_path: Path, high_risk: str) -> Path:
+    """The sample policy with ``highRisk: [high_risk]`` (key paths made absolute)."""
     from tests.builders import SAMPLE_POLICY
 
+    text = SAMPLE_POLICY.read_text("utf-8").replace("../../keys", str(KEYS))
+    out = tmp_path / f"policy-{high_risk}.yaml"
+    out.write_text(
+        text.replace("highRisk: []", f"highRisk: [{high_risk}]"), encoding="utf-8"
+    )
+    return out
+
+
+def test_concentration(tmp_path: Path) -> None:
     db = _store(tmp_path)
     args = (
         "report",
@@ -163,12 +173,9 @@ def test_concentration(tmp_path: Path) -> None:
         OPERATOR_PUB,
         "--inventory",
         INVENTORY,
-        "--policy",
-        SAMPLE_POLICY,
     )
-    result = invoke(
-        *args, "--format", "json", "--high-risk", "borealis", "--max-share", "0.5"
-    )
+    policy = _policy(tmp_path, "borealis")
+    result = invoke(*args, "--policy", policy, "--format", "json")
     assert_ok(result)
     data = json.loads(result.stdout)
     ran = next(d for d in data["domains"] if d["domain"] == "RAN")
@@ -182,22 +189,33 @@ def test_concentration(tmp_path: Path) -> None:
     }
     assert ran["hhi"] == 0.52  # 0.6^2 + 0.4^2
     assert ran["highRiskShare"] == 0.4
-    assert "largest vendor share 60.0% is above the threshold 50.0%" in ran["warnings"]
+    # The policy's thresholds: the global HHI bound for RAN, Core's own bounds.
+    assert "HHI 0.5200 is above the threshold 0.5000" in ran["warnings"]
+    core = next(d for d in data["domains"] if d["domain"] == "Core")
+    assert core["hhi"] == 0.52
+    assert not any("threshold" in w for w in core["warnings"])
+    assert data["highRisk"] == ["borealis"]
     kinds = {(f["where"], f["kind"]) for f in data["flags"]}
     assert ("row 6", "never-accepted") in kinds  # 24.1.2 was never taken in
     assert ("row 3", "unknown-product") in kinds  # no accepted Borealis gNB
-    result = invoke(*args)
+    result = invoke(*args, "--policy", policy)
     assert_ok(result)
     assert "RAN: 2 vendor(s), HHI 0.5200 (high)" in result.stdout
     out = tmp_path / "c.html"
-    assert_ok(invoke(*args, "--format", "html", "-o", out))
+    assert_ok(invoke(*args, "--policy", policy, "--format", "html", "-o", out))
     assert "<svg" in out.read_text("utf-8")
-    for bad, needle in (
-        (("--high-risk", "nobody"), "--high-risk"),
-        (("--max-share", "2"), "--max-share"),
-        (("--max-hhi", "x"), "--max-hhi"),
-    ):
-        assert_error(invoke(*args, *bad), ExitCode.INVALID_INPUT, needle)
+    # A high-risk vendor the policy does not know is a one-line policy error.
+    bad = _policy(tmp_path, "nobody")
+    assert_error(
+        invoke(*args, "--policy", bad),
+        ExitCode.INVALID_INPUT,
+        str(bad),
+        "concentration.highRisk[0]: unknown vendor id 'nobody'",
+    )
+    # The thresholds are policy fields: the command has no options for them.
+    for option in ("--high-risk", "--max-share", "--max-hhi"):
+        result = invoke(*args, "--policy", policy, option, "0.5")
+        assert result.exit_code == ExitCode.USAGE
     broken = tmp_path / "inv.csv"
     broken.write_text("vendor,product\nacme,x\n", encoding="utf-8")
     assert_error(
@@ -211,8 +229,52 @@ def test_concentration(tmp_path: Path) -> None:
             "--inventory",
             broken,
             "--policy",
-            SAMPLE_POLICY,
+            policy,
         ),
         ExitCode.INVALID_INPUT,
         str(broken),
     )
+
+
+def test_concentration_recorded_and_replayed(tmp_path: Path) -> None:
+    from tests.builders import SAMPLE_POLICY
+
+    db = _store(tmp_path)
+    args = (
+        *("report", "concentration", "--store", db),
+        *("--inventory", INVENTORY, "--policy", SAMPLE_POLICY),
+    )
+    key = KEYS / "operator" / "intake.key"
+    assert_error(invoke(*args, "--record"), ExitCode.INVALID_INPUT, "--operator-key")
+    assert_error(
+        invoke(*args, "--operator-key", key), ExitCode.INVALID_INPUT, "--operator-key"
+    )
+    result = invoke(
+        *args,
+        "--record",
+        "--operator-key",
+        key,
+        "--actor",
+        "auditor",
+        "--at",
+        "2027-01-15T00:00:00Z",
+        "--format",
+        "json",
+    )
+    assert_ok(result)
+    assert "recorded as evidence #2" in result.stderr
+    assert json.loads(result.stdout)["integrity"]["intact"]
+    shown = invoke("evidence", "show", "2", "--store", db)
+    assert_ok(shown)
+    statement = json.loads(shown.stdout)["statement"]
+    assert statement["predicateType"].endswith("/concentration-report/v1")
+    assert statement["predicate"]["vendorproof"]["actor"] == "auditor"
+    replayed = invoke("audit", "replay", "--store", db, "--operator-pub", OPERATOR_PUB)
+    assert_ok(replayed)
+    # The compliance report counts it as a verified record, not a delivery.
+    result = invoke(
+        "report", "compliance", "--store", db, "--operator-pub", OPERATOR_PUB
+    )
+    assert_ok(result)
+    assert "2 of 2 records verified" in result.stdout
+    assert "deliveries accepted: 1" in result.stdout

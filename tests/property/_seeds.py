@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.builders import (
     KEYS,
+    REPO,
     SAMPLE_AT,
     SAMPLE_DELIVERY,
     SAMPLE_POLICY,
@@ -143,7 +144,10 @@ def timestamped_signature() -> bytes:
 
 @functools.cache
 def store_url() -> str:
-    """A SQLite store holding two intakes of the sample (PASSED, then FAILED)."""
+    """A SQLite store: two intakes of the sample (PASSED, then FAILED), a report.
+
+    Record 3 is a concentration report record over the first two.
+    """
     import shutil
 
     from vendorproof.evidence.intake import run_intake
@@ -167,6 +171,18 @@ def store_url() -> str:
                 at=SAMPLE_AT,
                 time_source="--at",
             )
+        from vendorproof.evidence.concentration import record_concentration
+
+        record_concentration(
+            store,
+            load_policy(SAMPLE_POLICY),
+            (REPO / "fixtures" / "inventories" / "operator-inventory.csv").read_bytes(),
+            inventory_file="operator-inventory.csv",
+            key=OPERATOR_KEY,
+            actor="property-test",
+            at=SAMPLE_AT,
+            time_source="--at",
+        )
     finally:
         store.close()
     return url

@@ -25,6 +25,7 @@ from vendorproof._internal import crypto
 from vendorproof.evidence.bundle import BundleSource
 from vendorproof.evidence.record import EvidenceRecord
 from vendorproof.evidence.replay import replay
+from vendorproof.evidence.report_record import ConcentrationRecord, parse_record
 from vendorproof.models.envelope import Envelope, Signature, pae
 from vendorproof.models.statement import PAYLOAD_TYPE
 
@@ -59,7 +60,7 @@ def _sign(statement: Any) -> bytes:
 def _signed_records() -> st.SearchStrategy[bytes]:
     """Records an operator-key holder could write: signed, with edited content."""
     return (
-        st.sampled_from([0, 1])
+        st.sampled_from([0, 1, 2])
         .flatmap(lambda i: edited_json(_record_statement(i), max_edits=4))
         .map(_sign)
     )
@@ -76,12 +77,17 @@ def test_record(raw: bytes) -> None:
     parses(
         EvidenceRecord.from_bytes, raw, keys=[seeds.OPERATOR_PUB], input_size=len(raw)
     )
+    parses(parse_record, raw, input_size=len(raw))
+    parses(parse_record, raw, keys=[seeds.OPERATOR_PUB], input_size=len(raw))
     parses(_read_record_fully, raw, input_size=len(raw))
 
 
 def _read_record_fully(raw: bytes) -> None:
-    record = EvidenceRecord.from_bytes(raw, keys=[seeds.OPERATOR_PUB])
-    record.checks  # noqa: B018 - parsed on use
+    record = parse_record(raw, keys=[seeds.OPERATOR_PUB])
+    if isinstance(record, ConcentrationRecord):
+        record.inventory_file  # noqa: B018 - read on use
+    else:
+        record.checks  # noqa: B018 - parsed on use
     record.statement  # noqa: B018
 
 
@@ -128,7 +134,7 @@ def _tampering(draw: st.DrawFn) -> tuple[str, str, bytes]:
     if what == "extra":
         name = draw(
             st.sampled_from(
-                ["records/00000003.dsse.json", "records/0.dsse.json", "blobs/sha256/x"]
+                ["records/00000004.dsse.json", "records/0.dsse.json", "blobs/sha256/x"]
             )
         )
         return what, name, draw(_signed_records())

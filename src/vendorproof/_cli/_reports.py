@@ -93,7 +93,7 @@ _CSV_HEADER = (
 
 def export_records(records: Iterable[StoredRecord], fmt: ExportFormat) -> str:
     """``evidence export``: the records as JSON lines, CSV or VSA envelopes."""
-    from vendorproof.evidence.record import EvidenceRecord
+    from vendorproof.evidence.report_record import parse_record
 
     buf = io.StringIO()
     writer = csv.writer(buf) if fmt is ExportFormat.CSV else None
@@ -117,7 +117,7 @@ def export_records(records: Iterable[StoredRecord], fmt: ExportFormat) -> str:
         elif fmt is ExportFormat.VSA:
             buf.write(r.envelope.decode("utf-8") + "\n")
         else:
-            rec = EvidenceRecord.from_bytes(r.envelope)
+            rec = parse_record(r.envelope)
             line = {
                 "seq": r.seq,
                 "sha256": r.digest,

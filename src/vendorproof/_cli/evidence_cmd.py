@@ -276,15 +276,15 @@ def evidence_show(
     seq: Annotated[int, typer.Argument(help="Record sequence number.")],
     store: Store = None,
 ) -> None:
-    """Print one record's signed statement as JSON."""
-    from vendorproof.evidence.record import EvidenceRecord
+    """Print one record's signed statement as JSON (intake or report record)."""
+    from vendorproof.evidence.report_record import parse_record
 
     s = _open(store)
     try:
         stored = s.record(seq)
     finally:
         s.close()
-    rec = EvidenceRecord.from_bytes(stored.envelope)
+    rec = parse_record(stored.envelope)
     statement = json.loads(rec.statement.raw)
     out = {"seq": stored.seq, "sha256": stored.digest, "statement": statement}
     typer.echo(json_text(out, indent=2, sort_keys=True))

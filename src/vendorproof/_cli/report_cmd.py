@@ -3,26 +3,29 @@
 ``report catalogue`` prints the requirement catalogue shipped with vendorproof (text,
 JSON, or CycloneDX 1.6 ``definitions.standards``); ``report compliance`` reads the
 evidence store and shows, per requirement, the checks that provide evidence and the
-deliveries accepted and rejected (docs/requirements.md).
+deliveries accepted and rejected (docs/requirements.md); ``report concentration``
+joins the deployment inventory with the accepted deliveries and can record the report
+as a signed evidence record (docs/concentration.md).
 """
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vendorproof._cli._common import echo, parse_at
+from vendorproof._cli._common import echo, parse_at, validation_time
 from vendorproof._cli._errors import ExitCode, err, handle_errors
 from vendorproof._internal.jsonio import write_atomic
 from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
+    from vendorproof.models.policy import Policy
     from vendorproof.reports._records import StoreView
+    from vendorproof.reports.concentration import ConcentrationReport
 
 report_app = typer.Typer(
     help="Reports for regulators and auditors: requirement catalogue, compliance, "
@@ -206,19 +209,10 @@ def compliance_cmd(
     _finish(view)
 
 
-def _fraction(value: str | None, option: str) -> Fraction | None:
-    """A threshold between 0 and 1 given as a decimal (``0.7``)."""
-    if value is None:
-        return None
-    try:
-        number = Fraction(Decimal(value))
-    except (InvalidOperation, ValueError):
-        raise InvalidInputError(
-            f"expected a number, got {value!r}", path=option
-        ) from None
-    if not 0 <= number <= 1:
-        raise InvalidInputError(f"expected 0..1, got {value}", path=option)
-    return number
+def _render(report: ConcentrationReport, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return report.html() if fmt == "html" else report.text()
 
 
 @handle_errors
@@ -234,35 +228,42 @@ def concentration_cmd(
     policy: Annotated[
         Path,
         typer.Option(
-            "--policy", help="Operator policy (vendors, deny-list).", metavar="PATH"
+            "--policy",
+            help="Operator policy: vendors, deny-list, and the concentration "
+            "section (high-risk vendors, warning thresholds).",
+            metavar="PATH",
         ),
     ],
     store: StoreUrl = None,
     operator_pub: OperatorPub = [],  # noqa: B006 - typer list options need a list
-    high_risk: Annotated[
-        list[str],
-        typer.Option(
-            "--high-risk",
-            metavar="VENDOR",
-            help="A policy vendor id or name to mark high-risk.",
-        ),
-    ] = [],  # noqa: B006 - typer list options need a list
-    max_share: Annotated[
-        str | None,
-        typer.Option(
-            "--max-share",
-            metavar="X",
-            help="Warn above this largest vendor share (0..1).",
-        ),
-    ] = None,
-    max_hhi: Annotated[
-        str | None,
-        typer.Option("--max-hhi", metavar="X", help="Warn above this HHI (0..1)."),
-    ] = None,
     at: Annotated[
         str | None,
         typer.Option(
             "--at", metavar="T", help="Time the deny-list is evaluated at (RFC 3339)."
+        ),
+    ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Sign the report with --operator-key and append it to the store's "
+            "evidence chain (the policy and the inventory stored as inputs).",
+        ),
+    ] = False,
+    operator_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--operator-key",
+            help="Operator's record-signing key (PEM or pkcs11: URI), with --record.",
+            metavar="PATH",
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            help="Who makes the recorded report (default: user).",
+            metavar="TEXT",
         ),
     ] = None,
     output_format: ReportFormat = "text",
@@ -271,47 +272,90 @@ def concentration_cmd(
 ) -> None:
     """Vendor shares, HHI and single-vendor flags per domain and network function.
 
-    Thresholds only add warnings. Exit 0 when every record of the store verifies
-    with --operator-pub, 1 otherwise (after the report), 3 for bad input.
+    High-risk vendors and thresholds come from the policy; thresholds only add
+    warnings. With --record the report becomes a signed evidence record that
+    `audit replay` recomputes. Exit 0 when every record of the store verifies with
+    --operator-pub (and the --operator-key), 1 otherwise (after the report), 3 for
+    bad input.
     """
     from vendorproof._internal.jsonio import read_document
     from vendorproof.intake import load_policy
     from vendorproof.models.inventory import parse_inventory
-    from vendorproof.reports.concentration import Thresholds, concentration_report
+    from vendorproof.reports.concentration import concentration_report
 
     fmt = _choice(output_format, _REPORT_FORMATS, "--format")
-    thresholds = Thresholds(
-        max_share=_fraction(max_share, "--max-share"),
-        max_hhi=_fraction(max_hhi, "--max-hhi"),
-    )
-    when = parse_at(at)
+    when, source = validation_time(at)
+    if record != (operator_key is not None):
+        raise InvalidInputError(
+            "give --record and --operator-key together", path="--operator-key"
+        )
     pol = load_policy(policy)
-    known = {v.id for v in pol.vendors} | {v.name for v in pol.vendors}
-    for name in high_risk:
-        if name not in known:
-            raise InvalidInputError(
-                f"{name!r} is not a vendor id or name of the policy", path="--high-risk"
-            )
-    inv = parse_inventory(read_document(inventory), file=str(inventory))
-    view = _store_view(store, operator_pub)
-    report = concentration_report(
-        inv,
-        view,
-        inventory_file=str(inventory),
-        vendors=pol.vendors,
-        deny_list=pol.deny_list,
-        high_risk=high_risk,
-        at=when,
-        thresholds=thresholds,
-    )
-    if fmt == "json":
-        text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    elif fmt == "html":
-        text = report.html()
+    raw = read_document(inventory)
+    if operator_key is not None:
+        report, seq = _record_concentration(
+            store,
+            pol,
+            raw,
+            inventory=inventory,
+            operator_key=operator_key,
+            operator_pub=operator_pub,
+            actor=actor,
+            at=(when, source),
+        )
     else:
-        text = report.text()
-    _write(text, output, force=force)
-    _finish(view)
+        inv = parse_inventory(raw, file=str(inventory))
+        view = _store_view(store, operator_pub)
+        report = concentration_report(
+            inv, view, inventory_file=str(inventory), policy=pol, at=when
+        )
+        seq = None
+    _write(_render(report, fmt), output, force=force)
+    if seq is not None:
+        err(f"recorded as evidence #{seq} in {report.view.url}")
+    _finish(report.view)
+
+
+def _record_concentration(
+    store: str | None,
+    policy: Policy,
+    raw: bytes,
+    *,
+    inventory: Path,
+    operator_key: Path,
+    operator_pub: list[Path],
+    actor: str | None,
+    at: tuple[datetime, str],
+) -> tuple[ConcentrationReport, int]:
+    """The report, signed and appended to the store; its sequence number."""
+    import getpass
+    import os
+
+    from vendorproof._cli._common import load_signing_key
+    from vendorproof._internal import crypto
+    from vendorproof._internal.jsonio import read_document
+    from vendorproof.evidence.concentration import record_concentration
+    from vendorproof.evidence.store import DEFAULT_STORE, open_store
+
+    key = load_signing_key(operator_key)
+    trusted = [
+        crypto.load_public_key(read_document(p), file=str(p)) for p in operator_pub
+    ]
+    s = open_store(store or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+    try:
+        stored, report = record_concentration(
+            s,
+            policy,
+            raw,
+            inventory_file=str(inventory),
+            key=key,
+            actor=actor or getpass.getuser(),
+            at=at[0],
+            time_source=at[1],
+            trusted=trusted,
+        )
+    finally:
+        s.close()
+    return report, stored.seq
 
 
 @handle_errors
@@ -338,14 +382,6 @@ def html_cmd(
             metavar="PATH",
         ),
     ] = None,
-    high_risk: Annotated[
-        list[str],
-        typer.Option(
-            "--high-risk",
-            metavar="VENDOR",
-            help="A policy vendor id or name to mark high-risk.",
-        ),
-    ] = [],  # noqa: B006 - typer list options need a list
     since: Since = None,
     until: Until = None,
     at: Annotated[
@@ -367,7 +403,7 @@ def html_cmd(
     from vendorproof.models.requirements import catalogue
     from vendorproof.reports.auditor import auditor_page
     from vendorproof.reports.compliance import compliance_report
-    from vendorproof.reports.concentration import Thresholds, concentration_report
+    from vendorproof.reports.concentration import concentration_report
 
     if (inventory is None) != (policy is None):
         raise InvalidInputError(
@@ -386,11 +422,8 @@ def html_cmd(
             inv,
             view,
             inventory_file=str(inventory),
-            vendors=pol.vendors,
-            deny_list=pol.deny_list,
-            high_risk=high_risk,
+            policy=pol,
             at=when,
-            thresholds=Thresholds(),
         )
     if view is None:
         view = _store_view(store, operator_pub)

@@ -35,7 +35,7 @@ from vendorproof.evidence._replay_steps import (
     source_index_inputs,
     source_scope,
 )
-from vendorproof.evidence.record import EvidenceRecord
+from vendorproof.evidence.report_record import parse_record
 from vendorproof.evidence.store import StoredRecord
 from vendorproof.models.policy import Policy
 
@@ -134,9 +134,7 @@ def _rerun_range(first: int, last: int, floors: dict[int, Floor]) -> dict[int, R
         if stored.seq in floors:
             label = getattr(stored, "file", "") or f"record {stored.seq}"
             try:
-                rec = EvidenceRecord.from_bytes(
-                    stored.envelope, keys=_worker["keys"], file=label
-                )
+                rec = parse_record(stored.envelope, keys=_worker["keys"], file=label)
             except Error as e:  # changed since phase 1
                 out[stored.seq] = Rerun((f"cannot re-run: {e}",), None, ())
                 continue
@@ -147,6 +145,7 @@ def _rerun_range(first: int, last: int, floors: dict[int, Floor]) -> dict[int, R
                 _worker["images"],
                 floors[stored.seq],
                 _worker["policies"],
+                keys=_worker["keys"],
             )
     return out
 

@@ -22,13 +22,20 @@ from vendorproof._internal import confine, crypto
 from vendorproof._internal.jsonio import show_key
 from vendorproof._internal.text import SHORT_ID, shorten
 from vendorproof.errors import Error, InvalidInputError, VerificationError
+from vendorproof.evidence.concentration import recompute
 from vendorproof.evidence.intake import (
     ERROR_CHECK,
     POLICY_INPUT,
     POLICY_REF_PREFIX,
-    index_columns,
+    record_index,
 )
 from vendorproof.evidence.record import EvidenceRecord, record_digest
+from vendorproof.evidence.report_record import (
+    INVENTORY_INPUT,
+    AnyRecord,
+    ConcentrationRecord,
+    parse_record,
+)
 from vendorproof.evidence.store import StoredRecord
 from vendorproof.formats.base import DeliveryFormat, DocumentCache
 from vendorproof.models.certification_record import is_record_input
@@ -114,7 +121,7 @@ def _sha(data: bytes) -> str:
 class _Inputs:
     """The blobs of one record, each checked against the digest the record names."""
 
-    def __init__(self, source: RecordSource, rec: EvidenceRecord) -> None:
+    def __init__(self, source: RecordSource, rec: AnyRecord) -> None:
         self.source = source
         self.rec = rec
 
@@ -182,7 +189,7 @@ class PolicyCache:
             VerificationCache() if verification is None else verification
         )
 
-    def get(self, inputs: _Inputs, rec: EvidenceRecord) -> Policy:
+    def get(self, inputs: _Inputs, rec: AnyRecord) -> Policy:
         key = tuple(
             sorted(
                 (name, digest)
@@ -396,9 +403,9 @@ class LocalResult:
 IndexInputs = Callable[[int], Mapping[str, str]]
 
 
-def _index_problems(stored: StoredRecord, rec: EvidenceRecord) -> list[str]:
+def _index_problems(stored: StoredRecord, rec: AnyRecord) -> list[str]:
     """The store's index columns that differ from the signed record."""
-    columns = index_columns(rec.record_id, rec.verdict, rec.delivery)
+    columns = record_index(rec)
     names = ("record_id", "verdict", "vendor", "product", "security_version")
     signed: dict[str, object] = {
         **dict(zip(names, columns[:5], strict=True)),
@@ -413,7 +420,7 @@ def _index_problems(stored: StoredRecord, rec: EvidenceRecord) -> list[str]:
     ]
 
 
-def _inputs_problems(rows: Mapping[str, str], rec: EvidenceRecord) -> list[str]:
+def _inputs_problems(rows: Mapping[str, str], rec: AnyRecord) -> list[str]:
     """The record_inputs rows that differ from the signed record's inputs."""
     if dict(rows) == dict(rec.inputs):
         return []
@@ -424,9 +431,7 @@ def _inputs_problems(rows: Mapping[str, str], rec: EvidenceRecord) -> list[str]:
     return [f"record_inputs rows differ from the signed record's inputs: {shown}{more}"]
 
 
-def _blob_problems(
-    source: RecordSource, rec: EvidenceRecord, seen: set[str]
-) -> list[str]:
+def _blob_problems(source: RecordSource, rec: AnyRecord, seen: set[str]) -> list[str]:
     """Every input blob present and matching its digest (``seen``: already checked)."""
     inputs = _Inputs(source, rec)
     problems = []
@@ -442,8 +447,15 @@ def _blob_problems(
     return problems
 
 
-def _verdict_problems(rec: EvidenceRecord) -> list[str]:
+def _verdict_problems(rec: AnyRecord) -> list[str]:
     """The signed verdict must be the one the signed checks give."""
+    if isinstance(rec, ConcentrationRecord):
+        integrity = rec.report.get("integrity")
+        intact = isinstance(integrity, Mapping) and integrity.get("intact") is True
+        if rec.verdict == ("PASSED" if intact else "FAILED"):
+            return []
+        covered = "intact" if intact else "not intact"
+        return [f"verdict: recorded {rec.verdict}, but its report says {covered}"]
     try:
         derived = rec.checks_verdict()
     except InvalidInputError as e:
@@ -461,7 +473,7 @@ def local_integrity(
     index_inputs: IndexInputs | None = None,
     source: RecordSource | None = None,
     seen: set[str] | None = None,
-) -> tuple[EvidenceRecord | None, LocalResult]:
+) -> tuple[AnyRecord | None, LocalResult]:
     """Digest, signature (verify, then parse), index columns and blobs of one record.
 
     ``derived``: the source has no separate index columns (an audit bundle); the
@@ -478,7 +490,7 @@ def local_integrity(
         )
     label = getattr(stored, "file", "") or f"record {stored.seq}"
     try:
-        rec = EvidenceRecord.from_bytes(stored.envelope, keys=keys, file=label)
+        rec = parse_record(stored.envelope, keys=keys, file=label)
     except (VerificationError, InvalidInputError) as e:
         # Not signed by the operator, or not a record: nothing more is read from it.
         why = (
@@ -507,7 +519,7 @@ def local_integrity(
     if source is not None:
         problems += _verdict_problems(rec)
         problems += _blob_problems(source, rec, set() if seen is None else seen)
-    _, _, vendor, product, _, _ = index_columns("", "", rec.delivery)
+    _, _, vendor, product, _, _ = record_index(rec)
     local = LocalResult(
         seq=stored.seq,
         record_id=rec.record_id,
@@ -520,7 +532,9 @@ def local_integrity(
         stored_previous=rec.previous if derived else stored.prev_digest,
         vendor=vendor,
         product=product,
-        security_version=rec.delivery.security_version,
+        security_version=None
+        if isinstance(rec, ConcentrationRecord)
+        else rec.delivery.security_version,
     )
     return rec, local
 
@@ -570,14 +584,59 @@ class Rerun:
     changes: tuple[str, ...]
 
 
+def _source_rows(source: RecordSource, through: int) -> Iterator[StoredRecord]:
+    """The source's records 1 to ``through`` (by range when it reads by range)."""
+    by_range = getattr(source, "iter_range", None)
+    if callable(by_range):
+        return iter(by_range(1, through))
+    return source.iter_records()
+
+
+def rerun_report(
+    source: RecordSource,
+    rec: ConcentrationRecord,
+    new_policy: Policy | None,
+    policies: PolicyCache,
+    keys: Sequence[crypto.PublicKey],
+) -> Rerun:
+    """Step 6 for a concentration report record: recompute it and compare.
+
+    With ``new_policy`` the differences are changes, not failures.
+    """
+    inputs = _Inputs(source, rec)
+    try:
+        policy = policies.get(inputs, rec) if new_policy is None else new_policy
+        diffs = recompute(
+            rec,
+            policy=policy,
+            inventory=inputs.get(INVENTORY_INPUT),
+            rows=_source_rows(source, rec.through),
+            keys=keys,
+            url=str(getattr(source, "url", "replay")),
+            derived=bool(getattr(source, "derived_index", False)),
+        )
+    except (VerificationError, InvalidInputError) as e:
+        return Rerun((f"cannot re-run: {e}",), None, ())
+    verdict = next(
+        (d.rsplit(" ", 1)[-1] for d in diffs if d.startswith("verdict:")),
+        rec.verdict,
+    )
+    if new_policy is not None:
+        return Rerun((), verdict, tuple(diffs))
+    return Rerun(tuple(diffs), verdict, ())
+
+
 def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
     source: RecordSource,
-    rec: EvidenceRecord,
+    rec: AnyRecord,
     new_policy: Policy | None,
     images: Path | None,
     floor: Floor,
     policies: PolicyCache,
+    keys: Sequence[crypto.PublicKey] = (),
 ) -> Rerun:
+    if isinstance(rec, ConcentrationRecord):
+        return rerun_report(source, rec, new_policy, policies, keys)
     problems: list[str] = []
     changes: list[str] = []
     replayed_verdict = None

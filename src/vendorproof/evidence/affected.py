@@ -24,6 +24,7 @@ from vendorproof.evidence._replay_steps import (
 )
 from vendorproof.evidence.intake import verified_record
 from vendorproof.evidence.record import EvidenceRecord
+from vendorproof.evidence.report_record import ConcentrationRecord
 from vendorproof.models.certification_record import STATUS_INPUT_PREFIX
 from vendorproof.models.checks import Check, Outcome
 
@@ -79,6 +80,8 @@ def affected(
         if rec is None:
             yield f"record #{stored.seq}: {why}"
             continue
+        if isinstance(rec, ConcentrationRecord):
+            continue  # a report record relies on no certificate
         if rec.verdict != "PASSED" or not _relied(rec, certificate_id):
             continue
         d = rec.delivery

@@ -36,7 +36,8 @@ from vendorproof.errors import InvalidInputError, OutputError, VerificationError
 from vendorproof.evidence import tlog
 from vendorproof.evidence._migrations import one_line
 from vendorproof.evidence._replay_steps import Scope
-from vendorproof.evidence.record import EvidenceRecord, record_digest
+from vendorproof.evidence.record import record_digest
+from vendorproof.evidence.report_record import parse_record
 from vendorproof.evidence.store import EvidenceStore, RecordFilter, StoredRecord
 from vendorproof.limits import Limits
 from vendorproof.models import _fields as f
@@ -220,7 +221,7 @@ def export_bundle(
         put(_record_name(stored.seq), stored.envelope)
         seqs.append(stored.seq)
         try:
-            names = EvidenceRecord.from_bytes(stored.envelope, keys=keys).inputs
+            names = parse_record(stored.envelope, keys=keys).inputs
         except (InvalidInputError, VerificationError):
             names = store.inputs(stored.seq)  # replay will report the broken record
         for digest in names.values():

@@ -33,6 +33,7 @@ from vendorproof._internal.jsonio import canonical_json
 from vendorproof._internal.text import shorten
 from vendorproof.errors import Error, InvalidInputError, VerificationError
 from vendorproof.evidence.record import EvidenceRecord, build_record, sign_record
+from vendorproof.evidence.report_record import ConcentrationRecord, parse_record
 from vendorproof.evidence.store import (
     ChainHead,
     EvidenceStore,
@@ -58,8 +59,10 @@ __all__ = [
     "IntakeResult",
     "index_columns",
     "record_builder",
+    "record_index",
     "run_intake",
     "verified_record",
+    "verify_head",
 ]
 
 #: Input name of the policy file, and the prefix of files it references.
@@ -102,17 +105,17 @@ def _sha256(data: bytes) -> str:
 
 def _verified(  # noqa: PLR0911 - one return per way a row can lie
     stored: StoredRecord, keys: Sequence[crypto.PublicKey]
-) -> tuple[EvidenceRecord | None, str]:
+) -> tuple[EvidenceRecord | ConcentrationRecord | None, str]:
     """The record behind a row if it is what it claims to be, else why not.
 
     Checks the digest column, the operator signature (verify, then parse), the signed
     sequence and link against the row, and the index columns against the signed
-    record.
+    record (a record of either kind: intake or concentration report).
     """
     if _sha256(stored.envelope) != stored.digest:
         return None, "its bytes do not hash to its digest column"
     try:
-        rec = EvidenceRecord.from_bytes(stored.envelope, keys=keys)
+        rec = parse_record(stored.envelope, keys=keys)
     except VerificationError:
         return None, "its operator signature does not verify with the operator key(s)"
     except InvalidInputError as e:
@@ -124,7 +127,7 @@ def _verified(  # noqa: PLR0911 - one return per way a row can lie
             f"its signed chain link (sequence {rec.sequence}) does not match its "
             "position in the store"
         )
-    signed = index_columns(rec.record_id, rec.verdict, rec.delivery)[:5]
+    signed = record_index(rec)[:5]
     index = (
         stored.record_id,
         stored.verdict,
@@ -135,6 +138,15 @@ def _verified(  # noqa: PLR0911 - one return per way a row can lie
     if signed != index:
         return None, "its index columns differ from what the signed record says"
     return rec, ""
+
+
+def record_index(
+    rec: EvidenceRecord | ConcentrationRecord,
+) -> tuple[str, str, str, str, int, str]:
+    """The store's index columns of a signed record of either kind."""
+    if isinstance(rec, ConcentrationRecord):
+        return rec.index()
+    return index_columns(rec.record_id, rec.verdict, rec.delivery)
 
 
 def index_columns(
@@ -157,18 +169,23 @@ def index_columns(
 
 def verified_record(
     stored: StoredRecord, keys: Sequence[crypto.PublicKey]
-) -> tuple[EvidenceRecord | None, str]:
+) -> tuple[EvidenceRecord | ConcentrationRecord | None, str]:
     """The signed record behind a stored row, or ``None`` and why it does not verify.
 
     The read path for decisions taken from a store (``vendorproof gate --store``): the
     digest column, the operator signature (verify, then parse), the signed sequence
-    and link against the row, and the index columns against the signed record.
+    and link against the row, and the index columns against the signed record. A
+    concentration report record is returned as such: it is no delivery.
     """
     return _verified(stored, keys)
 
 
-def _verify_head(head: ChainHead, keys: Sequence[crypto.PublicKey], where: str) -> None:
-    """Refuse to extend a chain whose head record does not verify."""
+def verify_head(head: ChainHead, keys: Sequence[crypto.PublicKey], where: str) -> None:
+    """Refuse to extend a chain whose head record does not verify.
+
+    Raises:
+        ChainHeadError: the head record cannot be read or does not verify.
+    """
     stored = head.record()
     if stored is None:
         if head.seq:
@@ -204,7 +221,9 @@ def _floor(
     """
     ignored: list[str] = []
     for stored in head.accepted(vendor, product):
-        _, why = _verified(stored, keys)
+        rec, why = _verified(stored, keys)
+        if isinstance(rec, ConcentrationRecord):
+            continue  # a report, no delivery (its index names no vendor or product)
         if not why:
             return stored.security_version, ignored
         ignored.append(f"#{stored.seq} ({why})")
@@ -221,7 +240,7 @@ def _earlier(
     after = None if since is None else f.format_time(since)
     for stored in head.with_intake_key(intake["key"], after):
         rec, why = _verified(stored, keys)
-        if rec is None or why:
+        if rec is None or why or isinstance(rec, ConcentrationRecord):
             continue
         predicate = json.loads(rec.envelope.payload).get("predicate", {})
         signed = predicate.get("vendorproof", {}).get("intake")
@@ -285,7 +304,7 @@ def record_builder(
     keys = [crypto.as_public_key(key.public_key()), *trusted]
 
     def build(head: ChainHead) -> PreparedRecord:
-        _verify_head(head, keys, where)
+        verify_head(head, keys, where)
         explicit = intake is not None and intake["key"].startswith("id:")
         if intake is not None and (explicit or window > timedelta(0)):
             since = None if explicit else clock() - window

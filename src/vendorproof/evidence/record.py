@@ -52,8 +52,13 @@ __all__ = [
     "VSA_PREDICATE",
     "EvidenceRecord",
     "build_record",
+    "hex64",
+    "inputs_of",
+    "open_statement",
     "record_digest",
     "sign_record",
+    "verify_envelope",
+    "versions",
 ]
 
 VSA_PREDICATE = "https://slsa.dev/verification_summary/v1"
@@ -72,7 +77,7 @@ def _installed_versions() -> tuple[tuple[str, str], ...]:
     return tuple(_read_versions().items())
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     """The verifier's and its libraries' versions (read once per process)."""
     return dict(_installed_versions())
 
@@ -142,7 +147,7 @@ def build_record(
     d = report.delivery
     policy = report.policy
     predicate = {
-        "verifier": {"id": VERIFIER_ID, "version": _versions()},
+        "verifier": {"id": VERIFIER_ID, "version": versions()},
         "timeVerified": f.format_time(created_at),
         "resourceUri": (
             "urn:vendorproof:delivery:"
@@ -231,10 +236,20 @@ _VERDICTS = frozenset({"PASSED", "FAILED"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
+def hex64(value: object, path: str) -> str:
+    """``value`` if it is a lowercase hex sha256 (else an error at ``path``)."""
+    return _hex64(value, path)
+
+
 def _hex64(value: object, path: str) -> str:
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
         raise InvalidInputError("expected a lowercase hex sha256", path=path)
     return value
+
+
+def inputs_of(value: Mapping[str, Any]) -> dict[str, str]:
+    """A record's ``inputs`` (name -> sha256), each digest checked."""
+    return _inputs(value)
 
 
 def _inputs(value: Mapping[str, Any]) -> dict[str, str]:
@@ -352,23 +367,27 @@ class EvidenceRecord:
     def _parse(
         cls, raw: bytes, keys: Sequence[crypto.PublicKey] | None, file: str
     ) -> EvidenceRecord:
-        env = Envelope.from_dict(
-            f.check_type(parse_json(raw, file=file), dict, "record")
+        env, ptype, p = open_statement(raw, keys, file)
+        return cls.from_predicate(
+            raw, env, ptype, p, authenticated=keys is not None, file=file
         )
-        if env.payload_type != PAYLOAD_TYPE:
-            raise InvalidInputError("unexpected payloadType", path="payloadType")
-        if keys is not None:
-            _verify_envelope(env, keys)
-        if keys is None:
-            strict = Statement.from_bytes(env.payload)  # the whole statement, strictly
-            ptype, p = strict.predicate_type, strict.predicate
-        else:
-            # Authenticated: read the predicate; the subjects are parsed on use.
-            d = f.check_type(parse_authenticated(env.payload), dict, "statement")
-            if d.get("_type") != STATEMENT_TYPE:
-                raise InvalidInputError("not an in-toto Statement v1", path="_type")
-            ptype = f.require(d, "predicateType", str)
-            p = f.require_mapping(d, "predicate")
+
+    @classmethod
+    def from_predicate(
+        cls,
+        raw: bytes,
+        env: Envelope,
+        ptype: str,
+        p: Mapping[str, Any],
+        *,
+        authenticated: bool,
+        file: str,
+    ) -> EvidenceRecord:
+        """The intake record in a statement :func:`open_statement` opened.
+
+        Raises:
+            InvalidInputError: not an intake record (naming the field).
+        """
         if ptype != VSA_PREDICATE:
             raise InvalidInputError(
                 f"expected predicate type {VSA_PREDICATE}", path="predicateType"
@@ -400,7 +419,7 @@ class EvidenceRecord:
                 envelope=env,
                 raw=raw,
                 file=file,
-                authenticated=keys is not None,
+                authenticated=authenticated,
                 sequence=sequence,
                 previous=None
                 if prev is None
@@ -426,6 +445,41 @@ class EvidenceRecord:
             SignatureError: no signature verifies with any of the keys.
         """
         return _verify_envelope(self.envelope, keys)
+
+
+def open_statement(
+    raw: bytes, keys: Sequence[crypto.PublicKey] | None, file: str
+) -> tuple[Envelope, str, Mapping[str, Any]]:
+    """The envelope, predicate type and predicate of a stored record of any kind.
+
+    With ``keys`` the operator signature is verified before the payload is read
+    (verify, then parse); without, the whole statement is parsed strictly.
+
+    Raises:
+        InvalidInputError: not a DSSE envelope over an in-toto Statement v1.
+        SignatureError: ``keys`` given and no signature verifies with them.
+    """
+    env = Envelope.from_dict(f.check_type(parse_json(raw, file=file), dict, "record"))
+    if env.payload_type != PAYLOAD_TYPE:
+        raise InvalidInputError("unexpected payloadType", path="payloadType")
+    if keys is None:
+        strict = Statement.from_bytes(env.payload)  # the whole statement, strictly
+        return env, strict.predicate_type, strict.predicate
+    _verify_envelope(env, keys)
+    # Authenticated: read the predicate; the subjects are parsed on use.
+    d = f.check_type(parse_authenticated(env.payload), dict, "statement")
+    if d.get("_type") != STATEMENT_TYPE:
+        raise InvalidInputError("not an in-toto Statement v1", path="_type")
+    return env, f.require(d, "predicateType", str), f.require_mapping(d, "predicate")
+
+
+def verify_envelope(envelope: Envelope, keys: Sequence[crypto.PublicKey]) -> str:
+    """Verify a record envelope's operator signature; return the key id.
+
+    Raises:
+        SignatureError: no signature verifies with any of ``keys``.
+    """
+    return _verify_envelope(envelope, keys)
 
 
 def _verify_envelope(envelope: Envelope, keys: Sequence[crypto.PublicKey]) -> str:

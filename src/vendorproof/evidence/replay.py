@@ -145,6 +145,8 @@ def _sequential(  # noqa: PLR0917 - private helper of replay
             if problems or (rerun is False and wanted):
                 results.append(result_of(local, problems, None))
             continue
-        found = rerun_record(source, rec, new_policy, images, floor, policies)
+        found = rerun_record(
+            source, rec, new_policy, images, floor, policies, keys=keys
+        )
         results.append(result_of(local, problems, found))
     return results

@@ -50,7 +50,9 @@ class StoreView:
     """Every record of a store: the verified ones, and why the others are not.
 
     ``chain`` lists breaks of the hash chain between consecutive rows (a missing
-    sequence number, a link to another digest).
+    sequence number, a link to another digest). ``reports`` holds the sequence
+    numbers of verified concentration report records (no deliveries, so not in
+    ``records``); ``last`` is the highest sequence number read.
     """
 
     url: str
@@ -58,6 +60,13 @@ class StoreView:
     records: tuple[RecordView, ...]
     unverified: tuple[tuple[int, str], ...]
     chain: tuple[str, ...]
+    reports: tuple[int, ...] = ()
+    last: int = 0
+
+    @property
+    def verified(self) -> int:
+        """How many records verified (deliveries and reports)."""
+        return len(self.records) + len(self.reports)
 
     @property
     def intact(self) -> bool:

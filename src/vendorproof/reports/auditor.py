@@ -110,7 +110,7 @@ def auditor_page(
         ),
         "<h2>Chain integrity</h2>",
         (
-            f'<p>{status}: <span id="verified">{len(view.records)}</span> of '
+            f'<p>{status}: <span id="verified">{view.verified}</span> of '
             f'<span id="records">{view.total}</span> records verified with the pinned '
             f"operator key(s); checked: {esc(INTEGRITY_SCOPE)}.</p>"
         ),

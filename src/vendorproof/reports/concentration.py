@@ -6,12 +6,14 @@ policy's vendors and deny-list. Per domain (RAN, Core, Transport, OAM) and per
 network function: each vendor's share of the deployed weight (instance count, or the
 declared capacity when every row declares one), the Herfindahl-Hirschman index
 ``HHI = sum(share^2)``, the effective number of vendors ``1/HHI``, a single-vendor
-flag, and the share held by vendors marked high-risk and by rows a deny-list entry
-in force matches. The HHI band follows GSMA Intelligence (< 0.10 unconcentrated,
-0.10-0.18 moderate, > 0.18 high). Thresholds are warnings, never a verdict: no rule
-sets a number (the 5G toolbox's SM05 asks for a multi-vendor strategy, not a
-market-share cap). Shares are computed exactly (fractions) and rounded only for
-output.
+flag, and the share held by vendors the policy marks high-risk
+(``concentration.highRisk``) and by rows a deny-list entry in force matches. The HHI
+band follows GSMA Intelligence (< 0.10 unconcentrated, 0.10-0.18 moderate, > 0.18
+high). Thresholds are warnings, never a verdict: no rule sets a number (the 5G
+toolbox's SM05 asks for a multi-vendor strategy, not a market-share cap); the
+policy's ``concentration`` section sets them, globally or per domain
+(``docs/concentration.md``). Shares are computed exactly (fractions) and rounded only
+for output.
 
 Rows are joined by vendor: an inventory vendor maps to a policy vendor by policy id,
 else by name (case-insensitive); a row whose vendor maps to none is flagged and kept
@@ -30,22 +32,19 @@ from typing import Any
 
 from vendorproof.models import _fields
 from vendorproof.models.inventory import DOMAINS, Inventory, InventoryRow
-from vendorproof.models.policy import DenyEntry, Principal
+from vendorproof.models.policy import (
+    ConcentrationPolicy,
+    ConcentrationThresholds,
+    Policy,
+    Principal,
+)
 from vendorproof.reports._html import esc, page, table
 from vendorproof.reports._records import StoreView
 
-__all__ = ["ConcentrationReport", "Partition", "Thresholds", "concentration_report"]
+__all__ = ["ConcentrationReport", "Partition", "concentration_report"]
 
 UNCONCENTRATED = Fraction(10, 100)
 HIGH = Fraction(18, 100)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Thresholds:
-    """Warning thresholds (operator settings; never a verdict)."""
-
-    max_share: Fraction | None = None
-    max_hhi: Fraction | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,7 +122,7 @@ class ConcentrationReport:
     inventory: Inventory
     view: StoreView
     at: datetime
-    thresholds: Thresholds
+    settings: ConcentrationPolicy
     domains: tuple[Partition, ...]
     functions: tuple[Partition, ...]
     flags: tuple[Flag, ...]
@@ -147,12 +146,15 @@ class ConcentrationReport:
             },
             "integrity": {
                 "records": self.view.total,
-                "verified": len(self.view.records),
+                "verified": self.view.verified,
                 "intact": self.view.intact,
             },
+            "highRisk": list(self.settings.high_risk),
             "thresholds": {
-                "maxShare": _num(self.thresholds.max_share),
-                "maxHhi": _num(self.thresholds.max_hhi),
+                **_bounds(self.settings.thresholds),
+                "domains": {
+                    d: _bounds(t) for d, t in sorted(self.settings.domains.items())
+                },
             },
             "domains": [_partition(p) for p in self.domains],
             "networkFunctions": [_partition(p) for p in self.functions],
@@ -215,6 +217,10 @@ class ConcentrationReport:
                 )
             )
         return page("vendorproof vendor concentration", "".join(body))
+
+
+def _bounds(t: ConcentrationThresholds) -> dict[str, float | None]:
+    return {"maxShare": _num(t.max_share), "maxHhi": _num(t.max_hhi)}
 
 
 def _num(value: Fraction | None) -> float | None:
@@ -352,7 +358,7 @@ def _partition_of(
     by_capacity: bool,
     high_risk: frozenset[str],
     denied: set[int],
-    thresholds: Thresholds,
+    thresholds: ConcentrationThresholds,
 ) -> Partition:
     weights: dict[str, Fraction] = {}
     names: dict[str, tuple[str, bool]] = {}
@@ -371,7 +377,7 @@ def _partition_of(
             mapped=names[k][1],
             weight=w,
             share=w / total if total else Fraction(0),
-            high_risk=k in high_risk or names[k][0] in high_risk,
+            high_risk=k in high_risk,
         )
         for k, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
     )
@@ -451,15 +457,18 @@ def concentration_report(
     view: StoreView,
     *,
     inventory_file: str,
-    vendors: Sequence[Principal],
-    deny_list: Sequence[DenyEntry],
-    high_risk: Iterable[str],
+    policy: Policy,
     at: datetime,
-    thresholds: Thresholds,
 ) -> ConcentrationReport:
-    """The concentration report; ``high_risk`` holds policy vendor ids or names."""
-    marked = frozenset(high_risk)
-    mapped = [_map_vendor(r, vendors) for r in inventory.rows]
+    """The concentration report under ``policy``.
+
+    The policy gives the vendors rows map to, the deny-list (evaluated at ``at``),
+    the high-risk vendors and the warning thresholds (its ``concentration`` section).
+    """
+    settings = policy.concentration
+    deny_list = policy.deny_list
+    marked = frozenset(settings.high_risk)
+    mapped = [_map_vendor(r, policy.vendors) for r in inventory.rows]
     denied = {
         id(m.row)
         for m in mapped
@@ -469,14 +478,15 @@ def concentration_report(
         )
     }
     by_capacity = inventory.capacity_declared
-    common = {
-        "by_capacity": by_capacity,
-        "high_risk": marked,
-        "denied": denied,
-        "thresholds": thresholds,
-    }
+    common = {"by_capacity": by_capacity, "high_risk": marked, "denied": denied}
     domains = tuple(
-        _partition_of(d, None, [m for m in mapped if m.row.domain == d], **common)  # type: ignore[arg-type]
+        _partition_of(
+            d,
+            None,
+            [m for m in mapped if m.row.domain == d],
+            thresholds=settings.thresholds_for(d),
+            **common,  # type: ignore[arg-type]
+        )
         for d in DOMAINS
         if any(m.row.domain == d for m in mapped)
     )
@@ -489,6 +499,7 @@ def concentration_report(
             d,
             nf,
             [m for m in mapped if (m.row.domain, m.row.network_function) == (d, nf)],
+            thresholds=settings.thresholds_for(d),
             **common,  # type: ignore[arg-type]
         )
         for d, nf in keys
@@ -498,7 +509,7 @@ def concentration_report(
         inventory=inventory,
         view=view,
         at=at,
-        thresholds=thresholds,
+        settings=settings,
         domains=domains,
         functions=functions,
         flags=tuple(_flags(mapped, view)),

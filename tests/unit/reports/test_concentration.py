@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -10,18 +11,28 @@ import pytest
 
 from tests.builders import SAMPLE_POLICY
 from vendorproof.errors import InvalidInputError
-from vendorproof.intake import load_policy
 from vendorproof.models.checks import CheckResult, Outcome
 from vendorproof.models.inventory import parse_inventory
-from vendorproof.models.policy import DenyEntry
+from vendorproof.models.policy import DenyEntry, Policy
 from vendorproof.reports._records import RecordView, StoreView
 from vendorproof.reports.concentration import (
     ConcentrationReport,
-    Thresholds,
     concentration_report,
 )
 
-POLICY = load_policy(SAMPLE_POLICY)
+#: The sample policy without its concentration section.
+BASE = SAMPLE_POLICY.read_text("utf-8").split("\n# Vendor concentration report")[0]
+
+
+def policy(section: str = "", *, file: str = "policy.yaml") -> Policy:
+    """The sample policy with ``section`` (YAML) as its concentration section."""
+    raw = (BASE + "\n" + section).encode()
+    return Policy.from_yaml(
+        raw, file=file, resolve=lambda ref: (SAMPLE_POLICY.parent / ref).read_bytes()
+    )
+
+
+POLICY = policy()
 AT = datetime(2027, 1, 15, tzinfo=UTC)
 HEADER = "id,vendor,product,version,domain,networkFunction,instances\n"
 
@@ -64,23 +75,11 @@ VIEW = StoreView(
 
 
 def _report(
-    csv: str,
-    *,
-    high_risk: tuple[str, ...] = (),
-    thresholds: Thresholds | None = None,
-    deny: tuple[DenyEntry, ...] = (),
+    csv: str, *, section: str = "", deny: tuple[DenyEntry, ...] = ()
 ) -> ConcentrationReport:
     inv = parse_inventory((HEADER + csv).encode(), file="inv.csv")
-    return concentration_report(
-        inv,
-        VIEW,
-        inventory_file="inv.csv",
-        vendors=POLICY.vendors,
-        deny_list=deny,
-        high_risk=high_risk,
-        at=AT,
-        thresholds=thresholds or Thresholds(),
-    )
+    pol = dataclasses.replace(policy(section), deny_list=deny)
+    return concentration_report(inv, VIEW, inventory_file="inv.csv", policy=pol, at=AT)
 
 
 def test_single_vendor() -> None:
@@ -112,7 +111,7 @@ def test_two_equal_vendors() -> None:
 def test_dominant_vendor_and_thresholds() -> None:
     report = _report(
         "a,acme,AcmeRAN gNB,24.1.3,RAN,gNB,8\nb,borealis,Borealis Core,5.0,RAN,gNB,2\n",
-        thresholds=Thresholds(max_share=Fraction(7, 10), max_hhi=Fraction(1, 2)),
+        section="concentration: {maxShare: 0.7, maxHhi: 0.5}\n",
     )
     (ran,) = report.domains
     # 0.8^2 + 0.2^2 = 0.68; 1 / 0.68 = 1.470588...
@@ -134,7 +133,7 @@ def test_high_risk_and_deny_listed_shares() -> None:
         "a,acme,AcmeRAN gNB,24.1.3,RAN,gNB,3\n"
         "b,borealis,Borealis Core,5.0,RAN,gNB,1\n"
         "c,borealis,Borealis Core,5.0,Core,AMF,4\n",
-        high_risk=("borealis",),
+        section="concentration:\n  highRisk: [borealis]\n",
         deny=(deny,),
     )
     ran, core = report.domains
@@ -163,11 +162,8 @@ def test_capacity_weighs_when_every_row_declares_it() -> None:
         inv,
         VIEW,
         inventory_file="inv.csv",
-        vendors=POLICY.vendors,
-        deny_list=(),
-        high_risk=(),
+        policy=POLICY,
         at=AT,
-        thresholds=Thresholds(),
     )
     assert report.weight == "capacity"
     assert report.domains[0].largest_share == Fraction(3, 4)
@@ -340,7 +336,7 @@ def test_malformed_inventories(raw: bytes, needle: str) -> None:
 def test_nothing_deployed_and_unmatched_thresholds() -> None:
     report = _report(
         "a,acme,AcmeRAN gNB,24.1.3,RAN,gNB,0\n",
-        thresholds=Thresholds(max_share=Fraction(9, 10), max_hhi=Fraction(9, 10)),
+        section="concentration: {maxShare: 0.9, maxHhi: 0.9}\n",
     )
     (ran,) = report.domains
     assert ran.total == 0
@@ -359,3 +355,121 @@ def test_bands() -> None:
     rows = "".join(f"r{i},v{i},P,1,RAN,gNB,1\n" for i in range(7))
     (ran,) = _report(rows).domains
     assert ran.band == "moderate"  # 1/7 = 0.143
+
+
+def test_domain_thresholds_replace_the_global_ones() -> None:
+    rows = (
+        "a,acme,AcmeRAN gNB,24.1.3,RAN,gNB,8\n"
+        "b,borealis,Borealis Core,5.0,RAN,gNB,2\n"
+        "c,acme,AcmeCore UPF,2.0,Core,UPF,3\n"
+        "d,borealis,Borealis Core,5.0,Core,AMF,1\n"
+    )
+    report = _report(
+        rows,
+        section=(
+            "concentration:\n"
+            "  maxShare: 0.9\n"
+            "  maxHhi: 0.9\n"
+            "  domains:\n"
+            "    RAN: {maxShare: 0.7}\n"
+            "    Core: {maxHhi: 0.5}\n"
+        ),
+    )
+    ran, core = report.domains
+    # RAN: its own share bound (0.8 > 0.7), the global HHI bound (0.68 < 0.9).
+    assert ran.warnings == ("largest vendor share 80.0% is above the threshold 70.0%",)
+    # Core: 0.75 / 0.25 -> HHI 0.625 > 0.5; share 0.75 below the global 0.9.
+    assert core.hhi == Fraction(5, 8)
+    assert core.warnings == ("HHI 0.6250 is above the threshold 0.5000",)
+    # A network function is held to its domain's thresholds.
+    gnb = next(p for p in report.functions if p.network_function == "gNB")
+    assert gnb.warnings == ran.warnings
+    data = report.to_dict()
+    assert data["thresholds"] == {
+        "maxShare": 0.9,
+        "maxHhi": 0.9,
+        "domains": {
+            "Core": {"maxShare": None, "maxHhi": 0.5},
+            "RAN": {"maxShare": 0.7, "maxHhi": None},
+        },
+    }
+    assert data["highRisk"] == []
+
+
+def test_high_risk_vendor_by_policy_id_only() -> None:
+    report = _report(
+        "a,acme,AcmeRAN gNB,24.1.3,RAN,gNB,1\n"
+        "b,Borealis Networks Oy,Borealis Core,5.0,RAN,gNB,3\n",
+        section="concentration:\n  highRisk: [borealis, borealis]\n",
+    )
+    (ran,) = report.domains
+    # The row names the vendor by its policy name; it maps to the id marked.
+    assert ran.high_risk_share == Fraction(3, 4)
+    assert [v.high_risk for v in ran.vendors] == [True, False]
+    assert report.to_dict()["highRisk"] == ["borealis"]
+    # Thresholds are warnings, never a verdict: the report has none to give.
+    assert "verdict" not in report.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("section", "needle"),
+    [
+        pytest.param(
+            "concentration:\n  highRisk: [nobody]\n",
+            "concentration.highRisk[0]: unknown vendor id 'nobody'",
+            id="unknown-vendor",
+        ),
+        pytest.param(
+            "concentration:\n  highRisk: [Borealis Networks Oy]\n",
+            "unknown vendor id 'Borealis Networks Oy'",
+            id="name-not-id",
+        ),
+        pytest.param(
+            "concentration: {maxShare: 1.5}\n",
+            "concentration.maxShare: must be between 0 and 1, got 1.5",
+            id="share-above-1",
+        ),
+        pytest.param(
+            "concentration: {maxHhi: -0.1}\n",
+            "concentration.maxHhi: must be between 0 and 1",
+            id="hhi-negative",
+        ),
+        pytest.param(
+            "concentration: {maxHhi: '0.5'}\n",
+            "concentration.maxHhi: expected a number between 0 and 1",
+            id="hhi-string",
+        ),
+        pytest.param(
+            "concentration: {maxShare: true}\n",
+            "concentration.maxShare: expected a number",
+            id="share-bool",
+        ),
+        pytest.param(
+            "concentration:\n  domains:\n    Radio: {maxShare: 0.5}\n",
+            "concentration.domains",
+            id="unknown-domain",
+        ),
+        pytest.param(
+            "concentration:\n  domains:\n    RAN: {maxShare: 2}\n",
+            "concentration.domains.RAN.maxShare: must be between 0 and 1",
+            id="domain-share-above-1",
+        ),
+        pytest.param(
+            "concentration: {maxshare: 0.5}\n",
+            "maxshare",
+            id="unknown-field",
+        ),
+        pytest.param(
+            "concentration: [0.5]\n",
+            "concentration",
+            id="not-a-mapping",
+        ),
+    ],
+)
+def test_bad_concentration_section(section: str, needle: str) -> None:
+    with pytest.raises(InvalidInputError) as e:
+        policy(section, file="pol.yaml")
+    message = str(e.value)
+    assert message.startswith("pol.yaml")
+    assert "\n" not in message
+    assert needle in message

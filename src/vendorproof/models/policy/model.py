@@ -20,6 +20,7 @@ from vendorproof.models.policy.parser import read_policy
 from vendorproof.models.policy.parts import (
     Catalogue,
     CertificationRule,
+    ConcentrationPolicy,
     DenyEntry,
     OperatorAttestation,
     Principal,
@@ -68,6 +69,8 @@ class Policy:
     #: The operator's product catalogue (None: the vendor's declared domain, network
     #: function and kinds decide which certification rules apply).
     catalogue: Catalogue | None = None
+    #: The concentration report's high-risk vendors and warning thresholds.
+    concentration: ConcentrationPolicy = field(default_factory=ConcentrationPolicy)
     raw: bytes = field(repr=False)
     referenced: Mapping[str, bytes] = field(repr=False)
 

@@ -16,6 +16,8 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, TypedDict, TypeVar
 
@@ -31,6 +33,7 @@ from vendorproof.models import _fields as f
 from vendorproof.models._fields import Path
 from vendorproof.models.certification import KNOWN_SCHEMES
 from vendorproof.models.crl import CrlIndex
+from vendorproof.models.inventory import DOMAINS as _INVENTORY_DOMAINS
 from vendorproof.models.manifest import ComponentKind, Domain
 from vendorproof.models.policy.parts import (
     DIGEST_ALGORITHMS,
@@ -46,6 +49,8 @@ from vendorproof.models.policy.parts import (
     CatalogueEntry,
     CertificateProfile,
     CertificationRule,
+    ConcentrationPolicy,
+    ConcentrationThresholds,
     DenyEntry,
     Identity,
     InTotoRule,
@@ -93,6 +98,7 @@ class PolicyFields(TypedDict):
     sigstore_public_good: bool
     operator_attestation: OperatorAttestation | None
     catalogue: Catalogue | None
+    concentration: ConcentrationPolicy
     raw: bytes
     referenced: Mapping[str, bytes]
 
@@ -109,6 +115,7 @@ def read_policy(
     return _Parser(doc, resolve, limits).policy(raw)
 
 
+DOMAINS = frozenset(_INVENTORY_DOMAINS)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -592,6 +599,56 @@ class _Parser:
             )
         return tuple(out)
 
+    def fraction(self, value: Any, at: Path) -> Fraction | None:
+        """A threshold between 0 and 1 (a YAML number, kept exact)."""
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail("expected a number between 0 and 1", at)
+        number = Fraction(Decimal(str(value)))
+        if not 0 <= number <= 1:
+            raise self.fail(f"must be between 0 and 1, got {value}", at)
+        return number
+
+    def thresholds(self, m: Mapping[str, Any], at: Path) -> ConcentrationThresholds:
+        return ConcentrationThresholds(
+            max_share=self.fraction(m.get("maxShare"), (*at, "maxShare")),
+            max_hhi=self.fraction(m.get("maxHhi"), (*at, "maxHhi")),
+        )
+
+    def concentration(
+        self, value: Any, at: Path, vendors: tuple[Principal, ...]
+    ) -> ConcentrationPolicy:
+        """``concentration``: high-risk vendor ids and warning thresholds."""
+        bounds = frozenset({"maxShare", "maxHhi"})
+        m = self.mapping(_or_empty(value), at, known=bounds | {"highRisk", "domains"})
+        ids = {v.id for v in vendors}
+        high_risk = []
+        for i, item in enumerate(self.items(m.get("highRisk"), (*at, "highRisk"))):
+            vendor = self.string(item, (*at, "highRisk", i))
+            if vendor not in ids:
+                raise self.fail(
+                    f"unknown vendor id {vendor!r} (not one of the policy's vendors; "
+                    "mark a vendor outside the policy with a denyList entry)",
+                    (*at, "highRisk", i),
+                )
+            high_risk.append(vendor)
+        where = (*at, "domains")
+        domains = self.mapping(_or_empty(m.get("domains")), where, known=DOMAINS)
+        return ConcentrationPolicy(
+            high_risk=tuple(dict.fromkeys(high_risk)),
+            thresholds=self.thresholds(m, at),
+            domains=MappingProxyType(
+                {
+                    d: self.thresholds(
+                        self.mapping(_or_empty(v), (*where, d), known=bounds),
+                        (*where, d),
+                    )
+                    for d, v in domains.items()
+                }
+            ),
+        )
+
     def rollback(self, value: Any, at: Path) -> tuple[RollbackAllowance, ...]:
         out = []
         for where, m in self.entries(
@@ -748,6 +805,7 @@ class _Parser:
                     "signatureRequirements",
                     "sigstore",
                     "catalogue",
+                    "concentration",
                 }
             ),
             required=frozenset({"policy", "vendors"}),
@@ -868,6 +926,9 @@ class _Parser:
                 cert_section.get("records"), ("certification", "records")
             ),
             catalogue=self.catalogue(top.get("catalogue"), ("catalogue",)),
+            concentration=self.concentration(
+                top.get("concentration"), ("concentration",), vendors
+            ),
             raw=raw,
             referenced=MappingProxyType(dict(self.referenced)),
         )

@@ -9,9 +9,11 @@ from __future__ import annotations
 import enum
 import fnmatch
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
 
 from cryptography import x509
 
@@ -337,3 +339,44 @@ class SignatureRequirement:
 
     role: str
     threshold: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConcentrationThresholds:
+    """Warning thresholds of the concentration report (never a verdict).
+
+    ``max_share``: warn when the largest vendor's share is above it; ``max_hhi``:
+    warn when the Herfindahl-Hirschman index is above it (both 0..1, exact).
+    """
+
+    max_share: Fraction | None = None
+    max_hhi: Fraction | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConcentrationPolicy:
+    """The policy's ``concentration`` section (``docs/concentration.md``).
+
+    ``high_risk``: ids of policy vendors the operator assesses as high-risk (a vendor
+    outside the policy is marked through the deny-list instead); ``thresholds``: the
+    global warning thresholds; ``domains``: per domain, thresholds that replace the
+    global ones field by field.
+    """
+
+    high_risk: tuple[str, ...] = ()
+    thresholds: ConcentrationThresholds = field(default_factory=ConcentrationThresholds)
+    domains: Mapping[str, ConcentrationThresholds] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def thresholds_for(self, domain: str) -> ConcentrationThresholds:
+        """The thresholds in force for ``domain`` (its own, else the global ones)."""
+        own = self.domains.get(domain)
+        if own is None:
+            return self.thresholds
+        return ConcentrationThresholds(
+            max_share=self.thresholds.max_share
+            if own.max_share is None
+            else own.max_share,
+            max_hhi=self.thresholds.max_hhi if own.max_hhi is None else own.max_hhi,
+        )
