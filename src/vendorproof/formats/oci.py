@@ -736,8 +736,8 @@ def _read_raw(source: _Source, d: Descriptor, limits: Limits) -> bytes:
     name = d.blob
     if d.size > limits.max_document_bytes:
         raise InvalidInputError(
-            f"{d.where}: size {d.size} is above the limit of "
-            f"{limits.max_document_bytes} bytes for a document",
+            f"size {d.size} is above the limit of {limits.max_document_bytes} "
+            f"bytes for a document (named by {d.where})",
             file=name,
         )
     if name not in source.files():
@@ -827,8 +827,8 @@ class _Walk:
         if len(path) > self.limits.max_index_depth:
             self.refuse(
                 d.blob,
-                f"{d.where}: image indexes nested deeper than "
-                f"{self.limits.max_index_depth}",
+                f"image indexes nested deeper than {self.limits.max_index_depth} "
+                f"(named by {d.where})",
             )
             return
         if d.media_type in INDEX_TYPES:
@@ -838,8 +838,8 @@ class _Walk:
         else:
             self.refuse(
                 d.blob,
-                f"{d.where}: unknown manifest media type {d.media_type!r} (not an "
-                "OCI or Docker image index or manifest); not read",
+                f"unknown manifest media type {d.media_type!r} (not an OCI or "
+                f"Docker image index or manifest; named by {d.where}); not read",
             )
 
     def _index(self, d: Descriptor, path: tuple[str, ...]) -> None:
@@ -1241,7 +1241,10 @@ def _to_delivery(
     signed = _signed(layout)
     metadata: set[str] = {LAYOUT_FILE, INDEX_FILE}
     package: PackageManifest | None = None
-    if len(signed) != 1:
+    refused = {subject for subject, _ in layout.problems}
+    if INDEX_FILE in refused:
+        pass  # nothing it lists is known; its own finding says why
+    elif len(signed) != 1:
         findings.append(
             _finding(
                 INDEX_FILE,

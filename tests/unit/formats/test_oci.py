@@ -29,13 +29,17 @@ from vendorproof.errors import InvalidInputError
 from vendorproof.formats.oci import (
     ARTIFACT_NOTARY_SIGNATURE,
     ARTIFACT_SIGSTORE_BUNDLE,
+    OciFormat,
     check_blobs,
     close_layout,
+    given_media_type,
     is_layout,
     open_layout,
 )
 from vendorproof.formats.ziparchive import ArchiveLimits
 from vendorproof.limits import Limits
+from vendorproof.models.delivery import Delivery
+from vendorproof.models.summary import DeliverySummary
 
 LAYER = (
     REAL_LAYOUT
@@ -526,3 +530,32 @@ def test_layout_named_by_a_relative_path(
 ) -> None:
     monkeypatch.chdir(REAL_LAYOUT)
     assert len(open_layout(Path()).images()) == 1
+
+
+def findings_of(delivery: Delivery) -> list[tuple[str, str]]:
+    return [(c.subject, c.outcome.value) for c in delivery.findings]
+
+
+def test_reload_refuses_what_load_refused(tmp_path: Path) -> None:
+    """A document too large to store is refused again in a replay, by name."""
+    root = copy_real(tmp_path)
+    small = Limits(max_document_bytes=(root / "index.json").stat().st_size - 1)
+    fmt = OciFormat()
+    loaded = fmt.load(root, limits=small)
+    assert "index.json" not in loaded.inputs
+    assert ("index.json", "fail") in findings_of(loaded)
+    summary = DeliverySummary(format="oci", root=str(root))
+    again = fmt.reload(
+        loaded.inputs, summary, workdir=tmp_path, images=None, limits=small
+    )
+    assert findings_of(again) == findings_of(loaded)
+    assert "not among the stored inputs" in again.findings[0].reason
+
+
+def test_media_type_of_a_given_envelope_is_told_by_content() -> None:
+    assert given_media_type(b' \n{"payload": "x"}') == "application/jose+json"
+    assert given_media_type(
+        (REAL_LAYOUT.parent / "cose_signature.sig").read_bytes()
+    ) == ("application/cose")
+    assert given_media_type(b"\x84\x40") is None  # untagged COSE_Sign1
+    assert given_media_type(b"") is None
