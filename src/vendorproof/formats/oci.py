@@ -19,6 +19,11 @@ layout version, an ``index.json`` image index, and content-addressed blobs at
 - media types: indexes and manifests must have one of the OCI (or Docker schema 2)
   index/manifest types; config and layer types outside the known set are reported
   (:attr:`OciLayout.unknown_media_types`), since their content cannot be interpreted;
+- a document refused (``oci-layout``, ``index.json``, an index or manifest blob) is
+  one of :attr:`OciLayout.problems`, named by its blob and field, and the walk goes
+  on without what it names (``docs/design.md``, "Malformed vendor documents"); only
+  a layout that cannot be read as one (no ``oci-layout`` or ``index.json``, an unsafe
+  tar, a link where a blob belongs) raises ``InvalidInputError``;
 - files under ``blobs/`` that nothing reachable names are reported
   (:attr:`OciLayout.unreferenced`); files outside ``blobs/`` other than ``oci-layout``
   and ``index.json`` (a ``manifest.json`` that ``docker save`` adds, for example) are
@@ -1077,10 +1082,13 @@ def check_blobs(
 # package manifest; its config and layers (for an index: every manifest, config and
 # layer below it) are the components, named by blob path and measured by the hashing
 # engine; the Notation and cosign signatures found as referrers of it (and cosign
-# simple-signing manifests) are one detached signature of kind ``oci``, which
+# simple-signing manifests), then the Notation envelopes given as files beside the
+# layout (``--signature``), are one detached signature of kind ``oci``, which
 # ``verify.oci_signatures`` verifies, the first that establishes a trusted vendor
-# deciding. Inputs (stored as evidence): ``oci-layout``, ``index.json``, every index
-# and manifest blob, and every signature blob; never a config or layer.
+# deciding. Every document the walk refused is a failed ``attestations`` finding.
+# Inputs (stored as evidence): ``oci-layout``, ``index.json``, every index and
+# manifest blob read (refused ones too), every signature blob and every signature
+# file (``signature:<name>``); never a config or layer.
 
 FORMAT_NAME: Final = "oci"
 SIGNATURE_KIND: Final = "oci"

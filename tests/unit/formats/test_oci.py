@@ -559,3 +559,16 @@ def test_media_type_of_a_given_envelope_is_told_by_content() -> None:
     ) == ("application/cose")
     assert given_media_type(b"\x84\x40") is None  # untagged COSE_Sign1
     assert given_media_type(b"") is None
+
+
+def test_index_cycle_is_refused(tmp_path: Path) -> None:
+    """A cycle needs a SHA-256 fixpoint; the walk refuses one all the same."""
+    from vendorproof.formats.oci import _Walk, parse_descriptor
+
+    layout = new_layout(tmp_path / "l")
+    image = layout.add_image()
+    walked = open_layout(layout.root)
+    walk = _Walk(walked.source, Limits())
+    d = parse_descriptor(image, "index.json manifests[0]")
+    walk.follow(d, (d.digest,))
+    assert "index cycle" in walk.problems[d.blob]
