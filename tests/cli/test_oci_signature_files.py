@@ -121,6 +121,32 @@ def test_signature_files_are_refused_for_other_formats(tmp_path: Path) -> None:
     assert code == ExitCode.INVALID_INPUT
     assert "--signature" in err
     assert "OCI image layouts only" in err
+    # At intake an operator error: nothing is recorded.
+    store = tmp_path / "evidence.db"
+    code, _, err = invoke(
+        "intake",
+        SAMPLE_DELIVERY,
+        "--policy",
+        oci_policy(tmp_path),
+        "--signature",
+        JWS_FILE,
+        "--operator-key",
+        KEYS / "operator" / "intake.key",
+        "--store",
+        store,
+        "--actor",
+        "tester",
+    )
+    assert code == ExitCode.INVALID_INPUT
+    assert "OCI image layouts only" in err
+    if store.exists():
+        from vendorproof.evidence import open_read_only
+
+        opened = open_read_only(str(store))
+        try:
+            assert opened.last_seq() == 0
+        finally:
+            opened.close()
 
 
 def test_two_signature_files_of_one_name_are_refused(tmp_path: Path) -> None:
