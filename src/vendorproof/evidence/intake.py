@@ -541,7 +541,9 @@ def run_intake(
 
     Raises:
         InvalidInputError: the policy or its certification register is unreadable or
-            malformed, the delivery is not a directory, the intake id is malformed
+            malformed, the delivery is no delivery in a known format, a signature
+            file is unreadable or given for a format that takes none (or two of one
+            name), the intake id is malformed
             or already used for another delivery, or the head of the chain does not
             verify
             (:class:`ChainHeadError`); nothing is recorded.

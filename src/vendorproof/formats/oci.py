@@ -1127,10 +1127,6 @@ class _MemorySource:
         raise InvalidInputError(msg, file=self.file)
 
 
-def _annotation(m: Manifest, d: Descriptor, key: str) -> str | None:
-    return m.annotations.get(key) or d.annotations.get(key)
-
-
 def _signed(layout: OciLayout) -> list[Descriptor]:
     """The index.json entries that are not signatures (candidates to be signed).
 

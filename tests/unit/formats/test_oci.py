@@ -35,6 +35,7 @@ from vendorproof.formats.oci import (
     given_media_type,
     is_layout,
     open_layout,
+    parse_descriptor,
 )
 from vendorproof.formats.ziparchive import ArchiveLimits
 from vendorproof.limits import Limits
@@ -563,7 +564,7 @@ def test_media_type_of_a_given_envelope_is_told_by_content() -> None:
 
 def test_index_cycle_is_refused(tmp_path: Path) -> None:
     """A cycle needs a SHA-256 fixpoint; the walk refuses one all the same."""
-    from vendorproof.formats.oci import _Walk, parse_descriptor
+    from vendorproof.formats.oci import _Walk
 
     layout = new_layout(tmp_path / "l")
     image = layout.add_image()
@@ -572,3 +573,57 @@ def test_index_cycle_is_refused(tmp_path: Path) -> None:
     d = parse_descriptor(image, "index.json manifests[0]")
     walk.follow(d, (d.digest,))
     assert "index cycle" in walk.problems[d.blob]
+
+
+def test_image_index_is_the_signed_image_and_a_bad_platform_is_refused(
+    tmp_path: Path,
+) -> None:
+    layout = new_layout(tmp_path / "l")
+    amd = layout.add_image([b"amd64 layer"])
+    broken = b'{"schemaVersion": 2, "config": '
+    put_blob(layout.root, broken)
+    nested = dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": INDEX,
+            "manifests": [amd, descriptor(INDEX, broken)],
+            "annotations": {
+                "org.opencontainers.image.vendor": "acme",
+                "org.opencontainers.image.created": "yesterday",
+            },
+        }
+    )
+    put_blob(layout.root, nested)
+    layout.manifests[:] = [descriptor(INDEX, nested)]
+    layout.save()
+    delivery = OciFormat().load(layout.root)
+    assert delivery.package_manifest is not None
+    manifest = delivery.package_manifest.manifest
+    assert manifest.vendor.name == "acme"
+    assert manifest.release_date.year == 1970  # not a time: no release date
+    kinds = sorted(c.kind.value for c in manifest.components)
+    assert kinds == ["config", "container-image", "other", "other"]
+    (finding,) = [f for f in delivery.findings if f.subject == blob_path(broken)]
+    assert "invalid JSON" in finding.reason
+    assert blob_path(broken) in delivery.inputs
+
+
+def blob_path(data: bytes) -> str:
+    digest: str = descriptor("x", data)["digest"]
+    return "blobs/sha256/" + digest[7:]
+
+
+def test_blob_of_another_size_than_its_descriptor_is_refused(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    raw = dumps({"schemaVersion": 2, "config": {}, "layers": []})
+    put_blob(layout.root, raw)
+    d = descriptor(MANIFEST, raw)
+    d["size"] += 1
+    layout.manifests.append(d)
+    layout.save()
+    reason = refused(layout.root)[blob_path(raw)]
+    assert f"is {len(raw)} bytes" in reason
+    # Read whole through the raising API, the same blob names the layout root.
+    walked = open_layout(layout.root)
+    with pytest.raises(InvalidInputError, match=r"bytes, index\.json"):
+        walked.read_blob(parse_descriptor(d, "index.json manifests[0]"))
