@@ -291,3 +291,92 @@ def cose_envelope(
     unprot.update(unprotected or {})
     unprot = {k: v for k, v in unprot.items() if v is not None}
     return cbor2.dumps(cbor2.CBORTag(18, [prot_raw, unprot, body, sig]))
+
+
+# ------------------------------------------------------- layouts for the CLI
+
+VENDOR = "org.opencontainers.image.vendor"
+TITLE = "org.opencontainers.image.title"
+
+
+def real_layout(tmp_path: Path, *, referrer: bool = True) -> Layout:
+    """The Notary Project's layout, writable; with its JWS signature as a referrer."""
+    import shutil
+
+    root = tmp_path / "layout"
+    shutil.copytree(REAL_LAYOUT, root)
+    for p in root.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    index = json.loads((root / "index.json").read_text())
+    layout = Layout(root, index["manifests"])
+    if referrer:
+        layout.add_referrer(
+            REAL_MANIFEST, (ASSETS / "jws_signature.sig").read_bytes(), JWS
+        )
+    return layout
+
+
+JWS = "application/jose+json"
+COSE = "application/cose"
+
+
+def alpine_certificate() -> x509.Certificate:
+    """The signer of the real envelopes (self-signed, 2000-2123)."""
+    jws = json.loads((ASSETS / "jws_signature.sig").read_text())
+    return x509.load_der_x509_certificate(base64.b64decode(jws["header"]["x5c"][0]))
+
+
+def oci_policy(tmp_path: Path) -> Path:
+    """The sample policy for images: the Notary test signer pinned as ``notary``.
+
+    No trust declaration or certification is required (an image carries neither),
+    unlisted files warn (a layout holds blobs of other images).
+    """
+    from tests.builders import policy_data, write_policy
+
+    pem = tmp_path / "alpine.pem"
+    pem.write_bytes(alpine_certificate().public_bytes(serialization.Encoding.PEM))
+    data = policy_data()
+    data["algorithms"]["minRsaBits"] = 2048
+    data["trustDeclaration"] = "optional"
+    data["certification"] = {"requirements": []}
+    data["unlistedFiles"] = "warn"
+    data["vendors"].append(
+        {
+            "id": "notary",
+            "name": "Notary Project test signer",
+            "anchors": [str(pem)],
+            "identities": [{"subject": "CN=alpine,O=Notary,L=Seattle,ST=WA,C=US"}],
+        }
+    )
+    return write_policy(tmp_path / "policy.yaml", data)
+
+
+def acme_signer() -> tuple[PrivateKey, list[x509.Certificate]]:
+    """Acme's release-signing key and chain (leaf first, ending with its root)."""
+    from tests.builders import issued
+
+    leaf = issued("vendor-a", "signing")
+    key = leaf.key
+    assert isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+    chain = [leaf.cert, issued("vendor-a", "intermediate").cert]
+    chain.append(issued("vendor-a", "root").cert)
+    return key, chain
+
+
+def acme_image(
+    root: Path,
+    *,
+    annotations: Mapping[str, str] | None = None,
+    signed_at: datetime,
+    sign: bool = True,
+) -> tuple[Layout, dict[str, Any]]:
+    """A layout with one image signed by Acme with Notation (JWS referrer)."""
+    layout = new_layout(root)
+    image = layout.add_image(annotations=annotations)
+    if sign:
+        key, chain = acme_signer()
+        layout.add_referrer(
+            image, jws_envelope(key, chain, image, signed_at=signed_at), JWS
+        )
+    return layout, image

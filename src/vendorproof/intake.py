@@ -15,7 +15,7 @@ from vendorproof import formats
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import read_document, write_atomic
 from vendorproof.errors import Error, InvalidInputError
-from vendorproof.formats.base import ProgressFactory
+from vendorproof.formats.base import ProgressFactory, SignatureFile
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.certification_record import (
     RECORD_INPUT_PREFIX,
@@ -44,6 +44,7 @@ __all__ = [
     "import_notation_policy",
     "load_policy",
     "load_records",
+    "load_signatures",
     "measure",
 ]
 
@@ -118,6 +119,32 @@ def load_records(
     return out
 
 
+def load_signatures(
+    paths: Sequence[Path], *, limits: Limits = DEFAULT_LIMITS
+) -> tuple[SignatureFile, ...]:
+    """Read signature files given beside a delivery (``--signature``).
+
+    Each is named by its file name (``signature:<name>`` as an evidence input), so
+    two files of the same name are refused. Nothing is parsed or verified here.
+
+    Raises:
+        InvalidInputError: a file cannot be read, is larger than
+            ``limits.max_document_bytes``, or has the name of another one.
+    """
+    out: dict[str, SignatureFile] = {}
+    for path in paths:
+        data = read_document(path, limits=limits)
+        if path.name in out:
+            raise InvalidInputError(
+                f"two signature files are named {path.name!r}; each is stored by "
+                "its file name",
+                file=str(path),
+                path="--signature",
+            )
+        out[path.name] = SignatureFile(name=path.name, data=data)
+    return tuple(out.values())
+
+
 def check_delivery(
     root: Path,
     policy: Policy,
@@ -127,18 +154,21 @@ def check_delivery(
     progress: ProgressFactory | None = None,
     limits: Limits = DEFAULT_LIMITS,
     records: Mapping[str, bytes] | None = None,
+    signatures: Sequence[SignatureFile] = (),
 ) -> VerificationReport:
     """Load the delivery at ``root`` (any format), measure it and run every check.
 
     ``records`` are the certification register's inputs (default: the register the
-    policy names, :func:`load_records`).
+    policy names, :func:`load_records`); ``signatures`` are signatures given as
+    files beside the delivery (:func:`load_signatures`).
 
     Raises:
         InvalidInputError: ``root`` is no delivery in a known format, or cannot be
-            read as one (malformed vendor documents are failed checks instead).
+            read as one (malformed vendor documents are failed checks instead), or
+            its format takes no signature files and some were given.
     """
     fmt = formats.detect(root)
-    delivery = fmt.load(root, limits=limits)
+    delivery = fmt.load(root, limits=limits, signatures=signatures)
     return evaluate_delivery(
         delivery,
         policy,

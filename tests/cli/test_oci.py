@@ -2,28 +2,34 @@
 
 The layout is the Notary Project's (tests/assets/notation) with its real JWS
 signature attached as an OCI 1.1 referrer; the policy pins the signer's certificate.
+Images signed by Acme (the test PKI) check the vendor binding.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
 from tests.builders import KEYS, policy_data, write_policy
-from tests.oci import ASSETS, INDEX, REAL_LAYOUT, REAL_MANIFEST, Layout, tar_layout
+from tests.oci import (
+    TITLE,
+    VENDOR,
+    acme_image,
+    oci_policy,
+    real_layout,
+    tar_layout,
+)
 from vendorproof._cli import ExitCode, app
 
 runner = CliRunner()
 OP_KEY = KEYS / "operator" / "intake.key"
 OP_PUB = KEYS / "operator" / "intake.pub"
 AT = "2026-01-01T00:00:00Z"  # inside the signer's validity (2000-2123)
+SIGNED_AT = datetime(2025, 12, 1, tzinfo=UTC)
 
 
 def invoke(*args: str | Path) -> tuple[int, str, str]:
@@ -32,48 +38,15 @@ def invoke(*args: str | Path) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def signed_layout(tmp_path: Path, *, vendor: str = "notary") -> Path:
-    root = tmp_path / "layout"
-    shutil.copytree(REAL_LAYOUT, root)
-    for p in root.rglob("*"):
-        p.chmod(0o755 if p.is_dir() else 0o644)
-    index = json.loads((root / "index.json").read_text())
-    index["manifests"][0]["annotations"]["org.opencontainers.image.vendor"] = vendor
-    index["manifests"][0]["annotations"]["org.opencontainers.image.title"] = "alpine"
-    layout = Layout(root, index["manifests"])
-    layout.add_referrer(
-        REAL_MANIFEST,
-        (ASSETS / "jws_signature.sig").read_bytes(),
-        "application/jose+json",
-    )
-    assert INDEX  # the index keeps its media type
-    return root
+def signed_layout(tmp_path: Path) -> Path:
+    return real_layout(tmp_path).root
 
 
-def policy(tmp_path: Path) -> Path:
-    jws = json.loads((ASSETS / "jws_signature.sig").read_text())
-    cert = x509.load_der_x509_certificate(base64.b64decode(jws["header"]["x5c"][0]))
-    pem = tmp_path / "alpine.pem"
-    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    data = policy_data()
-    data["algorithms"]["minRsaBits"] = 2048
-    data["trustDeclaration"] = "optional"
-    data["certification"] = {"requirements": []}
-    data["unlistedFiles"] = "warn"
-    data["vendors"].append(
-        {
-            "id": "notary",
-            "name": "Notary Project test signer",
-            "anchors": [str(pem)],
-            "identities": [{"subject": "CN=alpine,O=Notary,L=Seattle,ST=WA,C=US"}],
-        }
-    )
-    return write_policy(tmp_path / "policy.yaml", data)
-
-
-def verify(layout: Path, pol: Path) -> tuple[int, dict[str, object]]:
+def verify(
+    layout: Path, pol: Path, *extra: str | Path
+) -> tuple[int, dict[str, object]]:
     code, out, err = invoke(
-        "verify", layout, "--policy", pol, "--at", AT, "--format", "json"
+        "verify", layout, "--policy", pol, "--at", AT, "--format", "json", *extra
     )
     return code, json.loads(out) if out.strip() else {"stderr": err}
 
@@ -84,11 +57,18 @@ def checks(report: dict[str, object]) -> dict[tuple[str, str], str]:
     return {(c["check"], c["subject"]): c["outcome"] for c in found}
 
 
+def binding(report: dict[str, object]) -> tuple[str, str]:
+    found = report["checks"]
+    assert isinstance(found, list)
+    (only,) = [c for c in found if c["check"] == "vendor-binding"]
+    return only["outcome"], only["reason"]
+
+
 @pytest.mark.parametrize("as_tar", [False, True])
 def test_signed_layout_verifies(tmp_path: Path, as_tar: bool) -> None:
     root = signed_layout(tmp_path)
     target = tar_layout(root, tmp_path / "image.tar") if as_tar else root
-    code, report = verify(target, policy(tmp_path))
+    code, report = verify(target, oci_policy(tmp_path))
     assert code == ExitCode.OK, report
     got = checks(report)
     layer = (
@@ -96,7 +76,12 @@ def test_signed_layout_verifies(tmp_path: Path, as_tar: bool) -> None:
     )
     assert got[("integrity", layer)] == "pass"
     assert "pass" in {v for (c, _), v in got.items() if c == "target-artifact"}
-    assert report["delivery"]["format"] == "oci"  # type: ignore[index]
+    delivery = report["delivery"]
+    assert isinstance(delivery, dict)
+    assert delivery["format"] == "oci"
+    # The real image names no vendor: its vendor is the verified signer.
+    assert delivery["vendor"] == {"id": "notary", "name": "Notary Project test signer"}
+    assert delivery["principal"] == delivery["vendor"]
 
 
 def test_tampered_layer_fails_integrity(tmp_path: Path) -> None:
@@ -108,7 +93,7 @@ def test_tampered_layer_fails_integrity(tmp_path: Path) -> None:
     data = bytearray(layer.read_bytes())
     data[100] ^= 1
     layer.write_bytes(bytes(data))
-    code, report = verify(root, policy(tmp_path))
+    code, report = verify(root, oci_policy(tmp_path))
     assert code == ExitCode.VERIFICATION_FAILED
     assert "fail" in {
         v
@@ -119,26 +104,85 @@ def test_tampered_layer_fails_integrity(tmp_path: Path) -> None:
 
 def test_layout_signed_by_no_trusted_vendor_fails(tmp_path: Path) -> None:
     root = signed_layout(tmp_path)
-    pol = policy(tmp_path)
-    data = policy_data()
-    other = write_policy(tmp_path / "other.yaml", data)
+    pol = oci_policy(tmp_path)
+    other = write_policy(tmp_path / "other.yaml", policy_data())
     assert verify(root, pol)[0] == ExitCode.OK
-    code, _ = verify(root, other)
+    code, report = verify(root, other)
     assert code == ExitCode.VERIFICATION_FAILED
+    outcome, reason = binding(report)
+    assert outcome == "fail"
+    assert "no trusted vendor signer" in reason
 
 
-def test_vendor_claim_must_name_the_signer(tmp_path: Path) -> None:
-    code, report = verify(signed_layout(tmp_path, vendor="acme"), policy(tmp_path))
+def test_index_json_annotations_are_no_vendor_claim(tmp_path: Path) -> None:
+    """index.json is not signed: what it says about the image is never read."""
+    layout = real_layout(tmp_path)
+    layout.manifests[0]["annotations"][VENDOR] = "acme"
+    layout.manifests[0]["annotations"][TITLE] = "not the signed title"
+    layout.save()
+    code, report = verify(layout.root, oci_policy(tmp_path))
+    assert code == ExitCode.OK, report
+    assert binding(report)[0] == "pass"
+    delivery = report["delivery"]
+    assert isinstance(delivery, dict)
+    assert delivery["vendor"]["id"] == "notary"
+    assert delivery.get("product") == ""
+
+
+ACME_NAME = "Acme Radio Systems GmbH"
+
+
+@pytest.mark.parametrize(
+    ("claim", "outcome"),
+    [
+        pytest.param("acme", "pass", id="policy-id"),
+        pytest.param(ACME_NAME, "pass", id="display-name"),
+        pytest.param(None, "pass", id="no-claim"),
+        pytest.param("Borealis Networks Oy", "fail", id="another-vendor"),
+        pytest.param("borealis", "fail", id="another-vendor-id"),
+        pytest.param(
+            "acme radio systems gmbh", "fail", id="not-as-the-policy-writes-it"
+        ),
+    ],
+)
+def test_vendor_annotation_must_name_the_signer(
+    tmp_path: Path, claim: str | None, outcome: str
+) -> None:
+    annotations = {TITLE: "AcmeCore UPF", "org.opencontainers.image.version": "3.1"}
+    if claim is not None:
+        annotations[VENDOR] = claim
+    layout, _ = acme_image(tmp_path / "l", annotations=annotations, signed_at=SIGNED_AT)
+    code, report = verify(layout.root, oci_policy(tmp_path))
+    got, reason = binding(report)
+    assert got == outcome, reason
+    delivery = report["delivery"]
+    assert isinstance(delivery, dict)
+    assert delivery["principal"] == {"id": "acme", "name": ACME_NAME}
+    assert delivery["product"] == "AcmeCore UPF"
+    assert delivery["version"] == "3.1"
+    if outcome == "pass":
+        assert code == ExitCode.OK, report
+        # The vendor of the report (and of the record) is the verified signer.
+        assert delivery["vendor"] == {"id": "acme", "name": ACME_NAME}
+    else:
+        assert code == ExitCode.VERIFICATION_FAILED
+        assert "signer's policy id or its name as the policy writes it" in reason
+        assert delivery["vendor"] == {"id": claim, "name": claim}
+
+
+def test_unsigned_image_without_a_claim_has_no_vendor(tmp_path: Path) -> None:
+    layout, _ = acme_image(tmp_path / "l", signed_at=SIGNED_AT, sign=False)
+    code, out, _ = invoke("verify", layout.root, "--policy", oci_policy(tmp_path))
     assert code == ExitCode.VERIFICATION_FAILED
-    assert "fail" in {
-        v for (c, _), v in checks(report).items() if c == "vendor-binding"
-    }
+    assert "vendor: none verified (no trusted vendor signed the manifest)" in out
+    _, report = verify(layout.root, oci_policy(tmp_path))
+    assert binding(report)[0] == "fail"
+    delivery = report["delivery"]
+    assert isinstance(delivery, dict)
+    assert "vendor" not in delivery
 
 
-def test_intake_and_replay(tmp_path: Path) -> None:
-    root = signed_layout(tmp_path)
-    pol = policy(tmp_path)
-    store = tmp_path / "evidence.db"
+def intake(root: Path, pol: Path, store: Path, *extra: str | Path) -> int:
     code, _, err = invoke(
         "intake",
         root,
@@ -152,12 +196,23 @@ def test_intake_and_replay(tmp_path: Path) -> None:
         "tester",
         "--at",
         AT,
+        *extra,
     )
-    assert code == ExitCode.OK, err
+    assert code in {ExitCode.OK, ExitCode.VERIFICATION_FAILED}, err
+    return code
+
+
+def replay(store: Path) -> None:
     code, out, err = invoke(
         "audit", "replay", "--operator-pub", OP_PUB, "--store", store
     )
     assert code == ExitCode.OK, (out, err)
+
+
+def test_intake_and_replay(tmp_path: Path) -> None:
+    store = tmp_path / "evidence.db"
+    assert intake(signed_layout(tmp_path), oci_policy(tmp_path), store) == 0
+    replay(store)
 
 
 def test_salvage_keeps_what_can_be_read(tmp_path: Path) -> None:
@@ -174,9 +229,9 @@ def test_salvage_keeps_what_can_be_read(tmp_path: Path) -> None:
     assert fmt.salvage(tmp_path / "junk.tar").errors
 
 
-def test_broken_layout_is_an_input_error(tmp_path: Path) -> None:
+def test_layout_that_is_no_layout_is_an_input_error(tmp_path: Path) -> None:
     root = signed_layout(tmp_path)
-    (root / "index.json").write_text("{")
-    code, _, err = invoke("verify", root, "--policy", policy(tmp_path), "--at", AT)
+    (root / "index.json").unlink()
+    code, _, err = invoke("verify", root, "--policy", oci_policy(tmp_path), "--at", AT)
     assert code == ExitCode.INVALID_INPUT
-    assert "index.json" in err
+    assert "no index.json" in err

@@ -165,6 +165,10 @@ def test_mypy_reports_wrong_typed_calls_through_the_packages(tmp_path: Path) -> 
             str(REPO / "pyproject.toml"),
             "--no-error-summary",
             "--show-error-codes",
+            # A cache of its own: the checkout's cache remembers module `snippet`
+            # at an earlier run's path, and reports that path instead.
+            "--cache-dir",
+            str(tmp_path / "mypy-cache"),
             str(snippet),
         ],
         cwd=REPO,

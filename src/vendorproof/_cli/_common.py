@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -31,6 +31,18 @@ if TYPE_CHECKING:
     from vendorproof._internal.crypto import SigningKey
 
 PASSPHRASE_ENV = "VENDORPROOF_KEY_PASSPHRASE"  # noqa: S105 - a variable name
+
+#: ``--signature``: signatures given as files beside the delivery (verify, intake).
+SignatureFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--signature",
+        help="A Notation signature envelope (JWS or COSE, told apart by content) "
+        "over the image of an OCI image layout, given as a file; repeatable. "
+        "Verified like the signatures inside the layout and stored as evidence.",
+        metavar="PATH",
+    ),
+]
 
 
 def parse_at(value: str | None, *, option: str = "--at") -> datetime:

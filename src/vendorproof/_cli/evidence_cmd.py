@@ -14,6 +14,7 @@ import typer
 from vendorproof._cli import _reports
 from vendorproof._cli._choices import ExportFormat, OutputFormat, VerdictChoice
 from vendorproof._cli._common import (
+    SignatureFiles,
     console,
     echo,
     json_text,
@@ -126,6 +127,7 @@ def intake(
             metavar="N",
         ),
     ] = 3600,
+    signature: SignatureFiles = None,
 ) -> None:
     """Verify DELIVERY and append a signed evidence record, whatever the verdict."""
     from vendorproof._cli.verify_cmd import print_report
@@ -149,6 +151,7 @@ def intake(
             trusted=trusted,
             intake_id=intake_id,
             window=timedelta(seconds=window),
+            signatures=signature or [],
         )
     finally:
         s.close()

@@ -9,7 +9,13 @@ import typer
 
 from vendorproof._cli import _reports
 from vendorproof._cli._choices import EkuChoice, OutputFormat, RevocationChoice
-from vendorproof._cli._common import console, echo, parse_at, validation_time
+from vendorproof._cli._common import (
+    SignatureFiles,
+    console,
+    echo,
+    parse_at,
+    validation_time,
+)
 from vendorproof._cli._errors import ExitCode
 from vendorproof._internal.jsonio import read_document
 
@@ -104,7 +110,7 @@ def header(report: VerificationReport) -> list[str]:
             f"vendor: {principal.id} ({principal.name}), verified signer of the "
             "manifest"
         )
-    elif declared is not None:
+    elif declared is not None or d.manifest is not None:
         vendor = "vendor: none verified (no trusted vendor signed the manifest)"
     else:
         vendor = "vendor: none verified (no manifest)"
@@ -179,10 +185,11 @@ def verify(
     show_all: Annotated[
         bool, typer.Option("--all", help="List every passing check in the table.")
     ] = False,
+    signature: SignatureFiles = None,
 ) -> None:
     """Verify DELIVERY against POLICY; exit 0 verified, 1 failed, 3 invalid input."""
     from vendorproof._cli._common import progress
-    from vendorproof.intake import check_delivery, load_policy
+    from vendorproof.intake import check_delivery, load_policy, load_signatures
 
     fmt = _reports.parse_format(output_format)
     when, source = validation_time(at)
@@ -192,6 +199,7 @@ def verify(
         at=when,
         time_source=source,
         progress=progress,
+        signatures=load_signatures(signature or []),
     )
     _reports.emit(
         report,

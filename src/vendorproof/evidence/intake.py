@@ -40,8 +40,18 @@ from vendorproof.evidence.store import (
     PreparedRecord,
     StoredRecord,
 )
-from vendorproof.formats.base import DeliveryFormat, Salvage
-from vendorproof.intake import ProgressFactory, load_policy, load_records
+from vendorproof.formats.base import (
+    DeliveryFormat,
+    Salvage,
+    SignatureFile,
+    refuse_signature_files,
+)
+from vendorproof.intake import (
+    ProgressFactory,
+    load_policy,
+    load_records,
+    load_signatures,
+)
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
 from vendorproof.models.checks import Check, CheckResult, Outcome
@@ -365,9 +375,15 @@ def _failed_report(
     at: datetime,
     time_source: str,
     limits: Limits,
+    signatures: Sequence[SignatureFile] = (),
 ) -> tuple[VerificationReport, Mapping[str, bytes]]:
-    """The FAILED report of a delivery that did not verify, and its readable inputs."""
+    """The FAILED report of a delivery that did not verify, and its readable inputs.
+
+    Signature files given beside the delivery are kept with what could be salvaged.
+    """
     found = Salvage() if fmt is None else fmt.salvage(root, limits=limits)
+    given = {s.input_name: s.data for s in signatures}
+    found = dataclasses.replace(found, inputs={**found.inputs, **given})
     if isinstance(failure, InvalidInputError):
         subject, reason = failure.file or str(root), str(failure)
     elif isinstance(failure, Error):
@@ -406,13 +422,14 @@ def _verify(
     time_source: str,
     progress: ProgressFactory | None,
     limits: Limits,
+    signatures: Sequence[SignatureFile] = (),
 ) -> tuple[VerificationReport, Mapping[str, bytes]]:
     """The report and input documents of a delivery; a failure is a FAILED report."""
     # The operator's register, like the policy, must be readable before anything is
     # recorded (a missing register is the operator's error, not the delivery's).
     records = load_records(policy, limits=limits)
     try:
-        delivery = fmt.load(root, limits=limits)
+        delivery = fmt.load(root, limits=limits, signatures=signatures)
         report = evaluate_delivery(
             delivery,
             policy,
@@ -425,7 +442,14 @@ def _verify(
         raise
     except BaseException as failure:  # noqa: BLE001 - recorded: every intake leaves a trace
         return _failed_report(
-            root, fmt, policy, failure, at=at, time_source=time_source, limits=limits
+            root,
+            fmt,
+            policy,
+            failure,
+            at=at,
+            time_source=time_source,
+            limits=limits,
+            signatures=signatures,
         )
     # The certification records and source documents the decision used are stored
     # with the delivery's own inputs (replay hands them back to the evaluation).
@@ -516,6 +540,7 @@ def run_intake(
     intake_id: str | None = None,
     window: timedelta = DEFAULT_WINDOW,
     limits: Limits = DEFAULT_LIMITS,
+    signatures: Sequence[Path] = (),
 ) -> IntakeResult:
     """Verify ``delivery_root`` and append one signed record to ``store``.
 
@@ -530,9 +555,14 @@ def run_intake(
     that key (for the default key: made within ``window``, zero to look for none) is
     reported as a duplicate instead of a second record.
 
+    ``signatures`` are signature files given beside the delivery (an OCI image
+    layout's Notation envelopes); they are stored as inputs of the record.
+
     Raises:
         InvalidInputError: the policy or its certification register is unreadable or
-            malformed, the delivery is not a directory, the intake id is malformed
+            malformed, the delivery is no delivery in a known format, a signature
+            file is unreadable or given for a format that takes none (or two of one
+            name), the intake id is malformed
             or already used for another delivery, or the head of the chain does not
             verify
             (:class:`ChainHeadError`); nothing is recorded.
@@ -542,6 +572,9 @@ def run_intake(
         _check_intake_id(intake_id)
     policy = load_policy(policy_path, limits=limits)
     fmt = formats.detect(delivery_root)  # no delivery at all: nothing to record
+    # Files the operator names must be readable before anything is recorded.
+    given = load_signatures(signatures, limits=limits)
+    refuse_signature_files(fmt, given)
     report, documents = _verify(
         delivery_root,
         fmt,
@@ -550,6 +583,7 @@ def run_intake(
         time_source=time_source,
         progress=progress,
         limits=limits,
+        signatures=given,
     )
     blobs: dict[str, bytes] = {}
     inputs: dict[str, str] = {}

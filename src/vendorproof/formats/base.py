@@ -12,25 +12,77 @@ an input that is no delivery at all are the exceptions: ``InvalidInputError``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from vendorproof._internal.memo import Memo
+from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.checks import CheckResult
 from vendorproof.models.delivery import Delivery
 from vendorproof.models.summary import DeliverySummary, Listing
 from vendorproof.verify.delivery import Hasher
 
-__all__ = ["DeliveryFormat", "DocumentCache", "ProgressFactory", "Salvage"]
+__all__ = [
+    "SIGNATURE_INPUT_PREFIX",
+    "DeliveryFormat",
+    "DocumentCache",
+    "ProgressFactory",
+    "Salvage",
+    "SignatureFile",
+    "refuse_signature_files",
+]
 
 _T = TypeVar("_T")
 
 #: Called with the total byte count; a context giving a per-chunk callback (or None).
 ProgressFactory = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
+
+
+#: Evidence-input name prefix of signatures given beside a delivery.
+SIGNATURE_INPUT_PREFIX = "signature:"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignatureFile:
+    """A signature over the delivery given as a file beside it (``--signature``).
+
+    Vendor-supplied like the delivery itself: the adapter hands it to the verifier
+    with the signatures it found inside, and stores it as the evidence input
+    :attr:`input_name`, so a replay (``reload``) finds it among the inputs.
+
+    Attributes:
+        name: the file's name without its directory (unique among those given).
+        data: its bytes, as read (bounded by ``Limits.max_document_bytes``).
+    """
+
+    name: str
+    data: bytes = field(repr=False)
+
+    @property
+    def input_name(self) -> str:
+        """``signature:<name>``: the evidence input holding the bytes."""
+        return SIGNATURE_INPUT_PREFIX + self.name
+
+
+def refuse_signature_files(
+    fmt: DeliveryFormat, signatures: Sequence[SignatureFile]
+) -> None:
+    """Refuse signature files for a format whose signatures are all inside it.
+
+    Raises:
+        InvalidInputError: ``signatures`` were given and ``fmt`` takes none (an
+            operator input error: exit 3, nothing recorded).
+    """
+    if signatures and not fmt.signature_files:
+        raise InvalidInputError(
+            f"a {fmt.name} delivery carries its signatures inside it; signature "
+            "files are taken for OCI image layouts only",
+            path="--signature",
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,16 +125,28 @@ class DeliveryFormat(Protocol):
 
     #: The format's name, recorded in every report (``delivery.format``).
     name: str
+    #: Whether signatures over the delivery may be given as files beside it
+    #: (``load(..., signatures=)``); a format that takes none refuses them.
+    signature_files: bool
 
     def detect(self, path: Path) -> bool:
         """Whether ``path`` is a delivery of this format (cheap: a stat, a magic)."""
         ...
 
-    def load(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
-        """Read the delivery at ``path``.
+    def load(
+        self,
+        path: Path,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        signatures: Sequence[SignatureFile] = (),
+    ) -> Delivery:
+        """Read the delivery at ``path``, with ``signatures`` given beside it.
 
         Malformed vendor documents become failed ``findings``; only an input that
-        cannot be read as this format at all raises ``InvalidInputError``.
+        cannot be read as this format at all raises ``InvalidInputError``. A format
+        whose signatures are all inside the delivery refuses ``signatures``
+        (:func:`refuse_signature_files`); one that takes them stores each as the
+        input :attr:`SignatureFile.input_name` and reads it back in ``reload``.
         """
         ...
 

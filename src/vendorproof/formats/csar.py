@@ -35,7 +35,13 @@ from pathlib import Path
 
 from vendorproof.errors import InvalidInputError
 from vendorproof.formats import sol004
-from vendorproof.formats.base import DocumentCache, ProgressFactory, Salvage
+from vendorproof.formats.base import (
+    DocumentCache,
+    ProgressFactory,
+    Salvage,
+    SignatureFile,
+    refuse_signature_files,
+)
 from vendorproof.formats.ziparchive import SafeZip
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.checks import Check, CheckResult, Outcome
@@ -350,6 +356,7 @@ class CsarFormat:
     """ETSI GS NFV-SOL 004 packages (security option 1)."""
 
     name = NAME
+    signature_files = False
 
     def detect(self, path: Path) -> bool:
         """A regular ``.csar``/``.zip`` file that starts like a ZIP archive."""
@@ -361,13 +368,21 @@ class CsarFormat:
         except OSError:
             return False
 
-    def load(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
+    def load(
+        self,
+        path: Path,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        signatures: Sequence[SignatureFile] = (),
+    ) -> Delivery:
         """Read the CSAR's metadata members and listing (artefacts stay unread).
 
         Raises:
             InvalidInputError: not a readable ZIP, or an unsafe archive (names,
-                links, encryption, bombs: ``formats/ziparchive.py``).
+                links, encryption, bombs: ``formats/ziparchive.py``), or signature
+                files given (a CSAR's signatures are inside it).
         """
+        refuse_signature_files(self, signatures)
         with SafeZip(path, file=path.name) as z:
             if len(z.members) > limits.max_files:
                 raise InvalidInputError(

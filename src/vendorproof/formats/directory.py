@@ -25,7 +25,13 @@ from vendorproof._internal.confine import file_kind
 from vendorproof._internal.jsonio import read_document
 from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError
-from vendorproof.formats.base import DocumentCache, ProgressFactory, Salvage
+from vendorproof.formats.base import (
+    DocumentCache,
+    ProgressFactory,
+    Salvage,
+    SignatureFile,
+    refuse_signature_files,
+)
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.checks import Check, CheckResult, Outcome
 from vendorproof.models.delivery import (
@@ -225,6 +231,7 @@ class DirectoryFormat:
     """The directory layout above (the first delivery format)."""
 
     name = NAME
+    signature_files = False
 
     def detect(self, path: Path) -> bool:
         """A directory (the path the operator gave may itself be a link)."""
@@ -233,8 +240,15 @@ class DirectoryFormat:
         except OSError:
             return False
 
-    def load(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
-        """Walk and parse the directory (``load_delivery``)."""
+    def load(
+        self,
+        path: Path,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        signatures: Sequence[SignatureFile] = (),
+    ) -> Delivery:
+        """Walk and parse the directory (``load_delivery``); no signature files."""
+        refuse_signature_files(self, signatures)
         return load_delivery(path, limits=limits)
 
     def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:

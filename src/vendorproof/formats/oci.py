@@ -19,6 +19,11 @@ layout version, an ``index.json`` image index, and content-addressed blobs at
 - media types: indexes and manifests must have one of the OCI (or Docker schema 2)
   index/manifest types; config and layer types outside the known set are reported
   (:attr:`OciLayout.unknown_media_types`), since their content cannot be interpreted;
+- a document refused (``oci-layout``, ``index.json``, an index or manifest blob) is
+  one of :attr:`OciLayout.problems`, named by its blob and field, and the walk goes
+  on without what it names (``docs/design.md``, "Malformed vendor documents"); only
+  a layout that cannot be read as one (no ``oci-layout`` or ``index.json``, an unsafe
+  tar, a link where a blob belongs) raises ``InvalidInputError``;
 - files under ``blobs/`` that nothing reachable names are reported
   (:attr:`OciLayout.unreferenced`); files outside ``blobs/`` other than ``oci-layout``
   and ``index.json`` (a ``manifest.json`` that ``docker save`` adds, for example) are
@@ -61,7 +66,13 @@ from vendorproof._internal import confine
 from vendorproof._internal.hashing import FileDigests, hash_fileobj, hash_files
 from vendorproof._internal.jsonio import dump_json, parse_json
 from vendorproof.errors import InvalidInputError
-from vendorproof.formats.base import DocumentCache, ProgressFactory, Salvage
+from vendorproof.formats.base import (
+    SIGNATURE_INPUT_PREFIX,
+    DocumentCache,
+    ProgressFactory,
+    Salvage,
+    SignatureFile,
+)
 from vendorproof.formats.ziparchive import (
     DEFAULT_ARCHIVE_LIMITS,
     ArchiveLimits,
@@ -70,7 +81,12 @@ from vendorproof.formats.ziparchive import (
 )
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.checks import Check, CheckResult, Outcome
-from vendorproof.models.delivery import Delivery, DetachedSignature, PackageManifest
+from vendorproof.models.delivery import (
+    Delivery,
+    DetachedSignature,
+    PackageManifest,
+    VendorClaim,
+)
 from vendorproof.models.manifest import ComponentManifest
 from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.delivery import DETACHED_VERIFIERS, ComponentDigest, Hasher
@@ -230,6 +246,12 @@ class OciLayout:
     unreferenced: tuple[str, ...]
     ignored: tuple[str, ...]
     unknown_media_types: tuple[tuple[str, str], ...]  # (where, media type)
+    #: Every document read (``oci-layout``, ``index.json``, index and manifest
+    #: blobs), by name, whether or not it could be used: the evidence inputs.
+    documents: Mapping[str, bytes] = field(default_factory=dict)
+    #: (blob or file, why it cannot be used): malformed, missing, too large, of
+    #: another digest, of an unknown media type, in a cycle, nested too deep.
+    problems: tuple[tuple[str, str], ...] = ()
 
     def images(self) -> tuple[Manifest, ...]:
         """The manifests that are neither referrers (``subject``) nor signatures."""
@@ -276,6 +298,9 @@ class OciLayout:
 
 class _Source(Protocol):
     file: str
+    #: Whether ``files()`` is the whole layout (a directory or tar), or only what
+    #: was stored from it (replay), where an absent document is one not read.
+    complete: bool
 
     def files(self) -> Mapping[str, int]: ...  # regular files -> size
 
@@ -291,6 +316,8 @@ class _Source(Protocol):
 
 class _DirSource:
     """A layout directory; files are opened without following links."""
+
+    complete = True
 
     def __init__(self, root: Path, *, limits: Limits) -> None:
         self.root = root
@@ -379,6 +406,8 @@ def _tar_name(raw: str) -> str:
 
 class _TarSource:
     """A layout in a tar archive, read member by member without extracting it."""
+
+    complete = True
 
     def __init__(self, path: Path, *, limits: ArchiveLimits) -> None:
         self.file = str(path)
@@ -702,36 +731,62 @@ def _parse_manifest(
     )
 
 
-def _read_verified(source: _Source, d: Descriptor, limits: Limits) -> bytes:
-    """Read blob ``d`` whole; its size and digest are checked before it is used."""
+def _read_raw(source: _Source, d: Descriptor, limits: Limits) -> bytes:
+    """Read blob ``d`` whole (bounded); its size and digest are not checked yet.
+
+    The descriptor's size is compared with the limit before the blob is looked up,
+    so a replay, which holds only the documents that were read, refuses the same
+    blob for the same reason.
+    """
     name = d.blob
-    where = f"{source.file}: {name}"
-    if name not in source.files():
-        raise InvalidInputError(
-            f"blob named by {d.where} is missing from the layout", file=where
-        )
     if d.size > limits.max_document_bytes:
         raise InvalidInputError(
-            f"{d.where}: size {d.size} is above the limit of "
-            f"{limits.max_document_bytes} bytes for a document",
-            file=where,
+            f"size {d.size} is above the limit of {limits.max_document_bytes} "
+            f"bytes for a document (named by {d.where})",
+            file=name,
         )
-    raw = source.read(name, limits.max_document_bytes)
+    if name not in source.files():
+        raise InvalidInputError(
+            f"blob named by {d.where} is missing from the layout", file=name
+        )
+    return source.read(name, limits.max_document_bytes)
+
+
+def _check_raw(raw: bytes, d: Descriptor) -> None:
+    """Check that ``raw`` has the size and digest ``d`` gives (before any parsing)."""
     if len(raw) != d.size:
         raise InvalidInputError(
-            f"is {len(raw)} bytes, {d.where} says {d.size}", file=where
+            f"is {len(raw)} bytes, {d.where} says {d.size}", file=d.blob
         )
     got = hash_fileobj(io.BytesIO(raw), [d.algorithm]).digests[d.algorithm]
     if f"{d.algorithm}:{got}" != d.digest:
         raise InvalidInputError(
             f"content does not match its digest (named by {d.where}): "
             f"{d.algorithm}:{got}",
-            file=where,
+            file=d.blob,
         )
+
+
+def _read_verified(source: _Source, d: Descriptor, limits: Limits) -> bytes:
+    """Read blob ``d`` whole; its size and digest are checked before it is used."""
+    try:
+        raw = _read_raw(source, d, limits)
+        _check_raw(raw, d)
+    except InvalidInputError as e:
+        raise e.in_file(source.file) from None
     return raw
 
 
 class _Walk:
+    """The walk from ``index.json``: every document read, parsed or refused.
+
+    A document that cannot be used (missing, too large, of another size or digest,
+    not JSON, not of its schema, of an unknown media type, nested too deep, in a
+    cycle) is a problem of its blob, and the walk goes on with the rest
+    (``docs/design.md``, "Malformed vendor documents"); what it names is not
+    followed.
+    """
+
     def __init__(self, source: _Source, limits: Limits) -> None:
         self.source = source
         self.limits = limits
@@ -739,6 +794,8 @@ class _Walk:
         self.manifests: dict[str, Manifest] = {}
         self.blobs: dict[str, Descriptor] = {}
         self.unknown: list[tuple[str, str]] = []
+        self.documents: dict[str, bytes] = {}
+        self.problems: dict[str, str] = {}
 
     def blob(self, d: Descriptor) -> None:
         if d.digest in self.blobs:
@@ -747,74 +804,141 @@ class _Walk:
         if d.media_type not in KNOWN_BLOB_TYPES:
             self.unknown.append((d.where, d.media_type))
 
+    def refuse(self, subject: str, reason: str) -> None:
+        self.problems.setdefault(subject, reason)
+
+    def document(self, d: Descriptor) -> bytes | None:
+        """The bytes of document ``d`` once they match its descriptor, else None."""
+        try:
+            raw = _read_raw(self.source, d, self.limits)
+        except InvalidInputError as e:
+            self.refuse(d.blob, str(e))
+            return None
+        # Kept whatever they hold: the record must show what was refused.
+        self.documents[d.blob] = raw
+        try:
+            _check_raw(raw, d)
+        except InvalidInputError as e:
+            self.refuse(d.blob, str(e))
+            return None
+        return raw
+
     def follow(self, d: Descriptor, path: tuple[str, ...]) -> None:
+        if d.blob in self.problems:
+            return
         if d.digest in path:
-            raise InvalidInputError(
-                f"index cycle: {d.digest} contains itself",
-                file=self.source.file,
-                path=d.where,
-            )
+            self.refuse(d.blob, f"index cycle: {d.where} names an index containing it")
+            return
         if len(path) > self.limits.max_index_depth:
-            raise InvalidInputError(
-                f"image indexes nested deeper than {self.limits.max_index_depth}",
-                file=self.source.file,
-                path=d.where,
+            self.refuse(
+                d.blob,
+                f"image indexes nested deeper than {self.limits.max_index_depth} "
+                f"(named by {d.where})",
             )
+            return
         if d.media_type in INDEX_TYPES:
-            if d.digest in self.indexes:
-                return
-            file = f"{self.source.file}: {d.blob}"
-            raw = _read_verified(self.source, d, self.limits)
-            index = _parse_index(raw, d, file, self.limits)
-            self.indexes[d.digest] = index
-            self.blobs.setdefault(d.digest, d)
-            for child in index.manifests:
-                self.follow(child, (*path, d.digest))
+            self._index(d, path)
         elif d.media_type in MANIFEST_TYPES:
-            if d.digest in self.manifests:
-                return
-            file = f"{self.source.file}: {d.blob}"
-            raw = _read_verified(self.source, d, self.limits)
-            manifest = _parse_manifest(raw, d, file, self.limits)
-            self.manifests[d.digest] = manifest
-            self.blobs.setdefault(d.digest, d)
-            self.blob(manifest.config)
-            for layer in manifest.layers:
-                self.blob(layer)
+            self._manifest(d)
         else:
-            raise InvalidInputError(
-                f"unknown manifest media type {d.media_type!r} (not an OCI or Docker "
-                "image index or manifest)",
-                file=self.source.file,
-                path=d.where,
+            self.refuse(
+                d.blob,
+                f"unknown manifest media type {d.media_type!r} (not an OCI or "
+                f"Docker image index or manifest; named by {d.where}); not read",
             )
 
+    def _index(self, d: Descriptor, path: tuple[str, ...]) -> None:
+        if d.digest in self.indexes:
+            return
+        raw = self.document(d)
+        if raw is None:
+            return
+        try:
+            index = _parse_index(raw, d, d.blob, self.limits)
+        except InvalidInputError as e:
+            self.refuse(d.blob, f"malformed: {e}")
+            return
+        self.indexes[d.digest] = index
+        self.blobs.setdefault(d.digest, d)
+        for child in index.manifests:
+            self.follow(child, (*path, d.digest))
 
-def _layout_version(source: _Source, limits: Limits) -> None:
-    file = f"{source.file}: {LAYOUT_FILE}"
-    if LAYOUT_FILE not in source.files():
-        raise InvalidInputError(
-            "not an OCI image layout: no oci-layout file", file=source.file
-        )
-    data = _object(source.read(LAYOUT_FILE, limits.max_document_bytes), file, limits)
-    if data.get("imageLayoutVersion") != "1.0.0":
-        raise InvalidInputError(
-            "imageLayoutVersion must be 1.0.0", file=file, path="imageLayoutVersion"
-        )
+    def _manifest(self, d: Descriptor) -> None:
+        if d.digest in self.manifests:
+            return
+        raw = self.document(d)
+        if raw is None:
+            return
+        try:
+            manifest = _parse_manifest(raw, d, d.blob, self.limits)
+        except InvalidInputError as e:
+            self.refuse(d.blob, f"malformed: {e}")
+            return
+        self.manifests[d.digest] = manifest
+        self.blobs.setdefault(d.digest, d)
+        self.blob(manifest.config)
+        for layer in manifest.layers:
+            self.blob(layer)
+
+    def top(self, name: str) -> bytes | None:
+        """``oci-layout`` or ``index.json`` (None, refused, when too large).
+
+        Raises:
+            InvalidInputError: the layout has no such file, so it is no layout; in
+                a replay's stored inputs a missing one is a refusal (it was not
+                stored because it could not be read).
+        """
+        if name not in self.source.files():
+            if not self.source.complete:
+                self.refuse(name, "not among the stored inputs (it was not readable)")
+                return None
+            what = "no oci-layout file" if name == LAYOUT_FILE else "no index.json"
+            raise InvalidInputError(
+                f"not an OCI image layout: {what}", file=self.source.file
+            )
+        try:
+            raw = self.source.read(name, self.limits.max_document_bytes)
+        except InvalidInputError as e:
+            self.refuse(name, e.message)
+            return None
+        self.documents[name] = raw
+        return raw
+
+
+def _layout_version(walk: _Walk) -> None:
+    raw = walk.top(LAYOUT_FILE)
+    if raw is None:
+        return
+    try:
+        data = _object(raw, LAYOUT_FILE, walk.limits)
+        if data.get("imageLayoutVersion") != "1.0.0":
+            raise InvalidInputError(
+                "imageLayoutVersion must be 1.0.0",
+                file=LAYOUT_FILE,
+                path="imageLayoutVersion",
+            )
+    except InvalidInputError as e:
+        walk.refuse(LAYOUT_FILE, f"malformed: {e}")
+
+
+_NO_INDEX: Final = ImageIndex(
+    descriptor=None, raw=b"", manifests=(), annotations=MappingProxyType({})
+)
 
 
 def _walk(source: _Source, limits: Limits) -> OciLayout:
-    _layout_version(source, limits)
-    file = f"{source.file}: {INDEX_FILE}"
-    if INDEX_FILE not in source.files():
-        raise InvalidInputError("no index.json in the layout", file=source.file)
-    index = _parse_index(
-        source.read(INDEX_FILE, limits.max_document_bytes), None, file, limits
-    )
     walk = _Walk(source, limits)
+    _layout_version(walk)
+    raw = walk.top(INDEX_FILE)
+    index = _NO_INDEX
+    if raw is not None:
+        try:
+            index = _parse_index(raw, None, INDEX_FILE, limits)
+        except InvalidInputError as e:
+            walk.refuse(INDEX_FILE, f"malformed: {e}")
     for d in index.manifests:
         walk.follow(d, ())
-    referenced = {d.blob for d in walk.blobs.values()}
+    referenced = {d.blob for d in walk.blobs.values()} | set(walk.problems)
     files = source.files()
     unreferenced = tuple(
         sorted(n for n in files if n.startswith("blobs/") and n not in referenced)
@@ -836,6 +960,8 @@ def _walk(source: _Source, limits: Limits) -> OciLayout:
         unreferenced=unreferenced,
         ignored=ignored,
         unknown_media_types=tuple(walk.unknown),
+        documents=MappingProxyType(walk.documents),
+        problems=tuple(sorted(walk.problems.items())),
     )
 
 
@@ -848,11 +974,17 @@ def open_layout(
     """Read and walk the image layout at ``path`` (a directory or a tar archive).
 
     The returned layout keeps a tar open for :func:`check_blobs` and
-    :meth:`OciLayout.read_blob`; call :func:`close_layout` when done.
+    :meth:`OciLayout.read_blob`; call :func:`close_layout` when done. A document
+    that cannot be used (``oci-layout``, ``index.json``, an index or manifest blob:
+    malformed, missing, too large, of another digest, of an unknown media type, in
+    a cycle or nested too deep) is one of :attr:`OciLayout.problems`, named by its
+    blob and the field, and the walk goes on without what it names.
 
     Raises:
-        InvalidInputError: not a layout, or anything refused while walking it
-            (the error names the file and field).
+        InvalidInputError: not a layout at all: no ``oci-layout`` or
+            ``index.json``, or a layout that cannot be read safely (an unsafe or
+            corrupt tar, a link or special file where a blob should be, more
+            blobs or members than the limits allow).
     """
     try:
         st = path.lstat()
@@ -950,10 +1082,13 @@ def check_blobs(
 # package manifest; its config and layers (for an index: every manifest, config and
 # layer below it) are the components, named by blob path and measured by the hashing
 # engine; the Notation and cosign signatures found as referrers of it (and cosign
-# simple-signing manifests) are one detached signature of kind ``oci``, which
+# simple-signing manifests), then the Notation envelopes given as files beside the
+# layout (``--signature``), are one detached signature of kind ``oci``, which
 # ``verify.oci_signatures`` verifies, the first that establishes a trusted vendor
-# deciding. Inputs (stored as evidence): ``oci-layout``, ``index.json``, every index
-# and manifest blob, and every signature blob; never a config or layer.
+# deciding. Every document the walk refused is a failed ``attestations`` finding.
+# Inputs (stored as evidence): ``oci-layout``, ``index.json``, every index and
+# manifest blob read (refused ones too), every signature blob and every signature
+# file (``signature:<name>``); never a config or layer.
 
 FORMAT_NAME: Final = "oci"
 SIGNATURE_KIND: Final = "oci"
@@ -964,6 +1099,8 @@ _SIGNATURE_TYPES: Final = frozenset(
 
 class _MemorySource:
     """Stored inputs as a layout source (replay: no config or layer is there)."""
+
+    complete = False
 
     def __init__(self, files: Mapping[str, bytes], file: str) -> None:
         self.file = file
@@ -990,15 +1127,17 @@ class _MemorySource:
         raise InvalidInputError(msg, file=self.file)
 
 
-def _annotation(m: Manifest, d: Descriptor, key: str) -> str | None:
-    return m.annotations.get(key) or d.annotations.get(key)
-
-
 def _signed(layout: OciLayout) -> list[Descriptor]:
-    """The index.json entries that are not signatures (candidates to be signed)."""
+    """The index.json entries that are not signatures (candidates to be signed).
+
+    Only documents that could be read count: one that could not is a problem of
+    the layout already, and nothing it says (a ``subject``) is known.
+    """
     out = []
     for d in layout.index.manifests:
         m = layout.manifests.get(d.digest)
+        if m is None and d.digest not in layout.indexes:
+            continue
         if m is not None and (m.subject is not None or m.simple_signing):
             continue
         out.append(d)
@@ -1053,30 +1192,68 @@ def _finding(subject: str, reason: str) -> CheckResult:
     return CheckResult.of(Check.ATTESTATIONS, subject, Outcome.FAIL, reason)
 
 
-def _to_delivery(
-    layout: OciLayout, root: Path, limits: Limits
-) -> tuple[Delivery, frozenset[str], dict[str, str]]:
+def given_media_type(data: bytes) -> str | None:
+    """The envelope media type of a signature given as a file, from its content.
+
+    A JWS JSON serialization is a JSON object (``{`` after optional whitespace,
+    RFC 7515 §7.2); a Notation COSE envelope is a ``COSE_Sign1_Tagged`` item, CBOR
+    tag 18 (first byte ``0xd2``, RFC 9052 §4.2). Anything else is no Notation
+    envelope (None), which fails its signature check. The guess decides only which
+    verifier reads the bytes: a wrong one cannot verify.
+    """
+    head = data.lstrip(b" \t\r\n")[:1]
+    if head == b"{":
+        return MEDIA_JWS
+    if head == b"\xd2":
+        return MEDIA_COSE
+    return None
+
+
+def _given_entries(
+    signatures: Sequence[SignatureFile],
+) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
+    """Verifier entries and evidence inputs for signature files given beside."""
+    entries: list[dict[str, Any]] = []
     inputs: dict[str, bytes] = {}
-    for name in (LAYOUT_FILE, INDEX_FILE):
-        inputs[name] = layout.source.read(name, limits.max_document_bytes)
-    for index in layout.indexes.values():
-        if index.descriptor is not None:
-            inputs[index.descriptor.blob] = index.raw
-    for m in layout.manifests.values():
-        inputs[m.descriptor.blob] = m.raw
-    findings = [
+    # In name order, as a replay finds them among the stored inputs.
+    for sig in sorted(signatures, key=lambda x: x.name):
+        inputs[sig.input_name] = sig.data
+        entries.append(
+            {
+                "mediaType": given_media_type(sig.data),
+                "blob": sig.input_name,
+                "data": base64.b64encode(sig.data).decode(),
+            }
+        )
+    return entries, inputs
+
+
+def _to_delivery(
+    layout: OciLayout,
+    root: Path,
+    limits: Limits,
+    signatures: Sequence[SignatureFile] = (),
+) -> Delivery:
+    inputs: dict[str, bytes] = dict(layout.documents)
+    findings = [_finding(subject, reason) for subject, reason in layout.problems]
+    findings.extend(
         _finding(where, f"unknown media type {media_type!r}")
         for where, media_type in layout.unknown_media_types
-    ]
+    )
+    given, given_inputs = _given_entries(signatures)
+    inputs.update(given_inputs)
     signed = _signed(layout)
     metadata: set[str] = {LAYOUT_FILE, INDEX_FILE}
     package: PackageManifest | None = None
-    if len(signed) != 1:
+    refused = {subject for subject, _ in layout.problems}
+    if INDEX_FILE in refused:
+        pass  # nothing it lists is known; its own finding says why
+    elif len(signed) != 1:
         findings.append(
             _finding(
                 INDEX_FILE,
-                f"exactly one image (manifest or index) besides its signatures is "
-                f"required in index.json, found {len(signed)}",
+                f"exactly one readable image (manifest or index) besides its "
+                f"signatures is required in index.json, found {len(signed)}",
             )
         )
     else:
@@ -1093,8 +1270,9 @@ def _to_delivery(
                 findings.append(_finding(blob, f"malformed: {e}"))
         for entry in entries:
             entry["data"] = base64.b64encode(inputs.get(entry["blob"], b"")).decode()
+        entries.extend(given)
         metadata |= sig_blobs
-        manifest = _component_manifest(layout, top)
+        manifest, claim = _component_manifest(layout, top)
         signature = None
         if entries:
             signature = DetachedSignature(
@@ -1104,14 +1282,18 @@ def _to_delivery(
                 data=dump_json({"target": _target_dict(top), "signatures": entries}),
             )
         package = PackageManifest(
-            file=top.blob, manifest=manifest, content=raw, signature=signature
+            file=top.blob,
+            manifest=manifest,
+            content=raw,
+            signature=signature,
+            vendor_claim=claim,
         )
         metadata.add(top.blob)
     for index in layout.indexes.values():
         if index.descriptor is not None:
             metadata.add(index.descriptor.blob)
     payload = frozenset(n for n in layout.source.files() if n not in metadata)
-    delivery = Delivery(
+    return Delivery(
         format=FORMAT_NAME,
         root=root,
         payload=payload,
@@ -1119,7 +1301,6 @@ def _to_delivery(
         findings=tuple(findings),
         inputs=inputs,
     )
-    return delivery, payload, {}
 
 
 def _digest_of(blob: str) -> str:
@@ -1131,18 +1312,34 @@ def _target_dict(d: Descriptor) -> dict[str, Any]:
     return {"mediaType": d.media_type, "digest": d.digest, "size": d.size}
 
 
-def _component_manifest(layout: OciLayout, top: Descriptor) -> ComponentManifest:
+#: The image annotations (image-spec ``annotations.md``) read into the manifest.
+VENDOR_ANNOTATION: Final = "org.opencontainers.image.vendor"
+_TITLE: Final = "org.opencontainers.image.title"
+_VERSION: Final = "org.opencontainers.image.version"
+_CREATED: Final = "org.opencontainers.image.created"
+
+
+def _component_manifest(
+    layout: OciLayout, top: Descriptor
+) -> tuple[ComponentManifest, VendorClaim]:
+    """The image as a component manifest, and what kind of vendor claim it makes.
+
+    The annotations are the signed document's own (the manifest's, or the image
+    index's): the descriptor in ``index.json`` is not covered by the signature, so
+    what it says (a ``ref.name`` tag, annotations copied there) is never read into
+    the vendor, product, version or release date.
+    """
     from vendorproof.models._fields import parse_time
     from vendorproof.models.manifest import Component, ComponentKind, Party
 
     m = layout.manifests.get(top.digest)
-    annotations = dict(top.annotations)
     if m is not None:
-        annotations.update(m.annotations)
-    elif top.digest in layout.indexes:
-        annotations.update(layout.indexes[top.digest].annotations)
-    vendor = annotations.get("org.opencontainers.image.vendor", "")
-    created = annotations.get("org.opencontainers.image.created")
+        annotations = m.annotations
+    else:
+        annotations = layout.indexes[top.digest].annotations
+    vendor = annotations.get(VENDOR_ANNOTATION, "")
+    claim = VendorClaim.NAME if vendor else VendorClaim.ABSENT
+    created = annotations.get(_CREATED)
     try:
         released = parse_time(created, "created") if created else _EPOCH
     except InvalidInputError:
@@ -1156,17 +1353,17 @@ def _component_manifest(layout: OciLayout, top: Descriptor) -> ComponentManifest
         )
         for d, kind in _components(layout, top)
     )
-    return ComponentManifest(
+    manifest = ComponentManifest(
         vendor=Party(name=vendor, id=vendor),
-        product=annotations.get("org.opencontainers.image.title")
-        or annotations.get("org.opencontainers.image.ref.name", ""),
-        version=annotations.get("org.opencontainers.image.version", ""),
+        product=annotations.get(_TITLE, ""),
+        version=annotations.get(_VERSION, ""),
         security_version=None,
         network_function=None,
         domain=None,
         release_date=released,
         components=components,
     )
+    return manifest, claim
 
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -1200,16 +1397,27 @@ class OciFormat:
     """OCI image layouts (a directory or a tar) signed with Notation or cosign."""
 
     name = FORMAT_NAME
+    signature_files = True
 
     def detect(self, path: Path) -> bool:
         """A directory or tar holding an ``oci-layout`` file."""
         return is_layout(path)
 
-    def load(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Delivery:
-        """Walk the layout and collect the signed manifest and its signatures."""
+    def load(
+        self,
+        path: Path,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        signatures: Sequence[SignatureFile] = (),
+    ) -> Delivery:
+        """Walk the layout and collect the signed manifest and its signatures.
+
+        ``signatures`` are Notation envelopes given as files beside the layout;
+        they are verified like the referrers found in it, and stored as inputs.
+        """
         opened = open_layout(path, limits=limits)
         try:
-            return _to_delivery(opened, path, limits)[0]
+            return _to_delivery(opened, path, limits, signatures)
         finally:
             close_layout(opened)
 
@@ -1232,9 +1440,17 @@ class OciFormat:
         limits: Limits = DEFAULT_LIMITS,
     ) -> Delivery:
         """The delivery from the stored index, manifests and signatures."""
-        source = _MemorySource(inputs, summary.root)
+        given = [
+            SignatureFile(name=n.removeprefix(SIGNATURE_INPUT_PREFIX), data=d)
+            for n, d in inputs.items()
+            if n.startswith(SIGNATURE_INPUT_PREFIX)
+        ]
+        layout_inputs = {
+            n: d for n, d in inputs.items() if not n.startswith(SIGNATURE_INPUT_PREFIX)
+        }
+        source = _MemorySource(layout_inputs, summary.root)
         root = images if images is not None else Path(summary.root)
-        delivery = _to_delivery(_walk(source, limits), root, limits)[0]
+        delivery = _to_delivery(_walk(source, limits), root, limits, given)
         return replace(
             delivery,
             payload=frozenset(summary.listing.payload),

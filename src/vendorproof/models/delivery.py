@@ -9,6 +9,7 @@ describes the adapter contract.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from vendorproof.models.checks import CheckResult
 from vendorproof.models.documents import SignedDocument
 from vendorproof.models.manifest import ComponentManifest
 
-__all__ = ["Delivery", "DetachedSignature", "PackageManifest"]
+__all__ = ["Delivery", "DetachedSignature", "PackageManifest", "VendorClaim"]
 
 
 def _empty() -> Mapping[str, bytes]:
@@ -45,6 +46,25 @@ class DetachedSignature:
     certificates: tuple[bytes, ...] = field(default=(), repr=False)
 
 
+class VendorClaim(enum.Enum):
+    """What a package manifest's vendor field is, for the ``vendor-binding`` check.
+
+    The vendor of a delivery is always the policy principal that verified the
+    manifest's signature; what the manifest says is a claim checked against it
+    (``docs/trust-rules.md``, "Who the delivery is from").
+    """
+
+    #: ``manifest.vendor.id`` is a policy vendor id; it must be the signer's.
+    POLICY_ID = "policy-id"
+    #: The format names its vendor in free text (``manifest.vendor.name``, e.g. an
+    #: OCI ``org.opencontainers.image.vendor`` annotation); it must be the signer's
+    #: policy id or its display name as the policy writes it.
+    NAME = "name"
+    #: The manifest names no vendor (an image without the annotation): there is no
+    #: claim to contradict the signer, who is the vendor.
+    ABSENT = "absent"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PackageManifest:
     """A vendor manifest that is not an in-toto statement (e.g. a SOL 004 ``.mf``).
@@ -57,12 +77,14 @@ class PackageManifest:
             block).
         signature: the vendor's signature over ``content`` (None: unsigned, which
             fails the manifest's signer checks).
+        vendor_claim: what ``manifest.vendor`` holds (a policy id, a name, none).
     """
 
     file: str
     manifest: ComponentManifest
     content: bytes = field(repr=False)
     signature: DetachedSignature | None
+    vendor_claim: VendorClaim = VendorClaim.POLICY_ID
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

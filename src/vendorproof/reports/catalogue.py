@@ -105,7 +105,8 @@ CHECKS: dict[str, CheckInfo] = {
     "vendor-binding": CheckInfo(
         summary="The manifest names the vendor that signed it.",
         help="Passes when the manifest's vendor.id is the policy id of the vendor "
-        "whose anchor or key verified it.",
+        "whose anchor or key verified it; for an image, when its vendor annotation "
+        "is that vendor's policy id or policy name, or it names none.",
         requirements=("KAT-A2-4", "SCAS-PKG"),
     ),
     "digest-algorithms": CheckInfo(

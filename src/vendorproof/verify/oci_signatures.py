@@ -117,6 +117,13 @@ def verify_oci_signatures(
                 annotations if isinstance(annotations, dict) else {},
                 **common,
             )
+        elif kind is None:
+            result = _fail(
+                blob,
+                "neither a JWS JSON (application/jose+json) nor a COSE_Sign1 "
+                "(application/cose) Notation envelope",
+                requirements,
+            )
         else:
             result = _fail(blob, f"unknown signature media type {kind!r}", requirements)
         if result.ok:

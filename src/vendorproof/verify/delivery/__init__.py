@@ -22,7 +22,7 @@ from types import MappingProxyType
 from vendorproof.models.certification import CERTIFICATION_PREDICATE
 from vendorproof.models.checks import Check, Outcome
 from vendorproof.models.declaration import DECLARATION_PREDICATE
-from vendorproof.models.delivery import Delivery
+from vendorproof.models.delivery import Delivery, VendorClaim
 from vendorproof.models.documents import SignedDocument
 from vendorproof.models.manifest import MANIFEST_PREDICATE, ComponentManifest
 from vendorproof.models.policy import Policy
@@ -138,10 +138,10 @@ def evaluate_delivery(
     found = _manifest(ev, delivery, by_type)
     if found is None:
         return _report(ev, summary, inputs)
-    manifest, manifest_file, signer = found
-    summary = _described(summary, manifest, manifest_file, signer)
-    # 4. The manifest's signer names the vendor it was signed by (KAT-A2-4).
-    _check_vendor_binding(ev, manifest_file, manifest, signer)
+    manifest, manifest_file, signer, claim = found
+    # 4. The manifest's signer is the vendor it names, if it names one (KAT-A2-4).
+    vendor = _check_vendor_binding(ev, manifest_file, manifest, signer, claim)
+    summary = _described(summary, manifest, manifest_file, signer, vendor)
     # 5. Certified = delivered: every listed file measured against its digests.
     measured = check_integrity(ev, delivery, manifest, hasher)
     summary = _measured(summary, manifest, measured)
@@ -187,7 +187,7 @@ def _documents_by_type(
 
 def _manifest(
     ev: Evaluation, delivery: Delivery, by_type: dict[str, list[SignedDocument]]
-) -> tuple[ComponentManifest, str, SignerCheck] | None:
+) -> tuple[ComponentManifest, str, SignerCheck, VendorClaim] | None:
     """The one manifest, after its signer checks; None (recorded) when there is not."""
     docs = by_type.get(MANIFEST_PREDICATE, [])
     package = delivery.package_manifest
@@ -229,7 +229,7 @@ def _manifest(
                 role="vendor",
                 kind="manifest",
             )
-        return package.manifest, package.file, signer
+        return package.manifest, package.file, signer, package.vendor_claim
     mdoc = docs[0]
     predicate = mdoc.predicate
     if isinstance(predicate, Malformed):
@@ -249,7 +249,7 @@ def _manifest(
         f"1 manifest, {certifications} certifications, {declarations} declarations",
     )
     signer = ev.signer(mdoc, ev.policy.vendors, "vendor", "manifest")
-    return predicate, mdoc.file, signer
+    return predicate, mdoc.file, signer, VendorClaim.POLICY_ID
 
 
 def _described(
@@ -257,6 +257,7 @@ def _described(
     manifest: ComponentManifest,
     file: str,
     signer: SignerCheck,
+    vendor: PartyRef | None,
 ) -> DeliverySummary:
     """The summary with what the manifest declares and who verifiably signed it."""
     p = signer.principal
@@ -264,7 +265,7 @@ def _described(
         format=summary.format,
         root=summary.root,
         listing=summary.listing,
-        vendor=PartyRef(id=manifest.vendor.id, name=manifest.vendor.name),
+        vendor=vendor,
         # Who the delivery is from, as verified (the manifest's vendor is a claim).
         principal=None if p is None else PartyRef(id=p.id, name=p.name),
         product=manifest.product,
@@ -299,32 +300,73 @@ def _measured(
 
 
 def _check_vendor_binding(
-    ev: Evaluation, file: str, manifest: ComponentManifest, signer: SignerCheck
-) -> None:
-    if signer.principal is None:
-        ev.add(
-            Check.VENDOR_BINDING,
-            file,
-            Outcome.FAIL,
-            f"manifest names vendor {manifest.vendor.id!r} but no trusted vendor "
-            "signer was established",
-        )
-    elif signer.principal.id != manifest.vendor.id:
-        ev.add(
-            Check.VENDOR_BINDING,
-            file,
-            Outcome.FAIL,
-            f"manifest names vendor {manifest.vendor.id!r} but is signed by vendor "
-            f"{signer.principal.id!r}",
-        )
-    else:
+    ev: Evaluation,
+    file: str,
+    manifest: ComponentManifest,
+    signer: SignerCheck,
+    claim: VendorClaim,
+) -> PartyRef | None:
+    """Check the manifest's vendor claim against the verified signer.
+
+    Returns the vendor the report names: the claim as written for a policy-id
+    claim (``verified_vendor`` compares it with the signer); the verified signer
+    when a name claim matches it or there is no claim (the vendor is the principal
+    whose anchor verified the signature); the claim as written when it does not.
+    """
+    p = signer.principal
+    declared = PartyRef(id=manifest.vendor.id, name=manifest.vendor.name)
+    if claim is VendorClaim.ABSENT:
+        if p is None:
+            ev.add(
+                Check.VENDOR_BINDING,
+                file,
+                Outcome.FAIL,
+                "no vendor named, and no trusted vendor signer was established",
+            )
+            return None
         ev.add(
             Check.VENDOR_BINDING,
             file,
             Outcome.PASS,
-            f"signed by the vendor it names: {signer.principal.id!r} "
-            f"({signer.principal.name}, per the policy)",
+            f"no vendor named; the vendor is the verified signer {p.id!r} "
+            f"({p.name}, per the policy)",
         )
+        return PartyRef(id=p.id, name=p.name)
+    named = (
+        manifest.vendor.id if claim is VendorClaim.POLICY_ID else manifest.vendor.name
+    )
+    if p is None:
+        ev.add(
+            Check.VENDOR_BINDING,
+            file,
+            Outcome.FAIL,
+            f"manifest names vendor {named!r} but no trusted vendor signer was "
+            "established",
+        )
+        return declared
+    by_name = claim is VendorClaim.NAME
+    if named != p.id and not (by_name and named == p.name):
+        also = (
+            f" ({p.name}); an image's vendor annotation must be the signer's policy "
+            "id or its name as the policy writes it"
+            if by_name
+            else ""
+        )
+        ev.add(
+            Check.VENDOR_BINDING,
+            file,
+            Outcome.FAIL,
+            f"manifest names vendor {named!r} but is signed by vendor {p.id!r}{also}",
+        )
+        return declared
+    as_named = f"{named!r} is " if by_name else ""
+    ev.add(
+        Check.VENDOR_BINDING,
+        file,
+        Outcome.PASS,
+        f"signed by the vendor it names: {as_named}{p.id!r} ({p.name}, per the policy)",
+    )
+    return PartyRef(id=p.id, name=p.name) if by_name else declared
 
 
 def _report(
