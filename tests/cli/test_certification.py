@@ -422,3 +422,45 @@ def test_affected_skips_failed_deliveries_and_reports_unverified_records(
     assert "problem: record #1: its operator signature does not verify" in (
         result.stdout
     )
+
+
+def test_intake_refuses_the_certification_desk_key(desk: Path, tmp_path: Path) -> None:
+    assert_ok(invoke(*record_args(desk)))
+    store = tmp_path / "evidence.db"
+    result = invoke(
+        "intake",
+        delivery(tmp_path),
+        "--policy",
+        desk / "policy.yaml",
+        "--operator-key",
+        desk / "desk.key",
+        "--store",
+        store,
+        "--actor",
+        "desk",
+        "--at",
+        AT_TEXT,
+    )
+    assert_error(
+        result,
+        ExitCode.INVALID_INPUT,
+        "--operator-key",
+        "certification records role 'certification-desk'",
+    )
+    # Nothing was recorded: the intake key's record is the first of the chain.
+    good = invoke(
+        "intake",
+        delivery(tmp_path / "again"),
+        "--policy",
+        desk / "policy.yaml",
+        "--operator-key",
+        OP_KEY,
+        "--store",
+        store,
+        "--actor",
+        "desk",
+        "--at",
+        AT_TEXT,
+    )
+    assert_ok(good)
+    assert "recorded as evidence #1 " in good.stdout

@@ -525,6 +525,29 @@ def _report_of(rec: EvidenceRecord) -> VerificationReport:
     )
 
 
+def _refuse_attestation_key(policy: Policy, key: crypto.SigningKey) -> None:
+    """The intake key must not be a key of the certification records role.
+
+    Intake records what was verified; the certification desk's records are inputs
+    of that verification. One key for both would let the intake desk attest the
+    certifications its own decisions rest on (``docs/trust-rules.md``, "Body-signed
+    and operator-attested certifications").
+
+    Raises:
+        InvalidInputError: the key is one of ``certification.records.publicKeys``.
+    """
+    role = policy.operator_attestation
+    if role is None:
+        return
+    kid = crypto.key_id(crypto.as_public_key(key.public_key()))
+    if kid in role.public_keys:
+        raise InvalidInputError(
+            f"the operator key {shorten(kid, 19)} is a key of the certification "
+            f"records role {role.role!r}; intake needs a key of its own",
+            path="--operator-key",
+        )
+
+
 def run_intake(
     delivery_root: Path,
     policy_path: Path,
@@ -571,6 +594,7 @@ def run_intake(
     if intake_id is not None:
         _check_intake_id(intake_id)
     policy = load_policy(policy_path, limits=limits)
+    _refuse_attestation_key(policy, key)
     fmt = formats.detect(delivery_root)  # no delivery at all: nothing to record
     # Files the operator names must be readable before anything is recorded.
     given = load_signatures(signatures, limits=limits)
