@@ -5,7 +5,6 @@ Run as a script, this module is the child process that the benchmark times::
     python scripts/_bench_lib.py hash-file sha256 IMAGE
     python scripts/_bench_lib.py hash-files sha256,sha512 @LISTFILE
     python scripts/_bench_lib.py x509-inproc CALLS LEAF ROOT INTERMEDIATE
-    python scripts/_bench_lib.py oci-check LAYOUT_DIR
     python scripts/_bench_lib.py integrity STORE_URL OPERATOR_PUB REPEAT
     python scripts/_bench_lib.py pg-writer STORE_URL COUNT DELIVERY POLICY KEY [VARIANT]
     python scripts/_bench_lib.py append-ab DIR COUNT BLOCK DELIVERY POLICY VARIANTS
@@ -758,23 +757,28 @@ def write_oci_layout(root: Path, layers: int, total: int, *, seed: int) -> list[
     return sorted(blobs.iterdir())
 
 
-def child_oci_check(args: Sequence[str]) -> None:
-    """``open_layout`` + ``check_blobs``; prints ``sha256 hex path`` of each blob."""
-    from vendorproof.formats.oci import check_blobs, close_layout, open_layout
+def sign_oci_layout(root: Path) -> list[Path]:
+    """Sign the image of :func:`write_oci_layout` with Notation, as Acme would.
 
-    root = Path(args[0])
-    layout = open_layout(root)
-    try:
-        checks = check_blobs(layout)
-    finally:
-        close_layout(layout)
-    bad = [c.problem for c in checks if c.problem]
-    if bad:
-        raise SystemExit(f"blob problems: {bad[0]}")
-    out = [
-        f"sha256 {c.descriptor.digest[7:]} {root / c.descriptor.blob}\n" for c in checks
-    ]
-    sys.stdout.write("".join(out))
+    A JWS envelope by the test PKI's vendor-a release key (chain leaf to root) is
+    added as an OCI 1.1 referrer of the image's manifest, so ``vendorproof verify``
+    with ``fixtures/policies/acme-cnf.yaml`` passes. Returns every blob's path.
+    """
+    import json
+    from datetime import UTC, datetime
+
+    _import_tests()
+    from tests import oci
+
+    index = json.loads((root / "index.json").read_bytes())
+    image = dict(index["manifests"][0])
+    layout = oci.Layout(root, list(index["manifests"]))
+    key, chain = oci.acme_signer()
+    when = datetime.fromisoformat(AT_TEXT).astimezone(UTC)
+    layout.add_referrer(
+        image, oci.jws_envelope(key, chain, image, signed_at=when), oci.JWS
+    )
+    return sorted((root / "blobs" / "sha256").iterdir())
 
 
 def child_x509_inproc(args: Sequence[str]) -> None:
@@ -1195,7 +1199,6 @@ CHILDREN: Mapping[str, Callable[[Sequence[str]], None]] = {
     "hash-file": child_hash_file,
     "hash-files": child_hash_files,
     "x509-inproc": child_x509_inproc,
-    "oci-check": child_oci_check,
     "integrity": child_integrity,
     "pg-writer": child_pg_writer,
     "append-ab": child_append_ab,
