@@ -36,6 +36,9 @@ class DetachedSignature:
         data: the signature bytes as delivered.
         certificates: certificate files delivered with it (PEM or DER), e.g. a SOL 004
             ``.cert``; they are candidates for the chain, never trust anchors.
+        algorithms: the digest algorithms to measure ``target`` with when no
+            manifest lists it (a package signature: the algorithm the signature
+            declares); empty for signatures over listed components.
     """
 
     kind: str
@@ -43,6 +46,7 @@ class DetachedSignature:
     target: str
     data: bytes = field(repr=False)
     certificates: tuple[bytes, ...] = field(default=(), repr=False)
+    algorithms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,13 +60,21 @@ class PackageManifest:
         content: the signed bytes (for a SOL 004 manifest: the bytes before the CMS
             block).
         signature: the vendor's signature over ``content`` (None: unsigned, which
-            fails the manifest's signer checks).
+            fails the manifest's signer checks unless a package signature may stand
+            in for it).
+        package_signature: a signature over the whole package that holds the
+            manifest (SOL 004 security option 2: a CMS over the CSAR inside a ZIP);
+            its ``target`` is a delivered file measured by the adapter's hasher
+            with ``algorithms``. Its signer must be the manifest's vendor; whether
+            it may stand in for a missing ``signature`` is the policy's
+            (``sol004Option2Alone``).
     """
 
     file: str
     manifest: ComponentManifest
     content: bytes = field(repr=False)
     signature: DetachedSignature | None
+    package_signature: DetachedSignature | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
