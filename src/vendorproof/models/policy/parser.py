@@ -263,7 +263,7 @@ class _Parser:
         if role != "timestamp-authority":
             known.update({"requireTimestamp", "keyless", "certificateProfile"})
         if role == "vendor":
-            known.update({"inToto", "detachedSignatures"})
+            known.update({"inToto", "detachedSignatures", "sol004Option2Alone"})
         if role == "certification-body":
             known.add("schemes")
         m = self.mapping(
@@ -318,6 +318,9 @@ class _Parser:
                         m.get("detachedSignatures"), (*at, "detachedSignatures")
                     )
                 )
+            ),
+            sol004_option2_alone=self.flag(
+                m.get("sol004Option2Alone"), (*at, "sol004Option2Alone")
             ),
         )
 
