@@ -94,15 +94,10 @@ class _Package:
         inputs: Mapping[str, bytes],
         members: Sequence[str],
         name: str,
-        *,
-        reserved: str | None = None,
     ) -> None:
         self.inputs = dict(inputs)
         self.members = tuple(members)
         self.name = name
-        #: Inside an option 2 ZIP: the prefix of the outer files, which a manifest
-        #: ``Source`` may not name (they are no member of the CSAR).
-        self.reserved = reserved
         self.findings: list[CheckResult] = []
 
     def fail(self, subject: str, reason: str) -> None:
@@ -305,13 +300,6 @@ class _Package:
             return None
         components: list[Component] = []
         for e in manifest.entries:
-            if self.reserved is not None and e.source.startswith(self.reserved):
-                self.fail(
-                    e.source,
-                    "Source names a file of the option 2 ZIP, not of the CSAR: not "
-                    "a component",
-                )
-                continue
             if e.uri:
                 self.findings.append(
                     _finding(
@@ -452,9 +440,11 @@ class _Option2:
                 inputs=inputs,
             )
         payload.add(OPTION2 + layout.csar)
-        inner = _Package(
-            self.inner_inputs, self.inner_members, layout.csar, reserved=OPTION2
-        ).delivery(root)
+        # A manifest cannot name an outer file: Source names are checked like
+        # member names, and ``2:`` is no member name.
+        inner = _Package(self.inner_inputs, self.inner_members, layout.csar).delivery(
+            root
+        )
         package = inner.package_manifest
         if package is not None:
             package = replace(package, package_signature=signature)
@@ -506,7 +496,7 @@ class _Option2:
                     "security option 2)",
                 )
             )
-        where = f"certificate {OPTION2}{cert_name}" if cert is not None else "the CMS"
+        where = f"{OPTION2}{cert_name}" if cert is not None else "the CMS"
         findings.append(
             _finding(
                 self.name,
