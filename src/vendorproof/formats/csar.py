@@ -586,6 +586,10 @@ def _option2_digests(
         with SafeZip(
             z.open_seekable(layout.csar), file=f"{z.file}: {layout.csar}"
         ) as csar:
+            # In archive order: the CSAR is a stream inside the ZIP, where seeking
+            # back means decompressing again from the start.
+            order = {m.name: i for i, m in enumerate(csar.members)}
+            inner.sort(key=lambda p: order.get(p, -1))
             found.update(zip(inner, csar.hash_members(inner, algorithms), strict=True))
     return [found[p] for p in paths]
 
