@@ -501,9 +501,9 @@ class _Option2:
             _finding(
                 self.name,
                 Outcome.PASS,
-                f"SOL 004 security option 2: {csar} signed by {file} (signer "
-                f"certificate from {where}); the CSAR is checked as a package of "
-                "its own",
+                f"SOL 004 security option 2: {csar} with its signature {file} "
+                f"(signer certificate from {where}); the CSAR is checked as a "
+                "package of its own",
             )
         )
         return DetachedSignature(
