@@ -18,6 +18,7 @@ import pytest
 from vendorproof.errors import InvalidInputError
 from vendorproof.formats.csar import OPTION2, CsarFormat
 from vendorproof.formats.ziparchive import DEFAULT_ARCHIVE_LIMITS, check_member_name
+from vendorproof.limits import Limits
 from vendorproof.models.checks import Outcome
 from vendorproof.models.delivery import Delivery
 from vendorproof.models.summary import DeliverySummary, Listing
@@ -181,3 +182,12 @@ def test_salvage_and_measure_of_a_broken_layout(tmp_path: Path) -> None:
     # A broken layout has no CSAR to look into: names are the ZIP's own.
     (digest,) = fmt.measure(bad)(["a.cms"], ["sha256"])
     assert digest.size == 0
+
+
+def test_a_csar_with_too_many_entries_is_unreadable(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"p.csar": _csar(), "p.cms": b"x", "p.cert": b"c"})
+    loaded = CsarFormat().load(path, limits=Limits(max_files=4))
+    failed = {f.subject: f.reason for f in loaded.findings if f.outcome is Outcome.FAIL}
+    assert "more than 4 entries" in failed["2:p.csar"]
+    assert loaded.package_manifest is None
+    _agree(tmp_path, loaded)
