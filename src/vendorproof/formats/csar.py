@@ -533,9 +533,10 @@ def _load_option2(
     inputs: dict[str, bytes] = {}
     findings: list[CheckResult] = []
     try:
-        with SafeZip(
-            z.open_seekable(layout.csar), file=f"{z.file}: {layout.csar}"
-        ) as inner:
+        with (
+            z.open_seekable(layout.csar) as stream,
+            SafeZip(stream, file=f"{z.file}: {layout.csar}") as inner,
+        ):
             members, inputs, findings = _read_csar(inner, limits)
     except InvalidInputError as e:
         broken[layout.csar] = f"not a readable CSAR (ZIP archive): {e}"
@@ -583,9 +584,10 @@ def _option2_digests(
     found = dict(zip(outer, z.hash_members(names, algorithms), strict=True))
     inner = [p for p in paths if not p.startswith(OPTION2)]
     if inner:
-        with SafeZip(
-            z.open_seekable(layout.csar), file=f"{z.file}: {layout.csar}"
-        ) as csar:
+        with (
+            z.open_seekable(layout.csar) as stream,
+            SafeZip(stream, file=f"{z.file}: {layout.csar}") as csar,
+        ):
             # In archive order: the CSAR is a stream inside the ZIP, where seeking
             # back means decompressing again from the start.
             order = {m.name: i for i, m in enumerate(csar.members)}
