@@ -299,7 +299,10 @@ def test_onap_package_under_the_legacy_profile(tmp_path: Path) -> None:
         ("csar-cert-in-cms-incorrect-hash.csar", "integrity"),
         ("csar-cert-in-cms-and-tosca.csar", "attestations"),
         ("csar-not-secure-warning.csar", "signature"),
-        ("signature-and-certificate.zip", "attestations"),
+        # Option 2: the outer signer is not the pinned certificate, and the CSAR
+        # inside has no option 1 signature (tests/cli/test_sol004_option2.py).
+        ("signature-and-certificate.zip", "signature"),
+        ("broken.zip", "attestations"),
     ],
 )
 def test_onap_packages_that_fail(tmp_path: Path, name: str, check: str) -> None:

@@ -1283,6 +1283,14 @@ POLICY_CASES = [
     pytest.param([((*V0, "certificateProfile"), "legacy")], None, id="ok-legacy"),
     pytest.param([((*CB0, "certificateProfile"), None)], None, id="ok-null-profile"),
     pytest.param([((*V0, "detachedSignatures"), ["*.img"])], None, id="ok-detached"),
+    pytest.param([((*V0, "sol004Option2Alone"), True)], None, id="ok-option2"),
+    pytest.param([((*V0, "sol004Option2Alone"), None)], None, id="ok-null-option2"),
+    pytest.param(
+        [((*V0, "sol004Option2Alone"), "yes")], "vendors[0].sol004Option2Alone", id="o2"
+    ),
+    pytest.param(
+        [((*CB0, "sol004Option2Alone"), True)], "certificationBodies[0]", id="cb-o2"
+    ),
     pytest.param(
         [((*V0, "certificateProfile"), "lax")], "vendors[0].certificateProfile", id="cp"
     ),

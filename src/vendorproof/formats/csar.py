@@ -18,10 +18,24 @@ it (``formats/sol004.py`` reads the structure, ``formats/ziparchive.py`` the arc
 * findings (``attestations`` check): where the signer's certificate is (SOL 004 §5.1:
   in the CMS, at ``ETSI-Entry-Certificate`` or as the root ``.cert``, exactly one),
   listed files without a digest, external (URI) artefacts, a malformed manifest or
-  TOSCA.meta, security option 2 (not verified yet: a failed finding);
+  TOSCA.meta;
 * inputs (stored as evidence): ``TOSCA.meta``, the manifest, certificates and
   signature files; never the artefacts, whose measurements are in the record;
 * payload: every other member (the manifest must list it: ``unlisted-files``).
+
+Security option 2 (SOL 004 §5.1, §5.3: a ZIP holding the CSAR, a ``.cms`` over the
+whole CSAR and the signer's ``.cert``): the inner CSAR is read as above, streaming
+from the outer archive (never extracted), with its members under their own names;
+the outer ZIP's files are named ``2:<name>`` (:data:`OPTION2`: no archive member can
+have that name, ``ziparchive`` refuses a second character ``:``). The ``.cms`` becomes
+the package manifest's ``package_signature`` over ``2:<csar>``, measured streaming
+with the digest algorithm it declares and verified by the ``cms`` verifier like any
+signer (``verify/delivery/package.py``); the ``.cert`` is an untrusted chain
+candidate. Failed findings: several ``.csar``/``.cms``/``.cert`` or members below
+the root, no ``.cms``, no certificate at all (neither a ``.cert`` nor one in the
+CMS), an inner CSAR that is not a readable ZIP (also an irregular entry, so replay
+finds it again), an unreadable outer member. Other outer files are payload no
+manifest lists (``unlisted-files``).
 
 Replay (``reload``) rebuilds the same delivery from the stored inputs and the recorded
 member listing.
@@ -30,10 +44,13 @@ member listing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Final
 
-from vendorproof.errors import InvalidInputError
+from vendorproof._internal.hashing import FileDigests
+from vendorproof.errors import AlgorithmError, InvalidInputError
 from vendorproof.formats import sol004
 from vendorproof.formats.base import (
     DocumentCache,
@@ -53,13 +70,18 @@ from vendorproof.models.manifest import (
     Party,
 )
 from vendorproof.models.summary import DeliverySummary, Listing
-from vendorproof.verify.cms import embedded_certificates
+from vendorproof.verify.cms import declared_digest_algorithm, embedded_certificates
 from vendorproof.verify.cms_signer import verify_detached_cms
 from vendorproof.verify.delivery import DETACHED_VERIFIERS, ComponentDigest, Hasher
 
-__all__ = ["CsarFormat"]
+__all__ = ["OPTION2", "CsarFormat"]
 
 NAME = "sol004"
+#: Prefix of the security option 2 ZIP's own files (the CSAR, its ``.cms`` and
+#: ``.cert``, anything else) in the listing, the inputs and the checks. No archive
+#: member can start with it (``ziparchive.check_member_name`` refuses a name whose
+#: second character is ``:``), so it never collides with a member of the CSAR.
+OPTION2: Final = "2:"
 _SUFFIXES = (".csar", ".zip")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
@@ -74,7 +96,10 @@ class _Package:
     """The inputs of one CSAR and what they say (shared by ``load`` and ``reload``)."""
 
     def __init__(
-        self, inputs: Mapping[str, bytes], members: Sequence[str], name: str
+        self,
+        inputs: Mapping[str, bytes],
+        members: Sequence[str],
+        name: str,
     ) -> None:
         self.inputs = dict(inputs)
         self.members = tuple(members)
@@ -103,7 +128,7 @@ class _Package:
             inputs=self.inputs,
         )
 
-    def _read(  # noqa: PLR0911 - one return per part that cannot be read
+    def _read(
         self,
     ) -> tuple[PackageManifest | None, list[DetachedSignature], set[str]]:
         """The package manifest, per-artefact signatures and the metadata members."""
@@ -120,15 +145,6 @@ class _Package:
             manifest_name = meta.entry_manifest
         else:
             found = [m for m in self.members if "/" not in m and m.endswith(".mf")]
-            if not found and any(
-                "/" not in m and m.lower().endswith(".csar") for m in self.members
-            ):
-                self.fail(
-                    self.name,
-                    "SOL 004 security option 2 (a CSAR inside a ZIP with a CMS over "
-                    "it) is not verified yet",
-                )
-                return None, [], metadata
             if len(found) != 1:
                 self.fail(
                     NAME,
@@ -184,7 +200,7 @@ class _Package:
         if manifest.cms is not None:
             try:
                 in_cms = bool(embedded_certificates(manifest.cms, file=manifest_name))
-            except InvalidInputError as e:
+            except (InvalidInputError, AlgorithmError) as e:
                 self.fail(manifest_name, f"malformed CMS: {e}")
         places = [
             *(["the CMS"] if in_cms else []),
@@ -341,19 +357,253 @@ def _metadata_names(archive: SafeZip) -> list[str]:
     return out
 
 
+def _read_csar(
+    archive: SafeZip, limits: Limits
+) -> tuple[list[str], dict[str, bytes], list[CheckResult]]:
+    """The members of a CSAR, its metadata members' bytes, and what was unreadable.
+
+    Raises:
+        InvalidInputError: more entries than ``limits.max_files``.
+    """
+    if len(archive.members) > limits.max_files:
+        raise InvalidInputError(
+            f"more than {limits.max_files} entries", file=archive.file
+        )
+    members = [m.name for m in archive.members]
+    inputs: dict[str, bytes] = {}
+    findings: list[CheckResult] = []
+    for name in _metadata_names(archive):
+        try:
+            inputs[name] = archive.read(name)
+        except InvalidInputError as e:
+            findings.append(_finding(name, Outcome.FAIL, f"unreadable: {e}"))
+    return members, inputs, findings
+
+
+def _is_option2(names: Sequence[str]) -> bool:
+    """Whether a recorded listing is of an option 2 ZIP (it names ``2:`` files)."""
+    return any(n.startswith(OPTION2) for n in names)
+
+
+class _Option2:
+    """A security option 2 ZIP (SOL 004 §5.1, §5.3) and the CSAR inside it.
+
+    Shared by ``load`` and ``reload``. ``outer`` holds the outer files' names
+    (without :data:`OPTION2`), ``read`` the bytes of its ``.cms`` and ``.cert``,
+    ``broken`` the outer files that could not be read (the CSAR: not a readable
+    ZIP) with why; ``inner`` the CSAR's own inputs and member names.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        outer: Sequence[str],
+        *,
+        read: Mapping[str, bytes],
+        broken: Mapping[str, str],
+        inner_inputs: Mapping[str, bytes],
+        inner_members: Sequence[str],
+    ) -> None:
+        self.name = name
+        self.outer = tuple(sorted(outer))
+        self.read = dict(read)
+        self.broken = dict(broken)
+        self.inner_inputs = dict(inner_inputs)
+        self.inner_members = tuple(inner_members)
+
+    def delivery(self, root: Path, extra: Sequence[CheckResult] = ()) -> Delivery:
+        findings = list(extra)
+        try:
+            layout = sol004.option2_layout(self.outer, file=self.name)
+        except InvalidInputError as e:
+            findings.append(
+                _finding(self.name, Outcome.FAIL, f"security option 2: {e.message}")
+            )
+            return Delivery(
+                format=NAME,
+                root=root,
+                payload=frozenset(OPTION2 + n for n in self.outer),
+                findings=tuple(findings),
+            )
+        if layout is None:  # pragma: no cover - a listing with 2: names is option 2
+            msg = "not a security option 2 layout"
+            raise InvalidInputError(msg, file=self.name)
+        irregular = {OPTION2 + n: why for n, why in sorted(self.broken.items())}
+        findings += [
+            _finding(OPTION2 + n, Outcome.FAIL, why)
+            for n, why in sorted(self.broken.items())
+        ]
+        payload = {OPTION2 + n for n in layout.others}
+        inputs = {OPTION2 + n: d for n, d in sorted(self.read.items())}
+        signature = self._signature(layout, findings)
+        if layout.csar in self.broken:
+            return Delivery(
+                format=NAME,
+                root=root,
+                payload=frozenset(payload),
+                irregular=irregular,
+                findings=tuple(findings),
+                inputs=inputs,
+            )
+        payload.add(OPTION2 + layout.csar)
+        # A manifest cannot name an outer file: Source names are checked like
+        # member names, and ``2:`` is no member name.
+        inner = _Package(self.inner_inputs, self.inner_members, layout.csar).delivery(
+            root
+        )
+        package = inner.package_manifest
+        if package is not None:
+            package = replace(package, package_signature=signature)
+        return Delivery(
+            format=NAME,
+            root=root,
+            payload=frozenset(payload | inner.payload),
+            irregular=irregular,
+            package_manifest=package,
+            signatures=inner.signatures,
+            findings=(*findings, *inner.findings),
+            inputs={**inputs, **inner.inputs},
+        )
+
+    def _signature(
+        self, layout: sol004.Option2Layout, findings: list[CheckResult]
+    ) -> DetachedSignature | None:
+        """The ``.cms`` over the CSAR as the package signature (None: recorded)."""
+        csar = OPTION2 + layout.csar
+        if layout.signature is None:
+            findings.append(
+                _finding(
+                    self.name,
+                    Outcome.FAIL,
+                    f"security option 2: no signature (.cms) over {csar} in the ZIP "
+                    "(SOL 004 §5.1)",
+                )
+            )
+            return None
+        file = OPTION2 + layout.signature
+        data = self.read.get(layout.signature)
+        if data is None:  # unreadable: already a finding
+            return None
+        cert_name = layout.certificate
+        cert = self.read.get(cert_name) if cert_name is not None else None
+        try:
+            algorithms: tuple[str, ...] = (declared_digest_algorithm(data, file=file),)
+            in_cms = bool(embedded_certificates(data, file=file))
+        except (InvalidInputError, AlgorithmError):
+            # The verifier reports the malformed or refused CMS on the signature.
+            algorithms, in_cms = (), True
+        if cert_name is None and not in_cms:
+            findings.append(
+                _finding(
+                    file,
+                    Outcome.FAIL,
+                    "no signer certificate: neither a .cert beside "
+                    f"{layout.csar} nor a certificate in the CMS (SOL 004 §5.1, "
+                    "security option 2)",
+                )
+            )
+        where = f"{OPTION2}{cert_name}" if cert is not None else "the CMS"
+        findings.append(
+            _finding(
+                self.name,
+                Outcome.PASS,
+                f"SOL 004 security option 2: {csar} with its signature {file} "
+                f"(signer certificate from {where}); the CSAR is checked as a "
+                "package of its own",
+            )
+        )
+        return DetachedSignature(
+            kind="cms",
+            file=file,
+            target=csar,
+            data=data,
+            certificates=(cert,) if cert is not None else (),
+            algorithms=algorithms,
+        )
+
+
+def _load_option2(
+    z: SafeZip, layout: sol004.Option2Layout, limits: Limits
+) -> tuple[_Option2, list[CheckResult]]:
+    """Read the outer ``.cms``/``.cert`` and the inner CSAR's metadata, streaming."""
+    read: dict[str, bytes] = {}
+    broken: dict[str, str] = {}
+    for name in (layout.signature, layout.certificate):
+        if name is None:
+            continue
+        try:
+            read[name] = z.read(name)
+        except InvalidInputError as e:
+            broken[name] = f"unreadable: {e}"
+    members: list[str] = []
+    inputs: dict[str, bytes] = {}
+    findings: list[CheckResult] = []
+    try:
+        with (
+            z.open_seekable(layout.csar) as stream,
+            SafeZip(stream, file=f"{z.file}: {layout.csar}") as inner,
+        ):
+            members, inputs, findings = _read_csar(inner, limits)
+    except InvalidInputError as e:
+        broken[layout.csar] = f"not a readable CSAR (ZIP archive): {e}"
+        members, inputs, findings = [], {}, []
+    outer = [m.name for m in z.members]
+    package = _Option2(
+        z.file,
+        outer,
+        read=read,
+        broken=broken,
+        inner_inputs=inputs,
+        inner_members=members,
+    )
+    return package, findings
+
+
 def _zip_hasher(path: Path) -> Hasher:
     def hasher(
         paths: Sequence[str], algorithms: Sequence[str]
     ) -> list[ComponentDigest]:
         with SafeZip(path, file=path.name) as z:
-            results = z.hash_members(list(paths), algorithms)
+            names = [m.name for m in z.members]
+            try:
+                layout = sol004.option2_layout(names, file=z.file)
+            except InvalidInputError:
+                layout = None  # a broken option 2 ZIP has nothing to measure
+            if layout is None:
+                results = z.hash_members(list(paths), algorithms)
+            else:
+                results = _option2_digests(z, layout, paths, algorithms)
         return [ComponentDigest(size=r.size, digests=dict(r.digests)) for r in results]
 
     return hasher
 
 
+def _option2_digests(
+    z: SafeZip,
+    layout: sol004.Option2Layout,
+    paths: Sequence[str],
+    algorithms: Sequence[str],
+) -> list[FileDigests]:
+    """Digests of outer files (``2:<name>``) and of members of the inner CSAR."""
+    outer = [p for p in paths if p.startswith(OPTION2)]
+    names = [p[len(OPTION2) :] for p in outer]
+    found = dict(zip(outer, z.hash_members(names, algorithms), strict=True))
+    inner = [p for p in paths if not p.startswith(OPTION2)]
+    if inner:
+        with (
+            z.open_seekable(layout.csar) as stream,
+            SafeZip(stream, file=f"{z.file}: {layout.csar}") as csar,
+        ):
+            # In archive order: the CSAR is a stream inside the ZIP, where seeking
+            # back means decompressing again from the start.
+            order = {m.name: i for i, m in enumerate(csar.members)}
+            inner.sort(key=lambda p: order.get(p, -1))
+            found.update(zip(inner, csar.hash_members(inner, algorithms), strict=True))
+    return [found[p] for p in paths]
+
+
 class CsarFormat:
-    """ETSI GS NFV-SOL 004 packages (security option 1)."""
+    """ETSI GS NFV-SOL 004 packages (security options 1 and 2)."""
 
     name = NAME
     signature_files = False
@@ -377,10 +627,14 @@ class CsarFormat:
     ) -> Delivery:
         """Read the CSAR's metadata members and listing (artefacts stay unread).
 
+        A security option 2 ZIP: its ``.cms`` and ``.cert``, and the inner CSAR's
+        metadata streamed from the outer archive.
+
         Raises:
             InvalidInputError: not a readable ZIP, or an unsafe archive (names,
-                links, encryption, bombs: ``formats/ziparchive.py``), or signature
-                files given (a CSAR's signatures are inside it).
+                links, encryption, bombs: ``formats/ziparchive.py``), more entries
+                than ``limits.max_files``, or signature files given (a CSAR's
+                signatures are inside it).
         """
         refuse_signature_files(self, signatures)
         with SafeZip(path, file=path.name) as z:
@@ -388,20 +642,33 @@ class CsarFormat:
                 raise InvalidInputError(
                     f"more than {limits.max_files} entries", file=str(path)
                 )
-            members = [m.name for m in z.members]
-            inputs: dict[str, bytes] = {}
-            findings: list[CheckResult] = []
-            for name in _metadata_names(z):
-                try:
-                    inputs[name] = z.read(name)
-                except InvalidInputError as e:
-                    findings.append(_finding(name, Outcome.FAIL, f"unreadable: {e}"))
+            names = [m.name for m in z.members]
+            try:
+                layout = sol004.option2_layout(names, file=path.name)
+            except InvalidInputError:
+                broken = _Option2(
+                    path.name,
+                    names,
+                    read={},
+                    broken={},
+                    inner_inputs={},
+                    inner_members=(),
+                )
+                return broken.delivery(path)
+            if layout is not None:
+                option2, findings = _load_option2(z, layout, limits)
+                return option2.delivery(path, findings)
+            members, inputs, findings = _read_csar(z, limits)
         package = _Package(inputs, members, path.name)
         package.findings.extend(findings)
         return package.delivery(path)
 
     def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
-        """Digest members streaming from the archive (``SafeZip.hash_members``)."""
+        """Digest members streaming from the archive (``SafeZip.hash_members``).
+
+        Names starting with :data:`OPTION2` are files of an option 2 ZIP; other
+        names of an option 2 package are members of the CSAR inside it.
+        """
         del progress  # members are hashed in one pass; no per-chunk progress yet
         return _zip_hasher(path)
 
@@ -417,20 +684,66 @@ class CsarFormat:
     ) -> Delivery:
         """The delivery from its stored inputs and the recorded member listing."""
         del workdir, cache, limits
-        members = sorted({*summary.listing.payload, *inputs})
         root = images if images is not None else Path(summary.root)
-        return _Package(inputs, members, Path(summary.root).name).delivery(root)
+        name = Path(summary.root).name
+        listing = summary.listing
+        if _is_option2([*listing.payload, *inputs, *listing.irregular]):
+            return self._reload_option2(inputs, summary, root, name)
+        members = sorted({*listing.payload, *inputs})
+        return _Package(inputs, members, name).delivery(root)
+
+    @staticmethod
+    def _reload_option2(
+        inputs: Mapping[str, bytes], summary: DeliverySummary, root: Path, name: str
+    ) -> Delivery:
+        listing = summary.listing
+        cut = len(OPTION2)
+        outer = {
+            n[cut:]
+            for n in (*listing.payload, *inputs, *listing.irregular)
+            if n.startswith(OPTION2)
+        }
+        inner_inputs = {n: d for n, d in inputs.items() if not n.startswith(OPTION2)}
+        inner_members = sorted(
+            {*(p for p in listing.payload if not p.startswith(OPTION2)), *inner_inputs}
+        )
+        return _Option2(
+            name,
+            sorted(outer),
+            read={n[cut:]: d for n, d in inputs.items() if n.startswith(OPTION2)},
+            broken={
+                n[cut:]: why
+                for n, why in listing.irregular.items()
+                if n.startswith(OPTION2)
+            },
+            inner_inputs=inner_inputs,
+            inner_members=inner_members,
+        ).delivery(root)
 
     def salvage(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Salvage:
-        """The metadata members and the listing, if the archive can be opened."""
+        """The metadata members and the listing, if the archive can be opened.
+
+        Of an option 2 ZIP: its own ``.cms`` and ``.cert`` (named ``2:<name>``) and
+        its listing; the inner CSAR is not opened.
+        """
         del limits
         try:
             with SafeZip(path, file=path.name) as z:
                 members = [m.name for m in z.members]
+                try:
+                    option2 = sol004.option2_layout(members, file=path.name)
+                except InvalidInputError:
+                    option2 = None
+                prefix = OPTION2 if option2 is not None else ""
+                wanted = (
+                    [n for n in (option2.signature, option2.certificate) if n]
+                    if option2 is not None
+                    else _metadata_names(z)
+                )
                 inputs = {}
-                for name in _metadata_names(z):
+                for name in wanted:
                     try:
-                        inputs[name] = z.read(name)
+                        inputs[prefix + name] = z.read(name)
                     except InvalidInputError:
                         continue
         except InvalidInputError as e:
@@ -441,5 +754,5 @@ class CsarFormat:
                     ),
                 )
             )
-        payload = tuple(sorted(m for m in members if m not in inputs))
+        payload = tuple(sorted(prefix + m for m in members if prefix + m not in inputs))
         return Salvage(inputs=inputs, listing=Listing(payload=payload))

@@ -8,6 +8,13 @@ delivery root. The walk never follows a symbolic link, so a link (to a file or a
 directory, inside or outside the root) is never taken for payload: it is reported as
 an irregular entry and fails the check of the path it sits on.
 
+A file ``<file>.cms`` or ``<file>.p7s`` beside a delivered payload file ``<file>``
+(outside ``attestations/`` and ``in-toto/``) is a detached CMS signature over it
+(RFC 5652; the vendor's ``detachedSignatures`` rule names the files that need one):
+it stays in the listing (a manifest may list it), its bytes are an input, and it is
+checked by the ``cms`` verifier of ``verify.delivery.DETACHED_VERIFIERS`` from the
+measured digests of ``<file>`` (``detached-signature`` check).
+
 A statement that does not parse is a failed ``attestations`` finding naming the file
 and the field (``docs/design.md``, "Malformed vendor documents"); its bytes are still
 an input, so the record shows what was delivered.
@@ -42,14 +49,36 @@ from vendorproof.models.delivery import (
     KEYLESS,
     RESERVED,
     Delivery,
+    DetachedSignature,
 )
 from vendorproof.models.documents import SignedDocument, load_signed_document
 from vendorproof.models.summary import DeliverySummary, Listing
-from vendorproof.verify.delivery import ComponentDigest, Hasher
+from vendorproof.verify.cms_signer import (
+    DETACHED_SIGNATURE_SUFFIXES,
+    verify_detached_cms,
+)
+from vendorproof.verify.delivery import DETACHED_VERIFIERS, ComponentDigest, Hasher
 
-__all__ = ["DirectoryFormat", "is_input", "load_delivery"]
+__all__ = ["DirectoryFormat", "is_input", "load_delivery", "signed_file"]
 
 NAME = "directory"
+
+DETACHED_VERIFIERS.setdefault("cms", verify_detached_cms)
+
+
+def signed_file(rel: str) -> str | None:
+    """The file a detached signature ``<file>.cms`` / ``<file>.p7s`` signs, or None.
+
+    Only outside the reserved directories (``attestations/``, ``in-toto/``); whether
+    ``<file>`` was delivered is decided once the whole listing is known.
+    """
+    if rel.split("/", 1)[0] in RESERVED:
+        return None
+    for suffix in DETACHED_SIGNATURE_SUFFIXES:
+        if rel.endswith(suffix) and len(rel) > len(suffix):
+            target = rel[: -len(suffix)]
+            return None if target.endswith("/") else target
+    return None
 
 
 def is_input(rel: str) -> bool:
@@ -81,9 +110,15 @@ class _Sorter:
         self.in_toto: dict[str, bytes] = {}
         self.inputs: dict[str, bytes] = {}
         self.findings: list[CheckResult] = []
+        #: ``<file>.cms``/``<file>.p7s`` payload files: name -> where to read them
+        #: (a path on disk, or the stored bytes on replay).
+        self.signature_files: dict[str, Path | bytes] = {}
 
     def metadata(self, rel: str, data: bytes) -> None:
-        """An input file (``is_input(rel)``) and its bytes."""
+        """An input file (``is_input(rel)``, or a detached signature) and its bytes."""
+        if signed_file(rel) is not None:
+            self.signature_files[rel] = data
+            return
         self.inputs[rel] = data
         if rel.startswith(KEYLESS):
             self.artifact_bundles[rel[len(KEYLESS) : -len(BUNDLE_SUFFIX)]] = data
@@ -119,8 +154,32 @@ class _Sorter:
             pass
         else:
             self.payload.add(rel)
+            if signed_file(rel) is not None:
+                self.signature_files[rel] = Path(path)
+
+    def _signatures(self) -> tuple[DetachedSignature, ...]:
+        """Detached CMS signatures beside delivered files (read now, kept as inputs)."""
+        out: list[DetachedSignature] = []
+        for rel, source in sorted(self.signature_files.items()):
+            target = signed_file(rel)
+            if target is None or target not in self.payload:
+                continue  # a payload file like any other
+            if isinstance(source, Path):
+                try:
+                    data = read_document(source, limits=self.limits)
+                except InvalidInputError as e:
+                    self.findings.append(_malformed(rel, e))
+                    continue
+            else:
+                data = source
+            self.inputs[rel] = data
+            out.append(
+                DetachedSignature(kind="cms", file=rel, target=target, data=data)
+            )
+        return tuple(out)
 
     def delivery(self, root: Path) -> Delivery:
+        signatures = self._signatures()
         for target in self.artifact_bundles:
             if target not in self.payload:
                 self.irregular[f"{KEYLESS}{target}{BUNDLE_SUFFIX}"] = (
@@ -134,6 +193,7 @@ class _Sorter:
             irregular=self.irregular,
             artifact_bundles=self.artifact_bundles,
             in_toto=self.in_toto,
+            signatures=signatures,
             findings=tuple(self.findings),
             inputs=self.inputs,
         )
@@ -278,6 +338,7 @@ class DirectoryFormat:
                 if name.startswith(f"{IN_TOTO}/"):
                     confine.write_file(root, name, data, file=summary.root)
         sorter = _Sorter(limits, cache)
+        sorter.payload = set(summary.listing.payload)
         for name in sorted(inputs):
             sorter.metadata(name, inputs[name])
         delivery = sorter.delivery(root)
@@ -289,6 +350,7 @@ class DirectoryFormat:
             irregular=dict(summary.listing.irregular),
             artifact_bundles=delivery.artifact_bundles,
             in_toto=delivery.in_toto,
+            signatures=delivery.signatures,
             findings=delivery.findings,
             inputs=delivery.inputs,
         )

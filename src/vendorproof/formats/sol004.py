@@ -3,7 +3,8 @@
 Clause numbers are those of GS NFV-SOL 004 V4.3.1 (the same text since V2.6.1 unless
 noted). This module only *reads*: it parses the package into frozen data and computes
 the digests the manifest lists; signatures are verified by ``verify/cms.py`` and the
-trust decision is the caller's. Not yet wired into ``verify``.
+trust decision is the caller's; ``formats/csar.py`` is the delivery-format adapter
+built on it.
 
 Supported:
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -52,6 +54,7 @@ __all__ = [
     "Option2Layout",
     "ToscaMeta",
     "check_digests",
+    "option2_layout",
     "parse_manifest",
     "parse_tosca_meta",
     "read_option2",
@@ -713,31 +716,49 @@ class Option2Layout:
 def read_option2(archive: SafeZip) -> Option2Layout | None:
     """The option 2 layout of ``archive``, or ``None`` if it is a plain CSAR.
 
+    See :func:`option2_layout` (applied to the archive's member names).
+
+    Raises:
+        InvalidInputError: as for :func:`option2_layout`.
+    """
+    return option2_layout([m.name for m in archive.members], file=archive.file)
+
+
+def option2_layout(names: Sequence[str], *, file: str) -> Option2Layout | None:
+    """The option 2 layout of an archive holding ``names``, or ``None`` if plain.
+
     An archive is option 2 when it has no ``TOSCA.meta`` and no root manifest but
-    exactly one ``.csar`` file at its root.
+    at least one ``.csar`` file at its root (§5.1, §5.3: "a ZIP file including the
+    CSAR file, a signature file and the certificate file").
 
     Raises:
         InvalidInputError: several ``.csar``, ``.cms`` or ``.cert`` files at the root,
-            or members below the root.
+            or members below the root (the message names them).
     """
-    names = [m.name for m in archive.members]
     root = [n for n in names if "/" not in n]
-    if archive.has(TOSCA_META) or any(n.lower().endswith(".mf") for n in root):
+    if TOSCA_META in names or any(n.lower().endswith(".mf") for n in root):
         return None
     csars = [n for n in root if n.lower().endswith(".csar")]
     if not csars:
         return None
-    if len(csars) > 1 or len(root) != len(names):
+    below = [n for n in names if "/" in n]
+    if len(csars) > 1 or below:
+        found = ", ".join(repr(n[:200]) for n in [*csars[1:], *below][:3])
         raise InvalidInputError(
-            "an option 2 package holds one .csar and its signature files at the root",
-            file=archive.file,
+            "an option 2 package holds one .csar and its signature files at the "
+            f"root, found {found}",
+            file=file,
         )
     sigs = [n for n in root if n.lower().endswith(".cms")]
     certs = [n for n in root if n.lower().endswith(".cert")]
-    for what, found in (("signature (.cms)", sigs), ("certificate (.cert)", certs)):
-        if len(found) > 1:
+    for what, found_names in (
+        ("signature (.cms)", sigs),
+        ("certificate (.cert)", certs),
+    ):
+        if len(found_names) > 1:
+            shown = ", ".join(repr(n[:200]) for n in found_names[:3])
             raise InvalidInputError(
-                f"more than one {what} in an option 2 package", file=archive.file
+                f"more than one {what} in an option 2 package: {shown}", file=file
             )
     others = tuple(n for n in root if n not in {csars[0], *sigs, *certs})
     return Option2Layout(

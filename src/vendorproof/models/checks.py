@@ -123,6 +123,8 @@ DOCUMENT_REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "certification": Check.CERTIFICATION.requirements,
     "trust-declaration": Check.TRUST_DECLARATION.requirements,
     "component-signature": ("KAT-A2-4", "SCAS-PKG"),
+    # A signature over a whole package (SOL 004 security option 2).
+    "package": ("KAT-A2-4", "SCAS-PKG"),
 }
 
 

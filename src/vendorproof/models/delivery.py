@@ -37,6 +37,9 @@ class DetachedSignature:
         data: the signature bytes as delivered.
         certificates: certificate files delivered with it (PEM or DER), e.g. a SOL 004
             ``.cert``; they are candidates for the chain, never trust anchors.
+        algorithms: the digest algorithms to measure ``target`` with when no
+            manifest lists it (a package signature: the algorithm the signature
+            declares); empty for signatures over listed components.
     """
 
     kind: str
@@ -44,6 +47,7 @@ class DetachedSignature:
     target: str
     data: bytes = field(repr=False)
     certificates: tuple[bytes, ...] = field(default=(), repr=False)
+    algorithms: tuple[str, ...] = ()
 
 
 class VendorClaim(enum.Enum):
@@ -76,7 +80,14 @@ class PackageManifest:
         content: the signed bytes (for a SOL 004 manifest: the bytes before the CMS
             block).
         signature: the vendor's signature over ``content`` (None: unsigned, which
-            fails the manifest's signer checks).
+            fails the manifest's signer checks unless a package signature may stand
+            in for it).
+        package_signature: a signature over the whole package that holds the
+            manifest (SOL 004 security option 2: a CMS over the CSAR inside a ZIP);
+            its ``target`` is a delivered file measured by the adapter's hasher
+            with ``algorithms``. Its signer must be the manifest's vendor; whether
+            it may stand in for a missing ``signature`` is the policy's
+            (``sol004Option2Alone``).
         vendor_claim: what ``manifest.vendor`` holds (a policy id, a name, none).
     """
 
@@ -85,6 +96,7 @@ class PackageManifest:
     content: bytes = field(repr=False)
     signature: DetachedSignature | None
     vendor_claim: VendorClaim = VendorClaim.POLICY_ID
+    package_signature: DetachedSignature | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

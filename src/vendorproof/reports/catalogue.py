@@ -106,7 +106,9 @@ CHECKS: dict[str, CheckInfo] = {
         summary="The manifest names the vendor that signed it.",
         help="Passes when the manifest's vendor.id is the policy id of the vendor "
         "whose anchor or key verified it; for an image, when its vendor annotation "
-        "is that vendor's policy id or policy name, or it names none.",
+        "is that vendor's policy id or policy name, or it names none; on a package "
+        "signature (an ETSI SOL 004 option 2 .cms), of the vendor that signed the "
+        "package.",
         requirements=("KAT-A2-4", "SCAS-PKG"),
     ),
     "digest-algorithms": CheckInfo(
@@ -124,8 +126,10 @@ CHECKS: dict[str, CheckInfo] = {
     ),
     "unlisted-files": CheckInfo(
         summary="Every delivered payload file is listed in the manifest.",
-        help="Passes when every payload file is listed in the signed manifest; an "
-        "unlisted file is a warning or a failure as the policy says (unlistedFiles).",
+        help="Passes when every payload file is listed in the signed manifest "
+        "(detached signature files and the CSAR a package signature covers need not "
+        "be); an unlisted file is a warning or a failure as the policy says "
+        "(unlistedFiles).",
         requirements=("KAT-A2-4",),
     ),
     "certification": CheckInfo(

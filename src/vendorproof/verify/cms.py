@@ -67,6 +67,7 @@ __all__ = [
     "MAX_CMS_BYTES",
     "CmsSignature",
     "Content",
+    "declared_digest_algorithm",
     "digest_content",
     "embedded_certificates",
     "verify_detached",
@@ -259,6 +260,19 @@ def embedded_certificates(cms: bytes, *, file: str) -> tuple[x509.Certificate, .
         AlgorithmError: a digest algorithm that is not allowed.
     """
     return tuple(c for c, _ in _parse(_der(cms, file=file), file=file).certificates)
+
+
+def declared_digest_algorithm(cms: bytes, *, file: str) -> str:
+    """The digest algorithm the CMS's ``SignerInfo`` declares (not yet verified).
+
+    What a large signed file (a SOL 004 option 2 CSAR) must be measured with before
+    :func:`verify_detached_digest` compares the measurement with ``messageDigest``.
+
+    Raises:
+        InvalidInputError: as for :func:`verify_detached`.
+        AlgorithmError: a digest algorithm that is not allowed.
+    """
+    return _parse(_der(cms, file=file), file=file).digest_algorithm
 
 
 def verify_detached_digest(

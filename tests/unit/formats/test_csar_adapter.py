@@ -65,8 +65,24 @@ def test_what_the_adapter_finds() -> None:
     assert sig.target == "Files/pnf-sw-information/pnf-sw-information.yaml"
     assert len(sig.certificates) == 1
     option2 = adapter.load(ONAP / "signature-and-certificate.zip")
-    assert "option 2" in option2.findings[0].reason
-    assert option2.package_manifest is None
+    assert [f.outcome for f in option2.findings] == [Outcome.PASS]
+    assert "security option 2" in option2.findings[0].reason
+    assert option2.package_manifest is not None
+    outer = option2.package_manifest.package_signature
+    assert outer is not None
+    assert (outer.file, outer.target, outer.algorithms) == (
+        "2:signature-and-certificate.cms",
+        "2:valid.csar",
+        ("sha256",),
+    )
+    assert outer.certificates == ()  # the certificate is in the CMS
+    assert {"2:README", "2:valid.csar", "Definitions/MainServiceTemplate.yaml"} <= (
+        option2.payload
+    )
+    broken = adapter.load(ONAP / "broken.zip")
+    assert "no signature (.cms)" in broken.findings[0].reason
+    assert broken.package_manifest is not None
+    assert broken.package_manifest.package_signature is None
 
 
 def test_detect_and_salvage(tmp_path: Path) -> None:

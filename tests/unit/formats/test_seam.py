@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -323,3 +324,46 @@ def _listing(delivery: Delivery) -> Any:
     from vendorproof.models.summary import Listing
 
     return Listing(payload=tuple(delivery.payload), irregular=dict(delivery.irregular))
+
+
+def _with_package_signature(
+    delivery: Delivery, *, delivered: bool, algorithms: tuple[str, ...] = ("sha256",)
+) -> Delivery:
+    """``delivery`` wrapped as a package signed as a whole (SOL 004 option 2)."""
+    assert delivery.package_manifest is not None
+    outer = DetachedSignature(
+        kind=KIND,
+        file="2:package.sig",
+        target="images/du.img",
+        data=_sign(bytes.fromhex(hashlib.sha256(IMAGE).hexdigest())),
+        algorithms=algorithms,
+    )
+    payload = delivery.payload if delivered else frozenset()
+    return replace(
+        delivery,
+        payload=payload,
+        package_manifest=replace(delivery.package_manifest, package_signature=outer),
+    )
+
+
+def test_a_package_signature_over_a_file_not_delivered_fails(
+    registered: None, policy: Policy
+) -> None:
+    report = _evaluate(policy, _with_package_signature(_delivery(), delivered=False))
+    c = next(c for c in report.checks if c.subject == "2:package.sig")
+    assert (c.check, c.outcome) == ("signature", Outcome.FAIL)
+    assert "not delivered" in c.reason
+    assert _outcome(report, "vendor-binding", "2:package.sig") is Outcome.FAIL
+    assert not report.ok
+
+
+def test_a_package_signature_is_checked_before_the_manifest_signature(
+    registered: None, policy: Policy
+) -> None:
+    report = _evaluate(policy, _with_package_signature(_delivery(), delivered=True))
+    subjects = [c.subject for c in report.checks if c.check == "signature"]
+    assert subjects[:2] == ["2:package.sig", "package.mf.sig"]
+    assert _outcome(report, "vendor-binding", "2:package.sig") is Outcome.PASS
+    assert _outcome(report, "vendor-binding", "package.mf") is Outcome.PASS
+    # The measurement the package signature used is in the record.
+    assert "images/du.img" in report.delivery.measured

@@ -289,12 +289,15 @@ def test_certificate_profile_and_detached_signatures() -> None:
             (
                 "    name: Borealis Networks Oy\n    certificateProfile: legacy\n"
                 "    detachedSignatures: ['*.img', 'fw/*.bin']\n"
+                "    sol004Option2Alone: true\n"
             ),
         ),
     )
     policy = _parse(text)
     assert policy.vendors[0].certificate_profile is CertificateProfile.STRICT
     assert policy.vendors[0].detached_signatures == ()
+    assert policy.vendors[0].sol004_option2_alone is False
+    assert policy.vendors[1].sol004_option2_alone is True
     assert policy.vendors[1].certificate_profile is CertificateProfile.LEGACY
     assert policy.vendors[1].detached_signatures == ("*.img", "fw/*.bin")
 

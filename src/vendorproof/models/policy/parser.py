@@ -357,7 +357,9 @@ class _Parser:
         if role != "timestamp-authority":
             known.update({"requireTimestamp", "keyless", "certificateProfile"})
         if role == "vendor":
-            known.update({"inToto", "detachedSignatures", "notation"})
+            known.update(
+                {"inToto", "detachedSignatures", "notation", "sol004Option2Alone"}
+            )
         if role == "certification-body":
             known.add("schemes")
         m = self.mapping(
@@ -422,6 +424,9 @@ class _Parser:
                 )
             ),
             notation=notation,
+            sol004_option2_alone=self.flag(
+                m.get("sol004Option2Alone"), (*at, "sol004Option2Alone")
+            ),
         )
 
     def principals(self, value: Any, at: Path, role: str) -> tuple[Principal, ...]:

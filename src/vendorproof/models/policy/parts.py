@@ -183,6 +183,9 @@ class Principal:
     certificate_profile: CertificateProfile = CertificateProfile.STRICT
     detached_signatures: tuple[str, ...] = ()  # globs of files needing <file>.cms/.p7s
     notation: NotationRules = STRICT_NOTATION
+    #: A SOL 004 package signed only as a whole (security option 2, no option 1
+    #: manifest signature) may pass on that signature (``sol004Option2Alone``).
+    sol004_option2_alone: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 
 from vendorproof.models.certification import CERTIFICATION_PREDICATE
-from vendorproof.models.checks import Check, Outcome
+from vendorproof.models.checks import DOCUMENT_REQUIREMENTS, Check, Outcome
 from vendorproof.models.declaration import DECLARATION_PREDICATE
 from vendorproof.models.delivery import Delivery, VendorClaim
 from vendorproof.models.documents import SignedDocument
@@ -54,6 +54,7 @@ from vendorproof.verify.delivery.components import (
     check_keyless_components,
 )
 from vendorproof.verify.delivery.integrity import check_integrity, check_unlisted
+from vendorproof.verify.delivery.package import check_package_signature
 from vendorproof.verify.delivery.rollback import check_rollback
 from vendorproof.verify.delivery.supplier import check_declaration, check_deny_list
 from vendorproof.verify.result import VerificationReport
@@ -134,17 +135,25 @@ def evaluate_delivery(
     ev.items.extend(delivery.findings)
     # 2. Every signed statement has a type we know (an unknown one is never ignored).
     by_type = _documents_by_type(ev, delivery.documents)
-    # 3. Exactly one manifest: a signed statement, or the package format's own.
-    found = _manifest(ev, delivery, by_type)
+    # 3. Exactly one manifest: a signed statement, or the package format's own
+    #    (with, for SOL 004 security option 2, the signature over the whole package).
+    found = _manifest(ev, delivery, by_type, hasher)
     if found is None:
         return _report(ev, summary, inputs)
-    manifest, manifest_file, signer, claim = found
-    # 4. The manifest's signer is the vendor it names, if it names one (KAT-A2-4).
+    manifest, manifest_file, signer, claim, outer = found
+    # 4. The manifest's signer is the vendor it names, if it names one (KAT-A2-4); so
+    #    is the package's signer, when it is not the one that vouched for the manifest.
     vendor = _check_vendor_binding(ev, manifest_file, manifest, signer, claim)
+    if outer is not None and outer.signer is not signer:
+        _check_vendor_binding(
+            ev, outer.file, manifest, outer.signer, claim, what="package"
+        )
     summary = _described(summary, manifest, manifest_file, signer, vendor)
     # 5. Certified = delivered: every listed file measured against its digests.
     measured = check_integrity(ev, delivery, manifest, hasher)
-    summary = _measured(summary, manifest, measured)
+    summary = _measured(
+        summary, manifest, {**(outer.measured if outer else {}), **measured}
+    )
     # 6. Signatures over single components, by the delivering vendor's rules.
     check_keyless_components(ev, delivery, manifest, measured)
     check_detached(ev, delivery, manifest, measured)
@@ -185,9 +194,21 @@ def _documents_by_type(
     return by_type
 
 
+@dataclass(frozen=True, slots=True)
+class _Outer:
+    """A package signature (SOL 004 option 2): its file, signer and measurement."""
+
+    file: str
+    signer: SignerCheck
+    measured: dict[str, ComponentDigest]
+
+
 def _manifest(
-    ev: Evaluation, delivery: Delivery, by_type: dict[str, list[SignedDocument]]
-) -> tuple[ComponentManifest, str, SignerCheck, VendorClaim] | None:
+    ev: Evaluation,
+    delivery: Delivery,
+    by_type: dict[str, list[SignedDocument]],
+    hasher: Hasher,
+) -> tuple[ComponentManifest, str, SignerCheck, VendorClaim, _Outer | None] | None:
     """The one manifest, after its signer checks; None (recorded) when there is not."""
     docs = by_type.get(MANIFEST_PREDICATE, [])
     package = delivery.package_manifest
@@ -211,15 +232,13 @@ def _manifest(
             f"1 {delivery.format} manifest, {certifications} certifications, "
             f"{declarations} declarations",
         )
+        # The outer layer first: a signature over the package holding the manifest.
+        found = check_package_signature(ev, delivery, package, hasher)
+        outer = None
+        if found is not None and package.package_signature is not None:
+            outer = _Outer(package.package_signature.file, *found)
         if package.signature is None:
-            ev.add(
-                Check.SIGNATURE,
-                package.file,
-                Outcome.FAIL,
-                "the manifest is not signed",
-                ("KAT-A2-4", "SCAS-PKG"),
-            )
-            signer = SignerCheck(checks=(), principal=None)
+            signer = _unsigned_manifest(ev, package.file, outer)
         else:
             signer = ev.detached_signer(
                 package.signature,
@@ -229,7 +248,7 @@ def _manifest(
                 role="vendor",
                 kind="manifest",
             )
-        return package.manifest, package.file, signer, package.vendor_claim
+        return package.manifest, package.file, signer, package.vendor_claim, outer
     mdoc = docs[0]
     predicate = mdoc.predicate
     if isinstance(predicate, Malformed):
@@ -249,7 +268,49 @@ def _manifest(
         f"1 manifest, {certifications} certifications, {declarations} declarations",
     )
     signer = ev.signer(mdoc, ev.policy.vendors, "vendor", "manifest")
-    return predicate, mdoc.file, signer, VendorClaim.POLICY_ID
+    return predicate, mdoc.file, signer, VendorClaim.POLICY_ID, None
+
+
+def _unsigned_manifest(ev: Evaluation, file: str, outer: _Outer | None) -> SignerCheck:
+    """The signer of a manifest without its own signature (SOL 004 option 1 absent).
+
+    Only a package signature (option 2) the vendor's policy entry accepts alone
+    (``sol004Option2Alone``) stands in for it; anything else fails.
+    """
+    requirements = DOCUMENT_REQUIREMENTS["manifest"]
+    vendor = outer.signer.principal if outer is not None and outer.signer.ok else None
+    if outer is None or vendor is None:
+        why = (
+            "the manifest is not signed"
+            if outer is None
+            else "the manifest is not signed, and the package signature "
+            f"{outer.file} did not verify"
+        )
+        ev.add(Check.SIGNATURE, file, Outcome.FAIL, why, requirements)
+        return SignerCheck(checks=(), principal=None)
+    if not vendor.sol004_option2_alone:
+        ev.add(
+            Check.SIGNATURE,
+            file,
+            Outcome.FAIL,
+            "the manifest is not signed (SOL 004 security option 1); the package "
+            f"signature {outer.file} of vendor {vendor.id!r} does not stand in for "
+            "it: the policy requires the manifest's own signature (sol004Option2Alone "
+            "is false)",
+            requirements,
+        )
+        return SignerCheck(checks=(), principal=None)
+    ev.add(
+        Check.SIGNATURE,
+        file,
+        Outcome.PASS,
+        "the manifest has no signature of its own (SOL 004 security option 1); the "
+        f"package signature {outer.file} of vendor {vendor.id!r} covers it, which the "
+        "policy accepts alone for this vendor (sol004Option2Alone)",
+        requirements,
+    )
+    ev.vendor = vendor
+    return outer.signer
 
 
 def _described(
@@ -305,9 +366,13 @@ def _check_vendor_binding(
     manifest: ComponentManifest,
     signer: SignerCheck,
     claim: VendorClaim,
+    *,
+    what: str = "manifest",
 ) -> PartyRef | None:
-    """Check the manifest's vendor claim against the verified signer.
+    """Check the manifest's vendor claim against the verified signer of ``file``.
 
+    ``what`` is ``manifest`` (the manifest's own signature) or ``package`` (a
+    signature over the whole package holding the manifest, SOL 004 option 2).
     Returns the vendor the report names: the claim as written for a policy-id
     claim (``verified_vendor`` compares it with the signer); the verified signer
     when a name claim matches it or there is no claim (the vendor is the principal
@@ -335,13 +400,17 @@ def _check_vendor_binding(
     named = (
         manifest.vendor.id if claim is VendorClaim.POLICY_ID else manifest.vendor.name
     )
+    names = (
+        "manifest names"
+        if what == "manifest"
+        else "the package signature covers a manifest that names"
+    )
     if p is None:
         ev.add(
             Check.VENDOR_BINDING,
             file,
             Outcome.FAIL,
-            f"manifest names vendor {named!r} but no trusted vendor signer was "
-            "established",
+            f"{names} vendor {named!r} but no trusted vendor signer was established",
         )
         return declared
     by_name = claim is VendorClaim.NAME
@@ -356,15 +425,17 @@ def _check_vendor_binding(
             Check.VENDOR_BINDING,
             file,
             Outcome.FAIL,
-            f"manifest names vendor {named!r} but is signed by vendor {p.id!r}{also}",
+            f"{names} vendor {named!r} but is signed by vendor {p.id!r}{also}",
         )
         return declared
     as_named = f"{named!r} is " if by_name else ""
+    it = "it" if what == "manifest" else f"the {what}"
     ev.add(
         Check.VENDOR_BINDING,
         file,
         Outcome.PASS,
-        f"signed by the vendor it names: {as_named}{p.id!r} ({p.name}, per the policy)",
+        f"signed by the vendor {it} names: {as_named}{p.id!r} ({p.name}, per the "
+        "policy)",
     )
     return PartyRef(id=p.id, name=p.name) if by_name else declared
 

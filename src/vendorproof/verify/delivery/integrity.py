@@ -91,9 +91,19 @@ def check_integrity(
 def check_unlisted(
     ev: Evaluation, delivery: Delivery, manifest: ComponentManifest
 ) -> None:
-    """Every payload file (and irregular entry) must be listed in the manifest."""
+    """Every payload file (and irregular entry) must be listed in the manifest.
+
+    A detached signature file (``<file>.cms`` beside ``<file>``) need not be: the
+    ``detached-signature`` check verifies it, and it must sign a listed file. Nor
+    need the file a package signature covers (SOL 004 security option 2: the CSAR
+    that holds the manifest).
+    """
     policy = ev.policy
     listed = {c.path for c in manifest.components}
+    listed.update(s.file for s in delivery.signatures)
+    package = delivery.package_manifest
+    if package is not None and package.package_signature is not None:
+        listed.add(package.package_signature.target)
     extra = sorted((set(delivery.payload) | set(delivery.irregular)) - listed)
     if not extra:
         ev.add(
