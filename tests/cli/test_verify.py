@@ -499,3 +499,48 @@ def test_large_reports_group_passing_checks(
         "--all",
     )
     assert "fw/part001.bin" in out_all
+
+
+_FIXTURES = SAMPLE_POLICY.parent.parent
+
+
+@pytest.mark.parametrize(
+    ("delivery", "policy", "extra"),
+    [
+        pytest.param(
+            "packages/onap-sol004/csar-cert-in-cms-valid.csar",
+            "policies/onap-sol004.yaml",
+            ("--at", "2020-09-25T00:00:00Z"),
+            id="sol004-csar",
+        ),
+        pytest.param(
+            "packages/acme-upf-oci", "policies/acme-cnf.yaml", (), id="oci-layout"
+        ),
+        pytest.param(
+            "packages/acme-upf-oci.tar",
+            "policies/acme-cnf.yaml",
+            ("--signature", str(_FIXTURES / "packages/acme-upf-oci.cose.sig")),
+            id="oci-tar-with-signature-file",
+        ),
+    ],
+)
+def test_json_report_of_every_format_follows_the_schema(
+    delivery: str, policy: str, extra: tuple[str, ...]
+) -> None:
+    from jsonschema import Draft202012Validator
+
+    from vendorproof.schemas import load_schema
+
+    code, out, err = invoke(
+        "verify",
+        _FIXTURES / delivery,
+        "--policy",
+        _FIXTURES / policy,
+        *extra,
+        "--format",
+        "json",
+    )
+    assert code == ExitCode.OK, out + err
+    report = json.loads(out)
+    assert report["inputs"], "the report names the documents it read"
+    Draft202012Validator(load_schema("report")).validate(report)

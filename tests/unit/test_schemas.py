@@ -438,7 +438,12 @@ def test_failed_reports_validate(tmp_path: Path) -> None:
         pytest.param([(("checks", 0, "requirements"), ["ISO-9001"])], id="unknown-req"),
         pytest.param([(("checks", 0, "requirements"), [])], id="no-requirements"),
         pytest.param([(("checks", 0, "reason"), DELETE)], id="missing-reason"),
-        pytest.param([(("inputs", "policy.yaml"), "0" * 64)], id="input-outside"),
+        pytest.param([(("inputs", "../policy.yaml"), "0" * 64)], id="input-outside"),
+        pytest.param([(("inputs", "/etc/passwd"), "0" * 64)], id="input-absolute"),
+        pytest.param([(("inputs", "a/../../b"), "0" * 64)], id="input-dotdot"),
+        pytest.param([(("inputs", "2:../x.cms"), "0" * 64)], id="input-prefixed-up"),
+        pytest.param([(("inputs", "a\\b"), "0" * 64)], id="input-backslash"),
+        pytest.param([(("inputs", "a\nb"), "0" * 64)], id="input-control"),
         pytest.param([(("delivery", "product"), DELETE)], id="partial-delivery"),
         pytest.param([(("delivery", "trustAnchors"), ["sha1:abc"])], id="bad-anchor"),
         pytest.param(
