@@ -356,6 +356,35 @@ def test_intake_and_replay(tmp_path: Path, vendor: Vendor) -> None:
     assert "Traceback" not in result.output
 
 
+def test_an_unreadable_manifest_is_recorded_and_replays(
+    tmp_path: Path, vendor: Vendor
+) -> None:
+    """A member whose bytes fail their CRC-32: a failed finding now and in replay."""
+    import zipfile
+
+    package = build(tmp_path, vendor)
+    with zipfile.ZipFile(package) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    corrupt = tmp_path / "corrupt.csar"
+    with zipfile.ZipFile(corrupt, "w", zipfile.ZIP_STORED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    raw = bytearray(corrupt.read_bytes())
+    at = bytes(raw).index(b"metadata:")
+    raw[at] = ord("M")
+    corrupt.write_bytes(bytes(raw))
+    pol = policy(tmp_path, vendor.base / "root.pem")
+    store = tmp_path / "evidence.db"
+    result = invoke(
+        "intake", corrupt, "--policy", pol, "--operator-key", OP_KEY,
+        "--store", store, "--at", AT, "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+    assert "attestations" in failed(json.loads(result.stdout))
+    result = invoke("audit", "replay", "--store", store, "--operator-pub", OP_PUB)
+    assert_ok(result)
+
+
 def test_not_a_zip(tmp_path: Path) -> None:
     bad = tmp_path / "broken.csar"
     bad.write_bytes(b"PK\x03\x04 not really a zip")

@@ -100,11 +100,20 @@ class _Package:
         inputs: Mapping[str, bytes],
         members: Sequence[str],
         name: str,
+        broken: Mapping[str, str] | None = None,
     ) -> None:
+        """``broken``: metadata members that could not be read, with the reason.
+
+        They are recorded as irregular entries of the listing, so that ``reload``
+        (replay) finds them again and reports the same findings.
+        """
         self.inputs = dict(inputs)
         self.members = tuple(members)
         self.name = name
+        self.broken = dict(broken or {})
         self.findings: list[CheckResult] = []
+        for member, why in sorted(self.broken.items()):
+            self.fail(member, why)
 
     def fail(self, subject: str, reason: str) -> None:
         self.findings.append(_finding(subject, Outcome.FAIL, reason))
@@ -126,6 +135,7 @@ class _Package:
             signatures=tuple(signatures),
             findings=tuple(self.findings),
             inputs=self.inputs,
+            irregular=self.broken,
         )
 
     def _read(
@@ -359,7 +369,7 @@ def _metadata_names(archive: SafeZip) -> list[str]:
 
 def _read_csar(
     archive: SafeZip, limits: Limits
-) -> tuple[list[str], dict[str, bytes], list[CheckResult]]:
+) -> tuple[list[str], dict[str, bytes], dict[str, str]]:
     """The members of a CSAR, its metadata members' bytes, and what was unreadable.
 
     Raises:
@@ -371,13 +381,13 @@ def _read_csar(
         )
     members = [m.name for m in archive.members]
     inputs: dict[str, bytes] = {}
-    findings: list[CheckResult] = []
+    broken: dict[str, str] = {}
     for name in _metadata_names(archive):
         try:
             inputs[name] = archive.read(name)
         except InvalidInputError as e:
-            findings.append(_finding(name, Outcome.FAIL, f"unreadable: {e}"))
-    return members, inputs, findings
+            broken[name] = f"unreadable: {e}"
+    return members, inputs, broken
 
 
 def _is_option2(names: Sequence[str]) -> bool:
@@ -391,7 +401,8 @@ class _Option2:
     Shared by ``load`` and ``reload``. ``outer`` holds the outer files' names
     (without :data:`OPTION2`), ``read`` the bytes of its ``.cms`` and ``.cert``,
     ``broken`` the outer files that could not be read (the CSAR: not a readable
-    ZIP) with why; ``inner`` the CSAR's own inputs and member names.
+    ZIP) with why; ``inner`` the CSAR's own inputs, member names and unreadable
+    metadata members.
     """
 
     def __init__(
@@ -403,6 +414,7 @@ class _Option2:
         broken: Mapping[str, str],
         inner_inputs: Mapping[str, bytes],
         inner_members: Sequence[str],
+        inner_broken: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self.outer = tuple(sorted(outer))
@@ -410,9 +422,10 @@ class _Option2:
         self.broken = dict(broken)
         self.inner_inputs = dict(inner_inputs)
         self.inner_members = tuple(inner_members)
+        self.inner_broken = dict(inner_broken or {})
 
-    def delivery(self, root: Path, extra: Sequence[CheckResult] = ()) -> Delivery:
-        findings = list(extra)
+    def delivery(self, root: Path) -> Delivery:
+        findings: list[CheckResult] = []
         try:
             layout = sol004.option2_layout(self.outer, file=self.name)
         except InvalidInputError as e:
@@ -448,9 +461,9 @@ class _Option2:
         payload.add(OPTION2 + layout.csar)
         # A manifest cannot name an outer file: Source names are checked like
         # member names, and ``2:`` is no member name.
-        inner = _Package(self.inner_inputs, self.inner_members, layout.csar).delivery(
-            root
-        )
+        inner = _Package(
+            self.inner_inputs, self.inner_members, layout.csar, self.inner_broken
+        ).delivery(root)
         package = inner.package_manifest
         if package is not None:
             package = replace(package, package_signature=signature)
@@ -458,7 +471,7 @@ class _Option2:
             format=NAME,
             root=root,
             payload=frozenset(payload | inner.payload),
-            irregular=irregular,
+            irregular={**irregular, **inner.irregular},
             package_manifest=package,
             signatures=inner.signatures,
             findings=(*findings, *inner.findings),
@@ -522,9 +535,7 @@ class _Option2:
         )
 
 
-def _load_option2(
-    z: SafeZip, layout: sol004.Option2Layout, limits: Limits
-) -> tuple[_Option2, list[CheckResult]]:
+def _load_option2(z: SafeZip, layout: sol004.Option2Layout, limits: Limits) -> _Option2:
     """Read the outer ``.cms``/``.cert`` and the inner CSAR's metadata, streaming."""
     read: dict[str, bytes] = {}
     broken: dict[str, str] = {}
@@ -537,26 +548,26 @@ def _load_option2(
             broken[name] = f"unreadable: {e}"
     members: list[str] = []
     inputs: dict[str, bytes] = {}
-    findings: list[CheckResult] = []
+    inner_broken: dict[str, str] = {}
     try:
         with (
             z.open_seekable(layout.csar) as stream,
             SafeZip(stream, file=f"{z.file}: {layout.csar}") as inner,
         ):
-            members, inputs, findings = _read_csar(inner, limits)
+            members, inputs, inner_broken = _read_csar(inner, limits)
     except InvalidInputError as e:
         broken[layout.csar] = f"not a readable CSAR (ZIP archive): {e}"
-        members, inputs, findings = [], {}, []
+        members, inputs, inner_broken = [], {}, {}
     outer = [m.name for m in z.members]
-    package = _Option2(
+    return _Option2(
         z.file,
         outer,
         read=read,
         broken=broken,
         inner_inputs=inputs,
         inner_members=members,
+        inner_broken=inner_broken,
     )
-    return package, findings
 
 
 def _zip_hasher(path: Path) -> Hasher:
@@ -646,7 +657,7 @@ class CsarFormat:
             try:
                 layout = sol004.option2_layout(names, file=path.name)
             except InvalidInputError:
-                broken = _Option2(
+                refused = _Option2(
                     path.name,
                     names,
                     read={},
@@ -654,14 +665,11 @@ class CsarFormat:
                     inner_inputs={},
                     inner_members=(),
                 )
-                return broken.delivery(path)
+                return refused.delivery(path)
             if layout is not None:
-                option2, findings = _load_option2(z, layout, limits)
-                return option2.delivery(path, findings)
-            members, inputs, findings = _read_csar(z, limits)
-        package = _Package(inputs, members, path.name)
-        package.findings.extend(findings)
-        return package.delivery(path)
+                return _load_option2(z, layout, limits).delivery(path)
+            members, inputs, broken = _read_csar(z, limits)
+        return _Package(inputs, members, path.name, broken).delivery(path)
 
     def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
         """Digest members streaming from the archive (``SafeZip.hash_members``).
@@ -689,8 +697,9 @@ class CsarFormat:
         listing = summary.listing
         if _is_option2([*listing.payload, *inputs, *listing.irregular]):
             return self._reload_option2(inputs, summary, root, name)
-        members = sorted({*listing.payload, *inputs})
-        return _Package(inputs, members, name).delivery(root)
+        broken = dict(listing.irregular)
+        members = sorted({*listing.payload, *inputs, *broken})
+        return _Package(inputs, members, name, broken).delivery(root)
 
     @staticmethod
     def _reload_option2(
@@ -704,8 +713,15 @@ class CsarFormat:
             if n.startswith(OPTION2)
         }
         inner_inputs = {n: d for n, d in inputs.items() if not n.startswith(OPTION2)}
+        inner_broken = {
+            n: why for n, why in listing.irregular.items() if not n.startswith(OPTION2)
+        }
         inner_members = sorted(
-            {*(p for p in listing.payload if not p.startswith(OPTION2)), *inner_inputs}
+            {
+                *(p for p in listing.payload if not p.startswith(OPTION2)),
+                *inner_inputs,
+                *inner_broken,
+            }
         )
         return _Option2(
             name,
@@ -718,6 +734,7 @@ class CsarFormat:
             },
             inner_inputs=inner_inputs,
             inner_members=inner_members,
+            inner_broken=inner_broken,
         ).delivery(root)
 
     def salvage(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Salvage:

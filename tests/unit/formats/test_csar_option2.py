@@ -191,3 +191,36 @@ def test_a_csar_with_too_many_entries_is_unreadable(tmp_path: Path) -> None:
     assert "more than 4 entries" in failed["2:p.csar"]
     assert loaded.package_manifest is None
     _agree(tmp_path, loaded)
+
+
+def _corrupt_manifest(csar: bytes) -> bytes:
+    """``csar`` rebuilt with its manifest stored, one byte changed (CRC mismatch)."""
+    with zipfile.ZipFile(io.BytesIO(csar)) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    data = bytearray(_zip(members, method=zipfile.ZIP_STORED))
+    at = bytes(data).index(b"metadata:")
+    data[at] = ord("M")
+    return bytes(data)
+
+
+@pytest.mark.parametrize("option2", [False, True], ids=["plain", "option-2"])
+def test_an_unreadable_manifest_member_replays_to_the_same_findings(
+    tmp_path: Path, option2: bool
+) -> None:
+    csar = _corrupt_manifest(_csar())
+    path = tmp_path / ("p.zip" if option2 else "p.csar")
+    if option2:
+        path.write_bytes(_zip({"p.csar": csar, "p.cms": b"x"}))
+    else:
+        path.write_bytes(csar)
+    loaded = CsarFormat().load(path)
+    reasons = [
+        f.reason
+        for f in loaded.findings
+        if f.subject == "main.mf" and f.outcome is Outcome.FAIL
+    ]
+    assert any("unreadable" in r and "CRC" in r for r in reasons), reasons
+    assert "the manifest is not in the package" in reasons
+    assert loaded.irregular["main.mf"].startswith("unreadable")
+    assert loaded.package_manifest is None
+    _agree(tmp_path, loaded)
