@@ -380,3 +380,99 @@ def acme_image(
             image, jws_envelope(key, chain, image, signed_at=signed_at), JWS
         )
     return layout, image
+
+
+def second_acme_signer() -> tuple[PrivateKey, list[x509.Certificate]]:
+    """A second Acme code-signing certificate (another key) under the same CA."""
+    from tests import pki
+    from tests.builders import issued
+
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing 2", inter, org="Acme Radio Systems GmbH"
+    )
+    key = leaf.key
+    assert isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+    return key, [leaf.cert, inter.cert, issued("vendor-a", "root").cert]
+
+
+SIGSTORE_BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
+
+
+def cosign_bundle_referrer(
+    layout: Layout, image: Mapping[str, Any], *, signed_digest: str | None = None
+) -> dict[str, Any]:
+    """A cosign 3 signature: a Sigstore bundle referrer by Acme's release signer
+    (over ``signed_digest``, by default the image's)."""
+    from tests.builders import statement, vendor_a
+    from vendorproof.verify.cosign import COSIGN_PREDICATE
+
+    digest = signed_digest or image["digest"]
+    body = statement(
+        [{"name": "registry.example/upf", "digest": {"sha256": digest[7:]}}],
+        COSIGN_PREDICATE,
+        {},
+    )
+    raw = vendor_a().sign(dumps(body))
+    return layout.add_referrer(
+        image, raw, SIGSTORE_BUNDLE, artifact_type=SIGSTORE_BUNDLE
+    )
+
+
+def simple_signing_payload(digest: str) -> bytes:
+    return dumps(
+        {
+            "critical": {
+                "identity": {"docker-reference": "registry.example/upf"},
+                "image": {"docker-manifest-digest": digest},
+                "type": "cosign container image signature",
+            },
+            "optional": None,
+        }
+    )
+
+
+def add_simple_signature(
+    layout: Layout, image: Mapping[str, Any], *, signed_digest: str | None = None
+) -> dict[str, Any]:
+    """The older cosign form: a ``sha256-<digest>.sig`` tag manifest whose layer
+    is the simple-signing payload, signed by Acme's certificate (annotations)."""
+    from tests.builders import issued
+    from vendorproof._internal import crypto
+    from vendorproof.verify.cosign import (
+        ANNOTATION_CERTIFICATE,
+        ANNOTATION_CHAIN,
+        ANNOTATION_SIGNATURE,
+    )
+
+    body = simple_signing_payload(signed_digest or image["digest"])
+    leaf = issued("vendor-a", "signing")
+    key = crypto.as_signing_key(leaf.key, file="test")
+    pem = serialization.Encoding.PEM
+    annotations = {
+        ANNOTATION_SIGNATURE: base64.b64encode(crypto.sign(key, body)).decode(),
+        ANNOTATION_CERTIFICATE: leaf.cert.public_bytes(pem).decode(),
+        ANNOTATION_CHAIN: issued("vendor-a", "intermediate")
+        .cert.public_bytes(pem)
+        .decode(),
+    }
+    config = dumps({})
+    put_blob(layout.root, config)
+    put_blob(layout.root, body)
+    manifest = dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "config": descriptor(CONFIG, config),
+            "layers": [descriptor(SIMPLE_SIGNING, body, annotations=annotations)],
+        }
+    )
+    put_blob(layout.root, manifest)
+    tag = f"sha256-{image['digest'][7:]}.sig"
+    desc = descriptor(
+        MANIFEST, manifest, annotations={"org.opencontainers.image.ref.name": tag}
+    )
+    layout.manifests.append(desc)
+    layout.save()
+    return desc

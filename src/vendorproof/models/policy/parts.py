@@ -164,6 +164,10 @@ class NotationRules:
 #: The rules of a vendor whose policy entry has no ``notation`` section.
 STRICT_NOTATION = NotationRules()
 
+#: The kinds of image signature a vendor may use (``imageSignatures``): Notation
+#: (Notary Project JWS/COSE envelopes) and cosign (Sigstore bundle, simple signing).
+IMAGE_SIGNATURE_KINDS = frozenset({"notation", "cosign"})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
@@ -183,6 +187,8 @@ class Principal:
     certificate_profile: CertificateProfile = CertificateProfile.STRICT
     detached_signatures: tuple[str, ...] = ()  # globs of files needing <file>.cms/.p7s
     notation: NotationRules = STRICT_NOTATION
+    #: The signature kinds this vendor may sign images with (``imageSignatures``).
+    image_signatures: frozenset[str] = IMAGE_SIGNATURE_KINDS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
