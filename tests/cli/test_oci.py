@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from tests.builders import KEYS, policy_data, write_policy
@@ -20,6 +21,7 @@ from tests.oci import (
     VENDOR,
     acme_image,
     oci_policy,
+    put_blob,
     real_layout,
     tar_layout,
 )
@@ -100,6 +102,49 @@ def test_tampered_layer_fails_integrity(tmp_path: Path) -> None:
         for (c, s), v in checks(report).items()
         if c == "integrity" and s.endswith("4dc21c")
     }
+
+
+@pytest.mark.parametrize(("unlisted", "outcome"), [("warn", "warn"), ("fail", "fail")])
+def test_unreferenced_blobs_are_reported_by_path(
+    tmp_path: Path, unlisted: str, outcome: str
+) -> None:
+    layout = real_layout(tmp_path)
+    orphans = sorted(
+        "blobs/sha256/" + put_blob(layout.root, data)[7:]
+        for data in (b"left behind", b"another leftover")
+    )
+    (layout.root / "manifest.json").write_text("[]")  # a docker-save leftover
+    pol = oci_policy(tmp_path)
+    data = yaml.safe_load(pol.read_text())
+    data["unlistedFiles"] = unlisted
+    pol.write_text(yaml.safe_dump(data))
+    code, report = verify(layout.root, pol)
+    found = report["checks"]
+    assert isinstance(found, list)
+    got = {
+        c["subject"]: (c["outcome"], c["reason"])
+        for c in found
+        if c["check"] == "unlisted-files"
+    }
+    for orphan in orphans:
+        reason = (
+            "unreferenced blob not listed in the manifest "
+            f"(policy: unlistedFiles={unlisted})"
+        )
+        assert got[orphan] == (outcome, reason)
+    assert got["manifest.json"][1].startswith("file not listed")
+    assert len(got) == 3
+    expected = ExitCode.OK if unlisted == "warn" else ExitCode.VERIFICATION_FAILED
+    assert code == expected, report
+    delivery = report["delivery"]
+    assert isinstance(delivery, dict)
+    assert delivery["listing"]["irregular"] == dict.fromkeys(
+        orphans, "unreferenced blob"
+    )
+    # Recorded at intake and replayed with the same finding.
+    store = tmp_path / "evidence.db"
+    intake(layout.root, pol, store)
+    replay(store)
 
 
 def test_layout_signed_by_no_trusted_vendor_fails(tmp_path: Path) -> None:
