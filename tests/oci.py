@@ -261,6 +261,14 @@ _COSE_ALG = {
 }
 
 
+def cbor_map(*pairs: tuple[Any, Any]) -> bytes:
+    """A definite-length CBOR map of ``pairs`` as given: keys may repeat."""
+    assert len(pairs) < 24  # one-byte map header (RFC 8949 §3.1)
+    return bytes([0xA0 + len(pairs)]) + b"".join(
+        cbor2.dumps(k) + cbor2.dumps(v) for k, v in pairs
+    )
+
+
 def cose_envelope(
     key: PrivateKey,
     chain: Sequence[x509.Certificate],
@@ -270,8 +278,10 @@ def cose_envelope(
     protected: Mapping[Any, Any] | None = None,
     unprotected: Mapping[Any, Any] | None = None,
     tsa_url: str | None = None,
+    raw_protected: bytes | None = None,
 ) -> bytes:
-    """A COSE_Sign1_Tagged Notation envelope (RFC 9052 §4.2)."""
+    """A COSE_Sign1_Tagged Notation envelope (RFC 9052 §4.2); ``raw_protected``
+    replaces the encoded protected header (signed as given)."""
     prot: dict[Any, Any] = {
         1: _COSE_ALG[alg_for(key)],
         2: ["io.cncf.notary.signingScheme"],
@@ -280,7 +290,7 @@ def cose_envelope(
         "io.cncf.notary.signingTime": cbor2.CBORTag(1, int(signed_at.timestamp())),
     }
     prot.update(protected or {})
-    prot_raw = cbor2.dumps(prot)
+    prot_raw = cbor2.dumps(prot) if raw_protected is None else raw_protected
     body = payload(target)
     sig = raw_sign(key, cbor2.dumps(["Signature1", prot_raw, b"", body]))
     unprot: dict[Any, Any] = {33: [der(c) for c in chain]}

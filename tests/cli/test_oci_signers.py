@@ -19,10 +19,13 @@ from typer.testing import CliRunner
 
 from tests.builders import KEYS
 from tests.oci import (
+    COSE,
     JWS,
     acme_image,
     acme_signer,
     add_simple_signature,
+    cbor_map,
+    cose_envelope,
     cosign_bundle_referrer,
     jws_envelope,
     new_layout,
@@ -257,3 +260,65 @@ def test_cosign_signed_layout_is_recorded_and_replayed(
         "audit", "replay", "--operator-pub", OP_PUB, "--store", store
     )
     assert code == ExitCode.OK, (out, err)
+
+
+# ------------------------------------------------------- COSE envelopes as referrers
+
+
+def cose_layout(tmp_path: Path, case: str) -> tuple[Path, str]:
+    """An image whose only signature is a COSE_Sign1 referrer (application/cose)."""
+    import cbor2
+
+    from tests.builders import issued
+
+    layout = new_layout(tmp_path / "l")
+    image = layout.add_image()
+    key, chain = acme_signer()
+    raw_protected = None
+    if case == "revoked":
+        leaf = issued("vendor-a", "signing-revoked")
+        assert isinstance(leaf.key, type(key))
+        key, chain = leaf.key, [leaf.cert, *chain[1:]]
+    if case == "duplicate":
+        scheme = "io.cncf.notary.signingScheme"
+        raw_protected = cbor_map(
+            (1, -7),
+            (1, -7),
+            (2, [scheme]),
+            (3, "application/vnd.cncf.notary.payload.v1+json"),
+            (scheme, "notary.x509"),
+            ("io.cncf.notary.signingTime", cbor2.CBORTag(1, 1764547200)),
+        )
+    envelope = cose_envelope(
+        key, chain, image, signed_at=SIGNED_AT, raw_protected=raw_protected
+    )
+    referrer = layout.add_referrer(image, envelope, COSE)
+    manifest = json.loads(
+        (layout.root / "blobs/sha256" / referrer["digest"][7:]).read_bytes()
+    )
+    return layout.root, "blobs/sha256/" + manifest["layers"][0]["digest"][7:]
+
+
+@pytest.mark.parametrize(
+    ("case", "check", "reason"),
+    [
+        ("good", None, None),
+        ("duplicate", "notation-envelope", "Duplicate map key: 1"),
+        ("revoked", "revocation", "revoked"),
+    ],
+)
+def test_cose_envelope_as_a_referrer(
+    tmp_path: Path, case: str, check: str | None, reason: str | None
+) -> None:
+    root, blob = cose_layout(tmp_path, case)
+    code, report = verify(root, policy(tmp_path))
+    if check is None:
+        assert code == ExitCode.OK, report
+        assert report["delivery"]["principal"]["id"] == "acme"
+        return
+    assert code == ExitCode.VERIFICATION_FAILED
+    failed = [c for c in report["checks"] if c["outcome"] == "fail"]
+    (bad,) = [c for c in failed if c["check"] == check]
+    assert bad["subject"] == blob
+    assert reason is not None
+    assert reason in bad["reason"]
