@@ -1274,6 +1274,7 @@ def _to_delivery(
         entries.extend(given)
         metadata |= sig_blobs
         manifest, claim = _component_manifest(layout, top)
+        released = None if manifest.release_date == _EPOCH else manifest.release_date
         signature = None
         if entries:
             signature = DetachedSignature(
@@ -1288,6 +1289,7 @@ def _to_delivery(
             content=raw,
             signature=signature,
             vendor_claim=claim,
+            released=released,
         )
         metadata.add(top.blob)
     for index in layout.indexes.values():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
@@ -78,6 +79,9 @@ class PackageManifest:
         signature: the vendor's signature over ``content`` (None: unsigned, which
             fails the manifest's signer checks).
         vendor_claim: what ``manifest.vendor`` holds (a policy id, a name, none).
+        released: the release time the package states, a claim of the signed
+            manifest (SOL 004 ``vnf_release_date_time``, an image's
+            ``org.opencontainers.image.created``); None when it states none.
     """
 
     file: str
@@ -85,6 +89,7 @@ class PackageManifest:
     content: bytes = field(repr=False)
     signature: DetachedSignature | None
     vendor_claim: VendorClaim = VendorClaim.POLICY_ID
+    released: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -142,6 +142,9 @@ def evaluate_delivery(
     # 4. The manifest's signer is the vendor it names, if it names one (KAT-A2-4).
     vendor = _check_vendor_binding(ev, manifest_file, manifest, signer, claim)
     summary = _described(summary, manifest, manifest_file, signer, vendor)
+    if delivery.package_manifest is not None:
+        # A package format's release time claim (the image's created time).
+        summary = replace(summary, released=delivery.package_manifest.released)
     # 5. Certified = delivered: every listed file measured against its digests.
     measured = check_integrity(ev, delivery, manifest, hasher)
     summary = _measured(summary, manifest, measured)
