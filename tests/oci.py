@@ -261,6 +261,14 @@ _COSE_ALG = {
 }
 
 
+def cbor_map(*pairs: tuple[Any, Any]) -> bytes:
+    """A definite-length CBOR map of ``pairs`` as given: keys may repeat."""
+    assert len(pairs) < 24  # one-byte map header (RFC 8949 §3.1)
+    return bytes([0xA0 + len(pairs)]) + b"".join(
+        cbor2.dumps(k) + cbor2.dumps(v) for k, v in pairs
+    )
+
+
 def cose_envelope(
     key: PrivateKey,
     chain: Sequence[x509.Certificate],
@@ -270,8 +278,10 @@ def cose_envelope(
     protected: Mapping[Any, Any] | None = None,
     unprotected: Mapping[Any, Any] | None = None,
     tsa_url: str | None = None,
+    raw_protected: bytes | None = None,
 ) -> bytes:
-    """A COSE_Sign1_Tagged Notation envelope (RFC 9052 §4.2)."""
+    """A COSE_Sign1_Tagged Notation envelope (RFC 9052 §4.2); ``raw_protected``
+    replaces the encoded protected header (signed as given)."""
     prot: dict[Any, Any] = {
         1: _COSE_ALG[alg_for(key)],
         2: ["io.cncf.notary.signingScheme"],
@@ -280,7 +290,7 @@ def cose_envelope(
         "io.cncf.notary.signingTime": cbor2.CBORTag(1, int(signed_at.timestamp())),
     }
     prot.update(protected or {})
-    prot_raw = cbor2.dumps(prot)
+    prot_raw = cbor2.dumps(prot) if raw_protected is None else raw_protected
     body = payload(target)
     sig = raw_sign(key, cbor2.dumps(["Signature1", prot_raw, b"", body]))
     unprot: dict[Any, Any] = {33: [der(c) for c in chain]}
@@ -380,3 +390,99 @@ def acme_image(
             image, jws_envelope(key, chain, image, signed_at=signed_at), JWS
         )
     return layout, image
+
+
+def second_acme_signer() -> tuple[PrivateKey, list[x509.Certificate]]:
+    """A second Acme code-signing certificate (another key) under the same CA."""
+    from tests import pki
+    from tests.builders import issued
+
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing 2", inter, org="Acme Radio Systems GmbH"
+    )
+    key = leaf.key
+    assert isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+    return key, [leaf.cert, inter.cert, issued("vendor-a", "root").cert]
+
+
+SIGSTORE_BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
+
+
+def cosign_bundle_referrer(
+    layout: Layout, image: Mapping[str, Any], *, signed_digest: str | None = None
+) -> dict[str, Any]:
+    """A cosign 3 signature: a Sigstore bundle referrer by Acme's release signer
+    (over ``signed_digest``, by default the image's)."""
+    from tests.builders import statement, vendor_a
+    from vendorproof.verify.cosign import COSIGN_PREDICATE
+
+    digest = signed_digest or image["digest"]
+    body = statement(
+        [{"name": "registry.example/upf", "digest": {"sha256": digest[7:]}}],
+        COSIGN_PREDICATE,
+        {},
+    )
+    raw = vendor_a().sign(dumps(body))
+    return layout.add_referrer(
+        image, raw, SIGSTORE_BUNDLE, artifact_type=SIGSTORE_BUNDLE
+    )
+
+
+def simple_signing_payload(digest: str) -> bytes:
+    return dumps(
+        {
+            "critical": {
+                "identity": {"docker-reference": "registry.example/upf"},
+                "image": {"docker-manifest-digest": digest},
+                "type": "cosign container image signature",
+            },
+            "optional": None,
+        }
+    )
+
+
+def add_simple_signature(
+    layout: Layout, image: Mapping[str, Any], *, signed_digest: str | None = None
+) -> dict[str, Any]:
+    """The older cosign form: a ``sha256-<digest>.sig`` tag manifest whose layer
+    is the simple-signing payload, signed by Acme's certificate (annotations)."""
+    from tests.builders import issued
+    from vendorproof._internal import crypto
+    from vendorproof.verify.cosign import (
+        ANNOTATION_CERTIFICATE,
+        ANNOTATION_CHAIN,
+        ANNOTATION_SIGNATURE,
+    )
+
+    body = simple_signing_payload(signed_digest or image["digest"])
+    leaf = issued("vendor-a", "signing")
+    key = crypto.as_signing_key(leaf.key, file="test")
+    pem = serialization.Encoding.PEM
+    annotations = {
+        ANNOTATION_SIGNATURE: base64.b64encode(crypto.sign(key, body)).decode(),
+        ANNOTATION_CERTIFICATE: leaf.cert.public_bytes(pem).decode(),
+        ANNOTATION_CHAIN: issued("vendor-a", "intermediate")
+        .cert.public_bytes(pem)
+        .decode(),
+    }
+    config = dumps({})
+    put_blob(layout.root, config)
+    put_blob(layout.root, body)
+    manifest = dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "config": descriptor(CONFIG, config),
+            "layers": [descriptor(SIMPLE_SIGNING, body, annotations=annotations)],
+        }
+    )
+    put_blob(layout.root, manifest)
+    tag = f"sha256-{image['digest'][7:]}.sig"
+    desc = descriptor(
+        MANIFEST, manifest, annotations={"org.opencontainers.image.ref.name": tag}
+    )
+    layout.manifests.append(desc)
+    layout.save()
+    return desc

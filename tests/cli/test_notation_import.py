@@ -184,12 +184,14 @@ def test_every_store_kind_and_override_is_mapped(tmp_path: Path) -> None:
     vendor = data["vendors"][0]
     assert vendor["identities"] == [{"anySigner": True}]
     assert vendor["requireTimestamp"] is True
+    assert vendor["imageSignatures"] == ["notation"]
     assert vendor["notation"]["schemes"] == [
         "notary.x509",
         "notary.x509.signingAuthority",
     ]
     assert data["timestampAuthorities"][0]["id"] == "tsa-acme-tsa"
     policy = load_policy(tmp_path / "policy.yaml")
+    assert policy.vendors[0].image_signatures == {"notation"}
     rules = policy.vendors[0].notation
     assert rules.revocation is Action.SKIP
     assert rules.authenticity is Action.ENFORCE

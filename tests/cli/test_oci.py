@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from tests.builders import KEYS, policy_data, write_policy
@@ -20,6 +21,7 @@ from tests.oci import (
     VENDOR,
     acme_image,
     oci_policy,
+    put_blob,
     real_layout,
     tar_layout,
 )
@@ -100,6 +102,50 @@ def test_tampered_layer_fails_integrity(tmp_path: Path) -> None:
         for (c, s), v in checks(report).items()
         if c == "integrity" and s.endswith("4dc21c")
     }
+
+
+@pytest.mark.parametrize(("unlisted", "outcome"), [("warn", "warn"), ("fail", "fail")])
+def test_unreferenced_blobs_are_reported_by_path(
+    tmp_path: Path, unlisted: str, outcome: str
+) -> None:
+    layout = real_layout(tmp_path)
+    orphans = sorted(
+        "blobs/sha256/" + put_blob(layout.root, data)[7:]
+        for data in (b"left behind", b"another leftover")
+    )
+    (layout.root / "manifest.json").write_text("[]")  # a docker-save leftover
+    pol = oci_policy(tmp_path)
+    data = yaml.safe_load(pol.read_text())
+    data["unlistedFiles"] = unlisted
+    pol.write_text(yaml.safe_dump(data))
+    code, report = verify(layout.root, pol)
+    found = report["checks"]
+    assert isinstance(found, list)
+    got = {
+        c["subject"]: (c["outcome"], c["reason"])
+        for c in found
+        if c["check"] == "unlisted-files"
+    }
+    for orphan in orphans:
+        reason = (
+            "unreferenced blob not listed in the manifest "
+            f"(policy: unlistedFiles={unlisted})"
+        )
+        assert got[orphan] == (outcome, reason)
+    assert got["manifest.json"][1].startswith("file not listed")
+    assert len(got) == 3
+    expected = ExitCode.OK if unlisted == "warn" else ExitCode.VERIFICATION_FAILED
+    assert code == expected, report
+    delivery = report["delivery"]
+    assert isinstance(delivery, dict)
+    assert fits_the_schema("listing", delivery["listing"])
+    assert delivery["listing"]["irregular"] == dict.fromkeys(
+        orphans, "unreferenced blob"
+    )
+    # Recorded at intake and replayed with the same finding.
+    store = tmp_path / "evidence.db"
+    intake(layout.root, pol, store)
+    replay(store)
 
 
 def test_layout_signed_by_no_trusted_vendor_fails(tmp_path: Path) -> None:
@@ -235,3 +281,69 @@ def test_layout_that_is_no_layout_is_an_input_error(tmp_path: Path) -> None:
     code, _, err = invoke("verify", root, "--policy", oci_policy(tmp_path), "--at", AT)
     assert code == ExitCode.INVALID_INPUT
     assert "no index.json" in err
+
+
+def fits_the_schema(name: str, value: object) -> bool:
+    """Whether ``value`` fits the report schema's ``delivery.<name>`` (None: absent)."""
+    from jsonschema import Draft202012Validator
+
+    from vendorproof.schemas import load_schema
+
+    schema = load_schema("report")
+    prop = schema["properties"]["delivery"]["properties"][name]
+    return value is None or Draft202012Validator(
+        {**prop, "$defs": schema["$defs"]}
+    ).is_valid(value)
+
+
+def stored_delivery(store: Path) -> dict[str, object]:
+    """``delivery`` of the last evidence record's statement."""
+    import base64
+
+    from vendorproof.evidence.store import open_store
+
+    s = open_store(str(store), read_only=True)
+    try:
+        *_, last = s.records()
+    finally:
+        s.close()
+    envelope = json.loads(last.envelope)
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    delivery: dict[str, object] = statement["predicate"]["vendorproof"]["delivery"]
+    return delivery
+
+
+@pytest.mark.parametrize(
+    ("created", "released"),
+    [
+        ("2025-11-30T12:00:00+01:00", "2025-11-30T11:00:00Z"),
+        (None, None),
+        ("yesterday", None),  # not a time: no release time is claimed
+    ],
+)
+def test_image_identity_reaches_the_report_and_the_record(
+    tmp_path: Path, created: str | None, released: str | None
+) -> None:
+    annotations = {TITLE: "AcmeCore UPF", "org.opencontainers.image.version": "3.1"}
+    if created is not None:
+        annotations["org.opencontainers.image.created"] = created
+    layout, image = acme_image(
+        tmp_path / "l", annotations=annotations, signed_at=SIGNED_AT
+    )
+    pol = oci_policy(tmp_path)
+    code, report = verify(layout.root, pol)
+    assert code == ExitCode.OK, report
+    delivery = report["delivery"]
+    assert isinstance(delivery, dict)
+    # The signed manifest, named by its digest, and what it says of itself.
+    assert delivery["manifest"] == "blobs/sha256/" + image["digest"][7:]
+    assert delivery.get("releaseDate") == released
+    assert (delivery["product"], delivery["version"]) == ("AcmeCore UPF", "3.1")
+    assert delivery["principal"] == {"id": "acme", "name": ACME_NAME}
+    assert fits_the_schema("releaseDate", delivery.get("releaseDate"))
+    store = tmp_path / "evidence.db"
+    assert intake(layout.root, pol, store) == ExitCode.OK
+    recorded = stored_delivery(store)
+    assert recorded["manifest"] == delivery["manifest"]
+    assert recorded.get("releaseDate") == released
+    replay(store)

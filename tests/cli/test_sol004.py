@@ -162,6 +162,34 @@ def test_signed_package_verifies(tmp_path: Path, vendor: Vendor) -> None:
     assert set(report["inputs"]) == {"TOSCA-Metadata/TOSCA.meta", "main.mf"}
 
 
+def test_release_time_and_k_of_n(tmp_path: Path, vendor: Vendor) -> None:
+    """The metadata release date time is the report's releaseDate; the CMS signer
+    counts once toward signatureRequirements.manifest."""
+    import yaml
+
+    package = build(tmp_path, vendor)
+    pol = policy(tmp_path, vendor.base / "root.pem")
+    code, report = verify_json(package, pol)
+    assert code == ExitCode.OK, failed(report)
+    assert report["delivery"]["releaseDate"] == "2026-05-01T10:00:00Z"
+    assert "signature-threshold" not in {c["check"] for c in report["checks"]}
+    data = yaml.safe_load(pol.read_text())
+    for n, outcome in ((1, "pass"), (2, "fail")):
+        data["signatureRequirements"] = {
+            "manifest": [{"role": "vendor", "threshold": n}]
+        }
+        pol.write_text(yaml.safe_dump(data))
+        code, report = verify_json(package, pol)
+        (check,) = [c for c in report["checks"] if c["check"] == "signature-threshold"]
+        assert check["outcome"] == outcome
+        assert check["subject"] == "main.mf"
+        assert (
+            f"vendor: 1 of required {n} (keys of vendor 'acme-sol')"
+            in (check["reason"])
+        )
+        assert code == (ExitCode.OK if n == 1 else ExitCode.VERIFICATION_FAILED)
+
+
 @pytest.mark.parametrize(
     ("tamper", "check"),
     [

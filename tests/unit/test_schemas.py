@@ -49,7 +49,12 @@ from vendorproof.models.manifest import (
     Domain,
     check_relative_path,
 )
-from vendorproof.models.policy import DIGEST_ALGORITHMS, Policy, RevocationMode
+from vendorproof.models.policy import (
+    DIGEST_ALGORITHMS,
+    IMAGE_SIGNATURE_KINDS,
+    Policy,
+    RevocationMode,
+)
 from vendorproof.models.statement import PAYLOAD_TYPE, STATEMENT_TYPE, Statement
 from vendorproof.schemas import SCHEMA_BASE_URI, SCHEMA_NAMES, load_schema
 from vendorproof.verify.delivery import REQUIREMENTS
@@ -309,6 +314,8 @@ def test_enums_and_limits_match_the_code() -> None:
     assert set(
         pdefs["certificationBody"]["properties"]["schemes"]["items"]["enum"]
     ) == (KNOWN_SCHEMES)
+    image_signatures = pdefs["vendor"]["properties"]["imageSignatures"]["anyOf"][0]
+    assert set(image_signatures["items"]["enum"]) == IMAGE_SIGNATURE_KINDS
     revocation = pprops["revocation"]["anyOf"][0]["properties"]
     assert _enum(revocation, "mode") == {m.value for m in RevocationMode} | {None}
     rule = pdefs["rule"]["properties"]
@@ -1295,6 +1302,21 @@ POLICY_CASES = [
     ),
     pytest.param(
         [((*CB0, "sol004Option2Alone"), True)], "certificationBodies[0]", id="cb-o2"
+    ),
+    pytest.param([((*V0, "imageSignatures"), ["cosign"])], None, id="ok-image-sigs"),
+    pytest.param([((*V0, "imageSignatures"), None)], None, id="ok-null-image-sigs"),
+    pytest.param(
+        [((*V0, "imageSignatures"), ["notation", "gpg"])],
+        "vendors[0].imageSignatures[1]",
+        id="image-sig-kind",
+    ),
+    pytest.param(
+        [((*V0, "imageSignatures"), [])], "vendors[0].imageSignatures", id="no-kinds"
+    ),
+    pytest.param(
+        [((*CB0, "imageSignatures"), ["notation"])],
+        "certificationBodies[0]",
+        id="cb-image-sigs",
     ),
     pytest.param(
         [((*V0, "certificateProfile"), "lax")], "vendors[0].certificateProfile", id="cp"

@@ -192,7 +192,11 @@ class _Package:
             manifest.signed_content if manifest.signed_content is not None else data
         )
         package = PackageManifest(
-            file=manifest_name, manifest=neutral, content=content, signature=signature
+            file=manifest_name,
+            manifest=neutral,
+            content=content,
+            signature=signature,
+            released=neutral.release_date,
         )
         return package, signatures, metadata
 

@@ -97,6 +97,7 @@ __all__ = [
     "ARTIFACT_SIGSTORE_BUNDLE",
     "MEDIA_IMAGE_INDEX",
     "MEDIA_IMAGE_MANIFEST",
+    "UNREFERENCED_BLOB",
     "BlobCheck",
     "Descriptor",
     "ImageIndex",
@@ -1273,6 +1274,7 @@ def _to_delivery(
         entries.extend(given)
         metadata |= sig_blobs
         manifest, claim = _component_manifest(layout, top)
+        released = None if manifest.release_date == _EPOCH else manifest.release_date
         signature = None
         if entries:
             signature = DetachedSignature(
@@ -1287,20 +1289,31 @@ def _to_delivery(
             content=raw,
             signature=signature,
             vendor_claim=claim,
+            released=released,
         )
         metadata.add(top.blob)
     for index in layout.indexes.values():
         if index.descriptor is not None:
             metadata.add(index.descriptor.blob)
-    payload = frozenset(n for n in layout.source.files() if n not in metadata)
+    # A blob nothing in the layout references is named as such (``unlisted-files``
+    # reports it with this reason), not as an ordinary file.
+    unreferenced = dict.fromkeys(layout.unreferenced, UNREFERENCED_BLOB)
+    payload = frozenset(
+        n for n in layout.source.files() if n not in metadata and n not in unreferenced
+    )
     return Delivery(
         format=FORMAT_NAME,
         root=root,
         payload=payload,
+        irregular=unreferenced,
         package_manifest=package,
         findings=tuple(findings),
         inputs=inputs,
     )
+
+
+#: Why an unreferenced blob is no payload file (``Delivery.irregular``).
+UNREFERENCED_BLOB: Final = "unreferenced blob"
 
 
 def _digest_of(blob: str) -> str:

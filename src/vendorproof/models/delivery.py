@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
@@ -89,6 +90,9 @@ class PackageManifest:
             it may stand in for a missing ``signature`` is the policy's
             (``sol004Option2Alone``).
         vendor_claim: what ``manifest.vendor`` holds (a policy id, a name, none).
+        released: the release time the package states, a claim of the signed
+            manifest (SOL 004 ``vnf_release_date_time``, an image's
+            ``org.opencontainers.image.created``); None when it states none.
     """
 
     file: str
@@ -97,6 +101,7 @@ class PackageManifest:
     signature: DetachedSignature | None
     vendor_claim: VendorClaim = VendorClaim.POLICY_ID
     package_signature: DetachedSignature | None = None
+    released: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

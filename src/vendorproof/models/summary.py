@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -148,6 +149,9 @@ class DeliverySummary:
         principal: the policy principal whose anchor or key verified the manifest.
         product, version, security_version, network_function, domain: as declared.
         manifest: where the manifest was read from.
+        released: the release time a package format's signed manifest states (SOL
+            004 ``vnf_release_date_time``, an image's
+            ``org.opencontainers.image.created``): a claim, shown and recorded.
         components: the components as listed.
         measured: path -> what the verifier measured.
         trust_anchors: the anchors the signer checks used.
@@ -164,6 +168,7 @@ class DeliverySummary:
     network_function: str | None = None
     domain: str | None = None
     manifest: str | None = None
+    released: datetime | None = None
     components: tuple[ComponentSummary, ...] = ()
     measured: Mapping[str, Measured] = field(
         default_factory=lambda: MappingProxyType({})
@@ -204,6 +209,9 @@ class DeliverySummary:
             "networkFunction": self.network_function,
             "domain": self.domain,
             "manifest": self.manifest,
+            "releaseDate": None
+            if self.released is None
+            else f.format_time(self.released),
             "principal": None if self.principal is None else self.principal.to_dict(),
         }
         out.update({k: v for k, v in optional.items() if v is not None})
@@ -241,6 +249,9 @@ class DeliverySummary:
             network_function=f.get(d, "networkFunction", str),
             domain=f.get(d, "domain", str),
             manifest=f.get(d, "manifest", str),
+            released=None
+            if f.get(d, "releaseDate", str) is None
+            else f.require_time(d, "releaseDate"),
             components=tuple(
                 ComponentSummary.from_dict(c, f"components[{i}]")
                 for i, c in enumerate(f.get(d, "components", list) or [])

@@ -74,7 +74,8 @@ CHECKS: dict[str, CheckInfo] = {
     "signature-threshold": _signer(
         "Enough distinct trusted keys signed the document.",
         "Passes when at least k distinct trusted keys per role of the policy's "
-        "signatureRequirements signed the document.",
+        "signatureRequirements signed the document (an image: every verified "
+        "Notation or cosign signature of a kind the vendor may use, once per key).",
     ),
     "notation-envelope": _signer(
         "A Notation envelope follows the Notary Project rules.",

@@ -412,8 +412,10 @@ def _cose_protected(decoded: Mapping[Any, Any]) -> dict[str, Any]:
     )
     crit = protected.get("crit")
     if isinstance(crit, list | tuple):
+        # An integer label is named as in the header map ("label 4"), so an
+        # unknown one is reported as a critical header not understood.
         protected["crit"] = [
-            _COSE_LABELS.get(c, c) if isinstance(c, int) else c for c in crit
+            _COSE_LABELS.get(c, f"label {c}") if isinstance(c, int) else c for c in crit
         ]
     return protected
 

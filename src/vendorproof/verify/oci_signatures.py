@@ -4,10 +4,14 @@ The OCI adapter (``formats/oci.py``) hands over every Notation and cosign signat
 it found over the signed manifest as one ``DetachedSignature``; this verifier checks
 them against the manifest bytes in hand: the target (media type, digest, size) is
 computed from those bytes, never taken from the signature. Each signature is
-verified by its own verifier (``verify.notation``, ``verify.cosign``); the first one
-that establishes a trusted vendor decides. Signatures that do not verify beside it
-are not held against the image (anyone with access to a registry can attach a
-referrer); when none verifies, the checks of every attempt are reported.
+verified by its own verifier (``verify.notation``, ``verify.cosign``), and every one
+that verifies counts: the first establishes the vendor, and each distinct key of a
+verified signature is handed to the k-of-n rule (``SignerCheck.signers``,
+``signatureRequirements.manifest``). A signature of a kind its signer may not use
+(the vendor's ``imageSignatures``) does not count and is reported as a warning.
+Signatures that do not verify beside a verified one are not held against the image
+(anyone with access to a registry can attach a referrer); when none verifies, the
+checks of every attempt are reported.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +47,8 @@ _BUNDLE_TYPES = frozenset(
     }
 )
 _SIMPLE = "application/vnd.dev.cosign.simplesigning.v1+json"
+_NOTATION = "notation"  # the signature kinds of ``imageSignatures``
+_COSIGN = "cosign"
 
 
 def _fail(file: str, reason: str, requirements: tuple[str, ...]) -> SignerCheck:
@@ -88,6 +95,7 @@ def verify_oci_signatures(
         size=len(content),
     )
     attempts: list[CheckResult] = []
+    verified: list[tuple[str, str, SignerCheck]] = []  # (blob, kind, result)
     for entry in entries:
         blob = str(entry.get("blob", signature.file))
         try:
@@ -106,7 +114,9 @@ def verify_oci_signatures(
             "time_source": time_source,
             "requirements": requirements,
         }
+        family = _COSIGN
         if kind in {MEDIA_JWS, MEDIA_COSE}:
+            family = _NOTATION
             result = verify_notation(raw, str(kind), **common)
         elif kind in _BUNDLE_TYPES:
             result = verify_cosign_bundle(raw, **common)
@@ -127,8 +137,50 @@ def verify_oci_signatures(
         else:
             result = _fail(blob, f"unknown signature media type {kind!r}", requirements)
         if result.ok:
-            return result
-        attempts.extend(result.checks)
-    if not attempts:
-        return _fail(signature.file, "no signature over the manifest", requirements)
-    return SignerCheck(checks=tuple(attempts), principal=None)
+            verified.append((blob, family, result))
+        else:
+            attempts.extend(result.checks)
+    return _counted(signature.file, verified, attempts, requirements)
+
+
+def _counted(
+    file: str,
+    verified: Sequence[tuple[str, str, SignerCheck]],
+    attempts: Sequence[CheckResult],
+    requirements: tuple[str, ...],
+) -> SignerCheck:
+    """The image's signer: every verified signature of a kind its signer may use."""
+    counted: list[SignerCheck] = []
+    refused: list[CheckResult] = []
+    for blob, family, result in verified:
+        p = result.principal
+        if p is None:  # pragma: no cover - ok implies a principal
+            continue
+        if family in p.image_signatures:
+            counted.append(result)
+            continue
+        allowed = ", ".join(sorted(p.image_signatures))
+        refused.append(
+            CheckResult.of(
+                Check.SIGNATURE,
+                blob,
+                Outcome.WARN,
+                f"a {family} signature of vendor {p.id!r}, which may sign images "
+                f"only with {allowed} (imageSignatures): not counted",
+                requirements,
+            )
+        )
+    if not counted:
+        bad = [replace(c, outcome=Outcome.FAIL) for c in refused]
+        if not attempts and not bad:
+            return _fail(file, "no signature over the manifest", requirements)
+        return SignerCheck(checks=(*attempts, *bad), principal=None)
+    primary = counted[0]
+    signers = {(r.key_id, r.principal.id) for r in counted if r.key_id and r.principal}
+    return SignerCheck(
+        checks=(*(c for r in counted for c in r.checks), *refused),
+        principal=primary.principal,
+        anchors=tuple(dict.fromkeys(a for r in counted for a in r.anchors)),
+        key_id=primary.key_id,
+        signers=tuple(sorted(signers)),
+    )

@@ -67,6 +67,10 @@ class SignerCheck:
     principal: Principal | None
     anchors: tuple[str, ...] = ()  # fingerprints / key ids of the trust anchors used
     key_id: str | None = None  # the primary signer's key id
+    #: (key id, principal id) of every signature that verified over the same
+    #: content, the primary's included: a signed thing that carries several
+    #: signatures (an OCI image's referrers) counts each toward k-of-n.
+    signers: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:

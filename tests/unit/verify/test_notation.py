@@ -25,6 +25,7 @@ from tests.oci import (
     ASSETS,
     REAL_MANIFEST,
     b64url,
+    cbor_map,
     cose_envelope,
     dumps,
     jws_envelope,
@@ -605,6 +606,114 @@ def test_bad_cose_headers_fail_the_envelope_check(
     check, why = failed(run(raw, MEDIA_COSE, make_policy(tmp_path)))
     assert check == "notation-envelope"
     assert reason in why
+
+
+SCHEME = "io.cncf.notary.signingScheme"
+SIGNING_TIME = "io.cncf.notary.signingTime"
+
+
+def cose_protected(*extra: tuple[Any, Any]) -> list[tuple[Any, Any]]:
+    return [
+        (1, -7),  # ES256
+        (2, [SCHEME]),
+        (3, "application/vnd.cncf.notary.payload.v1+json"),
+        (SCHEME, "notary.x509"),
+        (SIGNING_TIME, cbor2.CBORTag(1, int(NOW.timestamp()))),
+        *extra,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pairs", "key"),
+    [
+        pytest.param(cose_protected((1, -7)), "1", id="alg-twice"),
+        pytest.param(
+            cose_protected((SCHEME, "notary.x509.signingAuthority")),
+            f"'{SCHEME}'",
+            id="scheme-twice",
+        ),
+    ],
+)
+def test_duplicate_key_in_the_cose_protected_header_fails(
+    tmp_path: Path, pairs: list[tuple[Any, Any]], key: str
+) -> None:
+    """RFC 9052 §3 / RFC 8949 §5.6: a map with a repeated label is not valid COSE,
+    whichever value a decoder would keep; the envelope is signed as it stands."""
+    key_, chain = acme()
+    raw = cose_envelope(
+        key_, chain, TARGET, signed_at=NOW, raw_protected=cbor_map(*pairs)
+    )
+    check, why = failed(run(raw, MEDIA_COSE, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert why.endswith(
+        f"protected: not valid CBOR: error decoding map: Duplicate map key: {key}"
+    )
+    # The same header without the repetition verifies.
+    good = cose_envelope(
+        key_, chain, TARGET, signed_at=NOW, raw_protected=cbor_map(*pairs[:-1])
+    )
+    assert run(good, MEDIA_COSE, make_policy(tmp_path)).ok
+
+
+@pytest.mark.parametrize(
+    ("crit", "extra", "reason"),
+    [
+        pytest.param(
+            [SCHEME, "com.example.x"],
+            ("com.example.x", 1),
+            "critical header 'com.example.x' is not understood",
+            id="text-label",
+        ),
+        pytest.param(
+            [SCHEME, 4],
+            (4, b"kid"),
+            "critical header 'label 4' is not understood",
+            id="integer-label",
+        ),
+        pytest.param(
+            [SCHEME, -65537],
+            (-65537, 0),
+            "critical header 'label -65537' is not understood",
+            id="private-label",
+        ),
+    ],
+)
+def test_unknown_critical_cose_label_fails(
+    tmp_path: Path, crit: list[Any], extra: tuple[Any, Any], reason: str
+) -> None:
+    key, chain = acme()
+    pairs = [(2, crit) if k == 2 else (k, v) for k, v in cose_protected(extra)]
+    raw = cose_envelope(
+        key, chain, TARGET, signed_at=NOW, raw_protected=cbor_map(*pairs)
+    )
+    check, why = failed(run(raw, MEDIA_COSE, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert reason in why
+    # Not critical, the same label is ignored (RFC 9052 §3.1).
+    plain = cose_envelope(
+        key,
+        chain,
+        TARGET,
+        signed_at=NOW,
+        raw_protected=cbor_map(*cose_protected(extra)),
+    )
+    assert run(plain, MEDIA_COSE, make_policy(tmp_path)).ok
+
+
+def test_revoked_cose_signer_fails_revocation(tmp_path: Path) -> None:
+    leaf = issued("vendor-a", "signing-revoked")
+    _, chain = acme()
+    assert not isinstance(leaf.key, Ed25519PrivateKey)
+    raw = cose_envelope(leaf.key, [leaf.cert, *chain[1:]], TARGET, signed_at=NOW)
+    check, reason = failed(run(raw, MEDIA_COSE, make_policy(tmp_path)))
+    assert check == "revocation"
+    assert "revoked" in reason
+    key, _ = acme()
+    assert run(
+        cose_envelope(key, chain, TARGET, signed_at=NOW),
+        MEDIA_COSE,
+        make_policy(tmp_path),
+    ).ok
 
 
 def test_cose_x5chain_may_be_protected(tmp_path: Path) -> None:

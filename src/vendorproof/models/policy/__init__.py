@@ -10,6 +10,7 @@ from vendorproof.models.policy.model import Policy
 from vendorproof.models.policy.parts import (
     DIGEST_ALGORITHMS,
     DOCUMENT_KINDS,
+    IMAGE_SIGNATURE_KINDS,
     NOTATION_LEVELS,
     NOTATION_SCHEMES,
     REFUSED_DIGESTS,
@@ -43,6 +44,7 @@ from vendorproof.models.policy.parts import (
 __all__ = [
     "DIGEST_ALGORITHMS",
     "DOCUMENT_KINDS",
+    "IMAGE_SIGNATURE_KINDS",
     "NOTATION_LEVELS",
     "NOTATION_SCHEMES",
     "REFUSED_DIGESTS",

@@ -426,6 +426,9 @@ def _vendor(
         rules["signingAuthorities"] = authorities
     rules["schemes"] = schemes
     vendor["notation"] = rules
+    # A Notation trust policy trusts Notation signatures only: a cosign signature
+    # from the same PKI must not count for the imported vendor.
+    vendor["imageSignatures"] = ["notation"]
     if tsa_ids:
         stamped.append(tuple(sorted(tsa_ids)))
         if st.verify_timestamp == "always":

@@ -38,6 +38,7 @@ from vendorproof.models.manifest import ComponentKind, Domain
 from vendorproof.models.policy.parts import (
     DIGEST_ALGORITHMS,
     DOCUMENT_KINDS,
+    IMAGE_SIGNATURE_KINDS,
     NOTATION_LEVELS,
     NOTATION_SCHEMES,
     ROLES,
@@ -358,7 +359,13 @@ class _Parser:
             known.update({"requireTimestamp", "keyless", "certificateProfile"})
         if role == "vendor":
             known.update(
-                {"inToto", "detachedSignatures", "notation", "sol004Option2Alone"}
+                {
+                    "inToto",
+                    "detachedSignatures",
+                    "notation",
+                    "imageSignatures",
+                    "sol004Option2Alone",
+                }
             )
         if role == "certification-body":
             known.add("schemes")
@@ -385,6 +392,18 @@ class _Parser:
             raise self.fail(
                 "needs trust anchors, public keys or keyless identities", at
             )
+        image_signatures = IMAGE_SIGNATURE_KINDS
+        if m.get("imageSignatures") is not None:
+            image_signatures = self.strings(
+                m["imageSignatures"],
+                (*at, "imageSignatures"),
+                allowed=IMAGE_SIGNATURE_KINDS,
+            )
+            if not image_signatures:
+                raise self.fail(
+                    "needs at least one signature kind (notation, cosign)",
+                    (*at, "imageSignatures"),
+                )
         schemes: frozenset[str] = frozenset()
         if role == "certification-body":
             schemes = self.strings(
@@ -427,6 +446,7 @@ class _Parser:
             sol004_option2_alone=self.flag(
                 m.get("sol004Option2Alone"), (*at, "sol004Option2Alone")
             ),
+            image_signatures=image_signatures,
         )
 
     def principals(self, value: Any, at: Path, role: str) -> tuple[Principal, ...]:

@@ -164,6 +164,10 @@ class NotationRules:
 #: The rules of a vendor whose policy entry has no ``notation`` section.
 STRICT_NOTATION = NotationRules()
 
+#: The kinds of image signature a vendor may use (``imageSignatures``): Notation
+#: (Notary Project JWS/COSE envelopes) and cosign (Sigstore bundle, simple signing).
+IMAGE_SIGNATURE_KINDS = frozenset({"notation", "cosign"})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
@@ -186,6 +190,8 @@ class Principal:
     #: A SOL 004 package signed only as a whole (security option 2, no option 1
     #: manifest signature) may pass on that signature (``sol004Option2Alone``).
     sol004_option2_alone: bool = False
+    #: The signature kinds this vendor may sign images with (``imageSignatures``).
+    image_signatures: frozenset[str] = IMAGE_SIGNATURE_KINDS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

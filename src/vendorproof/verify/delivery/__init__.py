@@ -149,6 +149,9 @@ def evaluate_delivery(
             ev, outer.file, manifest, outer.signer, claim, what="package"
         )
     summary = _described(summary, manifest, manifest_file, signer, vendor)
+    if delivery.package_manifest is not None:
+        # A package format's release time claim (the image's created time).
+        summary = replace(summary, released=delivery.package_manifest.released)
     # 5. Certified = delivered: every listed file measured against its digests.
     measured = check_integrity(ev, delivery, manifest, hasher)
     summary = _measured(

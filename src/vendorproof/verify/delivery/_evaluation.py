@@ -118,7 +118,14 @@ class Evaluation:
         policy_kind = "declaration" if kind == "trust-declaration" else kind
         requirements = self.policy.signature_requirements.get(policy_kind)
         if requirements:
-            self._threshold(doc, role, result, requirements, kind)
+            self._threshold(
+                doc.file,
+                lambda ps: self._allowed(pinned_signers(doc, ps), ps),
+                role=role,
+                primary=result,
+                requirements=requirements,
+                kind=kind,
+            )
         return result
 
     def detached_signer(
@@ -156,6 +163,22 @@ class Evaluation:
                 requirements=requirements,
             )
         self._signed(result, kind)
+        rules = self.policy.signature_requirements.get(kind)
+        if rules:
+            # Every signature that verified over the content counts, once per key.
+            signers = dict(result.signers)
+            self._threshold(
+                signature.target,
+                lambda ps: {
+                    k: owner
+                    for k, owner in signers.items()
+                    if owner in {p.id for p in ps}
+                },
+                role=role,
+                primary=result,
+                requirements=rules,
+                kind=kind,
+            )
         return result
 
     def _signed(self, result: SignerCheck, kind: str) -> None:
@@ -166,13 +189,19 @@ class Evaluation:
 
     def _threshold(
         self,
-        doc: SignedDocument,
+        subject: str,
+        found: Callable[[Sequence[Principal]], dict[str, str]],
+        *,
         role: str,
         primary: SignerCheck,
         requirements: Sequence[SignatureRequirement],
         kind: str,
     ) -> None:
-        """k-of-n across roles: count distinct trusted keys per role."""
+        """k-of-n across roles: count distinct trusted keys per role.
+
+        ``found`` gives, for the principals of a role, the trusted keys that signed
+        (key id -> principal id) beside the primary signer.
+        """
         counts: list[str] = []
         ok = True
         for r in requirements:
@@ -181,7 +210,7 @@ class Evaluation:
                 if r.role == "vendor"
                 else self.policy.certification_bodies
             )
-            keys = self._allowed(pinned_signers(doc, principals), principals)
+            keys = found(principals)
             if r.role == role and primary.principal is not None and primary.key_id:
                 keys[primary.key_id] = primary.principal.id
             note = ""
@@ -201,7 +230,7 @@ class Evaluation:
             counts.append(f"{r.role}: {len(keys)} of required {r.threshold}{note}")
         self.add(
             Check.SIGNATURE_THRESHOLD,
-            doc.file,
+            subject,
             Outcome.PASS if ok else Outcome.FAIL,
             "distinct trusted keys: " + "; ".join(counts),
             DOCUMENT_REQUIREMENTS[kind],
