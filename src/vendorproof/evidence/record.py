@@ -236,12 +236,49 @@ _VERDICTS = frozenset({"PASSED", "FAILED"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
+def predicate_head(
+    ptype: str,
+    p: Mapping[str, Any],
+    *,
+    expected: str,
+    version: int,
+    what: str,
+) -> tuple[str, str, Mapping[str, Any]]:
+    """What every record predicate starts with: verdict, ``timeVerified``, extension.
+
+    Shared by the intake record and the concentration report record; ``what`` names
+    the kind in the schema-version error.
+
+    Raises:
+        InvalidInputError: another predicate type, or a head field missing or
+            malformed (naming it under ``predicate``).
+    """
+    if ptype != expected:
+        raise InvalidInputError(
+            f"expected predicate type {expected}", path="predicateType"
+        )
+    try:
+        verdict = f.require(p, "verificationResult", str)
+        if verdict not in _VERDICTS:
+            raise InvalidInputError(
+                "expected PASSED or FAILED", path="verificationResult"
+            )
+        time_verified = f.require(p, "timeVerified", str)
+        ext = f.require_mapping(p, EXTENSION)
+    except InvalidInputError as e:
+        raise e.under("predicate") from e
+    try:
+        if f.require(ext, "schemaVersion", int) != version:
+            raise InvalidInputError(
+                f"unsupported {what} schema version", path="schemaVersion"
+            )
+    except InvalidInputError as e:
+        raise e.under(f"predicate.{EXTENSION}") from e
+    return verdict, time_verified, ext
+
+
 def hex64(value: object, path: str) -> str:
     """``value`` if it is a lowercase hex sha256 (else an error at ``path``)."""
-    return _hex64(value, path)
-
-
-def _hex64(value: object, path: str) -> str:
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
         raise InvalidInputError("expected a lowercase hex sha256", path=path)
     return value
@@ -249,15 +286,11 @@ def _hex64(value: object, path: str) -> str:
 
 def inputs_of(value: Mapping[str, Any]) -> dict[str, str]:
     """A record's ``inputs`` (name -> sha256), each digest checked."""
-    return _inputs(value)
-
-
-def _inputs(value: Mapping[str, Any]) -> dict[str, str]:
     out = {}
     for name, digest in value.items():
         if not name:
             raise InvalidInputError("input name must not be empty", path="inputs")
-        out[name] = _hex64(digest, f"inputs[{show_key(name)}]")
+        out[name] = hex64(digest, f"inputs[{show_key(name)}]")
     return out
 
 
@@ -388,25 +421,14 @@ class EvidenceRecord:
         Raises:
             InvalidInputError: not an intake record (naming the field).
         """
-        if ptype != VSA_PREDICATE:
-            raise InvalidInputError(
-                f"expected predicate type {VSA_PREDICATE}", path="predicateType"
-            )
+        verdict, time_verified, ext = predicate_head(
+            ptype,
+            p,
+            expected=VSA_PREDICATE,
+            version=RECORD_SCHEMA_VERSION,
+            what="record",
+        )
         try:
-            verdict = f.require(p, "verificationResult", str)
-            if verdict not in _VERDICTS:
-                raise InvalidInputError(
-                    "expected PASSED or FAILED", path="verificationResult"
-                )
-            time_verified = f.require(p, "timeVerified", str)
-            ext = f.require_mapping(p, EXTENSION)
-        except InvalidInputError as e:
-            raise e.under("predicate") from e
-        try:
-            if f.require(ext, "schemaVersion", int) != RECORD_SCHEMA_VERSION:
-                raise InvalidInputError(
-                    "unsupported record schema version", path="schemaVersion"
-                )
             prev = f.get(ext, "previousRecord", dict)
             sequence = f.require(ext, "sequence", int)
             if sequence < 1:
@@ -423,7 +445,7 @@ class EvidenceRecord:
                 sequence=sequence,
                 previous=None
                 if prev is None
-                else _hex64(prev.get("sha256"), "previousRecord.sha256"),
+                else hex64(prev.get("sha256"), "previousRecord.sha256"),
                 record_id=f.require_str(ext, "recordId"),
                 time_verified=time_verified,
                 as_of=f.require_time(ext, "asOf"),
@@ -432,7 +454,7 @@ class EvidenceRecord:
                 verdict=verdict,
                 policy=MappingProxyType(dict(f.require_mapping(ext, "policy"))),
                 delivery=delivery,
-                inputs=MappingProxyType(_inputs(f.require_mapping(ext, "inputs"))),
+                inputs=MappingProxyType(inputs_of(f.require_mapping(ext, "inputs"))),
                 raw_checks=tuple(f.require(ext, "checks", list)),
             )
         except InvalidInputError as e:

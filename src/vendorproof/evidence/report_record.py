@@ -35,6 +35,7 @@ from vendorproof.evidence.record import (
     hex64,
     inputs_of,
     open_statement,
+    predicate_head,
     record_digest,
     verify_envelope,
     versions,
@@ -58,7 +59,6 @@ CONCENTRATION_PREDICATE = "https://vendorproof.dev/concentration-report/v1"
 #: Input name of the deployment inventory.
 INVENTORY_INPUT = "inventory"
 REPORT_SCHEMA_VERSION = 1
-_VERDICTS = frozenset({"PASSED", "FAILED"})
 
 
 def build_concentration_record(
@@ -191,26 +191,14 @@ class ConcentrationRecord:
         Raises:
             InvalidInputError: a field is missing or of the wrong type (named).
         """
-        if ptype != CONCENTRATION_PREDICATE:
-            raise InvalidInputError(
-                f"expected predicate type {CONCENTRATION_PREDICATE}",
-                path="predicateType",
-            )
+        verdict, time_verified, ext = predicate_head(
+            ptype,
+            p,
+            expected=CONCENTRATION_PREDICATE,
+            version=REPORT_SCHEMA_VERSION,
+            what="report",
+        )
         try:
-            verdict = f.require(p, "verificationResult", str)
-            if verdict not in _VERDICTS:
-                raise InvalidInputError(
-                    "expected PASSED or FAILED", path="verificationResult"
-                )
-            time_verified = f.require(p, "timeVerified", str)
-            ext = f.require_mapping(p, EXTENSION)
-        except InvalidInputError as e:
-            raise e.under("predicate") from e
-        try:
-            if f.require(ext, "schemaVersion", int) != REPORT_SCHEMA_VERSION:
-                raise InvalidInputError(
-                    "unsupported report schema version", path="schemaVersion"
-                )
             sequence = f.require(ext, "sequence", int)
             through = f.require(ext, "through", int)
             if sequence < 1 or not 0 <= through < sequence:
