@@ -76,14 +76,14 @@ def delivery(tmp_path: Path) -> Path:
     return root
 
 
-def intake(desk: Path, root: Path, store: Path) -> int:
+def intake_result(desk: Path, root: Path, store: Path, key: Path = OP_KEY) -> Result:
     result = invoke(
         "intake",
         root,
         "--policy",
         desk / "policy.yaml",
         "--operator-key",
-        OP_KEY,
+        key,
         "--store",
         store,
         "--actor",
@@ -92,7 +92,11 @@ def intake(desk: Path, root: Path, store: Path) -> int:
         AT_TEXT,
     )
     assert "Traceback" not in result.output
-    return result.exit_code
+    return result
+
+
+def intake(desk: Path, root: Path, store: Path) -> int:
+    return intake_result(desk, root, store).exit_code
 
 
 def test_transcribe_intake_and_replay(desk: Path, tmp_path: Path) -> None:
@@ -427,20 +431,7 @@ def test_affected_skips_failed_deliveries_and_reports_unverified_records(
 def test_intake_refuses_the_certification_desk_key(desk: Path, tmp_path: Path) -> None:
     assert_ok(invoke(*record_args(desk)))
     store = tmp_path / "evidence.db"
-    result = invoke(
-        "intake",
-        delivery(tmp_path),
-        "--policy",
-        desk / "policy.yaml",
-        "--operator-key",
-        desk / "desk.key",
-        "--store",
-        store,
-        "--actor",
-        "desk",
-        "--at",
-        AT_TEXT,
-    )
+    result = intake_result(desk, delivery(tmp_path), store, key=desk / "desk.key")
     assert_error(
         result,
         ExitCode.INVALID_INPUT,
@@ -448,19 +439,6 @@ def test_intake_refuses_the_certification_desk_key(desk: Path, tmp_path: Path) -
         "certification records role 'certification-desk'",
     )
     # Nothing was recorded: the intake key's record is the first of the chain.
-    good = invoke(
-        "intake",
-        delivery(tmp_path / "again"),
-        "--policy",
-        desk / "policy.yaml",
-        "--operator-key",
-        OP_KEY,
-        "--store",
-        store,
-        "--actor",
-        "desk",
-        "--at",
-        AT_TEXT,
-    )
+    good = intake_result(desk, delivery(tmp_path / "again"), store)
     assert_ok(good)
     assert "recorded as evidence #1 " in good.stdout
