@@ -61,9 +61,14 @@ def statement(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in base.items() if v is not None}
 
 
+def policy_doc(*statements: Any) -> dict[str, Any]:
+    """A Notation trust policy document (version 1.0) of ``statements``."""
+    return {"version": "1.0", "trustPolicies": list(statements)}
+
+
 def write_trust_policy(tmp_path: Path, *statements: dict[str, Any]) -> Path:
     path = tmp_path / "trustpolicy.json"
-    doc = {"version": "1.0", "trustPolicies": list(statements or [statement()])}
+    doc = policy_doc(*(statements or [statement()]))
     path.write_text(json.dumps(doc))
     return path
 
@@ -235,216 +240,166 @@ BAD: list[Any] = [
         "version",
         id="unknown-version",
     ),
+    pytest.param(policy_doc(), "non-empty array", id="no-statements"),
     pytest.param(
-        {"version": "1.0", "trustPolicies": []}, "non-empty array", id="no-statements"
-    ),
-    pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(), statement()]},
+        policy_doc(statement(), statement()),
         "duplicate trust policy name",
         id="duplicate-names",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(trustStores=["ca:missing"])]},
+        policy_doc(statement(trustStores=["ca:missing"])),
         "missing",
         id="missing-store",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(trustStores=["ca"])]},
+        policy_doc(statement(trustStores=["ca"])),
         "is not <type>:<name>",
         id="store-without-type",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(trustStores=["x:y"])]},
+        policy_doc(statement(trustStores=["x:y"])),
         "unknown trust store type",
         id="unknown-store-type",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(trustStores=["ca:../x"])]},
+        policy_doc(statement(trustStores=["ca:../x"])),
         "is not [a-zA-Z0-9_.-]+",
         id="store-name-with-slash",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(trustStores=["tsa:acme-tsa"])]},
+        policy_doc(statement(trustStores=["tsa:acme-tsa"])),
         "needs a ca or signingAuthority",
         id="tsa-only",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(trustedIdentities=["x509.subject: C=US, O=Notary"])
-            ],
-        },
+        policy_doc(statement(trustedIdentities=["x509.subject: C=US, O=Notary"])),
         "does not parse: it must contain C, ST and O",
         id="dn-without-st",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(trustedIdentities=["x509.subject: C=US, ST=WA, O"])
-            ],
-        },
+        policy_doc(statement(trustedIdentities=["x509.subject: C=US, ST=WA, O"])),
         "does not parse",
         id="dn-unparsable",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(trustedIdentities=["x509.subject: C=US+ST=WA, O=N"])
-            ],
-        },
+        policy_doc(statement(trustedIdentities=["x509.subject: C=US+ST=WA, O=N"])),
         "multi-valued",
         id="dn-multi-valued",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(trustedIdentities=["x509.subject: C=US, ST=WA, O=N, O=M"])
-            ],
-        },
+        policy_doc(
+            statement(trustedIdentities=["x509.subject: C=US, ST=WA, O=N, O=M"])
+        ),
         "is repeated",
         id="dn-repeated-attribute",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [statement(trustedIdentities=["*", ALPINE_DN])],
-        },
+        policy_doc(statement(trustedIdentities=["*", ALPINE_DN])),
         "'*' cannot be combined",
         id="wildcard-mixed",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(
-                    trustedIdentities=[ALPINE_DN, "x509.subject: C=US, ST=WA, O=Notary"]
-                )
-            ],
-        },
+        policy_doc(
+            statement(
+                trustedIdentities=[ALPINE_DN, "x509.subject: C=US, ST=WA, O=Notary"]
+            )
+        ),
         "overlaps with",
         id="overlapping-identities",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [statement(trustedIdentities=["email: a@example.com"])],
-        },
+        policy_doc(statement(trustedIdentities=["email: a@example.com"])),
         "is not supported",
         id="unknown-identity-type",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(trustedIdentities=["CN=x"])]},
+        policy_doc(statement(trustedIdentities=["CN=x"])),
         "has no type prefix",
         id="identity-without-prefix",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [statement(signatureVerification={"level": "lenient"})],
-        },
+        policy_doc(statement(signatureVerification={"level": "lenient"})),
         "is not one of: strict, permissive, audit, skip",
         id="unknown-level",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(
-                    signatureVerification={
-                        "level": "strict",
-                        "override": {"integrity": "log"},
-                    }
-                )
-            ],
-        },
+        policy_doc(
+            statement(
+                signatureVerification={
+                    "level": "strict",
+                    "override": {"integrity": "log"},
+                }
+            )
+        ),
         "integrity cannot be overridden",
         id="override-integrity",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(
-                    signatureVerification={
-                        "level": "strict",
-                        "override": {"expiry": "skip"},
-                    }
-                )
-            ],
-        },
+        policy_doc(
+            statement(
+                signatureVerification={
+                    "level": "strict",
+                    "override": {"expiry": "skip"},
+                }
+            )
+        ),
         "is not one of: enforce, log",
         id="skip-expiry",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(
-                    signatureVerification={
-                        "level": "skip",
-                        "override": {"revocation": "log"},
-                    },
-                    trustStores=None,
-                    trustedIdentities=None,
-                )
-            ],
-        },
+        policy_doc(
+            statement(
+                signatureVerification={
+                    "level": "skip",
+                    "override": {"revocation": "log"},
+                },
+                trustStores=None,
+                trustedIdentities=None,
+            )
+        ),
         "cannot be customised",
         id="skip-customised",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [statement(signatureVerification={"level": "skip"})],
-        },
+        policy_doc(statement(signatureVerification={"level": "skip"})),
         "with trust stores or trusted identities",
         id="skip-with-stores",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(
-                    signatureVerification={"level": "skip"},
-                    trustStores=None,
-                    trustedIdentities=None,
-                )
-            ],
-        },
+        policy_doc(
+            statement(
+                signatureVerification={"level": "skip"},
+                trustStores=None,
+                trustedIdentities=None,
+            )
+        ),
         "all are 'skip'",
         id="nothing-verifies",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(trustedIdentities=None)]},
+        policy_doc(statement(trustedIdentities=None)),
         "needs trustStores and trustedIdentities",
         id="no-identities",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(registryScopes=["*", "a/b"])]},
+        policy_doc(statement(registryScopes=["*", "a/b"])),
         "cannot be combined with other scopes",
         id="global-scope-mixed",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(), statement(name="other")]},
+        policy_doc(statement(), statement(name="other")),
         "is also in",
         id="scope-in-two-statements",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(
-                    signatureVerification={
-                        "level": "strict",
-                        "verifyTimestamp": "never",
-                    }
-                )
-            ],
-        },
+        policy_doc(
+            statement(
+                signatureVerification={
+                    "level": "strict",
+                    "verifyTimestamp": "never",
+                }
+            )
+        ),
         "always, afterCertExpiry",
         id="unknown-verify-timestamp",
     ),
@@ -454,57 +409,46 @@ BAD: list[Any] = [
 BAD += [
     pytest.param([], "must be a JSON object", id="not-an-object"),
     pytest.param(
-        {"version": "1.0", "trustPolicies": ["x"]},
+        policy_doc("x"),
         "must be an object",
         id="statement-not-an-object",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(name="")]},
+        policy_doc(statement(name="")),
         "non-empty string",
         id="empty-name",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(registryScopes="*")]},
+        policy_doc(statement(registryScopes="*")),
         "array of strings",
         id="scopes-not-a-list",
     ),
     pytest.param(
-        {"version": "1.0", "trustPolicies": [statement(registryScopes=[])]},
+        policy_doc(statement(registryScopes=[])),
         "needs at least one scope",
         id="no-scopes",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [statement(signatureVerification="strict")],
-        },
+        policy_doc(statement(signatureVerification="strict")),
         "must be an object",
         id="verification-not-an-object",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(
-                    signatureVerification={"level": "strict", "override": ["expiry"]}
-                )
-            ],
-        },
+        policy_doc(
+            statement(signatureVerification={"level": "strict", "override": ["expiry"]})
+        ),
         "must be an object",
         id="override-not-an-object",
     ),
     pytest.param(
-        {
-            "version": "1.0",
-            "trustPolicies": [
-                statement(
-                    signatureVerification={
-                        "level": "strict",
-                        "override": {"plugin": "log"},
-                    }
-                )
-            ],
-        },
+        policy_doc(
+            statement(
+                signatureVerification={
+                    "level": "strict",
+                    "override": {"plugin": "log"},
+                }
+            )
+        ),
         "unknown validation type",
         id="override-unknown-type",
     ),
