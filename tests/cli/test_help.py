@@ -10,7 +10,15 @@ import pytest
 import typer
 
 from tests.cli.support import assert_ok, invoke
-from vendorproof._cli import _choices, app
+from vendorproof._cli import (
+    ALL_MODULES,
+    COMMAND_MODULES,
+    _choices,
+    app,
+    build_app,
+    main,
+    modules_for,
+)
 from vendorproof._internal import crypto
 from vendorproof.evidence import record
 from vendorproof.models.policy import RevocationMode
@@ -107,3 +115,63 @@ def test_choices_mirror_the_library(
     choice: type[enum.StrEnum], values: tuple[str, ...]
 ) -> None:
     assert tuple(c.value for c in choice) == values
+
+
+def _top_level(typer_app: typer.Typer) -> dict[str, set[str]]:
+    """Each top-level command -> its commands (groups: every subcommand path)."""
+    out: dict[str, set[str]] = {}
+    for path in _commands(typer_app):
+        out.setdefault(path.split()[0], set()).add(path)
+    return out
+
+
+def test_the_command_table_names_every_command_and_its_modules() -> None:
+    # main() builds only the modules COMMAND_MODULES names for the invoked command:
+    # the table must cover every command with all of its subcommands.
+    full = _top_level(app)
+    assert set(COMMAND_MODULES) == set(full)
+    for name, modules in COMMAND_MODULES.items():
+        assert _top_level(build_app(modules))[name] == full[name], name
+
+
+@pytest.mark.parametrize(
+    ("argv", "modules"),
+    [
+        (["verify", "D", "--policy", "P"], ("verify_cmd",)),
+        (["--debug", "audit", "affected"], ("evidence_cmd", "certification_cmd")),
+        ([], None),
+        (["--help"], None),
+        (["--version"], None),
+        (["--debug"], None),
+        (["no-such-command"], None),
+    ],
+)
+def test_main_builds_the_invoked_command_only(
+    argv: list[str], modules: tuple[str, ...] | None
+) -> None:
+    every = _top_level(app)
+    wanted = modules_for(argv)
+    assert wanted == (modules or ALL_MODULES)
+    built = set(_top_level(build_app(wanted)))
+    assert built == (
+        set(every)
+        if modules is None
+        else {n for n, m in COMMAND_MODULES.items() if set(m) <= set(modules)}
+    )
+
+
+def test_main_runs_a_command_and_lists_every_command_in_help(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.argv", ["vendorproof", "--help"])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 0
+    listed = capsys.readouterr().out
+    for name in COMMAND_MODULES:
+        assert f" {name} " in listed, name
+    monkeypatch.setattr("sys.argv", ["vendorproof", "x509", "--help"])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 0
+    assert "Usage: vendorproof x509" in capsys.readouterr().out

@@ -5,7 +5,10 @@ Exit codes are part of the documented contract (``docs/cli.md``).
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+from collections.abc import Iterable, Sequence
 
 import typer
 
@@ -21,14 +24,46 @@ from vendorproof._cli._help import use_plain_usage
 
 __all__ = ["ExitCode", "app", "err", "handle_errors", "main"]
 
-app = typer.Typer(
-    name="vendorproof",
-    help="Prove that a vendor delivery is what the vendor signed and a body certified.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+#: The modules that register each top-level command or group (``audit`` is shared:
+#: certification adds ``audit affected``). ``main`` builds only the commands the
+#: invocation names, so a command does not pay for importing every other one;
+#: ``--help``, an unknown or no command builds all of them. A test checks this
+#: table against the full registration.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "keys": ("vendor",),
+    "manifest": ("vendor",),
+    "certify": ("vendor",),
+    "declare": ("vendor",),
+    "sign": ("vendor",),
+    "inspect": ("inspect_cmd",),
+    "verify": ("verify_cmd",),
+    "policy": ("verify_cmd",),
+    "x509": ("verify_cmd",),
+    "intake": ("evidence_cmd",),
+    "evidence": ("evidence_cmd",),
+    "audit": ("evidence_cmd", "certification_cmd"),
+    "gate": ("gate_cmd",),
+    "log": ("log_cmd",),
+    "report": ("report_cmd",),
+    "certification": ("certification_cmd",),
+}
+
+#: Registration order of the full command line (the order ``--help`` lists).
+ALL_MODULES = (
+    "vendor",
+    "inspect_cmd",
+    "verify_cmd",
+    "evidence_cmd",
+    "gate_cmd",
+    "log_cmd",
+    "report_cmd",
+    "certification_cmd",
 )
+
+_HELP = "Prove that a vendor delivery is what the vendor signed and a body certified."
+
+#: Options of the root callback that come before a command name.
+_ROOT_FLAGS = frozenset({"--debug"})
 
 
 def _version(value: bool) -> None:
@@ -37,7 +72,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(ExitCode.OK)
 
 
-@app.callback()
 def _root(
     debug: bool = typer.Option(
         False,  # noqa: FBT003 - typer's positional default
@@ -56,37 +90,51 @@ def _root(
     debug_state["debug"] = debug or bool(os.environ.get("VENDORPROOF_DEBUG"))
 
 
-def _register() -> None:
-    from vendorproof._cli import (
-        certification_cmd,
-        evidence_cmd,
-        gate_cmd,
-        inspect_cmd,
-        log_cmd,
-        report_cmd,
-        vendor,
-        verify_cmd,
+def build_app(modules: Iterable[str] = ALL_MODULES) -> typer.Typer:
+    """The command line with the commands of ``modules`` (every one by default)."""
+    new = typer.Typer(
+        name="vendorproof",
+        help=_HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
     )
-
-    vendor.register(app)
-    inspect_cmd.register(app)
-    verify_cmd.register(app)
-    evidence_cmd.register(app)
-    gate_cmd.register(app)
-    log_cmd.register(app)
-    report_cmd.register(app)
-    certification_cmd.register(app)
-    wrap_commands(app)  # the exit-code mapping, once for every command
-    use_plain_usage(app)
+    new.callback()(_root)
+    for name in modules:
+        importlib.import_module(f"vendorproof._cli.{name}").register(new)
+    wrap_commands(new)  # the exit-code mapping, once for every command
+    use_plain_usage(new)
+    return new
 
 
-_register()
+def modules_for(args: Sequence[str]) -> tuple[str, ...]:
+    """The command modules an invocation with ``args`` needs.
+
+    The first argument that is not a root flag names the command; anything else
+    (no command, ``--help``, ``--version``, an unknown name) needs every module, so
+    help and the "no such command" error list them all.
+    """
+    for arg in args:
+        if arg in _ROOT_FLAGS:
+            continue
+        return COMMAND_MODULES.get(arg, ALL_MODULES)
+    return ALL_MODULES
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: the full command line, built on first use (tests, documentation)."""
+    if name == "app":
+        full = build_app()
+        globals()["app"] = full
+        return full
+    raise AttributeError(name)
 
 
 def main() -> None:
     """Console-script entry point."""
     try:
-        app(prog_name="vendorproof")
+        build_app(modules_for(sys.argv[1:]))(prog_name="vendorproof")
     except KeyboardInterrupt:  # outside a command (a command maps its own)
         err("interrupted")
         raise SystemExit(ExitCode.INTERRUPTED) from None
