@@ -71,8 +71,7 @@ from vendorproof.models.manifest import (
 )
 from vendorproof.models.summary import DeliverySummary, Listing
 from vendorproof.verify.cms import declared_digest_algorithm, embedded_certificates
-from vendorproof.verify.cms_signer import verify_detached_cms
-from vendorproof.verify.delivery import DETACHED_VERIFIERS, ComponentDigest, Hasher
+from vendorproof.verify.delivery import ComponentDigest, Hasher
 
 __all__ = ["OPTION2", "CsarFormat"]
 
@@ -84,8 +83,6 @@ NAME = "sol004"
 OPTION2: Final = "2:"
 _SUFFIXES = (".csar", ".zip")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-
-DETACHED_VERIFIERS.setdefault("cms", verify_detached_cms)
 
 
 def _finding(subject: str, outcome: Outcome, reason: str) -> CheckResult:

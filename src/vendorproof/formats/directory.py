@@ -44,6 +44,7 @@ from vendorproof.models.checks import Check, CheckResult, Outcome
 from vendorproof.models.delivery import (
     ATTESTATIONS,
     BUNDLE_SUFFIX,
+    DETACHED_SIGNATURE_SUFFIXES,
     DOCUMENT_SUFFIXES,
     IN_TOTO,
     KEYLESS,
@@ -53,17 +54,11 @@ from vendorproof.models.delivery import (
 )
 from vendorproof.models.documents import SignedDocument, load_signed_document
 from vendorproof.models.summary import DeliverySummary, Listing
-from vendorproof.verify.cms_signer import (
-    DETACHED_SIGNATURE_SUFFIXES,
-    verify_detached_cms,
-)
-from vendorproof.verify.delivery import DETACHED_VERIFIERS, ComponentDigest, Hasher
+from vendorproof.verify.delivery import ComponentDigest, Hasher
 
 __all__ = ["DirectoryFormat", "is_input", "load_delivery", "signed_file"]
 
 NAME = "directory"
-
-DETACHED_VERIFIERS.setdefault("cms", verify_detached_cms)
 
 
 def signed_file(rel: str) -> str | None:

@@ -89,8 +89,7 @@ from vendorproof.models.delivery import (
 )
 from vendorproof.models.manifest import ComponentManifest
 from vendorproof.models.summary import DeliverySummary
-from vendorproof.verify.delivery import DETACHED_VERIFIERS, ComponentDigest, Hasher
-from vendorproof.verify.oci_signatures import verify_oci_signatures
+from vendorproof.verify.delivery import ComponentDigest, Hasher
 
 __all__ = [
     "ARTIFACT_NOTARY_SIGNATURE",
@@ -1492,6 +1491,3 @@ class OciFormat:
                 CheckResult.of(Check.ERROR, str(path), Outcome.ERROR, str(e.strerror))
             )
         return Salvage(inputs=inputs, errors=tuple(errors))
-
-
-DETACHED_VERIFIERS.setdefault(SIGNATURE_KIND, verify_oci_signatures)

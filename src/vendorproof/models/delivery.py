@@ -20,7 +20,16 @@ from vendorproof.models.checks import CheckResult
 from vendorproof.models.documents import SignedDocument
 from vendorproof.models.manifest import ComponentManifest
 
-__all__ = ["Delivery", "DetachedSignature", "PackageManifest", "VendorClaim"]
+__all__ = [
+    "DETACHED_SIGNATURE_SUFFIXES",
+    "Delivery",
+    "DetachedSignature",
+    "PackageManifest",
+    "VendorClaim",
+]
+
+#: The names a detached signature over ``<file>`` may have, in order of preference.
+DETACHED_SIGNATURE_SUFFIXES = (".cms", ".p7s")
 
 
 def _empty() -> Mapping[str, bytes]:

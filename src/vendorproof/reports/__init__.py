@@ -3,6 +3,7 @@
 ``json`` is the report's own schema (``schemas/report.schema.json``); ``sarif`` is
 SARIF 2.1.0 for code-scanning dashboards (GitHub, GitLab, Azure DevOps); ``junit`` is
 JUnit XML for test-report viewers (GitLab, Jenkins). The human table lives in the CLI.
+The SARIF and JUnit writers are imported when a report is first rendered in them.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Mapping
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vendorproof import __version__
 from vendorproof._internal.jsonio import dump_json
 from vendorproof.reports.catalogue import CHECKS, CheckInfo, check_info
-from vendorproof.reports.junit import to_junit, xml_text
-from vendorproof.reports.sarif import to_sarif
-from vendorproof.verify.result import VerificationReport
+
+if TYPE_CHECKING:
+    from vendorproof.reports.junit import to_junit, xml_text
+    from vendorproof.reports.sarif import to_sarif
+    from vendorproof.verify.result import VerificationReport
 
 __all__ = [
     "CHECKS",
@@ -30,6 +34,17 @@ __all__ = [
     "to_sarif",
     "xml_text",
 ]
+
+
+#: Names this package exports from modules it imports on first use.
+_LAZY = {"to_junit": "junit", "xml_text": "junit", "to_sarif": "sarif"}
+
+
+def __getattr__(name: str) -> Any:
+    """``to_junit``, ``xml_text``, ``to_sarif``: imported on first use."""
+    if name in _LAZY:
+        return getattr(import_module(f"vendorproof.reports.{_LAZY[name]}"), name)
+    raise AttributeError(name)
 
 
 class ReportFormat(enum.Enum):
@@ -65,6 +80,8 @@ def render(
         data.update(extra or {})
         return dump_json(data)
     if fmt is ReportFormat.SARIF:
+        from vendorproof.reports.sarif import to_sarif
+
         log = to_sarif(
             report,
             delivery_root=delivery_root,
@@ -79,6 +96,8 @@ def render(
             flat.update({f"{key}.{k}": v for k, v in value.items()})
         else:
             flat[key] = value
+    from vendorproof.reports.junit import to_junit
+
     return to_junit(
         report,
         suite=f"vendorproof {command}",

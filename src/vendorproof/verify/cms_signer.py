@@ -33,7 +33,7 @@ from vendorproof.errors import (
     VerificationError,
 )
 from vendorproof.models._fields import format_time
-from vendorproof.models.delivery import DetachedSignature
+from vendorproof.models.delivery import DETACHED_SIGNATURE_SUFFIXES, DetachedSignature
 from vendorproof.models.policy import Policy, Principal
 from vendorproof.verify.cms import (
     CmsSignature,
@@ -53,9 +53,6 @@ __all__ = [
     "timestamp_response",
     "verify_detached_cms",
 ]
-
-#: The names a detached signature over ``<file>`` may have, in order of preference.
-DETACHED_SIGNATURE_SUFFIXES = (".cms", ".p7s")
 
 _GRANTED = b"\x30\x03\x02\x01\x00"  # PKIStatusInfo { status granted (0) }
 

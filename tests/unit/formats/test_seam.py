@@ -31,6 +31,7 @@ from vendorproof.models.manifest import (
 from vendorproof.models.policy import Policy, Principal
 from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.delivery import (
+    BUILTIN_VERIFIERS,
     DETACHED_VERIFIERS,
     ComponentDigest,
     evaluate_delivery,
@@ -273,6 +274,26 @@ def test_detect_picks_the_directory_format_and_refuses_anything_else(
     with pytest.raises(InvalidInputError) as info:
         formats.by_name("no-such-format")
     assert info.value.path == "delivery.format"
+
+
+def test_the_adapter_table_names_each_adapter_by_its_format_name() -> None:
+    # Adapters are imported lazily from formats.ADAPTERS: the table's key must be
+    # the name the adapter writes into reports and records (by_name finds it).
+    assert [f.name for f in formats.all_formats()] == list(formats.ADAPTERS)
+    for name in formats.ADAPTERS:
+        assert formats.by_name(name) is formats.adapter(name)
+
+
+def test_built_in_signature_kinds_resolve_to_their_verifiers() -> None:
+    from vendorproof.formats import oci
+    from vendorproof.verify.cms_signer import verify_detached_cms
+    from vendorproof.verify.delivery._evaluation import detached_verifier
+    from vendorproof.verify.oci_signatures import verify_oci_signatures
+
+    assert set(BUILTIN_VERIFIERS) == {"cms", oci.SIGNATURE_KIND}
+    assert detached_verifier("cms") is verify_detached_cms
+    assert detached_verifier(oci.SIGNATURE_KIND) is verify_oci_signatures
+    assert detached_verifier("no-such-kind") is None
 
 
 # -- records from before malformed documents became checks -------------------------

@@ -36,6 +36,7 @@ from vendorproof.models.summary import (
 )
 from vendorproof.verify.context import VerificationContext
 from vendorproof.verify.delivery._evaluation import (
+    BUILTIN_VERIFIERS,
     DETACHED_VERIFIERS,
     ComponentDigest,
     DetachedVerifier,
@@ -61,6 +62,7 @@ from vendorproof.verify.result import VerificationReport
 from vendorproof.verify.signer import SignerCheck
 
 __all__ = [
+    "BUILTIN_VERIFIERS",
     "DETACHED_VERIFIERS",
     "REQUIREMENTS",
     "Check",

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from importlib import import_module
+from types import MappingProxyType
+from typing import Protocol, cast
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -19,11 +21,13 @@ from vendorproof.verify.context import VerificationContext, context_for
 from vendorproof.verify.signer import SignerCheck, check_signer, pinned_signers
 
 __all__ = [
+    "BUILTIN_VERIFIERS",
     "DETACHED_VERIFIERS",
     "ComponentDigest",
     "DetachedVerifier",
     "Evaluation",
     "Hasher",
+    "detached_verifier",
 ]
 
 
@@ -62,9 +66,28 @@ class DetachedVerifier(Protocol):
     ) -> SignerCheck: ...
 
 
-#: Signature kind (``DetachedSignature.kind``) -> its verifier. Formats register the
-#: kinds they deliver (``cms``: ``verify/cms_signer.py``).
+#: Signature kind (``DetachedSignature.kind``) -> its verifier, for kinds beyond the
+#: built-in ones (tests, extensions); an entry here takes precedence.
 DETACHED_VERIFIERS: dict[str, DetachedVerifier] = {}
+
+#: The built-in kinds: module and function of each verifier, imported when a
+#: delivery first holds a signature of that kind (a delivery without CMS signatures
+#: does not load the CMS stack).
+BUILTIN_VERIFIERS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "cms": ("vendorproof.verify.cms_signer", "verify_detached_cms"),
+        "oci": ("vendorproof.verify.oci_signatures", "verify_oci_signatures"),
+    }
+)
+
+
+def detached_verifier(kind: str) -> DetachedVerifier | None:
+    """The verifier of ``kind`` signatures, or None for an unknown kind."""
+    verifier = DETACHED_VERIFIERS.get(kind)
+    if verifier is None and kind in BUILTIN_VERIFIERS:
+        module, name = BUILTIN_VERIFIERS[kind]
+        verifier = cast("DetachedVerifier", getattr(import_module(module), name))
+    return verifier
 
 
 class Evaluation:
@@ -140,7 +163,7 @@ class Evaluation:
     ) -> SignerCheck:
         """Who made a detached signature, through the verifier of its kind."""
         requirements = DOCUMENT_REQUIREMENTS[kind]
-        verifier = DETACHED_VERIFIERS.get(signature.kind)
+        verifier = detached_verifier(signature.kind)
         if verifier is None:
             failed = CheckResult.of(
                 Check.SIGNATURE,

@@ -14,7 +14,6 @@ from vendorproof.models.checks import Check, Outcome
 from vendorproof.models.delivery import Delivery
 from vendorproof.models.manifest import ComponentManifest
 from vendorproof.models.policy import KeylessRule, Policy
-from vendorproof.verify.cms_signer import detached_signature_required
 from vendorproof.verify.delivery._evaluation import ComponentDigest, Evaluation
 
 __all__ = ["check_detached", "check_in_toto", "check_keyless_components"]
@@ -185,6 +184,8 @@ def check_detached(
     listed = {c.path for c in manifest.components}
     signed = {sig.target for sig in delivery.signatures}
     if ev.vendor is not None and ev.vendor.detached_signatures:
+        from vendorproof.verify.cms_signer import detached_signature_required
+
         # The vendor's detachedSignatures rule: these files need a signature.
         for c in manifest.components:
             if c.path not in signed and detached_signature_required(ev.vendor, c.path):
