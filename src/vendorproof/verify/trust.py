@@ -198,8 +198,6 @@ def _signing_time(  # noqa: PLR0917 - the inputs of one step
     action: Action,
 ) -> _Time | None:
     """Establish the signing time from RFC 3161 tokens; None when a token is bad."""
-    from vendorproof._internal.tsa import verify_timestamp
-
     at = ctx.at
     fallback = _Time(at=at, source=time_source, signed_at=None)
     if not timestamps:
@@ -218,6 +216,8 @@ def _signing_time(  # noqa: PLR0917 - the inputs of one step
             f"authority: chain validated at {format_time(at)} ({time_source})",
         )
         return fallback
+    from vendorproof._internal.tsa import verify_timestamp  # only with tokens
+
     # Every token must verify (trust-rules.md: a token that does not verify fails
     # the check, never silently dropped); the earliest genTime is the signing time.
     verified: list[tuple[datetime, str, int]] = []
