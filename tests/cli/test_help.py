@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import enum
+import inspect
 import re
 from collections.abc import Iterator
 
 import pytest
 import typer
+from typer.testing import CliRunner
 
 from tests.cli.support import assert_ok, invoke
 from vendorproof._cli import (
-    ALL_MODULES,
     COMMAND_MODULES,
+    OVERVIEW,
     _choices,
     app,
     build_app,
     main,
     modules_for,
+    overview_app,
 )
 from vendorproof._internal import crypto
 from vendorproof.evidence import record
@@ -149,15 +152,40 @@ def test_the_command_table_names_every_command_and_its_modules() -> None:
 def test_main_builds_the_invoked_command_only(
     argv: list[str], modules: tuple[str, ...] | None
 ) -> None:
-    every = _top_level(app)
-    wanted = modules_for(argv)
-    assert wanted == (modules or ALL_MODULES)
-    built = set(_top_level(build_app(wanted)))
-    assert built == (
-        set(every)
-        if modules is None
-        else {n for n, m in COMMAND_MODULES.items() if set(m) <= set(modules)}
-    )
+    assert modules_for(argv) == modules
+    if modules is not None:
+        built = set(_top_level(build_app(modules)))
+        assert built == {
+            n for n, m in COMMAND_MODULES.items() if set(m) <= set(modules)
+        }
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["--help"], ["--debug", "--help"], ["--version"], ["--debug"], ["nosuch"]],
+)
+def test_the_overview_answers_as_the_full_command_line(argv: list[str]) -> None:
+    # Without a command, main() builds the root from OVERVIEW alone: its help, its
+    # version and its errors must be those of the full command line.
+    runner = CliRunner()
+    full = runner.invoke(app, argv, prog_name="vendorproof")
+    overview = runner.invoke(overview_app(), argv, prog_name="vendorproof")
+    assert (overview.exit_code, overview.output) == (full.exit_code, full.output)
+    assert full.output  # help, version or an error: never silence
+
+
+def test_the_overview_lists_every_command_with_its_own_summary() -> None:
+    def entries(typer_app: typer.Typer) -> list[tuple[str, bool, str]]:
+        out = []
+        for info in typer_app.registered_commands:
+            text = info.help or inspect.getdoc(info.callback) or ""
+            out.append((str(info.name), False, text.split("\n\n")[0]))
+        for group in typer_app.registered_groups:
+            assert group.typer_instance is not None
+            out.append((str(group.name), True, str(group.typer_instance.info.help)))
+        return out
+
+    assert entries(app) == list(OVERVIEW)
 
 
 def test_main_runs_a_command_and_lists_every_command_in_help(

@@ -26,9 +26,8 @@ __all__ = ["ExitCode", "app", "err", "handle_errors", "main"]
 
 #: The modules that register each top-level command or group (``audit`` is shared:
 #: certification adds ``audit affected``). ``main`` builds only the commands the
-#: invocation names, so a command does not pay for importing every other one;
-#: ``--help``, an unknown or no command builds all of them. A test checks this
-#: table against the full registration.
+#: invocation names, so a command does not pay for importing every other one. A
+#: test checks this table against the full registration.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "keys": ("vendor",),
     "manifest": ("vendor",),
@@ -58,6 +57,72 @@ ALL_MODULES = (
     "log_cmd",
     "report_cmd",
     "certification_cmd",
+)
+
+#: What the root ``--help`` lists, in its order (commands, then groups): name,
+#: whether it is a group, and the summary. Without a command (``--help``,
+#: ``--version``, no or an unknown command) ``main`` builds the root from this table
+#: alone and imports no command module; a test checks that its help and errors are
+#: those of the full command line.
+OVERVIEW: tuple[tuple[str, bool, str], ...] = (
+    (
+        "certify",
+        False,
+        "Build an unsigned certification statement (sign it with the body's key).",
+    ),
+    (
+        "declare",
+        False,
+        (
+            "Build an unsigned trust declaration statement (sign it "
+            "with the vendor's key)."
+        ),
+    ),
+    (
+        "sign",
+        False,
+        "Sign STATEMENT into a Sigstore bundle (DSSE, optional certificate chain).",
+    ),
+    (
+        "inspect",
+        False,
+        "Show signer, chain, timestamps, predicate and subjects (no trust decision).",
+    ),
+    (
+        "verify",
+        False,
+        "Verify DELIVERY against POLICY; exit 0 verified, 1 failed, 3 invalid input.",
+    ),
+    (
+        "intake",
+        False,
+        "Verify DELIVERY and append a signed evidence record, whatever the verdict.",
+    ),
+    (
+        "gate",
+        False,
+        "Decide whether DELIVERY may be rolled out over the installed release.",
+    ),
+    ("keys", True, "Manage signing keys."),
+    ("manifest", True, "Build component manifests."),
+    ("policy", True, "Operator policies."),
+    ("x509", True, "X.509 chain checks."),
+    ("evidence", True, "Browse and export evidence records."),
+    ("audit", True, "Audit evidence offline."),
+    ("log", True, "The Merkle log over the evidence: checkpoints and proofs."),
+    (
+        "report",
+        True,
+        (
+            "Reports for regulators and auditors: requirement catalogue, "
+            "compliance, vendor concentration, one HTML page."
+        ),
+    ),
+    (
+        "certification",
+        True,
+        "The operator's certification register (operator-attested certificates).",
+    ),
 )
 
 _HELP = "Prove that a vendor delivery is what the vendor signed and a body certified."
@@ -90,8 +155,7 @@ def _root(
     debug_state["debug"] = debug or bool(os.environ.get("VENDORPROOF_DEBUG"))
 
 
-def build_app(modules: Iterable[str] = ALL_MODULES) -> typer.Typer:
-    """The command line with the commands of ``modules`` (every one by default)."""
+def _new_root() -> typer.Typer:
     new = typer.Typer(
         name="vendorproof",
         help=_HELP,
@@ -101,6 +165,12 @@ def build_app(modules: Iterable[str] = ALL_MODULES) -> typer.Typer:
         rich_markup_mode=None,
     )
     new.callback()(_root)
+    return new
+
+
+def build_app(modules: Iterable[str] = ALL_MODULES) -> typer.Typer:
+    """The command line with the commands of ``modules`` (every one by default)."""
+    new = _new_root()
     for name in modules:
         importlib.import_module(f"vendorproof._cli.{name}").register(new)
     wrap_commands(new)  # the exit-code mapping, once for every command
@@ -108,18 +178,40 @@ def build_app(modules: Iterable[str] = ALL_MODULES) -> typer.Typer:
     return new
 
 
-def modules_for(args: Sequence[str]) -> tuple[str, ...]:
-    """The command modules an invocation with ``args`` needs.
+def _never_run() -> None:  # pragma: no cover - see overview_app
+    raise AssertionError("an overview entry was run as a command")
 
-    The first argument that is not a root flag names the command; anything else
-    (no command, ``--help``, ``--version``, an unknown name) needs every module, so
-    help and the "no such command" error list them all.
+
+def overview_app() -> typer.Typer:
+    """The root with every command listed from :data:`OVERVIEW`, none built.
+
+    For invocations that name no command: the root's help, version, "missing
+    command" and "no such command" need each command's name and summary only. The
+    entries cannot run (``main`` uses this root only when no known command is
+    named).
+    """
+    new = _new_root()
+    for name, group, summary in OVERVIEW:
+        if group:
+            new.add_typer(typer.Typer(help=summary), name=name)
+        else:
+            new.command(name, help=summary)(_never_run)
+    use_plain_usage(new)
+    return new
+
+
+def modules_for(args: Sequence[str]) -> tuple[str, ...] | None:
+    """The command modules an invocation with ``args`` needs; None: no command.
+
+    The first argument that is not a root flag names the command; without one (no
+    arguments, ``--help``, ``--version``, an unknown name) no command module is
+    needed (:func:`overview_app`).
     """
     for arg in args:
         if arg in _ROOT_FLAGS:
             continue
-        return COMMAND_MODULES.get(arg, ALL_MODULES)
-    return ALL_MODULES
+        return COMMAND_MODULES.get(arg)
+    return None
 
 
 def __getattr__(name: str) -> typer.Typer:
@@ -134,7 +226,9 @@ def __getattr__(name: str) -> typer.Typer:
 def main() -> None:
     """Console-script entry point."""
     try:
-        build_app(modules_for(sys.argv[1:]))(prog_name="vendorproof")
+        modules = modules_for(sys.argv[1:])
+        cli = overview_app() if modules is None else build_app(modules)
+        cli(prog_name="vendorproof")
     except KeyboardInterrupt:  # outside a command (a command maps its own)
         err("interrupted")
         raise SystemExit(ExitCode.INTERRUPTED) from None
