@@ -50,6 +50,10 @@ TARGETS = {
     "notation-jws": ("test_oci", "test_notation_jws"),
     "notation-cose": ("test_oci", "test_notation_cose"),
     "oci-index": ("test_oci", "test_layout_index"),
+    "sol004-manifest": ("test_sol004", "test_sol004_manifest"),
+    "tosca-meta": ("test_sol004", "test_tosca_meta"),
+    "cms": ("test_sol004", "test_cms_signature"),
+    "csar": ("test_sol004", "test_csar_archive"),
 }
 
 

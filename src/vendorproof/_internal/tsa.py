@@ -42,6 +42,7 @@ from rfc3161_client import (
 from vendorproof import __version__
 from vendorproof._internal.memo import Memo
 from vendorproof._internal.panic import is_panic
+from vendorproof._internal.pem import load_der_certificate
 from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError, NetworkError, TimestampError
 from vendorproof.limits import DEFAULT_LIMITS
@@ -149,10 +150,11 @@ def _embedded_certificates(
     if len(raw) > DEFAULT_LIMITS.max_certificates:
         msg = f"too many embedded certificates ({len(raw)})"
         raise ValueError(msg)
-    certs = [x509.load_der_x509_certificate(der) for der in raw]
-    for cert in certs:  # cryptography parses these lazily: fail here, not later
-        _ = (cert.version, cert.issuer, cert.subject, cert.extensions)
-        cert.public_key()
+    # cryptography parses certificates lazily: every field is read here, not later.
+    certs = [
+        load_der_certificate(der, file=None, path=f"SignedData.certificates[{i}]")
+        for i, der in enumerate(raw)
+    ]
     issuer, serial = _signer_key(response)
     # The signer first, then the others in DER order (the SET has no order).
     certs.sort(key=lambda c: not (c.issuer == issuer and c.serial_number == serial))

@@ -54,6 +54,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from vendorproof._internal.crypto import MIN_RSA_BITS, SIGNATURE_ALGORITHMS
+from vendorproof._internal.pem import load_der_certificate
 from vendorproof.errors import (
     AlgorithmError,
     DigestMismatchError,
@@ -459,13 +460,9 @@ def _certificates(
                 f"unsupported certificate choice {choice.name}", file=file, path=path
             )
         parsed = choice.chosen
-        der = parsed.dump()
-        try:
-            cert = x509.load_der_x509_certificate(der)
-        except ValueError as e:
-            raise InvalidInputError(
-                f"certificate does not parse: {e}", file=file, path=path
-            ) from None
+        # Every field the verifier reads later (the public key, names, extensions)
+        # is parsed now: cryptography decodes them lazily (_internal/pem.py).
+        cert = load_der_certificate(parsed.dump(), file=file, path=path)
         _ = parsed["tbs_certificate"]["issuer"].native  # eager: used for matching
         out.append((cert, parsed))
     return tuple(out)

@@ -393,6 +393,25 @@ def test_corrupted_inner_fields_name_the_field(
     assert "SignatureError" in outcomes
 
 
+def test_embedded_certificate_with_a_broken_public_key_is_invalid_input(
+    tmp_path: Path, pki: dict[str, Signer]
+) -> None:
+    # cryptography decodes a certificate's key only when it is first read: the
+    # CMS reader parses every embedded certificate completely, so a truncated key
+    # is refused up front, naming the certificate, never a ValueError later.
+    der = openssl_sign(tmp_path, CONTENT, [pki["p256"]], outform="DER")
+    info = asn1_cms.ContentInfo.load(der)
+    cert = info["content"]["certificates"][0].chosen
+    spki = cert["tbs_certificate"]["subject_public_key_info"]
+    spki["public_key"] = spki["public_key"].contents[:9]
+    broken = info.dump(force=True)
+    with pytest.raises(InvalidInputError, match="public key") as e:
+        verify_detached(broken, CONTENT, file="x.cms")
+    assert e.value.path == "SignedData.certificates[0]"
+    with pytest.raises(InvalidInputError, match="public key"):
+        embedded_certificates(broken, file="x.cms")
+
+
 def test_extra_certificate_list_is_checked_for_ambiguity(
     tmp_path: Path, pki: dict[str, Signer]
 ) -> None:
