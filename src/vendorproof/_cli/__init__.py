@@ -25,9 +25,10 @@ from vendorproof._cli._help import use_plain_usage
 __all__ = ["ExitCode", "app", "err", "handle_errors", "main"]
 
 #: The modules that register each top-level command or group (``audit`` is shared:
-#: certification adds ``audit affected``). ``main`` builds only the commands the
-#: invocation names, so a command does not pay for importing every other one. A
-#: test checks this table against the full registration.
+#: the log adds ``audit verify-checkpoint``, certification ``audit affected``).
+#: ``main`` builds only the commands the invocation names, so a command does not pay
+#: for importing every other one. A test builds each command in a fresh interpreter
+#: and compares it with the full registration.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "keys": ("vendor",),
     "manifest": ("vendor",),
@@ -40,7 +41,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "x509": ("verify_cmd",),
     "intake": ("evidence_cmd",),
     "evidence": ("evidence_cmd",),
-    "audit": ("evidence_cmd", "certification_cmd"),
+    "audit": ("evidence_cmd", "log_cmd", "certification_cmd"),
     "gate": ("gate_cmd",),
     "log": ("log_cmd",),
     "report": ("report_cmd",),

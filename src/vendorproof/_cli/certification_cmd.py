@@ -477,4 +477,8 @@ def register(app: typer.Typer) -> None:
     from vendorproof._cli.evidence_cmd import audit_app
 
     app.add_typer(certification_app, name="certification")
-    audit_app.command("affected", help=AFFECTED_HELP)(handle_errors(affected_command))
+    # audit_app is shared by every command line built in this process: add once.
+    if all(info.name != "affected" for info in audit_app.registered_commands):
+        audit_app.command("affected", help=AFFECTED_HELP)(
+            handle_errors(affected_command)
+        )
