@@ -1155,7 +1155,7 @@ def test_unusable_file_references_are_refused(
 
 def test_unencodable_reference_is_refused() -> None:
     # A lone surrogate cannot come from UTF-8 YAML, but a resolver must never see it.
-    from vendorproof.models.policy.parser import _encodable
+    from vendorproof.models.policy._reader import _encodable
 
     assert not _encodable("root\ud800.pem")
     assert _encodable("wurzel-ä.pem")
