@@ -5,8 +5,9 @@ limit) and hashes blobs through the hashing engine. It is ``complete`` when that
 listing is the whole layout (a directory or a tar), not only the documents a replay
 stored.
 
-A directory is listed with ``lstat`` and read through ``_internal.confine``, never
-following a link: a link or special file where ``blobs/``, a blob, ``oci-layout`` or
+A directory is listed with ``lstat``; its files are read through
+``_internal.confine`` and hashed by the hashing engine, neither of which follows a
+link. A link or special file where ``blobs/``, a blob, ``oci-layout`` or
 ``index.json`` belongs is refused; other directories and special files are listed by
 name and never read.
 
