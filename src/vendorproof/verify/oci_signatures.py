@@ -1,6 +1,6 @@
 """The detached-signature verifier for OCI image layouts (kind ``oci``).
 
-The OCI adapter (``formats/oci.py``) hands over every Notation and cosign signature
+The OCI adapter (``formats/oci/``) hands over every Notation and cosign signature
 it found over the signed manifest as one ``DetachedSignature``; this verifier checks
 them against the manifest bytes in hand: the target (media type, digest, size) is
 computed from those bytes, never taken from the signature. Each signature is

@@ -564,7 +564,7 @@ def test_media_type_of_a_given_envelope_is_told_by_content() -> None:
 
 def test_index_cycle_is_refused(tmp_path: Path) -> None:
     """A cycle needs a SHA-256 fixpoint; the walk refuses one all the same."""
-    from vendorproof.formats.oci import _Walk
+    from vendorproof.formats.oci.layout import _Walk
 
     layout = new_layout(tmp_path / "l")
     image = layout.add_image()

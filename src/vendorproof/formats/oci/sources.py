@@ -1,0 +1,330 @@
+"""Where an OCI image layout's files are read from: a directory, a tar, stored inputs.
+
+A source lists the layout's regular files with their sizes, reads one whole (within a
+limit) and hashes blobs through the hashing engine. It is ``complete`` when that
+listing is the whole layout (a directory or a tar), not only the documents a replay
+stored.
+
+A directory is listed with ``lstat``; its files are read through
+``_internal.confine`` and hashed by the hashing engine, neither of which follows a
+link. A link or special file where ``blobs/``, a blob, ``oci-layout`` or
+``index.json`` belongs is refused; other directories and special files are listed by
+name and never read.
+
+A tar is read member by member, never extracted: member names are checked with the
+ZIP reader's rules (:func:`vendorproof.formats.ziparchive.check_member_name`; a leading
+``./``, which ``tar -C layout -cf x.tar .`` writes, is dropped first), links, devices
+and FIFOs are refused, duplicate names (also after case folding and Unicode
+normalisation) and a name used as both file and directory are refused, and the member
+count and total size are bounded by :class:`ArchiveLimits`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tarfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, BinaryIO, Protocol, cast
+
+from vendorproof._internal import confine
+from vendorproof._internal.hashing import FileDigests, hash_fileobj, hash_files
+from vendorproof.errors import InvalidInputError
+from vendorproof.formats.oci.documents import INDEX_FILE, LAYOUT_FILE
+from vendorproof.formats.ziparchive import ArchiveLimits, check_member_name, name_key
+from vendorproof.limits import Limits
+
+__all__ = ["is_layout"]
+
+
+class _Source(Protocol):  # noqa: PYI046 - used in layout.py, adapter.py
+    file: str
+    #: Whether ``files()`` is the whole layout (a directory or tar), or only what
+    #: was stored from it (replay), where an absent document is one not read.
+    complete: bool
+
+    def files(self) -> Mapping[str, int]: ...  # regular files -> size
+
+    def read(self, name: str, limit: int) -> bytes: ...
+
+    def hash(
+        self,
+        names: Sequence[str],
+        algorithms: Sequence[str],
+        on_progress: Callable[[int], None] | None,
+    ) -> list[FileDigests | str]: ...
+
+
+class _DirSource:
+    """A layout directory; files are opened without following links."""
+
+    complete = True
+
+    def __init__(self, root: Path, *, limits: Limits) -> None:
+        self.root = root
+        self.file = str(root)
+        self._files: dict[str, int] = {}
+        self._walk(limits)
+
+    def _walk(self, limits: Limits) -> None:
+        def entry(name: str) -> os.stat_result:
+            try:
+                return (self.root / name).lstat()
+            except OSError as e:  # pragma: no cover - removed after it was listed
+                raise InvalidInputError(
+                    f"cannot read: {e.strerror}", file=f"{self.file}/{name}"
+                ) from e
+
+        # open_layout checked with lstat that the root is a directory, not a link
+        for top in sorted(os.listdir(self.root)):  # noqa: PTH208
+            st = entry(top)
+            if stat.S_ISREG(st.st_mode):
+                self._files[top] = st.st_size
+            elif top == "blobs" and stat.S_ISDIR(st.st_mode):
+                self._walk_blobs(entry, limits)
+            elif top in {"blobs", LAYOUT_FILE, INDEX_FILE}:
+                raise InvalidInputError(
+                    f"is a {confine.file_kind(st.st_mode)}",
+                    file=f"{self.file}/{top}",
+                )
+            else:  # other directories and special files are never read
+                self._files.setdefault(f"{top}/", 0)
+
+    def _walk_blobs(
+        self, entry: Callable[[str], os.stat_result], limits: Limits
+    ) -> None:
+        for alg in confine.list_dir(self.root, "blobs", file=self.file):
+            where = f"blobs/{alg}"
+            if not stat.S_ISDIR(entry(where).st_mode):
+                raise InvalidInputError(
+                    "is not a directory (blobs/ holds one directory per digest "
+                    "algorithm)",
+                    file=f"{self.file}/{where}",
+                )
+            for name in confine.list_dir(self.root, where, file=self.file):
+                st = entry(f"{where}/{name}")
+                if not stat.S_ISREG(st.st_mode):
+                    raise InvalidInputError(
+                        f"is a {confine.file_kind(st.st_mode)}; a blob must be a "
+                        "regular file",
+                        file=f"{self.file}/{where}/{name}",
+                    )
+                self._files[f"{where}/{name}"] = st.st_size
+                if len(self._files) > limits.max_files:
+                    raise InvalidInputError(
+                        f"more than {limits.max_files} blobs", file=self.file
+                    )
+
+    def files(self) -> Mapping[str, int]:
+        return self._files
+
+    def read(self, name: str, limit: int) -> bytes:
+        return confine.read_file(
+            self.root,
+            name,
+            file=self.file,
+            limits=Limits(max_document_bytes=limit),
+        )
+
+    def hash(
+        self,
+        names: Sequence[str],
+        algorithms: Sequence[str],
+        on_progress: Callable[[int], None] | None,
+    ) -> list[FileDigests | str]:
+        out: list[FileDigests | str] = []
+        digests = hash_files(
+            [self.root / n for n in names], algorithms, on_progress=on_progress
+        )
+        out.extend(digests)
+        return out
+
+
+def _tar_name(raw: str) -> str:
+    name = raw.removeprefix("./")
+    return name.removesuffix("/")
+
+
+class _TarSource:
+    """A layout in a tar archive, read member by member without extracting it."""
+
+    complete = True
+
+    def __init__(self, path: Path, *, limits: ArchiveLimits) -> None:
+        self.file = str(path)
+        self.limits = limits
+        try:
+            self._tar = tarfile.open(path, mode="r:")  # noqa: SIM115 - closed in close()
+        except (tarfile.TarError, OSError, EOFError) as e:
+            raise InvalidInputError(
+                f"not a readable tar archive: {e}", file=self.file
+            ) from None
+        try:
+            self._members = self._index()
+        except BaseException:
+            self._tar.close()
+            raise
+
+    def close(self) -> None:
+        self._tar.close()
+
+    def _index(self) -> dict[str, tarfile.TarInfo]:
+        members: dict[str, tarfile.TarInfo] = {}
+        keys: dict[str, str] = {}
+        directories: set[str] = set()
+        total = 0
+        count = 0
+        try:
+            for info in self._tar:
+                count += 1
+                if count > self.limits.max_members:
+                    raise InvalidInputError(
+                        f"more than {self.limits.max_members} members", file=self.file
+                    )
+                if info.name in {".", "./"} and info.isdir():
+                    continue
+                name = _tar_name(info.name)
+                check_member_name(name, file=self.file, limits=self.limits)
+                shown = repr(name[:200])
+                if info.issym() or info.islnk():
+                    raise InvalidInputError("link member", file=self.file, path=shown)
+                if not (info.isreg() or info.isdir()):
+                    raise InvalidInputError(
+                        "special file member (device, FIFO)", file=self.file, path=shown
+                    )
+                key = name_key(name)
+                if key in keys:
+                    raise InvalidInputError(
+                        "member name duplicate or colliding after case folding or "
+                        "Unicode normalisation",
+                        file=self.file,
+                        path=shown,
+                    )
+                keys[key] = name
+                parts = name.split("/")
+                directories.update("/".join(parts[:i]) for i in range(1, len(parts)))
+                if info.isdir():
+                    directories.add(name)
+                    continue
+                total += info.size
+                if total > self.limits.max_total_bytes:
+                    raise InvalidInputError(
+                        f"members larger than {self.limits.max_total_bytes} bytes",
+                        file=self.file,
+                        path=shown,
+                    )
+                members[name] = info
+        except (tarfile.TarError, OSError, EOFError) as e:
+            raise InvalidInputError(
+                f"tar archive is corrupt or truncated: {e}", file=self.file
+            ) from None
+        dir_keys = {name_key(d) for d in directories}
+        for name in members:
+            if name_key(name) in dir_keys:
+                raise InvalidInputError(
+                    "member name is used both as a file and as a directory",
+                    file=self.file,
+                    path=repr(name[:200]),
+                )
+        return members
+
+    def files(self) -> Mapping[str, int]:
+        return {n: i.size for n, i in self._members.items()}
+
+    def _open(self, name: str) -> IO[bytes]:
+        stream = self._tar.extractfile(self._members[name])
+        if stream is None:  # pragma: no cover - regular members always have a stream
+            raise InvalidInputError("member cannot be read", file=self.file, path=name)
+        return stream
+
+    def read(self, name: str, limit: int) -> bytes:
+        if name not in self._members:  # pragma: no cover - callers check first
+            raise InvalidInputError("no such member", file=self.file, path=name)
+        if self._members[name].size > limit:
+            raise InvalidInputError(
+                f"larger than {limit} bytes", file=self.file, path=name
+            )
+        try:
+            with self._open(name) as stream:
+                return stream.read(limit + 1)
+        except (tarfile.TarError, OSError, EOFError) as e:  # pragma: no cover
+            # the index pass has read every header, so the data is there
+            raise InvalidInputError(
+                f"member data is corrupt or truncated: {e}", file=self.file, path=name
+            ) from None
+
+    def hash(
+        self,
+        names: Sequence[str],
+        algorithms: Sequence[str],
+        on_progress: Callable[[int], None] | None,
+    ) -> list[FileDigests | str]:
+        out: list[FileDigests | str] = []
+        # In archive order: one forward pass over the tar.
+        order = sorted(names, key=lambda n: self._members[n].offset_data)
+        found: dict[str, FileDigests | str] = {}
+        for name in order:
+            try:
+                with self._open(name) as stream:
+                    found[name] = hash_fileobj(
+                        cast("BinaryIO", stream), algorithms, on_progress=on_progress
+                    )
+            except (tarfile.TarError, EOFError) as e:  # pragma: no cover - as in read
+                found[name] = f"member data is corrupt or truncated: {e}"
+            except InvalidInputError as e:  # pragma: no cover - as in read
+                found[name] = e.message
+        out.extend(found[n] for n in names)
+        return out
+
+
+class _MemorySource:
+    """Stored inputs as a layout source (replay: no config or layer is there)."""
+
+    complete = False
+
+    def __init__(self, files: Mapping[str, bytes], file: str) -> None:
+        self.file = file
+        self._files = dict(files)
+
+    def files(self) -> Mapping[str, int]:
+        return {n: len(d) for n, d in self._files.items()}
+
+    def read(self, name: str, limit: int) -> bytes:
+        data = self._files[name]
+        if len(data) > limit:
+            raise InvalidInputError(
+                f"larger than {limit} bytes", file=self.file, path=name
+            )
+        return data
+
+    def hash(
+        self,
+        names: Sequence[str],  # noqa: ARG002
+        algorithms: Sequence[str],  # noqa: ARG002
+        on_progress: Callable[[int], None] | None,  # noqa: ARG002
+    ) -> list[FileDigests | str]:  # pragma: no cover - replay measures nothing here
+        msg = "stored inputs hold no configs or layers"
+        raise InvalidInputError(msg, file=self.file)
+
+
+def is_layout(path: Path) -> bool:
+    """Whether ``path`` looks like an image layout; does not validate it.
+
+    A directory with an ``oci-layout`` file, or a tar with an ``oci-layout`` member.
+    """
+    try:
+        if path.is_dir() and not path.is_symlink():
+            return (path / LAYOUT_FILE).is_file() and not (
+                path / LAYOUT_FILE
+            ).is_symlink()
+        if path.is_file() and tarfile.is_tarfile(path):
+            with tarfile.open(path, mode="r:") as tar:
+                for i, info in enumerate(tar):
+                    if _tar_name(info.name) == LAYOUT_FILE:
+                        return True
+                    if i > 10_000:  # pragma: no cover - a bound on the probe
+                        return False
+    except (OSError, tarfile.TarError, EOFError):
+        return False
+    return False
