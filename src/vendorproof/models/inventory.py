@@ -132,12 +132,13 @@ def _csv(raw: bytes, file: str) -> list[InventoryRow]:
     except UnicodeDecodeError as e:
         raise InvalidInputError(f"not valid UTF-8 (byte {e.start})", file=file) from e
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    header = reader.fieldnames or []
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
-        raise InvalidInputError(f"missing CSV column {missing[0]!r}", file=file)
     rows = []
+    # Every read of the reader, the header's included, can meet malformed CSV.
     try:
+        header = reader.fieldnames or []
+        missing = [c for c in CSV_COLUMNS if c not in header]
+        if missing:
+            raise InvalidInputError(f"missing CSV column {missing[0]!r}", file=file)
         for n, record in enumerate(reader, start=2):
             if None in record:
                 raise InvalidInputError(f"row {n}: more fields than columns", file=file)
@@ -203,11 +204,13 @@ def _cyclonedx(components: list[Any], file: str) -> list[InventoryRow]:
         if not isinstance(comp, dict):
             raise InvalidInputError(f"{where}: expected an object", file=file)
         party = comp.get("manufacturer") or comp.get("supplier") or {}
+        # A property is a name (a string, CycloneDX 1.6 "property") and a value;
+        # anything else names nothing this reader looks up.
         props = (
             {
-                p.get("name"): p.get("value")
+                p["name"]: p.get("value")
                 for p in comp.get("properties", [])
-                if isinstance(p, dict)
+                if isinstance(p, dict) and isinstance(p.get("name"), str)
             }
             if isinstance(comp.get("properties", []), list)
             else {}

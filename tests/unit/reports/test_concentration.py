@@ -286,6 +286,18 @@ def test_html_escapes_vendor_names_and_draws_svg() -> None:
     [
         (b"\xff\xfe", "not valid UTF-8"),
         (HEADER.encode() + b'a,acme,"P,1,RAN,gNB,1\n', "not valid CSV"),
+        # A quote left open in the header itself.
+        (b'"' + HEADER.encode(), "not valid CSV"),
+        # A CycloneDX property named by something other than a string names nothing.
+        (
+            (
+                b'{"bomFormat": "CycloneDX", "components": [{"name": "P", '
+                b'"version": "1", "supplier": {"name": "acme"}, "properties": '
+                b'[{"name": "vendorproof:domain", "value": "RAN"}, '
+                b'{"name": ["vendorproof:networkFunction"], "value": "gNB"}]}]}'
+            ),
+            "components[0]: networkFunction must be a non-empty string",
+        ),
         (
             (
                 b"vendor,product,version,domain,networkFunction,instances,capacity\n"
