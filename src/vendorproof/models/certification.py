@@ -41,6 +41,18 @@ _EUCC_ID = re.compile(
 _EUCC_ARTICLE = "Art. 11(3)(b) of Implementing Regulation (EU) 2024/482"
 
 
+def _shifted(at: datetime, hours: int) -> datetime:
+    """``at`` moved by ``hours``, or ``at`` itself where that leaves the calendar.
+
+    An issuance time is untrusted input and may be the first or last representable
+    instant (0001-01-01, 9999-12-31); no month lies beyond those.
+    """
+    try:
+        return at + timedelta(hours=hours)
+    except OverflowError:
+        return at
+
+
 def check_certificate_id(
     scheme: str,
     certificate_id: str,
@@ -86,9 +98,7 @@ def check_certificate_id(
         return
     named = (int(m.group("year")), int(month))
     at = issued.astimezone(UTC)
-    possible = {
-        (t.year, t.month) for t in (at - timedelta(hours=12), at + timedelta(hours=14))
-    }
+    possible = {(t.year, t.month) for t in (_shifted(at, -12), _shifted(at, 14))}
     if named not in possible:
         raise InvalidInputError(
             f"{certificate_id!r} names issuance in {named[0]}-{named[1]:02d}, but the "

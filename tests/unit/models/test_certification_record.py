@@ -228,3 +228,24 @@ def test_a_signed_record_with_a_bad_eucc_id_does_not_open() -> None:
     with pytest.raises(InvalidInputError, match=r"predicate\.certificateId") as e:
         open_record(raw, _public(key), file="r")
     assert str(e.value).startswith("r: predicate.certificateId: ")
+
+
+@pytest.mark.parametrize(
+    ("certificate_id", "issued", "fits"),
+    [
+        ("EUCC-3090-0001-01-0001", datetime(1, 1, 1, tzinfo=UTC), True),
+        ("EUCC-3090-9999-12-0001", datetime(9999, 12, 31, 23, tzinfo=UTC), True),
+        ("EUCC-3090-2025-10-0001", datetime(1, 1, 1, 5, tzinfo=UTC), False),
+        ("EUCC-3090-2025-10-0001", datetime(9999, 12, 31, 20, tzinfo=UTC), False),
+    ],
+)
+def test_eucc_issuance_at_the_ends_of_the_calendar(
+    certificate_id: str, issued: datetime, fits: bool
+) -> None:
+    """Issuance 12 hours from the first or last representable instant: the zones
+    beyond the calendar name no month (no OverflowError)."""
+    if fits:
+        check_certificate_id("EUCC", certificate_id, issued)
+    else:
+        with pytest.raises(InvalidInputError, match="names issuance in 2025-10"):
+            check_certificate_id("EUCC", certificate_id, issued)
