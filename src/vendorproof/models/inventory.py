@@ -4,7 +4,9 @@ Every format is read into the same rows: vendor (as the inventory names it), pro
 version, domain (RAN, Core, Transport, OAM), network function, instance count and an
 optional declared capacity, plus the instance id when the format has one. Bad rows
 are errors naming the file and the row (a negative or non-numeric count or capacity,
-a duplicate instance id, an unknown domain, a missing column); nothing is dropped.
+a count of more than 12 digits, a capacity above 10^15 or with more than 12 decimal
+places, a duplicate instance id, an unknown domain, a missing column); nothing is
+dropped. Counts are written in ASCII digits.
 
 - CSV (RFC 4180, UTF-8, header row): columns ``vendor``, ``product``, ``version``,
   ``domain``, ``networkFunction``, ``instances``; optional ``id`` and ``capacity``.
@@ -28,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from vendorproof._internal.jsonio import parse_json
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError
 
 __all__ = ["DOMAINS", "Inventory", "InventoryRow", "parse_inventory"]
@@ -36,6 +39,11 @@ DOMAINS = ("RAN", "Core", "Transport", "OAM")
 _DOMAIN = {d.lower(): d for d in DOMAINS}
 CSV_COLUMNS = ("vendor", "product", "version", "domain", "networkFunction", "instances")
 MAX_ROWS = 100_000
+#: An instance count has at most this many digits.
+MAX_COUNT_DIGITS = 12
+#: A declared capacity is at most this, with at most this many decimal places.
+MAX_CAPACITY = Decimal(10**15)
+MAX_CAPACITY_DECIMALS = 12
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,12 +84,25 @@ def _text(value: object, field: str, where: str, file: str) -> str:
 
 def _count(value: object, field: str, where: str, file: str) -> int:
     text = str(value).strip() if isinstance(value, (str, int)) else ""
-    if isinstance(value, bool) or not text.isdigit() or len(text) > 12:
+    # ASCII digits only: str.isdigit also accepts superscripts and circled digits,
+    # which int() refuses, and other scripts' digits, which no inventory writes.
+    digits = text.isascii() and text.isdigit()
+    if isinstance(value, bool) or not digits or len(text) > MAX_COUNT_DIGITS:
         raise InvalidInputError(
             f"{where}: {field} must be a whole number of at least 0, got {value!r}",
             file=file,
         )
     return int(text)
+
+
+def _decimals(number: Decimal) -> int:
+    """Decimal places of a finite ``number`` of at most 10^15 (trailing zeros aside)."""
+    _, digits, exponent = number.as_tuple()
+    places = -exponent if isinstance(exponent, int) else 0  # always int: finite
+    text = "".join(map(str, digits)).rstrip("0")
+    if not text:
+        return 0  # zero, whatever its exponent
+    return max(0, places - (len(digits) - len(text)))
 
 
 def _capacity(value: object, where: str, file: str) -> Decimal | None:
@@ -98,6 +119,14 @@ def _capacity(value: object, where: str, file: str) -> Decimal | None:
     if not number.is_finite() or number < 0:
         raise InvalidInputError(
             f"{where}: capacity must be a finite number of at least 0, got {value!r}",
+            file=file,
+        )
+    # Shares are exact fractions of the capacities: an exponent such as 1E999999999
+    # would make them numbers of a billion digits (and no float can show them).
+    if number > MAX_CAPACITY or _decimals(number) > MAX_CAPACITY_DECIMALS:
+        raise InvalidInputError(
+            f"{where}: capacity must be at most {MAX_CAPACITY:,} with at most "
+            f"{MAX_CAPACITY_DECIMALS} decimal places, got {shorten(str(value), 40)!r}",
             file=file,
         )
     return number

@@ -286,6 +286,24 @@ def test_html_escapes_vendor_names_and_draws_svg() -> None:
     [
         (b"\xff\xfe", "not valid UTF-8"),
         (HEADER.encode() + b'a,acme,"P,1,RAN,gNB,1\n', "not valid CSV"),
+        # A digit to str.isdigit, not to int(); another script's digit.
+        (HEADER.encode() + "a,acme,P,1,RAN,gNB,\u00b2\n".encode(), "instances must"),
+        (HEADER.encode() + "a,acme,P,1,RAN,gNB,\u0663\n".encode(), "instances must"),
+        # Capacities whose exact shares would be numbers of a billion digits.
+        (
+            (
+                b"vendor,product,version,domain,networkFunction,instances,capacity\n"
+                b"acme,P,1,RAN,gNB,1,1E999\nborealis,Q,1,RAN,gNB,1,4\n"
+            ),
+            "capacity must be at most 1,000,000,000,000,000 with at most 12",
+        ),
+        (
+            (
+                b"vendor,product,version,domain,networkFunction,instances,capacity\n"
+                b"acme,P,1,RAN,gNB,1,1e-999999999\n"
+            ),
+            "capacity must be at most",
+        ),
         # A quote left open in the header itself.
         (b'"' + HEADER.encode(), "not valid CSV"),
         # A CycloneDX property named by something other than a string names nothing.
@@ -485,3 +503,21 @@ def test_bad_concentration_section(section: str, needle: str) -> None:
     assert message.startswith("pol.yaml")
     assert "\n" not in message
     assert needle in message
+
+
+def test_capacities_at_the_bounds() -> None:
+    """The largest capacity and the finest fraction of one are shares like others."""
+    inv = parse_inventory(
+        (
+            b"vendor,product,version,domain,networkFunction,instances,capacity\n"
+            b"acme,P,1,RAN,gNB,1,1E+15\nborealis,Q,1,RAN,gNB,1,0.000000000001\n"
+            b"acme,P,1,Core,AMF,1,1.000000000000000\n"
+        ),
+        file="inv.csv",
+    )
+    report = concentration_report(
+        inv, VIEW, inventory_file="inv.csv", policy=POLICY, at=AT
+    )
+    ran = report.domains[0]
+    assert ran.total == Fraction(10**27 + 1, 10**12)
+    assert json.dumps(report.to_dict())
