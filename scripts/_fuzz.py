@@ -54,6 +54,14 @@ TARGETS = {
     "tosca-meta": ("test_sol004", "test_tosca_meta"),
     "cms": ("test_sol004", "test_cms_signature"),
     "csar": ("test_sol004", "test_csar_archive"),
+    "cc-portal": ("test_registers", "test_cc_portal_register"),
+    "register": ("test_registers", "test_own_register"),
+    "certification-record": ("test_registers", "test_certification_record"),
+    "certification-status": ("test_registers", "test_certification_status"),
+    "inventory": ("test_inventory", "test_inventory"),
+    "concentration-policy": ("test_inventory", "test_policy_concentration"),
+    "installed-state": ("test_inventory", "test_installed_state"),
+    "in-toto": ("test_intoto", "test_in_toto_metadata"),
 }
 
 

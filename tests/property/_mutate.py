@@ -8,12 +8,18 @@ Three levels, each drawn by Hypothesis (so failures shrink to a small edit):
 * :func:`der_documents`: edits on the DER TLV tree (change a tag, replace or
   truncate a primitive, drop or duplicate an element, wrong lengths), re-encoded
   with correct outer lengths so the mutation reaches the inner parsers;
-* :func:`byte_mutations`: flips, insertions, deletions and truncation of raw bytes.
+* :func:`byte_mutations`: flips, insertions, deletions and truncation of raw bytes;
+* :func:`csv_documents`: edits on the parsed table (a cell replaced by an odd or huge
+  value, a cell or row dropped or repeated, columns swapped), written again with
+  varying quoting, line endings, a byte order mark or another encoding, sometimes with
+  a stray quote.
 """
 
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -417,3 +423,56 @@ def resigned_der(
     new_tbs = tbs.encode()
     signature = Tlv(0x03, b"\x00" + sign(new_tbs))
     return Tlv(0x30, children=[tbs, tree.children[1], signature]).encode()
+
+
+# -- CSV -----------------------------------------------------------------------------
+
+_CSV_EDITS = ("cell", "cell", "huge", "drop-cell", "add-cell", "drop-row", "repeat-row")
+_ENCODINGS = ("utf-8", "utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252")
+
+
+@st.composite
+def csv_documents(
+    draw: st.DrawFn,
+    seed: bytes,
+    cells: st.SearchStrategy[str],
+    max_edits: int = 4,
+) -> bytes:
+    """``seed`` (UTF-8 CSV with a header) after a few table and text edits.
+
+    ``cells`` draws the odd values a cell is replaced with (the caller knows which
+    values reach the fields behind the CSV syntax: dates, ids, numbers).
+    """
+    rows = list(csv.reader(io.StringIO(seed.decode("utf-8-sig"), newline="")))
+    for _ in range(draw(st.integers(1, max_edits))):
+        r = draw(st.integers(0, len(rows) - 1))
+        row = rows[r]
+        c = draw(st.integers(0, max(len(row) - 1, 0)))
+        edit = draw(st.sampled_from(_CSV_EDITS))
+        if edit == "cell" and row:
+            row[c] = draw(st.one_of(cells, _ODD_TEXT, st.text(max_size=12)))
+        elif edit == "huge" and row:
+            row[c] = draw(st.sampled_from(["x", '"', ",", "\n", "9"])) * draw(
+                st.sampled_from([4097, size(5000, 140_000)])
+            )
+        elif edit == "drop-cell" and row:
+            del row[c]
+        elif edit == "add-cell":
+            row.insert(c, draw(cells))
+        elif edit == "drop-row" and len(rows) > 1:
+            del rows[r]
+        elif edit == "repeat-row":
+            rows.insert(r, list(row))
+    out = io.StringIO()
+    newline = draw(st.sampled_from(["\r\n", "\n", "\r"]))
+    if draw(st.booleans()):
+        csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator=newline).writerows(rows)
+    else:
+        csv.writer(out, lineterminator=newline).writerows(rows)
+    text = out.getvalue()
+    if draw(st.integers(0, 5)) == 0:  # a stray quote or separator
+        pos = draw(st.integers(0, len(text)))
+        text = text[:pos] + draw(st.sampled_from(['"', ",", "\x00", "\r"])) + text[pos:]
+    encoding = draw(st.sampled_from(_ENCODINGS))
+    errors = "surrogatepass" if encoding.startswith("utf-8") else "replace"
+    return text.encode(encoding, errors)
