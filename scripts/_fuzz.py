@@ -58,6 +58,7 @@ TARGETS = {
     "register": ("test_registers", "test_own_register"),
     "certification-record": ("test_registers", "test_certification_record"),
     "certification-status": ("test_registers", "test_certification_status"),
+    "certification-evaluation": ("test_registers", "test_certification_evaluation"),
     "inventory": ("test_inventory", "test_inventory"),
     "concentration-policy": ("test_inventory", "test_policy_concentration"),
     "installed-state": ("test_inventory", "test_installed_state"),

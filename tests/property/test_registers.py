@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +21,29 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests import certs
+from tests.builders import AT, KEYS, DeliveryBuilder
 from tests.property import _seeds as seeds
 from tests.property._harness import parses
 from tests.property._mutate import csv_documents, edited_json, json_documents, mixed
 from vendorproof._internal import crypto
+from vendorproof.intake import check_delivery, load_policy
 from vendorproof.models.certification_record import (
     RECORD_PAYLOAD_TYPE,
+    STATUS_INPUT_PREFIX,
     StatusRecord,
     open_record,
     open_status,
+    record_input,
     seal_record,
     seal_status,
+    source_digest,
+    source_input,
     version_covered,
 )
 from vendorproof.models.envelope import Envelope, Signature, pae
+from vendorproof.models.policy import Policy
 from vendorproof.models.registers import read_register
+from vendorproof.verify.result import VerificationReport
 
 _CC_PORTAL = (
     Path(__file__).resolve().parents[1]
@@ -282,3 +291,56 @@ def _open_status(raw: bytes) -> None:
 )
 def test_certification_status(raw: bytes) -> None:
     parses(_open_status, raw, input_size=len(raw))
+
+
+# -- the records as a delivery's evaluation reads them ------------------------------
+
+
+@functools.cache
+def _register() -> tuple[Path, Policy]:
+    """A delivery without a body-signed certification, and a policy naming a
+    register whose role key is the operator key."""
+    work = seeds.scratch()
+    shutil.copy(KEYS / "operator" / "intake.pub", work / "desk.pub")
+    policy = load_policy(certs.register_policy(work))
+    root = work / "delivery"
+    DeliveryBuilder(root).standard()
+    (root / "attestations" / "certification.sigstore.json").unlink()
+    return root, policy
+
+
+def _evaluate(record: bytes, status: bytes | None) -> VerificationReport:
+    root, policy = _register()
+    records = {
+        record_input("NESAS-2026-0042"): record,
+        source_input(source_digest(certs.PDF)): certs.PDF,
+    }
+    if status is not None:
+        records[STATUS_INPUT_PREFIX + "NESAS-2026-0042-1"] = status
+    report = check_delivery(root, policy, at=AT, time_source="test", records=records)
+    assert report.checks
+    json.dumps(report.to_dict())
+    return report
+
+
+def test_register_seed_passes() -> None:
+    """The unedited record passes, so every mutant starts from an accepted delivery."""
+    report = _evaluate(seal_record(certs.record(), seeds.OPERATOR_KEY), None)
+    assert report.ok
+    assert any(
+        c.check == "certification" and c.outcome.value == "pass" for c in report.checks
+    )
+
+
+@given(
+    st.one_of(
+        st.tuples(_resigned(_record_statement()), st.none()),
+        st.tuples(
+            st.just(seal_record(certs.record(), seeds.OPERATOR_KEY)),
+            _resigned(_status_record().statement()),
+        ),
+    )
+)
+def test_certification_evaluation(case: tuple[bytes, bytes | None]) -> None:
+    record, status = case
+    parses(_evaluate, record, status, input_size=len(record) + len(status or b""))
