@@ -512,12 +512,14 @@ def test_capacities_at_the_bounds() -> None:
             b"vendor,product,version,domain,networkFunction,instances,capacity\n"
             b"acme,P,1,RAN,gNB,1,1E+15\nborealis,Q,1,RAN,gNB,1,0.000000000001\n"
             b"acme,P,1,Core,AMF,1,1.000000000000000\n"
+            b"borealis,Q,1,Core,AMF,1,0E-99999\n"
         ),
         file="inv.csv",
     )
     report = concentration_report(
         inv, VIEW, inventory_file="inv.csv", policy=POLICY, at=AT
     )
-    ran = report.domains[0]
+    ran, core = report.domains
     assert ran.total == Fraction(10**27 + 1, 10**12)
+    assert core.total == 1  # a zero is a zero, whatever its exponent
     assert json.dumps(report.to_dict())
