@@ -136,11 +136,29 @@ def _deliveries(draw: st.DrawFn) -> tuple[bytes, bytes]:
     wrap = _WRAP[fmt]
     layout_signed, link_signed = _signables()
     target = draw(st.sampled_from(["layout", "link"]))
-    how = draw(st.sampled_from(["resigned", "resigned", "resigned", "json", "bytes"]))
+    how = draw(
+        st.sampled_from(["resigned", "resigned", "resigned", "json", "bytes", "nested"])
+    )
     seed, signer = (
         (layout_signed, _OWNER) if target == "layout" else (link_signed, _FUNCTIONARY)
     )
-    if how == "resigned":
+    if how == "nested":
+        # The step's link is a (sub)layout signed by the functionary, or the layout
+        # gains an inspection: in-toto's sublayout recursion, and the refusal to run
+        # an inspection the policy does not allow.
+        if target == "link":
+            edited = wrap(draw(edited_json(layout_signed, max_edits=1)), signer)
+        else:
+            inspection = {
+                "_type": "inspection",
+                "name": "check",
+                "run": draw(st.sampled_from([["true"], [], ["sh", "-c", "exit 1"]])),
+                "expected_materials": [],
+                "expected_products": [],
+            }
+            inspected = {**layout_signed, "inspect": [inspection]}
+            edited = wrap(draw(edited_json(inspected, max_edits=1)), signer)
+    elif how == "resigned":
         edited = wrap(draw(edited_json(seed)), signer)
     elif how == "json":
         edited = draw(json_documents(json.loads(_seed_file(fmt, target))))
