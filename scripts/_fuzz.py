@@ -171,7 +171,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.list:
         for name in TARGETS:
-            print(f"{name:20} {_node(name)}")
+            print(f"{name:24} {_node(name)}")
         return 0
     if args.atheris_child:
         _atheris_child(args.atheris_child, args.seconds)
