@@ -54,6 +54,11 @@ TARGETS = {
     "tosca-meta": ("test_sol004", "test_tosca_meta"),
     "cms": ("test_sol004", "test_cms_signature"),
     "csar": ("test_sol004", "test_csar_archive"),
+    "oci-archive": ("test_oci_archive", "test_oci_archive"),
+    "cosign-simple-signing": ("test_cosign", "test_cosign_simple_signing"),
+    "cosign-bundle": ("test_cosign", "test_cosign_bundle"),
+    "cosign-layout": ("test_cosign", "test_cosign_in_a_layout"),
+    "notation-import": ("test_notation_import", "test_notation_import"),
 }
 
 

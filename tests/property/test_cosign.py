@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given
@@ -114,10 +113,11 @@ _ODD_ANNOTATIONS = st.sampled_from(
         "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
         "-----BEGIN CERTIFICATE-----\n" + "A" * 5000 + "\n-----END CERTIFICATE-----\n",
         "\x00",
-        "\ud800",
         "\u202e",
+        "\ufeff",
     ]
 )
+# No lone surrogate: annotations come from strict JSON, which refuses them.
 
 
 @st.composite
@@ -158,7 +158,7 @@ def _simple_inputs(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
             del text[name]
         else:
             raw = draw(byte_mutations(text[name].encode()))
-            text[name] = raw.decode("utf-8", "surrogateescape")
+            text[name] = raw.decode("utf-8", "replace")
     return payload, text
 
 
@@ -320,7 +320,10 @@ def test_the_unedited_signatures_verify() -> None:
     leaf, inter, _ = seeds.certificate_chain()
     for key, extra in (
         (vendor_a_raw_key().key, {}),
-        (_leaf_key(), {ANNOTATION_CERTIFICATE: _pem(leaf), ANNOTATION_CHAIN: _pem(inter)}),
+        (
+            _leaf_key(),
+            {ANNOTATION_CERTIFICATE: _pem(leaf), ANNOTATION_CHAIN: _pem(inter)},
+        ),
     ):
         sig = base64.b64encode(crypto.sign(key, payload)).decode()
         policy = _policy()
@@ -353,4 +356,3 @@ def test_the_unedited_signatures_verify() -> None:
     report = check_delivery(root, _policy(), at=_AT, time_source="test", records={})
     kinds = {c.check for c in report.checks if c.outcome.value == "pass"}
     assert "target-artifact" in kinds, report.checks
-    assert x509.load_der_x509_certificate(leaf)

@@ -172,10 +172,10 @@ def _member_edits(
         members.insert(pos + 1, (_renamed(info, twin), data))
         edits.append(f"case twin {twin!r} of {info.name!r}")
     elif edit == "duplicate":
-        twin = draw(st.sampled_from([data, b"", b"{}"]))
-        new = _with(info, size=len(twin) if info.isreg() else 0)
-        members.insert(draw(st.integers(0, len(members))), (new, twin))
-        edits.append(f"duplicate {info.name!r} ({len(twin)} bytes)")
+        body = draw(st.sampled_from([data, b"", b"{}"]))
+        new = _with(info, size=len(body) if info.isreg() else 0)
+        members.insert(draw(st.integers(0, len(members))), (new, body))
+        edits.append(f"duplicate {info.name!r} ({len(body)} bytes)")
     elif edit == "type":
         kind = draw(_TYPES)
         new = _with(info, type=kind, linkname=draw(_LINK_TARGETS))
