@@ -507,6 +507,42 @@ def test_truncated_tar_is_refused(tmp_path: Path) -> None:
         open_layout(cut)
 
 
+def _sparse_pax(headers: dict[str, str]) -> tarfile.TarInfo:
+    """A pax member whose GNU sparse headers ``tarfile`` parses while indexing."""
+    info = _file("index.json", b"{}")
+    info.pax_headers = headers
+    return info
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"GNU.sparse.map": "a,b"},  # format 0.1: the map is no list of numbers
+        {"GNU.sparse.major": "1", "GNU.sparse.minor": "0"},  # 1.0: no map in data
+    ],
+)
+def test_tar_header_tarfile_cannot_parse_is_refused(
+    tmp_path: Path, headers: dict[str, str]
+) -> None:
+    # tarfile raises ValueError (not a TarError) for these sparse headers.
+    path = tmp_path / "sparse.tar"
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(_file("oci-layout", b"{}"), io.BytesIO(b"{}"))
+        tar.addfile(_sparse_pax(headers), io.BytesIO(b"{}"))
+    with pytest.raises(InvalidInputError, match="corrupt or truncated") as caught:
+        open_layout(path)
+    assert caught.value.file == str(path)
+    salvaged = OciFormat().salvage(path)
+    assert [e.outcome.value for e in salvaged.errors] == ["error"]
+    # Detection reads the members up to oci-layout only.
+    assert is_layout(path)
+    first = tmp_path / "first.tar"
+    with tarfile.open(first, "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(_sparse_pax(headers), io.BytesIO(b"{}"))
+        tar.addfile(_file("oci-layout", b"{}"), io.BytesIO(b"{}"))
+    assert not is_layout(first)
+
+
 def test_bad_index_in_a_tar_is_refused(tmp_path: Path) -> None:
     root = new_layout(tmp_path / "l").root
     write_index(root, {"schemaVersion": 3, "manifests": []})

@@ -17,6 +17,12 @@ ZIP reader's rules (:func:`vendorproof.formats.ziparchive.check_member_name`; a 
 and FIFOs are refused, duplicate names (also after case folding and Unicode
 normalisation) and a name used as both file and directory are refused, and the member
 count and total size are bounded by :class:`ArchiveLimits`.
+
+Every call into ``tarfile`` goes through :func:`_tar_errors`: ``tarfile`` documents
+``TarError`` but its pure-Python header parsers let other exceptions through for a
+malformed archive (a pax ``GNU.sparse.map`` or a GNU sparse 1.0 header that is no
+list of numbers raises ``ValueError``), so whatever it raises becomes an
+``InvalidInputError`` naming the archive.
 """
 
 from __future__ import annotations
@@ -24,12 +30,14 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, BinaryIO, Protocol, cast
 
 from vendorproof._internal import confine
 from vendorproof._internal.hashing import FileDigests, hash_fileobj, hash_files
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError
 from vendorproof.formats.oci.documents import INDEX_FILE, LAYOUT_FILE
 from vendorproof.formats.ziparchive import ArchiveLimits, check_member_name, name_key
@@ -141,6 +149,23 @@ class _DirSource:
         return out
 
 
+@contextmanager
+def _tar_errors(what: str, file: str, path: str | None = None) -> Iterator[None]:
+    """Turn anything ``tarfile`` raises for a malformed archive into invalid input.
+
+    Only ``tarfile``'s own calls run inside (the project's errors pass through):
+    its parsers raise more than the ``TarError``, ``OSError`` and ``EOFError`` it
+    documents (``ValueError`` from a sparse map that is no list of numbers).
+    """
+    try:
+        yield
+    except InvalidInputError:
+        raise
+    except Exception as e:  # noqa: BLE001 - see above
+        detail = shorten(str(e), 200) or type(e).__name__
+        raise InvalidInputError(f"{what}: {detail}", file=file, path=path) from None
+
+
 def _tar_name(raw: str) -> str:
     name = raw.removeprefix("./")
     return name.removesuffix("/")
@@ -154,12 +179,8 @@ class _TarSource:
     def __init__(self, path: Path, *, limits: ArchiveLimits) -> None:
         self.file = str(path)
         self.limits = limits
-        try:
+        with _tar_errors("not a readable tar archive", self.file):
             self._tar = tarfile.open(path, mode="r:")  # noqa: SIM115 - closed in close()
-        except (tarfile.TarError, OSError, EOFError) as e:
-            raise InvalidInputError(
-                f"not a readable tar archive: {e}", file=self.file
-            ) from None
         try:
             self._members = self._index()
         except BaseException:
@@ -169,56 +190,60 @@ class _TarSource:
     def close(self) -> None:
         self._tar.close()
 
+    def _headers(self) -> Iterator[tarfile.TarInfo]:
+        """The members' headers in archive order, each parsed by ``tarfile``."""
+        while True:
+            with _tar_errors("tar archive is corrupt or truncated", self.file):
+                info = self._tar.next()
+            if info is None:
+                return
+            yield info
+
     def _index(self) -> dict[str, tarfile.TarInfo]:
         members: dict[str, tarfile.TarInfo] = {}
         keys: dict[str, str] = {}
         directories: set[str] = set()
         total = 0
         count = 0
-        try:
-            for info in self._tar:
-                count += 1
-                if count > self.limits.max_members:
-                    raise InvalidInputError(
-                        f"more than {self.limits.max_members} members", file=self.file
-                    )
-                if info.name in {".", "./"} and info.isdir():
-                    continue
-                name = _tar_name(info.name)
-                check_member_name(name, file=self.file, limits=self.limits)
-                shown = repr(name[:200])
-                if info.issym() or info.islnk():
-                    raise InvalidInputError("link member", file=self.file, path=shown)
-                if not (info.isreg() or info.isdir()):
-                    raise InvalidInputError(
-                        "special file member (device, FIFO)", file=self.file, path=shown
-                    )
-                key = name_key(name)
-                if key in keys:
-                    raise InvalidInputError(
-                        "member name duplicate or colliding after case folding or "
-                        "Unicode normalisation",
-                        file=self.file,
-                        path=shown,
-                    )
-                keys[key] = name
-                parts = name.split("/")
-                directories.update("/".join(parts[:i]) for i in range(1, len(parts)))
-                if info.isdir():
-                    directories.add(name)
-                    continue
-                total += info.size
-                if total > self.limits.max_total_bytes:
-                    raise InvalidInputError(
-                        f"members larger than {self.limits.max_total_bytes} bytes",
-                        file=self.file,
-                        path=shown,
-                    )
-                members[name] = info
-        except (tarfile.TarError, OSError, EOFError) as e:
-            raise InvalidInputError(
-                f"tar archive is corrupt or truncated: {e}", file=self.file
-            ) from None
+        for info in self._headers():
+            count += 1
+            if count > self.limits.max_members:
+                raise InvalidInputError(
+                    f"more than {self.limits.max_members} members", file=self.file
+                )
+            if info.name in {".", "./"} and info.isdir():
+                continue
+            name = _tar_name(info.name)
+            check_member_name(name, file=self.file, limits=self.limits)
+            shown = repr(name[:200])
+            if info.issym() or info.islnk():
+                raise InvalidInputError("link member", file=self.file, path=shown)
+            if not (info.isreg() or info.isdir()):
+                raise InvalidInputError(
+                    "special file member (device, FIFO)", file=self.file, path=shown
+                )
+            key = name_key(name)
+            if key in keys:
+                raise InvalidInputError(
+                    "member name duplicate or colliding after case folding or "
+                    "Unicode normalisation",
+                    file=self.file,
+                    path=shown,
+                )
+            keys[key] = name
+            parts = name.split("/")
+            directories.update("/".join(parts[:i]) for i in range(1, len(parts)))
+            if info.isdir():
+                directories.add(name)
+                continue
+            total += info.size
+            if total > self.limits.max_total_bytes:
+                raise InvalidInputError(
+                    f"members larger than {self.limits.max_total_bytes} bytes",
+                    file=self.file,
+                    path=shown,
+                )
+            members[name] = info
         dir_keys = {name_key(d) for d in directories}
         for name in members:
             if name_key(name) in dir_keys:
@@ -245,14 +270,11 @@ class _TarSource:
             raise InvalidInputError(
                 f"larger than {limit} bytes", file=self.file, path=name
             )
-        try:
-            with self._open(name) as stream:
-                return stream.read(limit + 1)
-        except (tarfile.TarError, OSError, EOFError) as e:  # pragma: no cover
-            # the index pass has read every header, so the data is there
-            raise InvalidInputError(
-                f"member data is corrupt or truncated: {e}", file=self.file, path=name
-            ) from None
+        with (
+            _tar_errors("member data is corrupt or truncated", self.file, name),
+            self._open(name) as stream,
+        ):
+            return stream.read(limit + 1)
 
     def hash(
         self,
@@ -266,12 +288,13 @@ class _TarSource:
         found: dict[str, FileDigests | str] = {}
         for name in order:
             try:
-                with self._open(name) as stream:
+                with (
+                    _tar_errors("member data is corrupt or truncated", self.file),
+                    self._open(name) as stream,
+                ):
                     found[name] = hash_fileobj(
                         cast("BinaryIO", stream), algorithms, on_progress=on_progress
                     )
-            except (tarfile.TarError, EOFError) as e:  # pragma: no cover - as in read
-                found[name] = f"member data is corrupt or truncated: {e}"
             except InvalidInputError as e:  # pragma: no cover - as in read
                 found[name] = e.message
         out.extend(found[n] for n in names)
@@ -325,6 +348,6 @@ def is_layout(path: Path) -> bool:
                         return True
                     if i > 10_000:  # pragma: no cover - a bound on the probe
                         return False
-    except (OSError, tarfile.TarError, EOFError):
+    except Exception:  # noqa: BLE001 - a malformed tar is no layout (_tar_errors)
         return False
     return False
