@@ -20,7 +20,6 @@ import io
 import json
 import tarfile
 import tempfile
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,12 +57,38 @@ def _members() -> tuple[tuple[tarfile.TarInfo, bytes], ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class _Tar:
-    """A mutant archive; its repr lists the edits, not the megabytes."""
+class _Members(list[tuple[tarfile.TarInfo, bytes]]):
+    """The member list being edited; a short repr (Hypothesis prints strategy
+    arguments when it reports a failure)."""
 
-    edits: tuple[str, ...]
-    data: bytes = field(repr=False)
+    def __repr__(self) -> str:
+        return f"<{len(self)} members>"
+
+
+class _Archive(bytearray):
+    """The archive being edited, with a short repr (as :class:`_Members`)."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)}-byte archive>"
+
+
+class _Blob(bytes):
+    """Bytes to mutate, with a short repr (as :class:`_Members`)."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} bytes>"
+
+
+class _Tar:
+    """A mutant archive; its repr lists the edits, not the megabytes (not a
+    dataclass: Hypothesis would print every field)."""
+
+    def __init__(self, edits: tuple[str, ...], data: bytes) -> None:
+        self.edits = edits
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"_Tar(edits={self.edits!r}, {len(self.data)} bytes)"
 
 
 _ODD_NAMES = st.sampled_from(
@@ -122,6 +147,34 @@ _TYPES = st.sampled_from(
 )
 
 
+_PAX_HEADERS = st.sampled_from(
+    [
+        {"GNU.sparse.map": "a,b"},
+        {"GNU.sparse.map": "0,1,2"},
+        {"GNU.sparse.map": "99999999999,1", "GNU.sparse.size": "1"},
+        {"GNU.sparse.major": "1", "GNU.sparse.minor": "0"},
+        {"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.realsize": "9"},
+        {"GNU.sparse.size": "10", "GNU.sparse.offset": "0", "GNU.sparse.numbytes": "5"},
+        {"GNU.sparse.realsize": "x"},
+        {"GNU.sparse.name": "../index.json"},
+        {"size": "-1"},
+        {"size": "99999999999999999999"},
+        {"size": "x"},
+        {"size": "0"},
+        {"path": "../index.json"},
+        {"path": "index.json"},
+        {"path": ""},
+        {"path": "/etc/passwd"},
+        {"linkpath": "/etc/passwd"},
+        {"mtime": "x"},
+        {"mtime": "1e400"},
+        {"uid": "-5"},
+        {"hdrcharset": "BINARY"},
+        {"comment": "x" * 10_000},
+    ]
+)
+
+
 def _with(info: tarfile.TarInfo, **fields: object) -> tarfile.TarInfo:
     new = copy.copy(info)
     for key, value in fields.items():
@@ -137,9 +190,7 @@ def _renamed(info: tarfile.TarInfo, name: str) -> tarfile.TarInfo:
 
 
 @st.composite
-def _member_edits(
-    draw: st.DrawFn, members: list[tuple[tarfile.TarInfo, bytes]], edits: list[str]
-) -> None:
+def _member_edits(draw: st.DrawFn, members: _Members, edits: list[str]) -> None:
     """One edit of the member list, in place; ``edits`` gets its description."""
     pos = draw(st.integers(0, len(members) - 1))
     info, data = members[pos]
@@ -155,6 +206,7 @@ def _member_edits(
                 "drop",
                 "add",
                 "truncate",
+                "pax",
             ]
         )
     )
@@ -188,7 +240,7 @@ def _member_edits(
         if info.name in _JSON_MEMBERS:
             data = draw(json_documents(json.loads(data), max_edits=3))
         else:
-            data = draw(byte_mutations(data))
+            data = draw(byte_mutations(_Blob(data)))
         members[pos] = (_with(info, size=len(data)), data)
         edits.append(f"content of {info.name!r} edited ({len(data)} bytes)")
     elif edit == "drop":
@@ -199,6 +251,10 @@ def _member_edits(
         blob = draw(st.binary(max_size=64))
         members.insert(pos, (_with(tarfile.TarInfo(name), size=len(blob)), blob))
         edits.append(f"add {name!r} ({len(blob)} bytes)")
+    elif edit == "pax":
+        headers = draw(_PAX_HEADERS)
+        members[pos] = (_with(info, pax_headers={**info.pax_headers, **headers}), data)
+        edits.append(f"pax headers {headers!r} on {info.name!r}")
     elif edit == "truncate" and info.isreg():
         cut = draw(st.integers(0, max(len(data) - 1, 0)))
         members[pos] = (_with(info, size=cut), data[:cut])
@@ -215,6 +271,9 @@ _HEADER_FIELDS = {  # ustar header field -> (offset, length)
     "linkname": (157, 100),
     "magic": (257, 6),
     "prefix": (345, 155),
+    "gnu sparse": (386, 96),  # GNU format: four (offset, size) pairs
+    "gnu isextended": (482, 1),
+    "gnu realsize": (483, 12),
 }
 _SIZES = st.sampled_from(
     [
@@ -240,15 +299,21 @@ def _chksum(header: bytearray) -> None:
 
 
 @st.composite
-def _header_edit(draw: st.DrawFn, data: bytearray, edits: list[str]) -> None:
-    """One field of one member's header edited in place (checksum usually fixed)."""
-    with tarfile.open(fileobj=io.BytesIO(bytes(data)), mode="r:") as tar:
-        offsets = [i.offset for i in tar]
+def _header_edit(
+    draw: st.DrawFn, data: _Archive, offsets: list[int], edits: list[str]
+) -> None:
+    """One field of a header block edited in place (checksum usually fixed).
+
+    ``offsets`` are where each member's header blocks start (a pax or GNU long
+    name header first, when there is one).
+    """
     at = draw(st.sampled_from(offsets))
     name = draw(st.sampled_from(sorted(_HEADER_FIELDS)))
     start, length = _HEADER_FIELDS[name]
     if name == "size":
         value = draw(_SIZES)
+    elif name == "gnu isextended":
+        value = draw(st.sampled_from([b"\x00", b"\x01", b"\xff"]))
     elif name == "typeflag":
         value = draw(st.sampled_from([b"0", b"1", b"2", b"3", b"5", b"6", b"7"]))
         value = draw(st.sampled_from([value, b"K", b"L", b"x", b"g", b"S", b"\x00"]))
@@ -265,22 +330,27 @@ def _header_edit(draw: st.DrawFn, data: bytearray, edits: list[str]) -> None:
 
 @st.composite
 def _archives(draw: st.DrawFn) -> _Tar:
-    members = list(_members())
+    members = _Members(_members())
     edits: list[str] = []
     for _ in range(draw(st.integers(0, 3))):
         if members:
             draw(_member_edits(members, edits))
-    fmt = draw(st.sampled_from([tarfile.GNU_FORMAT, tarfile.PAX_FORMAT]))
+    pax = any(info.pax_headers for info, _ in members)
+    formats = [tarfile.PAX_FORMAT] if pax else [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT]
+    fmt = draw(st.sampled_from(formats))
     out = io.BytesIO()
+    offsets: list[int] = []
     with tarfile.open(fileobj=out, mode="w", format=fmt) as tar:
         for info, blob in members:
+            offsets.append(tar.offset)
             try:
                 tar.addfile(info, io.BytesIO(blob) if info.isreg() else None)
             except ValueError:  # a name the chosen format cannot encode
                 edits.append(f"{info.name!r} not encodable: left out")
-    data = bytearray(out.getvalue())
-    if draw(st.integers(0, 2)) == 0:
-        draw(_header_edit(data, edits))
+    data = _Archive(out.getvalue())
+    offsets = [o for o in offsets if o + 512 <= len(data)]
+    if offsets and draw(st.integers(0, 2)) == 0:
+        draw(_header_edit(data, offsets, edits))
     if draw(st.integers(0, 4)) == 0:
         cut = draw(st.integers(0, len(data)))
         edits.append(f"archive cut at {cut} of {len(data)} bytes")
@@ -295,9 +365,9 @@ def _archive_bytes(draw: st.DrawFn) -> _Tar:
     head = draw(st.booleans())
     if head:  # the first members' headers and documents, before the big layer
         cut = 16384
-        data = draw(byte_mutations(seed[:cut])) + seed[cut:]
+        data = draw(byte_mutations(_Blob(seed[:cut]))) + seed[cut:]
     else:
-        data = draw(byte_mutations(seed))
+        data = draw(byte_mutations(_Blob(seed)))
     return _Tar(("byte edits" + (" of the first 16 KiB" if head else ""),), data)
 
 
