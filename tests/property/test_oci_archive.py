@@ -237,9 +237,10 @@ def _member_edits(draw: st.DrawFn, members: _Members, edits: list[str]) -> None:
         members[pos] = (new, data)
         edits.append(f"type {kind!r} for {info.name!r} -> {new.linkname!r}")
     elif edit == "content" and info.isreg():
-        if info.name in _JSON_MEMBERS:
+        seed = {i.name: d for i, d in _members() if i.name in _JSON_MEMBERS}
+        if info.name in seed and data == seed[info.name]:
             data = draw(json_documents(json.loads(data), max_edits=3))
-        else:
+        else:  # a blob, or a document an earlier edit already broke
             data = draw(byte_mutations(_Blob(data)))
         members[pos] = (_with(info, size=len(data)), data)
         edits.append(f"content of {info.name!r} edited ({len(data)} bytes)")
