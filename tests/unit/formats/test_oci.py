@@ -543,6 +543,38 @@ def test_tar_header_tarfile_cannot_parse_is_refused(
     assert not is_layout(first)
 
 
+def _appended(path: Path, member: bytes) -> bytes:
+    """The archive at ``path`` with ``member`` where its end-of-archive blocks were."""
+    with tarfile.open(path) as tar:
+        tar.getmembers()
+        end = tar.offset
+    return path.read_bytes()[:end] + member
+
+
+def test_tar_member_after_an_unreadable_header_is_not_ignored(tmp_path: Path) -> None:
+    # tarfile ends the listing at a header with a wrong checksum; GNU tar and Go
+    # report it. The member behind it must not go unseen.
+    extra = io.BytesIO()
+    with tarfile.open(fileobj=extra, mode="w") as tar:
+        tar.addfile(_file("unlisted", b"hello"), io.BytesIO(b"hello"))
+    header = bytearray(extra.getvalue())
+    header[148:156] = b"0000000\0"  # the checksum field, now wrong
+    path = tar_layout(REAL_LAYOUT, tmp_path / "x.tar")
+    bad = tmp_path / "bad.tar"
+    bad.write_bytes(_appended(path, bytes(header)))
+    with pytest.raises(InvalidInputError, match="unreadable tar header at offset"):
+        open_layout(bad)
+    cut = tmp_path / "cut.tar"  # a last header cut short
+    cut.write_bytes(_appended(path, bytes(header[:300])))
+    with pytest.raises(InvalidInputError, match="unreadable tar header at offset"):
+        open_layout(cut)
+    # The end-of-archive blocks, or none at all, are a proper end.
+    for name, tail in (("end.tar", bytes(1024)), ("none.tar", b"")):
+        fine = tmp_path / name
+        fine.write_bytes(_appended(path, tail))
+        close_layout(open_layout(fine))
+
+
 def test_bad_index_in_a_tar_is_refused(tmp_path: Path) -> None:
     root = new_layout(tmp_path / "l").root
     write_index(root, {"schemaVersion": 3, "manifests": []})

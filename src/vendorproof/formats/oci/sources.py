@@ -16,7 +16,9 @@ ZIP reader's rules (:func:`vendorproof.formats.ziparchive.check_member_name`; a 
 ``./``, which ``tar -C layout -cf x.tar .`` writes, is dropped first), links, devices
 and FIFOs are refused, duplicate names (also after case folding and Unicode
 normalisation) and a name used as both file and directory are refused, and the member
-count and total size are bounded by :class:`ArchiveLimits`.
+count and total size are bounded by :class:`ArchiveLimits`. The members must end with
+the end-of-archive zero blocks (or the end of the file): a header ``tarfile`` cannot
+read ends its listing silently, so it is refused.
 
 Every call into ``tarfile`` goes through :func:`_tar_errors`: ``tarfile`` documents
 ``TarError`` but its pure-Python header parsers let other exceptions through for a
@@ -199,6 +201,24 @@ class _TarSource:
                 return
             yield info
 
+    def _check_end(self) -> None:
+        """What follows the last member must be the end-of-archive zero blocks.
+
+        ``tarfile`` stops at a header it cannot read (a wrong checksum, a cut
+        header) as if the archive ended there; GNU tar and Go's ``archive/tar``
+        report it, and members after it would go unseen here.
+        """
+        fileobj = self._tar.fileobj
+        with _tar_errors("tar archive is corrupt or truncated", self.file):
+            fileobj.seek(self._tar.offset)
+            block = fileobj.read(tarfile.BLOCKSIZE)
+        if block.strip(b"\0"):
+            raise InvalidInputError(
+                f"unreadable tar header at offset {self._tar.offset} (a wrong "
+                "checksum or a cut header): the archive is corrupt or truncated",
+                file=self.file,
+            )
+
     def _index(self) -> dict[str, tarfile.TarInfo]:
         members: dict[str, tarfile.TarInfo] = {}
         keys: dict[str, str] = {}
@@ -244,6 +264,7 @@ class _TarSource:
                     path=shown,
                 )
             members[name] = info
+        self._check_end()
         dir_keys = {name_key(d) for d in directories}
         for name in members:
             if name_key(name) in dir_keys:
