@@ -89,9 +89,17 @@ def _leaf_key() -> crypto.SigningKey:
     return crypto.as_signing_key(issued("vendor-a", "signing").key, file="test")
 
 
+@functools.cache
+def _sign(payload: bytes, by_key: bool) -> bytes:
+    """A signature over ``payload`` by the release key or the signing leaf's key;
+    the same for the same payload (later draws depend on its length)."""
+    return crypto.sign(vendor_a_raw_key().key if by_key else _leaf_key(), payload)
+
+
 def _sign_as_intermediate(tbs: bytes) -> bytes:
     key = seeds.issuer_key("vendor-a", "intermediate")
-    return key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    # Deterministic (RFC 6979): Hypothesis replays an example and must draw the same.
+    return key.sign(tbs, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
 
 
 # -- simple signing ------------------------------------------------------------------
@@ -144,9 +152,7 @@ def _simple_inputs(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
         der = draw(mixed(inter, der_documents))
         chain = draw(st.sampled_from([_pem(der), _pem(der) + _pem(der), ""]))
         by_key = False
-    key = vendor_a_raw_key().key if by_key else _leaf_key()
-    annotations = {ANNOTATION_SIGNATURE: base64.b64encode(crypto.sign(key, payload))}
-    text = {k: v.decode() for k, v in annotations.items()}
+    text = {ANNOTATION_SIGNATURE: base64.b64encode(_sign(payload, by_key)).decode()}
     if not by_key:
         text[ANNOTATION_CERTIFICATE] = cert
         text[ANNOTATION_CHAIN] = chain

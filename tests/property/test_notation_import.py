@@ -89,7 +89,8 @@ def _certificates() -> dict[str, bytes]:
 def _sign_as_root(tbs: bytes) -> bytes:
     """Sign an edited TBS again with the vendor root's own key (self-signed)."""
     key = seeds.issuer_key("vendor-a", "root")
-    return key.sign(tbs, ec.ECDSA(hashes.SHA384()))
+    # Deterministic (RFC 6979): Hypothesis replays an example and must draw the same.
+    return key.sign(tbs, ec.ECDSA(hashes.SHA384(), deterministic_signing=True))
 
 
 def _pem(der: bytes) -> bytes:
