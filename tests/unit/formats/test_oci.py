@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tarfile
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -573,6 +574,38 @@ def test_tar_member_after_an_unreadable_header_is_not_ignored(tmp_path: Path) ->
         fine = tmp_path / name
         fine.write_bytes(_appended(path, tail))
         close_layout(open_layout(fine))
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        b"77777777777\0",  # octal: 8 GiB
+        b"\x80" + (1 << 40).to_bytes(11, "big"),  # base-256: 1 TiB
+    ],
+)
+def test_tar_header_declaring_gigabytes_allocates_no_gigabytes(
+    tmp_path: Path, size: bytes
+) -> None:
+    # tarfile reads a pax header's records with one read of the declared size; a
+    # buffered read allocates that size first, however small the file.
+    path = tar_layout(REAL_LAYOUT, tmp_path / "x.tar")
+    header = bytearray(tarfile.TarInfo("pax").tobuf(tarfile.USTAR_FORMAT))
+    header[156:157] = tarfile.XHDTYPE
+    header[124:136] = size
+    header[148:156] = b" " * 8
+    header[148:155] = b"%06o\0" % sum(header)
+    big = tmp_path / "big.tar"
+    big.write_bytes(bytes(header) + path.read_bytes())
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidInputError, match="not a readable tar archive"):
+            open_layout(big)
+        assert not is_layout(big)
+        assert OciFormat().salvage(big).errors
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024
 
 
 def test_bad_index_in_a_tar_is_refused(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ list of numbers raises ``ValueError``), so whatever it raises becomes an
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import tarfile
@@ -168,6 +169,25 @@ def _tar_errors(what: str, file: str, path: str | None = None) -> Iterator[None]
         raise InvalidInputError(f"{what}: {detail}", file=file, path=path) from None
 
 
+class _CappedReader(io.BufferedReader):
+    """A file whose reads never ask for more than is left in it.
+
+    ``tarfile`` reads a pax or GNU long-name header's data with one
+    ``read(size)`` of the size its header declares, and a buffered read allocates
+    that size before reading: a header claiming 8 GiB allocated 8 GiB for a small
+    file. Capped at what the file holds, the read returns the same bytes.
+    """
+
+    def __init__(self, raw: io.FileIO) -> None:
+        super().__init__(raw)
+        self._size = os.fstat(raw.fileno()).st_size
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        if size is not None and size > 0:
+            size = max(min(size, self._size - self.tell()), 0)
+        return super().read(size)
+
+
 def _tar_name(raw: str) -> str:
     name = raw.removeprefix("./")
     return name.removesuffix("/")
@@ -182,15 +202,19 @@ class _TarSource:
         self.file = str(path)
         self.limits = limits
         with _tar_errors("not a readable tar archive", self.file):
-            self._tar = tarfile.open(path, mode="r:")  # noqa: SIM115 - closed in close()
+            self._stream = _CappedReader(io.FileIO(path, "r"))
         try:
+            with _tar_errors("not a readable tar archive", self.file):
+                self._tar = tarfile.open(fileobj=self._stream, mode="r:")  # noqa: SIM115 - closed in close()
             self._members = self._index()
         except BaseException:
-            self._tar.close()
+            self.close()
             raise
 
     def close(self) -> None:
-        self._tar.close()
+        if hasattr(self, "_tar"):
+            self._tar.close()  # does not close a file it was given
+        self._stream.close()
 
     def _headers(self) -> Iterator[tarfile.TarInfo]:
         """The members' headers in archive order, each parsed by ``tarfile``."""
@@ -362,8 +386,11 @@ def is_layout(path: Path) -> bool:
             return (path / LAYOUT_FILE).is_file() and not (
                 path / LAYOUT_FILE
             ).is_symlink()
-        if path.is_file() and tarfile.is_tarfile(path):
-            with tarfile.open(path, mode="r:") as tar:
+        if path.is_file():
+            with (
+                _CappedReader(io.FileIO(path, "r")) as stream,
+                tarfile.open(fileobj=stream, mode="r:") as tar,
+            ):
                 for i, info in enumerate(tar):
                     if _tar_name(info.name) == LAYOUT_FILE:
                         return True
