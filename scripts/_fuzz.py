@@ -63,6 +63,11 @@ TARGETS = {
     "concentration-policy": ("test_inventory", "test_policy_concentration"),
     "installed-state": ("test_inventory", "test_installed_state"),
     "in-toto": ("test_intoto", "test_in_toto_metadata"),
+    "oci-archive": ("test_oci_archive", "test_oci_archive"),
+    "cosign-simple-signing": ("test_cosign", "test_cosign_simple_signing"),
+    "cosign-bundle": ("test_cosign", "test_cosign_bundle"),
+    "cosign-layout": ("test_cosign", "test_cosign_in_a_layout"),
+    "notation-import": ("test_notation_import", "test_notation_import"),
 }
 
 

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tarfile
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -505,6 +506,106 @@ def test_truncated_tar_is_refused(tmp_path: Path) -> None:
     cut.write_bytes(path.read_bytes()[:200_000])
     with pytest.raises(InvalidInputError, match="corrupt or truncated"):
         open_layout(cut)
+
+
+def _sparse_pax(headers: dict[str, str]) -> tarfile.TarInfo:
+    """A pax member whose GNU sparse headers ``tarfile`` parses while indexing."""
+    info = _file("index.json", b"{}")
+    info.pax_headers = headers
+    return info
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"GNU.sparse.map": "a,b"},  # format 0.1: the map is no list of numbers
+        {"GNU.sparse.major": "1", "GNU.sparse.minor": "0"},  # 1.0: no map in data
+    ],
+)
+def test_tar_header_tarfile_cannot_parse_is_refused(
+    tmp_path: Path, headers: dict[str, str]
+) -> None:
+    # tarfile raises ValueError (not a TarError) for these sparse headers.
+    path = tmp_path / "sparse.tar"
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(_file("oci-layout", b"{}"), io.BytesIO(b"{}"))
+        tar.addfile(_sparse_pax(headers), io.BytesIO(b"{}"))
+    with pytest.raises(InvalidInputError, match="corrupt or truncated") as caught:
+        open_layout(path)
+    assert caught.value.file == str(path)
+    salvaged = OciFormat().salvage(path)
+    assert [e.outcome.value for e in salvaged.errors] == ["error"]
+    # Detection reads the members up to oci-layout only.
+    assert is_layout(path)
+    first = tmp_path / "first.tar"
+    with tarfile.open(first, "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(_sparse_pax(headers), io.BytesIO(b"{}"))
+        tar.addfile(_file("oci-layout", b"{}"), io.BytesIO(b"{}"))
+    assert not is_layout(first)
+
+
+def _appended(path: Path, member: bytes) -> bytes:
+    """The archive at ``path`` with ``member`` where its end-of-archive blocks were."""
+    with tarfile.open(path) as tar:
+        tar.getmembers()
+        end = tar.offset
+    return path.read_bytes()[:end] + member
+
+
+def test_tar_member_after_an_unreadable_header_is_not_ignored(tmp_path: Path) -> None:
+    # tarfile ends the listing at a header with a wrong checksum; GNU tar and Go
+    # report it. The member behind it must not go unseen.
+    extra = io.BytesIO()
+    with tarfile.open(fileobj=extra, mode="w") as tar:
+        tar.addfile(_file("unlisted", b"hello"), io.BytesIO(b"hello"))
+    header = bytearray(extra.getvalue())
+    header[148:156] = b"0000000\0"  # the checksum field, now wrong
+    path = tar_layout(REAL_LAYOUT, tmp_path / "x.tar")
+    bad = tmp_path / "bad.tar"
+    bad.write_bytes(_appended(path, bytes(header)))
+    with pytest.raises(InvalidInputError, match="unreadable tar header at offset"):
+        open_layout(bad)
+    cut = tmp_path / "cut.tar"  # a last header cut short
+    cut.write_bytes(_appended(path, bytes(header[:300])))
+    with pytest.raises(InvalidInputError, match="unreadable tar header at offset"):
+        open_layout(cut)
+    # The end-of-archive blocks, or none at all, are a proper end.
+    for name, tail in (("end.tar", bytes(1024)), ("none.tar", b"")):
+        fine = tmp_path / name
+        fine.write_bytes(_appended(path, tail))
+        close_layout(open_layout(fine))
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        b"77777777777\0",  # octal: 8 GiB
+        b"\x80" + (1 << 40).to_bytes(11, "big"),  # base-256: 1 TiB
+    ],
+)
+def test_tar_header_declaring_gigabytes_allocates_no_gigabytes(
+    tmp_path: Path, size: bytes
+) -> None:
+    # tarfile reads a pax header's records with one read of the declared size; a
+    # buffered read allocates that size first, however small the file.
+    path = tar_layout(REAL_LAYOUT, tmp_path / "x.tar")
+    header = bytearray(tarfile.TarInfo("pax").tobuf(tarfile.USTAR_FORMAT))
+    header[156:157] = tarfile.XHDTYPE
+    header[124:136] = size
+    header[148:156] = b" " * 8
+    header[148:155] = b"%06o\0" % sum(header)
+    big = tmp_path / "big.tar"
+    big.write_bytes(bytes(header) + path.read_bytes())
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidInputError, match="not a readable tar archive"):
+            open_layout(big)
+        assert not is_layout(big)
+        assert OciFormat().salvage(big).errors
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024
 
 
 def test_bad_index_in_a_tar_is_refused(tmp_path: Path) -> None:

@@ -16,20 +16,31 @@ ZIP reader's rules (:func:`vendorproof.formats.ziparchive.check_member_name`; a 
 ``./``, which ``tar -C layout -cf x.tar .`` writes, is dropped first), links, devices
 and FIFOs are refused, duplicate names (also after case folding and Unicode
 normalisation) and a name used as both file and directory are refused, and the member
-count and total size are bounded by :class:`ArchiveLimits`.
+count and total size are bounded by :class:`ArchiveLimits`. The members must end with
+the end-of-archive zero blocks (or the end of the file): a header ``tarfile`` cannot
+read ends its listing silently, so it is refused.
+
+Every call into ``tarfile`` goes through :func:`_tar_errors`: ``tarfile`` documents
+``TarError`` but its pure-Python header parsers let other exceptions through for a
+malformed archive (a pax ``GNU.sparse.map`` or a GNU sparse 1.0 header that is no
+list of numbers raises ``ValueError``), so whatever it raises becomes an
+``InvalidInputError`` naming the archive.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import tarfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, BinaryIO, Protocol, cast
 
 from vendorproof._internal import confine
 from vendorproof._internal.hashing import FileDigests, hash_fileobj, hash_files
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError
 from vendorproof.formats.oci.documents import INDEX_FILE, LAYOUT_FILE
 from vendorproof.formats.ziparchive import ArchiveLimits, check_member_name, name_key
@@ -141,6 +152,42 @@ class _DirSource:
         return out
 
 
+@contextmanager
+def _tar_errors(what: str, file: str, path: str | None = None) -> Iterator[None]:
+    """Turn anything ``tarfile`` raises for a malformed archive into invalid input.
+
+    Only ``tarfile``'s own calls run inside (the project's errors pass through):
+    its parsers raise more than the ``TarError``, ``OSError`` and ``EOFError`` it
+    documents (``ValueError`` from a sparse map that is no list of numbers).
+    """
+    try:
+        yield
+    except InvalidInputError:
+        raise
+    except Exception as e:  # noqa: BLE001 - see above
+        detail = shorten(str(e), 200) or type(e).__name__
+        raise InvalidInputError(f"{what}: {detail}", file=file, path=path) from None
+
+
+class _CappedReader(io.BufferedReader):
+    """A file whose reads never ask for more than is left in it.
+
+    ``tarfile`` reads a pax or GNU long-name header's data with one
+    ``read(size)`` of the size its header declares, and a buffered read allocates
+    that size before reading: a header claiming 8 GiB allocated 8 GiB for a small
+    file. Capped at what the file holds, the read returns the same bytes.
+    """
+
+    def __init__(self, raw: io.FileIO) -> None:
+        super().__init__(raw)
+        self._size = os.fstat(raw.fileno()).st_size
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        if size is not None and size > 0:
+            size = max(min(size, self._size - self.tell()), 0)
+        return super().read(size)
+
+
 def _tar_name(raw: str) -> str:
     name = raw.removeprefix("./")
     return name.removesuffix("/")
@@ -154,20 +201,47 @@ class _TarSource:
     def __init__(self, path: Path, *, limits: ArchiveLimits) -> None:
         self.file = str(path)
         self.limits = limits
+        with _tar_errors("not a readable tar archive", self.file):
+            self._stream = _CappedReader(io.FileIO(path, "r"))
         try:
-            self._tar = tarfile.open(path, mode="r:")  # noqa: SIM115 - closed in close()
-        except (tarfile.TarError, OSError, EOFError) as e:
-            raise InvalidInputError(
-                f"not a readable tar archive: {e}", file=self.file
-            ) from None
-        try:
+            with _tar_errors("not a readable tar archive", self.file):
+                self._tar = tarfile.open(fileobj=self._stream, mode="r:")  # noqa: SIM115 - closed in close()
             self._members = self._index()
         except BaseException:
-            self._tar.close()
+            self.close()
             raise
 
     def close(self) -> None:
-        self._tar.close()
+        if hasattr(self, "_tar"):
+            self._tar.close()  # does not close a file it was given
+        self._stream.close()
+
+    def _headers(self) -> Iterator[tarfile.TarInfo]:
+        """The members' headers in archive order, each parsed by ``tarfile``."""
+        while True:
+            with _tar_errors("tar archive is corrupt or truncated", self.file):
+                info = self._tar.next()
+            if info is None:
+                return
+            yield info
+
+    def _check_end(self) -> None:
+        """What follows the last member must be the end-of-archive zero blocks.
+
+        ``tarfile`` stops at a header it cannot read (a wrong checksum, a cut
+        header) as if the archive ended there; GNU tar and Go's ``archive/tar``
+        report it, and members after it would go unseen here.
+        """
+        fileobj = self._tar.fileobj
+        with _tar_errors("tar archive is corrupt or truncated", self.file):
+            fileobj.seek(self._tar.offset)
+            block = fileobj.read(tarfile.BLOCKSIZE)
+        if block.strip(b"\0"):
+            raise InvalidInputError(
+                f"unreadable tar header at offset {self._tar.offset} (a wrong "
+                "checksum or a cut header): the archive is corrupt or truncated",
+                file=self.file,
+            )
 
     def _index(self) -> dict[str, tarfile.TarInfo]:
         members: dict[str, tarfile.TarInfo] = {}
@@ -175,50 +249,46 @@ class _TarSource:
         directories: set[str] = set()
         total = 0
         count = 0
-        try:
-            for info in self._tar:
-                count += 1
-                if count > self.limits.max_members:
-                    raise InvalidInputError(
-                        f"more than {self.limits.max_members} members", file=self.file
-                    )
-                if info.name in {".", "./"} and info.isdir():
-                    continue
-                name = _tar_name(info.name)
-                check_member_name(name, file=self.file, limits=self.limits)
-                shown = repr(name[:200])
-                if info.issym() or info.islnk():
-                    raise InvalidInputError("link member", file=self.file, path=shown)
-                if not (info.isreg() or info.isdir()):
-                    raise InvalidInputError(
-                        "special file member (device, FIFO)", file=self.file, path=shown
-                    )
-                key = name_key(name)
-                if key in keys:
-                    raise InvalidInputError(
-                        "member name duplicate or colliding after case folding or "
-                        "Unicode normalisation",
-                        file=self.file,
-                        path=shown,
-                    )
-                keys[key] = name
-                parts = name.split("/")
-                directories.update("/".join(parts[:i]) for i in range(1, len(parts)))
-                if info.isdir():
-                    directories.add(name)
-                    continue
-                total += info.size
-                if total > self.limits.max_total_bytes:
-                    raise InvalidInputError(
-                        f"members larger than {self.limits.max_total_bytes} bytes",
-                        file=self.file,
-                        path=shown,
-                    )
-                members[name] = info
-        except (tarfile.TarError, OSError, EOFError) as e:
-            raise InvalidInputError(
-                f"tar archive is corrupt or truncated: {e}", file=self.file
-            ) from None
+        for info in self._headers():
+            count += 1
+            if count > self.limits.max_members:
+                raise InvalidInputError(
+                    f"more than {self.limits.max_members} members", file=self.file
+                )
+            if info.name in {".", "./"} and info.isdir():
+                continue
+            name = _tar_name(info.name)
+            check_member_name(name, file=self.file, limits=self.limits)
+            shown = repr(name[:200])
+            if info.issym() or info.islnk():
+                raise InvalidInputError("link member", file=self.file, path=shown)
+            if not (info.isreg() or info.isdir()):
+                raise InvalidInputError(
+                    "special file member (device, FIFO)", file=self.file, path=shown
+                )
+            key = name_key(name)
+            if key in keys:
+                raise InvalidInputError(
+                    "member name duplicate or colliding after case folding or "
+                    "Unicode normalisation",
+                    file=self.file,
+                    path=shown,
+                )
+            keys[key] = name
+            parts = name.split("/")
+            directories.update("/".join(parts[:i]) for i in range(1, len(parts)))
+            if info.isdir():
+                directories.add(name)
+                continue
+            total += info.size
+            if total > self.limits.max_total_bytes:
+                raise InvalidInputError(
+                    f"members larger than {self.limits.max_total_bytes} bytes",
+                    file=self.file,
+                    path=shown,
+                )
+            members[name] = info
+        self._check_end()
         dir_keys = {name_key(d) for d in directories}
         for name in members:
             if name_key(name) in dir_keys:
@@ -245,14 +315,11 @@ class _TarSource:
             raise InvalidInputError(
                 f"larger than {limit} bytes", file=self.file, path=name
             )
-        try:
-            with self._open(name) as stream:
-                return stream.read(limit + 1)
-        except (tarfile.TarError, OSError, EOFError) as e:  # pragma: no cover
-            # the index pass has read every header, so the data is there
-            raise InvalidInputError(
-                f"member data is corrupt or truncated: {e}", file=self.file, path=name
-            ) from None
+        with (
+            _tar_errors("member data is corrupt or truncated", self.file, name),
+            self._open(name) as stream,
+        ):
+            return stream.read(limit + 1)
 
     def hash(
         self,
@@ -266,12 +333,13 @@ class _TarSource:
         found: dict[str, FileDigests | str] = {}
         for name in order:
             try:
-                with self._open(name) as stream:
+                with (
+                    _tar_errors("member data is corrupt or truncated", self.file),
+                    self._open(name) as stream,
+                ):
                     found[name] = hash_fileobj(
                         cast("BinaryIO", stream), algorithms, on_progress=on_progress
                     )
-            except (tarfile.TarError, EOFError) as e:  # pragma: no cover - as in read
-                found[name] = f"member data is corrupt or truncated: {e}"
             except InvalidInputError as e:  # pragma: no cover - as in read
                 found[name] = e.message
         out.extend(found[n] for n in names)
@@ -318,13 +386,16 @@ def is_layout(path: Path) -> bool:
             return (path / LAYOUT_FILE).is_file() and not (
                 path / LAYOUT_FILE
             ).is_symlink()
-        if path.is_file() and tarfile.is_tarfile(path):
-            with tarfile.open(path, mode="r:") as tar:
+        if path.is_file():
+            with (
+                _CappedReader(io.FileIO(path, "r")) as stream,
+                tarfile.open(fileobj=stream, mode="r:") as tar,
+            ):
                 for i, info in enumerate(tar):
                     if _tar_name(info.name) == LAYOUT_FILE:
                         return True
                     if i > 10_000:  # pragma: no cover - a bound on the probe
                         return False
-    except (OSError, tarfile.TarError, EOFError):
+    except Exception:  # noqa: BLE001 - a malformed tar is no layout (_tar_errors)
         return False
     return False
