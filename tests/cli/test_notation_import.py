@@ -267,6 +267,16 @@ BAD: list[Any] = [
         id="store-name-with-slash",
     ),
     pytest.param(
+        policy_doc(statement(trustStores=["ca:.."])),
+        "names no store",
+        id="store-name-parent",
+    ),
+    pytest.param(
+        policy_doc(statement(trustStores=["signingAuthority:."])),
+        "names no store",
+        id="store-name-dot",
+    ),
+    pytest.param(
         policy_doc(statement(trustStores=["tsa:acme-tsa"])),
         "needs a ca or signingAuthority",
         id="tsa-only",

@@ -304,6 +304,10 @@ def _stores(r: _Reader, value: Any, path: str) -> list[tuple[str, str]]:
             raise r.fail(
                 f"trust store name {store_name!r} is not [a-zA-Z0-9_.-]+", where
             )
+        if store_name in {".", ".."}:
+            # x509/<type>/. or .. is a directory of stores, not a store: its
+            # certificates would become anchors of a store nobody named.
+            raise r.fail(f"trust store name {store_name!r} names no store", where)
         stores.append((kind, store_name))
     return stores
 
