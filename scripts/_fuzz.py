@@ -42,6 +42,7 @@ TARGETS = {
     "keyless-statement": ("test_documents", "test_keyless_statement_bundle"),
     "certificate": ("test_pki", "test_certificate"),
     "signer-certificate": ("test_pki", "test_signer_certificate_in_a_bundle"),
+    "legacy-chain": ("test_pki", "test_legacy_chain"),
     "crl": ("test_pki", "test_crl"),
     "timestamp": ("test_pki", "test_timestamp"),
     "public-key": ("test_pki", "test_public_key"),

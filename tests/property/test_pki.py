@@ -27,6 +27,7 @@ from tests.property._mutate import der_documents, mixed, resigned_der
 from vendorproof._internal import crypto
 from vendorproof._internal.pem import load_certificates, load_crl
 from vendorproof._internal.tsa import parse_timestamp, verify_timestamp
+from vendorproof.errors import VerificationError
 from vendorproof.models.documents import load_signed_document
 from vendorproof.models.policy import RevocationMode
 from vendorproof.verify.revocation import verify_revocation
@@ -38,6 +39,7 @@ from vendorproof.verify.x509 import (
     verify_certificate_algorithms,
     verify_chain,
 )
+from vendorproof.verify.x509_legacy import verify_legacy_chain
 
 
 def _sign_as_intermediate(tbs: bytes) -> bytes:
@@ -92,6 +94,31 @@ def _use_certificates(raw: bytes) -> None:
 _LEAF_BAD_NAME = seeds.certificate_chain()[0].replace(
     b"\x06\x03U\x04\x06\x13\x02DE", b"\x06\x03U\x04\x06\x01\x02DE"
 )
+
+
+def _use_certificates_legacy(raw: bytes) -> None:
+    """Load, then validate under the legacy profile (SOL 004 signers), three ways."""
+    _, intermediate, root = seeds.certificate_chain()
+    certs = load_certificates(raw, file="cert.pem")
+    inter = x509.load_der_x509_certificate(intermediate)
+    anchor = x509.load_der_x509_certificate(root)
+    for roots, pinned in (([anchor], ()), ([anchor], (inter,)), ([certs[0]], ())):
+        try:
+            verify_legacy_chain(
+                certs[0],
+                [*certs[1:], inter],
+                roots,
+                pinned_intermediates=pinned,
+                at=SAMPLE_AT,
+            )
+        except VerificationError:
+            continue  # a refusal is a result; the next way still runs
+
+
+@given(_certificate_inputs())
+@example(raw=_LEAF_BAD_NAME)
+def test_legacy_chain(raw: bytes) -> None:
+    parses(_use_certificates_legacy, raw, input_size=len(raw))
 
 
 @given(_certificate_inputs())
