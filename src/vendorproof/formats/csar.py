@@ -553,7 +553,11 @@ def _load_option2(z: SafeZip, layout: sol004.Option2Layout, limits: Limits) -> _
     try:
         with (
             z.open_seekable(layout.csar) as stream,
-            SafeZip(stream, file=f"{z.file}: {layout.csar}") as inner,
+            SafeZip(
+                stream,
+                file=f"{z.file}: {layout.csar}",
+                size=z.member(layout.csar).size,
+            ) as inner,
         ):
             members, inputs, inner_broken = _read_csar(inner, limits)
     except InvalidInputError as e:
@@ -604,7 +608,11 @@ def _option2_digests(
     if inner:
         with (
             z.open_seekable(layout.csar) as stream,
-            SafeZip(stream, file=f"{z.file}: {layout.csar}") as csar,
+            SafeZip(
+                stream,
+                file=f"{z.file}: {layout.csar}",
+                size=z.member(layout.csar).size,
+            ) as csar,
         ):
             # In archive order: the CSAR is a stream inside the ZIP, where seeking
             # back means decompressing again from the start.

@@ -150,8 +150,13 @@ class SafeZip:
         *,
         file: str,
         limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
+        size: int | None = None,
     ) -> None:
         """Open ``source`` and check its central directory.
+
+        ``size`` is the length of a stream ``source`` when the caller knows it (a
+        member of another archive: measuring it would decompress it once more);
+        otherwise it is measured (a path: its file's size).
 
         Raises:
             InvalidInputError: not a ZIP, truncated, or any refused member.
@@ -174,6 +179,7 @@ class SafeZip:
                 ) from None
             key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
             self._source: BinaryIO = self._own
+            size = st.st_size
         else:
             self._source = source
         if key is not None:
@@ -183,7 +189,12 @@ class SafeZip:
                 return
         try:
             infos = self._archive().infolist()
-            self._index = _Index.build(infos, file=file, limits=limits)
+            self._index = _Index.build(
+                infos,
+                file=file,
+                limits=limits,
+                size=self._archive_size() if size is None else size,
+            )
         except BaseException:
             self.close()
             raise
@@ -207,6 +218,18 @@ class SafeZip:
             self._zip.close()
         if self._own is not None:
             self._own.close()
+
+    def _archive_size(self) -> int:
+        """The archive's length in bytes (the stream's position is kept)."""
+        try:
+            here = self._source.tell()
+            end = self._source.seek(0, os.SEEK_END)
+            self._source.seek(here)
+        except (OSError, ValueError) as e:
+            raise InvalidInputError(
+                f"not a readable ZIP archive: {e}", file=self.file
+            ) from None
+        return end
 
     def _archive(self) -> zipfile.ZipFile:
         """``zipfile``'s view of the archive, opened when first needed.
@@ -553,7 +576,12 @@ class _Index:
 
     @classmethod
     def build(
-        cls, infos: list[zipfile.ZipInfo], *, file: str, limits: ArchiveLimits
+        cls,
+        infos: list[zipfile.ZipInfo],
+        *,
+        file: str,
+        limits: ArchiveLimits,
+        size: int,
     ) -> _Index:
         if len(infos) > limits.max_members:
             raise InvalidInputError(
@@ -593,6 +621,15 @@ class _Index:
             if info.is_dir():
                 directories.add(name.removesuffix("/"))
                 continue
+            # A member's data lies inside the archive (APPNOTE 4.3.6: local header,
+            # then the compressed data): a larger declared size is a lie that would
+            # size buffers by the header's word, not by the file.
+            if info.header_offset + info.compress_size > size:
+                raise InvalidInputError(
+                    "declared compressed size or offset beyond the end of the archive",
+                    file=file,
+                    path=repr(name[:200]),
+                )
             total += info.file_size
             if total > limits.max_total_bytes:
                 raise InvalidInputError(

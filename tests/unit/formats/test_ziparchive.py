@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import stat
+import struct
+import tracemalloc
 import unicodedata
 import warnings
 import zipfile
@@ -217,6 +219,30 @@ def test_corrupted_member_data_is_refused() -> None:
         pytest.raises(InvalidInputError, match="corrupt or truncated"),
     ):
         z.read("a.bin")
+
+
+@pytest.mark.parametrize("declared", [4_000_000_000, 2**31, 1_000])
+@pytest.mark.parametrize("from_path", [True, False])
+def test_compressed_size_beyond_the_archive_is_refused_before_reading(
+    tmp_path: Path, declared: int, *, from_path: bool
+) -> None:
+    # The central directory's compressed size sized a buffer for the member's data
+    # (4 GB allocated for a 200-byte archive): a member must lie inside the file.
+    data = bytearray(build([("Files/a.txt", b"hello " * 5)]))
+    directory = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", data, directory + 20, declared)  # compressed size
+    path = tmp_path / "lying.zip"
+    path.write_bytes(bytes(data))
+    source: Path | io.BytesIO = path if from_path else io.BytesIO(bytes(data))
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidInputError, match="beyond the end") as e:
+            SafeZip(source, file="lying.zip")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert e.value.path == "'Files/a.txt'"
+    assert peak < 16 * 2**20
 
 
 @pytest.mark.parametrize("cut", [0.5, 0.9, 0.99])
