@@ -15,6 +15,7 @@ import typer
 
 from vendorproof._cli import handle_errors
 from vendorproof._cli._common import echo, load_signing_key, parse_at
+from vendorproof._cli.evidence_cmd import audit_app
 from vendorproof.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -472,13 +473,11 @@ def affected_command(
         raise typer.Exit(1)
 
 
-def register(app: typer.Typer) -> None:
-    """Attach the certification commands to ``app`` (and ``audit affected``)."""
-    from vendorproof._cli.evidence_cmd import audit_app
+# Added to the evidence module's `audit` group once, on import (as the log module
+# adds `audit verify-checkpoint`); wrap_commands maps its errors like any command's.
+audit_app.command("affected", help=AFFECTED_HELP)(affected_command)
 
+
+def register(app: typer.Typer) -> None:
+    """Attach the certification commands to ``app`` (``audit affected``: on import)."""
     app.add_typer(certification_app, name="certification")
-    # audit_app is shared by every command line built in this process: add once.
-    if all(info.name != "affected" for info in audit_app.registered_commands):
-        audit_app.command("affected", help=AFFECTED_HELP)(
-            handle_errors(affected_command)
-        )
