@@ -66,6 +66,7 @@ from vendorproof.verify.cosign import (
     verify_simple_signing,
 )
 from vendorproof.verify.notation import Target
+from vendorproof.verify.signer import SignerCheck
 
 _AT = datetime(2026, 1, 1, tzinfo=UTC)
 _SIGNED_AT = datetime(2025, 12, 1, tzinfo=UTC)
@@ -168,9 +169,9 @@ def _simple_inputs(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
     return payload, text
 
 
-def _verify_simple(payload: bytes, annotations: dict[str, str]) -> None:
+def _simple(payload: bytes, annotations: dict[str, str]) -> SignerCheck:
     policy = _policy()
-    result = verify_simple_signing(
+    return verify_simple_signing(
         payload,
         annotations,
         file="sha256-ab.sig",
@@ -182,6 +183,10 @@ def _verify_simple(payload: bytes, annotations: dict[str, str]) -> None:
         time_source="test",
         requirements=(),
     )
+
+
+def _verify_simple(payload: bytes, annotations: dict[str, str]) -> None:
+    result = _simple(payload, annotations)
     assert result.checks
     for check in result.checks:
         check.to_dict()
@@ -227,9 +232,9 @@ def _resigned_statements() -> st.SearchStrategy[bytes]:
     return st.builds(sign, edited_json(_statement(), max_edits=3))
 
 
-def _verify_bundle(raw: bytes) -> None:
+def _cosign_bundle(raw: bytes) -> SignerCheck:
     policy = _policy()
-    result = verify_cosign_bundle(
+    return verify_cosign_bundle(
         raw,
         file="sig.sigstore.json",
         target=_TARGET,
@@ -240,6 +245,10 @@ def _verify_bundle(raw: bytes) -> None:
         time_source="test",
         requirements=(),
     )
+
+
+def _verify_bundle(raw: bytes) -> None:
+    result = _cosign_bundle(raw)
     assert result.checks
     for check in result.checks:
         check.to_dict()
@@ -332,31 +341,9 @@ def test_the_unedited_signatures_verify() -> None:
         ),
     ):
         sig = base64.b64encode(crypto.sign(key, payload)).decode()
-        policy = _policy()
-        result = verify_simple_signing(
-            payload,
-            {ANNOTATION_SIGNATURE: sig, **extra},
-            file="sha256-ab.sig",
-            target=_TARGET,
-            principals=policy.vendors,
-            role="vendor",
-            policy=policy,
-            at=_AT,
-            time_source="test",
-            requirements=(),
-        )
+        result = _simple(payload, {ANNOTATION_SIGNATURE: sig, **extra})
         assert result.ok, result.checks
-    bundle = verify_cosign_bundle(
-        _bundle(),
-        file="sig.sigstore.json",
-        target=_TARGET,
-        principals=_policy().vendors,
-        role="vendor",
-        policy=_policy(),
-        at=_AT,
-        time_source="test",
-        requirements=(),
-    )
+    bundle = _cosign_bundle(_bundle())
     assert bundle.ok, bundle.checks
     root, _ = _layout()
     report = check_delivery(root, _policy(), at=_AT, time_source="test", records={})
