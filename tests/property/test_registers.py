@@ -42,6 +42,7 @@ from vendorproof.models.certification_record import (
 )
 from vendorproof.models.envelope import Envelope, Signature, pae
 from vendorproof.models.policy import Policy
+from vendorproof.models.registers import _OWN as _OWN_COLUMNS  # the reader's columns
 from vendorproof.models.registers import read_register
 from vendorproof.verify.result import VerificationReport
 
@@ -76,19 +77,6 @@ _OWN_ROWS: list[dict[str, Any]] = [
         "statusUrl": "https://certification.enisa.europa.eu/",
     },
 ]
-_OWN_COLUMNS = (
-    "scheme",
-    "certificateId",
-    "certificationBody",
-    "holder",
-    "product",
-    "versions",
-    "assuranceLevel",
-    "issued",
-    "validFrom",
-    "validUntil",
-    "statusUrl",
-)
 
 
 def _cell(value: object) -> str:
