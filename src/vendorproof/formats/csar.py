@@ -43,7 +43,8 @@ member listing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -536,6 +537,20 @@ class _Option2:
         )
 
 
+@contextmanager
+def _inner_csar(z: SafeZip, name: str) -> Iterator[SafeZip]:
+    """The CSAR member ``name`` of an option 2 ZIP, opened as an archive itself.
+
+    Its length is the member's declared size (measuring the stream would inflate
+    the member once more).
+    """
+    with (
+        z.open_seekable(name) as stream,
+        SafeZip(stream, file=f"{z.file}: {name}", size=z.member(name).size) as inner,
+    ):
+        yield inner
+
+
 def _load_option2(z: SafeZip, layout: sol004.Option2Layout, limits: Limits) -> _Option2:
     """Read the outer ``.cms``/``.cert`` and the inner CSAR's metadata, streaming."""
     read: dict[str, bytes] = {}
@@ -551,14 +566,7 @@ def _load_option2(z: SafeZip, layout: sol004.Option2Layout, limits: Limits) -> _
     inputs: dict[str, bytes] = {}
     inner_broken: dict[str, str] = {}
     try:
-        with (
-            z.open_seekable(layout.csar) as stream,
-            SafeZip(
-                stream,
-                file=f"{z.file}: {layout.csar}",
-                size=z.member(layout.csar).size,
-            ) as inner,
-        ):
+        with _inner_csar(z, layout.csar) as inner:
             members, inputs, inner_broken = _read_csar(inner, limits)
     except InvalidInputError as e:
         broken[layout.csar] = f"not a readable CSAR (ZIP archive): {e}"
@@ -606,14 +614,7 @@ def _option2_digests(
     found = dict(zip(outer, z.hash_members(names, algorithms), strict=True))
     inner = [p for p in paths if not p.startswith(OPTION2)]
     if inner:
-        with (
-            z.open_seekable(layout.csar) as stream,
-            SafeZip(
-                stream,
-                file=f"{z.file}: {layout.csar}",
-                size=z.member(layout.csar).size,
-            ) as csar,
-        ):
+        with _inner_csar(z, layout.csar) as csar:
             # In archive order: the CSAR is a stream inside the ZIP, where seeking
             # back means decompressing again from the start.
             order = {m.name: i for i, m in enumerate(csar.members)}
