@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import gc
 import inspect
 import json
 import re
@@ -238,3 +239,23 @@ def test_main_runs_a_command_and_lists_every_command_in_help(
         main()
     assert exc.value.code == 0
     assert "Usage: vendorproof x509" in capsys.readouterr().out
+    gc.unfreeze()
+
+
+def test_main_freezes_the_heap_when_the_command_ends(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The shutdown of a process need not trace the whole heap (docs/performance.md):
+    # main() leaves every object in the permanent generation, also after an error.
+    for argv, code in ((["--version"], 0), (["verify", "/nonexistent"], 2)):
+        gc.unfreeze()
+        assert gc.get_freeze_count() == 0
+        monkeypatch.setattr("sys.argv", ["vendorproof", *argv])
+        try:
+            with pytest.raises(SystemExit) as exc:
+                main()
+            assert exc.value.code == code
+            assert gc.get_freeze_count() > 0
+        finally:
+            gc.unfreeze()
+    capsys.readouterr()
