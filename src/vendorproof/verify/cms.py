@@ -424,7 +424,21 @@ def _parse(der: bytes, *, file: str) -> _Parsed:
                 file=file,
                 path=field,
             )
-        return _parse_signer(infos[0], certificates, file=file)
+        parsed = _parse_signer(infos[0], certificates, file=file)
+        field = "SignedData.digestAlgorithms"
+        # RFC 5652 §5.1: digestAlgorithms lists the digest algorithm of every signer.
+        listed = {
+            DIGEST_ALGORITHMS.get(a["algorithm"].dotted)
+            for a in signed["digest_algorithms"]
+        }
+        if parsed.digest_algorithm not in listed:
+            raise InvalidInputError(
+                f"does not list the signer's digest algorithm "
+                f"{parsed.digest_algorithm}",
+                file=file,
+                path=field,
+            )
+        return parsed
     except InvalidInputError:
         raise
     except (ValueError, TypeError, KeyError, OverflowError) as e:
@@ -479,6 +493,16 @@ def _parse_signer(
     issuer: asn1_x509.Name | None = None
     serial: int | None = None
     ski: bytes | None = None
+    # RFC 5652 §5.3: version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier.
+    version = info["version"].native
+    expected = "v1" if sid.name == "issuer_and_serial_number" else "v3"
+    if version != expected:
+        raise InvalidInputError(
+            f"SignerInfo version {version} with a {sid.name} signer identifier "
+            f"(RFC 5652 §5.3 requires {expected})",
+            file=file,
+            path=f"{base}.version",
+        )
     if sid.name == "issuer_and_serial_number":
         issuer = sid.chosen["issuer"]
         _ = issuer.native  # eager
@@ -709,12 +733,26 @@ def _verify_signature(parsed: _Parsed, signer: x509.Certificate, *, file: str) -
                     f"{where}: RSASSA-PSS salt length {salt} below the hash length or "
                     f"trailer field {trailer} != 1"
                 )
+            # RFC 8017 §9.1.2 step 3: emLen >= hLen + sLen + 2, emLen the byte length
+            # of a (modBits - 1)-bit encoded message; a longer salt never verifies.
+            most = (rsa_key.key_size - 1 + 7) // 8 - _HASHES[digest].digest_size - 2
+            if salt > most:
+                raise AlgorithmError(
+                    f"{where}: RSASSA-PSS salt length {salt} exceeds the {most} bytes "
+                    f"a {rsa_key.key_size}-bit key allows (RFC 8017 §9.1.2)"
+                )
             pad = padding.PSS(mgf=padding.MGF1(_HASHES[digest]()), salt_length=salt)
             rsa_key.verify(parsed.signature, data, pad, _HASHES[digest]())
             return f"rsa-pss-{digest}"
     except InvalidSignature:
         raise SignatureError(
             f"{file}: the CMS signature does not verify with the signer's key"
+        ) from None
+    except (ValueError, OverflowError) as e:  # parameters the key cannot use
+        raise InvalidInputError(
+            f"signature cannot be checked: {_first_line(e)}",
+            file=file,
+            path="signerInfos[0].signature",
         ) from None
     raise AlgorithmError(f"{where}: signature algorithm {oid} is not allowed")
 

@@ -34,7 +34,9 @@ Rules (``docs/trust-rules.md``, "Legacy certificate profile"):
    digitalSignature; extendedKeyUsage, where present, includes codeSigning. Missing
    keyUsage or extendedKeyUsage (or a v1 certificate, which has neither) is a
    relaxation.
-7. **Extensions**: a critical extension other than basicConstraints, keyUsage,
+7. **Extensions**: a v1 or v2 certificate that carries extensions is refused (§4.1.2.1:
+   extensions require v3; read as v1, they would be ignored); a critical extension
+   other than basicConstraints, keyUsage,
    extendedKeyUsage and subjectAltName is refused (§4.2: a certificate with an
    unrecognised critical extension must be rejected); nameConstraints and
    policyConstraints are not processed here, so a path carrying them is refused.
@@ -109,8 +111,19 @@ def _extensions(cert: x509.Certificate) -> x509.Extensions:
 
 
 def _check_extensions(cert: x509.Certificate) -> None:
-    """Rule 7: no unprocessed critical extension, no name or policy constraints."""
-    for ext in _extensions(cert):
+    """Rule 7: no unprocessed critical extension, no name or policy constraints.
+
+    A certificate whose version field is not v3 must carry no extensions (RFC 5280
+    §4.1.2.1): read as a v1 certificate, its extensions would be ignored, a present
+    basicConstraints or extendedKeyUsage that says otherwise overruled.
+    """
+    extensions = _extensions(cert)
+    if _is_v1(cert) and len(extensions):
+        raise CertificateChainError(
+            f"{describe(cert)} is an X.509 {cert.version.name} certificate with "
+            "extensions (RFC 5280 §4.1.2.1: extensions require v3)"
+        )
+    for ext in extensions:
         if ext.oid in _UNPROCESSED:
             raise CertificateChainError(
                 f"{describe(cert)} carries {ext.oid._name}, which the legacy profile "  # noqa: SLF001

@@ -297,6 +297,62 @@ def test_pss_salt_shorter_than_hash_is_refused(
         verify_detached(sig, CONTENT, file="sig.cms")
 
 
+def _with_salt(der: bytes, salt: int) -> bytes:
+    info = asn1_cms.ContentInfo.load(der)
+    alg = info["content"]["signer_infos"][0]["signature_algorithm"]
+    alg["parameters"]["salt_length"] = salt
+    return bytes(info.dump(force=True))
+
+
+def test_pss_salt_longer_than_the_key_allows_is_refused(
+    tmp_path: Path, pki: dict[str, Signer]
+) -> None:
+    """RFC 8017 §9.1.2: emLen >= hLen + sLen + 2 (222 bytes for RSA-2048, SHA-256)."""
+    der = openssl_sign(
+        tmp_path, CONTENT, [pki["rsa"]], "-outform", "DER",
+        "-keyopt", "rsa_padding_mode:pss", "-keyopt", "rsa_pss_saltlen:max",
+    )  # fmt: skip
+    assert openssl_verifies(tmp_path, der, CONTENT)
+    params = asn1_cms.ContentInfo.load(der)["content"]["signer_infos"][0][
+        "signature_algorithm"
+    ]["parameters"]
+    assert params["salt_length"].native == 222
+    verified = verify_detached(der, CONTENT, file="sig.cms")
+    assert verified.signature_algorithm == "rsa-pss-sha256"
+    # One byte more, or lengths no C integer holds: a refused algorithm, never a crash.
+    for salt in (223, 2**31, 2**64 + 5):
+        with pytest.raises(AlgorithmError, match=f"salt length {salt} exceeds"):
+            verify_detached(_with_salt(der, salt), CONTENT, file="sig.cms")
+
+
+def test_digest_algorithms_must_list_the_signers(
+    tmp_path: Path, pki: dict[str, Signer]
+) -> None:
+    """RFC 5652 §5.1: digestAlgorithms lists every signer's digest algorithm."""
+    der = openssl_sign(tmp_path, CONTENT, [pki["rsa"]], outform="DER")
+    info = asn1_cms.ContentInfo.load(der)
+    info["content"]["digest_algorithms"] = [{"algorithm": "sha512"}]
+    bad = bytes(info.dump(force=True))
+    assert not openssl_verifies(tmp_path, bad, CONTENT)  # the oracle agrees
+    with pytest.raises(InvalidInputError, match="digest algorithm sha256") as e:
+        verify_detached(bad, CONTENT, file="sig.cms")
+    assert e.value.path == "SignedData.digestAlgorithms"
+
+
+def test_signer_info_version_matches_the_identifier(
+    tmp_path: Path, pki: dict[str, Signer]
+) -> None:
+    """RFC 5652 §5.3: v1 with issuerAndSerialNumber, v3 with subjectKeyIdentifier."""
+    for args, wrong in (((), "v3"), (("-keyid",), "v1")):
+        der = openssl_sign(tmp_path, CONTENT, [pki["rsa"]], *args, outform="DER")
+        assert verify_detached(der, CONTENT, file="sig.cms")
+        info = asn1_cms.ContentInfo.load(der)
+        info["content"]["signer_infos"][0]["version"] = wrong
+        with pytest.raises(InvalidInputError, match=f"SignerInfo version {wrong}") as e:
+            verify_detached(bytes(info.dump(force=True)), CONTENT, file="sig.cms")
+        assert e.value.path == "signerInfos[0].version"
+
+
 def test_pss_mgf1_hash_must_match_the_digest(
     tmp_path: Path, pki: dict[str, Signer]
 ) -> None:

@@ -253,3 +253,61 @@ def test_no_anchor_and_depth_limit(tmp_path: Path) -> None:
         )
     chain = verify_legacy_chain(leaf.cert, [inter.cert], [root.cert], at=AT)
     assert chain.chain.chain == (leaf.cert, inter.cert, root.cert)
+
+
+def _as_v1(made: Made, issuer: Made, tmp_path: Path) -> Made:
+    """``made`` with its version field set to v1, extensions kept, re-signed."""
+    from asn1crypto import core
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    cert = asn1_x509.Certificate.load(
+        made.cert.public_bytes(serialization.Encoding.DER)
+    )
+    tbs = cert["tbs_certificate"]
+    tbs["version"] = "v1"
+    key = serialization.load_pem_private_key(issuer.key_path.read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    cert["signature_value"] = core.OctetBitString(
+        key.sign(tbs.dump(force=True), ec.ECDSA(hashes.SHA256()))
+    )
+    out = tmp_path / f"{made.cert_path.stem}-v1.pem"
+    parsed = x509.load_der_x509_certificate(cert.dump(force=True))
+    out.write_bytes(parsed.public_bytes(serialization.Encoding.PEM))
+    return Made(cert_path=out, key_path=made.key_path)
+
+
+def test_v1_certificate_with_extensions_is_refused(tmp_path: Path) -> None:
+    """RFC 5280 §4.1.2.1: read as v1, present extensions would be ignored."""
+    root = make_cert(tmp_path, "root", extensions=CA)
+    # A signer whose extensions say CA, keyCertSign only, serverAuth, labelled v1.
+    tls_ca = make_cert(
+        tmp_path,
+        "tls ca",
+        issuer=root,
+        extensions="basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n"
+        "extendedKeyUsage=serverAuth",
+    )
+    signer = _as_v1(tls_ca, root, tmp_path)
+    assert signer.cert.version is x509.Version.v1
+    assert len(signer.cert.extensions) >= 3  # with openssl's key identifiers
+    with pytest.raises(CertificateChainError, match=r"v1 certificate with extensions"):
+        _legacy(signer, [root])
+    assert not openssl_verify(tmp_path, signer, [root], at=AT, strict=True)
+    # A pinned intermediate whose basicConstraints say cA FALSE, labelled v1.
+    not_ca = make_cert(
+        tmp_path,
+        "not a ca",
+        issuer=root,
+        extensions="basicConstraints=critical,CA:FALSE\nkeyUsage=digitalSignature",
+    )
+    inter = _as_v1(not_ca, root, tmp_path)
+    leaf = make_cert(tmp_path, "signer", issuer=inter)
+    with pytest.raises(CertificateChainError, match=r"v1 certificate with extensions"):
+        _legacy(leaf, [root], pinned=[inter])
+    # Without the relabelling the same certificates are refused for what they say.
+    with pytest.raises(CertificateChainError, match="is a CA"):
+        _legacy(tls_ca, [root])
+    with pytest.raises(CertificateChainError, match="is not a CA"):
+        _legacy(make_cert(tmp_path, "signer 2", issuer=not_ca), [root], pinned=[not_ca])
