@@ -431,14 +431,6 @@ def _parse(der: bytes, *, file: str) -> _Parsed:
             DIGEST_ALGORITHMS.get(a["algorithm"].dotted)
             for a in signed["digest_algorithms"]
         }
-        if parsed.digest_algorithm not in listed:
-            raise InvalidInputError(
-                f"does not list the signer's digest algorithm "
-                f"{parsed.digest_algorithm}",
-                file=file,
-                path=field,
-            )
-        return parsed
     except InvalidInputError:
         raise
     except (ValueError, TypeError, KeyError, OverflowError) as e:
@@ -447,6 +439,13 @@ def _parse(der: bytes, *, file: str) -> _Parsed:
             file=file,
             path=field,
         ) from None
+    if parsed.digest_algorithm not in listed:
+        raise InvalidInputError(
+            f"does not list the signer's digest algorithm {parsed.digest_algorithm}",
+            file=file,
+            path=field,
+        )
+    return parsed
 
 
 def _first_line(e: BaseException) -> str:
