@@ -203,3 +203,65 @@ def test_intake_and_replay(tmp_path: Path) -> None:
     )  # fmt: skip
     assert "Traceback" not in result.output
     assert json.loads(result.stdout)["records"][0]["problems"] == []
+
+
+def test_signature_digest_other_than_the_manifests(tmp_path: Path) -> None:
+    """A signature may use a digest the manifest does not (RFC 5652 §5.3: the
+    signer's choice): the file is measured with both, at intake and in replay."""
+    # An RSA release-signing certificate under vendor-a's CA (its P-256 key may
+    # only be used with SHA-256).
+    from tests import pki
+    from tests.builders import issued
+
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing RSA",
+        issued("vendor-a", "intermediate"),
+        org="Acme Radio Systems GmbH",
+        key_kind="rsa-3072",
+    )
+    cert, key = tmp_path / "rsa.pem", tmp_path / "rsa.key"
+    pki.write_pem(cert, leaf.cert_pem())
+    pki.write_pem(key, leaf.key_pem())
+    chain = ("-certfile", str(KEYS / "vendor-a" / "intermediate.pem"))
+    sigs = {
+        "images/du.img.cms": openssl_cms_sign(
+            tmp_path, FILES["images/du.img"], cert, key, *chain, "-md", "sha384"
+        ),
+        "images/cu.img.p7s": openssl_cms_sign(
+            tmp_path,
+            FILES["images/cu.img"],
+            cert,
+            key,
+            *chain,
+            "-md",
+            "sha512",
+            outform="DER",
+        ),
+    }
+    root = delivery(tmp_path, **sigs)
+    policy = write_policy(tmp_path, ["images/*.img"])
+    code, report = verify(root, policy)
+    assert code == ExitCode.OK, [c for c in report["checks"] if c["outcome"] == "fail"]
+    assert detached(report) == {"images/du.img": "pass", "images/cu.img": "pass"}
+    assert "sha384" in report["delivery"]["measured"]["images/du.img"]["digests"]
+    # Tampered after signing: the signature's own digest no longer matches either.
+    (root / "images/du.img").write_bytes(b"tampered")
+    code, report = verify(root, policy)
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert detached(report)["images/du.img"] == "fail"
+    (root / "images/du.img").write_bytes(FILES["images/du.img"])
+    store = tmp_path / "evidence.db"
+    result = invoke(
+        "intake", root, "--policy", policy, "--operator-key", OP_KEY,
+        "--store", store, "--at", AT_TEXT,
+    )  # fmt: skip
+    assert_ok(result)
+    for images in ((), ("--images", root)):
+        result = invoke(
+            "audit", "replay", "--store", store, "--operator-pub", OP_PUB,
+            *images, "--json", "--all",
+        )  # fmt: skip
+        assert_ok(result)
+        (record,) = json.loads(result.stdout)["records"]
+        assert (record["recorded"], record["replayed"]) == ("PASSED", "PASSED")
+        assert record["problems"] == []

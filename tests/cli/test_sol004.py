@@ -290,6 +290,37 @@ def test_detached_signature_rule(tmp_path: Path, vendor: Vendor) -> None:
     assert "detached-signature" in failed(report)
 
 
+def test_detached_signature_with_another_digest(tmp_path: Path, vendor: Vendor) -> None:
+    """A ``.p7s`` made with SHA-512 over an image the manifest lists with SHA-256."""
+    rsa = pki.make_leaf(
+        "Acme SOL Image Signing", vendor.root, org="Acme SOL", key_kind="rsa-2048"
+    )
+    cert, key = tmp_path / "rsa.pem", tmp_path / "rsa.key"
+    pki.write_pem(cert, rsa.cert_pem())
+    pki.write_pem(key, rsa.key_pem())
+    image = FILES["Files/image.img"]
+    for md, tampered, expected in (
+        ("sha512", False, ExitCode.OK),
+        ("sha384", False, ExitCode.OK),
+        ("sha512", True, ExitCode.VERIFICATION_FAILED),
+    ):
+        signed = openssl_cms_sign(
+            tmp_path, b"x" + image if tampered else image, cert, key, "-md", md
+        )
+        package = build(
+            tmp_path,
+            vendor,
+            name=f"image-{md}-{tampered}.csar",
+            extra={"Files/image.img.p7s": signed},
+        )
+        code, report = verify_json(package, policy(tmp_path, vendor.base / "root.pem"))
+        assert code == expected, failed(report)
+        checks = [c for c in report["checks"] if c["check"] == "detached-signature"]
+        assert [c["outcome"] for c in checks] == ["fail" if tampered else "pass"]
+        measured = report["delivery"]["measured"]["Files/image.img"]["digests"]
+        assert set(measured) == {"sha256", md}
+
+
 def _onap_cert() -> tuple[Path, x509.Certificate]:
     with zipfile.ZipFile(ONAP / "csar-cert-in-cms-valid.csar") as z:
         text = z.read("pnf_main_descriptor.mf")

@@ -71,7 +71,11 @@ from vendorproof.models.manifest import (
     Party,
 )
 from vendorproof.models.summary import DeliverySummary, Listing
-from vendorproof.verify.cms import declared_digest_algorithm, embedded_certificates
+from vendorproof.verify.cms import (
+    declared_digest_algorithm,
+    embedded_certificates,
+    measurement_algorithms,
+)
 from vendorproof.verify.delivery import ComponentDigest, Hasher
 
 __all__ = ["OPTION2", "CsarFormat"]
@@ -271,6 +275,7 @@ class _Package:
                     target=e.source,
                     data=data,
                     certificates=certs,
+                    algorithms=measurement_algorithms(data, file=e.signature),
                 )
             )
         return out
@@ -290,9 +295,14 @@ class _Package:
             ):
                 continue
             metadata.add(name)
+            data = self.inputs[name]
             out.append(
                 DetachedSignature(
-                    kind="cms", file=name, target=target, data=self.inputs[name]
+                    kind="cms",
+                    file=name,
+                    target=target,
+                    data=data,
+                    algorithms=measurement_algorithms(data, file=name),
                 )
             )
         return out

@@ -154,6 +154,8 @@ class _Sorter:
 
     def _signatures(self) -> tuple[DetachedSignature, ...]:
         """Detached CMS signatures beside delivered files (read now, kept as inputs)."""
+        from vendorproof.verify.cms import measurement_algorithms
+
         out: list[DetachedSignature] = []
         for rel, source in sorted(self.signature_files.items()):
             target = signed_file(rel)
@@ -169,7 +171,13 @@ class _Sorter:
                 data = source
             self.inputs[rel] = data
             out.append(
-                DetachedSignature(kind="cms", file=rel, target=target, data=data)
+                DetachedSignature(
+                    kind="cms",
+                    file=rel,
+                    target=target,
+                    data=data,
+                    algorithms=measurement_algorithms(data, file=rel),
+                )
             )
         return tuple(out)
 

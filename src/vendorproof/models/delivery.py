@@ -47,9 +47,10 @@ class DetachedSignature:
         data: the signature bytes as delivered.
         certificates: certificate files delivered with it (PEM or DER), e.g. a SOL 004
             ``.cert``; they are candidates for the chain, never trust anchors.
-        algorithms: the digest algorithms to measure ``target`` with when no
-            manifest lists it (a package signature: the algorithm the signature
-            declares); empty for signatures over listed components.
+        algorithms: the digest algorithms the signature declares, which ``target``
+            is measured with besides those the manifest lists (a package signature's
+            target is listed by no manifest); empty when the signature does not say
+            (malformed: the verifier reports it).
     """
 
     kind: str

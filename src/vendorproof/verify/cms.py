@@ -276,6 +276,18 @@ def declared_digest_algorithm(cms: bytes, *, file: str) -> str:
     return _parse(_der(cms, file=file), file=file).digest_algorithm
 
 
+def measurement_algorithms(cms: bytes, *, file: str) -> tuple[str, ...]:
+    """The digest algorithm to measure a signed file with, for ``cms`` over it.
+
+    ``(declared_digest_algorithm(cms),)``, or ``()`` when the CMS does not parse or
+    declares a refused algorithm: the verifier then reports why on the signature.
+    """
+    try:
+        return (declared_digest_algorithm(cms, file=file),)
+    except (InvalidInputError, AlgorithmError):
+        return ()
+
+
 def verify_detached_digest(
     cms: bytes,
     digests: Mapping[str, bytes],

@@ -209,3 +209,34 @@ def test_member_limit(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInputError, match="more than 2 entries"):
         CsarFormat().load(path, limits=Limits(max_files=2))
+
+
+def test_signatures_declare_the_digest_to_measure_with(tmp_path: Path) -> None:
+    """A per-artefact or beside signature may use another digest than the manifest:
+    the adapter records the one it declares (the evaluation measures with both)."""
+    from tests import pki
+    from tests.cms_support import openssl_cms_sign
+
+    root = pki.make_root("Digest Root", org="t")
+    leaf = pki.make_leaf("Digest Signer", root, org="t", key_kind="rsa-2048")
+    cert, key = tmp_path / "s.pem", tmp_path / "s.key"
+    pki.write_pem(cert, leaf.cert_pem())
+    pki.write_pem(key, leaf.key_pem())
+    inputs = {
+        "TOSCA-Metadata/TOSCA.meta": META.encode(),
+        "main.mf": _mf(more="Signature: a.sig.cms\n"),
+        "a.sig.cms": openssl_cms_sign(tmp_path, b"a", cert, key, "-md", "sha512"),
+        "log.txt.p7s": openssl_cms_sign(tmp_path, b"l", cert, key, "-md", "sha384"),
+        "b.bin.cms": b"not a CMS",
+    }
+    summary = DeliverySummary(
+        format="sol004",
+        root=str(tmp_path / "p.csar"),
+        listing=Listing(payload=("a.bin", "b.bin", "main.yaml", "log.txt")),
+    )
+    delivery = CsarFormat().reload(inputs, summary, workdir=tmp_path, images=None)
+    assert {(s.file, s.target, s.algorithms) for s in delivery.signatures} == {
+        ("a.sig.cms", "a.bin", ("sha512",)),
+        ("log.txt.p7s", "log.txt", ("sha384",)),
+        ("b.bin.cms", "b.bin", ()),  # malformed: the verifier says why
+    }

@@ -51,9 +51,18 @@ def _hashable(ev: Evaluation, delivery: Delivery, c: Component) -> bool:
 def check_integrity(
     ev: Evaluation, delivery: Delivery, manifest: ComponentManifest, hasher: Hasher
 ) -> dict[str, ComponentDigest]:
-    """Re-hash every listed component; return the measurements of those hashed."""
+    """Re-hash every listed component; return the measurements of those hashed.
+
+    A component is measured with the manifest's digest algorithms and with those its
+    detached signatures declare (a ``.p7s`` may use SHA-512 over a file the manifest
+    lists with SHA-256); only the manifest's are compared here.
+    """
     to_hash = [c for c in manifest.components if _hashable(ev, delivery, c)]
-    algorithms = sorted({a for c in to_hash for a in c.digests})
+    hashed = {c.path for c in to_hash}
+    algorithms = sorted(
+        {a for c in to_hash for a in c.digests}
+        | {a for s in delivery.signatures if s.target in hashed for a in s.algorithms}
+    )
     measured: dict[str, ComponentDigest] = {}
     if not to_hash:
         return measured
