@@ -723,6 +723,12 @@ def _verify_signature(parsed: _Parsed, signer: x509.Certificate, *, file: str) -
             return name
         if oid == _RSA_ENCRYPTION or oid in _RSA_PKCS1_WITH:
             rsa_key = _rsa_key(key, where)
+            if signer.public_key_algorithm_oid.dotted_string == _RSA_PSS:
+                # RFC 4055 §1.2: a key identified as id-RSASSA-PSS is for PSS only.
+                raise AlgorithmError(
+                    f"{where}: RSASSA-PKCS1-v1_5 signature by a key the signer "
+                    "certificate restricts to RSASSA-PSS (RFC 4055 §1.2)"
+                )
             if oid != _RSA_ENCRYPTION and _RSA_PKCS1_WITH[oid] != digest:
                 raise AlgorithmError(
                     f"{where}: RSA with {_RSA_PKCS1_WITH[oid]} but digest is {digest}"

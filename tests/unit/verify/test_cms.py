@@ -325,6 +325,47 @@ def test_pss_salt_longer_than_the_key_allows_is_refused(
             verify_detached(_with_salt(der, salt), CONTENT, file="sig.cms")
 
 
+def test_pss_restricted_key_signs_only_pss(tmp_path: Path) -> None:
+    """RFC 4055 §1.2: a certificate whose key is id-RSASSA-PSS allows PSS only."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key_file, cert_file = tmp_path / "pss.key", tmp_path / "pss.pem"
+    subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "RSA-PSS", "-pkeyopt",
+         "rsa_keygen_bits:2048", "-out", str(key_file)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    subprocess.run(
+        ["openssl", "req", "-new", "-x509", "-key", str(key_file), "-subj",
+         "/CN=PSS only", "-days", "30", "-out", str(cert_file)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    signer = Signer(None, cert_file, key_file)  # type: ignore[arg-type]
+    pss = ("-keyopt", "rsa_padding_mode:pss")
+    der = openssl_sign(tmp_path, CONTENT, [signer], *pss, outform="DER")
+    assert openssl_verifies(tmp_path, der, CONTENT)
+    assert verify_detached(der, CONTENT, file="sig.cms").signature_algorithm == (
+        "rsa-pss-sha256"
+    )
+    # Without the padding option openssl labels the signature rsaEncryption, which
+    # the key does not allow: refused by the oracle as well.
+    labelled = openssl_sign(tmp_path, CONTENT, [signer], outform="DER")
+    assert not openssl_verifies(tmp_path, labelled, CONTENT)
+    with pytest.raises(AlgorithmError, match="restricts to RSASSA-PSS"):
+        verify_detached(labelled, CONTENT, file="sig.cms")
+    # The same key's PKCS#1 v1.5 signature over the same signed attributes.
+    key = serialization.load_pem_private_key(key_file.read_bytes(), None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    info = asn1_cms.ContentInfo.load(der)
+    si = info["content"]["signer_infos"][0]
+    attrs = si["signed_attrs"].dump()
+    si["signature_algorithm"] = {"algorithm": "sha256_rsa"}
+    si["signature"] = key.sign(b"\x31" + attrs[1:], padding.PKCS1v15(), hashes.SHA256())
+    with pytest.raises(AlgorithmError, match="restricts to RSASSA-PSS"):
+        verify_detached(bytes(info.dump(force=True)), CONTENT, file="sig.cms")
+
+
 def test_digest_algorithms_must_list_the_signers(
     tmp_path: Path, pki: dict[str, Signer]
 ) -> None:
