@@ -212,7 +212,7 @@ def _verify_as_cosign(key: crypto.PublicKey, signature: bytes, payload: bytes) -
             return "ed25519"
     elif isinstance(key, ec.EllipticCurvePublicKey):
         schemes = _COSIGN_ECDSA.get(key.curve.name)
-        if schemes is None:
+        if schemes is None:  # pragma: no cover - check_algorithm refuses it first
             raise AlgorithmError(f"unsupported elliptic curve {key.curve.name}")
         for name, digest in schemes:
             tried.append(name)
