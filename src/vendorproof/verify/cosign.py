@@ -32,10 +32,10 @@ Two forms (docs/trust-rules.md, "cosign"):
   ``minRsaBits``), as for every other signer; a pinned key the policy refuses never
   vouches for the image. cosign signs the payload with the key's default scheme
   from sigstore/sigstore (``signature.LoadSignerVerifier``, and
-  ``LoadDefaultSignerVerifier`` from cosign 2.5 on) and ``cosign verify --key``
+  ``LoadDefaultSignerVerifier`` in current cosign 2 and 3) and ``cosign verify --key``
   checks it the same way, so that is what is accepted here, and nothing else: RSA
   PKCS #1 v1.5 with SHA-256 (never PSS), ECDSA P-256 with SHA-256, ECDSA P-384 with
-  SHA-384 (cosign 2.5 and later) or SHA-256 (earlier versions; sigstore-go accepts
+  SHA-384 (current cosign) or SHA-256 (older versions; sigstore-go accepts
   both), pure Ed25519.
 """
 
@@ -183,7 +183,7 @@ def _check_payload(payload: bytes, target: Target, file: str) -> str:
 
 
 #: cosign's ECDSA schemes by curve, the current one first (sigstore/sigstore
-#: ``GetDefaultPublicKeyDetails``; SHA-256 on every curve before cosign 2.5).
+#: ``GetDefaultPublicKeyDetails``; SHA-256 on every curve in older cosign).
 _COSIGN_ECDSA: Final = {
     "secp256r1": (("ecdsa-p256-sha256", hashes.SHA256),),
     "secp384r1": (
