@@ -411,18 +411,24 @@ SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 
 
 def cosign_bundle_referrer(
-    layout: Layout, image: Mapping[str, Any], *, signed_digest: str | None = None
+    layout: Layout,
+    image: Mapping[str, Any],
+    *,
+    signed_digest: str | None = None,
+    predicate_type: str | None = None,
+    predicate: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A cosign 3 signature: a Sigstore bundle referrer by Acme's release signer
-    (over ``signed_digest``, by default the image's)."""
+    (over ``signed_digest``, by default the image's); with ``predicate_type``, an
+    attestation of that type instead (what ``cosign attest`` attaches)."""
     from tests.builders import statement, vendor_a
     from vendorproof.verify.cosign import COSIGN_PREDICATE
 
     digest = signed_digest or image["digest"]
     body = statement(
         [{"name": "registry.example/upf", "digest": {"sha256": digest[7:]}}],
-        COSIGN_PREDICATE,
-        {},
+        predicate_type or COSIGN_PREDICATE,
+        predicate or {},
     )
     raw = vendor_a().sign(dumps(body))
     return layout.add_referrer(

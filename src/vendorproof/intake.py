@@ -324,8 +324,17 @@ class _NotationTrustStore:
         for path in (self.root, x509_dir, x509_dir / kind, store):
             self._directory(path)
         out: list[tuple[str, bytes]] = []
-        for entry in sorted(store.iterdir(), key=lambda p: p.name):
-            mode = entry.lstat().st_mode
+        try:
+            entries = sorted(store.iterdir(), key=lambda p: p.name)
+        except OSError as e:
+            msg = f"trust store {store} cannot be listed: {e.strerror}"
+            raise InvalidInputError(msg) from e
+        for entry in entries:
+            try:
+                mode = entry.lstat().st_mode
+            except OSError as e:
+                msg = f"trust store entry {entry} cannot be read: {e.strerror}"
+                raise InvalidInputError(msg) from e
             if stat.S_ISDIR(mode):
                 self.notes.append(
                     f"trust store {kind}:{name}: sub-directory {entry.name!r} ignored"

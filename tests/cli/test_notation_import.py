@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +153,27 @@ def test_imported_policy_verifies_the_real_notation_layout(
     assert report["delivery"]["principal"]["id"] == "notary"
 
 
+def test_state_written_s_is_imported_as_st(tmp_path: Path) -> None:
+    """Notary Project v1.1.0 allows ``S`` for the state or province: the identity
+    is the same as with ``ST`` and still matches the alpine certificate."""
+    dn = "x509.subject: C=US, S=WA, L=Seattle, O=Notary, CN=alpine"
+    trust_policy = write_trust_policy(tmp_path, statement(trustedIdentities=[dn]))
+    assert_ok(run_import(tmp_path, trust_policy))
+    (vendor,) = load_policy(tmp_path / "policy.yaml").vendors
+    assert vendor.identities[0].subject_includes == (
+        "C=US,ST=WA,L=Seattle,O=Notary,CN=alpine"
+    )
+    verified = invoke(
+        "verify",
+        signed_layout(tmp_path),
+        "--policy",
+        tmp_path / "policy.yaml",
+        "--at",
+        AT,
+    )
+    assert verified.exit_code == ExitCode.OK, verified.stdout
+
+
 def test_imported_policy_refuses_a_layout_signed_by_someone_else(
     tmp_path: Path,
 ) -> None:
@@ -283,8 +307,15 @@ BAD: list[Any] = [
     ),
     pytest.param(
         policy_doc(statement(trustedIdentities=["x509.subject: C=US, O=Notary"])),
-        "does not parse: it must contain C, ST and O",
+        "does not parse: it must contain C, ST (or S) and O (missing ST)",
         id="dn-without-st",
+    ),
+    pytest.param(
+        policy_doc(
+            statement(trustedIdentities=["x509.subject: C=US, S=WA, ST=WA, O=N"])
+        ),
+        "attribute type 2.5.4.8 is repeated",
+        id="dn-state-twice-as-s-and-st",
     ),
     pytest.param(
         policy_doc(statement(trustedIdentities=["x509.subject: C=US, ST=WA, O"])),
@@ -520,3 +551,41 @@ def test_bad_trust_stores_are_one_line_errors(tmp_path: Path) -> None:
     assert_error(
         run_import(tmp_path, trust_policy), ExitCode.INVALID_INPUT, "not a directory"
     )
+
+
+def test_unreadable_trust_store_is_a_one_line_error(tmp_path: Path) -> None:
+    """A named store that cannot be listed (no read permission) is exit 3 naming it.
+
+    Run as a separate process; as root, without the capabilities that bypass file
+    permissions (``setpriv`` drops them from the bounding set before the exec)."""
+    trust_policy = write_trust_policy(tmp_path)
+    ca = trust_store(tmp_path) / "x509" / "ca" / "alpine"
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+    command = [
+        *(drop if os.geteuid() == 0 else []),
+        sys.executable,
+        "-m",
+        "vendorproof",
+        "policy",
+        "import-notation",
+        str(trust_policy),
+        "--trust-store",
+        str(tmp_path / "trust-store"),
+        "-o",
+        str(tmp_path / "policy.yaml"),
+    ]
+    ca.chmod(0)
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=60, check=False
+        )
+    finally:
+        ca.chmod(0o755)
+    assert done.returncode == ExitCode.INVALID_INPUT, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"trust store {ca} cannot be listed: Permission denied" in lines[0]
+    assert not (tmp_path / "policy.yaml").exists()
+    # Readable again, the same store imports.
+    assert_ok(run_import(tmp_path, trust_policy))

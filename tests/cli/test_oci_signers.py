@@ -236,6 +236,53 @@ def test_cosign_signature_for_another_manifest_fails(tmp_path: Path, form: str) 
     assert "principal" not in report["delivery"]
 
 
+ATTESTATIONS: list[tuple[str, dict[str, Any]]] = [
+    ("https://slsa.dev/provenance/v1", {"buildDefinition": {"buildType": "x"}}),
+    ("https://openvex.dev/ns/v0.2.0", {"statements": [{"status": "affected"}]}),
+    ("https://spdx.dev/Document", {"spdxVersion": "SPDX-2.3"}),
+]
+
+
+@pytest.mark.parametrize(("predicate_type", "predicate"), ATTESTATIONS)
+def test_a_vendor_attestation_is_not_a_signature_of_the_image(
+    tmp_path: Path, predicate_type: str, predicate: dict[str, Any]
+) -> None:
+    """cosign attaches attestations as bundle referrers too; only the bundle of
+    ``cosign sign`` (predicate https://sigstore.dev/cosign/sign/v1) signs the image."""
+    layout = new_layout(tmp_path / "l")
+    image = layout.add_image()
+    cosign_bundle_referrer(
+        layout, image, predicate_type=predicate_type, predicate=predicate
+    )
+    code, report = verify(layout.root, policy(tmp_path))
+    assert code == ExitCode.VERIFICATION_FAILED
+    (bad,) = found(report, "target-artifact")
+    assert bad["outcome"] == "fail"
+    assert repr(predicate_type) in bad["reason"]
+    assert "not cosign's signing predicate" in bad["reason"]
+    assert "principal" not in report["delivery"]
+
+
+def test_an_attestation_beside_a_signature_does_not_count(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    image = layout.add_image()
+    key, chain = second_acme_signer()
+    layout.add_referrer(
+        image, jws_envelope(key, chain, image, signed_at=SIGNED_AT), JWS
+    )
+    ptype, predicate = ATTESTATIONS[0]
+    cosign_bundle_referrer(layout, image, predicate_type=ptype, predicate=predicate)
+    # The Notation signature signs the image; the attestation is not held against
+    # it, but its key (Acme's release key) is no second signature.
+    code, report = verify(layout.root, policy(tmp_path))
+    assert code == ExitCode.OK, report
+    code, report = verify(layout.root, policy(tmp_path, threshold=2))
+    assert code == ExitCode.VERIFICATION_FAILED
+    outcome, reason = threshold(report)
+    assert outcome == "fail"
+    assert "vendor: 1 of required 2" in reason
+
+
 @pytest.mark.parametrize("form", FORMS)
 def test_cosign_signed_layout_is_recorded_and_replayed(
     tmp_path: Path, form: str

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SignerCheck",
+    "check_algorithm",
     "check_certificate_trust",
     "check_signer",
     "identity_matches",
@@ -55,7 +56,13 @@ __all__ = [
 ]
 
 
-def _check_algorithm(key: crypto.PublicKey, policy: Policy) -> str:
+def check_algorithm(key: crypto.PublicKey, policy: Policy) -> str:
+    """The policy's name for ``key``'s algorithm, when the policy allows the key.
+
+    Raises:
+        AlgorithmError: the key type is not in ``algorithms.signatures``, or an RSA
+            key is below ``algorithms.minRsaBits``.
+    """
     name = crypto.algorithm_name(key)
     if name not in policy.signature_algorithms:
         raise AlgorithmError(f"signature algorithm {name} is not allowed by the policy")
@@ -174,7 +181,7 @@ def _check_certificate_signer(  # noqa: PLR0917 - the inputs of one document
         return run.fail("certificate-chain", shipped_root)
     try:
         key = crypto.as_public_key(leaf.public_key())
-        name = _check_algorithm(key, policy)
+        name = check_algorithm(key, policy)
         for cert in doc.certificates:
             verify_certificate_algorithms(cert)
     except AlgorithmError as e:
@@ -225,7 +232,7 @@ def _check_key_signer(
                 if wanted and wanted != kid:
                     continue
                 try:
-                    name = _check_algorithm(key, policy)
+                    name = check_algorithm(key, policy)
                 except AlgorithmError as e:
                     if refused is None and _verifies(key, sig.sig, pae):
                         refused = e

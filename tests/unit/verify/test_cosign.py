@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,42 @@ def test_bundle_by_an_untrusted_signer_fails(tmp_path: Path) -> None:
     assert "target-artifact" not in {c.check for c in result.checks}
 
 
-def test_keyless_bundle_verifies_offline_against_the_identity(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "predicate_type",
+    [
+        "https://slsa.dev/provenance/v1",
+        "https://openvex.dev/ns/v0.2.0",
+        "https://spdx.dev/Document",
+        COSIGN_PREDICATE + "/",
+        COSIGN_PREDICATE.upper(),
+    ],
+)
+def test_an_attestation_by_the_vendor_is_not_an_image_signature(
+    tmp_path: Path, predicate_type: str
+) -> None:
+    body = statement(
+        [{"name": "registry.example/gnb", "digest": {"sha256": DIGEST[7:]}}],
+        predicate_type,
+        {"statements": [{"status": "affected"}]},
+    )
+    result = bundle_check(vendor_a().sign(dumps(body)), policy(tmp_path))
+    assert not result.ok
+    assert result.principal is None
+    # The signer was established; the statement is just not a signature.
+    assert ("signature", Outcome.PASS) in {(c.check, c.outcome) for c in result.checks}
+    check, outcome, reason = last(result)
+    assert (check, outcome) == ("target-artifact", Outcome.FAIL)
+    assert f"predicate type {predicate_type!r} is not cosign's signing predicate" in (
+        reason
+    )
+
+
+def test_keyless_bundle_signer_verifies_offline_against_the_identity(
+    tmp_path: Path,
+) -> None:
+    """The keyless asset (a real Sigstore bundle) is SLSA provenance: its signer is
+    established offline against the keyless identity, and then it is refused as an
+    image signature for its predicate; another identity fails at the signer."""
     raw = (SIGSTORE / KEYLESS_CASE["bundle"]).read_bytes()
     target = Target(
         media_type="application/vnd.oci.image.manifest.v1+json",
@@ -136,7 +172,13 @@ def test_keyless_bundle_verifies_offline_against_the_identity(tmp_path: Path) ->
     )
     rule = {"identity": KEYLESS_CASE["identity"], "issuer": KEYLESS_CASE["issuer"]}
     result = bundle_check(raw, policy(tmp_path, keyless=[rule]), target)
-    assert result.ok, result.checks
+    assert not result.ok
+    got = {(c.check, c.outcome) for c in result.checks}
+    assert ("signature", Outcome.PASS) in got
+    assert ("signer-identity", Outcome.PASS) in got
+    check, outcome, reason = last(result)
+    assert (check, outcome) == ("target-artifact", Outcome.FAIL)
+    assert "'https://slsa.dev/provenance/v1'" in reason
     other = {**rule, "identity": "https://example.com/someone-else"}
     result = bundle_check(raw, policy(tmp_path, keyless=[other]), target)
     assert not result.ok
@@ -383,3 +425,195 @@ def test_simple_signing_manifests_are_not_images(tmp_path: Path) -> None:
         requirements=(),
     )
     assert result.ok, result.checks
+
+
+# -------------------------------------------- the policy's algorithms, cosign's schemes
+
+
+def openssl_sign(tmp_path: Path, key: pki.PrivateKey, data: bytes, digest: str) -> str:
+    """A signature made as cosign's documentation shows for a signature made
+    outside cosign (``openssl dgst -sha256 -sign``): PKCS #1 v1.5 for RSA, ECDSA
+    over the named digest; an implementation independent of vendorproof's."""
+    key_file = tmp_path / "signing.key"
+    key_file.write_bytes(pki.private_key_pem(key))
+    data_file = tmp_path / "payload.json"
+    data_file.write_bytes(data)
+    out = subprocess.run(
+        ["openssl", "dgst", f"-{digest}", "-sign", str(key_file), str(data_file)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return base64.b64encode(out).decode()
+
+
+def pinned(tmp_path: Path, key: pki.PrivateKey, **algorithms: Any) -> Policy:
+    """The sample policy (minRsaBits 3072) with ``key`` pinned for Acme."""
+    pub = tmp_path / "cosign.pub"
+    pub.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo,
+        )
+    )
+    data = policy_data()
+    data["vendors"][0]["publicKeys"] = [
+        *data["vendors"][0]["publicKeys"],
+        str(pub),
+    ]
+    data["algorithms"].update(algorithms)
+    return load_policy(write_policy(tmp_path / "policy.yaml", data))
+
+
+def by_leaf(tmp_path: Path, key_kind: pki.KeyKind, digest: str = "sha256") -> Any:
+    """Annotations of a simple signature by a leaf of ``key_kind`` under Acme's CA."""
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        f"Acme Radio Systems Release Signing {key_kind}",
+        inter,
+        org="Acme Radio Systems GmbH",
+        key_kind=key_kind,
+    )
+    pem = serialization.Encoding.PEM
+    return {
+        ANNOTATION_SIGNATURE: openssl_sign(
+            tmp_path, leaf.key, simple_payload(), digest
+        ),
+        ANNOTATION_CERTIFICATE: leaf.cert.public_bytes(pem).decode(),
+        ANNOTATION_CHAIN: inter.cert.public_bytes(pem).decode(),
+    }
+
+
+def checks_of(result: SignerCheck) -> dict[str, tuple[Outcome, str]]:
+    return {c.check: (c.outcome, c.reason) for c in result.checks}
+
+
+def test_certificate_below_the_policy_rsa_minimum_fails_algorithms(
+    tmp_path: Path,
+) -> None:
+    payload = simple_payload()
+    pol = policy(tmp_path)
+    assert pol.min_rsa_bits == 3072
+    result = simple_check(payload, by_leaf(tmp_path, "rsa-2048"), pol)
+    check, outcome, reason = last(result)
+    assert (check, outcome) == ("algorithms", Outcome.FAIL)
+    assert reason == "RSA key of 2048 bits is below the policy minimum 3072"
+    result = simple_check(payload, by_leaf(tmp_path, "rsa-3072"), pol)
+    assert result.ok, result.checks
+    outcome, reason = checks_of(result)["algorithms"]
+    assert outcome == Outcome.PASS
+    assert reason.startswith("rsa-pkcs1v15-sha256, cosign's scheme")
+
+
+def test_certificate_of_a_key_type_the_policy_refuses_fails_algorithms(
+    tmp_path: Path,
+) -> None:
+    annotations = by_leaf(tmp_path, "ecdsa-p384", "sha384")
+    data = policy_data()
+    data["algorithms"]["signatures"] = ["ecdsa-p256-sha256", "ed25519"]
+    pol = load_policy(write_policy(tmp_path / "p.yaml", data))
+    check, outcome, reason = last(simple_check(simple_payload(), annotations, pol))
+    assert (check, outcome) == ("algorithms", Outcome.FAIL)
+    assert "ecdsa-p384-sha384 is not allowed by the policy" in reason
+    assert simple_check(simple_payload(), annotations, policy(tmp_path)).ok
+
+
+def test_pinned_key_below_the_policy_rsa_minimum_is_refused(tmp_path: Path) -> None:
+    key = pki.new_key("rsa-2048")
+    payload = simple_payload()
+    annotations = {ANNOTATION_SIGNATURE: openssl_sign(tmp_path, key, payload, "sha256")}
+    result = simple_check(payload, annotations, pinned(tmp_path, key))
+    check, outcome, reason = last(result)
+    assert (check, outcome) == ("algorithms", Outcome.FAIL)
+    assert reason == "RSA key of 2048 bits is below the policy minimum 3072"
+    assert result.principal is None
+    # The policy's minimum, not a fixed one: at 2048 bits the key is allowed.
+    result = simple_check(payload, annotations, pinned(tmp_path, key, minRsaBits=2048))
+    assert result.ok, result.checks
+
+
+def test_a_refused_pinned_key_does_not_hide_the_allowed_key_that_signed(
+    tmp_path: Path,
+) -> None:
+    refused = pki.new_key("rsa-2048")
+    payload = simple_payload()
+    result = simple_check(
+        payload, signed_by_release_key(payload), pinned(tmp_path, refused)
+    )
+    assert result.ok, result.checks
+    outcome, reason = checks_of(result)["signature"]
+    assert outcome == Outcome.PASS
+    assert reason.startswith("ed25519 signature over the simple-signing payload")
+    # A signature no pinned key made is a signature failure, not an algorithm one.
+    other = crypto.as_signing_key(pki.new_key("ecdsa-p256"), file="test")
+    annotations = {
+        ANNOTATION_SIGNATURE: base64.b64encode(crypto.sign(other, payload)).decode()
+    }
+    check, outcome, _ = last(
+        simple_check(payload, annotations, pinned(tmp_path, refused))
+    )
+    assert (check, outcome) == ("signature", Outcome.FAIL)
+
+
+@pytest.mark.parametrize(
+    ("key_kind", "digest", "scheme"),
+    [
+        ("rsa-3072", "sha256", "rsa-pkcs1v15-sha256"),
+        ("ecdsa-p256", "sha256", "ecdsa-p256-sha256"),
+        ("ecdsa-p384", "sha384", "ecdsa-p384-sha384"),
+        ("ecdsa-p384", "sha256", "ecdsa-p384-sha256"),
+    ],
+)
+def test_pinned_key_signatures_in_cosign_schemes_verify(
+    tmp_path: Path, key_kind: pki.KeyKind, digest: str, scheme: str
+) -> None:
+    key = pki.new_key(key_kind)
+    payload = simple_payload()
+    annotations = {ANNOTATION_SIGNATURE: openssl_sign(tmp_path, key, payload, digest)}
+    result = simple_check(payload, annotations, pinned(tmp_path, key))
+    assert result.ok, result.checks
+    outcome, reason = checks_of(result)["signature"]
+    assert outcome == Outcome.PASS
+    assert reason.startswith(f"{scheme} signature over the simple-signing payload")
+
+
+@pytest.mark.parametrize(
+    ("key_kind", "digest", "tried"),
+    [
+        ("ecdsa-p256", "sha384", "ecdsa-p256-sha256"),
+        ("ecdsa-p384", "sha512", "ecdsa-p384-sha384 or ecdsa-p384-sha256"),
+        ("rsa-3072", "sha384", "rsa-pkcs1v15-sha256"),
+    ],
+)
+def test_other_digests_are_not_cosign_schemes(
+    tmp_path: Path, key_kind: pki.KeyKind, digest: str, tried: str
+) -> None:
+    key = pki.new_key(key_kind)
+    payload = simple_payload()
+    pem = serialization.Encoding.PEM
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing X",
+        inter,
+        org="Acme Radio Systems GmbH",
+        key=key,
+    )
+    annotations = {
+        ANNOTATION_SIGNATURE: openssl_sign(tmp_path, key, payload, digest),
+        ANNOTATION_CERTIFICATE: leaf.cert.public_bytes(pem).decode(),
+        ANNOTATION_CHAIN: inter.cert.public_bytes(pem).decode(),
+    }
+    check, outcome, reason = last(simple_check(payload, annotations, policy(tmp_path)))
+    assert (check, outcome) == ("signature", Outcome.FAIL)
+    assert reason == f"{tried} signature (cosign's scheme for the key) does not verify"
+
+
+def test_an_rsa_pss_signature_is_not_what_cosign_makes(tmp_path: Path) -> None:
+    """``cosign sign --key`` signs with RSA PKCS #1 v1.5 and ``cosign verify`` accepts
+    only that; vendorproof's own RSA scheme (PSS) is refused here."""
+    key = pki.new_key("rsa-3072")
+    payload = simple_payload()
+    pss = crypto.sign(crypto.as_signing_key(key, file="test"), payload)
+    annotations = {ANNOTATION_SIGNATURE: base64.b64encode(pss).decode()}
+    result = simple_check(payload, annotations, pinned(tmp_path, key))
+    check, outcome, _ = last(result)
+    assert (check, outcome) == ("signature", Outcome.FAIL)

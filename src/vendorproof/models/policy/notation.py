@@ -83,6 +83,8 @@ _KNOWN_STATEMENT: Final = frozenset(
 )
 _KNOWN_VERIFICATION: Final = frozenset({"level", "override", "verifyTimestamp"})
 _OVERRIDABLE: Final = ("authenticity", "authenticTimestamp", "expiry", "revocation")
+#: Notary Project v1.1.0: ``S`` also names the state or province (ST).
+_STATE_ALIAS: Final = "s"
 _MANDATORY: Final = {
     NameOID.COUNTRY_NAME: "C",
     NameOID.STATE_OR_PROVINCE_NAME: "ST",
@@ -128,12 +130,15 @@ def notation_dn(text: str) -> tuple[str, dict[str, str]]:
 
     Notation (go-ldap ``ParseDN``) allows spaces around RDNs, types and values;
     they are dropped. A ``*`` in a value is a literal there, so it is written as
-    ``\\2A`` (vendorproof's wildcard is ``*``). Returns the pattern and its
+    ``\\2A`` (vendorproof's wildcard is ``*``). ``S`` is the state or province
+    (Notary Project trust store and trust policy specification v1.1.0, "Trusted
+    Identities Constraints": "state or province (ST or S)"), written ``ST``; ``S``
+    and ``ST`` together are one attribute repeated. Returns the pattern and its
     attributes (type OID -> value text) for the overlap check.
 
     Raises:
         ValueError: not a DN Notation accepts (unparsable, multi-valued RDN,
-            repeated attribute, or without C, ST and O).
+            repeated attribute, or without C, ST (or S) and O).
     """
     parts = []
     for rdn in _split(text, ","):
@@ -145,14 +150,17 @@ def notation_dn(text: str) -> tuple[str, dict[str, str]]:
             msg = f"expected type=value, got {rdn.strip()!r}"
             raise ValueError(msg)
         value = _strip(value).replace("\\*", "*").replace("*", "\\2A")
-        parts.append(f"{kind.strip()}={value}")
+        kind = kind.strip()
+        if kind.lower() == _STATE_ALIAS:
+            kind = "ST"
+        parts.append(f"{kind}={value}")
     pattern_text = ",".join(parts)
     pattern = parse_dn_pattern(pattern_text)
     pattern.check_attribute_set()
     found = {rdn[0][0]: "".join(rdn[0][1].parts) for rdn in pattern.rdns}
     missing = [name for oid, name in _MANDATORY.items() if oid not in found]
     if missing:
-        msg = f"it must contain C, ST and O (missing {', '.join(missing)})"
+        msg = f"it must contain C, ST (or S) and O (missing {', '.join(missing)})"
         raise ValueError(msg)
     return pattern_text, {oid.dotted_string: v for oid, v in found.items()}
 
