@@ -17,11 +17,16 @@ it (``formats/sol004.py`` reads the structure, ``formats/ziparchive.py`` the arc
   one);
 * findings (``attestations`` check): where the signer's certificate is (SOL 004 §5.1:
   in the CMS, at ``ETSI-Entry-Certificate`` or as the root ``.cert``, exactly one),
-  listed files without a digest, external (URI) artefacts, a malformed manifest or
-  TOSCA.meta;
-* inputs (stored as evidence): ``TOSCA.meta``, the manifest, certificates and
-  signature files; never the artefacts, whose measurements are in the record;
-* payload: every other member (the manifest must list it: ``unlisted-files``).
+  listed files without a digest (``TOSCA.meta`` so listed: a warning that nothing
+  protects it), external (URI) artefacts, a malformed manifest or TOSCA.meta, an
+  entry TOSCA.meta names that is not in the archive, without TOSCA.meta not exactly
+  one root manifest and service template (§4.1.2, §4.1.3: ``sol004``'s rules), a
+  metadata member over its bound or unreadable;
+* inputs (stored as evidence): the members the structure names (``TOSCA.meta``, the
+  manifest, certificates and signature files), each and all together bounded
+  (:class:`_Reader`); never the artefacts, whose measurements are in the record;
+* payload: every other member, ``TOSCA.meta`` included (the manifest must list it:
+  ``unlisted-files``); the manifest, signature and certificate files are exempt.
 
 Security option 2 (SOL 004 §5.1, §5.3: a ZIP holding the CSAR, a ``.cms`` over the
 whole CSAR and the signer's ``.cert``): the inner CSAR is read as above, streaming
