@@ -147,9 +147,8 @@ class _Reader(_Stored):
         (``SafeZip.read``'s own bound, for ``TOSCA.meta`` and the manifest).
         """
         z = self.archive
-        todo = {
-            n for n in names if z.has(n) and n not in self.inputs | self.broken.keys()
-        }
+        done = self.inputs.keys() | self.broken.keys()
+        todo = {n for n in names if z.has(n) and n not in done}
         for name in _in_archive_order(z, todo):
             size = z.member(name).size
             if limit is not None and size > limit:

@@ -441,6 +441,22 @@ def test_metadata_members_are_bounded(tmp_path: Path) -> None:
     assert "log.txt.cms" not in loaded.inputs
     assert "log.txt.cms" in loaded.irregular
     assert _reload(tmp_path, loaded).findings == loaded.findings
+    # A per-artefact signature over the bound: one finding, not also "missing".
+    declared = {
+        **BASE,
+        "main.mf": _mf(more="Signature: a.sig.cms\n"),
+        "a.sig.cms": os.urandom(MAX_CMS_BYTES + 1),
+    }
+    loaded = CsarFormat().load(_package(tmp_path, declared))
+    reasons = [f.reason for f in loaded.findings if f.subject == "a.sig.cms"]
+    assert reasons == [f"unread: larger than {MAX_CMS_BYTES} bytes"]
+    # TOSCA.meta itself over the total: nothing else is read.
+    loaded = CsarFormat().load(
+        _package(tmp_path, declared), limits=Limits(max_input_bytes=10)
+    )
+    assert "max_input_bytes" in _fails(loaded)["TOSCA-Metadata/TOSCA.meta"]
+    assert loaded.inputs == {}
+    assert loaded.package_manifest is None
     # All together: TOSCA.meta and the manifest fit, the certificate does not.
     fits = {**BASE, "main.mf": _mf(), "root.cert": bytes(1000)}
     meta_and_manifest = len(META) + len(_mf())

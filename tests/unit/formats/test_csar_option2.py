@@ -29,6 +29,7 @@ from vendorproof.limits import Limits
 from vendorproof.models.checks import Outcome
 from vendorproof.models.delivery import Delivery
 from vendorproof.models.summary import DeliverySummary, Listing
+from vendorproof.verify.cms import MAX_CMS_BYTES
 
 META = (
     "TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: t\n"
@@ -321,3 +322,12 @@ def test_a_nested_csar_is_read_in_the_order_of_its_bytes(
     load_seeks, measure_seeks = counts
     assert load_seeks <= 6, load_seeks
     assert measure_seeks <= 4, measure_seeks
+
+
+def test_an_outer_signature_over_the_bound_is_not_read(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"p.csar": _csar(), "p.cms": os.urandom(MAX_CMS_BYTES + 1)})
+    loaded = CsarFormat().load(path)
+    failed = {f.subject: f.reason for f in loaded.findings if f.outcome is Outcome.FAIL}
+    assert failed["2:p.cms"] == f"unread: larger than {MAX_CMS_BYTES} bytes"
+    assert "2:p.cms" not in loaded.inputs
+    _agree(tmp_path, loaded)
