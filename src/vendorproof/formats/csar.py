@@ -12,9 +12,9 @@ it (``formats/sol004.py`` reads the structure, ``formats/ziparchive.py`` the arc
   the certificate named by ``ETSI-Entry-Certificate`` or the one ``.cert`` at the root
   as an untrusted chain candidate;
 * per-artefact ``Signature``/``Certificate`` entries, and ``<file>.cms``/``<file>.p7s``
-  beside a member, become detached signatures over their component, checked from the
-  measured digests (the vendor's ``detachedSignatures`` rule names files that need
-  one);
+  beside a listed file, become detached signatures over their component, checked
+  from the measured digests (the vendor's ``detachedSignatures`` rule names files
+  that need one);
 * findings (``attestations`` check): where the signer's certificate is (SOL 004 §5.1:
   in the CMS, at ``ETSI-Entry-Certificate`` or as the root ``.cert``, exactly one),
   listed files without a digest (``TOSCA.meta`` so listed: a warning that nothing
