@@ -21,6 +21,9 @@ class Limits:
         max_files: most payload files in one delivery (and blobs in an OCI image
             layout, descriptors in one manifest or index).
         max_index_depth: deepest nesting of OCI image indexes below index.json.
+        max_input_bytes: most bytes of vendor documents one package format reads
+            whole into memory and stores as evidence inputs (a SOL 004 CSAR's
+            ``TOSCA.meta``, manifest, signature and certificate files together).
     """
 
     max_document_bytes: int = 16 * 1024 * 1024
@@ -32,6 +35,7 @@ class Limits:
     max_certificates: int = 64
     max_files: int = 100_000
     max_index_depth: int = 8
+    max_input_bytes: int = 64 * 1024 * 1024
 
 
 DEFAULT_LIMITS = Limits()

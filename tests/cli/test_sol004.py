@@ -238,6 +238,46 @@ def test_tampering_fails_the_right_check(
     assert check in failed(report), report["checks"]
 
 
+MALLORY_META = META.replace("Created-By: Acme SOL", "Created-By: Mallory").replace(
+    "Entry-Definitions: Definitions/main.yaml", "Entry-Definitions: Files/evil.yaml"
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "check", "subject"),
+    [
+        ("changed", "integrity", "TOSCA-Metadata/TOSCA.meta"),
+        ("unlisted", "unlisted-files", "TOSCA-Metadata/TOSCA.meta"),
+        ("entry-missing", "attestations", "TOSCA-Metadata/TOSCA.meta"),
+    ],
+)
+def test_tosca_meta_is_protected_like_any_file(
+    tmp_path: Path, vendor: Vendor, case: str, check: str, subject: str
+) -> None:
+    """TOSCA.meta names the service template to deploy: a manifest that hashes it
+    catches a change; one that leaves it out leaves an unlisted file; an entry it
+    names must exist."""
+    pol = policy(tmp_path, vendor.base / "root.pem")
+    evil = {"Files/evil.yaml": b"tosca_definitions_version: evil\n"}
+    if case == "changed":
+        files = {**FILES, **evil, "TOSCA-Metadata/TOSCA.meta": MALLORY_META.encode()}
+        package = build(tmp_path, vendor, files=files, listed={**FILES, **evil})
+    elif case == "unlisted":
+        listed = {k: v for k, v in FILES.items() if k != "TOSCA-Metadata/TOSCA.meta"}
+        package = build(tmp_path, vendor, listed=listed)
+    else:
+        files = {**FILES, "TOSCA-Metadata/TOSCA.meta": MALLORY_META.encode()}
+        package = build(tmp_path, vendor, files=files)
+    code, report = verify_json(package, pol)
+    assert code == ExitCode.VERIFICATION_FAILED
+    subjects = {
+        c["subject"]
+        for c in report["checks"]
+        if c["check"] == check and c["outcome"] == "fail"
+    }
+    assert subject in subjects, report["checks"]
+
+
 def test_revoked_signer(tmp_path: Path, vendor: Vendor) -> None:
     crl = pki.make_crl(
         vendor.root,
@@ -347,6 +387,12 @@ def test_onap_package_under_the_legacy_profile(tmp_path: Path) -> None:
     warnings = [c for c in report["checks"] if c["check"] == "certificate-profile"]
     assert warnings
     assert all(c["outcome"] == "warn" for c in warnings)
+    # ONAP lists TOSCA.meta without a digest: the report says it is unprotected.
+    (meta,) = [
+        c for c in report["checks"] if c["subject"] == "TOSCA-Metadata/TOSCA.meta"
+    ]
+    assert (meta["check"], meta["outcome"]) == ("attestations", "warn")
+    assert "no digest protects TOSCA.meta" in meta["reason"]
     # Outside the certificate's validity: fails even under the legacy profile.
     code, report = verify_json(package, legacy, AT)
     assert "certificate-chain" in failed(report)

@@ -12,16 +12,21 @@ it (``formats/sol004.py`` reads the structure, ``formats/ziparchive.py`` the arc
   the certificate named by ``ETSI-Entry-Certificate`` or the one ``.cert`` at the root
   as an untrusted chain candidate;
 * per-artefact ``Signature``/``Certificate`` entries, and ``<file>.cms``/``<file>.p7s``
-  beside a member, become detached signatures over their component, checked from the
-  measured digests (the vendor's ``detachedSignatures`` rule names files that need
-  one);
+  beside a listed file, become detached signatures over their component, checked
+  from the measured digests (the vendor's ``detachedSignatures`` rule names files
+  that need one);
 * findings (``attestations`` check): where the signer's certificate is (SOL 004 §5.1:
   in the CMS, at ``ETSI-Entry-Certificate`` or as the root ``.cert``, exactly one),
-  listed files without a digest, external (URI) artefacts, a malformed manifest or
-  TOSCA.meta;
-* inputs (stored as evidence): ``TOSCA.meta``, the manifest, certificates and
-  signature files; never the artefacts, whose measurements are in the record;
-* payload: every other member (the manifest must list it: ``unlisted-files``).
+  listed files without a digest (``TOSCA.meta`` so listed: a warning that nothing
+  protects it), external (URI) artefacts, a malformed manifest or TOSCA.meta, an
+  entry TOSCA.meta names that is not in the archive, without TOSCA.meta not exactly
+  one root manifest and service template (§4.1.2, §4.1.3: ``sol004``'s rules), a
+  metadata member over its bound or unreadable;
+* inputs (stored as evidence): the members the structure names (``TOSCA.meta``, the
+  manifest, certificates and signature files), each and all together bounded
+  (:class:`_Reader`); never the artefacts, whose measurements are in the record;
+* payload: every other member, ``TOSCA.meta`` included (the manifest must list it:
+  ``unlisted-files``); the manifest, signature and certificate files are exempt.
 
 Security option 2 (SOL 004 §5.1, §5.3: a ZIP holding the CSAR, a ``.cms`` over the
 whole CSAR and the signer's ``.cert``): the inner CSAR is read as above, streaming
@@ -43,7 +48,7 @@ member listing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -72,6 +77,7 @@ from vendorproof.models.manifest import (
 )
 from vendorproof.models.summary import DeliverySummary, Listing
 from vendorproof.verify.cms import (
+    MAX_CMS_BYTES,
     declared_digest_algorithm,
     embedded_certificates,
     measurement_algorithms,
@@ -87,6 +93,8 @@ NAME = "sol004"
 #: second character is ``:``), so it never collides with a member of the CSAR.
 OPTION2: Final = "2:"
 _SUFFIXES = (".csar", ".zip")
+#: A detached signature beside a listed file (vendors' practice, not SOL 004).
+_BESIDE: Final = (".cms", ".p7s")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
@@ -94,25 +102,94 @@ def _finding(subject: str, outcome: Outcome, reason: str) -> CheckResult:
     return CheckResult.of(Check.ATTESTATIONS, subject, outcome, reason)
 
 
-class _Package:
-    """The inputs of one CSAR and what they say (shared by ``load`` and ``reload``)."""
+class _Stored:
+    """The metadata members of a CSAR already read (``reload``: the stored inputs).
+
+    ``broken``: metadata members that could not be read, with the reason. They are
+    recorded as irregular entries of the listing, so that ``reload`` (replay) finds
+    them again and reports the same findings.
+    """
 
     def __init__(
         self,
-        inputs: Mapping[str, bytes],
-        members: Sequence[str],
-        name: str,
+        inputs: Mapping[str, bytes] | None = None,
         broken: Mapping[str, str] | None = None,
     ) -> None:
-        """``broken``: metadata members that could not be read, with the reason.
-
-        They are recorded as irregular entries of the listing, so that ``reload``
-        (replay) finds them again and reports the same findings.
-        """
-        self.inputs = dict(inputs)
-        self.members = tuple(members)
-        self.name = name
+        self.inputs = dict(inputs or {})
         self.broken = dict(broken or {})
+
+    def fetch(self, names: Iterable[str], *, limit: int | None) -> None:
+        """Nothing to read: the stored inputs are what ``load`` read."""
+        del names, limit
+
+
+class _Reader(_Stored):
+    """Reads the metadata members the package's structure names, from the archive.
+
+    Only members named by the structure are read (``TOSCA.meta``, the manifest,
+    certificates, signature files), each at most ``limit`` bytes and all together at
+    most ``Limits.max_input_bytes``; in archive order (by local header offset), so
+    that a CSAR streamed from an option 2 ZIP is inflated once per batch, not once
+    per member. A member over a bound is not read: it is a broken member, a failed
+    finding.
+    """
+
+    def __init__(self, archive: SafeZip, limits: Limits) -> None:
+        super().__init__()
+        self.archive = archive
+        self.total = limits.max_input_bytes
+        self.budget = self.total
+
+    def fetch(self, names: Iterable[str], *, limit: int | None) -> None:
+        """Read ``names`` that are members and not read yet (bounded).
+
+        ``limit``: the most bytes of one member; None: ``ArchiveLimits.max_text_bytes``
+        (``SafeZip.read``'s own bound, for ``TOSCA.meta`` and the manifest).
+        """
+        z = self.archive
+        done = self.inputs.keys() | self.broken.keys()
+        todo = {n for n in names if z.has(n) and n not in done}
+        for name in _in_archive_order(z, todo):
+            size = z.member(name).size
+            if limit is not None and size > limit:
+                self.broken[name] = f"unread: larger than {limit} bytes"
+            elif size > self.budget:
+                self.broken[name] = (
+                    "unread: the package's metadata members (TOSCA.meta, manifest, "
+                    f"signatures, certificates) exceed {self.total} bytes in total "
+                    "(Limits.max_input_bytes)"
+                )
+            else:
+                try:
+                    data = z.read(name)
+                except InvalidInputError as e:
+                    self.broken[name] = f"unreadable: {e}"
+                    continue
+                self.inputs[name] = data
+                self.budget -= len(data)
+
+
+def _in_archive_order(archive: SafeZip, names: Iterable[str]) -> list[str]:
+    """``names`` sorted by local header offset (the order of the bytes in the file).
+
+    Reading a nested CSAR in central directory order would seek backwards, and each
+    backward seek inflates the outer member again from its start.
+    """
+    infos = archive._index.infos  # noqa: SLF001 - ArchiveMember carries no offset
+    return sorted(names, key=lambda n: infos[n].header_offset if n in infos else -1)
+
+
+class _Package:
+    """The inputs of one CSAR and what they say (shared by ``load`` and ``reload``)."""
+
+    def __init__(self, source: _Stored, members: Sequence[str], name: str) -> None:
+        """``source``: the metadata members read (its ``broken``: unreadable ones)."""
+        self.source = source
+        self.inputs = source.inputs
+        self.members = tuple(members)
+        self.member_set = frozenset(self.members)
+        self.name = name
+        self.broken = source.broken
         self.findings: list[CheckResult] = []
         for member, why in sorted(self.broken.items()):
             self.fail(member, why)
@@ -143,41 +220,31 @@ class _Package:
     def _read(
         self,
     ) -> tuple[PackageManifest | None, list[DetachedSignature], set[str]]:
-        """The package manifest, per-artefact signatures and the metadata members."""
-        meta_name = sol004.TOSCA_META
-        meta: sol004.ToscaMeta | None = None
+        """The package manifest, per-artefact signatures and the metadata members.
+
+        Metadata members are the manifest, signature and certificate files: SOL 004
+        lets the manifest list them without a digest. ``TOSCA.meta`` is not one of
+        them: it is payload the manifest must list (and should hash).
+        """
         metadata: set[str] = set()
-        if meta_name in self.inputs:
-            metadata.add(meta_name)
-            try:
-                meta = sol004.parse_tosca_meta(self.inputs[meta_name], file=meta_name)
-            except InvalidInputError as e:
-                self.fail(meta_name, f"malformed: {e}")
-                return None, [], metadata
-            manifest_name = meta.entry_manifest
-        else:
-            found = [m for m in self.members if "/" not in m and m.endswith(".mf")]
-            if len(found) != 1:
-                self.fail(
-                    NAME,
-                    "without TOSCA-Metadata/TOSCA.meta the root must hold exactly one "
-                    f".mf manifest, found {len(found)}",
-                )
-                return None, [], metadata
-            manifest_name = found[0]
+        found = self._structure()
+        if found is None:
+            return None, [], metadata
+        meta, manifest_name = found
         metadata.add(manifest_name)
+        self.source.fetch([manifest_name], limit=None)
         data = self.inputs.get(manifest_name)
-        if data is None:
-            self.fail(manifest_name, "the manifest is not in the package")
+        if data is None:  # not in the archive, or unreadable: already a finding
             return None, [], metadata
         try:
             manifest = sol004.parse_manifest(data, file=manifest_name)
         except InvalidInputError as e:
             self.fail(manifest_name, f"malformed: {e}")
             return None, [], metadata
+        self.source.fetch(self._referenced(meta, manifest), limit=MAX_CMS_BYTES)
         certificate = self._certificate(meta, manifest_name, manifest, metadata)
         signatures = self._artefact_signatures(manifest, meta, metadata)
-        signatures += self._beside(metadata, {s.file for s in signatures})
+        signatures += self._beside(manifest, metadata, {s.file for s in signatures})
         neutral = self._neutral(manifest_name, manifest, metadata)
         if neutral is None:
             return None, signatures, metadata
@@ -201,6 +268,56 @@ class _Package:
             released=neutral.release_date,
         )
         return package, signatures, metadata
+
+    def _structure(self) -> tuple[sol004.ToscaMeta | None, str] | None:
+        """``TOSCA.meta`` and the manifest's name (None: a failed finding says why).
+
+        SOL 004 §4.1.2: the entries ``TOSCA.meta`` names must be in the archive;
+        §4.1.3: without it, exactly one manifest and one service template at the
+        root (the rules of ``sol004.read_package``).
+        """
+        meta_name = sol004.TOSCA_META
+        if meta_name not in self.member_set:
+            try:
+                manifest_name = sol004.root_file(
+                    self.members, "manifest", file=self.name
+                )
+            except InvalidInputError as e:
+                self.fail(NAME, e.message)
+                return None
+            try:
+                sol004.root_file(self.members, "service template", file=self.name)
+            except InvalidInputError as e:
+                self.fail(NAME, e.message)
+            return None, manifest_name
+        self.source.fetch([meta_name], limit=None)
+        data = self.inputs.get(meta_name)
+        if data is None:  # unreadable: already a finding
+            return None
+        try:
+            meta = sol004.parse_tosca_meta(data, file=meta_name)
+        except InvalidInputError as e:
+            self.fail(meta_name, f"malformed: {e}")
+            return None
+        for key, name in sol004.missing_entries(meta, self.member_set.__contains__):
+            self.fail(
+                meta_name,
+                f"{key}: {name[:200]!r} is not in the package (SOL 004 §4.1.2)",
+            )
+        return meta, meta.entry_manifest
+
+    def _referenced(
+        self, meta: sol004.ToscaMeta | None, manifest: sol004.Manifest
+    ) -> set[str]:
+        """The certificate and signature members the structure names (to be read)."""
+        names = {m for m in self.members if "/" not in m and m.endswith(".cert")}
+        if meta is not None and meta.entry_certificate is not None:
+            names.add(meta.entry_certificate)
+        for e in manifest.entries:
+            names.update(n for n in (e.signature, e.certificate) if n is not None)
+            if not e.uri:
+                names.update(e.source + suffix for suffix in _BESIDE)
+        return names
 
     def _certificate(
         self,
@@ -230,14 +347,10 @@ class _Package:
                 f"§5.1): found in {', '.join(places)}",
             )
         chosen = entry if entry is not None else (roots[0] if len(roots) == 1 else None)
-        out: list[bytes] = []
-        for name in {n for n in (entry, *roots) if n is not None}:
-            metadata.add(name)
-            if name not in self.inputs:
-                self.fail(name, "the certificate file is not in the package")
-            elif name == chosen:
-                out.append(self.inputs[name])
-        return tuple(out)
+        metadata.update(n for n in (entry, *roots) if n is not None)
+        # A missing ETSI-Entry-Certificate and an unreadable file are findings
+        # already (``_structure``, the broken members).
+        return (self.inputs[chosen],) if chosen in self.inputs else ()
 
     def _artefact_signatures(
         self,
@@ -258,14 +371,12 @@ class _Package:
                 metadata.add(e.certificate)
             data = self.inputs.get(e.signature)
             if data is None:
-                self.fail(e.signature, f"signature of {e.source} is not in the package")
+                self._missing(e.signature, f"signature of {e.source}")
                 continue
             certs: tuple[bytes, ...] = ()
             if cert_name is not None:
                 if cert_name not in self.inputs:
-                    self.fail(
-                        cert_name, f"certificate of {e.source} is not in the package"
-                    )
+                    self._missing(cert_name, f"certificate of {e.source}")
                     continue
                 certs = (self.inputs[cert_name],)
             out.append(
@@ -280,31 +391,63 @@ class _Package:
             )
         return out
 
-    def _beside(
-        self, metadata: set[str], declared: set[str]
-    ) -> list[DetachedSignature]:
-        """``<file>.cms`` / ``<file>.p7s`` beside a member (``detachedSignatures``)."""
-        members = set(self.members)
-        out: list[DetachedSignature] = []
-        for name in sorted(self.inputs):
-            target = name[: -len(".cms")]
-            if (
-                not name.lower().endswith((".cms", ".p7s"))
-                or name in declared
-                or target not in members
-            ):
-                continue
-            metadata.add(name)
-            data = self.inputs[name]
-            out.append(
-                DetachedSignature(
-                    kind="cms",
-                    file=name,
-                    target=target,
-                    data=data,
-                    algorithms=measurement_algorithms(data, file=name),
+    def _without_digest(self, source: str, metadata: set[str]) -> None:
+        """A file listed without ``Algorithm``/``Hash`` (SOL 004 §4.3.3).
+
+        The manifest, signature and certificate files may be (they are metadata,
+        not payload). ``TOSCA.meta`` listed so (ONAP's packages do) is a ``warn``:
+        nothing binds its entries to the signature. Any other file fails.
+        """
+        if source in metadata:
+            return
+        if source == sol004.TOSCA_META and source in self.member_set:
+            metadata.add(source)  # listed: not an unlisted file
+            self.findings.append(
+                _finding(
+                    source,
+                    Outcome.WARN,
+                    "listed without Algorithm and Hash: no digest protects "
+                    "TOSCA.meta, so its entries (Entry-Definitions, "
+                    "ETSI-Entry-Manifest, ETSI-Entry-Certificate, ...) are not "
+                    "covered by the manifest's signature (SOL 004 §4.3.3)",
                 )
             )
+            return
+        self.fail(
+            source,
+            "listed without Algorithm and Hash: its integrity cannot be checked "
+            "(SOL 004 §4.3.3)",
+        )
+
+    def _missing(self, name: str, what: str) -> None:
+        """A named member that was not read: absent, or unreadable (a finding)."""
+        if name not in self.broken:
+            self.fail(name, f"{what} is not in the package")
+
+    def _beside(
+        self, manifest: sol004.Manifest, metadata: set[str], declared: set[str]
+    ) -> list[DetachedSignature]:
+        """``<file>.cms`` or ``<file>.p7s`` beside a listed file (a vendor's rule).
+
+        Beside a file the manifest does not list, such a file is payload (and the
+        unlisted-files rule applies to both).
+        """
+        out: list[DetachedSignature] = []
+        for e in manifest.entries:
+            for name in (e.source + suffix for suffix in _BESIDE):
+                data = self.inputs.get(name)
+                if e.uri or data is None or name in declared:
+                    continue
+                metadata.add(name)
+                out.append(
+                    DetachedSignature(
+                        kind="cms",
+                        file=name,
+                        target=e.source,
+                        data=data,
+                        algorithms=measurement_algorithms(data, file=name),
+                    )
+                )
         return out
 
     def _neutral(
@@ -339,12 +482,7 @@ class _Package:
                 )
                 continue
             if e.algorithm is None or e.digest is None:
-                if e.source not in metadata:
-                    self.fail(
-                        e.source,
-                        "listed without Algorithm and Hash: its integrity cannot be "
-                        "checked (SOL 004 §4.3.3)",
-                    )
+                self._without_digest(e.source, metadata)
                 continue
             components.append(
                 Component(
@@ -366,23 +504,14 @@ class _Package:
         )
 
 
-def _metadata_names(archive: SafeZip) -> list[str]:
-    """The members ``load`` reads: TOSCA.meta, manifests, certificates, signatures."""
-    out = []
-    for m in archive.members:
-        name = m.name
-        lower = name.lower()
-        if name == sol004.TOSCA_META or lower.endswith(
-            (".mf", ".cms", ".p7s", ".cert")
-        ):
-            out.append(name)
-    return out
-
-
 def _read_csar(
     archive: SafeZip, limits: Limits
 ) -> tuple[list[str], dict[str, bytes], dict[str, str]]:
     """The members of a CSAR, its metadata members' bytes, and what was unreadable.
+
+    The structure decides what is read (:class:`_Reader`): the package is walked
+    once over the archive, and the delivery is then built from what was read,
+    exactly as ``reload`` builds it from the stored inputs.
 
     Raises:
         InvalidInputError: more entries than ``limits.max_files``.
@@ -392,14 +521,9 @@ def _read_csar(
             f"more than {limits.max_files} entries", file=archive.file
         )
     members = [m.name for m in archive.members]
-    inputs: dict[str, bytes] = {}
-    broken: dict[str, str] = {}
-    for name in _metadata_names(archive):
-        try:
-            inputs[name] = archive.read(name)
-        except InvalidInputError as e:
-            broken[name] = f"unreadable: {e}"
-    return members, inputs, broken
+    reader = _Reader(archive, limits)
+    _Package(reader, members, archive.file).delivery(Path(archive.file))
+    return members, reader.inputs, reader.broken
 
 
 def _is_option2(names: Sequence[str]) -> bool:
@@ -474,7 +598,9 @@ class _Option2:
         # A manifest cannot name an outer file: Source names are checked like
         # member names, and ``2:`` is no member name.
         inner = _Package(
-            self.inner_inputs, self.inner_members, layout.csar, self.inner_broken
+            _Stored(self.inner_inputs, self.inner_broken),
+            self.inner_members,
+            layout.csar,
         ).delivery(root)
         package = inner.package_manifest
         if package is not None:
@@ -568,6 +694,9 @@ def _load_option2(z: SafeZip, layout: sol004.Option2Layout, limits: Limits) -> _
     for name in (layout.signature, layout.certificate):
         if name is None:
             continue
+        if z.member(name).size > MAX_CMS_BYTES:
+            broken[name] = f"unread: larger than {MAX_CMS_BYTES} bytes"
+            continue
         try:
             read[name] = z.read(name)
         except InvalidInputError as e:
@@ -625,11 +754,13 @@ def _option2_digests(
     inner = [p for p in paths if not p.startswith(OPTION2)]
     if inner:
         with _inner_csar(z, layout.csar) as csar:
-            # In archive order: the CSAR is a stream inside the ZIP, where seeking
-            # back means decompressing again from the start.
-            order = {m.name: i for i, m in enumerate(csar.members)}
-            inner.sort(key=lambda p: order.get(p, -1))
-            found.update(zip(inner, csar.hash_members(inner, algorithms), strict=True))
+            # In the order of the bytes: the CSAR is a stream inside the ZIP, where
+            # seeking back means decompressing again from the start (a central
+            # directory in another order would inflate it once per member).
+            ordered = _in_archive_order(csar, inner)
+            found.update(
+                zip(ordered, csar.hash_members(ordered, algorithms), strict=True)
+            )
     return [found[p] for p in paths]
 
 
@@ -689,7 +820,7 @@ class CsarFormat:
             if layout is not None:
                 return _load_option2(z, layout, limits).delivery(path)
             members, inputs, broken = _read_csar(z, limits)
-        return _Package(inputs, members, path.name, broken).delivery(path)
+        return _Package(_Stored(inputs, broken), members, path.name).delivery(path)
 
     def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
         """Digest members streaming from the archive (``SafeZip.hash_members``).
@@ -719,7 +850,7 @@ class CsarFormat:
             return self._reload_option2(inputs, summary, root, name)
         broken = dict(listing.irregular)
         members = sorted({*listing.payload, *inputs, *broken})
-        return _Package(inputs, members, name, broken).delivery(root)
+        return _Package(_Stored(inputs, broken), members, name).delivery(root)
 
     @staticmethod
     def _reload_option2(
@@ -760,10 +891,10 @@ class CsarFormat:
     def salvage(self, path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Salvage:
         """The metadata members and the listing, if the archive can be opened.
 
-        Of an option 2 ZIP: its own ``.cms`` and ``.cert`` (named ``2:<name>``) and
-        its listing; the inner CSAR is not opened.
+        Of a CSAR: the members its structure names, read as ``load`` reads them
+        (bounded). Of an option 2 ZIP: its own ``.cms`` and ``.cert`` (named
+        ``2:<name>``) and its listing; the inner CSAR is not opened.
         """
-        del limits
         try:
             with SafeZip(path, file=path.name) as z:
                 members = [m.name for m in z.members]
@@ -772,17 +903,13 @@ class CsarFormat:
                 except InvalidInputError:
                     option2 = None
                 prefix = OPTION2 if option2 is not None else ""
-                wanted = (
-                    [n for n in (option2.signature, option2.certificate) if n]
-                    if option2 is not None
-                    else _metadata_names(z)
-                )
-                inputs = {}
-                for name in wanted:
-                    try:
-                        inputs[prefix + name] = z.read(name)
-                    except InvalidInputError:
-                        continue
+                reader = _Reader(z, limits)
+                if option2 is None:
+                    _Package(reader, members, z.file).delivery(path)
+                else:
+                    names = (option2.signature, option2.certificate)
+                    reader.fetch([n for n in names if n], limit=MAX_CMS_BYTES)
+                inputs = {prefix + n: d for n, d in reader.inputs.items()}
         except InvalidInputError as e:
             return Salvage(
                 errors=(

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -54,11 +54,13 @@ __all__ = [
     "Option2Layout",
     "ToscaMeta",
     "check_digests",
+    "missing_entries",
     "option2_layout",
     "parse_manifest",
     "parse_tosca_meta",
     "read_option2",
     "read_package",
+    "root_file",
     "unlisted_members",
 ]
 
@@ -87,6 +89,10 @@ _PNF_KEYS: Final = (
 _CMS_BEGIN: Final = b"-----BEGIN CMS-----"
 _CMS_END: Final = b"-----END CMS-----"
 _KEY_VALUE: Final = re.compile(r"([A-Za-z0-9_.\-]+)[ \t]*:[ \t]*(.*)")
+#: C0 (except TAB), DEL and C1 control characters: refused anywhere in a line. A lone
+#: CR ends a line for other readers (Java's ``BufferedReader.readLine``, which ONAP's
+#: manifest parser uses), who would see another key in the same signed bytes.
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _HEX: Final = re.compile(r"[0-9a-fA-F]+")
 
 
@@ -139,12 +145,25 @@ _META_PATHS: Final = (
 
 
 def _lines(data: bytes, *, file: str) -> list[str]:
-    """Decode UTF-8 (BOM tolerated) and split on LF or CRLF."""
+    """Decode UTF-8 (BOM tolerated) and split on LF or CRLF.
+
+    Raises:
+        InvalidInputError: not UTF-8, or a control character other than TAB in a
+            line (a lone CR, ESC, NUL, C1): the error names the line.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InvalidInputError(f"not UTF-8 text (byte {e.start})", file=file) from None
-    return [line.removesuffix("\r") for line in text.split("\n")]
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    for number, line in enumerate(lines, start=1):
+        if (bad := _CONTROL.search(line)) is not None:
+            raise InvalidInputError(
+                f"control character U+{ord(bad.group()):04X} in the line",
+                file=file,
+                path=f"line {number}",
+            )
+    return lines
 
 
 def parse_tosca_meta(
@@ -336,7 +355,10 @@ def parse_manifest(
     metadata: list[tuple[str, str]] = []
     entries: list[dict[str, object]] = []
     sets: list[tuple[str, list[str]]] = []
+    # Folded names seen, so that each duplicate check is one set lookup.
     sources: set[str] = set()
+    metadata_keys: set[str] = set()
+    set_names: set[str] = set()
     section = "top"
     for number, raw in enumerate(_lines(text, file=file), start=1):
         line = raw.rstrip()
@@ -361,14 +383,21 @@ def parse_manifest(
                 )
             continue
         if section == "metadata":
-            if not value or any(k.casefold() == folded for k, _ in metadata):
+            if not value or folded in metadata_keys:
                 raise InvalidInputError(
                     f"empty or duplicate metadata key {key}", file=file, path=where
                 )
+            metadata_keys.add(folded)
             metadata.append((key, value))
         elif section == "non_mano":
             _non_mano_line(
-                folded, key, value, sets, where=where, file=file, limits=limits
+                folded,
+                key,
+                value,
+                (sets, set_names),
+                where=where,
+                file=file,
+                limits=limits,
             )
         elif section == "entry" and folded in _ENTRY_KEYS:
             _entry_attribute(
@@ -499,17 +528,23 @@ def _non_mano_line(
     folded: str,
     key: str,
     value: str,
-    sets: list[tuple[str, list[str]]],
+    found: tuple[list[tuple[str, list[str]]], set[str]],
     *,
     where: str,
     file: str,
     limits: ArchiveLimits,
 ) -> None:
+    """One line of ``non_mano_artifact_sets``: a set name or a ``Source`` of it.
+
+    ``found`` is the sets so far and their folded names.
+    """
+    sets, names = found
     if not value:
-        if any(name.casefold() == folded for name, _ in sets):
+        if folded in names:
             raise InvalidInputError(
                 f"duplicate non-MANO artifact set {key}", file=file, path=where
             )
+        names.add(folded)
         sets.append((key, []))
         return
     if folded != "source" or not sets:
@@ -583,20 +618,14 @@ def read_package(archive: SafeZip) -> CsarPackage:
         meta = parse_tosca_meta(
             archive.read(TOSCA_META), file=where, limits=archive.limits
         )
-        for key, attr in (
-            ("Entry-Definitions", meta.entry_definitions),
-            ("ETSI-Entry-Manifest", meta.entry_manifest),
-            ("ETSI-Entry-Change-Log", meta.entry_change_log),
-            ("ETSI-Entry-Certificate", meta.entry_certificate),
-        ):
-            if attr is not None and not archive.has(attr):
-                raise InvalidInputError(
-                    f"{attr[:200]!r} is not in the archive", file=where, path=key
-                )
+        for key, name in missing_entries(meta, archive.has):
+            raise InvalidInputError(
+                f"{name[:200]!r} is not in the archive", file=where, path=key
+            )
         definitions, manifest_name = meta.entry_definitions, meta.entry_manifest
     else:
-        definitions = _only(root, (".yaml", ".yml"), "service template", archive.file)
-        manifest_name = _only(root, (".mf",), "manifest", archive.file)
+        definitions = root_file(root, "service template", file=archive.file)
+        manifest_name = root_file(root, "manifest", file=archive.file)
     manifest = parse_manifest(
         archive.read(manifest_name),
         file=f"{archive.file}: {manifest_name}",
@@ -612,8 +641,43 @@ def read_package(archive: SafeZip) -> CsarPackage:
     )
 
 
-def _only(root: list[str], suffixes: tuple[str, ...], what: str, file: str) -> str:
-    found = [n for n in root if n.lower().endswith(suffixes)]
+def missing_entries(
+    meta: ToscaMeta, has: Callable[[str], bool]
+) -> tuple[tuple[str, str], ...]:
+    """The ``TOSCA.meta`` entries naming no file of the archive: (key, name) pairs.
+
+    SOL 004 §4.1.2: ``Entry-Definitions``, ``ETSI-Entry-Manifest``,
+    ``ETSI-Entry-Change-Log`` and, when given, ``ETSI-Entry-Certificate`` name files
+    of the package. ``has`` says whether a regular file is in the archive.
+    """
+    named = (
+        ("Entry-Definitions", meta.entry_definitions),
+        ("ETSI-Entry-Manifest", meta.entry_manifest),
+        ("ETSI-Entry-Change-Log", meta.entry_change_log),
+        ("ETSI-Entry-Certificate", meta.entry_certificate),
+    )
+    return tuple((k, n) for k, n in named if n is not None and not has(n))
+
+
+_ROOT_SUFFIXES: Final = {
+    "manifest": (".mf",),
+    "service template": (".yaml", ".yml"),
+}
+
+
+def root_file(
+    names: Sequence[str], what: Literal["manifest", "service template"], *, file: str
+) -> str:
+    """The one manifest or service template at the root of a CSAR without TOSCA.meta.
+
+    SOL 004 §4.1.3: such a CSAR holds exactly one ``.mf`` and one ``.yaml``/``.yml``
+    at its root.
+
+    Raises:
+        InvalidInputError: none or several (the message says how many).
+    """
+    suffixes = _ROOT_SUFFIXES[what]
+    found = [n for n in names if "/" not in n and n.lower().endswith(suffixes)]
     if len(found) != 1:
         raise InvalidInputError(
             f"without {TOSCA_META} the root must hold exactly one {what} "

@@ -6,6 +6,7 @@ adapter reads only the metadata members, never the artefacts.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -13,9 +14,14 @@ import pytest
 
 from vendorproof import formats
 from vendorproof.errors import InvalidInputError
+from vendorproof.formats import sol004
 from vendorproof.formats.csar import CsarFormat
+from vendorproof.formats.ziparchive import SafeZip
+from vendorproof.limits import Limits
 from vendorproof.models.checks import Outcome
+from vendorproof.models.delivery import Delivery
 from vendorproof.models.summary import DeliverySummary, Listing
+from vendorproof.verify.cms import MAX_CMS_BYTES
 
 ONAP = Path(__file__).resolve().parents[2] / "assets" / "onap-sol004"
 PACKAGES = sorted(p.name for p in ONAP.iterdir() if p.suffix in {".csar", ".zip"})
@@ -49,7 +55,12 @@ def test_reload_agrees_with_load(name: str, tmp_path: Path) -> None:
 def test_what_the_adapter_finds() -> None:
     adapter = CsarFormat()
     valid = adapter.load(ONAP / "csar-cert-in-cms-valid.csar")
-    assert valid.findings == ()
+    # ONAP lists TOSCA.meta without a digest: a warning that nothing protects it.
+    (unprotected,) = valid.findings
+    assert unprotected.outcome is Outcome.WARN
+    assert unprotected.subject == "TOSCA-Metadata/TOSCA.meta"
+    assert "no digest protects TOSCA.meta" in unprotected.reason
+    assert "TOSCA-Metadata/TOSCA.meta" not in valid.payload
     assert valid.package_manifest is not None
     m = valid.package_manifest.manifest
     assert (m.vendor.id, m.product, m.version) == ("Acme", "myPnf", "1.0")
@@ -152,7 +163,10 @@ def _mf(when: str = "2026-01-01T00:00:00+00:00", more: str = "") -> bytes:
     ("inputs", "expected"),
     [
         ({"TOSCA-Metadata/TOSCA.meta": b"garbage"}, "fail: malformed"),
-        ({"TOSCA-Metadata/TOSCA.meta": META.encode()}, "the manifest is not in the"),
+        (
+            {"TOSCA-Metadata/TOSCA.meta": META.encode()},
+            "ETSI-Entry-Manifest: 'main.mf' is not in the package",
+        ),
         (
             {"TOSCA-Metadata/TOSCA.meta": META.encode(), "main.mf": b"bogus\n"},
             "fail: malformed",
@@ -171,7 +185,7 @@ def _mf(when: str = "2026-01-01T00:00:00+00:00", more: str = "") -> bytes:
                 ).encode(),
                 "main.mf": _mf(),
             },
-            "certificate file is not in the package",
+            "ETSI-Entry-Certificate: 'c.cert' is not in the package",
         ),
         (
             {"main.mf": _mf(more="Signature: a.sig.cms\n")},
@@ -205,8 +219,6 @@ def test_member_limit(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as z:
         for i in range(3):
             z.writestr(f"f{i}", b"x")
-    from vendorproof.limits import Limits
-
     with pytest.raises(InvalidInputError, match="more than 2 entries"):
         CsarFormat().load(path, limits=Limits(max_files=2))
 
@@ -224,7 +236,10 @@ def test_signatures_declare_the_digest_to_measure_with(tmp_path: Path) -> None:
     pki.write_pem(key, leaf.key_pem())
     inputs = {
         "TOSCA-Metadata/TOSCA.meta": META.encode(),
-        "main.mf": _mf(more="Signature: a.sig.cms\n"),
+        "main.mf": _mf(
+            more="Signature: a.sig.cms\n\nSource: log.txt\nAlgorithm: SHA-256\n"
+            f"Hash: {DIGEST}\n\nSource: b.bin\nAlgorithm: SHA-256\nHash: {DIGEST}\n"
+        ),
         "a.sig.cms": openssl_cms_sign(tmp_path, b"a", cert, key, "-md", "sha512"),
         "log.txt.p7s": openssl_cms_sign(tmp_path, b"l", cert, key, "-md", "sha384"),
         "b.bin.cms": b"not a CMS",
@@ -240,3 +255,217 @@ def test_signatures_declare_the_digest_to_measure_with(tmp_path: Path) -> None:
         ("log.txt.p7s", "log.txt", ("sha384",)),
         ("b.bin.cms", "b.bin", ()),  # malformed: the verifier says why
     }
+
+
+def _package(tmp: Path, members: dict[str, bytes], name: str = "p.csar") -> Path:
+    path = tmp / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for member, data in members.items():
+            z.writestr(member, data)
+    return path
+
+
+def _listing(*names: str, unhashed: tuple[str, ...] = ()) -> str:
+    return "".join(
+        f"\nSource: {n}\nAlgorithm: SHA-256\nHash: {DIGEST}\n" for n in names
+    ) + "".join(f"\nSource: {n}\n" for n in unhashed)
+
+
+BASE = {
+    "TOSCA-Metadata/TOSCA.meta": META.encode(),
+    "a.bin": b"a",
+    "main.yaml": b"y",
+    "log.txt": b"l",
+}
+
+
+def _fails(delivery: Delivery) -> dict[str, str]:
+    return {f.subject: f.reason for f in delivery.findings if f.outcome is Outcome.FAIL}
+
+
+def test_tosca_meta_is_payload_the_manifest_must_list(tmp_path: Path) -> None:
+    """TOSCA.meta is no signature or certificate: unlisted, it is an unlisted file;
+    listed with a digest, a component measured like any file; listed without one
+    (as ONAP's packages list it), a warning that nothing protects its entries."""
+    meta = "TOSCA-Metadata/TOSCA.meta"
+    adapter = CsarFormat()
+    unlisted = adapter.load(
+        _package(
+            tmp_path, {**BASE, "main.mf": _mf(more=_listing("main.yaml", "log.txt"))}
+        )
+    )
+    assert meta in unlisted.payload
+    assert unlisted.package_manifest is not None
+    assert meta not in {c.path for c in unlisted.package_manifest.manifest.components}
+    assert unlisted.findings == ()
+    hashed = adapter.load(
+        _package(
+            tmp_path,
+            {**BASE, "main.mf": _mf(more=_listing("main.yaml", "log.txt", meta))},
+        )
+    )
+    assert meta in hashed.payload
+    assert hashed.package_manifest is not None
+    assert meta in {c.path for c in hashed.package_manifest.manifest.components}
+    assert meta in hashed.inputs  # also read for the structure
+    bare = adapter.load(
+        _package(
+            tmp_path,
+            {
+                **BASE,
+                "main.mf": _mf(more=_listing("main.yaml", "log.txt", unhashed=(meta,))),
+            },
+        )
+    )
+    assert meta not in bare.payload
+    ((subject, outcome, reason),) = [
+        (f.subject, f.outcome, f.reason) for f in bare.findings
+    ]
+    assert (subject, outcome) == (meta, Outcome.WARN)
+    assert "no digest protects TOSCA.meta" in reason
+    # Any other file listed without a digest still fails.
+    other = adapter.load(
+        _package(
+            tmp_path,
+            {**BASE, "main.mf": _mf(more=_listing(meta, unhashed=("main.yaml",)))},
+        )
+    )
+    assert "listed without Algorithm and Hash" in _fails(other)["main.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("members", "subject", "needle"),
+    [
+        (
+            {
+                **BASE,
+                "main.mf": _mf(),
+                "TOSCA-Metadata/TOSCA.meta": META.replace(
+                    "main.yaml", "Definitions/gone.yaml"
+                ).encode(),
+            },
+            "TOSCA-Metadata/TOSCA.meta",
+            "Entry-Definitions: 'Definitions/gone.yaml' is not in the package",
+        ),
+        (
+            {**{k: v for k, v in BASE.items() if k != "log.txt"}, "main.mf": _mf()},
+            "TOSCA-Metadata/TOSCA.meta",
+            "ETSI-Entry-Change-Log: 'log.txt' is not in the package",
+        ),
+        (
+            {"main.mf": _mf(), "a.bin": b"a"},
+            "sol004",
+            "exactly one service template (.yaml/.yml), found 0",
+        ),
+        (
+            {"main.mf": _mf(), "a.yaml": b"a", "b.yml": b"b"},
+            "sol004",
+            "exactly one service template (.yaml/.yml), found 2",
+        ),
+        (
+            {"a.mf": b"", "b.mf": b"", "a.yaml": b"a"},
+            "sol004",
+            "exactly one manifest (.mf), found 2",
+        ),
+    ],
+)
+def test_structure_rules_of_read_package(
+    tmp_path: Path, members: dict[str, bytes], subject: str, needle: str
+) -> None:
+    """The entries TOSCA.meta names exist; without it, one manifest and one service
+    template at the root (SOL 004 §4.1.2, §4.1.3): as ``sol004.read_package``."""
+    path = _package(tmp_path, members)
+    delivery = CsarFormat().load(path)
+    assert needle in _fails(delivery)[subject]
+    with SafeZip(path, file="p.csar") as z, pytest.raises(InvalidInputError):
+        sol004.read_package(z)
+    again = _reload(tmp_path, delivery)
+    assert again.findings == delivery.findings
+
+
+def _reload(tmp: Path, loaded: Delivery) -> Delivery:
+    summary = DeliverySummary(
+        format="sol004",
+        root=str(loaded.root),
+        listing=Listing(
+            payload=tuple(sorted(loaded.payload)), irregular=dict(loaded.irregular)
+        ),
+    )
+    return CsarFormat().reload(loaded.inputs, summary, workdir=tmp, images=None)
+
+
+def test_only_members_the_structure_names_are_read(tmp_path: Path) -> None:
+    """Signature and certificate files elsewhere are payload, never read; those the
+    structure names are read, each and all together bounded."""
+    more = _listing("main.yaml", "log.txt") + "Signature: sig/a.sig.cms\n"
+    members = {
+        **BASE,
+        "main.mf": _mf(more=more),
+        "sig/a.sig.cms": b"s",
+        "log.txt.p7s": b"p",
+        "root.cert": b"c",
+        "stray/x.cms": bytes(200_000),
+        "stray/y.cert": bytes(200_000),
+        "stray/z.mf": bytes(200_000),
+        "unlisted.txt": b"u",
+        "unlisted.txt.cms": b"u",
+    }
+    loaded = CsarFormat().load(_package(tmp_path, members))
+    assert set(loaded.inputs) == {
+        "TOSCA-Metadata/TOSCA.meta",
+        "main.mf",
+        "sig/a.sig.cms",
+        "log.txt.p7s",
+        "root.cert",
+    }
+    assert {
+        "stray/x.cms",
+        "stray/y.cert",
+        "stray/z.mf",
+        "unlisted.txt.cms",
+    } <= loaded.payload
+    assert {s.file for s in loaded.signatures} == {"sig/a.sig.cms", "log.txt.p7s"}
+    assert _reload(tmp_path, loaded).signatures == loaded.signatures
+    salvage = CsarFormat().salvage(_package(tmp_path, members, "s.csar"))
+    assert set(salvage.inputs) == set(loaded.inputs)
+
+
+def test_metadata_members_are_bounded(tmp_path: Path) -> None:
+    too_big = {
+        **BASE,
+        "main.mf": _mf(more=_listing("log.txt")),
+        "log.txt.cms": os.urandom(MAX_CMS_BYTES + 1),
+    }
+    loaded = CsarFormat().load(_package(tmp_path, too_big))
+    assert f"larger than {MAX_CMS_BYTES} bytes" in _fails(loaded)["log.txt.cms"]
+    assert "log.txt.cms" not in loaded.inputs
+    assert "log.txt.cms" in loaded.irregular
+    assert _reload(tmp_path, loaded).findings == loaded.findings
+    # A per-artefact signature over the bound: one finding, not also "missing".
+    declared = {
+        **BASE,
+        "main.mf": _mf(more="Signature: a.sig.cms\n"),
+        "a.sig.cms": os.urandom(MAX_CMS_BYTES + 1),
+    }
+    loaded = CsarFormat().load(_package(tmp_path, declared))
+    reasons = [f.reason for f in loaded.findings if f.subject == "a.sig.cms"]
+    assert reasons == [f"unread: larger than {MAX_CMS_BYTES} bytes"]
+    # TOSCA.meta itself over the total: nothing else is read.
+    loaded = CsarFormat().load(
+        _package(tmp_path, declared), limits=Limits(max_input_bytes=10)
+    )
+    assert "max_input_bytes" in _fails(loaded)["TOSCA-Metadata/TOSCA.meta"]
+    assert loaded.inputs == {}
+    assert loaded.package_manifest is None
+    # All together: TOSCA.meta and the manifest fit, the certificate does not.
+    fits = {**BASE, "main.mf": _mf(), "root.cert": bytes(1000)}
+    meta_and_manifest = len(META) + len(_mf())
+    limits = Limits(max_input_bytes=meta_and_manifest + 999)
+    loaded = CsarFormat().load(_package(tmp_path, fits), limits=limits)
+    assert "(Limits.max_input_bytes)" in _fails(loaded)["root.cert"]
+    assert set(loaded.inputs) == {"TOSCA-Metadata/TOSCA.meta", "main.mf"}
+    loaded = CsarFormat().load(
+        _package(tmp_path, fits),
+        limits=Limits(max_input_bytes=meta_and_manifest + 1000),
+    )
+    assert "root.cert" in loaded.inputs

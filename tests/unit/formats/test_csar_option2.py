@@ -10,18 +10,26 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import struct
 import zipfile
 from pathlib import Path
+from typing import BinaryIO, Self
 
 import pytest
 
 from vendorproof.errors import InvalidInputError
 from vendorproof.formats.csar import OPTION2, CsarFormat
-from vendorproof.formats.ziparchive import DEFAULT_ARCHIVE_LIMITS, check_member_name
+from vendorproof.formats.ziparchive import (
+    DEFAULT_ARCHIVE_LIMITS,
+    SafeZip,
+    check_member_name,
+)
 from vendorproof.limits import Limits
 from vendorproof.models.checks import Outcome
 from vendorproof.models.delivery import Delivery
 from vendorproof.models.summary import DeliverySummary, Listing
+from vendorproof.verify.cms import MAX_CMS_BYTES
 
 META = (
     "TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: t\n"
@@ -39,7 +47,7 @@ def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes
     return buf.getvalue()
 
 
-def _csar(more: str = "") -> bytes:
+def _members(more: str = "") -> dict[str, bytes]:
     digest = hashlib.sha256(IMAGE).hexdigest()
     mf = (
         "metadata:\n  vnf_provider_id: v\n  vnf_product_name: p\n"
@@ -47,15 +55,17 @@ def _csar(more: str = "") -> bytes:
         "  vnf_package_version: 1\n"
         f"\nSource: a.img\nAlgorithm: SHA-256\nHash: {digest}\n{more}"
     )
-    return _zip(
-        {
-            "TOSCA-Metadata/TOSCA.meta": META.encode(),
-            "main.mf": mf.encode(),
-            "main.yaml": b"x: 1\n",
-            "log.txt": b"log\n",
-            "a.img": IMAGE,
-        }
-    )
+    return {
+        "TOSCA-Metadata/TOSCA.meta": META.encode(),
+        "main.mf": mf.encode(),
+        "main.yaml": b"x: 1\n",
+        "log.txt": b"log\n",
+        "a.img": IMAGE,
+    }
+
+
+def _csar(more: str = "") -> bytes:
+    return _zip(_members(more))
 
 
 def _write(tmp: Path, members: dict[str, bytes], name: str = "p.zip") -> Path:
@@ -107,7 +117,14 @@ def test_a_good_layout(tmp_path: Path) -> None:
         "main.mf",
         "TOSCA-Metadata/TOSCA.meta",
     }
-    assert loaded.payload == {"2:p.csar", "a.img", "main.yaml", "log.txt"}
+    # TOSCA.meta is payload like any file (the manifest here does not list it).
+    assert loaded.payload == {
+        "2:p.csar",
+        "a.img",
+        "main.yaml",
+        "log.txt",
+        "TOSCA-Metadata/TOSCA.meta",
+    }
     _agree(tmp_path, loaded)
     hasher = CsarFormat().measure(path)
     outer_d, inner_d = hasher(["2:p.csar", "a.img"], ["sha256"])
@@ -178,7 +195,8 @@ def test_salvage_and_measure_of_a_broken_layout(tmp_path: Path) -> None:
     assert dict(salvage.inputs) == {"2:p.cms": b"sig"}
     assert salvage.listing.payload == ("2:README", "2:p.csar")
     bad = _write(tmp_path, {"p.csar": b"", "a.cms": b"", "b.cms": b""}, "bad.zip")
-    assert set(fmt.salvage(bad).inputs) == {"a.cms", "b.cms"}
+    # Not option 2 and no CSAR structure: nothing it names to keep.
+    assert set(fmt.salvage(bad).inputs) == set()
     # A broken layout has no CSAR to look into: names are the ZIP's own.
     (digest,) = fmt.measure(bad)(["a.cms"], ["sha256"])
     assert digest.size == 0
@@ -219,8 +237,97 @@ def test_an_unreadable_manifest_member_replays_to_the_same_findings(
         for f in loaded.findings
         if f.subject == "main.mf" and f.outcome is Outcome.FAIL
     ]
-    assert any("unreadable" in r and "CRC" in r for r in reasons), reasons
-    assert "the manifest is not in the package" in reasons
+    # One finding: unreadable (not also "not in the package").
+    assert len(reasons) == 1
+    assert "unreadable" in reasons[0]
+    assert "CRC" in reasons[0]
     assert loaded.irregular["main.mf"].startswith("unreadable")
     assert loaded.package_manifest is None
+    _agree(tmp_path, loaded)
+
+
+def _reversed_directory(archive: bytes) -> bytes:
+    """``archive`` with its central directory entries in reverse order."""
+    data = bytearray(archive)
+    end = data.rfind(b"PK\x05\x06")
+    size, offset = struct.unpack_from("<II", data, end + 12)
+    entries, at = [], offset
+    while at < offset + size:
+        name, extra, comment = struct.unpack_from("<HHH", data, at + 28)
+        length = 46 + name + extra + comment
+        entries.append(bytes(data[at : at + length]))
+        at += length
+    data[offset : offset + size] = b"".join(reversed(entries))
+    return bytes(data)
+
+
+class _SeekCounter:
+    """A stream that counts backward seeks (each inflates a deflated member again)."""
+
+    def __init__(self, stream: BinaryIO, counts: list[int]) -> None:
+        self._stream = stream
+        self._counts = counts
+        counts.append(0)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        here = self._stream.tell()
+        there = self._stream.seek(offset, whence)
+        if there < here:
+            self._counts[-1] += 1
+        return there
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stream.close()
+
+
+def test_a_nested_csar_is_read_in_the_order_of_its_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An inner central directory in reverse order does not make every member read
+    seek back (and inflate the outer member again from its start)."""
+    files = {f"Files/{i:03d}.bin": os.urandom(64) for i in range(40)}
+    listing = "".join(
+        f"\nSource: {n}\nAlgorithm: SHA-256\nHash: {hashlib.sha256(d).hexdigest()}\n"
+        + (f"Signature: {n}.sig.cms\n" if i % 2 == 0 else "")
+        for i, (n, d) in enumerate(files.items())
+    )
+    signatures = {f"{n}.sig.cms": b"s" for i, n in enumerate(files) if i % 2 == 0}
+    inner = _reversed_directory(
+        _zip({**_members(listing), **files, **signatures}, method=zipfile.ZIP_STORED)
+    )
+    path = _write(tmp_path, {"p.csar": inner, "p.cms": b"x"})
+    counts: list[int] = []
+    original = SafeZip.open_seekable
+
+    def counting(self: SafeZip, name: str) -> BinaryIO:
+        return _SeekCounter(original(self, name), counts)  # type: ignore[return-value]
+
+    monkeypatch.setattr(SafeZip, "open_seekable", counting)
+    loaded = CsarFormat().load(path)
+    assert len(loaded.signatures) == 20
+    names = sorted(files)
+    results = CsarFormat().measure(path)(names, ["sha256"])
+    assert [r.digests["sha256"] for r in results] == [
+        hashlib.sha256(files[n]).hexdigest() for n in names
+    ]
+    # A few to open (the directory is at the end), then TOSCA.meta, the manifest
+    # and the 20 signatures in one pass; measuring: open, then one pass over the
+    # 40 files. In directory order, every read seeks back.
+    load_seeks, measure_seeks = counts
+    assert load_seeks <= 6, load_seeks
+    assert measure_seeks <= 4, measure_seeks
+
+
+def test_an_outer_signature_over_the_bound_is_not_read(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"p.csar": _csar(), "p.cms": os.urandom(MAX_CMS_BYTES + 1)})
+    loaded = CsarFormat().load(path)
+    failed = {f.subject: f.reason for f in loaded.findings if f.outcome is Outcome.FAIL}
+    assert failed["2:p.cms"] == f"unread: larger than {MAX_CMS_BYTES} bytes"
+    assert "2:p.cms" not in loaded.inputs
     _agree(tmp_path, loaded)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import subprocess
+import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import pytest
 from cryptography import x509
@@ -245,6 +248,76 @@ def test_manifest_errors(data: bytes, message: str, path: str) -> None:
     assert e.value.file == "main.mf"
     assert e.value.path == path
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        # A lone CR ends a line for Java's readLine: another key for ONAP's parser.
+        (
+            VNF_METADATA.replace(
+                "vRouter", "vRouter\rvnf_provider_id: Mallory"
+            ).encode(),
+            "line 3",
+        ),
+        (VNF_METADATA.replace("vRouter", "v\x1b[31mRouter").encode(), "line 3"),
+        (VNF_METADATA.replace("vRouter", "v\u0085Router").encode(), "line 3"),
+        (_manifest("# a comment\rvnf_provider_id: Mallory\n"), "line 7"),
+        (_manifest("Source: a\x00b\n"), "line 7"),
+        (_manifest("Source: a\nAlgorithm: SHA-256\x7f\n"), "line 8"),
+    ],
+)
+def test_control_characters_are_refused(data: bytes, path: str) -> None:
+    with pytest.raises(InvalidInputError, match="control character U\\+") as e:
+        sol004.parse_manifest(data, file="main.mf")
+    assert e.value.path == path
+    meta = META.replace(b"Created-By: Vendor", b"Created-By: V\rCSAR-Version: 9")
+    with pytest.raises(InvalidInputError, match="control character U\\+000D") as e:
+        sol004.parse_tosca_meta(meta, file="TOSCA.meta")
+    assert e.value.path == "line 3"
+
+
+def test_tab_and_crlf_are_not_control_characters() -> None:
+    data = VNF_METADATA.replace("vRouter", "v\tRouter").replace("\n", "\r\n")
+    assert sol004.parse_manifest(data.encode(), file="m").product == "v\tRouter"
+
+
+def _calls_in_sol004(data: bytes) -> int:
+    """Python-level calls (and generator resumptions) made inside ``sol004``."""
+    calls = 0
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal calls
+        del arg
+        if event == "call" and frame.f_code.co_filename == sol004.__file__:
+            calls += 1
+
+    sys.setprofile(profile)
+    try:
+        sol004.parse_manifest(data, file="m.mf")
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        lambda n: "".join(f"    key{i}: v\n" for i in range(n)),
+        lambda n: (
+            "\nnon_mano_artifact_sets:\n" + "".join(f"    set{i}:\n" for i in range(n))
+        ),
+        lambda n: "\n" + "".join(f"Source: f{i}\n" for i in range(n)),
+    ],
+    ids=["metadata-keys", "non-mano-sets", "sources"],
+)
+def test_duplicate_checks_are_linear(block: Callable[[int], str]) -> None:
+    """Work per line does not grow with the lines before it: twice the keys, at most
+    about twice the calls (a scan of earlier keys per line made it four times)."""
+    small, large = (
+        _calls_in_sol004((VNF_METADATA + block(n)).encode()) for n in (300, 600)
+    )
+    assert large <= 2.2 * small + 50
 
 
 def test_large_manifest_parses_within_limits() -> None:
