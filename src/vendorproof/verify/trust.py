@@ -44,7 +44,11 @@ from vendorproof.models.policy import (
 )
 from vendorproof.verify.context import VerificationContext, context_for
 from vendorproof.verify.result import CheckResult, Outcome
-from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
+from vendorproof.verify.revocation import (
+    CrlAlgorithms,
+    RevocationTimeRule,
+    verify_revocation,
+)
 from vendorproof.verify.x509 import VerifiedChain, describe, fingerprint, verify_chain
 from vendorproof.verify.x509_legacy import verify_legacy_chain
 
@@ -144,7 +148,9 @@ class SigningTime:
     """A signing time the signature format itself proves (not an RFC 3161 token).
 
     Notation's ``notary.x509.signingAuthority`` scheme: the ``authenticSigningTime``
-    a trusted signing authority signed.
+    a trusted signing authority signed. The chain is validated at it, but it is the
+    signing key's own statement: it never excuses a revocation of that key (a
+    revoked key can write any time), only an RFC 3161 token's time can.
     """
 
     at: datetime
@@ -185,7 +191,10 @@ def identity_matches(identity: Identity, cert: x509.Certificate) -> bool:
 class _Time:
     at: datetime  # when the chain is validated
     source: str
-    signed_at: datetime | None  # proven by a trusted timestamp
+    signed_at: datetime | None  # a trusted signing time (requireTimestamp)
+    #: the time a trusted RFC 3161 token proves the signature existed at: the only
+    #: time that may excuse a later revocation (never the signer's own claim)
+    stamped: datetime | None = None
 
 
 def _signing_time(  # noqa: PLR0917 - the inputs of one step
@@ -269,6 +278,7 @@ def _signing_time(  # noqa: PLR0917 - the inputs of one step
         at=gen_time,
         source=f"RFC 3161 timestamp by {tsa_id}",
         signed_at=gen_time,
+        stamped=gen_time,
     )
 
 
@@ -303,6 +313,7 @@ def check_certificate_trust(
     signing_time: SigningTime | None = None,
     pinned_signer: bool = False,
     actions: Callable[[Principal], TrustActions] | None = None,
+    revocation_rule: RevocationTimeRule = RevocationTimeRule.EFFECTIVE,
 ) -> SignerCheck:
     """The trust step after a signature verified with ``leaf``'s key.
 
@@ -330,6 +341,8 @@ def check_certificate_trust(
         pinned_signer: the format allows a signing certificate that is itself a
             pinned anchor (a chain of one; Notary Project "Other requirements" 1).
         actions: what a failed step does, per principal (default: it fails).
+        revocation_rule: which revocations a trusted timestamp before them
+            excuses (``verify.revocation.RevocationTimeRule``).
     """
     run = CheckRun(subject, requirements)
     run.results.extend(earlier)
@@ -347,7 +360,7 @@ def check_certificate_trust(
     if signing_time is not None:
         when: _Time | None = _Time(
             at=signing_time.at, source=signing_time.source, signed_at=signing_time.at
-        )
+        )  # no ``stamped``: the format's own time never excuses a revocation
     else:
         # One token serves every principal: the strictest of their actions applies.
         stamp = max(
@@ -359,7 +372,15 @@ def check_certificate_trust(
     if when is None:
         return SignerCheck(checks=tuple(run.results), principal=None)
     return _trust_certificate(
-        run, signed, principals, role, policy, ctx, when, actions_of
+        run,
+        signed,
+        principals,
+        role,
+        policy,
+        ctx,
+        when,
+        actions_of,
+        revocation_rule=revocation_rule,
     )
 
 
@@ -416,6 +437,7 @@ def _revocation(  # noqa: PLR0917 - the inputs of one step
     action: Action,
     *,
     pinned: bool,
+    rule: RevocationTimeRule,
 ) -> bool:
     """Check revocation as ``action`` says; False when the failure is fatal."""
     leaf = chain.leaf
@@ -439,10 +461,11 @@ def _revocation(  # noqa: PLR0917 - the inputs of one step
             chain,
             policy.crl_index if policy.crl_index is not None else policy.crls,
             at=ctx.at,
-            signed_at=when.signed_at,
+            signed_at=when.stamped,
             mode=policy.revocation_mode,
             algorithms=CrlAlgorithms(min_rsa_bits=policy.min_rsa_bits),
             cache=ctx.cache,
+            time_rule=rule,
         )
     except CertificateChainError as e:
         return not run.failed("revocation", action, str(e))
@@ -462,6 +485,8 @@ def _trust_certificate(  # noqa: PLR0912, PLR0917 - the steps of the trust step
     ctx: VerificationContext,
     when: _Time,
     actions_of: Callable[[Principal], TrustActions],
+    *,
+    revocation_rule: RevocationTimeRule,
 ) -> SignerCheck:
     leaf = signed.leaf
     chains: list[tuple[Principal, VerifiedChain, tuple[str, ...]]] = []
@@ -536,7 +561,16 @@ def _trust_certificate(  # noqa: PLR0912, PLR0917 - the steps of the trust step
         )
     acts = actions_of(p)
     pinned = len(chain.chain) == 1 and signed.pinned_signer
-    if not _revocation(run, chain, policy, ctx, when, acts.revocation, pinned=pinned):
+    if not _revocation(
+        run,
+        chain,
+        policy,
+        ctx,
+        when,
+        acts.revocation,
+        pinned=pinned,
+        rule=revocation_rule,
+    ):
         return SignerCheck(checks=tuple(run.results), principal=None)
     for relaxation in relaxed:
         run.add("certificate-profile", Outcome.WARN, f"legacy profile: {relaxation}")

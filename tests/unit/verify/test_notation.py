@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests import pki
-from tests.builders import issued, policy_data, write_policy
+from tests.builders import KEYS, issued, policy_data, write_policy
 from tests.oci import (
     ASSETS,
     REAL_MANIFEST,
@@ -68,9 +68,16 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
 
 
 def make_policy(
-    tmp_path: Path, tsa_root: Path | None = None, **vendor_changes: Any
+    tmp_path: Path,
+    tsa_root: Path | None = None,
+    *,
+    crls: Sequence[str] | None = None,
+    **vendor_changes: Any,
 ) -> Policy:
-    """The sample policy, RSA-2048 allowed, plus the Notary test signer pinned."""
+    """The sample policy, RSA-2048 allowed, plus the Notary test signer pinned.
+
+    ``crls`` replaces the policy's CRLs (revocation mode ``require``).
+    """
     jws = json.loads((ASSETS / "jws_signature.sig").read_text())
     alpine = x509.load_der_x509_certificate(base64.b64decode(jws["header"]["x5c"][0]))
     pem = tmp_path / "alpine.pem"
@@ -86,6 +93,8 @@ def make_policy(
         }
     )
     data["vendors"][0].update(vendor_changes)
+    if crls is not None:
+        data["revocation"] = {"mode": "require", "crls": list(crls)}
     if tsa_root is None:
         data.pop("timestampAuthorities", None)
     else:
@@ -484,8 +493,10 @@ def test_policy_requiring_a_timestamp_fails_without_one(tmp_path: Path) -> None:
     assert check == "timestamp"
 
 
-def authority_envelope(when: datetime) -> bytes:
-    key, chain = acme()
+def authority_envelope(
+    when: datetime, signer: tuple[Any, list[Any]] | None = None
+) -> bytes:
+    key, chain = signer or acme()
     return jws_envelope(
         key,
         chain,
@@ -557,6 +568,107 @@ def test_signing_authority_root_must_be_a_signing_authority_of_the_policy(
     raw = jws_envelope(key, chain, TARGET, signed_at=NOW)
     check, _ = failed(run(raw, MEDIA_JWS, policy, principals=policy.vendors[:1]))
     assert check == "signing-scheme"
+
+
+def test_revoked_signing_authority_key_cannot_back_date_its_signature(
+    tmp_path: Path,
+) -> None:
+    # The test PKI's revoked leaf: revoked 2025-06-01, no reason, no invalidityDate.
+    leaf = issued("vendor-a", "signing-revoked")
+    chain = [leaf.cert, *acme()[1][1:]]
+    root = pem_file(tmp_path, chain[-1], "sa-root.pem")
+    policy = make_policy(
+        tmp_path,
+        notation={
+            "schemes": ["notary.x509.signingAuthority"],
+            "signingAuthorities": [root],
+        },
+    )
+    for claimed in (NOW, datetime(2025, 5, 1, tzinfo=UTC)):
+        # Signed now by the revoked key; the authenticSigningTime is what the same
+        # key writes, so a time before the revocation proves nothing.
+        result = run(authority_envelope(claimed, (leaf.key, chain)), MEDIA_JWS, policy)
+        check, why = failed(result)
+        assert check == "revocation", result.checks
+        assert "is revoked since 2025-06-01T00:00:00Z" in why
+        assert outcomes(result)["signing-scheme"] is Outcome.PASS
+        assert outcomes(result)["certificate-chain"] is Outcome.PASS
+
+
+def revoked_after_signing(
+    tmp_path: Path, url: str, *, invalidity: timedelta | None
+) -> tuple[bytes, list[str], datetime]:
+    """A timestamped envelope whose leaf the CA revokes 30 minutes after signing.
+
+    Returns the envelope, the CRLs (the entry's invalidityDate ``invalidity`` after
+    the signing time, or none) and the signing time.
+    """
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing revoked later",
+        inter,
+        org="Acme Radio Systems GmbH",
+        not_before=NOW - timedelta(days=2),
+        not_after=NOW + timedelta(days=30),
+    )
+    assert not isinstance(leaf.key, Ed25519PrivateKey)
+    chain = [leaf.cert, inter.cert, issued("vendor-a", "root").cert]
+    # The token's genTime is the TSA's clock now, not the module's NOW.
+    signed = datetime.now(UTC).replace(microsecond=0)
+    raw = jws_envelope(leaf.key, chain, TARGET, signed_at=signed, tsa_url=url)
+    entry = pki.revoked_entry(
+        leaf.cert.serial_number,
+        signed + timedelta(minutes=30),
+        invalidity=None if invalidity is None else signed + invalidity,
+    )
+    crl = pki.make_crl(
+        inter,
+        [entry],
+        last_update=signed - timedelta(hours=1),
+        next_update=signed + timedelta(days=7),
+    )
+    path = tmp_path / "inter.crl.pem"
+    path.write_bytes(pki.crl_pem(crl))
+    return raw, [str(path), str(KEYS / "vendor-a/root.crl.pem")], signed
+
+
+@pytest.mark.parametrize(
+    ("invalidity", "verdict"),
+    [
+        # Notary Project, "Revocation Checking with CRL": without an invalidityDate
+        # the certificate is revoked, whatever the timestamp (RFC 5280 would keep a
+        # signature timestamped before the revocation date: formats other than
+        # Notation still do, test_time_revocation.py)
+        (None, "without an invalidityDate"),
+        # an invalidityDate before the timestamp: revoked
+        (timedelta(days=-1), "is not before"),
+        # an invalidityDate after the timestamp: the signature stays valid
+        (timedelta(minutes=20), None),
+    ],
+    ids=["no-invalidity-date", "invalid-before", "invalid-after"],
+)
+def test_revocation_after_a_timestamped_notation_signature(
+    tmp_path: Path,
+    tsa: tuple[str, Path],
+    invalidity: timedelta | None,
+    verdict: str | None,
+) -> None:
+    url, tsa_root = tsa
+    raw, crls, signed = revoked_after_signing(tmp_path, url, invalidity=invalidity)
+    policy = make_policy(
+        tmp_path, tsa_root, crls=crls, identities=[{"anySigner": True}]
+    )
+    result = run(raw, MEDIA_JWS, policy, at=signed + timedelta(hours=1))
+    assert outcomes(result)["timestamp"] is Outcome.PASS
+    if verdict is None:
+        assert result.ok, result.checks
+        assert "the signature stays valid" in next(
+            c.reason for c in result.checks if c.check == "revocation"
+        )
+    else:
+        check, why = failed(result)
+        assert check == "revocation"
+        assert verdict in why
 
 
 # ----------------------------------------------------------------- COSE specifics
