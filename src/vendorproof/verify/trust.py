@@ -192,9 +192,14 @@ class _Time:
     at: datetime  # when the chain is validated
     source: str
     signed_at: datetime | None  # a trusted signing time (requireTimestamp)
-    #: the time a trusted RFC 3161 token proves the signature existed at: the only
-    #: time that may excuse a later revocation (never the signer's own claim)
+    #: the latest time a trusted RFC 3161 token puts the signature at (genTime +
+    #: accuracy): the only time that may excuse a later revocation (never the
+    #: signer's own claim)
     stamped: datetime | None = None
+    #: genTime - accuracy, genTime + accuracy: every certificate of the chain must
+    #: be valid over the whole range (RFC 3161 §2.4.2; Notary Project, "Validate
+    #: Trusted Timestamp"); None when the time is exact
+    span: tuple[datetime, datetime] | None = None
 
 
 def _signing_time(  # noqa: PLR0917 - the inputs of one step
@@ -228,8 +233,9 @@ def _signing_time(  # noqa: PLR0917 - the inputs of one step
     from vendorproof._internal.tsa import verify_timestamp  # only with tokens
 
     # Every token must verify (trust-rules.md: a token that does not verify fails
-    # the check, never silently dropped); the earliest genTime is the signing time.
-    verified: list[tuple[datetime, str, int]] = []
+    # the check, never silently dropped); the token with the earliest upper limit
+    # (genTime + accuracy) dates the signature.
+    verified: list[tuple[datetime, datetime, datetime, str, int]] = []
     errors: list[str] = []
     for i, der in enumerate(timestamps):
         reasons: list[str] = []
@@ -253,7 +259,9 @@ def _signing_time(  # noqa: PLR0917 - the inputs of one step
                     f"validation time {format_time(at)}"
                 )
                 continue
-            verified.append((info.gen_time, tsa.id, info.serial_number))
+            verified.append(
+                (info.latest, info.earliest, info.gen_time, tsa.id, info.serial_number)
+            )
             break
         else:
             errors.append(f"token {i}: {'; '.join(reasons)}")
@@ -262,23 +270,29 @@ def _signing_time(  # noqa: PLR0917 - the inputs of one step
         if run.failed("timestamp", action, reason):
             return None
         return fallback
-    gen_time, tsa_id, serial = min(verified)
+    latest, earliest, gen_time, tsa_id, serial = min(verified)
     others = (
         f"; all {len(verified)} tokens verified, the earliest counts"
         if len(verified) > 1
         else ""
     )
+    accuracy = (
+        f", genTime {format_time(gen_time)} ± {(latest - gen_time).total_seconds():g} s"
+        if latest != gen_time
+        else ""
+    )
     run.add(
         "timestamp",
         Outcome.PASS,
-        f"signed no later than {format_time(gen_time)} per RFC 3161 "
-        f"timestamp by {tsa_id!r} (serial {serial:x}){others}",
+        f"signed no later than {format_time(latest)} per RFC 3161 "
+        f"timestamp by {tsa_id!r} (serial {serial:x}{accuracy}){others}",
     )
     return _Time(
         at=gen_time,
         source=f"RFC 3161 timestamp by {tsa_id}",
-        signed_at=gen_time,
-        stamped=gen_time,
+        signed_at=latest,
+        stamped=latest,
+        span=None if earliest == latest else (earliest, latest),
     )
 
 
@@ -428,6 +442,35 @@ def _chain_for(
     )
 
 
+def _check_span(chain: VerifiedChain, when: _Time) -> None:
+    """Every certificate of ``chain`` is valid over the timestamp's whole range.
+
+    RFC 3161 §2.4.2: the time is genTime within its accuracy; the Notary Project
+    ("Validate Trusted Timestamp") requires the range to lie "entirely within the
+    signing certificate and certificate chain's validity period".
+
+    Raises:
+        CertificateChainError: naming the certificate that is not.
+    """
+    if when.span is None:
+        return
+    earliest, latest = when.span
+    for cert in chain.chain:
+        if (
+            not cert.not_valid_before_utc
+            <= earliest
+            <= latest
+            <= cert.not_valid_after_utc
+        ):
+            msg = (
+                f"{describe(cert)} (valid {format_time(cert.not_valid_before_utc)} to "
+                f"{format_time(cert.not_valid_after_utc)}) is not valid over the "
+                f"whole time of the timestamp, {format_time(earliest)} to "
+                f"{format_time(latest)} (genTime ± accuracy, RFC 3161 §2.4.2)"
+            )
+            raise CertificateChainError(msg)
+
+
 def _revocation(  # noqa: PLR0917 - the inputs of one step
     run: CheckRun,
     chain: VerifiedChain,
@@ -502,6 +545,7 @@ def _trust_certificate(  # noqa: PLR0912, PLR0917 - the steps of the trust step
             continue
         try:
             chain, relaxed = _chain_for(p, signed, when.at, ctx)
+            _check_span(chain, when)
         except (CertificateChainError, AlgorithmError) as e:
             errors.append(f"{p.id}: {e}")
             continue
@@ -523,10 +567,15 @@ def _trust_certificate(  # noqa: PLR0912, PLR0917 - the steps of the trust step
         profile = "the signing certificate is pinned by the policy as its own anchor"
     else:
         profile = "code-signing profile"
+    valid = (
+        f"at {format_time(when.at)}"
+        if when.span is None
+        else f"from {format_time(when.span[0])} to {format_time(when.span[1])}"
+    )
     run.add(
         "certificate-chain",
         Outcome.PASS,
-        f"{names} valid at {format_time(when.at)} ({when.source}), {profile}",
+        f"{names} valid {valid} ({when.source}), {profile}",
     )
     matched_chain = next(
         (

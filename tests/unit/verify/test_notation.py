@@ -67,6 +67,15 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
         yield server.url, root
 
 
+@pytest.fixture(scope="module")
+def wide_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A TSA whose tokens state an accuracy of two hours."""
+    work = tmp_path_factory.mktemp("wide-tsa")
+    root, cert, key = make_tsa_pki(work)
+    with LoopbackTSA(cert, key, None, work, accuracy="secs:7200") as server:
+        yield server.url, root
+
+
 def make_policy(
     tmp_path: Path,
     tsa_root: Path | None = None,
@@ -460,6 +469,53 @@ def test_expired_signer_with_a_trusted_timestamp_verifies_at_the_signing_time(
         is Outcome.WARN
     )
     assert "does not chain" in why
+
+
+@pytest.mark.parametrize(
+    ("not_before", "not_after"),
+    [
+        # genTime + accuracy is after the leaf expired
+        (timedelta(days=-1), timedelta(minutes=2)),
+        # genTime - accuracy is before the leaf was valid
+        (timedelta(minutes=-2), timedelta(days=1)),
+    ],
+    ids=["expires-within-accuracy", "valid-within-accuracy"],
+)
+def test_the_whole_timestamp_accuracy_must_be_inside_the_chain_validity(
+    tmp_path: Path,
+    tsa: tuple[str, Path],
+    wide_tsa: tuple[str, Path],
+    not_before: timedelta,
+    not_after: timedelta,
+) -> None:
+    signed = datetime.now(UTC).replace(microsecond=0)
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing short-lived",
+        inter,
+        org="Acme Radio Systems GmbH",
+        not_before=signed + not_before,
+        not_after=signed + not_after,
+    )
+    assert not isinstance(leaf.key, Ed25519PrivateKey)
+    chain = [leaf.cert, inter.cert, issued("vendor-a", "root").cert]
+    at = signed + timedelta(hours=3)
+    # Accuracy one second: the leaf is valid over [genTime - 1 s, genTime + 1 s].
+    url, root = tsa
+    raw = jws_envelope(leaf.key, chain, TARGET, signed_at=signed, tsa_url=url)
+    result = run(raw, MEDIA_JWS, make_policy(tmp_path, root), at=at)
+    assert result.ok, result.checks
+    # Accuracy two hours (RFC 3161 §2.4.2): the TSA vouches only for a time within
+    # two hours of genTime, and the leaf is not valid over all of it.
+    url, root = wide_tsa
+    raw = jws_envelope(leaf.key, chain, TARGET, signed_at=signed, tsa_url=url)
+    result = run(raw, MEDIA_JWS, make_policy(tmp_path, root), at=at)
+    assert outcomes(result)["timestamp"] is Outcome.PASS
+    assert "± 7200 s" in next(c.reason for c in result.checks if c.check == "timestamp")
+    check, why = failed(result)
+    assert check == "certificate-chain"
+    assert "is not valid over the whole time of the timestamp" in why
+    assert "(genTime ± accuracy, RFC 3161 §2.4.2)" in why
 
 
 def test_expired_signer_without_a_timestamp_fails(tmp_path: Path) -> None:
