@@ -218,8 +218,10 @@ def reject_unknown(d: Mapping[str, Any], known: frozenset[str]) -> None:
         raise InvalidInputError(f"unknown field(s): {', '.join(map(repr, unknown))}")
 
 
+#: RFC 3339 §5.6 ``date-time`` (ASCII digits only: ``\d`` alone matches any script's).
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$",
+    re.ASCII,
 )
 
 

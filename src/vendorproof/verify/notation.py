@@ -149,7 +149,9 @@ def _check_target(env: NotationEnvelope, target: Target) -> str:
         raise SignatureError("payload has no targetArtifact descriptor")
     got = (art.get("mediaType"), art.get("digest"), art.get("size"))
     want = (target.media_type, target.digest, target.size)
-    if got != want or isinstance(art.get("size"), bool):
+    # The descriptor's size is an int64 (OCI descriptor.md): 417.0 or true is no
+    # size, though Python compares them equal to 417 and 1.
+    if got != want or type(got[2]) is not int:
         raise SignatureError(
             f"targetArtifact (mediaType {got[0]!r}, digest {got[1]!r}, size "
             f"{got[2]!r}) is not the manifest verified (mediaType {want[0]!r}, "

@@ -1060,7 +1060,7 @@ def test_malformed_jws_fails_the_envelope_check(
         (
             {"protected": {"io.cncf.notary.signingTime": "2025-01-01"}},
             "notation-envelope",
-            "with an offset",
+            "not an RFC 3339 time with offset",
         ),
     ],
 )
@@ -1078,3 +1078,162 @@ def test_envelope_that_is_not_an_object_fails(tmp_path: Path) -> None:
     check, why = failed(run(b"[]", MEDIA_JWS, make_policy(tmp_path)))
     assert check == "notation-envelope"
     assert "must be a JSON object" in why
+
+
+# ------------------------------------------------- strict forms (RFC 3339, CBOR, size)
+
+_PLUGIN = "io.cncf.notary.verificationPlugin"
+_PLUGIN_MIN = "io.cncf.notary.verificationPluginMinVersion"
+
+
+@pytest.mark.parametrize("critical", [True, False], ids=["critical", "not-critical"])
+@pytest.mark.parametrize("name", [_PLUGIN, _PLUGIN_MIN])
+def test_verification_plugin_headers_fail_critical_or_not(
+    tmp_path: Path, name: str, *, critical: bool
+) -> None:
+    # "Guidelines for implementations": a verifier that cannot run the plug-in MUST
+    # fail; notation-go looks the plug-in up whether or not crit lists it.
+    key, chain = acme()
+    crit = ["io.cncf.notary.signingScheme", *([name] if critical else [])]
+    value = "com.example.mustrun" if name == _PLUGIN else "1.0.0"
+    policy = make_policy(tmp_path)
+    for raw, media_type in (
+        (
+            jws_envelope(
+                key, chain, TARGET, signed_at=NOW, protected={name: value, "crit": crit}
+            ),
+            MEDIA_JWS,
+        ),
+        (
+            cose_envelope(
+                key, chain, TARGET, signed_at=NOW, protected={name: value, 2: crit}
+            ),
+            MEDIA_COSE,
+        ),
+    ):
+        check, why = failed(run(raw, media_type, policy))
+        assert check == "notation-envelope"
+        assert f"{name} requires a verification plug-in" in why
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "20251201T000000Z",  # ISO 8601 basic format
+        "2025-W49-1T00:00:00Z",  # ISO week date
+        "2025-12-01T00:00Z",  # no seconds
+        "2025-12-01 00:00:00Z",  # a space for T
+        "2025-12-01T00:00:00+0100",  # offset without a colon
+        "2025-12-01T00:00:00",  # no offset
+        "2025-12-01T00:00:00Z\n",  # a trailing newline
+        "\u0662\u0660\u0662\u0665-12-01T00:00:00Z",  # Arabic-Indic digits
+    ],
+)
+@pytest.mark.parametrize(
+    "header",
+    [
+        "io.cncf.notary.signingTime",
+        "io.cncf.notary.expiry",
+        "io.cncf.notary.authenticSigningTime",
+    ],
+)
+def test_jws_times_must_be_rfc3339_date_times(
+    tmp_path: Path, header: str, value: str
+) -> None:
+    key, chain = acme()
+    protected: dict[str, Any] = {header: value}
+    if header != "io.cncf.notary.signingTime":
+        protected["crit"] = ["io.cncf.notary.signingScheme", header]
+    drop: list[str] = []
+    if header == "io.cncf.notary.authenticSigningTime":
+        protected["io.cncf.notary.signingScheme"] = "notary.x509.signingAuthority"
+        drop = ["io.cncf.notary.signingTime"]
+    raw = jws_envelope(
+        key, chain, TARGET, signed_at=NOW, protected=protected, drop=drop
+    )
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert f"protected.{header}: not an RFC 3339 time with offset" in why
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2025-12-01T00:00:00Z",
+        "2025-12-01t00:00:00z",  # RFC 3339 §5.6 NOTE: T and Z may be lower case
+        "2025-12-01T01:00:00.123456789+01:00",  # any number of fraction digits
+    ],
+)
+def test_jws_rfc3339_forms_are_accepted(tmp_path: Path, value: str) -> None:
+    key, chain = acme()
+    later = rfc3339(NOW + timedelta(days=1))
+    raw = jws_envelope(
+        key,
+        chain,
+        TARGET,
+        signed_at=NOW,
+        protected={
+            "io.cncf.notary.signingTime": value,
+            "io.cncf.notary.expiry": later.replace("T", "t"),
+            "crit": ["io.cncf.notary.signingScheme", "io.cncf.notary.expiry"],
+        },
+    )
+    result = run(raw, MEDIA_JWS, make_policy(tmp_path))
+    assert result.ok, result.checks
+    assert "2025-12-01T00:00:00" in next(
+        c.reason for c in result.checks if c.check == "signing-scheme"
+    )
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [b"\x00", b"\x00GARBAGE", b"cose"],
+    ids=["one-byte", "garbage", "second-envelope"],
+)
+def test_cose_with_bytes_after_the_envelope_fails(tmp_path: Path, extra: bytes) -> None:
+    key, chain = acme()
+    cose = cose_envelope(key, chain, TARGET, signed_at=NOW)
+    policy = make_policy(tmp_path)
+    assert run(cose, MEDIA_COSE, policy).ok
+    tail = cose if extra == b"cose" else extra
+    check, why = failed(run(cose + tail, MEDIA_COSE, policy))
+    assert check == "notation-envelope"
+    assert f"not valid CBOR: {len(tail)} bytes after the data item" in why
+
+
+def test_cose_protected_header_with_bytes_after_the_map_fails(tmp_path: Path) -> None:
+    # The signature covers the protected bytes as given: only the decoder can tell.
+    key, chain = acme()
+    prot = cbor2.dumps(
+        {
+            1: -7,
+            2: ["io.cncf.notary.signingScheme"],
+            3: "application/vnd.cncf.notary.payload.v1+json",
+            "io.cncf.notary.signingScheme": "notary.x509",
+            "io.cncf.notary.signingTime": cbor2.CBORTag(1, int(NOW.timestamp())),
+        }
+    )
+    policy = make_policy(tmp_path)
+    good = cose_envelope(key, chain, TARGET, signed_at=NOW, raw_protected=prot)
+    assert run(good, MEDIA_COSE, policy).ok
+    bad = cose_envelope(key, chain, TARGET, signed_at=NOW, raw_protected=prot + b"\xa0")
+    check, why = failed(run(bad, MEDIA_COSE, policy))
+    assert check == "notation-envelope"
+    assert "protected: not valid CBOR: 1 bytes after the data item" in why
+
+
+@pytest.mark.parametrize(
+    "size",
+    ["1234.0", "1.234e3", '"1234"', "null", "true"],
+    ids=["float", "exponent", "string", "null", "bool"],
+)
+def test_target_size_must_be_an_integer(tmp_path: Path, size: str) -> None:
+    key, chain = acme()
+    policy = make_policy(tmp_path)
+    assert run(jws_envelope(key, chain, TARGET, signed_at=NOW), MEDIA_JWS, policy).ok
+    artifact = json.dumps({k: v for k, v in TARGET.items() if k != "size"})
+    body = f'{{"targetArtifact": {artifact[:-1]}, "size": {size}}}}}'.encode()
+    bad = jws_envelope(key, chain, TARGET, signed_at=NOW, body=body)
+    check, why = failed(run(bad, MEDIA_JWS, policy))
+    assert check == "target-artifact"
+    assert f"size {json.loads(size)!r}) is not the manifest verified" in why
