@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeAlias, TypeVar
 
 from vendorproof._internal.jsonio import render_path
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError
 
 #: Where a field sits: keys and array indexes from the value being parsed.
@@ -229,7 +230,8 @@ def parse_time(value: str, path: str) -> datetime:
     """Parse an RFC 3339 time with an explicit offset into an aware UTC datetime."""
     if not _RFC3339.fullmatch(value):
         raise InvalidInputError(
-            f"not an RFC 3339 time with offset (e.g. 2026-06-01T00:00:00Z): {value!r}",
+            "not an RFC 3339 time with offset (e.g. 2026-06-01T00:00:00Z): "
+            f"{shorten(value, 64, one_line=False)!r}",
             path=path,
         )
     text = value.upper().replace("Z", "+00:00")
