@@ -43,7 +43,7 @@ signer_digest = sha256
 default_policy = {policy}
 other_policies = {policy}.1
 digests = sha256, sha384, sha512
-accuracy = secs:1, millisecs:0, microsecs:0
+{accuracy}
 clock_precision_digits = 0
 ordering = yes
 tsa_name = yes
@@ -220,7 +220,9 @@ class LoopbackTSA:
 
     ``requests`` counts the queries answered (successfully or not). With a
     ``chain_pem`` the response's certificates are re-ordered into DER order (see
-    :func:`der_sort_certificates`) unless ``der_sort`` is false.
+    :func:`der_sort_certificates`) unless ``der_sort`` is false. ``accuracy`` is the
+    openssl ``accuracy`` setting (``secs:N, millisecs:N, microsecs:N``; None: the
+    tokens state no accuracy), ``policy`` the TSA policy OID of the tokens.
     """
 
     def __init__(
@@ -231,12 +233,16 @@ class LoopbackTSA:
         workdir: Path,
         *,
         der_sort: bool = True,
+        accuracy: str | None = "secs:1, millisecs:0, microsecs:0",
+        policy: str = TSA_POLICY_OID,
     ) -> None:
         self.cert_pem = cert_pem
         self.key_pem = key_pem
         self.chain_pem = chain_pem
         self.workdir = workdir
         self.der_sort = der_sort
+        self.accuracy = accuracy
+        self.policy = policy
         self.requests = 0
         self._lock = threading.Lock()
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -257,7 +263,10 @@ class LoopbackTSA:
         tsa_dir.mkdir(parents=True, exist_ok=True)
         (tsa_dir / "serial").write_text("01\n")
         config = tsa_dir / "openssl-tsa.cnf"
-        config.write_text(_CONFIG.format(dir=tsa_dir, policy=TSA_POLICY_OID))
+        accuracy = "" if self.accuracy is None else f"accuracy = {self.accuracy}"
+        config.write_text(
+            _CONFIG.format(dir=tsa_dir, policy=self.policy, accuracy=accuracy)
+        )
         return config
 
     def reply(self, query: bytes) -> bytes:

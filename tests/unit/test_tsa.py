@@ -12,6 +12,8 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from cryptography import x509
@@ -24,6 +26,7 @@ from tests.tsa import TSA_POLICY_OID, LoopbackTSA, make_tsa_pki
 from vendorproof._internal import tsa as tsa_module
 from vendorproof._internal.memo import Memo
 from vendorproof._internal.tsa import (
+    BASELINE_POLICY_OID,
     TimestampInfo,
     parse_timestamp,
     request_timestamp,
@@ -156,6 +159,89 @@ def test_request_and_parse(tsa: LoopbackTSA, pki: Pki, token: bytes) -> None:
     assert "CN=Loopback Test TSA" in info.tsa_name
     assert info.certificates == (pki.tsa,)
     assert tsa.requests >= 1
+
+
+def _stamp(
+    pki: Pki, workdir: Path, accuracy: str | None, policy: str = TSA_POLICY_OID
+) -> bytes:
+    with LoopbackTSA(
+        pki.tsa_pem, pki.key_pem, None, workdir, accuracy=accuracy, policy=policy
+    ) as server:
+        return request_timestamp(server.url, DATA)
+
+
+@pytest.mark.parametrize(
+    ("accuracy", "policy", "stated", "margin"),
+    [
+        ("secs:1, millisecs:0, microsecs:0", TSA_POLICY_OID, 1.0, 1.0),
+        ("secs:7200", TSA_POLICY_OID, 7200.0, 7200.0),
+        ("secs:0, millisecs:500, microsecs:7", TSA_POLICY_OID, 0.500007, 0.500007),
+        # RFC 3628 §5.2: the baseline policy guarantees one second without the field
+        (None, BASELINE_POLICY_OID, None, 1.0),
+        # any other policy guarantees nothing: the limits are genTime itself
+        (None, TSA_POLICY_OID, None, 0.0),
+    ],
+    ids=["1s", "2h", "sub-second", "baseline-policy", "none"],
+)
+def test_accuracy_gives_the_limits_of_the_time(  # noqa: PLR0917 - the table
+    pki: Pki,
+    tmp_path: Path,
+    accuracy: str | None,
+    policy: str,
+    stated: float | None,
+    margin: float,
+) -> None:
+    info = verify_timestamp(
+        _stamp(pki, tmp_path, accuracy, policy), DATA, roots=[pki.root]
+    )
+    assert info.policy_oid == policy
+    if stated is None:
+        assert info.accuracy is None
+    else:
+        assert info.accuracy == dt.timedelta(seconds=stated)
+    assert info.earliest == info.gen_time - dt.timedelta(seconds=margin)
+    assert info.latest == info.gen_time + dt.timedelta(seconds=margin)
+
+
+@pytest.mark.parametrize(
+    ("accuracy", "old", "new"),
+    [
+        # millis [0] IMPLICIT INTEGER 500 -> 1000 (RFC 3161: 1..999)
+        ("secs:7, millisecs:500", "800201f4", "800203e8"),
+        # micros [1] IMPLICIT INTEGER 500 -> 0
+        ("secs:7, microsecs:500", "810201f4", "81020000"),
+        # seconds INTEGER 7 -> -7: a negative accuracy would narrow the range
+        ("secs:7, millisecs:500", "020107", "0201f9"),
+    ],
+    ids=["millis-1000", "micros-0", "negative-seconds"],
+)
+def test_accuracy_out_of_range_is_malformed(
+    pki: Pki, tmp_path: Path, accuracy: str, old: str, new: str
+) -> None:
+    # rfc3161_client refuses these when it decodes the token (before any signature)
+    token = _stamp(pki, tmp_path, accuracy)
+    assert token.hex().count(old) == 1
+    tampered = bytes.fromhex(token.hex().replace(old, new))
+    with pytest.raises(InvalidInputError, match=r"ASN\.1 parsing error"):
+        parse_timestamp(tampered)
+
+
+def test_time_range_beyond_the_representable_is_malformed(
+    pki: Pki, tmp_path: Path
+) -> None:
+    token = _stamp(pki, tmp_path, "secs:1")
+    gen_time = parse_timestamp(token).gen_time.strftime("%Y%m%d%H%M%SZ").encode()
+    assert token.count(gen_time) == 1
+    tampered = token.replace(gen_time, b"99991231235959Z")
+    with pytest.raises(InvalidInputError, match="not a representable time"):
+        parse_timestamp(tampered)
+
+
+def test_accuracy_beyond_a_duration_is_malformed() -> None:
+    # More seconds than a timedelta holds (no TSA issues this; the field is unbounded).
+    accuracy = SimpleNamespace(seconds=2**64, millis=None, micros=None)
+    with pytest.raises(ValueError, match="not a representable duration"):
+        tsa_module._accuracy(cast("Any", SimpleNamespace(accuracy=accuracy)))
 
 
 def test_each_request_has_a_fresh_nonce(tsa: LoopbackTSA, token: bytes) -> None:

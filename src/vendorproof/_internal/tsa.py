@@ -22,7 +22,7 @@ import urllib.request
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.client import HTTPException
 from typing import TYPE_CHECKING, cast
 
@@ -48,9 +48,10 @@ from vendorproof.errors import InvalidInputError, NetworkError, TimestampError
 from vendorproof.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
-    from rfc3161_client import TimeStampResponse
+    from rfc3161_client import Accuracy, TimeStampResponse, TimeStampTokenInfo
 
 __all__ = [
+    "BASELINE_POLICY_OID",
     "TimestampInfo",
     "parse_timestamp",
     "request_timestamp",
@@ -79,6 +80,11 @@ _WEAK_HASHES = frozenset({"md5", "sha1"})
 
 _OPENSSL_DETAIL = re.compile(r'(?:reason|data): "([^"]+)"')
 
+#: The baseline time-stamp policy of RFC 3628 §5.2 (ETSI TS 102 023), which
+#: requires an accuracy of 1 second or better.
+BASELINE_POLICY_OID = "0.4.0.2023.1.1"
+_BASELINE_ACCURACY = timedelta(seconds=1)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TimestampInfo:
@@ -86,6 +92,15 @@ class TimestampInfo:
 
     Attributes:
         gen_time: the time the TSA asserts, timezone-aware UTC.
+        accuracy: the token's ``accuracy`` field (RFC 3161 §2.4.2), or ``None`` when
+            it states none.
+        earliest: ``genTime - accuracy``, the lower limit of the time the TSA
+            vouches for (RFC 3161 §2.4.2). Without an ``accuracy`` field, the
+            baseline policy of RFC 3628 (``BASELINE_POLICY_OID``) guarantees one
+            second; any other policy nothing, so the limits are genTime (the Notary
+            Project's rule, ``trust-store-trust-policy.md``, "Validate Trusted
+            Timestamp").
+        latest: ``genTime + accuracy``, the upper limit.
         serial_number: the TSA's serial number for this token.
         policy_oid: the TSA policy under which the token was issued (dotted OID).
         hash_algorithm: the message-imprint hash (``"sha256"``; the dotted OID when
@@ -100,6 +115,9 @@ class TimestampInfo:
     """
 
     gen_time: datetime
+    accuracy: timedelta | None
+    earliest: datetime
+    latest: datetime
     serial_number: int
     policy_oid: str
     hash_algorithm: str
@@ -222,8 +240,24 @@ def _decode_fields(der: bytes) -> tuple[TimeStampResponse, TimestampInfo]:
     if gen_time.tzinfo is None or gen_time.utcoffset() is None:
         msg = "genTime is not in UTC"
         raise ValueError(msg)
+    accuracy = _accuracy(tst)
+    margin = (
+        accuracy
+        if accuracy is not None
+        else _BASELINE_ACCURACY
+        if policy.dotted_string == BASELINE_POLICY_OID
+        else timedelta(0)
+    )
+    try:
+        earliest, latest = gen_time - margin, gen_time + margin
+    except OverflowError:
+        msg = "genTime plus or minus its accuracy is not a representable time"
+        raise ValueError(msg) from None
     info = TimestampInfo(
         gen_time=gen_time,
+        accuracy=accuracy,
+        earliest=earliest,
+        latest=latest,
         serial_number=int(tst.serial_number),
         policy_oid=policy.dotted_string,
         hash_algorithm=_hash_name(imprint.hash_algorithm),
@@ -233,6 +267,30 @@ def _decode_fields(der: bytes) -> tuple[TimeStampResponse, TimestampInfo]:
         certificates=_embedded_certificates(response),
     )
     return response, info
+
+
+def _accuracy(tst: TimeStampTokenInfo) -> timedelta | None:
+    """``TSTInfo.accuracy`` as a duration (RFC 3161 §2.4.2); None when absent.
+
+    ``Accuracy ::= SEQUENCE { seconds INTEGER OPTIONAL, millis [0] INTEGER
+    (1..999) OPTIONAL, micros [1] INTEGER (1..999) OPTIONAL }``; an absent field is
+    zero. ``rfc3161_client`` refuses millis and micros out of range and negative
+    seconds when it decodes the token.
+    """
+    # The stubs promise a value, but the Rust accessor returns None when absent.
+    acc = cast("Accuracy | None", tst.accuracy)
+    if acc is None:
+        return None
+    # Each field is None when absent (openssl omits zero ones), whatever the stubs say.
+    seconds = cast("int | None", acc.seconds)
+    millis, micros = acc.millis, acc.micros
+    try:
+        return timedelta(
+            seconds=seconds or 0, milliseconds=millis or 0, microseconds=micros or 0
+        )
+    except OverflowError:
+        msg = f"TSTInfo accuracy of {seconds} seconds is not a representable duration"
+        raise ValueError(msg) from None
 
 
 def _status_name(status: int) -> str:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeAlias, TypeVar
 
 from vendorproof._internal.jsonio import render_path
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError
 
 #: Where a field sits: keys and array indexes from the value being parsed.
@@ -218,8 +219,10 @@ def reject_unknown(d: Mapping[str, Any], known: frozenset[str]) -> None:
         raise InvalidInputError(f"unknown field(s): {', '.join(map(repr, unknown))}")
 
 
+#: RFC 3339 §5.6 ``date-time`` (ASCII digits only: ``\d`` alone matches any script's).
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$",
+    re.ASCII,
 )
 
 
@@ -227,7 +230,8 @@ def parse_time(value: str, path: str) -> datetime:
     """Parse an RFC 3339 time with an explicit offset into an aware UTC datetime."""
     if not _RFC3339.fullmatch(value):
         raise InvalidInputError(
-            f"not an RFC 3339 time with offset (e.g. 2026-06-01T00:00:00Z): {value!r}",
+            "not an RFC 3339 time with offset (e.g. 2026-06-01T00:00:00Z): "
+            f"{shorten(value, 64, one_line=False)!r}",
             path=path,
         )
     text = value.upper().replace("Z", "+00:00")

@@ -32,7 +32,8 @@ What is checked, each as its own recorded check (docs/trust-rules.md, "Notation"
     ``notary.x509.signingAuthority``: accepted only from vendors whose
     ``notation.schemes`` list it, with a chain ending in their
     ``notation.signingAuthorities``; the chain is validated at
-    ``authenticSigningTime`` ("Signing time", ``specs/signing-scheme.md``).
+    ``authenticSigningTime`` ("Signing time", ``specs/signing-scheme.md``), which
+    never excuses a revocation (the signing key's own claim).
 ``expiry``
     ``io.cncf.notary.expiry`` after the validation time ("Expiry").
 ``certificate-chain``, ``revocation``, ``signer-identity``
@@ -43,7 +44,10 @@ What is checked, each as its own recorded check (docs/trust-rules.md, "Notation"
     (``verify.x509.verify_chain``) and is checked against the operator's CRLs
     (``verify.revocation``): the trust step every signer shares
     (``verify.trust.check_certificate_trust``). A chain of one self-signed
-    certificate is accepted when the policy pins exactly that certificate.
+    certificate is accepted when the policy pins exactly that certificate. A
+    revoked certificate fails under the Notary Project's rule ("Revocation Checking
+    with CRL"): only a CRL entry's invalidityDate after the RFC 3161 timestamp
+    leaves the signature valid.
 
 Each vendor's ``notation`` rules (Notary Project verification level and overrides)
 decide whether a failed authenticity (identity), authentic timestamp, expiry or
@@ -93,6 +97,7 @@ from vendorproof.verify.notation_envelope import (
     parse_envelope,
 )
 from vendorproof.verify.result import Outcome
+from vendorproof.verify.revocation import RevocationTimeRule
 from vendorproof.verify.trust import (
     CheckRun,
     SignerCheck,
@@ -144,7 +149,9 @@ def _check_target(env: NotationEnvelope, target: Target) -> str:
         raise SignatureError("payload has no targetArtifact descriptor")
     got = (art.get("mediaType"), art.get("digest"), art.get("size"))
     want = (target.media_type, target.digest, target.size)
-    if got != want or isinstance(art.get("size"), bool):
+    # The descriptor's size is an int64 (OCI descriptor.md): 417.0 or true is no
+    # size, though Python compares them equal to 417 and 1.
+    if got != want or type(got[2]) is not int:
         raise SignatureError(
             f"targetArtifact (mediaType {got[0]!r}, digest {got[1]!r}, size "
             f"{got[2]!r}) is not the manifest verified (mediaType {want[0]!r}, "
@@ -472,6 +479,7 @@ def verify_notation(  # noqa: C901, PLR0911, PLR0912, PLR0915 - one return per f
         signing_time=signing_time,
         pinned_signer=True,
         actions=_actions,
+        revocation_rule=RevocationTimeRule.INVALIDITY_DATE,
     )
     if trusted.principal is None:
         return trusted

@@ -39,6 +39,7 @@ from vendorproof._internal.jsonio import parse_json
 from vendorproof._internal.pem import load_der_certificate
 from vendorproof.errors import InvalidInputError, SignatureError
 from vendorproof.limits import DEFAULT_LIMITS
+from vendorproof.models._fields import parse_time
 from vendorproof.models.policy import SCHEME_SIGNING_AUTHORITY, SCHEME_X509
 
 __all__ = [
@@ -58,6 +59,11 @@ H_AUTHENTIC_TIME: Final = "io.cncf.notary.authenticSigningTime"
 H_EXPIRY: Final = "io.cncf.notary.expiry"
 H_TIMESTAMP: Final = "io.cncf.notary.timestampSignature"
 H_AGENT: Final = "io.cncf.notary.signingAgent"
+#: Extended attributes naming a verification plug-in ("Extended attributes").
+H_PLUGINS: Final = (
+    "io.cncf.notary.verificationPlugin",
+    "io.cncf.notary.verificationPluginMinVersion",
+)
 SCHEME_AUTHORITY: Final = SCHEME_SIGNING_AUTHORITY
 
 #: Critical headers this verifier understands (signature-specification.md).
@@ -153,6 +159,16 @@ def _certificates(
 
 def _check_headers(protected: Mapping[str, Any], file: str) -> str:
     """The Notary rules on ``alg``, ``crit``, ``cty`` and the scheme; returns alg."""
+    for name in H_PLUGINS:
+        # "Guidelines for implementations": a verifier that cannot run the plug-in's
+        # verification MUST fail, whether or not the attribute is listed in crit.
+        if name in protected:
+            raise InvalidInputError(
+                f"{name} requires a verification plug-in; vendorproof runs none, "
+                "and the specification requires failing then (critical or not)",
+                file=file,
+                path=f"protected.{name}",
+            )
     alg = protected.get("alg")
     if alg not in _ALGS:
         raise InvalidInputError(
@@ -223,21 +239,17 @@ def _check_headers(protected: Mapping[str, Any], file: str) -> str:
 
 
 def _rfc3339(value: object, file: str, what: str) -> datetime:
+    """An RFC 3339 ``date-time`` (§5.6; the JWS envelope specification's format).
+
+    The strict grammar of ``models._fields.parse_time``: ``YYYY-MM-DDTHH:MM:SS``,
+    an optional fraction, ``Z`` or ``+HH:MM``; no ISO 8601 basic or week forms.
+    """
     if not isinstance(value, str):
         raise InvalidInputError("must be an RFC 3339 time string", file=file, path=what)
     try:
-        when = datetime.fromisoformat(
-            value.replace("Z", "+00:00").replace("z", "+00:00")
-        )
-    except ValueError:
-        raise InvalidInputError(
-            "is not an RFC 3339 time", file=file, path=what
-        ) from None
-    if when.tzinfo is None or "T" not in value.upper():
-        raise InvalidInputError(
-            "is not an RFC 3339 time with an offset", file=file, path=what
-        )
-    return when.astimezone(UTC)
+        return parse_time(value, what)
+    except InvalidInputError as e:
+        raise e.in_file(file) from None
 
 
 def _parse_jws(raw: bytes, file: str) -> NotationEnvelope:
@@ -294,19 +306,33 @@ def _parse_jws(raw: bytes, file: str) -> NotationEnvelope:
 
 
 def _cbor(raw: bytes, file: str, what: str) -> Any:
+    """Decode exactly one CBOR data item that is all of ``raw`` (RFC 8949 §5.3.1).
+
+    ``cbor2.loads`` stops after the first item: bytes after it are refused here.
+    """
+    import io
+
     import cbor2
 
+    stream = io.BytesIO(raw)
     try:
-        return cbor2.loads(
-            raw,
+        item = cbor2.CBORDecoder(
+            stream,
             allow_duplicate_keys=False,
             allow_indefinite=False,
             max_depth=DEFAULT_LIMITS.max_depth,
-        )
+        ).decode()
     except Exception as e:  # noqa: BLE001 - untrusted bytes: the decoder's own errors
         raise InvalidInputError(
             f"not valid CBOR: {' '.join(str(e).split())}", file=file, path=what
         ) from None
+    if stream.tell() != len(raw):
+        raise InvalidInputError(
+            f"not valid CBOR: {len(raw) - stream.tell()} bytes after the data item",
+            file=file,
+            path=what,
+        )
+    return item
 
 
 def _cose_time(value: object, file: str, what: str) -> datetime:

@@ -30,10 +30,14 @@ alone) that are usable (§6.3.3 (b), (f), (g)):
   §6.3.3 (d)) add up, over all usable CRLs, to all reasons.
 
 A revoked certificate fails, except when a trusted RFC 3161 timestamp proves the
-signature was made before the revocation took effect. The revocation takes effect at
-the revocation date, or at the invalidityDate (§5.3.2) when that is earlier; a
-keyCompromise (or cACompromise / aACompromise) revocation without an invalidityDate
-takes effect at an unknown time, so no timestamp can save a signature.
+signature was made before the revocation took effect (``RevocationTimeRule``). Under
+the default rule (``EFFECTIVE``) the revocation takes effect at the revocation date,
+or at the invalidityDate (§5.3.2) when that is earlier; a keyCompromise (or
+cACompromise / aACompromise) revocation without an invalidityDate takes effect at an
+unknown time, so no timestamp can save a signature. Under the Notary Project's rule
+(``INVALIDITY_DATE``, ``trust-store-trust-policy.md``, "Revocation Checking with
+CRL") only an invalidityDate can: an entry without one revokes the certificate
+whatever the timestamp says.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -55,7 +60,7 @@ from vendorproof.models.policy import RevocationMode
 from vendorproof.verify.context import VerificationCache, shared_cache
 from vendorproof.verify.x509 import VerifiedChain, describe
 
-__all__ = ["CrlIndex", "RevocationMode", "verify_revocation"]
+__all__ = ["CrlIndex", "RevocationMode", "RevocationTimeRule", "verify_revocation"]
 
 ALL_REASONS = frozenset(
     r
@@ -86,6 +91,18 @@ def _signed_by(
     ) and crl.is_signature_valid(key)
     cache.crl_signatures.put(key_id, valid)
     return valid
+
+
+class RevocationTimeRule(Enum):
+    """When a trusted timestamp before a revocation keeps a signature valid."""
+
+    #: RFC 5280: before the revocation date, or before the invalidityDate when that
+    #: is earlier; never for a compromise without an invalidityDate.
+    EFFECTIVE = "effective"
+    #: Notary Project (``trust-store-trust-policy.md``, "Revocation Checking with
+    #: CRL"): only before an invalidityDate the entry states (and its revocation
+    #: date); an entry without an invalidityDate revokes, timestamp or not.
+    INVALIDITY_DATE = "invalidity-date"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -314,6 +331,7 @@ def verify_revocation(
     mode: RevocationMode,
     algorithms: CrlAlgorithms | None = None,
     cache: VerificationCache | None = None,
+    time_rule: RevocationTimeRule = RevocationTimeRule.EFFECTIVE,
 ) -> str:
     """Check every certificate of ``chain`` but the anchor against ``crls``.
 
@@ -321,12 +339,15 @@ def verify_revocation(
         chain: the validated chain, leaf first, anchor last.
         crls: the CRLs the policy supplies.
         at: the validation time CRLs must be current at.
-        signed_at: the signing time proven by a trusted timestamp, if any.
+        signed_at: the latest time a trusted RFC 3161 timestamp proves the
+            signature existed at, if any; never a time the signer asserts itself.
         mode: how missing revocation data is treated.
         algorithms: the signature algorithms a CRL may use (default: SHA-256/384/512,
             RSA keys of at least 2048 bits).
         cache: where CRL signature checks are remembered (default: the process's
             shared cache, ``verify/context.py``).
+        time_rule: which revocations a timestamp before them leaves the signature
+            valid after.
 
     Returns:
         A one-line account of what was checked.
@@ -344,7 +365,9 @@ def verify_revocation(
     for cert, issuer in zip(chain.chain, chain.chain[1:], strict=False):
         status = _status(cert, issuer, index, at, algs, cache=memo)
         if status.revocations:
-            notes.append(_judge_revocations(cert, status.revocations, signed_at))
+            notes.append(
+                _judge_revocations(cert, status.revocations, signed_at, time_rule)
+            )
             continue
         if status.reasons == ALL_REASONS:
             notes.append(f"{describe(cert)} not revoked per {'; '.join(status.used)}")
@@ -372,6 +395,7 @@ def _judge_revocations(
     cert: x509.Certificate,
     revocations: Sequence[tuple[Crl, CrlEntry]],
     signed_at: datetime | None,
+    rule: RevocationTimeRule,
 ) -> str:
     """Fail unless a trusted signing time precedes every revocation's effect."""
     name = f"{describe(cert)} (serial {cert.serial_number:x})"
@@ -380,6 +404,13 @@ def _judge_revocations(
         if signed_at is None:
             raise CertificateChainError(
                 f"{name} is revoked {entry.describe()} per {crl.label}"
+            )
+        if rule is RevocationTimeRule.INVALIDITY_DATE and entry.invalid_since is None:
+            raise CertificateChainError(
+                f"{name} is revoked {entry.describe()} per {crl.label}: an entry "
+                "without an invalidityDate revokes the certificate whatever the "
+                'timestamp (Notary Project trust policy, "Revocation Checking with '
+                'CRL")'
             )
         if effective is None:
             raise CertificateChainError(

@@ -44,7 +44,11 @@ from vendorproof.models.policy import (
 )
 from vendorproof.verify.context import VerificationContext, context_for
 from vendorproof.verify.result import CheckResult, Outcome
-from vendorproof.verify.revocation import CrlAlgorithms, verify_revocation
+from vendorproof.verify.revocation import (
+    CrlAlgorithms,
+    RevocationTimeRule,
+    verify_revocation,
+)
 from vendorproof.verify.x509 import VerifiedChain, describe, fingerprint, verify_chain
 from vendorproof.verify.x509_legacy import verify_legacy_chain
 
@@ -144,7 +148,9 @@ class SigningTime:
     """A signing time the signature format itself proves (not an RFC 3161 token).
 
     Notation's ``notary.x509.signingAuthority`` scheme: the ``authenticSigningTime``
-    a trusted signing authority signed.
+    a trusted signing authority signed. The chain is validated at it, but it is the
+    signing key's own statement: it never excuses a revocation of that key (a
+    revoked key can write any time), only an RFC 3161 token's time can.
     """
 
     at: datetime
@@ -185,7 +191,15 @@ def identity_matches(identity: Identity, cert: x509.Certificate) -> bool:
 class _Time:
     at: datetime  # when the chain is validated
     source: str
-    signed_at: datetime | None  # proven by a trusted timestamp
+    signed_at: datetime | None  # a trusted signing time (requireTimestamp)
+    #: the latest time a trusted RFC 3161 token puts the signature at (genTime +
+    #: accuracy): the only time that may excuse a later revocation (never the
+    #: signer's own claim)
+    stamped: datetime | None = None
+    #: genTime - accuracy, genTime + accuracy: every certificate of the chain must
+    #: be valid over the whole range (RFC 3161 §2.4.2; Notary Project, "Validate
+    #: Trusted Timestamp"); None when the time is exact
+    span: tuple[datetime, datetime] | None = None
 
 
 def _signing_time(  # noqa: PLR0917 - the inputs of one step
@@ -219,8 +233,9 @@ def _signing_time(  # noqa: PLR0917 - the inputs of one step
     from vendorproof._internal.tsa import verify_timestamp  # only with tokens
 
     # Every token must verify (trust-rules.md: a token that does not verify fails
-    # the check, never silently dropped); the earliest genTime is the signing time.
-    verified: list[tuple[datetime, str, int]] = []
+    # the check, never silently dropped); the token with the earliest upper limit
+    # (genTime + accuracy) dates the signature.
+    verified: list[tuple[datetime, datetime, datetime, str, int]] = []
     errors: list[str] = []
     for i, der in enumerate(timestamps):
         reasons: list[str] = []
@@ -244,7 +259,9 @@ def _signing_time(  # noqa: PLR0917 - the inputs of one step
                     f"validation time {format_time(at)}"
                 )
                 continue
-            verified.append((info.gen_time, tsa.id, info.serial_number))
+            verified.append(
+                (info.latest, info.earliest, info.gen_time, tsa.id, info.serial_number)
+            )
             break
         else:
             errors.append(f"token {i}: {'; '.join(reasons)}")
@@ -253,22 +270,29 @@ def _signing_time(  # noqa: PLR0917 - the inputs of one step
         if run.failed("timestamp", action, reason):
             return None
         return fallback
-    gen_time, tsa_id, serial = min(verified)
+    latest, earliest, gen_time, tsa_id, serial = min(verified)
     others = (
         f"; all {len(verified)} tokens verified, the earliest counts"
         if len(verified) > 1
         else ""
     )
+    accuracy = (
+        f", genTime {format_time(gen_time)} ± {(latest - gen_time).total_seconds():g} s"
+        if latest != gen_time
+        else ""
+    )
     run.add(
         "timestamp",
         Outcome.PASS,
-        f"signed no later than {format_time(gen_time)} per RFC 3161 "
-        f"timestamp by {tsa_id!r} (serial {serial:x}){others}",
+        f"signed no later than {format_time(latest)} per RFC 3161 "
+        f"timestamp by {tsa_id!r} (serial {serial:x}{accuracy}){others}",
     )
     return _Time(
         at=gen_time,
         source=f"RFC 3161 timestamp by {tsa_id}",
-        signed_at=gen_time,
+        signed_at=latest,
+        stamped=latest,
+        span=None if earliest == latest else (earliest, latest),
     )
 
 
@@ -303,6 +327,7 @@ def check_certificate_trust(
     signing_time: SigningTime | None = None,
     pinned_signer: bool = False,
     actions: Callable[[Principal], TrustActions] | None = None,
+    revocation_rule: RevocationTimeRule = RevocationTimeRule.EFFECTIVE,
 ) -> SignerCheck:
     """The trust step after a signature verified with ``leaf``'s key.
 
@@ -330,6 +355,8 @@ def check_certificate_trust(
         pinned_signer: the format allows a signing certificate that is itself a
             pinned anchor (a chain of one; Notary Project "Other requirements" 1).
         actions: what a failed step does, per principal (default: it fails).
+        revocation_rule: which revocations a trusted timestamp before them
+            excuses (``verify.revocation.RevocationTimeRule``).
     """
     run = CheckRun(subject, requirements)
     run.results.extend(earlier)
@@ -347,7 +374,7 @@ def check_certificate_trust(
     if signing_time is not None:
         when: _Time | None = _Time(
             at=signing_time.at, source=signing_time.source, signed_at=signing_time.at
-        )
+        )  # no ``stamped``: the format's own time never excuses a revocation
     else:
         # One token serves every principal: the strictest of their actions applies.
         stamp = max(
@@ -359,7 +386,15 @@ def check_certificate_trust(
     if when is None:
         return SignerCheck(checks=tuple(run.results), principal=None)
     return _trust_certificate(
-        run, signed, principals, role, policy, ctx, when, actions_of
+        run,
+        signed,
+        principals,
+        role,
+        policy,
+        ctx,
+        when,
+        actions_of,
+        revocation_rule=revocation_rule,
     )
 
 
@@ -407,6 +442,35 @@ def _chain_for(
     )
 
 
+def _check_span(chain: VerifiedChain, when: _Time) -> None:
+    """Every certificate of ``chain`` is valid over the timestamp's whole range.
+
+    RFC 3161 §2.4.2: the time is genTime within its accuracy; the Notary Project
+    ("Validate Trusted Timestamp") requires the range to lie "entirely within the
+    signing certificate and certificate chain's validity period".
+
+    Raises:
+        CertificateChainError: naming the certificate that is not.
+    """
+    if when.span is None:
+        return
+    earliest, latest = when.span
+    for cert in chain.chain:
+        if (
+            not cert.not_valid_before_utc
+            <= earliest
+            <= latest
+            <= cert.not_valid_after_utc
+        ):
+            msg = (
+                f"{describe(cert)} (valid {format_time(cert.not_valid_before_utc)} to "
+                f"{format_time(cert.not_valid_after_utc)}) is not valid over the "
+                f"whole time of the timestamp, {format_time(earliest)} to "
+                f"{format_time(latest)} (genTime ± accuracy, RFC 3161 §2.4.2)"
+            )
+            raise CertificateChainError(msg)
+
+
 def _revocation(  # noqa: PLR0917 - the inputs of one step
     run: CheckRun,
     chain: VerifiedChain,
@@ -416,6 +480,7 @@ def _revocation(  # noqa: PLR0917 - the inputs of one step
     action: Action,
     *,
     pinned: bool,
+    rule: RevocationTimeRule,
 ) -> bool:
     """Check revocation as ``action`` says; False when the failure is fatal."""
     leaf = chain.leaf
@@ -439,10 +504,11 @@ def _revocation(  # noqa: PLR0917 - the inputs of one step
             chain,
             policy.crl_index if policy.crl_index is not None else policy.crls,
             at=ctx.at,
-            signed_at=when.signed_at,
+            signed_at=when.stamped,
             mode=policy.revocation_mode,
             algorithms=CrlAlgorithms(min_rsa_bits=policy.min_rsa_bits),
             cache=ctx.cache,
+            time_rule=rule,
         )
     except CertificateChainError as e:
         return not run.failed("revocation", action, str(e))
@@ -462,6 +528,8 @@ def _trust_certificate(  # noqa: PLR0912, PLR0917 - the steps of the trust step
     ctx: VerificationContext,
     when: _Time,
     actions_of: Callable[[Principal], TrustActions],
+    *,
+    revocation_rule: RevocationTimeRule,
 ) -> SignerCheck:
     leaf = signed.leaf
     chains: list[tuple[Principal, VerifiedChain, tuple[str, ...]]] = []
@@ -477,6 +545,7 @@ def _trust_certificate(  # noqa: PLR0912, PLR0917 - the steps of the trust step
             continue
         try:
             chain, relaxed = _chain_for(p, signed, when.at, ctx)
+            _check_span(chain, when)
         except (CertificateChainError, AlgorithmError) as e:
             errors.append(f"{p.id}: {e}")
             continue
@@ -498,10 +567,15 @@ def _trust_certificate(  # noqa: PLR0912, PLR0917 - the steps of the trust step
         profile = "the signing certificate is pinned by the policy as its own anchor"
     else:
         profile = "code-signing profile"
+    valid = (
+        f"at {format_time(when.at)}"
+        if when.span is None
+        else f"from {format_time(when.span[0])} to {format_time(when.span[1])}"
+    )
     run.add(
         "certificate-chain",
         Outcome.PASS,
-        f"{names} valid at {format_time(when.at)} ({when.source}), {profile}",
+        f"{names} valid {valid} ({when.source}), {profile}",
     )
     matched_chain = next(
         (
@@ -536,7 +610,16 @@ def _trust_certificate(  # noqa: PLR0912, PLR0917 - the steps of the trust step
         )
     acts = actions_of(p)
     pinned = len(chain.chain) == 1 and signed.pinned_signer
-    if not _revocation(run, chain, policy, ctx, when, acts.revocation, pinned=pinned):
+    if not _revocation(
+        run,
+        chain,
+        policy,
+        ctx,
+        when,
+        acts.revocation,
+        pinned=pinned,
+        rule=revocation_rule,
+    ):
         return SignerCheck(checks=tuple(run.results), principal=None)
     for relaxation in relaxed:
         run.add("certificate-profile", Outcome.WARN, f"legacy profile: {relaxation}")

@@ -929,10 +929,16 @@ _REJECTED = r"^(not an RFC 3339|invalid) time"
         pytest.param("2026-02-30T00:00:00Z", r"^invalid time", id="february-30"),
         pytest.param("2026-06-01T24:00:00Z", r"^invalid time", id="hour-24"),
         pytest.param("2026-06-01T00:00:00Z\n", _REJECTED, id="trailing-newline"),
+        # RFC 3339 digits are ASCII: refused by the pattern, not left to datetime
         pytest.param(
             "\uff12\uff10\uff12\uff16-06-01T00:00:00Z",
-            _REJECTED,
+            r"^not an RFC 3339 time",
             id="fullwidth-digits",
+        ),
+        pytest.param(
+            "\u0662\u0660\u0662\u0666-06-01T00:00:00Z",
+            r"^not an RFC 3339 time",
+            id="arabic-indic-digits",
         ),
     ],
 )
@@ -941,6 +947,15 @@ def test_parse_time_rejects(text: str, message: str) -> None:
         parse_time(text, "validFrom")
     check_error(excinfo.value, path="validFrom", message=message)
     assert repr(text) in excinfo.value.message
+
+
+def test_parse_time_shortens_a_long_value_in_its_message() -> None:
+    with pytest.raises(InvalidInputError) as excinfo:
+        parse_time("2026-06-01T00:00:00Z" + "x" * 100_000, "at")
+    message = excinfo.value.message
+    assert message.startswith("not an RFC 3339 time with offset")
+    assert len(message) < 200
+    assert message.endswith("...'")
 
 
 def test_format_time_round_trips() -> None:

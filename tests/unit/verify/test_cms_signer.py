@@ -324,6 +324,33 @@ def test_timestamp_proves_the_signing_time(
     assert _outcomes(_check(moved, pol))["timestamp"] is Outcome.FAIL
 
 
+def test_timestamp_accuracy_must_lie_inside_the_chain_validity(
+    keys: Pki, tmp_path: Path
+) -> None:
+    # The short-lived signer expires six hours after NOW; a token stating an
+    # accuracy of ten hours dates the signature only to within ten hours of genTime
+    # (RFC 3161 §2.4.2), past its expiry. With one second it verifies (the test
+    # above).
+    sig = openssl_cms_sign(
+        tmp_path, CONTENT, keys.short.cert, keys.short.key, outform="DER"
+    )
+    root, cert, key = make_tsa_pki(tmp_path / "wide-tsa")
+    with LoopbackTSA(cert, key, None, tmp_path, accuracy="secs:36000") as server:
+        stamped = _timestamped(server.url, sig)
+    tsas = [
+        principal(
+            load_certificates(root.read_bytes(), file="tsa-root.pem"),
+            subject="CN=*",
+        )
+    ]
+    result = _check(stamped, _strict(keys, tsas=tsas))
+    assert _outcomes(result)["timestamp"] is Outcome.PASS
+    assert _outcomes(result)["certificate-chain"] is Outcome.FAIL
+    assert "is not valid over the whole time of the timestamp" in _reason(
+        result, "certificate-chain"
+    )
+
+
 def test_timestamp_before_revocation(
     keys: Pki, tmp_path: Path, tsa: tuple[str, Path]
 ) -> None:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests import pki
-from tests.builders import issued, policy_data, write_policy
+from tests.builders import KEYS, issued, policy_data, write_policy
 from tests.oci import (
     ASSETS,
     REAL_MANIFEST,
@@ -67,10 +67,26 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
         yield server.url, root
 
 
+@pytest.fixture(scope="module")
+def wide_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A TSA whose tokens state an accuracy of two hours."""
+    work = tmp_path_factory.mktemp("wide-tsa")
+    root, cert, key = make_tsa_pki(work)
+    with LoopbackTSA(cert, key, None, work, accuracy="secs:7200") as server:
+        yield server.url, root
+
+
 def make_policy(
-    tmp_path: Path, tsa_root: Path | None = None, **vendor_changes: Any
+    tmp_path: Path,
+    tsa_root: Path | None = None,
+    *,
+    crls: Sequence[str] | None = None,
+    **vendor_changes: Any,
 ) -> Policy:
-    """The sample policy, RSA-2048 allowed, plus the Notary test signer pinned."""
+    """The sample policy, RSA-2048 allowed, plus the Notary test signer pinned.
+
+    ``crls`` replaces the policy's CRLs (revocation mode ``require``).
+    """
     jws = json.loads((ASSETS / "jws_signature.sig").read_text())
     alpine = x509.load_der_x509_certificate(base64.b64decode(jws["header"]["x5c"][0]))
     pem = tmp_path / "alpine.pem"
@@ -86,6 +102,8 @@ def make_policy(
         }
     )
     data["vendors"][0].update(vendor_changes)
+    if crls is not None:
+        data["revocation"] = {"mode": "require", "crls": list(crls)}
     if tsa_root is None:
         data.pop("timestampAuthorities", None)
     else:
@@ -453,6 +471,53 @@ def test_expired_signer_with_a_trusted_timestamp_verifies_at_the_signing_time(
     assert "does not chain" in why
 
 
+@pytest.mark.parametrize(
+    ("not_before", "not_after"),
+    [
+        # genTime + accuracy is after the leaf expired
+        (timedelta(days=-1), timedelta(minutes=2)),
+        # genTime - accuracy is before the leaf was valid
+        (timedelta(minutes=-2), timedelta(days=1)),
+    ],
+    ids=["expires-within-accuracy", "valid-within-accuracy"],
+)
+def test_the_whole_timestamp_accuracy_must_be_inside_the_chain_validity(
+    tmp_path: Path,
+    tsa: tuple[str, Path],
+    wide_tsa: tuple[str, Path],
+    not_before: timedelta,
+    not_after: timedelta,
+) -> None:
+    signed = datetime.now(UTC).replace(microsecond=0)
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing short-lived",
+        inter,
+        org="Acme Radio Systems GmbH",
+        not_before=signed + not_before,
+        not_after=signed + not_after,
+    )
+    assert not isinstance(leaf.key, Ed25519PrivateKey)
+    chain = [leaf.cert, inter.cert, issued("vendor-a", "root").cert]
+    at = signed + timedelta(hours=3)
+    # Accuracy one second: the leaf is valid over [genTime - 1 s, genTime + 1 s].
+    url, root = tsa
+    raw = jws_envelope(leaf.key, chain, TARGET, signed_at=signed, tsa_url=url)
+    result = run(raw, MEDIA_JWS, make_policy(tmp_path, root), at=at)
+    assert result.ok, result.checks
+    # Accuracy two hours (RFC 3161 §2.4.2): the TSA vouches only for a time within
+    # two hours of genTime, and the leaf is not valid over all of it.
+    url, root = wide_tsa
+    raw = jws_envelope(leaf.key, chain, TARGET, signed_at=signed, tsa_url=url)
+    result = run(raw, MEDIA_JWS, make_policy(tmp_path, root), at=at)
+    assert outcomes(result)["timestamp"] is Outcome.PASS
+    assert "± 7200 s" in next(c.reason for c in result.checks if c.check == "timestamp")
+    check, why = failed(result)
+    assert check == "certificate-chain"
+    assert "is not valid over the whole time of the timestamp" in why
+    assert "(genTime ± accuracy, RFC 3161 §2.4.2)" in why
+
+
 def test_expired_signer_without_a_timestamp_fails(tmp_path: Path) -> None:
     key, chain = short_lived(1)
     raw = jws_envelope(key, chain, TARGET, signed_at=NOW)
@@ -484,8 +549,10 @@ def test_policy_requiring_a_timestamp_fails_without_one(tmp_path: Path) -> None:
     assert check == "timestamp"
 
 
-def authority_envelope(when: datetime) -> bytes:
-    key, chain = acme()
+def authority_envelope(
+    when: datetime, signer: tuple[Any, list[Any]] | None = None
+) -> bytes:
+    key, chain = signer or acme()
     return jws_envelope(
         key,
         chain,
@@ -557,6 +624,107 @@ def test_signing_authority_root_must_be_a_signing_authority_of_the_policy(
     raw = jws_envelope(key, chain, TARGET, signed_at=NOW)
     check, _ = failed(run(raw, MEDIA_JWS, policy, principals=policy.vendors[:1]))
     assert check == "signing-scheme"
+
+
+def test_revoked_signing_authority_key_cannot_back_date_its_signature(
+    tmp_path: Path,
+) -> None:
+    # The test PKI's revoked leaf: revoked 2025-06-01, no reason, no invalidityDate.
+    leaf = issued("vendor-a", "signing-revoked")
+    chain = [leaf.cert, *acme()[1][1:]]
+    root = pem_file(tmp_path, chain[-1], "sa-root.pem")
+    policy = make_policy(
+        tmp_path,
+        notation={
+            "schemes": ["notary.x509.signingAuthority"],
+            "signingAuthorities": [root],
+        },
+    )
+    for claimed in (NOW, datetime(2025, 5, 1, tzinfo=UTC)):
+        # Signed now by the revoked key; the authenticSigningTime is what the same
+        # key writes, so a time before the revocation proves nothing.
+        result = run(authority_envelope(claimed, (leaf.key, chain)), MEDIA_JWS, policy)
+        check, why = failed(result)
+        assert check == "revocation", result.checks
+        assert "is revoked since 2025-06-01T00:00:00Z" in why
+        assert outcomes(result)["signing-scheme"] is Outcome.PASS
+        assert outcomes(result)["certificate-chain"] is Outcome.PASS
+
+
+def revoked_after_signing(
+    tmp_path: Path, url: str, *, invalidity: timedelta | None
+) -> tuple[bytes, list[str], datetime]:
+    """A timestamped envelope whose leaf the CA revokes 30 minutes after signing.
+
+    Returns the envelope, the CRLs (the entry's invalidityDate ``invalidity`` after
+    the signing time, or none) and the signing time.
+    """
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing revoked later",
+        inter,
+        org="Acme Radio Systems GmbH",
+        not_before=NOW - timedelta(days=2),
+        not_after=NOW + timedelta(days=30),
+    )
+    assert not isinstance(leaf.key, Ed25519PrivateKey)
+    chain = [leaf.cert, inter.cert, issued("vendor-a", "root").cert]
+    # The token's genTime is the TSA's clock now, not the module's NOW.
+    signed = datetime.now(UTC).replace(microsecond=0)
+    raw = jws_envelope(leaf.key, chain, TARGET, signed_at=signed, tsa_url=url)
+    entry = pki.revoked_entry(
+        leaf.cert.serial_number,
+        signed + timedelta(minutes=30),
+        invalidity=None if invalidity is None else signed + invalidity,
+    )
+    crl = pki.make_crl(
+        inter,
+        [entry],
+        last_update=signed - timedelta(hours=1),
+        next_update=signed + timedelta(days=7),
+    )
+    path = tmp_path / "inter.crl.pem"
+    path.write_bytes(pki.crl_pem(crl))
+    return raw, [str(path), str(KEYS / "vendor-a/root.crl.pem")], signed
+
+
+@pytest.mark.parametrize(
+    ("invalidity", "verdict"),
+    [
+        # Notary Project, "Revocation Checking with CRL": without an invalidityDate
+        # the certificate is revoked, whatever the timestamp (RFC 5280 would keep a
+        # signature timestamped before the revocation date: formats other than
+        # Notation still do, test_time_revocation.py)
+        (None, "without an invalidityDate"),
+        # an invalidityDate before the timestamp: revoked
+        (timedelta(days=-1), "is not before"),
+        # an invalidityDate after the timestamp: the signature stays valid
+        (timedelta(minutes=20), None),
+    ],
+    ids=["no-invalidity-date", "invalid-before", "invalid-after"],
+)
+def test_revocation_after_a_timestamped_notation_signature(
+    tmp_path: Path,
+    tsa: tuple[str, Path],
+    invalidity: timedelta | None,
+    verdict: str | None,
+) -> None:
+    url, tsa_root = tsa
+    raw, crls, signed = revoked_after_signing(tmp_path, url, invalidity=invalidity)
+    policy = make_policy(
+        tmp_path, tsa_root, crls=crls, identities=[{"anySigner": True}]
+    )
+    result = run(raw, MEDIA_JWS, policy, at=signed + timedelta(hours=1))
+    assert outcomes(result)["timestamp"] is Outcome.PASS
+    if verdict is None:
+        assert result.ok, result.checks
+        assert "the signature stays valid" in next(
+            c.reason for c in result.checks if c.check == "revocation"
+        )
+    else:
+        check, why = failed(result)
+        assert check == "revocation"
+        assert verdict in why
 
 
 # ----------------------------------------------------------------- COSE specifics
@@ -892,7 +1060,7 @@ def test_malformed_jws_fails_the_envelope_check(
         (
             {"protected": {"io.cncf.notary.signingTime": "2025-01-01"}},
             "notation-envelope",
-            "with an offset",
+            "not an RFC 3339 time with offset",
         ),
     ],
 )
@@ -910,3 +1078,162 @@ def test_envelope_that_is_not_an_object_fails(tmp_path: Path) -> None:
     check, why = failed(run(b"[]", MEDIA_JWS, make_policy(tmp_path)))
     assert check == "notation-envelope"
     assert "must be a JSON object" in why
+
+
+# ------------------------------------------------- strict forms (RFC 3339, CBOR, size)
+
+_PLUGIN = "io.cncf.notary.verificationPlugin"
+_PLUGIN_MIN = "io.cncf.notary.verificationPluginMinVersion"
+
+
+@pytest.mark.parametrize("critical", [True, False], ids=["critical", "not-critical"])
+@pytest.mark.parametrize("name", [_PLUGIN, _PLUGIN_MIN])
+def test_verification_plugin_headers_fail_critical_or_not(
+    tmp_path: Path, name: str, *, critical: bool
+) -> None:
+    # "Guidelines for implementations": a verifier that cannot run the plug-in MUST
+    # fail; notation-go looks the plug-in up whether or not crit lists it.
+    key, chain = acme()
+    crit = ["io.cncf.notary.signingScheme", *([name] if critical else [])]
+    value = "com.example.mustrun" if name == _PLUGIN else "1.0.0"
+    policy = make_policy(tmp_path)
+    for raw, media_type in (
+        (
+            jws_envelope(
+                key, chain, TARGET, signed_at=NOW, protected={name: value, "crit": crit}
+            ),
+            MEDIA_JWS,
+        ),
+        (
+            cose_envelope(
+                key, chain, TARGET, signed_at=NOW, protected={name: value, 2: crit}
+            ),
+            MEDIA_COSE,
+        ),
+    ):
+        check, why = failed(run(raw, media_type, policy))
+        assert check == "notation-envelope"
+        assert f"{name} requires a verification plug-in" in why
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "20251201T000000Z",  # ISO 8601 basic format
+        "2025-W49-1T00:00:00Z",  # ISO week date
+        "2025-12-01T00:00Z",  # no seconds
+        "2025-12-01 00:00:00Z",  # a space for T
+        "2025-12-01T00:00:00+0100",  # offset without a colon
+        "2025-12-01T00:00:00",  # no offset
+        "2025-12-01T00:00:00Z\n",  # a trailing newline
+        "\u0662\u0660\u0662\u0665-12-01T00:00:00Z",  # Arabic-Indic digits
+    ],
+)
+@pytest.mark.parametrize(
+    "header",
+    [
+        "io.cncf.notary.signingTime",
+        "io.cncf.notary.expiry",
+        "io.cncf.notary.authenticSigningTime",
+    ],
+)
+def test_jws_times_must_be_rfc3339_date_times(
+    tmp_path: Path, header: str, value: str
+) -> None:
+    key, chain = acme()
+    protected: dict[str, Any] = {header: value}
+    if header != "io.cncf.notary.signingTime":
+        protected["crit"] = ["io.cncf.notary.signingScheme", header]
+    drop: list[str] = []
+    if header == "io.cncf.notary.authenticSigningTime":
+        protected["io.cncf.notary.signingScheme"] = "notary.x509.signingAuthority"
+        drop = ["io.cncf.notary.signingTime"]
+    raw = jws_envelope(
+        key, chain, TARGET, signed_at=NOW, protected=protected, drop=drop
+    )
+    check, why = failed(run(raw, MEDIA_JWS, make_policy(tmp_path)))
+    assert check == "notation-envelope"
+    assert f"protected.{header}: not an RFC 3339 time with offset" in why
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2025-12-01T00:00:00Z",
+        "2025-12-01t00:00:00z",  # RFC 3339 §5.6 NOTE: T and Z may be lower case
+        "2025-12-01T01:00:00.123456789+01:00",  # any number of fraction digits
+    ],
+)
+def test_jws_rfc3339_forms_are_accepted(tmp_path: Path, value: str) -> None:
+    key, chain = acme()
+    later = rfc3339(NOW + timedelta(days=1))
+    raw = jws_envelope(
+        key,
+        chain,
+        TARGET,
+        signed_at=NOW,
+        protected={
+            "io.cncf.notary.signingTime": value,
+            "io.cncf.notary.expiry": later.replace("T", "t"),
+            "crit": ["io.cncf.notary.signingScheme", "io.cncf.notary.expiry"],
+        },
+    )
+    result = run(raw, MEDIA_JWS, make_policy(tmp_path))
+    assert result.ok, result.checks
+    assert "2025-12-01T00:00:00" in next(
+        c.reason for c in result.checks if c.check == "signing-scheme"
+    )
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [b"\x00", b"\x00GARBAGE", b"cose"],
+    ids=["one-byte", "garbage", "second-envelope"],
+)
+def test_cose_with_bytes_after_the_envelope_fails(tmp_path: Path, extra: bytes) -> None:
+    key, chain = acme()
+    cose = cose_envelope(key, chain, TARGET, signed_at=NOW)
+    policy = make_policy(tmp_path)
+    assert run(cose, MEDIA_COSE, policy).ok
+    tail = cose if extra == b"cose" else extra
+    check, why = failed(run(cose + tail, MEDIA_COSE, policy))
+    assert check == "notation-envelope"
+    assert f"not valid CBOR: {len(tail)} bytes after the data item" in why
+
+
+def test_cose_protected_header_with_bytes_after_the_map_fails(tmp_path: Path) -> None:
+    # The signature covers the protected bytes as given: only the decoder can tell.
+    key, chain = acme()
+    prot = cbor2.dumps(
+        {
+            1: -7,
+            2: ["io.cncf.notary.signingScheme"],
+            3: "application/vnd.cncf.notary.payload.v1+json",
+            "io.cncf.notary.signingScheme": "notary.x509",
+            "io.cncf.notary.signingTime": cbor2.CBORTag(1, int(NOW.timestamp())),
+        }
+    )
+    policy = make_policy(tmp_path)
+    good = cose_envelope(key, chain, TARGET, signed_at=NOW, raw_protected=prot)
+    assert run(good, MEDIA_COSE, policy).ok
+    bad = cose_envelope(key, chain, TARGET, signed_at=NOW, raw_protected=prot + b"\xa0")
+    check, why = failed(run(bad, MEDIA_COSE, policy))
+    assert check == "notation-envelope"
+    assert "protected: not valid CBOR: 1 bytes after the data item" in why
+
+
+@pytest.mark.parametrize(
+    "size",
+    ["1234.0", "1.234e3", '"1234"', "null", "true"],
+    ids=["float", "exponent", "string", "null", "bool"],
+)
+def test_target_size_must_be_an_integer(tmp_path: Path, size: str) -> None:
+    key, chain = acme()
+    policy = make_policy(tmp_path)
+    assert run(jws_envelope(key, chain, TARGET, signed_at=NOW), MEDIA_JWS, policy).ok
+    artifact = json.dumps({k: v for k, v in TARGET.items() if k != "size"})
+    body = f'{{"targetArtifact": {artifact[:-1]}, "size": {size}}}}}'.encode()
+    bad = jws_envelope(key, chain, TARGET, signed_at=NOW, body=body)
+    check, why = failed(run(bad, MEDIA_JWS, policy))
+    assert check == "target-artifact"
+    assert f"size {json.loads(size)!r}) is not the manifest verified" in why

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -349,3 +349,70 @@ def test_full_signature_cache_is_emptied(plain: Path3) -> None:
     signatures = cache.crl_signatures
     assert len(signatures) == 1
     assert re.fullmatch(r"[0-9a-f]{64}", next(iter(signatures._table))[0].hex())
+
+
+# -- a revoked certificate and a trusted signing time --------------------------------
+
+SIGNED = AT - timedelta(days=10)
+EFFECTIVE = revocation.RevocationTimeRule.EFFECTIVE
+INVALIDITY = revocation.RevocationTimeRule.INVALIDITY_DATE
+
+
+@pytest.mark.parametrize(
+    ("reason", "invalidity", "rule", "verdict"),
+    [
+        # RFC 5280 (every format but Notation): the revocation date, or an earlier
+        # invalidityDate, after the signing time keeps the signature valid...
+        (None, None, EFFECTIVE, "stays valid"),
+        (x509.ReasonFlags.superseded, None, EFFECTIVE, "stays valid"),
+        (None, SIGNED + timedelta(days=1), EFFECTIVE, "stays valid"),
+        # ...a compromise without an invalidityDate, or one before it, never does
+        (x509.ReasonFlags.key_compromise, None, EFFECTIVE, "leaves no time"),
+        (None, SIGNED - timedelta(days=1), EFFECTIVE, "is not before"),
+        # Notary Project: only an invalidityDate after the signing time does
+        (None, None, INVALIDITY, "without an invalidityDate"),
+        (x509.ReasonFlags.superseded, None, INVALIDITY, "without an invalidityDate"),
+        (None, SIGNED + timedelta(days=1), INVALIDITY, "stays valid"),
+        (None, SIGNED - timedelta(days=1), INVALIDITY, "is not before"),
+        (
+            x509.ReasonFlags.key_compromise,
+            SIGNED + timedelta(days=1),
+            INVALIDITY,
+            "stays valid",
+        ),
+    ],
+)
+def test_time_rules_for_a_revocation_after_the_signing_time(
+    plain: Path3,
+    reason: x509.ReasonFlags | None,
+    invalidity: datetime | None,
+    rule: revocation.RevocationTimeRule,
+    verdict: str,
+) -> None:
+    leaf = plain.chain.leaf
+    entry = pki.revoked_entry(
+        leaf.serial_number,
+        SIGNED + timedelta(days=2),
+        reason=reason,
+        invalidity=invalidity,
+    )
+    inter_crl = pki.make_crl(plain.inter, [entry], last_update=LAST, next_update=NEXT)
+
+    def judge(signed_at: datetime | None) -> str:
+        return verify_revocation(
+            plain.chain,
+            [inter_crl, plain.root_crl()],
+            at=AT,
+            signed_at=signed_at,
+            mode=RevocationMode.REQUIRE,
+            time_rule=rule,
+        )
+
+    if verdict == "stays valid":
+        assert "the signature stays valid" in judge(SIGNED)
+    else:
+        with pytest.raises(CertificateChainError, match=verdict):
+            judge(SIGNED)
+    # without a trusted signing time, a listed certificate is revoked under any rule
+    with pytest.raises(CertificateChainError, match="is revoked since"):
+        judge(None)

@@ -37,7 +37,18 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
         yield server.url, root
 
 
-def short_lived_leaf(*, serial: int | None = None) -> tuple[Signer, pki.Issued]:
+@pytest.fixture(scope="module")
+def wide_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A TSA whose tokens state an accuracy of two hours."""
+    work = tmp_path_factory.mktemp("wide-tsa")
+    root, cert, key = make_tsa_pki(work)
+    with LoopbackTSA(cert, key, None, work, accuracy="secs:7200") as server:
+        yield server.url, root
+
+
+def short_lived_leaf(
+    *, serial: int | None = None, not_after: datetime | None = None
+) -> tuple[Signer, pki.Issued]:
     """A vendor-a code-signing leaf valid for two days around now."""
     inter = issued("vendor-a", "intermediate")
     leaf = pki.make_leaf(
@@ -45,7 +56,7 @@ def short_lived_leaf(*, serial: int | None = None) -> tuple[Signer, pki.Issued]:
         inter,
         org="Acme Radio Systems GmbH",
         not_before=NOW - timedelta(days=1),
-        not_after=NOW + timedelta(days=1),
+        not_after=not_after or NOW + timedelta(days=1),
         serial=serial,
     )
     return signer_from(leaf, inter), inter
@@ -104,6 +115,30 @@ def test_expired_leaf_verifies_with_timestamp_of_signing_time(
     assert "test-tsa" in reason
     _, chain = check(report, "certificate-chain")
     assert "RFC 3161 timestamp by test-tsa" in chain
+
+
+def test_timestamp_accuracy_must_lie_inside_the_chain_validity(
+    delivery: DeliveryBuilder,
+    tmp_path: Path,
+    tsa: tuple[str, Path],
+    wide_tsa: tuple[str, Path],
+) -> None:
+    # The leaf expires two minutes after signing; verified three hours later.
+    signed = datetime.now(UTC).replace(microsecond=0)
+    signer, _ = short_lived_leaf(not_after=signed + timedelta(minutes=2))
+    later = signed + timedelta(hours=3)
+    url, root = tsa  # accuracy one second: inside the leaf's validity
+    manifest_only(delivery, signer, tsa_url=url)
+    report = run(delivery.root, policy(tmp_path, root), later)
+    assert report.ok, [c.to_dict() for c in report.failures()]
+    url, root = wide_tsa  # accuracy two hours: genTime + 2 h is after notAfter
+    manifest_only(delivery, signer, tsa_url=url)
+    report = run(delivery.root, policy(tmp_path, root), later)
+    assert check(report, "timestamp")[0] is Outcome.PASS
+    outcome, reason = check(report, "certificate-chain")
+    assert outcome is Outcome.FAIL
+    assert "is not valid over the whole time of the timestamp" in reason
+    assert not report.ok
 
 
 def test_expired_leaf_fails_without_timestamp(
@@ -283,6 +318,28 @@ def test_revocation_after_trusted_timestamp_keeps_signature_valid(
     assert outcome is Outcome.PASS, reason
     assert "after the timestamped signing time" in reason
     assert report.ok
+
+
+def test_revocation_within_the_timestamp_accuracy_fails(
+    delivery: DeliveryBuilder, tmp_path: Path, wide_tsa: tuple[str, Path]
+) -> None:
+    # Revoked 30 minutes after genTime, but the token dates the signature only to
+    # within two hours: it may have been made after the revocation.
+    url, root = wide_tsa
+    signer, _ = short_lived_leaf(serial=0x5EF0)
+    signed = datetime.now(UTC).replace(microsecond=0)
+    manifest_only(delivery, signer, tsa_url=url)
+    crls = _crls(tmp_path, [(0x5EF0, signed + timedelta(minutes=30))])
+    report = run(
+        delivery.root,
+        policy(tmp_path, root, revocation={"mode": "require", "crls": crls}),
+        signed + timedelta(hours=3),
+    )
+    assert check(report, "timestamp")[0] is Outcome.PASS
+    outcome, reason = check(report, "revocation")
+    assert outcome is Outcome.FAIL
+    assert "is not before" in reason
+    assert not report.ok
 
 
 def test_revocation_before_signing_fails_even_with_timestamp(
