@@ -728,3 +728,54 @@ def test_blob_of_another_size_than_its_descriptor_is_refused(tmp_path: Path) -> 
     walked = open_layout(layout.root)
     with pytest.raises(InvalidInputError, match=r"bytes, index\.json"):
         walked.read_blob(parse_descriptor(d, "index.json manifests[0]"))
+
+
+# -------------------------------------------------- the index DAG, signature shapes
+
+
+class _Counting(dict[str, Any]):
+    """A mapping that counts its lookups (the walk's visits of indexes).
+
+    Past ``limit`` lookups it fails at once, so a walk of every path fails the
+    test instead of running for W^D steps.
+    """
+
+    limit = 0
+    lookups = 0
+
+    def __getitem__(self, key: str) -> Any:
+        self.lookups += 1
+        assert self.lookups <= self.limit, "an index is walked more than once"
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize("width", [10, 100])
+def test_index_dag_is_walked_once_per_index(tmp_path: Path, width: int) -> None:
+    """Each index names the next ``width`` times: W^D paths, D index visits."""
+    from dataclasses import replace
+
+    from vendorproof.formats.oci.delivery import _components
+
+    layout = new_layout(tmp_path / "l")
+    child = layout.add_image([b"x"])
+    depth = Limits().max_index_depth
+    for _ in range(depth):
+        raw = dumps(
+            {"schemaVersion": 2, "mediaType": INDEX, "manifests": [child] * width}
+        )
+        put_blob(layout.root, raw)
+        child = descriptor(INDEX, raw)
+    layout.manifests[:] = [child]
+    layout.save()
+    walked = open_layout(layout.root)
+    assert walked.problems == ()
+    counting = _Counting(walked.indexes)
+    counting.limit = 10 * depth
+    top = walked.index.manifests[0]
+    found = _components(replace(walked, indexes=counting), top)
+    assert counting.lookups == depth
+    # depth - 1 indexes below the top, the manifest, its config and layer.
+    assert len(found) == depth - 1 + 3
+    delivery = OciFormat().load(layout.root)
+    assert delivery.package_manifest is not None
+    assert len(delivery.package_manifest.manifest.components) == depth + 2

@@ -84,14 +84,20 @@ def _signed(layout: OciLayout) -> list[Descriptor]:
 
 def _components(layout: OciLayout, top: Descriptor) -> list[tuple[Descriptor, str]]:
     """Every blob below ``top`` (not ``top`` itself) with its component kind."""
+    # Each digest is visited once: an index may name one child many times, and
+    # indexes may share children, so following every path of the DAG would take
+    # time exponential in the nesting depth.
     found: dict[str, tuple[Descriptor, str]] = {}
+    visited = {top.digest}
     todo = [top]
     while todo:
         d = todo.pop()
         if d.digest in layout.indexes:
             for child in layout.indexes[d.digest].manifests:
                 found.setdefault(child.digest, (child, "other"))
-                todo.append(child)
+                if child.digest not in visited:
+                    visited.add(child.digest)
+                    todo.append(child)
         elif d.digest in layout.manifests:
             m = layout.manifests[d.digest]
             found.setdefault(m.config.digest, (m.config, "config"))
