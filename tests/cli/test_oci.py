@@ -347,3 +347,33 @@ def test_image_identity_reaches_the_report_and_the_record(
     assert recorded["manifest"] == delivery["manifest"]
     assert recorded.get("releaseDate") == released
     replay(store)
+
+
+# ---------------------------------------------------- index.json and media types
+
+
+def test_image_listed_under_two_tags_is_one_image(tmp_path: Path) -> None:
+    """``skopeo copy`` or ``oras`` list one digest once per tag."""
+    layout, _ = acme_image(tmp_path / "l", signed_at=SIGNED_AT)
+    first = layout.manifests[0]
+    ref = "org.opencontainers.image.ref.name"
+    layout.manifests[0] = {**first, "annotations": {ref: "3.1"}}
+    layout.manifests.append({**first, "annotations": {ref: "latest"}})
+    layout.save()
+    code, report = verify(layout.root, oci_policy(tmp_path))
+    assert code == ExitCode.OK, report
+    delivery = report["delivery"]
+    assert isinstance(delivery, dict)
+    assert delivery["principal"]["id"] == "acme"
+
+
+def test_two_images_are_still_refused(tmp_path: Path) -> None:
+    layout, _ = acme_image(tmp_path / "l", signed_at=SIGNED_AT)
+    layout.add_image([b"another image"])
+    code, report = verify(layout.root, oci_policy(tmp_path))
+    assert code == ExitCode.VERIFICATION_FAILED
+    found = report["checks"]
+    assert isinstance(found, list)
+    assert any(
+        c["subject"] == "index.json" and c["reason"].endswith("found 2") for c in found
+    )

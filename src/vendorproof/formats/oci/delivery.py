@@ -66,20 +66,23 @@ _SIGNATURE_TYPES: Final = frozenset(
 
 
 def _signed(layout: OciLayout) -> list[Descriptor]:
-    """The index.json entries that are not signatures (candidates to be signed).
+    """The images ``index.json`` lists besides signatures (candidates to be signed).
 
     Only documents that could be read count: one that could not is a problem of
-    the layout already, and nothing it says (a ``subject``) is known.
+    the layout already, and nothing it says (a ``subject``) is known. An image
+    listed more than once (one digest under several ``ref.name`` tags, as
+    ``skopeo copy`` or ``oras`` write them) is one candidate: the entries'
+    annotations are not signed, and only the digest is verified.
     """
-    out = []
+    out: dict[str, Descriptor] = {}
     for d in layout.index.manifests:
         m = layout.manifests.get(d.digest)
         if m is None and d.digest not in layout.indexes:
             continue
         if m is not None and (m.subject is not None or m.simple_signing):
             continue
-        out.append(d)
-    return out
+        out.setdefault(d.digest, d)
+    return list(out.values())
 
 
 def _components(layout: OciLayout, top: Descriptor) -> list[tuple[Descriptor, str]]:
