@@ -12,6 +12,10 @@ verified signature is handed to the k-of-n rule (``SignerCheck.signers``,
 Signatures that do not verify beside a verified one are not held against the image
 (anyone with access to a registry can attach a referrer); when none verifies, the
 checks of every attempt are reported.
+
+The target is computed from the manifest bytes in hand (digest, size); its media
+type is the document's own ``mediaType``, else (the field is only a SHOULD in the
+image specification) that of the descriptor naming it in ``index.json``.
 """
 
 from __future__ import annotations
@@ -56,13 +60,39 @@ def _fail(file: str, reason: str, requirements: tuple[str, ...]) -> SignerCheck:
     return SignerCheck(checks=(bad,), principal=None)
 
 
-def _entries(signature: DetachedSignature) -> list[dict[str, Any]]:
+def _entries(signature: DetachedSignature) -> tuple[list[dict[str, Any]], object]:
+    """The signature entries, and the media type of the signed document's descriptor."""
     data = parse_json(signature.data, file=signature.file)
     entries = data.get("signatures") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         msg = "no signature list"
         raise InvalidInputError(msg, file=signature.file)
-    return [e for e in entries if isinstance(e, dict)]
+    target = data.get("target")
+    given = target.get("mediaType") if isinstance(target, dict) else None
+    return [e for e in entries if isinstance(e, dict)], given
+
+
+def _media_type(content: bytes, file: str, given: object) -> str:
+    """The media type that is signed: the one of the descriptor naming the document.
+
+    An image manifest or index SHOULD carry its own ``mediaType`` (image-spec
+    ``manifest.md``, ``image-index.md``), so it may be absent: the descriptor in
+    ``index.json`` gives it, and Notation signs that descriptor. When the document
+    has the field, it must agree.
+
+    Raises:
+        InvalidInputError: neither gives a media type, or they differ.
+    """
+    data = parse_json(content, file=file)
+    own = data.get("mediaType") if isinstance(data, dict) else None
+    if own is not None and given is not None and own != given:
+        msg = f"mediaType {own!r} differs from its descriptor's {given!r}"
+        raise InvalidInputError(msg, file=file, path="mediaType")
+    media_type = own if own is not None else given
+    if not isinstance(media_type, str) or not media_type:
+        msg = "no media type: neither the document nor its descriptor gives one"
+        raise InvalidInputError(msg, file=file, path="mediaType")
+    return media_type
 
 
 def verify_oci_signatures(
@@ -81,16 +111,13 @@ def verify_oci_signatures(
     if content is None:
         return _fail(signature.file, "no manifest bytes to verify", requirements)
     try:
-        entries = _entries(signature)
+        entries, given = _entries(signature)
+        media_type = _media_type(content, signature.target, given)
     except InvalidInputError as e:
         return _fail(signature.file, str(e), requirements)
     # What is signed is computed from the bytes in hand.
-    data = parse_json(content, file=signature.target)
-    media_type = data.get("mediaType") if isinstance(data, dict) else None
     target = Target(
-        media_type=media_type
-        if isinstance(media_type, str)
-        else "application/vnd.oci.image.manifest.v1+json",
+        media_type=media_type,
         digest="sha256:" + hashlib.sha256(content).hexdigest(),
         size=len(content),
     )
