@@ -10,8 +10,11 @@ verified signature is handed to the k-of-n rule (``SignerCheck.signers``,
 ``signatureRequirements.manifest``). A signature of a kind its signer may not use
 (the vendor's ``imageSignatures``) does not count and is reported as a warning.
 Signatures that do not verify beside a verified one are not held against the image
-(anyone with access to a registry can attach a referrer); when none verifies, the
-checks of every attempt are reported.
+(anyone with access to a registry can attach a referrer), but the layout blobs they
+consist of (entry ``files``), which the adapter took out of the payload as signature
+material, are then unaccounted for: each is an ``unlisted-files`` check, ``warn`` or
+``fail`` as the policy's ``unlistedFiles`` says. When none verifies, the checks of
+every attempt are reported.
 
 The target is computed from the manifest bytes in hand (digest, size); its media
 type is the document's own ``mediaType``, else (the field is only a SHOULD in the
@@ -29,10 +32,11 @@ from datetime import datetime
 from typing import Any
 
 from vendorproof._internal.jsonio import parse_json
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError
 from vendorproof.models.checks import Check, CheckResult, Outcome
 from vendorproof.models.delivery import DetachedSignature
-from vendorproof.models.policy import Policy, Principal
+from vendorproof.models.policy import Policy, Principal, UnlistedFiles
 from vendorproof.verify.cosign import verify_cosign_bundle, verify_simple_signing
 from vendorproof.verify.notation import (
     MEDIA_COSE,
@@ -123,12 +127,14 @@ def verify_oci_signatures(
     )
     attempts: list[CheckResult] = []
     verified: list[tuple[str, str, SignerCheck]] = []  # (blob, kind, result)
+    files = _Files()
     for entry in entries:
         blob = str(entry.get("blob", signature.file))
         try:
             raw = base64.b64decode(str(entry.get("data", "")), validate=True)
         except (binascii.Error, ValueError):
             attempts.extend(_fail(blob, "not base64", requirements).checks)
+            files.failed(entry, "not base64")
             continue
         kind = entry.get("mediaType")
         common: dict[str, Any] = {
@@ -165,9 +171,69 @@ def verify_oci_signatures(
             result = _fail(blob, f"unknown signature media type {kind!r}", requirements)
         if result.ok:
             verified.append((blob, family, result))
+            files.verified(entry)
         else:
             attempts.extend(result.checks)
-    return _counted(signature.file, verified, attempts, requirements)
+            files.failed(entry, _first_failure(result))
+    counted = _counted(signature.file, verified, attempts, requirements)
+    if counted.principal is None:
+        return counted
+    # Beside a counted signature the others are not held against the image, but
+    # their blobs were taken out of the payload as signature material: one that
+    # did not verify is no more accounted for than any other unlisted file.
+    return replace(counted, checks=(*counted.checks, *files.unlisted(policy)))
+
+
+def _first_failure(result: SignerCheck) -> str:
+    return next(
+        (c.reason for c in result.checks if c.outcome is Outcome.FAIL), "not verified"
+    )
+
+
+class _Files:
+    """The layout blobs of each signature (entry ``files``): verified or not."""
+
+    def __init__(self) -> None:
+        self.good: set[str] = set()
+        self.bad: dict[str, str] = {}  # blob -> why its signature did not verify
+
+    def verified(self, entry: Mapping[str, Any]) -> None:
+        self.good.update(_files(entry))
+
+    def failed(self, entry: Mapping[str, Any], why: str) -> None:
+        for name in _files(entry):
+            self.bad.setdefault(name, why)
+
+    def unlisted(self, policy: Policy) -> list[CheckResult]:
+        """An ``unlisted-files`` check per blob only of signatures that failed."""
+        outcome = (
+            Outcome.WARN
+            if policy.unlisted_files is UnlistedFiles.WARN
+            else Outcome.FAIL
+        )
+        return [
+            CheckResult.of(
+                Check.UNLISTED_FILES,
+                name,
+                outcome,
+                f"blob of a signature that did not verify "
+                f"({shorten(why, _REASON_CHARS)}), not listed in the manifest "
+                f"(policy: unlistedFiles={policy.unlisted_files.value})",
+            )
+            for name, why in sorted(self.bad.items())
+            if name not in self.good
+        ]
+
+
+_REASON_CHARS = 120
+
+
+def _files(entry: Mapping[str, Any]) -> list[str]:
+    """The layout blobs an entry's signature consists of (none for a given file)."""
+    files = entry.get("files")
+    if not isinstance(files, list):
+        return []
+    return [f for f in files if isinstance(f, str)]
 
 
 def _counted(

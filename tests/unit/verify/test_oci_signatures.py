@@ -282,3 +282,37 @@ def test_media_type_in_doubt_fails(
     ((subject, why),) = bad(result)
     assert subject == "blobs/sha256/first"
     assert reason in why
+
+
+def unlisted_checks(result: SignerCheck) -> dict[str, tuple[Outcome, str]]:
+    return {
+        c.subject: (c.outcome, c.reason)
+        for c in result.checks
+        if c.check == "unlisted-files"
+    }
+
+
+@pytest.mark.parametrize("mode", ["warn", "fail"])
+def test_blobs_of_signatures_that_failed_beside_a_counted_one_are_unlisted(
+    tmp_path: Path, mode: str
+) -> None:
+    data = policy_data()
+    data["unlistedFiles"] = mode
+    pol = load_policy(write_policy(tmp_path / "p.yaml", data))
+    good = {**jws(), "files": ["m1", "{}", "blobs/sha256/0-application/jose+json"]}
+    failed = {**entry(JWS, b"{}", files=["m2", "{}", "env2"]), "blob": "env2"}
+    not_b64 = {**jws(), "blob": "env3", "data": "!!", "files": ["m3", "env3"]}
+    given = entry(JWS, b"junk")  # a file given beside: no layout blobs
+    result = run(pol, good, failed, not_b64, given)
+    assert result.principal is not None
+    got = unlisted_checks(result)
+    # The shared config is the verified signature's too.
+    assert set(got) == {"m2", "env2", "m3", "env3"}
+    outcome = Outcome.WARN if mode == "warn" else Outcome.FAIL
+    assert {o for o, _ in got.values()} == {outcome}
+    assert got["m3"][1] == (
+        "blob of a signature that did not verify (not base64), not listed in the "
+        f"manifest (policy: unlistedFiles={mode})"
+    )
+    # When none verifies, the failures are the verdict; nothing is called unlisted.
+    assert unlisted_checks(run(pol, failed, not_b64)) == {}
