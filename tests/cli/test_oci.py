@@ -17,9 +17,16 @@ from typer.testing import CliRunner
 
 from tests.builders import KEYS, policy_data, write_policy
 from tests.oci import (
+    INDEX,
+    JWS,
     TITLE,
     VENDOR,
     acme_image,
+    acme_signer,
+    descriptor,
+    dumps,
+    jws_envelope,
+    new_layout,
     oci_policy,
     put_blob,
     real_layout,
@@ -347,3 +354,61 @@ def test_image_identity_reaches_the_report_and_the_record(
     assert recorded["manifest"] == delivery["manifest"]
     assert recorded.get("releaseDate") == released
     replay(store)
+
+
+# ---------------------------------------------------- index.json and media types
+
+
+def test_image_listed_under_two_tags_is_one_image(tmp_path: Path) -> None:
+    """``skopeo copy`` or ``oras`` list one digest once per tag."""
+    layout, _ = acme_image(tmp_path / "l", signed_at=SIGNED_AT)
+    first = layout.manifests[0]
+    ref = "org.opencontainers.image.ref.name"
+    layout.manifests[0] = {**first, "annotations": {ref: "3.1"}}
+    layout.manifests.append({**first, "annotations": {ref: "latest"}})
+    layout.save()
+    code, report = verify(layout.root, oci_policy(tmp_path))
+    assert code == ExitCode.OK, report
+    delivery = report["delivery"]
+    assert isinstance(delivery, dict)
+    assert delivery["principal"]["id"] == "acme"
+
+
+def test_two_images_are_still_refused(tmp_path: Path) -> None:
+    layout, _ = acme_image(tmp_path / "l", signed_at=SIGNED_AT)
+    layout.add_image([b"another image"])
+    code, report = verify(layout.root, oci_policy(tmp_path))
+    assert code == ExitCode.VERIFICATION_FAILED
+    found = report["checks"]
+    assert isinstance(found, list)
+    assert any(
+        c["subject"] == "index.json" and c["reason"].endswith("found 2") for c in found
+    )
+
+
+@pytest.mark.parametrize("own", [None, INDEX])
+def test_signed_index_media_type_comes_from_its_descriptor(
+    tmp_path: Path, own: str | None
+) -> None:
+    """image-index.md: ``mediaType`` SHOULD be used, so a signed index may omit it;
+    Notation signs its descriptor's media type."""
+    layout = new_layout(tmp_path / "l")
+    image = layout.add_image()
+    layout.manifests.clear()
+    body: dict[str, object] = {"schemaVersion": 2, "manifests": [image]}
+    if own is not None:
+        body["mediaType"] = own
+    raw = dumps(body)
+    put_blob(layout.root, raw)
+    index = descriptor(INDEX, raw)
+    layout.manifests.append(index)
+    layout.save()
+    key, chain = acme_signer()
+    envelope = jws_envelope(key, chain, index, signed_at=SIGNED_AT)
+    layout.add_referrer(index, envelope, JWS)
+    code, report = verify(layout.root, oci_policy(tmp_path))
+    assert code == ExitCode.OK, report
+    found = report["checks"]
+    assert isinstance(found, list)
+    (target,) = [c for c in found if c["check"] == "target-artifact"]
+    assert INDEX in target["reason"]

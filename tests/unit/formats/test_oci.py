@@ -728,3 +728,137 @@ def test_blob_of_another_size_than_its_descriptor_is_refused(tmp_path: Path) -> 
     walked = open_layout(layout.root)
     with pytest.raises(InvalidInputError, match=r"bytes, index\.json"):
         walked.read_blob(parse_descriptor(d, "index.json manifests[0]"))
+
+
+# -------------------------------------------------- the index DAG, signature shapes
+
+
+class _Counting(dict[str, Any]):
+    """A mapping that counts its lookups (the walk's visits of indexes).
+
+    Past ``limit`` lookups it fails at once, so a walk of every path fails the
+    test instead of running for W^D steps.
+    """
+
+    limit = 0
+    lookups = 0
+
+    def __getitem__(self, key: str) -> Any:
+        self.lookups += 1
+        assert self.lookups <= self.limit, "an index is walked more than once"
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize("width", [10, 100])
+def test_index_dag_is_walked_once_per_index(tmp_path: Path, width: int) -> None:
+    """Each index names the next ``width`` times: W^D paths, D index visits."""
+    from dataclasses import replace
+
+    from vendorproof.formats.oci.delivery import _components
+
+    layout = new_layout(tmp_path / "l")
+    child = layout.add_image([b"x"])
+    depth = Limits().max_index_depth
+    for _ in range(depth):
+        raw = dumps(
+            {"schemaVersion": 2, "mediaType": INDEX, "manifests": [child] * width}
+        )
+        put_blob(layout.root, raw)
+        child = descriptor(INDEX, raw)
+    layout.manifests[:] = [child]
+    layout.save()
+    walked = open_layout(layout.root)
+    assert walked.problems == ()
+    counting = _Counting(walked.indexes)
+    counting.limit = 10 * depth
+    top = walked.index.manifests[0]
+    found = _components(replace(walked, indexes=counting), top)
+    assert counting.lookups == depth
+    # depth - 1 indexes below the top, the manifest, its config and layer.
+    assert len(found) == depth - 1 + 3
+    delivery = OciFormat().load(layout.root)
+    assert delivery.package_manifest is not None
+    assert len(delivery.package_manifest.manifest.components) == depth + 2
+
+
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+SIMPLE = "application/vnd.dev.cosign.simplesigning.v1+json"
+BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+
+def _manifest(layout: Any, body: dict[str, Any], media_type: str = MANIFEST) -> str:
+    raw = dumps({"schemaVersion": 2, "mediaType": media_type, **body})
+    put_blob(layout.root, raw)
+    layout.manifests.append(descriptor(media_type, raw))
+    layout.save()
+    return blob_path(raw)
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("notary docker", "media type 'application/vnd.docker.distribution"),
+        ("bundle docker", "media type 'application/vnd.docker.distribution"),
+        ("bundle two layers", "are not exactly one Sigstore bundle"),
+        ("simple config type", "config media type 'application/vnd.oci.empty"),
+        ("simple config array", "config is not the image config cosign writes"),
+        ("simple config not json", "config is not the image config cosign writes"),
+    ],
+)
+def test_manifest_of_another_shape_is_no_signature(
+    tmp_path: Path, case: str, reason: str
+) -> None:
+    layout = new_layout(tmp_path / "l")
+    image = layout.add_image()
+    empty = descriptor("application/vnd.oci.empty.v1+json", b"{}")
+    put_blob(layout.root, b"{}")
+    put_blob(layout.root, b"sig")
+    kind, _, variant = case.partition(" ")
+    if kind == "simple":
+        config = {"type": b"{}", "array": b"[]", "not json": b"{"}.get(
+            variant.removeprefix("config "), b"{}"
+        )
+        put_blob(layout.root, config)
+        media = (
+            "application/vnd.oci.empty.v1+json"
+            if variant == "config type"
+            else ("application/vnd.oci.image.config.v1+json")
+        )
+        body: dict[str, Any] = {
+            "config": descriptor(media, config),
+            "layers": [descriptor(SIMPLE, b"sig")],
+        }
+        media_type = MANIFEST
+    else:
+        artifact = NOTARY if kind == "notary" else BUNDLE
+        layer = "application/jose+json" if kind == "notary" else BUNDLE
+        body = {
+            "artifactType": artifact,
+            "config": empty,
+            "layers": [descriptor(layer, b"sig")] * (2 if "two" in variant else 1),
+            "subject": image,
+        }
+        media_type = DOCKER_MANIFEST if variant == "docker" else MANIFEST
+    name = _manifest(layout, body, media_type)
+    delivery = OciFormat().load(layout.root)
+    (finding,) = [f for f in delivery.findings if f.subject == name]
+    assert finding.outcome.value == "warn"
+    assert reason in finding.reason
+    assert name in delivery.payload
+    assert blob_path(b"sig") in delivery.payload
+    assert delivery.package_manifest is not None
+    assert delivery.package_manifest.signature is None
+
+
+def test_simple_signature_whose_config_is_missing_is_refused(tmp_path: Path) -> None:
+    layout = new_layout(tmp_path / "l")
+    layout.add_image()
+    put_blob(layout.root, b"sig")
+    config = descriptor("application/vnd.oci.image.config.v1+json", b"{}")
+    _manifest(layout, {"config": config, "layers": [descriptor(SIMPLE, b"sig")]})
+    delivery = OciFormat().load(layout.root)
+    (finding,) = [f for f in delivery.findings if f.subject == blob_path(b"{}")]
+    assert finding.outcome.value == "fail"
+    assert "missing" in finding.reason
+    assert delivery.package_manifest is not None
+    assert delivery.package_manifest.signature is None

@@ -220,3 +220,99 @@ def test_every_verified_signature_counts_once_per_key(policy: Policy) -> None:
     result = run(policy, jws(), cose(), bundle(), simple())
     assert result.ok, result.checks
     assert result.signers == ((result.key_id, "acme"),)
+
+
+INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
+
+
+def run_over(
+    policy: Policy, content: bytes, given: str | None, *entries: dict[str, Any]
+) -> SignerCheck:
+    """``run`` over ``content`` whose descriptor gives media type ``given``."""
+    target = {**descriptor(given or "x", content), "mediaType": given}
+    signature = DetachedSignature(
+        kind="oci",
+        file="blobs/sha256/first",
+        target="blobs/sha256/manifest",
+        data=dump_json({"target": target, "signatures": list(entries)}),
+    )
+    return verify_oci_signatures(
+        signature,
+        content=content,
+        measured=None,
+        principals=policy.vendors,
+        role="vendor",
+        policy=policy,
+        at=NOW,
+        time_source="test",
+        requirements=("R",),
+    )
+
+
+def test_media_type_signed_is_the_descriptors_when_the_document_has_none(
+    policy: Policy,
+) -> None:
+    """image-index.md: ``mediaType`` SHOULD be used, so it may be absent."""
+    content = dumps({"schemaVersion": 2, "manifests": []})
+    signed = descriptor(INDEX_TYPE, content)
+    key, chain = acme_signer()
+    one = entry(JWS, jws_envelope(key, chain, signed, signed_at=NOW))
+    result = run_over(policy, content, INDEX_TYPE, one)
+    assert result.ok, result.checks
+    # Signed as a manifest, it is not the document verified.
+    wrong = {**signed, "mediaType": MANIFEST}
+    other = entry(JWS, jws_envelope(key, chain, wrong, signed_at=NOW))
+    assert run_over(policy, content, INDEX_TYPE, other).principal is None
+
+
+@pytest.mark.parametrize(
+    ("own", "given", "reason"),
+    [
+        (MANIFEST, INDEX_TYPE, "differs from its descriptor's"),
+        (None, None, "neither the document nor its descriptor gives one"),
+    ],
+)
+def test_media_type_in_doubt_fails(
+    policy: Policy, own: str | None, given: str | None, reason: str
+) -> None:
+    body: dict[str, Any] = {"schemaVersion": 2, "manifests": []}
+    if own is not None:
+        body["mediaType"] = own
+    result = run_over(policy, dumps(body), given, jws())
+    ((subject, why),) = bad(result)
+    assert subject == "blobs/sha256/first"
+    assert reason in why
+
+
+def unlisted_checks(result: SignerCheck) -> dict[str, tuple[Outcome, str]]:
+    return {
+        c.subject: (c.outcome, c.reason)
+        for c in result.checks
+        if c.check == "unlisted-files"
+    }
+
+
+@pytest.mark.parametrize("mode", ["warn", "fail"])
+def test_blobs_of_signatures_that_failed_beside_a_counted_one_are_unlisted(
+    tmp_path: Path, mode: str
+) -> None:
+    data = policy_data()
+    data["unlistedFiles"] = mode
+    pol = load_policy(write_policy(tmp_path / "p.yaml", data))
+    good = {**jws(), "files": ["m1", "{}", "blobs/sha256/0-application/jose+json"]}
+    failed = {**entry(JWS, b"{}", files=["m2", "{}", "env2"]), "blob": "env2"}
+    not_b64 = {**jws(), "blob": "env3", "data": "!!", "files": ["m3", "env3"]}
+    given = entry(JWS, b"junk")  # a file given beside: no layout blobs
+    result = run(pol, good, failed, not_b64, given)
+    assert result.principal is not None
+    got = unlisted_checks(result)
+    # The shared config is the verified signature's too.
+    assert set(got) == {"m2", "env2", "m3", "env3"}
+    outcome = Outcome.WARN if mode == "warn" else Outcome.FAIL
+    assert {o for o, _ in got.values()} == {outcome}
+    assert got["m3"][1] == (
+        "blob of a signature that did not verify (not base64), not listed in the "
+        f"manifest (policy: unlistedFiles={mode})"
+    )
+    # When none verifies, the failures are the verdict; nothing is called unlisted.
+    assert unlisted_checks(run(pol, failed, not_b64)) == {}

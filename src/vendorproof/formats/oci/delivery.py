@@ -9,9 +9,15 @@ the layout (``--signature``), are one detached signature of kind ``oci``, which
 ``verify.oci_signatures`` verifies, the first that establishes a trusted vendor
 deciding. Every document the walk refused is a failed ``attestations`` finding.
 
+Only a manifest of the shape its specification gives is a signature manifest
+(:class:`_Signatures`): its blobs are signature material, not payload. One that
+only labels itself a signature is a document of another artifact, and its blobs
+are payload files the image's manifest does not list (``unlisted-files``).
+
 Inputs (stored as evidence): ``oci-layout``, ``index.json``, every index and manifest
-blob read (refused ones too), every signature blob and every signature file
-(``signature:<name>``); never a config or layer.
+blob read (refused ones too), the config and layers of every signature manifest,
+the config of every manifest with simple-signing layers (its shape depends on it),
+and every signature file (``signature:<name>``); never the image's config or layers.
 
 The vendor, product, version and release date are the signed document's own image
 annotations (image-spec ``annotations.md``), never its descriptor's in
@@ -27,7 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from vendorproof._internal.jsonio import dump_json
+from vendorproof._internal.jsonio import dump_json, parse_json
 from vendorproof.errors import InvalidInputError
 from vendorproof.formats.base import SignatureFile
 from vendorproof.formats.oci.documents import (
@@ -36,8 +42,11 @@ from vendorproof.formats.oci.documents import (
     INDEX_FILE,
     LAYOUT_FILE,
     MEDIA_COSE,
+    MEDIA_EMPTY,
+    MEDIA_IMAGE_MANIFEST,
     MEDIA_JWS,
     Descriptor,
+    Manifest,
 )
 from vendorproof.formats.oci.layout import OciLayout
 from vendorproof.limits import Limits
@@ -66,32 +75,41 @@ _SIGNATURE_TYPES: Final = frozenset(
 
 
 def _signed(layout: OciLayout) -> list[Descriptor]:
-    """The index.json entries that are not signatures (candidates to be signed).
+    """The images ``index.json`` lists besides signatures (candidates to be signed).
 
     Only documents that could be read count: one that could not is a problem of
-    the layout already, and nothing it says (a ``subject``) is known.
+    the layout already, and nothing it says (a ``subject``) is known. An image
+    listed more than once (one digest under several ``ref.name`` tags, as
+    ``skopeo copy`` or ``oras`` write them) is one candidate: the entries'
+    annotations are not signed, and only the digest is verified.
     """
-    out = []
+    out: dict[str, Descriptor] = {}
     for d in layout.index.manifests:
         m = layout.manifests.get(d.digest)
         if m is None and d.digest not in layout.indexes:
             continue
         if m is not None and (m.subject is not None or m.simple_signing):
             continue
-        out.append(d)
-    return out
+        out.setdefault(d.digest, d)
+    return list(out.values())
 
 
 def _components(layout: OciLayout, top: Descriptor) -> list[tuple[Descriptor, str]]:
     """Every blob below ``top`` (not ``top`` itself) with its component kind."""
+    # Each digest is visited once: an index may name one child many times, and
+    # indexes may share children, so following every path of the DAG would take
+    # time exponential in the nesting depth.
     found: dict[str, tuple[Descriptor, str]] = {}
+    visited = {top.digest}
     todo = [top]
     while todo:
         d = todo.pop()
         if d.digest in layout.indexes:
             for child in layout.indexes[d.digest].manifests:
                 found.setdefault(child.digest, (child, "other"))
-                todo.append(child)
+                if child.digest not in visited:
+                    visited.add(child.digest)
+                    todo.append(child)
         elif d.digest in layout.manifests:
             m = layout.manifests[d.digest]
             found.setdefault(m.config.digest, (m.config, "config"))
@@ -101,29 +119,203 @@ def _components(layout: OciLayout, top: Descriptor) -> list[tuple[Descriptor, st
     return [found[k] for k in sorted(found)]
 
 
-def _signature_blobs(
-    layout: OciLayout, digest: str
-) -> tuple[list[dict[str, Any]], set[str]]:
-    """The signatures over ``digest``: (entries for the verifier, their blob paths)."""
-    entries: list[dict[str, Any]] = []
-    blobs: set[str] = set()
-    for m in layout.referrers(digest, artifact_types=_SIGNATURE_TYPES):
-        blobs.update({m.descriptor.blob, m.config.blob})
-        for layer in m.layers:
-            blobs.add(layer.blob)
-            entries.append({"mediaType": layer.media_type, "blob": layer.blob})
-    for m in layout.simple_signatures():
-        blobs.update({m.descriptor.blob, m.config.blob})
-        for layer in m.layers:
-            blobs.add(layer.blob)
-            entries.append(
-                {
-                    "mediaType": layer.media_type,
-                    "blob": layer.blob,
-                    "annotations": dict(layer.annotations),
-                }
+#: The OCI empty descriptor's content, ``{}`` (image-spec ``manifest.md``,
+#: "Guidance for an Empty Descriptor"): the config of a Notation signature
+#: manifest (notation writes ``{}`` under either config media type) and of a
+#: Sigstore bundle referrer.
+_EMPTY_JSON_DIGEST: Final = (
+    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+)
+_NOTARY_CONFIG_TYPES: Final = frozenset({ARTIFACT_NOTARY_SIGNATURE, MEDIA_EMPTY})
+_NOTARY_ENVELOPE_TYPES: Final = frozenset({MEDIA_JWS, MEDIA_COSE})
+_BUNDLE_LAYER_TYPES: Final = frozenset(
+    {ARTIFACT_SIGSTORE_BUNDLE, "application/vnd.dev.sigstore.bundle+json;version=0.3"}
+)
+_IMAGE_CONFIG_TYPES: Final = frozenset(
+    {
+        "application/vnd.oci.image.config.v1+json",
+        "application/vnd.docker.container.image.v1+json",
+    }
+)
+#: The fields of the image config cosign writes for a simple-signing manifest
+#: (an empty image whose layers are the payloads).
+_COSIGN_CONFIG_FIELDS: Final = frozenset(
+    {"architecture", "os", "created", "history", "rootfs", "config"}
+)
+
+
+def _is_empty_json(d: Descriptor) -> bool:
+    return d.digest == _EMPTY_JSON_DIGEST and d.size == len(b"{}")
+
+
+def _notary_shape(m: Manifest) -> str | None:
+    """Why ``m`` is no Notation signature manifest (None: it is one).
+
+    Notary Project signature specification, "Storage": an OCI image manifest whose
+    config media type is ``application/vnd.cncf.notary.signature`` (or, with that
+    ``artifactType``, the OCI empty descriptor) and whose ``layers`` hold exactly
+    one descriptor, the envelope (``application/jose+json`` or
+    ``application/cose``). The config content is not used, so it must be ``{}``.
+    """
+    if m.descriptor.media_type != MEDIA_IMAGE_MANIFEST:
+        return f"media type {m.descriptor.media_type!r} is not {MEDIA_IMAGE_MANIFEST}"
+    if m.config.media_type not in _NOTARY_CONFIG_TYPES or not _is_empty_json(m.config):
+        return (
+            f"config ({m.config.media_type}, {m.config.size} bytes) is not the "
+            f"empty JSON object of a Notation signature"
+        )
+    if len(m.layers) != 1 or m.layers[0].media_type not in _NOTARY_ENVELOPE_TYPES:
+        return (
+            f"layers ({_types(m.layers)}) are not exactly one envelope "
+            f"(application/jose+json or application/cose)"
+        )
+    return None
+
+
+def _bundle_shape(m: Manifest) -> str | None:
+    """Why ``m`` is no Sigstore bundle referrer (None: it is one).
+
+    cosign 3 attaches a bundle as an OCI image manifest with that ``artifactType``,
+    the empty descriptor as config and the bundle as its one layer.
+    """
+    if m.descriptor.media_type != MEDIA_IMAGE_MANIFEST:
+        return f"media type {m.descriptor.media_type!r} is not {MEDIA_IMAGE_MANIFEST}"
+    if m.config.media_type != MEDIA_EMPTY or not _is_empty_json(m.config):
+        return (
+            f"config ({m.config.media_type}, {m.config.size} bytes) is not the "
+            f"empty descriptor"
+        )
+    if len(m.layers) != 1 or m.layers[0].media_type not in _BUNDLE_LAYER_TYPES:
+        return f"layers ({_types(m.layers)}) are not exactly one Sigstore bundle"
+    return None
+
+
+def _simple_signing_shape(config: object, m: Manifest) -> str | None:
+    """Why ``m`` (every layer a simple-signing payload) is no cosign signature.
+
+    cosign stores simple signatures as an image (tag ``sha256-<hex>.sig``) whose
+    layers are the payloads and whose config describes nothing else: ``{}``, or
+    the config of an empty image whose ``rootfs.diff_ids`` are exactly those
+    layers, without execution parameters (``config`` empty).
+    """
+    reason = "config is not the image config cosign writes for its signatures"
+    if m.config.media_type not in _IMAGE_CONFIG_TYPES:
+        return f"config media type {m.config.media_type!r} is not an image config"
+    if not isinstance(config, dict):
+        return reason
+    if not config:
+        return None
+    rootfs = {"type": "layers", "diff_ids": [x.digest for x in m.layers]}
+    history = config.get("history", [])
+    if (
+        set(config) - _COSIGN_CONFIG_FIELDS
+        or config.get("config", {}) != {}
+        or config.get("rootfs") != rootfs
+        or not all(
+            isinstance(config.get(k, ""), str)
+            for k in ("architecture", "os", "created")
+        )
+        or not isinstance(history, list)
+        or len(history) > len(m.layers) + 1
+        or not all(
+            isinstance(h, dict)
+            and set(h) <= {"created"}
+            and isinstance(h.get("created", ""), str)
+            for h in history
+        )
+    ):
+        return reason
+    return None
+
+
+def _types(layers: Sequence[Descriptor]) -> str:
+    return ", ".join(x.media_type for x in layers) or "none"
+
+
+class _Signatures:
+    """The signatures over one image, and which blobs are signature material.
+
+    A manifest is a signature manifest of the image only when it has the shape
+    its specification gives (see the ``_*_shape`` functions); then its envelope
+    layers go to the verifier, and the manifest, config and layers are no
+    payload. A manifest that only *labels itself* a signature (``artifactType``,
+    or simple-signing layers) but has another shape is a document of another
+    artifact: its blobs stay payload (``unlisted-files``), and a ``warn``
+    ``attestations`` finding says why it is no signature.
+    """
+
+    def __init__(self, layout: OciLayout, limits: Limits) -> None:
+        self.layout = layout
+        self.limits = limits
+        self.entries: list[dict[str, Any]] = []
+        self.blobs: set[str] = set()
+        self.inputs: dict[str, bytes] = {}
+        self.findings: list[CheckResult] = []
+
+    def read(self, d: Descriptor) -> bytes | None:
+        """Blob ``d`` (size and digest checked), or None (a finding says why)."""
+        if d.blob in self.inputs:
+            return self.inputs[d.blob]
+        if d.blob in self.layout.documents:
+            return self.layout.documents[d.blob]
+        try:
+            raw = self.layout.read_blob(d, limits=self.limits)
+        except InvalidInputError as e:
+            self.findings.append(_finding(d.blob, f"malformed: {e}"))
+            return None
+        self.inputs[d.blob] = raw
+        return raw
+
+    def not_signature(self, m: Manifest, what: str, why: str) -> None:
+        self.findings.append(
+            CheckResult.of(
+                Check.ATTESTATIONS,
+                m.descriptor.blob,
+                Outcome.WARN,
+                f"not a {what}: {why}; its blobs are payload",
             )
-    return entries, blobs
+        )
+
+    def add(self, m: Manifest, *, annotated: bool = False) -> None:
+        files = [m.descriptor.blob, m.config.blob]
+        self.blobs.update(files)
+        for layer in m.layers:
+            self.blobs.add(layer.blob)
+            raw = self.read(layer)
+            entry: dict[str, Any] = {
+                "mediaType": layer.media_type,
+                "blob": layer.blob,
+                "files": [*files, layer.blob],
+                "data": base64.b64encode(raw or b"").decode(),
+            }
+            if annotated:
+                entry["annotations"] = dict(layer.annotations)
+            self.entries.append(entry)
+        self.read(m.config)
+
+    def collect(self, digest: str) -> None:
+        for m in self.layout.referrers(digest, artifact_types=_SIGNATURE_TYPES):
+            if m.kind == ARTIFACT_NOTARY_SIGNATURE:
+                what, why = "Notation signature manifest", _notary_shape(m)
+            else:
+                what, why = "Sigstore bundle referrer", _bundle_shape(m)
+            if why is None:
+                self.add(m)
+            else:
+                self.not_signature(m, what, why)
+        for m in self.layout.simple_signatures():
+            raw = self.read(m.config)
+            if raw is None:
+                continue
+            try:
+                config = parse_json(raw, file=m.config.blob, limits=self.limits)
+            except InvalidInputError:
+                config = None
+            why = _simple_signing_shape(config, m)
+            if why is None:
+                self.add(m, annotated=True)
+            else:
+                self.not_signature(m, "cosign simple-signing manifest", why)
 
 
 def _finding(subject: str, reason: str) -> CheckResult:
@@ -197,19 +389,12 @@ def _to_delivery(
     else:
         top = signed[0]
         raw = inputs[top.blob]
-        entries, sig_blobs = _signature_blobs(layout, top.digest)
-        for blob in sorted(sig_blobs):
-            d = layout.blobs.get(_digest_of(blob))
-            if d is None or blob in inputs:
-                continue
-            try:
-                inputs[blob] = layout.read_blob(d, limits=limits)
-            except InvalidInputError as e:
-                findings.append(_finding(blob, f"malformed: {e}"))
-        for entry in entries:
-            entry["data"] = base64.b64encode(inputs.get(entry["blob"], b"")).decode()
-        entries.extend(given)
-        metadata |= sig_blobs
+        found = _Signatures(layout, limits)
+        found.collect(top.digest)
+        inputs.update(found.inputs)
+        findings.extend(found.findings)
+        entries = [*found.entries, *given]
+        metadata |= found.blobs
         manifest, claim = _component_manifest(layout, top)
         released = None if manifest.release_date == _EPOCH else manifest.release_date
         signature = None
@@ -251,11 +436,6 @@ def _to_delivery(
 
 #: Why an unreferenced blob is no payload file (``Delivery.irregular``).
 UNREFERENCED_BLOB: Final = "unreferenced blob"
-
-
-def _digest_of(blob: str) -> str:
-    _, alg, hex_ = blob.split("/", 2)
-    return f"{alg}:{hex_}"
 
 
 def _target_dict(d: Descriptor) -> dict[str, Any]:
