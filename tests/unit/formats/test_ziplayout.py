@@ -518,3 +518,29 @@ def test_the_refusal_is_kept_with_the_cached_index(tmp_path: Path) -> None:
         with SafeZip(path, file="p.zip") as z:
             (digest,) = z.hash_members(["Files/a.sh"], ["sha256"])
         assert digest.digests["sha256"] == hashlib.sha256(A.content).hexdigest()
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_a_nested_archive_is_checked_through_its_stream(
+    tmp_path: Path, method: int
+) -> None:
+    # Security option 2: the CSAR is a member of the outer ZIP, read as a stream.
+    good, bad = _assemble([A, B]), _assemble([A, B], before_directory=HIDDEN)
+    outer = tmp_path / "outer.zip"
+    with zipfile.ZipFile(outer, "w", method) as zf:
+        zf.writestr("good.csar", good)
+        zf.writestr("bad.csar", bad)
+    with SafeZip(outer, file="outer.zip") as z:
+        member = z.member("good.csar")
+        with SafeZip(
+            z.open_seekable("good.csar"), file="good.csar", size=member.size
+        ) as inner:
+            assert [m.name for m in inner.members] == ["Files/a.sh", "Files/b.txt"]
+            assert inner.read("Files/b.txt") == B.content
+        with pytest.raises(InvalidInputError, match="hidden entry") as e:
+            SafeZip(
+                z.open_seekable("bad.csar"),
+                file="outer.zip: bad.csar",
+                size=z.member("bad.csar").size,
+            )
+        assert e.value.file == "outer.zip: bad.csar"
