@@ -15,7 +15,7 @@ Refused when the archive is opened (from the central directory):
 - duplicate names, and names equal after Unicode NFC normalisation, case folding and
   removing trailing dots and spaces from each component (they would collide on
   macOS/Windows file systems and fool a human reviewer);
-- a name used both as a file and as a directory;
+- a name used both as a file and as a directory, a directory entry with data;
 - more than :attr:`ArchiveLimits.max_members` members, a declared total above
   :attr:`ArchiveLimits.max_total_bytes` or above :attr:`ArchiveLimits.max_ratio`
   times the archive's size (at least :attr:`ArchiveLimits.ratio_floor_bytes`), or a
@@ -576,8 +576,9 @@ class _IndexCache:
     to measure the members; the second open reuses the index (tens of microseconds
     per member to build) when the file is the same and unchanged since: same device
     and inode, size, and modification and change times to the nanosecond. A file
-    rewritten in between is indexed afresh. Either way every member read is checked
-    against its local header and CRC-32, and its digest against the manifest.
+    rewritten in between is indexed afresh. The index holds the layout check (local
+    headers against the central directory); every member read is checked against its
+    CRC-32, and its digest against the manifest.
     """
 
     _SIZE: Final = 2
@@ -666,6 +667,11 @@ class _Index:
                     break
                 directories.add(parent)
             if info.is_dir():
+                # Data under a directory entry would be bytes no file list shows.
+                if info.file_size:
+                    raise InvalidInputError(
+                        "directory entry with data", file=file, path=repr(name[:200])
+                    )
                 directories.add(name.removesuffix("/"))
                 continue
             # A member's data lies inside the archive (APPNOTE 4.3.6: local header,

@@ -372,3 +372,11 @@ def test_an_unreadable_local_header_is_one_error() -> None:
     data = build([("a", b"1" * 100)])
     with pytest.raises(InvalidInputError, match="not a readable ZIP archive: I/O"):
         SafeZip(_FailingBelow(data, 10), file="pkg.csar")
+
+
+def test_a_directory_entry_with_data_is_refused() -> None:
+    # Bytes under a name ending in '/': no file list shows them.
+    with pytest.raises(InvalidInputError, match="directory entry with data") as e:
+        open_bytes(build([(zipfile.ZipInfo("Files/"), b"#!/bin/sh\n")]))
+    assert e.value.path == "'Files/'"
+    open_bytes(build([(zipfile.ZipInfo("Files/"), b"")])).close()
