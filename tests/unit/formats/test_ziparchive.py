@@ -10,12 +10,18 @@ import tracemalloc
 import unicodedata
 import warnings
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from vendorproof.errors import InvalidInputError
-from vendorproof.formats.ziparchive import ArchiveLimits, SafeZip
+from vendorproof.formats.ziparchive import (
+    ArchiveLimits,
+    SafeZip,
+    check_member_name,
+    name_key,
+)
 
 
 def build(
@@ -264,3 +270,113 @@ def test_oversized_text_member_is_refused() -> None:
         with pytest.raises(InvalidInputError, match="larger than 1000 bytes"):
             z.read("TOSCA-Metadata/TOSCA.meta")
         assert len(b"".join(z.chunks("TOSCA-Metadata/TOSCA.meta"))) == 2000
+
+
+def test_nul_in_a_directory_name_is_refused_with_the_whole_name() -> None:
+    # zipfile cuts ZipInfo.filename at a NUL (orig_filename keeps it): the name
+    # checked is the whole one, so neither the NUL nor what follows it slips by.
+    data = build([("Files/x.shZ/../../../etc/cron.d/evil", b"data")])
+    data = data.replace(b"Files/x.shZ/", b"Files/x.sh\x00/")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.namelist() == ["Files/x.sh"]
+    with pytest.raises(InvalidInputError, match="control character") as e:
+        open_bytes(data)
+    assert e.value.path == repr("Files/x.sh\x00/../../../etc/cron.d/evil")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Files/app.sh", "Files/app.sh. "),
+        ("Files/app.sh", "Files/app.sh..."),
+        ("Files/app.sh", "Files/APP.SH  "),
+        ("Files/dir/a", "Files/dir./a"),
+        ("Files/d\u00e9j\u00e0.txt", "Files/D\u00c9J\u00c0.txt."),
+    ],
+)
+def test_names_equal_on_windows_file_systems_are_refused(
+    first: str, second: str
+) -> None:
+    # Windows drops trailing dots and spaces of each component.
+    with pytest.raises(InvalidInputError, match=r"case folding|file and as a dir"):
+        open_bytes(build([(first, b"1"), (second, b"2")]))
+    assert name_key(second) == name_key(first)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Files/evil\u202etxt.sh",  # right-to-left override
+        "Files/app\u200b.sh",  # zero width space
+        "Files/\ufeffapp.sh",  # byte order mark
+        "Files/a\u2066b",  # left-to-right isolate
+        "Files/soft\u00adhyphen",
+    ],
+)
+def test_unicode_format_characters_are_refused(name: str) -> None:
+    with pytest.raises(InvalidInputError, match="format character") as e:
+        open_bytes(build([(name, b"1")]))
+    assert e.value.path == repr(name)
+    with pytest.raises(InvalidInputError, match="format character"):
+        check_member_name(name, file="m.mf", limits=ArchiveLimits())
+
+
+@pytest.mark.parametrize("name", ["a/.../b", "a/ /b", "a/. ./b", "...", "a/.. "])
+def test_components_of_only_dots_and_spaces_are_refused(name: str) -> None:
+    with pytest.raises(InvalidInputError, match="only dots and spaces"):
+        open_bytes(build([(zipfile.ZipInfo(name), b"x")]))
+
+
+def test_ordinary_names_keep_their_key() -> None:
+    assert name_key("Files/a.b/c.tar.gz") == "files/a.b/c.tar.gz"
+    assert name_key("Files/Caf\u00e9 .d/x.") == "files/caf\u00e9 .d/x"
+    assert name_key("Files/Caf\u00e9. /x.") == "files/caf\u00e9/x"
+    check_member_name(
+        "Files/\u05e9\u05dc\u05d5\u05dd.txt", file="m", limits=ArchiveLimits()
+    )
+
+
+def test_archive_wide_ratio_is_checked_before_inflating() -> None:
+    # Many members each below ratio_threshold_bytes: no member's ratio is checked,
+    # the archive's total is (declared sizes, at open).
+    members: list[tuple[str | zipfile.ZipInfo, bytes]] = [
+        (f"d/{i}.bin", bytes(1024 * 1024)) for i in range(12)
+    ]
+    data = build(members)
+    limits = ArchiveLimits(ratio_floor_bytes=8 * 1024 * 1024)
+    assert 200 * len(data) < 12 * 1024 * 1024
+    with pytest.raises(InvalidInputError, match="above 200 times the archive") as e:
+        open_bytes(data, limits)
+    assert e.value.path is None
+    # The floor: an archive may always declare that much.
+    open_bytes(data, ArchiveLimits(ratio_floor_bytes=12 * 1024 * 1024)).close()
+    open_bytes(data).close()  # the default floor, 64 MiB
+    # Or a ratio limit the archive keeps.
+    open_bytes(data, replace(limits, max_ratio=2000)).close()
+
+
+class _FailingBelow(io.BytesIO):
+    """Reads fail below an offset (after ``zipfile`` read the end of the archive)."""
+
+    def __init__(self, data: bytes, below: int) -> None:
+        super().__init__(data)
+        self.below = below
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() < self.below:
+            raise OSError("I/O error")
+        return super().read(size)
+
+
+def test_an_unreadable_local_header_is_one_error() -> None:
+    data = build([("a", b"1" * 100)])
+    with pytest.raises(InvalidInputError, match="not a readable ZIP archive: I/O"):
+        SafeZip(_FailingBelow(data, 10), file="pkg.csar")
+
+
+def test_a_directory_entry_with_data_is_refused() -> None:
+    # Bytes under a name ending in '/': no file list shows them.
+    with pytest.raises(InvalidInputError, match="directory entry with data") as e:
+        open_bytes(build([(zipfile.ZipInfo("Files/"), b"#!/bin/sh\n")]))
+    assert e.value.path == "'Files/'"
+    open_bytes(build([(zipfile.ZipInfo("Files/"), b"")])).close()

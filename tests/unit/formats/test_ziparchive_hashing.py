@@ -140,23 +140,23 @@ def test_corrupted_data(tmp_path: Path, method: int) -> None:
 
 
 def test_local_header_must_match_the_directory(tmp_path: Path) -> None:
+    # Refused when the archive is opened (``_ziplayout``), before any member is read.
     members = [("a.bin", b"A" * 100, zipfile.ZIP_STORED)]
 
     def rename(raw: bytearray) -> None:
         at = _local_offset(bytes(raw), "a.bin") + 30
         raw[at : at + 5] = b"b.bin"
 
-    _both_refuse(
-        _corrupt_archive(tmp_path, members, rename), "a.bin", "local file header"
-    )
-
     def signature(raw: bytearray) -> None:
         at = _local_offset(bytes(raw), "a.bin")
         raw[at : at + 4] = b"PK\x07\x08"
 
-    _both_refuse(
-        _corrupt_archive(tmp_path, members, signature), "a.bin", "bad local file header"
-    )
+    for edit, match in ((rename, "differ in the name"), (signature, "no local file")):
+        path = _corrupt_archive(tmp_path, members, edit)
+        for source in (path, io.BytesIO(path.read_bytes())):
+            with pytest.raises(InvalidInputError, match=match) as e:
+                SafeZip(source, file="bad.zip")
+            assert e.value.path == "'a.bin'"
 
 
 def test_lying_sizes(tmp_path: Path) -> None:
@@ -195,7 +195,15 @@ def test_data_beyond_the_end(tmp_path: Path) -> None:
         at = _local_offset(bytes(raw), "a.bin") + 28
         raw[at : at + 2] = (0xFFFF).to_bytes(2, "little")  # local extra length
 
-    _both_refuse(_corrupt_archive(tmp_path, members, far), "a.bin", "corrupt")
+    with pytest.raises(InvalidInputError, match="past the start of the central"):
+        SafeZip(_corrupt_archive(tmp_path, members, far), file="bad.zip")
+    # An archive cut short after it was opened: the read comes up short.
+    path = _archive(tmp_path / "cut.zip", members)
+    with SafeZip(path, file="cut.zip") as z:
+        os.truncate(path, 100)
+        with pytest.raises(InvalidInputError, match="beyond the end") as e:
+            z.hash_members(["a.bin"], ["sha256"])
+        assert e.value.path == "a.bin"
 
 
 def test_limits_count_while_hashing(tmp_path: Path) -> None:
