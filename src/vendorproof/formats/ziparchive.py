@@ -264,18 +264,27 @@ class SafeZip:
 
         It returns up to ``length`` bytes at ``offset`` (fewer at the end), with
         ``pread`` on a file, else seek and read, and raises InvalidInputError when
-        the archive cannot be read.
+        the archive cannot be read. On a stream (a CSAR inside a ZIP member), a range
+        inside the block read last is served from it: the layout check reads a little
+        past each local header, and seeking back in an inflating stream would inflate
+        it again from its start.
         """
         fd = self._fd()
         source = self._source
         file = self.file
+        last: list[tuple[int, bytes]] = [(0, b"")]
 
         def read_at(offset: int, length: int) -> bytes:
             try:
                 if fd is not None:
                     return os.pread(fd, length, offset)
+                start, block = last[0]
+                if start <= offset and offset + length <= start + len(block):
+                    return block[offset - start : offset - start + length]
                 source.seek(offset)
-                return source.read(length)
+                data = source.read(length)
+                last[0] = (offset, data)
+                return data
             except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile) as e:
                 raise InvalidInputError(
                     f"not a readable ZIP archive: {e}", file=file
