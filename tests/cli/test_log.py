@@ -317,3 +317,110 @@ def test_bad_proofs_and_requests_are_one_line_errors(
         "--witness", "w+00000000+AAAA", "--witnesses", "1",
     )  # fmt: skip
     assert_error(result, ExitCode.INVALID_INPUT, "--witness")
+
+
+@pytest.fixture(scope="module")
+def forked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A log the operator forked at size 2: history A grows to size 3 (``kept3.cp``,
+    what an auditor and a witness saw), B to size 4 and C to size 3 with another
+    record 3 (``fork4.cp``, ``fork3.cp``); ``incl4.json``/``incl3.json`` prove record
+    1 in B and C, ``cons3to4.json`` proves A's size 3 a prefix of A's size 4."""
+    tmp = tmp_path_factory.mktemp("fork")
+    a, b, c = tmp / "a.db", tmp / "b.db", tmp / "c.db"
+    for _ in range(2):
+        intake(a)
+    shutil.copy(a, b)
+    shutil.copy(a, c)
+    for db, grow, cp in ((a, 1, "kept3"), (b, 2, "fork4"), (c, 1, "fork3")):
+        for _ in range(grow):
+            intake(db)
+        assert_ok(invoke("log", "checkpoint", "--store", db, "-o", tmp / f"{cp}.cp"))
+    for db, doc in ((b, "incl4.json"), (c, "incl3.json")):
+        assert_ok(
+            invoke(
+                "log", "prove", "--record", "1", "--store", db,
+                "--operator-pub", OP_PUB, "-o", tmp / doc,
+            )
+        )  # fmt: skip
+    intake(a)
+    assert_ok(
+        invoke(
+            "log", "consistency", tmp / "kept3.cp", "--store", a,
+            "--operator-pub", OP_PUB, "-o", tmp / "cons3to4.json",
+        )
+    )  # fmt: skip
+    return tmp
+
+
+@pytest.mark.parametrize(
+    ("fork", "proof"), [("fork4.cp", "incl4.json"), ("fork3.cp", "incl3.json")]
+)
+def test_an_inclusion_proof_does_not_prove_a_kept_checkpoint(
+    forked: Path, fork: str, proof: str
+) -> None:
+    # The inclusion proof itself is sound (record 1 is in the fork) ...
+    result = invoke(
+        "audit", "verify-checkpoint", forked / fork, "--operator-pub", OP_PUB,
+        "--proof", forked / proof,
+    )  # fmt: skip
+    assert_ok(result)
+    assert "record 1" in result.stdout
+    # ... but it says nothing about the checkpoint the auditor kept.
+    result = invoke(
+        "audit", "verify-checkpoint", forked / fork, "--operator-pub", OP_PUB,
+        "--old", forked / "kept3.cp", "--proof", forked / proof,
+    )  # fmt: skip
+    assert_error(
+        result,
+        ExitCode.VERIFICATION_FAILED,
+        "the proof is of type inclusion; a consistency proof (size 3 to size",
+    )
+
+
+def test_a_consistency_proof_of_another_tree_is_named(forked: Path) -> None:
+    # A genuine proof from A's size 3 to A's size 4 shown for B's size 4.
+    result = invoke(
+        "audit", "verify-checkpoint", forked / "fork4.cp", "--operator-pub", OP_PUB,
+        "--old", forked / "kept3.cp", "--proof", forked / "cons3to4.json",
+    )  # fmt: skip
+    assert_error(
+        result,
+        ExitCode.VERIFICATION_FAILED,
+        "rootHash is not the checkpoint's",
+        "the proof is about another tree",
+    )
+    # For the checkpoint of size 3, the proof's sizes name another tree.
+    result = invoke(
+        "audit", "verify-checkpoint", forked / "fork3.cp", "--operator-pub", OP_PUB,
+        "--old", forked / "kept3.cp", "--proof", forked / "cons3to4.json",
+    )  # fmt: skip
+    assert_error(result, ExitCode.VERIFICATION_FAILED, "treeSize is not")
+
+
+def test_a_witness_does_not_cosign_a_fork_shown_an_inclusion_proof(
+    forked: Path, tmp_path: Path
+) -> None:
+    key, vkey = witness_key(tmp_path, "witness.example/w1")
+    state = tmp_path / "w.state"
+
+    def witness(cp: str, *args: str | Path) -> Result:
+        return invoke(
+            "log", "witness", forked / cp, "--key", key, "--name",
+            "witness.example/w1", "--operator-pub", OP_PUB, "--state", state,
+            "-o", tmp_path / f"{cp}.cosigned", *args,
+        )  # fmt: skip
+
+    assert_ok(witness("kept3.cp"))
+    kept_state = state.read_bytes()
+    assert_error(
+        witness("fork4.cp", "--proof", forked / "incl4.json"),
+        ExitCode.VERIFICATION_FAILED,
+        "the proof is of type inclusion; a consistency proof (size 3 to size 4)",
+    )
+    assert state.read_bytes() == kept_state
+    assert not (tmp_path / "fork4.cp.cosigned").exists()
+    result = invoke(
+        "audit", "verify-checkpoint", forked / "fork4.cp", "--operator-pub", OP_PUB,
+        "--witness", vkey,
+    )  # fmt: skip
+    assert_error(result, ExitCode.VERIFICATION_FAILED, "0 of the 1")
