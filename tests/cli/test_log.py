@@ -4,7 +4,9 @@ replay checks them, and bad checkpoints never pass (one line, documented exit co
 from __future__ import annotations
 
 import base64
+import hashlib
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from tests.builders import KEYS, SAMPLE_AT_TEXT, SAMPLE_DELIVERY, SAMPLE_POLICY
 from tests.cli.support import assert_error, assert_ok, invoke
 from tests.unit.evidence.support import manifest, relist
 from vendorproof._cli import ExitCode
+from vendorproof.evidence import tlog
 
 OP_KEY = KEYS / "operator" / "intake.key"
 OP_PUB = KEYS / "operator" / "intake.pub"
@@ -424,3 +427,57 @@ def test_a_witness_does_not_cosign_a_fork_shown_an_inclusion_proof(
         "--witness", vkey,
     )  # fmt: skip
     assert_error(result, ExitCode.VERIFICATION_FAILED, "0 of the 1")
+
+
+def _tamper_tree(db: Path, nodes: dict[tuple[int, int], bytes]) -> None:
+    """Replace tree nodes (the records stay): what write access without the key does."""
+    con = sqlite3.connect(db)
+    try:
+        triggers = con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        for (name,) in triggers.fetchall():
+            con.execute(f"DROP TRIGGER {name}")
+        for (level, idx), value in nodes.items():
+            con.execute(
+                "UPDATE tlog_nodes SET hash = ? WHERE level = ? AND idx = ?",
+                (value, level, idx),
+            )
+        con.commit()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("tampered", ["inner", "head leaf"])
+def test_the_key_never_signs_a_tree_inconsistent_with_its_checkpoints(
+    logged: tuple[Path, Path], tmp_path: Path, tampered: str
+) -> None:
+    db = tmp_path / "t.db"
+    shutil.copy(logged[0], db)  # four records, a checkpoint of each size
+    con = sqlite3.connect(db)
+    node = "SELECT hash FROM tlog_nodes WHERE level = ? AND idx = ?"
+    first, right = (con.execute(node, key).fetchone()[0] for key in ((0, 0), (1, 1)))
+    con.close()
+    forged = tlog.record_leaf(hashlib.sha256(b"forged").hexdigest())
+    if tampered == "inner":  # record 2's leaf and the nodes above it, consistently
+        left = tlog.node_hash(first, forged)
+        _tamper_tree(
+            db, {(0, 1): forged, (1, 0): left, (2, 0): tlog.node_hash(left, right)}
+        )
+        needles = ["refusing to sign a checkpoint inconsistent", "size 4"]
+    else:
+        _tamper_tree(db, {(0, 3): forged})
+        needles = ["its leaf 4 is not the leaf of record #4", "nothing was recorded"]
+    before = invoke("log", "checkpoint", "--store", db).stdout
+    result = invoke(
+        "intake", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY, "--operator-key", OP_KEY,
+        "--store", db, "--at", SAMPLE_AT_TEXT, "--dedupe-window", "0",
+    )  # fmt: skip
+    assert_error(result, ExitCode.INVALID_INPUT, *needles)
+    result = invoke("log", "checkpoint", "--store", db, "--key", OP_KEY)
+    assert_error(result, ExitCode.INVALID_INPUT, "nothing was recorded")
+    # Nothing stored: the newest checkpoint is still the genuine one of size 4.
+    assert invoke("log", "checkpoint", "--store", db).stdout == before
+    # The untouched store: `log checkpoint --key` signs the same tree again.
+    copy = tmp_path / "ok.db"
+    shutil.copy(logged[0], copy)
+    assert_ok(invoke("log", "checkpoint", "--store", copy, "--key", OP_KEY))
+

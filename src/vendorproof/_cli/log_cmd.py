@@ -94,12 +94,10 @@ def log_checkpoint(
     """Print the signed checkpoint of the log's current size (C2SP tlog-checkpoint).
 
     Without --key: the newest stored one (intake stores one at every append). With
-    --key: a checkpoint signed now with that key under the log's origin, stored.
+    --key: a checkpoint signed now with that key under the log's origin, stored,
+    only if the stored tree extends the newest checkpoint that key signed.
     """
     from cryptography.hazmat.primitives.asymmetric import ed25519
-
-    from vendorproof.evidence import tlog
-    from vendorproof.evidence.checkpoint import Checkpoint, NoteSigner
 
     if add is not None:
         _add_checkpoint(store, add)
@@ -123,11 +121,7 @@ def log_checkpoint(
         )
     s = _open(store, read_only=False)
     try:
-        origin = s.log_origin()
-        size = s.tree_size()
-        cp = Checkpoint(origin, size, tlog.root(size, s.tree_nodes()))
-        note = cp.sign([NoteSigner(origin, signing)])
-        s.add_checkpoint(size, note)
+        _, note = s.sign_checkpoint(signing)
     finally:
         s.close()
     _emit(note, output, force=force)
