@@ -481,3 +481,13 @@ def test_the_key_never_signs_a_tree_inconsistent_with_its_checkpoints(
     shutil.copy(logged[0], copy)
     assert_ok(invoke("log", "checkpoint", "--store", copy, "--key", OP_KEY))
 
+
+def test_an_altered_checkpoint_in_a_bundle_is_a_finding(
+    logged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    bundle = export(logged[0], tmp_path / "b")
+    with (bundle / "log" / "checkpoint").open("ab") as note:
+        note.write(b"x")
+    code, out, err = replay("--bundle", bundle)
+    assert code == ExitCode.VERIFICATION_FAILED, err
+    assert "log/checkpoint: altered (sha256 differs from MANIFEST.json)" in out

@@ -441,6 +441,7 @@ class BundleSource:
 
         Raises:
             InvalidInputError: the manifest's ``log`` entry is malformed.
+            VerificationError: the checkpoint file is not the one the manifest lists.
         """
         where = str(self.root / MANIFEST)
         log = self.manifest.get("log")
@@ -469,10 +470,12 @@ class BundleSource:
             raise InvalidInputError(f"{LOG_CHECKPOINT} is not listed", file=where)
         note = confine.read_file(self.root, LOG_CHECKPOINT)
         if hashlib.sha256(note).hexdigest() != self.claims.files[LOG_CHECKPOINT]:
-            raise InvalidInputError(
-                f"{LOG_CHECKPOINT}: altered (sha256 differs from {MANIFEST})",
-                file=str(self.root),
+            # A finding like every other altered member (exit 1), not unreadable input.
+            msg = (
+                f"{self.root}: {LOG_CHECKPOINT}: altered (sha256 differs from "
+                f"{MANIFEST})"
             )
+            raise VerificationError(msg)
         return note, size, decoded
 
     def keys(self) -> list[crypto.PublicKey]:

@@ -387,7 +387,10 @@ def check_source(
         start, edge = 0, list[bytes]()
         where = store.url
     else:
-        carried, start, edge = source.log()
+        try:
+            carried, start, edge = source.log()
+        except VerificationError as exc:
+            return LogCheck(problems=[str(exc)])
         last = source.last_seq()
         records = source.iter_range(start + 1, last)
         where = str(source.root)
