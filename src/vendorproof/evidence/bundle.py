@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import os
 import re
 import sqlite3
@@ -304,6 +305,8 @@ class _Claims:
     last: int
     previous: str | None
     selection: bool
+    #: The selecting part of the claimed filter (vendor, product, verdict, time).
+    selecting: dict[str, object]
     files: dict[str, str]
 
 
@@ -341,6 +344,7 @@ def _claims(data: dict[str, Any], file: str) -> _Claims:
         last=last,
         previous=previous,
         selection=any(flt.get(k) is not None for k in _SELECTIVE),
+        selecting={k: flt[k] for k in _SELECTIVE if flt.get(k) is not None},
         files=dict(listed),
     )
 
@@ -419,6 +423,25 @@ class BundleSource:
                 "record before it (records.previous)"
             )
         return problems
+
+    def left_out(self) -> tuple[dict[str, object], list[tuple[int, int]]] | None:
+        """The filter a selection claims and the ranges of records it leaves out.
+
+        None unless the manifest claims a selecting filter *and* records between the
+        first and the last are absent. The claim is not signed: what was left out
+        cannot be checked, so replay must not present such a bundle as the whole
+        chain (docs/audit.md, "What an audit bundle declares").
+        """
+        claims = self.claims
+        if not claims.selection:
+            return None
+        present = sorted(seq for seq, _ in self._files())
+        gaps = [
+            (before + 1, after - 1)
+            for before, after in itertools.pairwise(present)
+            if after > before + 1
+        ]
+        return (dict(claims.selecting), gaps) if gaps else None
 
     def scope(self) -> Scope:
         """What the manifest declares the bundle holds."""
