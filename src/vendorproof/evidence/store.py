@@ -453,6 +453,9 @@ class _Store:
         self.url = db.url
         self._read_only = read_only
         self._origin: str | None = None  # set once by the migration, never changed
+        # The last checkpoint this store object signed, and with which key.
+        self._mine_key: Ed25519PrivateKey | None = None
+        self._mine: dict[bytes, Checkpoint] = {}
 
     def __repr__(self) -> str:
         return f"<evidence store {self.url}>"
@@ -696,8 +699,12 @@ class _Store:
         origin = self._origin
         nodes = _tlogdb.node_source(self._db)
         cp = Checkpoint(origin, size, tlog.root(size, nodes))
-        _extends_signed(self._db, cp, key, nodes)
-        return cp.sign([NoteSigner(origin, key)])
+        mine = self._mine if self._mine_key is key else {}
+        _extends_signed(self._db, cp, key, nodes, mine)
+        note = cp.sign([NoteSigner(origin, key)])
+        # Only the newest is looked up again (by the next append of this process).
+        self._mine_key, self._mine = key, {note: cp}
+        return note
 
     def sign_checkpoint(self, key: Ed25519PrivateKey) -> tuple[int, bytes]:
         """Sign and store the checkpoint of the current tree (``log checkpoint``).
@@ -775,9 +782,16 @@ def _check_gapless(db: Database, last: int) -> None:
 
 
 def _extends_signed(
-    db: Database, cp: Checkpoint, key: Ed25519PrivateKey, nodes: tlog.NodeSource
+    db: Database,
+    cp: Checkpoint,
+    key: Ed25519PrivateKey,
+    nodes: tlog.NodeSource,
+    mine: Mapping[bytes, Checkpoint],
 ) -> None:
     """``cp`` (not yet signed) extends the newest stored checkpoint ``key`` signed.
+
+    ``mine``: notes this process signed with ``key`` (no need to verify those again;
+    any other stored note is verified before it counts).
 
     Raises:
         InvalidInputError: it does not, or the signed one is larger.
@@ -787,12 +801,14 @@ def _extends_signed(
 
     verifier = NoteVerifier(cp.origin, key.public_key())
     for note in _tlogdb.checkpoints(db):
-        try:
-            signed, _, _ = Checkpoint.open(
-                note, [verifier], origin=cp.origin, file=db.where
-            )
-        except Error:
-            continue  # signed by another key (or not a checkpoint): not this key's
+        signed = mine.get(note)
+        if signed is None:
+            try:
+                signed, _, _ = Checkpoint.open(
+                    note, [verifier], origin=cp.origin, file=db.where
+                )
+            except Error:
+                continue  # signed by another key (or not a checkpoint)
         try:
             if signed.size > cp.size:
                 problem = f"it signed size {signed.size} before, larger than {cp.size}"
