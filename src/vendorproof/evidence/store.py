@@ -483,13 +483,14 @@ class _Store:
         content = _checked_blobs(blobs, db.where)
         in_build = False  # what build raises propagates as it is
         try:
+            checked = _gapless_before_lock(db)
             with db.write_transaction():
                 ((seq, digest),) = db.rows(
                     "SELECT coalesce(max(seq), 0), "
                     "(SELECT digest FROM records ORDER BY seq DESC LIMIT 1) "
                     "FROM records"
                 )
-                _check_gapless(db, int(seq))
+                _check_gapless(db, int(seq), after=checked)
                 head = _Head(db, int(seq), None if digest is None else str(digest))
                 in_build = True
                 try:
@@ -760,18 +761,45 @@ class _Store:
         )
 
 
-def _check_gapless(db: Database, last: int) -> None:
+def _gapless_before_lock(db: Database) -> int:
+    """PostgreSQL: the records up to the newest committed one are gapless.
+
+    ``count(*)`` is a scan there (about linear in the records): it runs before the
+    chain lock, in one statement (one snapshot), so writers do not wait for it; under
+    the lock only the records committed since are counted. Returns the sequence
+    number checked up to (0 for SQLite, which counts under the lock).
+
+    Raises:
+        InvalidInputError: a gap.
+    """
+    if db.dialect != "postgresql":
+        return 0
+    ((count, last),) = db.rows("SELECT count(*), coalesce(max(seq), 0) FROM records")
+    _refuse_gap(db, int(count), int(last))
+    return int(last)
+
+
+def _check_gapless(db: Database, last: int, *, after: int = 0) -> None:
     """Under the chain lock: the records are exactly 1..``last`` (no row deleted).
 
-    Sequence numbers are unique and at most ``last``, so equal counts mean no gap.
-    ``count(*)`` alone is one pass over the smallest index in SQLite (no row is
-    decoded) and an index-only scan in PostgreSQL (docs/performance.md).
+    Sequence numbers are unique, so equal counts mean no gap. Records up to
+    ``after`` were counted before the lock (:func:`_gapless_before_lock`). SQLite's
+    ``count(*)`` without a condition walks the smallest index without decoding a
+    row (docs/performance.md).
 
     Raises:
         InvalidInputError: fewer rows than the head's sequence number.
     """
-    ((count,),) = db.rows("SELECT count(*) FROM records")
-    if int(count) != last:
+    if after:
+        ((count,),) = db.rows("SELECT count(*) FROM records WHERE seq > ?", (after,))
+        _refuse_gap(db, after + int(count), last)
+    else:
+        ((count,),) = db.rows("SELECT count(*) FROM records")
+        _refuse_gap(db, int(count), last)
+
+
+def _refuse_gap(db: Database, count: int, last: int) -> None:
+    if count != last:
         raise InvalidInputError(
             f"the evidence store holds {count} records up to #{last}: records were "
             "deleted from the chain outside vendorproof; nothing was recorded and "
