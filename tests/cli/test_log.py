@@ -302,6 +302,17 @@ def test_bad_proofs_and_requests_are_one_line_errors(
             b'{"type": "consistency", "proof": []}',
             "needs the old checkpoint",
         ),
+        (
+            "nosize.json",
+            b'{"type": "inclusion", "proof": [], "origin": "o"}',
+            "treeSize: expected an integer",
+        ),
+        (
+            "badroot.json",
+            b'{"type": "inclusion", "proof": [], "origin": "o", "treeSize": 3, '
+            b'"rootHash": "!!"}',
+            "rootHash",
+        ),
     ):
         path = tmp_path / name
         path.write_bytes(content)

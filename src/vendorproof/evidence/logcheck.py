@@ -343,12 +343,16 @@ def _same_tree(
         raise InvalidInputError("expected an integer", path=size, file=file)
     if not isinstance(doc.get(root), str):
         raise InvalidInputError("expected a base64 hash", path=root, file=file)
+    try:
+        claimed_root = b64decode(doc[root], root)
+    except InvalidInputError as e:
+        raise e.in_file(file) from e
     mismatch = [
         (name, shown)
         for name, same, shown in (
             (origin, not origin or doc[origin] == cp.origin, cp.origin),
             (size, doc[size] == cp.size, str(cp.size)),
-            (root, b64decode(doc[root], root) == cp.root, _b64(cp.root)),
+            (root, claimed_root == cp.root, _b64(cp.root)),
         )
         if not same
     ]
