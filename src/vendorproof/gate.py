@@ -19,19 +19,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vendorproof._internal import crypto
 from vendorproof._internal.jsonio import parse_json, read_document
 from vendorproof._internal.yamlio import parse_yaml_mapping
 from vendorproof.errors import InvalidInputError, VerificationError
-from vendorproof.evidence.store import EvidenceStore
+from vendorproof.evidence.store import EvidenceStore, StoredRecord
 from vendorproof.intake import ProgressFactory, check_delivery
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
 from vendorproof.models.checks import Check
 from vendorproof.models.policy import Policy
 from vendorproof.verify.result import CheckResult, Outcome, VerificationReport
+
+if TYPE_CHECKING:
+    from vendorproof.evidence.checkpoint import Checkpoint
 
 __all__ = [
     "GateResult",
@@ -287,9 +290,12 @@ def installed_from_store(
     Every record is read and only its signed content counts: a record whose operator
     signature (with ``keys``), digest, chain position or index columns do not verify
     is never used, and makes the lookup fail (``VerificationError``), since a record
-    the gate cannot read might be the newest accepted release. The last record (by
-    sequence) that is signed PASSED for the vendor's policy id and the product is
-    the installed release.
+    the gate cannot read might be the newest accepted release. For the same reason
+    the records must form the whole chain: sequence numbers without a gap, each
+    record linked to the one before, as many as the stored tree holds, and (with an
+    Ed25519 operator key) giving the root of the newest checkpoint that key signed.
+    The last record (by sequence) that is signed PASSED for the vendor's policy id
+    and the product is the installed release.
     """
     from vendorproof.evidence.intake import verified_record
     from vendorproof.evidence.report_record import ConcentrationRecord
@@ -297,7 +303,9 @@ def installed_from_store(
     def lookup(vendor: str, product: str) -> InstalledRelease | None:
         found: InstalledRelease | None = None
         broken: list[str] = []
+        chain = _ChainWalk(store, keys)
         for stored in store.records():
+            chain.add(stored)
             rec, why = verified_record(stored, keys)
             if rec is None:
                 broken.append(f"#{stored.seq} ({why})")
@@ -330,6 +338,84 @@ def installed_from_store(
                 f"key(s): {shown}; the installed release cannot be established "
                 "(check the chain with `vendorproof audit replay`)"
             )
+        chain.finish()
         return found
 
     return lookup
+
+
+class _ChainWalk:
+    """The records of a store, in order, checked to be its whole chain."""
+
+    def __init__(self, store: EvidenceStore, keys: Sequence[crypto.PublicKey]) -> None:
+        from vendorproof.evidence import tlog
+
+        self._store = store
+        self._signed = _newest_signed(store, keys)
+        self._edge = tlog.Edge(0, [])
+        self._root: bytes | None = None
+        if self._signed is not None and self._signed.size == 0:
+            self._root = self._edge.root()
+        self._last = 0
+        self._previous: str | None = None
+        self._problem: str | None = None
+
+    def add(self, stored: StoredRecord) -> None:
+        from vendorproof.evidence import tlog
+
+        if self._problem is None and stored.seq != self._last + 1:
+            self._problem = (
+                f"record #{self._last + 1} is missing (the next one is "
+                f"#{stored.seq}): records were deleted"
+            )
+        elif self._problem is None and stored.prev_digest != self._previous:
+            self._problem = (
+                f"record #{stored.seq} is not linked to record #{self._last}"
+            )
+        self._last, self._previous = stored.seq, stored.digest
+        self._edge.append(tlog.record_leaf(stored.digest))
+        if self._signed is not None and self._edge.size == self._signed.size:
+            self._root = self._edge.root()
+
+    def finish(self) -> None:
+        """Raise ``VerificationError`` unless the records were the whole chain."""
+        problem = self._problem
+        size = self._store.tree_size()
+        signed = self._signed
+        if problem is None and size != self._last:
+            problem = f"the store's tree holds {size} records, the chain {self._last}"
+        if problem is None and signed is not None:
+            if signed.size > self._last:
+                problem = (
+                    f"the operator key signed a checkpoint of size {signed.size}, "
+                    f"the store holds {self._last} records: records were deleted"
+                )
+            elif self._root != signed.root:
+                problem = (
+                    "the records do not give the root of the checkpoint of size "
+                    f"{signed.size} the operator key signed"
+                )
+        if problem is not None:
+            msg = (
+                f"{self._store.url}: {problem}; the installed release cannot be "
+                "established (check the chain with `vendorproof audit replay`)"
+            )
+            raise VerificationError(msg)
+
+
+def _newest_signed(
+    store: EvidenceStore, keys: Sequence[crypto.PublicKey]
+) -> Checkpoint | None:
+    """The newest stored checkpoint an Ed25519 operator key signed, if any."""
+    from vendorproof.errors import Error
+    from vendorproof.evidence.logcheck import log_verifiers, open_checkpoint
+
+    origin = store.log_origin()
+    if not log_verifiers(keys, origin):
+        return None  # no Ed25519 operator key: the store has no checkpoints of it
+    for note in store.checkpoints():
+        try:
+            return open_checkpoint(note, keys, origin=origin, file=store.url)
+        except Error:
+            continue  # another key's, or not a checkpoint
+    return None

@@ -214,3 +214,57 @@ def test_store_index_column_differing_from_the_record(
     assert code == ExitCode.VERIFICATION_FAILED
     assert report["firstAffected"] == 2
     assert "index column security_version is 1000" in problems(report)
+
+
+def test_a_claimed_selection_that_leaves_records_out_is_not_the_whole_chain(
+    store: Path, tmp_path: Path
+) -> None:
+    # Record 2 deleted, its checkpoint dropped, and the (unsigned) manifest claims a
+    # filter that would have left it out: a selection, never a whole chain.
+    bundle = export(store, tmp_path / "b")
+    (bundle / RECORD.format(2)).unlink()
+    (bundle / "log" / "checkpoint").unlink()
+    (bundle / "log").rmdir()
+    data = manifest(bundle)
+    del data["log"]
+    save_manifest(bundle, data)
+    relist(bundle, count=2, filter={"verdict": "PASSED"})
+    code, report = replay_json("--bundle", bundle, "--integrity-only")
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert report["selection"] == {
+        "filter": {"verdict": "PASSED"},
+        "leftOut": [[2, 2]],
+        "accepted": False,
+    }
+    result = invoke(
+        "audit", "replay", "--bundle", bundle, "--operator-pub", OP_PUB,
+        "--integrity-only",
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED
+    assert (
+        "FAIL: the bundle is a selection, not the whole chain: MANIFEST.json claims "
+        "the filter verdict=PASSED (not signed); 1 record(s) left out were not "
+        "checked: #2" in " ".join(result.stdout.split())
+    )
+    # The auditor who asked for a selection accepts it, and is told what it lacks.
+    code, report = replay_json(
+        "--bundle", bundle, "--integrity-only", "--accept-selection"
+    )
+    assert code == ExitCode.OK, problems(report)
+    assert report["selection"]["accepted"] is True
+    # Without the claim, the same cut is a sequence gap.
+    relist(bundle, filter={})
+    code, report = replay_json("--bundle", bundle, "--integrity-only")
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "sequence gap: expected record 2, found 3" in problems(report)
+
+
+def test_a_selection_without_a_gap_is_checked_as_a_range(
+    store: Path, tmp_path: Path
+) -> None:
+    # Every record is PASSED: the verdict filter leaves nothing out.
+    bundle = export(store, tmp_path / "b", "--verdict", "passed")
+    assert manifest(bundle)["records"]["filter"]["verdict"] == "PASSED"
+    code, report = replay_json("--bundle", bundle, "--integrity-only")
+    assert code == ExitCode.OK, problems(report)
+    assert report["selection"] is None

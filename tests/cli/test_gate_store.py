@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +199,70 @@ def test_store_options_are_checked(tmp_path: Path, policy_file: Path) -> None:
     )
     assert_error(r, ExitCode.INVALID_INPUT)
     assert not store.exists()
+
+
+def _delete_record(store: Path, seq: int) -> None:
+    """What someone with write access to the file can do: drop the append-only
+    triggers and delete one record with its input rows (tree and checkpoints stay)."""
+    con = sqlite3.connect(store)
+    try:
+        triggers = con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        for (name,) in triggers.fetchall():
+            con.execute(f"DROP TRIGGER {name}")
+        for table in ("record_inputs", "records"):
+            assert con.execute(f"DELETE FROM {table} WHERE seq = ?", (seq,)).rowcount  # noqa: S608
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_a_record_deleted_from_the_store_fails_the_gate_and_intake(
+    tmp_path: Path, delivery: DeliveryBuilder, policy_file: Path
+) -> None:
+    store = tmp_path / "evidence.db"
+    assert _intake(store, SAMPLE_DELIVERY, policy_file) == ExitCode.OK  # #1, sv 7
+    assert _intake(store, _release(delivery, 9), policy_file) == ExitCode.OK  # #2
+    assert _intake(store, SAMPLE_DELIVERY, policy_file) == ExitCode.VERIFICATION_FAILED
+    code, report = _gate(store, policy_file, "--operator-pub", OP_PUB)
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert _update_path(report)["downgrade"][0] == "fail"
+    # The accepted release with securityVersion 9 is deleted from the middle.
+    _delete_record(store, 2)
+    code, report = _gate(store, policy_file, "--operator-pub", OP_PUB)
+    assert code == ExitCode.VERIFICATION_FAILED
+    outcome, reason = _update_path(report)["installed-product"]
+    assert outcome == "fail"
+    assert "record #2 is missing (the next one is #3)" in reason
+    assert "installed" not in report
+    # Intake does not take the floor from what is left, and stores nothing.
+    r = invoke(
+        "intake", SAMPLE_DELIVERY, "--policy", policy_file, "--operator-key", OP_KEY,
+        "--store", store, "--at", SAMPLE_AT_TEXT, "--dedupe-window", "0",
+    )  # fmt: skip
+    assert_error(
+        r, ExitCode.INVALID_INPUT, "holds 2 records up to #3", "nothing was recorded"
+    )
+    con = sqlite3.connect(store)
+    assert con.execute("SELECT count(*), max(seq) FROM records").fetchone() == (2, 3)
+    con.close()
+
+
+def test_records_cut_from_the_tail_fail_the_gate(
+    tmp_path: Path, delivery: DeliveryBuilder, policy_file: Path
+) -> None:
+    store = tmp_path / "evidence.db"
+    assert _intake(store, SAMPLE_DELIVERY, policy_file) == ExitCode.OK
+    assert _intake(store, _release(delivery, 9), policy_file) == ExitCode.OK
+    _delete_record(store, 2)  # the newest: no gap, but the tree and checkpoint say 2
+    code, report = _gate(store, policy_file, "--operator-pub", OP_PUB)
+    assert code == ExitCode.VERIFICATION_FAILED
+    _, reason = _update_path(report)["installed-product"]
+    assert "the store's tree holds 2 records, the chain 1" in reason
+    # With the tree cut too, the checkpoint the operator key signed at size 2 tells.
+    con = sqlite3.connect(store)
+    con.execute("DELETE FROM tlog_nodes WHERE idx > 0 OR level > 0")
+    con.commit()
+    con.close()
+    code, report = _gate(store, policy_file, "--operator-pub", OP_PUB)
+    _, reason = _update_path(report)["installed-product"]
+    assert "signed a checkpoint of size 2, the store holds 1 records" in reason

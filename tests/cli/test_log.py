@@ -4,7 +4,9 @@ replay checks them, and bad checkpoints never pass (one line, documented exit co
 from __future__ import annotations
 
 import base64
+import hashlib
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from tests.builders import KEYS, SAMPLE_AT_TEXT, SAMPLE_DELIVERY, SAMPLE_POLICY
 from tests.cli.support import assert_error, assert_ok, invoke
 from tests.unit.evidence.support import manifest, relist
 from vendorproof._cli import ExitCode
+from vendorproof.evidence import tlog
 
 OP_KEY = KEYS / "operator" / "intake.key"
 OP_PUB = KEYS / "operator" / "intake.pub"
@@ -299,6 +302,17 @@ def test_bad_proofs_and_requests_are_one_line_errors(
             b'{"type": "consistency", "proof": []}',
             "needs the old checkpoint",
         ),
+        (
+            "nosize.json",
+            b'{"type": "inclusion", "proof": [], "origin": "o"}',
+            "treeSize: expected an integer",
+        ),
+        (
+            "badroot.json",
+            b'{"type": "inclusion", "proof": [], "origin": "o", "treeSize": 3, '
+            b'"rootHash": "!!"}',
+            "rootHash",
+        ),
     ):
         path = tmp_path / name
         path.write_bytes(content)
@@ -317,3 +331,174 @@ def test_bad_proofs_and_requests_are_one_line_errors(
         "--witness", "w+00000000+AAAA", "--witnesses", "1",
     )  # fmt: skip
     assert_error(result, ExitCode.INVALID_INPUT, "--witness")
+
+
+@pytest.fixture(scope="module")
+def forked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A log the operator forked at size 2: history A grows to size 3 (``kept3.cp``,
+    what an auditor and a witness saw), B to size 4 and C to size 3 with another
+    record 3 (``fork4.cp``, ``fork3.cp``); ``incl4.json``/``incl3.json`` prove record
+    1 in B and C, ``cons3to4.json`` proves A's size 3 a prefix of A's size 4."""
+    tmp = tmp_path_factory.mktemp("fork")
+    a, b, c = tmp / "a.db", tmp / "b.db", tmp / "c.db"
+    for _ in range(2):
+        intake(a)
+    shutil.copy(a, b)
+    shutil.copy(a, c)
+    for db, grow, cp in ((a, 1, "kept3"), (b, 2, "fork4"), (c, 1, "fork3")):
+        for _ in range(grow):
+            intake(db)
+        assert_ok(invoke("log", "checkpoint", "--store", db, "-o", tmp / f"{cp}.cp"))
+    for db, doc in ((b, "incl4.json"), (c, "incl3.json")):
+        assert_ok(
+            invoke(
+                "log", "prove", "--record", "1", "--store", db,
+                "--operator-pub", OP_PUB, "-o", tmp / doc,
+            )
+        )  # fmt: skip
+    intake(a)
+    assert_ok(
+        invoke(
+            "log", "consistency", tmp / "kept3.cp", "--store", a,
+            "--operator-pub", OP_PUB, "-o", tmp / "cons3to4.json",
+        )
+    )  # fmt: skip
+    return tmp
+
+
+@pytest.mark.parametrize(
+    ("fork", "proof"), [("fork4.cp", "incl4.json"), ("fork3.cp", "incl3.json")]
+)
+def test_an_inclusion_proof_does_not_prove_a_kept_checkpoint(
+    forked: Path, fork: str, proof: str
+) -> None:
+    # The inclusion proof itself is sound (record 1 is in the fork) ...
+    result = invoke(
+        "audit", "verify-checkpoint", forked / fork, "--operator-pub", OP_PUB,
+        "--proof", forked / proof,
+    )  # fmt: skip
+    assert_ok(result)
+    assert "record 1" in result.stdout
+    # ... but it says nothing about the checkpoint the auditor kept.
+    result = invoke(
+        "audit", "verify-checkpoint", forked / fork, "--operator-pub", OP_PUB,
+        "--old", forked / "kept3.cp", "--proof", forked / proof,
+    )  # fmt: skip
+    assert_error(
+        result,
+        ExitCode.VERIFICATION_FAILED,
+        "the proof is of type inclusion; a consistency proof (size 3 to size",
+    )
+
+
+def test_a_consistency_proof_of_another_tree_is_named(forked: Path) -> None:
+    # A genuine proof from A's size 3 to A's size 4 shown for B's size 4.
+    result = invoke(
+        "audit", "verify-checkpoint", forked / "fork4.cp", "--operator-pub", OP_PUB,
+        "--old", forked / "kept3.cp", "--proof", forked / "cons3to4.json",
+    )  # fmt: skip
+    assert_error(
+        result,
+        ExitCode.VERIFICATION_FAILED,
+        "rootHash is not the checkpoint's",
+        "the proof is about another tree",
+    )
+    # For the checkpoint of size 3, the proof's sizes name another tree.
+    result = invoke(
+        "audit", "verify-checkpoint", forked / "fork3.cp", "--operator-pub", OP_PUB,
+        "--old", forked / "kept3.cp", "--proof", forked / "cons3to4.json",
+    )  # fmt: skip
+    assert_error(result, ExitCode.VERIFICATION_FAILED, "treeSize is not")
+
+
+def test_a_witness_does_not_cosign_a_fork_shown_an_inclusion_proof(
+    forked: Path, tmp_path: Path
+) -> None:
+    key, vkey = witness_key(tmp_path, "witness.example/w1")
+    state = tmp_path / "w.state"
+
+    def witness(cp: str, *args: str | Path) -> Result:
+        return invoke(
+            "log", "witness", forked / cp, "--key", key, "--name",
+            "witness.example/w1", "--operator-pub", OP_PUB, "--state", state,
+            "-o", tmp_path / f"{cp}.cosigned", *args,
+        )  # fmt: skip
+
+    assert_ok(witness("kept3.cp"))
+    kept_state = state.read_bytes()
+    assert_error(
+        witness("fork4.cp", "--proof", forked / "incl4.json"),
+        ExitCode.VERIFICATION_FAILED,
+        "the proof is of type inclusion; a consistency proof (size 3 to size 4)",
+    )
+    assert state.read_bytes() == kept_state
+    assert not (tmp_path / "fork4.cp.cosigned").exists()
+    result = invoke(
+        "audit", "verify-checkpoint", forked / "fork4.cp", "--operator-pub", OP_PUB,
+        "--witness", vkey,
+    )  # fmt: skip
+    assert_error(result, ExitCode.VERIFICATION_FAILED, "0 of the 1")
+
+
+def _tamper_tree(db: Path, nodes: dict[tuple[int, int], bytes]) -> None:
+    """Replace tree nodes (the records stay): what write access without the key does."""
+    con = sqlite3.connect(db)
+    try:
+        triggers = con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        for (name,) in triggers.fetchall():
+            con.execute(f"DROP TRIGGER {name}")
+        for (level, idx), value in nodes.items():
+            con.execute(
+                "UPDATE tlog_nodes SET hash = ? WHERE level = ? AND idx = ?",
+                (value, level, idx),
+            )
+        con.commit()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("tampered", ["inner", "head leaf"])
+def test_the_key_never_signs_a_tree_inconsistent_with_its_checkpoints(
+    logged: tuple[Path, Path], tmp_path: Path, tampered: str
+) -> None:
+    db = tmp_path / "t.db"
+    shutil.copy(logged[0], db)  # four records, a checkpoint of each size
+    con = sqlite3.connect(db)
+    node = "SELECT hash FROM tlog_nodes WHERE level = ? AND idx = ?"
+    first, right = (con.execute(node, key).fetchone()[0] for key in ((0, 0), (1, 1)))
+    con.close()
+    forged = tlog.record_leaf(hashlib.sha256(b"forged").hexdigest())
+    if tampered == "inner":  # record 2's leaf and the nodes above it, consistently
+        left = tlog.node_hash(first, forged)
+        _tamper_tree(
+            db, {(0, 1): forged, (1, 0): left, (2, 0): tlog.node_hash(left, right)}
+        )
+        needles = ["refusing to sign a checkpoint inconsistent", "size 4"]
+    else:
+        _tamper_tree(db, {(0, 3): forged})
+        needles = ["its leaf 4 is not the leaf of record #4", "nothing was recorded"]
+    before = invoke("log", "checkpoint", "--store", db).stdout
+    result = invoke(
+        "intake", SAMPLE_DELIVERY, "--policy", SAMPLE_POLICY, "--operator-key", OP_KEY,
+        "--store", db, "--at", SAMPLE_AT_TEXT, "--dedupe-window", "0",
+    )  # fmt: skip
+    assert_error(result, ExitCode.INVALID_INPUT, *needles)
+    result = invoke("log", "checkpoint", "--store", db, "--key", OP_KEY)
+    assert_error(result, ExitCode.INVALID_INPUT, "nothing was recorded")
+    # Nothing stored: the newest checkpoint is still the genuine one of size 4.
+    assert invoke("log", "checkpoint", "--store", db).stdout == before
+    # The untouched store: `log checkpoint --key` signs the same tree again.
+    copy = tmp_path / "ok.db"
+    shutil.copy(logged[0], copy)
+    assert_ok(invoke("log", "checkpoint", "--store", copy, "--key", OP_KEY))
+
+
+def test_an_altered_checkpoint_in_a_bundle_is_a_finding(
+    logged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    bundle = export(logged[0], tmp_path / "b")
+    with (bundle / "log" / "checkpoint").open("ab") as note:
+        note.write(b"x")
+    code, out, err = replay("--bundle", bundle)
+    assert code == ExitCode.VERIFICATION_FAILED, err
+    assert "log/checkpoint: altered (sha256 differs from MANIFEST.json)" in out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import given
@@ -139,11 +139,18 @@ def _proof_docs() -> list[dict[str, Any]]:
     return [inclusion, consistency]
 
 
-@given(st.sampled_from(_proof_docs()).flatmap(json_documents))
-def test_proof_documents(raw: bytes) -> None:
+@given(
+    st.sampled_from(_proof_docs()).flatmap(json_documents),
+    st.sampled_from(["inclusion", "consistency"]),
+)
+def test_proof_documents(
+    raw: bytes, expect: Literal["inclusion", "consistency"]
+) -> None:
+    old = _OLD if expect == "consistency" else None
     result = parses(
-        verify_proof_document, raw, _CP, old=_OLD, file="p.json", input_size=len(raw)
-    )
+        verify_proof_document, raw, _CP, expect=expect, old=old, file="p.json",
+        input_size=len(raw),
+    )  # fmt: skip
     if not isinstance(result, Error):
         doc = json.loads(raw)
         proof = [bytes.fromhex(h.encode().hex()) for h in doc["proof"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import os
@@ -520,6 +521,14 @@ def audit_replay(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    accept_selection: Annotated[
+        bool,
+        typer.Option(
+            "--accept-selection",
+            help="Accept a bundle exported with a filter (vendor, product, verdict, "
+            "time) that leaves records out: those records are not checked.",
+        ),
+    ] = False,
     checkpoint: Annotated[
         Path | None,
         typer.Option(
@@ -554,7 +563,8 @@ def audit_replay(
     presents and, with --checkpoint, against the one the auditor kept.
 
     Exit 0: every record verified with a pinned operator key, the chain and every
-    input are intact and every re-run matches. Exit 1: anything failed. Exit 3: the
+    input are intact and every re-run matches (a bundle whose claimed filter left
+    records out only with --accept-selection). Exit 1: anything failed. Exit 3: the
     store or bundle cannot be read. Exit 5: a bundle replayed without --operator-pub
     passed, but only against the key(s) shipped inside it: pin the operator's
     published key to make that a pass.
@@ -591,6 +601,7 @@ def audit_replay(
             keys = src.keys()
         summary = run(src)
         log = _log_check(src, keys, checkpoint, (witness or [], quorum))
+        selection = _selection(src, accept=accept_selection)
     else:
         from vendorproof.evidence.bundle import StoreSource
 
@@ -598,6 +609,7 @@ def audit_replay(
             raise InvalidInputError(
                 "pin the operator public key with --operator-pub", path="--operator-pub"
             )
+        selection = _Selection()
         location = _location(store)
         s = _open(location)
         try:
@@ -618,6 +630,7 @@ def audit_replay(
                 "firstAffected": summary.first_bad,
                 "problems": list(summary.problems),
                 "log": {"facts": log.facts, "problems": log.problems},
+                "selection": selection.json,
                 "records": [
                     {
                         "seq": r.seq,
@@ -637,7 +650,9 @@ def audit_replay(
             echo(f"log: {fact}")
         for problem in log.problems:
             echo(f"FAIL: {problem}")
-    if not summary.ok or not log.ok:
+        if selection.line:
+            echo(f"{'selection' if selection.ok else 'FAIL'}: {selection.line}")
+    if not summary.ok or not log.ok or not selection.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
     if not pinned:
         err(
@@ -646,6 +661,50 @@ def audit_replay(
             "key. Replay with --operator-pub and the operator's published key."
         )
         raise typer.Exit(ExitCode.NOT_PINNED)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Selection:
+    """What replay says about a bundle that claims a selecting filter."""
+
+    line: str = ""
+    ok: bool = True
+    json: dict[str, object] | None = None
+
+
+def _selection(src: BundleSource, *, accept: bool) -> _Selection:
+    """What to say about records a bundle's claimed filter left out.
+
+    A selection is not the whole chain: it fails unless the auditor accepts one (the
+    filter claim is not signed, so a record deleted from the bundle looks like one
+    the filter left out).
+    """
+    from vendorproof._internal.text import shorten
+    from vendorproof.evidence.bundle import MANIFEST
+
+    found = src.left_out()
+    if found is None:
+        return _Selection()
+    claimed, gaps = found
+    shown = " ".join(f"{k}={v}" for k, v in claimed.items())
+    ranges = [f"#{a}" if a == b else f"#{a}-#{b}" for a, b in gaps]
+    count = sum(b - a + 1 for a, b in gaps)
+    line = shorten(
+        f"the bundle is a selection, not the whole chain: {MANIFEST} claims the filter "
+        f"{shown} (not signed); {count} record(s) left out were not checked: "
+        + ", ".join(ranges)
+    )
+    if not accept:
+        line += "; replay a whole export, or accept a selection with --accept-selection"
+    return _Selection(
+        line=line,
+        ok=accept,
+        json={
+            "filter": claimed,
+            "leftOut": [list(g) for g in gaps],
+            "accepted": accept,
+        },
+    )
 
 
 def register(app: typer.Typer) -> None:

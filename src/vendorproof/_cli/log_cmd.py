@@ -94,12 +94,10 @@ def log_checkpoint(
     """Print the signed checkpoint of the log's current size (C2SP tlog-checkpoint).
 
     Without --key: the newest stored one (intake stores one at every append). With
-    --key: a checkpoint signed now with that key under the log's origin, stored.
+    --key: a checkpoint signed now with that key under the log's origin, stored,
+    only if the stored tree extends the newest checkpoint that key signed.
     """
     from cryptography.hazmat.primitives.asymmetric import ed25519
-
-    from vendorproof.evidence import tlog
-    from vendorproof.evidence.checkpoint import Checkpoint, NoteSigner
 
     if add is not None:
         _add_checkpoint(store, add)
@@ -123,11 +121,7 @@ def log_checkpoint(
         )
     s = _open(store, read_only=False)
     try:
-        origin = s.log_origin()
-        size = s.tree_size()
-        cp = Checkpoint(origin, size, tlog.root(size, s.tree_nodes()))
-        note = cp.sign([NoteSigner(origin, signing)])
-        s.add_checkpoint(size, note)
+        _, note = s.sign_checkpoint(signing)
     finally:
         s.close()
     _emit(note, output, force=force)
@@ -522,7 +516,7 @@ def audit_verify_checkpoint(
     smaller than --old. Exit 3: a file is not a checkpoint or proof, or a tile is
     missing or malformed.
     """
-    from vendorproof.evidence.logcheck import verify_proof_document
+    from vendorproof.evidence.logcheck import ProofKind, verify_proof_document
 
     if checkpoint is None:
         if tiles is None:
@@ -559,7 +553,11 @@ def audit_verify_checkpoint(
         _check_tiles(tiles, cp, old_cp, record, digest)
     if proof is not None:
         data = read_document(proof)
-        echo(verify_proof_document(data, cp, old=old_cp, file=str(proof)))
+        # With --old, only a consistency proof shows KEPT is a prefix of CP.
+        expect: ProofKind = "inclusion" if old_cp is None else "consistency"
+        echo(
+            verify_proof_document(data, cp, expect=expect, old=old_cp, file=str(proof))
+        )
     elif tiles is None and old_cp is not None and old_cp.root != cp.root:
         # Equal sizes need equal roots; other sizes need a consistency proof.
         if old_cp.size == cp.size:
@@ -693,7 +691,13 @@ def log_witness(
                     f"consistency proof to size {cp.size}",
                     path="--proof",
                 )
-            verify_proof_document(read_document(proof), cp, old=last, file=str(proof))
+            verify_proof_document(
+                read_document(proof),
+                cp,
+                expect="consistency",
+                old=last,
+                file=str(proof),
+            )
     text, _ = parse_signed_note(note, file=str(checkpoint))
     cosigned = note + cosigner.line(text, int(time.time())).encode()
     # The state first: a cosignature is never given for a checkpoint not recorded.

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "append_leaf",
     "backfill",
+    "check_head",
     "checkpoints",
     "node_source",
     "origin",
@@ -80,9 +81,43 @@ def tree_size(db: Database) -> int:
     return int(size)
 
 
-def append_leaf(db: Database, seq: int, digest: str) -> None:
-    """Add the nodes of record ``seq`` (inside the append transaction)."""
+def check_head(db: Database, size: int, digest: str | None) -> None:
+    """The tree holds exactly ``size`` leaves, the last one that of ``digest``.
+
+    Raises:
+        InvalidInputError: it does not (or a node is missing).
+    """
+    problem = None
+    stored = tree_size(db)
+    if stored != size:
+        problem = f"it holds {stored} leaves, the chain {size} records"
+    elif digest is not None:
+        (leaf,) = _fetch(db, [(0, size - 1)]).values()
+        if leaf != tlog.record_leaf(digest):
+            problem = f"its leaf {size} is not the leaf of record #{size}"
+    if problem is not None:
+        raise InvalidInputError(
+            f"the Merkle tree is not the tree of the records: {problem} (the tree or "
+            "the records were changed outside vendorproof; nothing was recorded; "
+            "find where with `vendorproof audit replay --store ...`)",
+            file=db.where,
+        )
+
+
+def append_leaf(db: Database, seq: int, digest: str, previous: str | None) -> None:
+    """Add the nodes of record ``seq`` (inside the append transaction).
+
+    The tree must hold exactly the records before it, its last leaf being the one
+    of ``previous`` (the head record's digest): new nodes are hashed from stored
+    ones, so a tree rewritten or cut beside the records would otherwise grow on.
+
+    Raises:
+        OutputError: a node the new ones are hashed from is missing.
+        InvalidInputError: the stored tree is not the tree of the records before
+            ``seq``.
+    """
     index = seq - 1
+    check_head(db, index, previous)
     keys = tlog.left_sibling_keys(index)
     if index > 0:
         keys.append((0, index - 1))  # the tree reaches the previous record

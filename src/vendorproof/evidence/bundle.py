@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import os
 import re
 import sqlite3
@@ -304,6 +305,8 @@ class _Claims:
     last: int
     previous: str | None
     selection: bool
+    #: The selecting part of the claimed filter (vendor, product, verdict, time).
+    selecting: dict[str, object]
     files: dict[str, str]
 
 
@@ -341,6 +344,7 @@ def _claims(data: dict[str, Any], file: str) -> _Claims:
         last=last,
         previous=previous,
         selection=any(flt.get(k) is not None for k in _SELECTIVE),
+        selecting={k: flt[k] for k in _SELECTIVE if flt.get(k) is not None},
         files=dict(listed),
     )
 
@@ -420,6 +424,25 @@ class BundleSource:
             )
         return problems
 
+    def left_out(self) -> tuple[dict[str, object], list[tuple[int, int]]] | None:
+        """The filter a selection claims and the ranges of records it leaves out.
+
+        None unless the manifest claims a selecting filter *and* records between the
+        first and the last are absent. The claim is not signed: what was left out
+        cannot be checked, so replay must not present such a bundle as the whole
+        chain (docs/audit.md, "What an audit bundle declares").
+        """
+        claims = self.claims
+        if not claims.selection:
+            return None
+        present = sorted(seq for seq, _ in self._files())
+        gaps = [
+            (before + 1, after - 1)
+            for before, after in itertools.pairwise(present)
+            if after > before + 1
+        ]
+        return (dict(claims.selecting), gaps) if gaps else None
+
     def scope(self) -> Scope:
         """What the manifest declares the bundle holds."""
         claims = self.claims
@@ -441,6 +464,7 @@ class BundleSource:
 
         Raises:
             InvalidInputError: the manifest's ``log`` entry is malformed.
+            VerificationError: the checkpoint file is not the one the manifest lists.
         """
         where = str(self.root / MANIFEST)
         log = self.manifest.get("log")
@@ -469,10 +493,12 @@ class BundleSource:
             raise InvalidInputError(f"{LOG_CHECKPOINT} is not listed", file=where)
         note = confine.read_file(self.root, LOG_CHECKPOINT)
         if hashlib.sha256(note).hexdigest() != self.claims.files[LOG_CHECKPOINT]:
-            raise InvalidInputError(
-                f"{LOG_CHECKPOINT}: altered (sha256 differs from {MANIFEST})",
-                file=str(self.root),
+            # A finding like every other altered member (exit 1), not unreadable input.
+            msg = (
+                f"{self.root}: {LOG_CHECKPOINT}: altered (sha256 differs from "
+                f"{MANIFEST})"
             )
+            raise VerificationError(msg)
         return note, size, decoded
 
     def keys(self) -> list[crypto.PublicKey]:

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from vendorproof.errors import InvalidInputError, SignatureError, VerificationError
+from vendorproof.evidence import tlog
 from vendorproof.models._fields import b64decode, b64encode
 
 __all__ = [
@@ -319,7 +320,8 @@ class Checkpoint:
 
         Raises:
             InvalidInputError: not three or more non-empty lines, a tree size that is
-                not canonical decimal, a root hash that is not base64 of 32 bytes.
+                not canonical decimal or above 2^63-1, a root hash that is not base64
+                of 32 bytes, or a size 0 whose root is not the empty tree's.
         """
         lines = text.split("\n")
         if lines[-1] != "" or len(lines) < 4 or any(not x for x in lines[:-1]):
@@ -329,10 +331,16 @@ class Checkpoint:
                 file=file,
             )
         origin, size_text, root_text, *ext = lines[:-1]
-        if not _DECIMAL.fullmatch(size_text) or int(size_text) > _MAX_SIZE:
+        if not _DECIMAL.fullmatch(size_text):
             raise InvalidInputError(
                 f"the tree size must be decimal without leading zeroes, not "
                 f"{size_text[:40]!r}",
+                path="tree size",
+                file=file,
+            )
+        if len(size_text) > len(str(_MAX_SIZE)) or int(size_text) > _MAX_SIZE:
+            raise InvalidInputError(
+                f"the tree size {size_text[:40]} is larger than 2^63-1",
                 path="tree size",
                 file=file,
             )
@@ -340,6 +348,14 @@ class Checkpoint:
         if len(root) != 32:
             raise InvalidInputError(
                 f"the root hash is {len(root)} bytes, not 32",
+                path="root hash",
+                file=file,
+            )
+        if size_text == "0" and root != tlog.EMPTY_ROOT:
+            # RFC 9162 §2.1.1: the hash of an empty list is SHA-256 of "".
+            raise InvalidInputError(
+                'a tree of size 0 has the root SHA-256("") (RFC 9162 §2.1.1), '
+                "not this one",
                 path="root hash",
                 file=file,
             )

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LogCheck",
+    "ProofKind",
     "check_log",
     "check_source",
     "consistency_document",
@@ -38,6 +39,9 @@ __all__ = [
     "require_cosignatures",
     "verify_proof_document",
 ]
+
+
+ProofKind = Literal["inclusion", "consistency"]
 
 
 def log_verifiers(keys: Iterable[crypto.PublicKey], origin: str) -> list[NoteVerifier]:
@@ -254,15 +258,27 @@ def _hashes(doc: dict[str, Any], file: str) -> list[bytes]:
 
 
 def verify_proof_document(
-    data: bytes, cp: Checkpoint, *, old: Checkpoint | None, file: str
+    data: bytes,
+    cp: Checkpoint,
+    *,
+    expect: ProofKind,
+    old: Checkpoint | None,
+    file: str,
 ) -> str:
     """Verify a proof document (``log prove`` / ``log consistency``) against ``cp``.
+
+    The caller says which proof it needs (``expect``), never the document: where an
+    older checkpoint ``old`` must be proven a prefix of ``cp``, only a consistency
+    proof between the two does that (RFC 9162 §2.1.4); an inclusion proof says
+    nothing about ``old``. The document's origin, sizes and roots must be those of
+    the checkpoints it is verified against.
 
     Returns a one-line description of what it proved.
 
     Raises:
         InvalidInputError: not a proof document.
-        VerificationError: the proof does not verify against the checkpoint(s).
+        VerificationError: the proof is of another type than required, is about
+            other checkpoints, or does not verify against the checkpoint(s).
     """
     try:
         doc = json.loads(data)
@@ -271,7 +287,20 @@ def verify_proof_document(
     if not isinstance(doc, dict):
         raise InvalidInputError("expected a JSON object", file=file)
     kind = doc.get("type")
+    if kind not in ("inclusion", "consistency"):
+        raise InvalidInputError(
+            "expected type inclusion or consistency", path="type", file=file
+        )
+    if kind == "consistency" and old is None:
+        raise InvalidInputError(
+            "a consistency proof needs the old checkpoint (--old)", file=file
+        )
+    if kind != expect:
+        what = "" if old is None else f" (size {old.size} to size {cp.size})"
+        msg = f"{file}: the proof is of type {kind}; a {expect} proof{what} is needed"
+        raise VerificationError(msg)
     hashes = _hashes(doc, file)
+    _same_tree(doc, ("origin", "treeSize", "rootHash"), cp, file)
     try:
         if kind == "inclusion":
             seq, digest = doc.get("seq"), doc.get("recordSha256")
@@ -285,21 +314,55 @@ def verify_proof_document(
                 ) from exc
             tlog.verify_inclusion(leaf, seq - 1, cp.size, hashes, cp.root)
             return f"record {seq} (sha256 {digest}) is in the log of size {cp.size}"
-        if kind == "consistency":
-            if old is None:
-                raise InvalidInputError(
-                    "a consistency proof needs the old checkpoint (--old)", file=file
-                )
-            tlog.verify_consistency(old.size, cp.size, old.root, cp.root, hashes)
-            return (
-                f"the log of size {old.size} is a prefix of the log of size {cp.size}"
-            )
+        assert old is not None  # noqa: S101 - checked above
+        _same_tree(doc, ("", "oldSize", "oldRootHash"), old, file)
+        tlog.verify_consistency(old.size, cp.size, old.root, cp.root, hashes)
     except tlog.ProofError as exc:
         msg = f"{file}: {exc}"
         raise VerificationError(msg) from exc
-    raise InvalidInputError(
-        "expected type inclusion or consistency", path="type", file=file
-    )
+    return f"the log of size {old.size} is a prefix of the log of size {cp.size}"
+
+
+def _same_tree(
+    doc: dict[str, Any], fields: tuple[str, str, str], cp: Checkpoint, file: str
+) -> None:
+    """The document's origin, size and root ``fields`` name the checkpoint ``cp``.
+
+    An empty origin field name skips the origin (a consistency proof names one).
+
+    Raises:
+        InvalidInputError: a field is missing or of the wrong type.
+        VerificationError: the document is about another tree.
+    """
+    from vendorproof.models._fields import b64decode
+
+    origin, size, root = fields
+    if origin and not isinstance(doc.get(origin), str):
+        raise InvalidInputError("expected a string", path=origin, file=file)
+    if type(doc.get(size)) is not int:
+        raise InvalidInputError("expected an integer", path=size, file=file)
+    if not isinstance(doc.get(root), str):
+        raise InvalidInputError("expected a base64 hash", path=root, file=file)
+    try:
+        claimed_root = b64decode(doc[root], root)
+    except InvalidInputError as e:
+        raise e.in_file(file) from e
+    mismatch = [
+        (name, shown)
+        for name, same, shown in (
+            (origin, not origin or doc[origin] == cp.origin, cp.origin),
+            (size, doc[size] == cp.size, str(cp.size)),
+            (root, claimed_root == cp.root, _b64(cp.root)),
+        )
+        if not same
+    ]
+    if mismatch:
+        name, shown = mismatch[0]
+        msg = (
+            f"{file}: {name} is not the checkpoint's ({shown}): the proof is about "
+            "another tree"
+        )
+        raise VerificationError(msg)
 
 
 def check_source(
@@ -328,7 +391,10 @@ def check_source(
         start, edge = 0, list[bytes]()
         where = store.url
     else:
-        carried, start, edge = source.log()
+        try:
+            carried, start, edge = source.log()
+        except VerificationError as exc:
+            return LogCheck(problems=[str(exc)])
         last = source.last_seq()
         records = source.iter_range(start + 1, last)
         where = str(source.root)

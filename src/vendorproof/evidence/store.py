@@ -35,6 +35,8 @@ from vendorproof.evidence._migrations import (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from vendorproof.evidence.checkpoint import Checkpoint
+
 __all__ = [
     "DEFAULT_STORE",
     "ChainHead",
@@ -217,6 +219,14 @@ class EvidenceStore(Protocol):
 
     def add_checkpoint(self, size: int, note: bytes) -> None:
         """Store one signed checkpoint note (the caller signed it)."""
+        ...
+
+    def sign_checkpoint(self, key: Ed25519PrivateKey) -> tuple[int, bytes]:
+        """Sign with ``key`` and store the checkpoint of the current tree.
+
+        Refused (nothing stored) unless the records are gapless, the tree holds
+        exactly them and it extends the newest checkpoint ``key`` signed.
+        """
         ...
 
 
@@ -443,6 +453,9 @@ class _Store:
         self.url = db.url
         self._read_only = read_only
         self._origin: str | None = None  # set once by the migration, never changed
+        # The last checkpoint this store object signed, and with which key.
+        self._mine_key: Ed25519PrivateKey | None = None
+        self._mine: dict[bytes, Checkpoint] = {}
 
     def __repr__(self) -> str:
         return f"<evidence store {self.url}>"
@@ -470,12 +483,14 @@ class _Store:
         content = _checked_blobs(blobs, db.where)
         in_build = False  # what build raises propagates as it is
         try:
+            checked = _gapless_before_lock(db)
             with db.write_transaction():
                 ((seq, digest),) = db.rows(
                     "SELECT coalesce(max(seq), 0), "
                     "(SELECT digest FROM records ORDER BY seq DESC LIMIT 1) "
                     "FROM records"
                 )
+                _check_gapless(db, int(seq), after=checked)
                 head = _Head(db, int(seq), None if digest is None else str(digest))
                 in_build = True
                 try:
@@ -578,7 +593,7 @@ class _Store:
             "record_inputs (seq, name, digest)",
             [(stored.seq, name, digest) for name, digest in sorted(rec.inputs.items())],
         )
-        _tlogdb.append_leaf(db, stored.seq, stored.digest)
+        _tlogdb.append_leaf(db, stored.seq, stored.digest, head.digest)
         return stored
 
     def records(self, flt: RecordFilter = _EVERYTHING) -> Iterator[StoredRecord]:
@@ -666,13 +681,62 @@ class _Store:
             raise self._unreadable(exc) from exc
 
     def _signed(self, size: int, key: Ed25519PrivateKey) -> bytes:
+        """The checkpoint of the stored tree at ``size``, signed with ``key``.
+
+        c2sp.org/tlog-checkpoint: "A log MUST not sign any checkpoint which is
+        inconsistent with any checkpoint it previously signed". The newest stored
+        checkpoint that ``key`` signed (size M) must therefore be proven a prefix of
+        the tree signed now, with an RFC 9162 §2.1.4 consistency proof from the
+        stored nodes; a stored tree rewritten beside the records is refused here.
+
+        Raises:
+            InvalidInputError: the stored tree is not consistent with the newest
+                checkpoint ``key`` signed (or that one is larger).
+        """
         from vendorproof.evidence.checkpoint import Checkpoint, NoteSigner
 
         if self._origin is None:
             self._origin = _tlogdb.origin(self._db)
         origin = self._origin
-        cp = Checkpoint(origin, size, tlog.root(size, _tlogdb.node_source(self._db)))
-        return cp.sign([NoteSigner(origin, key)])
+        nodes = _tlogdb.node_source(self._db)
+        cp = Checkpoint(origin, size, tlog.root(size, nodes))
+        mine = self._mine if self._mine_key is key else {}
+        _extends_signed(self._db, cp, key, nodes, mine)
+        note = cp.sign([NoteSigner(origin, key)])
+        # Only the newest is looked up again (by the next append of this process).
+        self._mine_key, self._mine = key, {note: cp}
+        return note
+
+    def sign_checkpoint(self, key: Ed25519PrivateKey) -> tuple[int, bytes]:
+        """Sign and store the checkpoint of the current tree (``log checkpoint``).
+
+        Under the chain lock, like an append: the records must be gapless, the tree
+        must hold exactly them, its last leaf the head record's, and it must extend
+        the newest checkpoint ``key`` signed. Returns the size and the note.
+
+        Raises:
+            InvalidInputError: the store is damaged (see above); nothing is stored.
+            OutputError: the database failed, or the store is read-only.
+        """
+        db = self._db
+        if self._read_only:
+            msg = f"{db.where}: the evidence store was opened read-only"
+            raise OutputError(msg)
+        try:
+            with db.write_transaction():
+                ((seq, digest),) = db.rows(
+                    "SELECT coalesce(max(seq), 0), "
+                    "(SELECT digest FROM records ORDER BY seq DESC LIMIT 1) "
+                    "FROM records"
+                )
+                size = int(seq)
+                _check_gapless(db, size)
+                _tlogdb.check_head(db, size, None if digest is None else str(digest))
+                note = self._signed(size, key)
+                _tlogdb.store_checkpoint(db, size, note)
+        except db.error as exc:
+            raise _failure(db, exc, "store the checkpoint") from exc
+        return size, note
 
     def add_checkpoint(self, size: int, note: bytes) -> None:
         db = self._db
@@ -694,6 +758,104 @@ class _Store:
     def _unreadable(self, exc: Exception) -> InvalidInputError:
         return InvalidInputError(
             f"cannot read the evidence store: {one_line(exc)}", file=self._db.where
+        )
+
+
+def _gapless_before_lock(db: Database) -> int:
+    """PostgreSQL: the records up to the newest committed one are gapless.
+
+    ``count(*)`` is a scan there (about linear in the records): it runs before the
+    chain lock, in one statement (one snapshot), so writers do not wait for it; under
+    the lock only the records committed since are counted. Returns the sequence
+    number checked up to (0 for SQLite, which counts under the lock).
+
+    Raises:
+        InvalidInputError: a gap.
+    """
+    if db.dialect != "postgresql":
+        return 0
+    ((count, last),) = db.rows("SELECT count(*), coalesce(max(seq), 0) FROM records")
+    _refuse_gap(db, int(count), int(last))
+    return int(last)
+
+
+def _check_gapless(db: Database, last: int, *, after: int = 0) -> None:
+    """Under the chain lock: the records are exactly 1..``last`` (no row deleted).
+
+    Sequence numbers are unique, so equal counts mean no gap. Records up to
+    ``after`` were counted before the lock (:func:`_gapless_before_lock`). SQLite's
+    ``count(*)`` without a condition walks the smallest index without decoding a
+    row (docs/performance.md).
+
+    Raises:
+        InvalidInputError: fewer rows than the head's sequence number.
+    """
+    if after:
+        ((count,),) = db.rows("SELECT count(*) FROM records WHERE seq > ?", (after,))
+        _refuse_gap(db, after + int(count), last)
+    else:
+        ((count,),) = db.rows("SELECT count(*) FROM records")
+        _refuse_gap(db, int(count), last)
+
+
+def _refuse_gap(db: Database, count: int, last: int) -> None:
+    if count != last:
+        raise InvalidInputError(
+            f"the evidence store holds {count} records up to #{last}: records were "
+            "deleted from the chain outside vendorproof; nothing was recorded and "
+            "the chain is not extended (find them with `vendorproof audit replay "
+            "--store ...`)",
+            file=db.where,
+        )
+
+
+def _extends_signed(
+    db: Database,
+    cp: Checkpoint,
+    key: Ed25519PrivateKey,
+    nodes: tlog.NodeSource,
+    mine: Mapping[bytes, Checkpoint],
+) -> None:
+    """``cp`` (not yet signed) extends the newest stored checkpoint ``key`` signed.
+
+    ``mine``: notes this process signed with ``key`` (no need to verify those again;
+    any other stored note is verified before it counts).
+
+    Raises:
+        InvalidInputError: it does not, or the signed one is larger.
+    """
+    from vendorproof.errors import Error
+    from vendorproof.evidence.checkpoint import Checkpoint, NoteVerifier
+
+    verifier = NoteVerifier(cp.origin, key.public_key())
+    for note in _tlogdb.checkpoints(db):
+        signed = mine.get(note)
+        if signed is None:
+            try:
+                signed, _, _ = Checkpoint.open(
+                    note, [verifier], origin=cp.origin, file=db.where
+                )
+            except Error:
+                continue  # signed by another key (or not a checkpoint)
+        try:
+            if signed.size > cp.size:
+                problem = f"it signed size {signed.size} before, larger than {cp.size}"
+            else:
+                proof = tlog.consistency_proof(signed.size, cp.size, nodes)
+                tlog.verify_consistency(
+                    signed.size, cp.size, signed.root, cp.root, proof
+                )
+                return
+        except tlog.ProofError as exc:
+            problem = (
+                f"the stored tree of size {cp.size} does not extend the checkpoint of "
+                f"size {signed.size} it signed before ({exc})"
+            )
+        raise InvalidInputError(
+            f"refusing to sign a checkpoint inconsistent with one the key signed "
+            f"(c2sp.org/tlog-checkpoint): {problem}; the tree or the records were "
+            "changed outside vendorproof, nothing was recorded",
+            file=db.where,
         )
 
 

@@ -4,11 +4,13 @@ against the published golang.org/x/mod/sumdb/note example."""
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from vendorproof.errors import InvalidInputError, SignatureError, VerificationError
+from vendorproof.evidence import tlog
 from vendorproof.evidence.checkpoint import (
     Checkpoint,
     Cosigner,
@@ -139,8 +141,14 @@ def test_checkpoint_round_trip_and_format() -> None:
         ("o\n-1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", "decimal"),
         (
             "o\n9223372036854775808\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
-            "decimal",
+            "larger than 2\\^63-1",
         ),
+        (
+            "o\n" + "9" * 5000 + "\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
+            "2\\^63",
+        ),
+        # RFC 9162 §2.1.1: size 0 has the root SHA-256("") and no other.
+        ("o\n0\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", "size 0 has the root"),
         ("o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\n", "31 bytes"),
         ("o\n1\n", "three non-empty lines"),
         ("o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "three non-empty"),
@@ -149,6 +157,12 @@ def test_checkpoint_round_trip_and_format() -> None:
 def test_malformed_checkpoints_are_refused(text: str, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         Checkpoint.parse(text, file="cp")
+
+
+def test_the_empty_tree_checkpoint_parses() -> None:
+    empty = base64.b64encode(hashlib.sha256(b"").digest()).decode()
+    cp = Checkpoint.parse(f"o\n0\n{empty}\n", file="cp")
+    assert (cp.size, cp.root) == (0, tlog.EMPTY_ROOT)
 
 
 # --- witness cosignatures (c2sp.org/tlog-cosignature) ----------------------------------

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.unit.evidence.support import Backend
-from tests.unit.evidence.test_intake import OTHER, PUB, _insert_head, _signed, take
+from tests.unit.evidence.test_intake import (
+    KEY,
+    OTHER,
+    PUB,
+    _insert_head,
+    _report,
+    _signed,
+    take,
+)
+from tests.unit.evidence.test_tlog_store import _unguarded
 from vendorproof._internal import crypto
 from vendorproof.errors import VerificationError
+from vendorproof.evidence.record import build_record, sign_record
 from vendorproof.evidence.store import EvidenceStore
 from vendorproof.gate import installed_from_store
+from vendorproof.models.summary import DeliverySummary
 
 PRODUCT = ("acme", "AcmeRAN gNB")
 
@@ -44,3 +58,57 @@ def test_only_the_pinned_operator_key_counts(store: EvidenceStore) -> None:
     other = crypto.as_public_key(OTHER.public_key())
     with pytest.raises(VerificationError, match="do not verify"):
         installed_from_store(store, [other])(*PRODUCT)
+
+
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [
+        (2, "the records do not give the root of the checkpoint of size 2"),
+        (3, "record #3 is not linked to record #2"),
+    ],
+)
+def test_a_record_replaced_by_another_signed_one_stops_the_lookup(
+    store: EvidenceStore, backend: Backend, count: int, message: str
+) -> None:
+    take(store)
+    for _ in range(count - 1):
+        take(store, window=timedelta(0))
+    # A genuinely signed record #2 of another history replaces record #2: it
+    # verifies on its own (its columns match what it signs), but is not the one the
+    # checkpoint of size 2 holds, and #3 does not follow it.
+    first = store.record(1)
+    report = _report()
+    report = dataclasses.replace(
+        report,
+        delivery=DeliverySummary.from_dict(
+            report.delivery.to_dict() | {"securityVersion": 99}
+        ),
+    )
+    envelope = sign_record(
+        build_record(
+            report,
+            sequence=2,
+            previous=first.digest,
+            record_id="forged-2",
+            created_at=datetime(2027, 1, 15, tzinfo=UTC),
+            actor="insider",
+            inputs={},
+        ),
+        KEY,
+    )
+    _unguarded(
+        backend,
+        ("DELETE FROM record_inputs WHERE seq = ?", (2,)),
+        ("DELETE FROM records WHERE seq = ?", (2,)),
+    )
+    _insert_head(
+        backend,
+        store,
+        envelope,
+        seq=2,
+        record_id="forged-2",
+        prev_digest=first.digest,
+        version="24.1.3",
+    )
+    with pytest.raises(VerificationError, match=message):
+        installed_from_store(store, [PUB])(*PRODUCT)

@@ -123,3 +123,93 @@ def test_append_stores_the_signed_checkpoint_of_each_size(store: EvidenceStore) 
     assert len(store.checkpoints()) == 5
     store.append(builder("unsigned"), {})
     assert store.checkpoints(6) == []
+
+
+def _unguarded(backend: Backend, *statements: tuple[str, tuple[object, ...]]) -> None:
+    """Run ``statements`` with the append-only triggers off (write access, no key)."""
+    with backend.raw() as raw:
+        if backend.name == "sqlite":
+            triggers = raw.execute(
+                "SELECT name FROM sqlite_master WHERE type='trigger'"
+            )
+            for (name,) in triggers:
+                raw.execute(f'DROP TRIGGER "{name}"')
+        else:
+            for table in ("records", "record_inputs", "tlog_nodes"):
+                raw.execute(f"ALTER TABLE {table} DISABLE TRIGGER ALL")  # FKs too
+        for sql, params in statements:
+            raw.execute(sql, params)
+
+
+def test_append_refuses_a_store_with_a_record_deleted(
+    store: EvidenceStore, backend: Backend
+) -> None:
+    for i in range(1, 4):
+        store.append(builder(f"r{i}"), {})
+    _unguarded(backend, ("DELETE FROM records WHERE seq = ?", (2,)))
+    with pytest.raises(InvalidInputError, match="holds 2 records up to #3") as err:
+        store.append(builder("r4"), {})
+    assert "nothing was recorded" in str(err.value)
+    assert store.last_seq() == 3
+    assert store.tree_size() == 3
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        (
+            (
+                "UPDATE tlog_nodes SET hash = ? WHERE level = 0 AND idx = 2",
+                (b"x" * 32,),
+            ),
+            "its leaf 3 is not the leaf of record #3",
+        ),
+        (
+            ("DELETE FROM tlog_nodes WHERE level = 0 AND idx = 2", ()),
+            "it holds 2 leaves, the chain 3 records",
+        ),
+    ],
+)
+def test_append_refuses_a_tree_that_is_not_the_records(
+    store: EvidenceStore,
+    backend: Backend,
+    statement: tuple[str, tuple[object, ...]],
+    message: str,
+) -> None:
+    for i in range(1, 4):
+        store.append(builder(f"r{i}"), {})
+    _unguarded(backend, statement)
+    with pytest.raises(InvalidInputError, match=message):
+        store.append(builder("r4"), {})
+    assert store.last_seq() == 3
+
+
+def test_the_key_never_signs_a_tree_inconsistent_with_its_checkpoint(
+    store: EvidenceStore, backend: Backend
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    for i in range(1, 5):
+        store.append(builder(f"r{i}"), {}, checkpoint_key=key)
+    size, note = store.sign_checkpoint(key)  # the same tree again: consistent
+    assert size == 4
+    assert store.checkpoints(4)[0] == note
+    nodes = store.tree_nodes()
+    first, right = (nodes([k])[k] for k in ((0, 0), (1, 1)))
+    forged = tlog.record_leaf(sha256(b"forged"))
+    left = tlog.node_hash(first, forged)
+    update = "UPDATE tlog_nodes SET hash = ? WHERE level = ? AND idx = ?"
+    _unguarded(
+        backend,
+        (update, (forged, 0, 1)),
+        (update, (left, 1, 0)),
+        (update, (tlog.node_hash(left, right), 2, 0)),
+    )
+    with pytest.raises(InvalidInputError, match="refusing to sign a checkpoint"):
+        store.append(builder("r5"), {}, checkpoint_key=key)
+    with pytest.raises(InvalidInputError, match="does not extend the checkpoint"):
+        store.sign_checkpoint(key)
+    assert store.last_seq() == 4
+    assert store.checkpoints(4)[0] == note
+    # Another key has signed nothing here: it may sign (its first checkpoint).
+    other = Ed25519PrivateKey.generate()
+    assert store.sign_checkpoint(other)[0] == 4
