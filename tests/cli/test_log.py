@@ -309,8 +309,10 @@ def test_bad_proofs_and_requests_are_one_line_errors(
         ),
         (
             "badroot.json",
-            b'{"type": "inclusion", "proof": [], "origin": "o", "treeSize": 3, '
-            b'"rootHash": "!!"}',
+            (
+                b'{"type": "inclusion", "proof": [], "origin": "o", "treeSize": 3, '
+                b'"rootHash": "!!"}'
+            ),
             "rootHash",
         ),
     ):

@@ -275,20 +275,20 @@ class SafeZip:
         last: list[tuple[int, bytes]] = [(0, b"")]
 
         def read_at(offset: int, length: int) -> bytes:
+            start, block = last[0]
+            if fd is None and start <= offset and offset + length <= start + len(block):
+                return block[offset - start : offset - start + length]
             try:
                 if fd is not None:
                     return os.pread(fd, length, offset)
-                start, block = last[0]
-                if start <= offset and offset + length <= start + len(block):
-                    return block[offset - start : offset - start + length]
                 source.seek(offset)
                 data = source.read(length)
-                last[0] = (offset, data)
-                return data
             except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile) as e:
                 raise InvalidInputError(
                     f"not a readable ZIP archive: {e}", file=file
                 ) from None
+            last[0] = (offset, data)
+            return data
 
         return read_at
 
