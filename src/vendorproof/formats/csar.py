@@ -114,13 +114,29 @@ class _Stored:
         self,
         inputs: Mapping[str, bytes] | None = None,
         broken: Mapping[str, str] | None = None,
+        parsed: dict[tuple[str, bytes], sol004.Manifest] | None = None,
     ) -> None:
         self.inputs = dict(inputs or {})
         self.broken = dict(broken or {})
+        #: Manifests already parsed from these bytes (``load`` walks the package
+        #: twice: over the archive, then over what it read, as ``reload`` does).
+        self.parsed = {} if parsed is None else parsed
 
     def fetch(self, names: Iterable[str], *, limit: int | None) -> None:
         """Nothing to read: the stored inputs are what ``load`` read."""
         del names, limit
+
+    def manifest(self, data: bytes, *, file: str) -> sol004.Manifest:
+        """``sol004.parse_manifest(data)``, once per name and bytes.
+
+        Raises:
+            InvalidInputError: as ``sol004.parse_manifest``.
+        """
+        key = (file, data)
+        found = self.parsed.get(key)
+        if found is None:
+            found = self.parsed[key] = sol004.parse_manifest(data, file=file)
+        return found
 
 
 class _Reader(_Stored):
@@ -237,7 +253,7 @@ class _Package:
         if data is None:  # not in the archive, or unreadable: already a finding
             return None, [], metadata
         try:
-            manifest = sol004.parse_manifest(data, file=manifest_name)
+            manifest = self.source.manifest(data, file=manifest_name)
         except InvalidInputError as e:
             self.fail(manifest_name, f"malformed: {e}")
             return None, [], metadata
@@ -506,10 +522,16 @@ class _Package:
 
 def _read_csar(
     archive: SafeZip, limits: Limits
-) -> tuple[list[str], dict[str, bytes], dict[str, str]]:
-    """The members of a CSAR, its metadata members' bytes, and what was unreadable.
+) -> tuple[
+    list[str],
+    dict[str, bytes],
+    dict[str, str],
+    dict[tuple[str, bytes], sol004.Manifest],
+]:
+    """The members of a CSAR, its metadata bytes, what was unreadable, manifests.
 
-    The structure decides what is read (:class:`_Reader`): the package is walked
+    The manifests are those parsed on the way, for the second walk over what was
+    read. The structure decides what is read (:class:`_Reader`): the package is walked
     once over the archive, and the delivery is then built from what was read,
     exactly as ``reload`` builds it from the stored inputs.
 
@@ -523,7 +545,7 @@ def _read_csar(
     members = [m.name for m in archive.members]
     reader = _Reader(archive, limits)
     _Package(reader, members, archive.file).delivery(Path(archive.file))
-    return members, reader.inputs, reader.broken
+    return members, reader.inputs, reader.broken, reader.parsed
 
 
 def _is_option2(names: Sequence[str]) -> bool:
@@ -706,7 +728,7 @@ def _load_option2(z: SafeZip, layout: sol004.Option2Layout, limits: Limits) -> _
     inner_broken: dict[str, str] = {}
     try:
         with _inner_csar(z, layout.csar) as inner:
-            members, inputs, inner_broken = _read_csar(inner, limits)
+            members, inputs, inner_broken, _ = _read_csar(inner, limits)
     except InvalidInputError as e:
         broken[layout.csar] = f"not a readable CSAR (ZIP archive): {e}"
         members, inputs, inner_broken = [], {}, {}
@@ -819,8 +841,10 @@ class CsarFormat:
                 return refused.delivery(path)
             if layout is not None:
                 return _load_option2(z, layout, limits).delivery(path)
-            members, inputs, broken = _read_csar(z, limits)
-        return _Package(_Stored(inputs, broken), members, path.name).delivery(path)
+            members, inputs, broken, parsed = _read_csar(z, limits)
+        return _Package(_Stored(inputs, broken, parsed), members, path.name).delivery(
+            path
+        )
 
     def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
         """Digest members streaming from the archive (``SafeZip.hash_members``).

@@ -469,3 +469,23 @@ def test_metadata_members_are_bounded(tmp_path: Path) -> None:
         limits=Limits(max_input_bytes=meta_and_manifest + 1000),
     )
     assert "root.cert" in loaded.inputs
+
+
+def test_load_parses_the_manifest_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``load`` walks the package twice (over the archive, then over what it read,
+    as ``reload`` does) but parses the manifest once."""
+    from vendorproof.formats import sol004
+
+    calls: list[str] = []
+    original = sol004.parse_manifest
+
+    def counting(data: bytes, *, file: str) -> sol004.Manifest:
+        calls.append(file)
+        return original(data, file=file)
+
+    monkeypatch.setattr(sol004, "parse_manifest", counting)
+    loaded = CsarFormat().load(ONAP / "csar-cert-in-cms-valid.csar")
+    assert loaded.package_manifest is not None
+    assert len(calls) == 1, calls
