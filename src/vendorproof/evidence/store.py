@@ -477,9 +477,7 @@ class _Store:
             In every case nothing was stored.
         """
         db = self._db
-        if self._read_only:
-            msg = f"{db.where}: the evidence store was opened read-only"
-            raise OutputError(msg)
+        self._check_writable()
         content = _checked_blobs(blobs, db.where)
         in_build = False  # what build raises propagates as it is
         try:
@@ -719,9 +717,7 @@ class _Store:
             OutputError: the database failed, or the store is read-only.
         """
         db = self._db
-        if self._read_only:
-            msg = f"{db.where}: the evidence store was opened read-only"
-            raise OutputError(msg)
+        self._check_writable()
         try:
             with db.write_transaction():
                 ((seq, digest),) = db.rows(
@@ -740,14 +736,18 @@ class _Store:
 
     def add_checkpoint(self, size: int, note: bytes) -> None:
         db = self._db
-        if self._read_only:
-            msg = f"{db.where}: the evidence store was opened read-only"
-            raise OutputError(msg)
+        self._check_writable()
         try:
             with db.write_transaction():
                 _tlogdb.store_checkpoint(db, size, note)
         except db.error as exc:
             raise _failure(db, exc, "store the checkpoint") from exc
+
+    def _check_writable(self) -> None:
+        """Raise OutputError when the store was opened read-only."""
+        if self._read_only:
+            msg = f"{self._db.where}: the evidence store was opened read-only"
+            raise OutputError(msg)
 
     def _read(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         try:
