@@ -65,13 +65,16 @@ def entry(media_type: str | None, raw: bytes, **extra: Any) -> dict[str, Any]:
 
 
 def run(
-    policy: Policy, *entries: dict[str, Any], content: bytes | None = MANIFEST_BYTES
+    policy: Policy,
+    *entries: dict[str, Any],
+    content: bytes | None = MANIFEST_BYTES,
+    target: dict[str, Any] = IMAGE,
 ) -> SignerCheck:
     signature = DetachedSignature(
         kind="oci",
         file="blobs/sha256/first",
         target="blobs/sha256/manifest",
-        data=dump_json({"target": IMAGE, "signatures": list(entries)}),
+        data=dump_json({"target": target, "signatures": list(entries)}),
     )
     return verify_oci_signatures(
         signature,
@@ -230,23 +233,7 @@ def run_over(
 ) -> SignerCheck:
     """``run`` over ``content`` whose descriptor gives media type ``given``."""
     target = {**descriptor(given or "x", content), "mediaType": given}
-    signature = DetachedSignature(
-        kind="oci",
-        file="blobs/sha256/first",
-        target="blobs/sha256/manifest",
-        data=dump_json({"target": target, "signatures": list(entries)}),
-    )
-    return verify_oci_signatures(
-        signature,
-        content=content,
-        measured=None,
-        principals=policy.vendors,
-        role="vendor",
-        policy=policy,
-        at=NOW,
-        time_source="test",
-        requirements=("R",),
-    )
+    return run(policy, *entries, content=content, target=target)
 
 
 def test_media_type_signed_is_the_descriptors_when_the_document_has_none(
