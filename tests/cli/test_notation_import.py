@@ -108,6 +108,20 @@ def signed_layout(tmp_path: Path) -> Path:
     return root
 
 
+def verify_imported(tmp_path: Path) -> Any:
+    """``verify --format json`` of the signed real layout with the imported policy."""
+    return invoke(
+        "verify",
+        signed_layout(tmp_path),
+        "--policy",
+        tmp_path / "policy.yaml",
+        "--at",
+        AT,
+        "--format",
+        "json",
+    )
+
+
 @pytest.mark.parametrize("level", ["strict", "permissive", "audit"])
 def test_imported_policy_verifies_the_real_notation_layout(
     tmp_path: Path, level: str
@@ -138,16 +152,7 @@ def test_imported_policy_verifies_the_real_notation_layout(
     assert vendor.identities[0].subject_includes == (
         "C=US,ST=WA,L=Seattle,O=Notary,CN=alpine"
     )
-    verified = invoke(
-        "verify",
-        signed_layout(tmp_path),
-        "--policy",
-        tmp_path / "policy.yaml",
-        "--at",
-        AT,
-        "--format",
-        "json",
-    )
+    verified = verify_imported(tmp_path)
     assert verified.exit_code == ExitCode.OK, verified.stdout
     report = json.loads(verified.stdout)
     assert report["delivery"]["principal"]["id"] == "notary"
@@ -163,14 +168,7 @@ def test_state_written_s_is_imported_as_st(tmp_path: Path) -> None:
     assert vendor.identities[0].subject_includes == (
         "C=US,ST=WA,L=Seattle,O=Notary,CN=alpine"
     )
-    verified = invoke(
-        "verify",
-        signed_layout(tmp_path),
-        "--policy",
-        tmp_path / "policy.yaml",
-        "--at",
-        AT,
-    )
+    verified = verify_imported(tmp_path)
     assert verified.exit_code == ExitCode.OK, verified.stdout
 
 
@@ -179,16 +177,7 @@ def test_imported_policy_refuses_a_layout_signed_by_someone_else(
 ) -> None:
     other = statement(trustedIdentities=["x509.subject: C=US, ST=WA, O=Someone"])
     assert_ok(run_import(tmp_path, write_trust_policy(tmp_path, other)))
-    verified = invoke(
-        "verify",
-        signed_layout(tmp_path),
-        "--policy",
-        tmp_path / "policy.yaml",
-        "--at",
-        AT,
-        "--format",
-        "json",
-    )
+    verified = verify_imported(tmp_path)
     assert verified.exit_code == ExitCode.VERIFICATION_FAILED
     checks = {
         c["check"]: c["outcome"]
