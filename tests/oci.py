@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import subprocess
 import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any
 import cbor2
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from tests.tsa import _children, _content
@@ -492,3 +493,55 @@ def add_simple_signature(
     layout.manifests.append(desc)
     layout.save()
     return desc
+
+
+def cosign_key_bundle(
+    work: Path,
+    body: bytes,
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey,
+    *,
+    digest: str = "sha256",
+    pss: bool = False,
+) -> bytes:
+    """A Sigstore bundle over the in-toto statement ``body`` as ``cosign sign --key``
+    (cosign 3, new bundle format) writes it: the DSSE signature over the PAE in the
+    key's default scheme (PKCS #1 v1.5 for RSA, ECDSA over ``digest``, pure Ed25519;
+    ``digest="none"`` for Ed25519), made by ``openssl`` independently of vendorproof;
+    no ``keyid``; the ``publicKey.hint`` cosign derives from the key (standard base64
+    of the SHA-256 of its PKIX DER). ``pss``: RSASSA-PSS instead, which cosign never
+    writes. ``work`` holds openssl's input files."""
+    from tests.pki import private_key_pem
+
+    payload_type = "application/vnd.in-toto+json"
+    pae = b"DSSEv1 %d %b %d %b" % (
+        len(payload_type),
+        payload_type.encode(),
+        len(body),
+        body,
+    )
+    key_file, data_file = work / "cosign.key", work / "pae.bin"
+    key_file.write_bytes(private_key_pem(key))
+    data_file.write_bytes(pae)
+    if digest == "none":
+        cmd = ["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", str(key_file)]
+        cmd += ["-in", str(data_file)]
+    else:
+        cmd = ["openssl", "dgst", f"-{digest}", "-sign", str(key_file)]
+        if pss:
+            cmd += ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"]
+        cmd.append(str(data_file))
+    sig = subprocess.run(cmd, capture_output=True, check=True).stdout
+    spki = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    hint = base64.b64encode(hashlib.sha256(spki).digest()).decode()
+    bundle = {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"publicKey": {"hint": hint}, "tlogEntries": []},
+        "dsseEnvelope": {
+            "payload": base64.b64encode(body).decode(),
+            "payloadType": payload_type,
+            "signatures": [{"sig": base64.b64encode(sig).decode()}],
+        },
+    }
+    return json.dumps(bundle).encode()

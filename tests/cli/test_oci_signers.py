@@ -15,24 +15,30 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from typer.testing import CliRunner
 
-from tests.builders import KEYS
+from tests.builders import KEYS, statement
 from tests.oci import (
     COSE,
     JWS,
+    SIGSTORE_BUNDLE,
     acme_image,
     acme_signer,
     add_simple_signature,
     cbor_map,
     cose_envelope,
     cosign_bundle_referrer,
+    cosign_key_bundle,
+    dumps,
     jws_envelope,
     new_layout,
     oci_policy,
     second_acme_signer,
 )
 from vendorproof._cli import ExitCode, app
+from vendorproof.verify.cosign import COSIGN_PREDICATE
 
 runner = CliRunner()
 AT = "2026-01-01T00:00:00Z"
@@ -307,6 +313,71 @@ def test_cosign_signed_layout_is_recorded_and_replayed(
         "audit", "replay", "--operator-pub", OP_PUB, "--store", store
     )
     assert code == ExitCode.OK, (out, err)
+
+
+def test_a_cosign_3_bundle_signed_with_an_rsa_key_is_recorded_and_replayed(
+    tmp_path: Path,
+) -> None:
+    """``cosign sign --key`` with an RSA key (an HSM or KMS key, typically): the
+    bundle's DSSE signature is PKCS #1 v1.5 and the key is named by cosign's base64
+    hint. The image verifies against the pinned key, is recorded at intake, and the
+    record replays; the same bundle fails once the policy pins another key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    layout = new_layout(tmp_path / "l")
+    image = layout.add_image()
+    body = dumps(
+        statement(
+            [
+                {
+                    "name": "registry.example/upf",
+                    "digest": {"sha256": image["digest"][7:]},
+                }
+            ],
+            COSIGN_PREDICATE,
+            {},
+        )
+    )
+    layout.add_referrer(
+        image,
+        cosign_key_bundle(tmp_path, body, key),
+        SIGSTORE_BUNDLE,
+        artifact_type=SIGSTORE_BUNDLE,
+    )
+
+    def pinning(pub_key: rsa.RSAPublicKey) -> Path:
+        pub = tmp_path / "cosign.pub"
+        pub.write_bytes(
+            pub_key.public_bytes(
+                serialization.Encoding.PEM,
+                serialization.PublicFormat.SubjectPublicKeyInfo,
+            )
+        )
+        path = policy(tmp_path, kinds=["cosign"])
+        data = yaml.safe_load(path.read_text())
+        (acme,) = [v for v in data["vendors"] if v["id"] == "acme"]
+        acme["publicKeys"] = [str(pub)]
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    code, report = verify(layout.root, pinning(key.public_key()))
+    assert code == ExitCode.OK, report
+    assert report["delivery"]["principal"]["id"] == "acme"
+    (sig,) = [c for c in found(report, "signature") if c["outcome"] == "pass"]
+    assert sig["reason"].startswith("rsa-pkcs1v15-sha256 signature over DSSE PAE")
+    store = tmp_path / "evidence.db"
+    code, _, err = invoke(
+        "intake", layout.root, "--policy", pinning(key.public_key()),
+        "--operator-key", OP_KEY, "--store", store, "--actor", "tester", "--at", AT,
+    )  # fmt: skip
+    assert code == ExitCode.OK, err
+    code, out, err = invoke(
+        "audit", "replay", "--operator-pub", OP_PUB, "--store", store
+    )
+    assert code == ExitCode.OK, (out, err)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    code, report = verify(layout.root, pinning(other.public_key()))
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "principal" not in report["delivery"]
 
 
 # ------------------------------------------------------- COSE envelopes as referrers

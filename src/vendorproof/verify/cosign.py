@@ -10,11 +10,14 @@ Two forms (docs/trust-rules.md, "cosign"):
   ``verify.signer.check_signer``, the same code as every other signed statement:
   keyless (Fulcio certificate, transparency log, verified offline by sigstore-python
   against the policy's trusted root and keyless identities), a pinned key, or a
-  certificate chaining to the vendor's anchors with the operator's CRLs. The
-  statement's predicate type must be cosign's signing predicate (what ``cosign
-  sign`` writes): an attestation (SLSA provenance, an SBOM, a VEX statement) over
-  the same image, signed by the same vendor, is not a signature of the image. The
-  statement must name the manifest's digest among its subjects.
+  certificate chaining to the vendor's anchors with the operator's CRLs. A pinned
+  or certified key's signature over the DSSE PAE is checked in the scheme cosign
+  signs with (below), as for simple signing: ``cosign sign --key`` with an RSA key
+  writes PKCS #1 v1.5, not the project's PSS. The statement's predicate type must
+  be cosign's signing predicate (what ``cosign sign`` writes): an attestation (SLSA
+  provenance, an SBOM, a VEX statement) over the same image, signed by the same
+  vendor, is not a signature of the image. The statement must name the manifest's
+  digest among its subjects.
 * **Simple signing** (cosign's older form: a ``sha256-<hex>.sig`` manifest whose
   ``application/vnd.dev.cosign.simplesigning.v1+json`` layer is the signed payload,
   with the signature in the ``dev.cosignproject.cosign/signature`` annotation and an
@@ -126,6 +129,7 @@ def verify_cosign_bundle(
         at=at,
         time_source=time_source,
         requirements=requirements,
+        scheme=_verify_as_cosign,
     )
     if not signer.ok:
         return signer

@@ -10,9 +10,10 @@ never vouches for a vendor manifest, and vice versa.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from vendorproof.verify.keyless import KeylessTrust
 
 __all__ = [
+    "SignatureScheme",
     "SignerCheck",
     "check_algorithm",
     "check_certificate_trust",
@@ -54,6 +56,17 @@ __all__ = [
     "keyless_trust",
     "pinned_signers",
 ]
+
+
+SignatureScheme: TypeAlias = Callable[[crypto.PublicKey, bytes, bytes], str]
+"""How a signature over some bytes is checked with a key: ``(key, signature, data)``.
+
+Returns the scheme's name; raises :class:`SignatureError` when the signature does not
+verify and :class:`AlgorithmError` for a key the scheme does not cover. The default
+is the project's own scheme per key type (:func:`vendorproof._internal.crypto.verify`);
+a format whose signers use other schemes for the same key types (cosign: RSA PKCS #1
+v1.5, see ``verify/cosign.py``) passes its own.
+"""
 
 
 def check_algorithm(key: crypto.PublicKey, policy: Policy) -> str:
@@ -84,6 +97,7 @@ def check_signer(
     time_source: str,
     requirements: tuple[str, ...],
     context: VerificationContext | None = None,
+    scheme: SignatureScheme = crypto.verify,
 ) -> SignerCheck:
     """Establish which trusted principal of ``role`` signed ``doc``, checking each step.
 
@@ -99,6 +113,9 @@ def check_signer(
         requirements: the requirement ids every check result carries.
         context: limits, timeouts and memo tables for this verification, at ``at``
             (default: one at ``at`` with the process's shared cache).
+        scheme: how the DSSE signatures are checked with a pinned or certified key
+            (default: the project's scheme for the key type). Keyless bundles are
+            verified by sigstore in Sigstore's schemes whatever this says.
 
     Raises:
         ValueError: ``context`` is for another validation time than ``at``.
@@ -111,22 +128,27 @@ def check_signer(
         return _check_keyless_signer(run, doc, principals, role, policy)
     if doc.certificates:
         return _check_certificate_signer(
-            run, doc, principals, role, policy, ctx, time_source
+            run, doc, principals, role, policy, ctx, time_source, scheme
         )
-    return _check_key_signer(run, doc, principals, role, policy)
+    return _check_key_signer(run, doc, principals, role, policy, scheme)
 
 
-def _verify_any(doc: SignedDocument, key: crypto.PublicKey) -> bytes:
-    """Return the signature that verifies with ``key`` (RFC 3161 tokens cover it)."""
+def _verify_any(
+    doc: SignedDocument, key: crypto.PublicKey, scheme: SignatureScheme
+) -> tuple[bytes, str]:
+    """Return the signature that verifies with ``key``, and its scheme's name.
+
+    RFC 3161 tokens cover the returned signature.
+    """
     pae = doc.envelope.pae()
     errors: list[str] = []
     for sig in doc.envelope.signatures:
         try:
-            crypto.verify(key, sig.sig, pae)
+            name = scheme(key, sig.sig, pae)
         except SignatureError as e:
             errors.append(str(e))
             continue
-        return sig.sig
+        return sig.sig, name
     raise SignatureError(
         "no DSSE signature verifies with the signing certificate's key"
         + (f" ({errors[0]})" if errors else "")
@@ -174,6 +196,7 @@ def _check_certificate_signer(  # noqa: PLR0917 - the inputs of one document
     policy: Policy,
     ctx: VerificationContext,
     time_source: str,
+    scheme: SignatureScheme,
 ) -> SignerCheck:
     leaf = doc.certificates[0]
     shipped_root = _shipped_root(doc, principals)
@@ -188,11 +211,11 @@ def _check_certificate_signer(  # noqa: PLR0917 - the inputs of one document
         return run.fail("algorithms", e)
     run.add("algorithms", Outcome.PASS, f"{name}; certificates use allowed algorithms")
     try:
-        signature = _verify_any(doc, key)
-    except SignatureError as e:
+        signature, used = _verify_any(doc, key, scheme)
+    except (SignatureError, AlgorithmError) as e:
         return run.fail("signature", e)
     run.add(
-        "signature", Outcome.PASS, f"{name} signature over DSSE PAE by {describe(leaf)}"
+        "signature", Outcome.PASS, f"{used} signature over DSSE PAE by {describe(leaf)}"
     )
     return check_certificate_trust(
         leaf,
@@ -211,12 +234,13 @@ def _check_certificate_signer(  # noqa: PLR0917 - the inputs of one document
     )
 
 
-def _check_key_signer(
+def _check_key_signer(  # noqa: PLR0917 - the inputs of one document
     run: CheckRun,
     doc: SignedDocument,
     principals: Sequence[Principal],
     role: str,
     policy: Policy,
+    scheme: SignatureScheme,
 ) -> SignerCheck:
     pae = doc.envelope.pae()
     hint = doc.public_key_hint
@@ -225,45 +249,42 @@ def _check_key_signer(
     # is tried against every pinned key, and a refused key tried first must not hide
     # the allowed key that made it.
     refused: AlgorithmError | None = None
+    pinned = [(p, kid, key) for p in principals for kid, key in p.public_keys.items()]
     for sig in doc.envelope.signatures:
-        wanted = sig.keyid or hint
-        for p in principals:
-            for kid, key in p.public_keys.items():
-                if wanted and wanted != kid:
-                    continue
-                try:
-                    name = check_algorithm(key, policy)
-                except AlgorithmError as e:
-                    if refused is None and _verifies(key, sig.sig, pae):
-                        refused = e
-                    continue
-                try:
-                    crypto.verify(key, sig.sig, pae)
-                except SignatureError:
-                    continue
-                run.add("algorithms", Outcome.PASS, name)
-                run.add(
-                    "signature",
-                    Outcome.PASS,
-                    f"{name} signature over DSSE PAE by pinned key "
-                    f"{shorten(kid, SHORT_ID)} of {role} {p.id!r}",
-                )
-                run.add(
-                    "certificate-chain",
-                    Outcome.NOT_APPLICABLE,
-                    "raw public key pinned in the policy; no certificate",
-                )
-                run.add(
-                    "signer-identity",
-                    Outcome.PASS,
-                    f"key {shorten(kid, SHORT_ID)} is pinned for {role} {p.id!r}",
-                )
-                return SignerCheck(
-                    checks=tuple(run.results),
-                    principal=p,
-                    anchors=(f"key:{kid}",),
-                    key_id=kid,
-                )
+        for p, kid, key in _named_first(pinned, sig.keyid or hint):
+            try:
+                name = check_algorithm(key, policy)
+            except AlgorithmError as e:
+                if refused is None and _verifies(scheme, key, sig.sig, pae):
+                    refused = e
+                continue
+            try:
+                used = scheme(key, sig.sig, pae)
+            except (SignatureError, AlgorithmError):
+                continue
+            run.add("algorithms", Outcome.PASS, name)
+            run.add(
+                "signature",
+                Outcome.PASS,
+                f"{used} signature over DSSE PAE by pinned key "
+                f"{shorten(kid, SHORT_ID)} of {role} {p.id!r}",
+            )
+            run.add(
+                "certificate-chain",
+                Outcome.NOT_APPLICABLE,
+                "raw public key pinned in the policy; no certificate",
+            )
+            run.add(
+                "signer-identity",
+                Outcome.PASS,
+                f"key {shorten(kid, SHORT_ID)} is pinned for {role} {p.id!r}",
+            )
+            return SignerCheck(
+                checks=tuple(run.results),
+                principal=p,
+                anchors=(f"key:{kid}",),
+                key_id=kid,
+            )
     if refused is not None:
         return run.fail("algorithms", refused)
     return run.fail(
@@ -272,10 +293,39 @@ def _check_key_signer(
     )
 
 
-def _verifies(key: crypto.PublicKey, signature: bytes, pae: bytes) -> bool:
+def _hint_forms(kid: str) -> tuple[str, str]:
+    """Return the names a signature or bundle may give the key ``kid``.
+
+    ``kid`` is the hex SHA-256 of the key's SubjectPublicKeyInfo; cosign and
+    sigstore-go write the standard base64 of the same digest as a bundle's
+    ``publicKey.hint``.
+    """
+    return kid, base64.b64encode(bytes.fromhex(kid)).decode("ascii")
+
+
+def _named_first(
+    pinned: Sequence[tuple[Principal, str, crypto.PublicKey]], wanted: str | None
+) -> Sequence[tuple[Principal, str, crypto.PublicKey]]:
+    """Return the pinned keys to try for a signature that names ``wanted``.
+
+    A DSSE ``keyid`` and a bundle's ``publicKey.hint`` are unauthenticated hints
+    (DSSE protocol; Sigstore bundle specification): they choose which pinned keys
+    are tried, never whether the signature is trusted. A hint that names a pinned key
+    (in either form of :func:`_hint_forms`) limits the search to it; a hint in a form
+    this project does not know, or naming no pinned key, limits nothing.
+    """
+    if not wanted:
+        return pinned
+    named = [entry for entry in pinned if wanted in _hint_forms(entry[1])]
+    return named or pinned
+
+
+def _verifies(
+    scheme: SignatureScheme, key: crypto.PublicKey, signature: bytes, pae: bytes
+) -> bool:
     """Whether ``signature`` verifies with ``key`` (to name a refused signer only)."""
     try:
-        crypto.verify(key, signature, pae)
+        scheme(key, signature, pae)
     except (SignatureError, AlgorithmError):
         return False
     return True
@@ -367,14 +417,14 @@ def pinned_signers(
     """
     pae = doc.envelope.pae()
     found: dict[str, str] = {}
+    pinned = [(p, kid, key) for p in principals for kid, key in p.public_keys.items()]
     for sig in doc.envelope.signatures:
-        for p in principals:
-            for kid, key in p.public_keys.items():
-                if kid in found or (sig.keyid and sig.keyid != kid):
-                    continue
-                try:
-                    crypto.verify(key, sig.sig, pae)
-                except (SignatureError, AlgorithmError):
-                    continue
-                found[kid] = p.id
+        for p, kid, key in _named_first(pinned, sig.keyid or doc.public_key_hint):
+            if kid in found:
+                continue
+            try:
+                crypto.verify(key, sig.sig, pae)
+            except (SignatureError, AlgorithmError):
+                continue
+            found[kid] = p.id
     return found

@@ -23,7 +23,7 @@ from tests.builders import (
     vendor_a_raw_key,
     write_policy,
 )
-from tests.oci import dumps, new_layout, put_blob
+from tests.oci import cosign_key_bundle, dumps, new_layout, put_blob
 from vendorproof._internal import crypto
 from vendorproof.formats.oci import MEDIA_COSIGN_SIMPLESIGNING, open_layout
 from vendorproof.intake import load_policy
@@ -617,3 +617,102 @@ def test_an_rsa_pss_signature_is_not_what_cosign_makes(tmp_path: Path) -> None:
     result = simple_check(payload, annotations, pinned(tmp_path, key))
     check, outcome, _ = last(result)
     assert (check, outcome) == ("signature", Outcome.FAIL)
+
+
+# ------------------------------------------------- cosign 3 bundles signed with --key
+
+
+@pytest.mark.parametrize(
+    ("key_kind", "digest", "scheme"),
+    [
+        ("rsa-3072", "sha256", "rsa-pkcs1v15-sha256"),
+        ("ecdsa-p256", "sha256", "ecdsa-p256-sha256"),
+        ("ecdsa-p384", "sha384", "ecdsa-p384-sha384"),
+        ("ed25519", "none", "ed25519"),
+    ],
+)
+def test_cosign_key_bundles_verify_in_cosign_schemes(
+    tmp_path: Path, key_kind: pki.KeyKind, digest: str, scheme: str
+) -> None:
+    """``cosign sign --key`` signs the DSSE envelope of its bundle with the key's
+    default scheme (sigstore's ``GetDefaultAlgorithmDetails``): PKCS #1 v1.5 for an
+    RSA key, which the project's own DSSE scheme (PSS) would refuse."""
+    key = pki.new_key(key_kind)
+    result = bundle_check(
+        cosign_key_bundle(tmp_path, cosign_statement(), key, digest=digest),
+        pinned(tmp_path, key),
+    )
+    assert result.ok, result.checks
+    outcome, reason = checks_of(result)["signature"]
+    assert outcome == Outcome.PASS
+    assert reason.startswith(f"{scheme} signature over DSSE PAE by pinned key ")
+
+
+def test_a_pss_bundle_is_not_what_cosign_makes(tmp_path: Path) -> None:
+    key = pki.new_key("rsa-3072")
+    result = bundle_check(
+        cosign_key_bundle(tmp_path, cosign_statement(), key, pss=True),
+        pinned(tmp_path, key),
+    )
+    assert not result.ok
+    assert last(result)[:2] == ("signature", Outcome.FAIL)
+    # The same key's cosign signature passes: the scheme, not the key, failed.
+    assert bundle_check(
+        cosign_key_bundle(tmp_path, cosign_statement(), key), pinned(tmp_path, key)
+    ).ok
+
+
+def test_a_cosign_bundle_by_a_key_the_policy_does_not_pin_fails(tmp_path: Path) -> None:
+    """The hint names the signer's key; only a pinned key's signature counts."""
+    signer, other = pki.new_key("ecdsa-p256"), pki.new_key("ecdsa-p256")
+    result = bundle_check(
+        cosign_key_bundle(tmp_path, cosign_statement(), signer), pinned(tmp_path, other)
+    )
+    assert not result.ok
+    check, outcome, reason = last(result)
+    assert (check, outcome) == ("signature", Outcome.FAIL)
+    assert (
+        reason == "no signature verifies with a public key the policy pins for a vendor"
+    )
+
+
+def test_a_cosign_bundle_by_an_rsa_key_below_the_policy_minimum_is_refused(
+    tmp_path: Path,
+) -> None:
+    key = pki.new_key("rsa-2048")
+    raw = cosign_key_bundle(tmp_path, cosign_statement(), key)
+    check, outcome, reason = last(bundle_check(raw, pinned(tmp_path, key)))
+    assert (check, outcome) == ("algorithms", Outcome.FAIL)
+    assert reason == "RSA key of 2048 bits is below the policy minimum 3072"
+    assert bundle_check(raw, pinned(tmp_path, key, minRsaBits=2048)).ok
+
+
+def test_a_cosign_bundle_with_a_vendor_certificate_verifies_in_cosign_scheme(
+    tmp_path: Path,
+) -> None:
+    """``cosign sign --key K --certificate C --certificate-chain CH``: the bundle
+    carries the vendor's RSA leaf; the DSSE signature is PKCS #1 v1.5."""
+    inter = issued("vendor-a", "intermediate")
+    leaf = pki.make_leaf(
+        "Acme Radio Systems Release Signing RSA",
+        inter,
+        org="Acme Radio Systems GmbH",
+        key_kind="rsa-3072",
+    )
+    raw = json.loads(cosign_key_bundle(tmp_path, cosign_statement(), leaf.key))
+    der = serialization.Encoding.DER
+    raw["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.2"
+    raw["verificationMaterial"] = {
+        "x509CertificateChain": {
+            "certificates": [
+                {"rawBytes": base64.b64encode(c.public_bytes(der)).decode()}
+                for c in (leaf.cert, inter.cert)
+            ]
+        },
+        "tlogEntries": [],
+    }
+    result = bundle_check(json.dumps(raw).encode(), policy(tmp_path))
+    assert result.ok, result.checks
+    outcome, reason = checks_of(result)["signature"]
+    assert outcome == Outcome.PASS
+    assert reason.startswith("rsa-pkcs1v15-sha256 signature over DSSE PAE by ")
