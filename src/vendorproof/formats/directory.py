@@ -51,6 +51,7 @@ from vendorproof.models.delivery import (
     RESERVED,
     Delivery,
     DetachedSignature,
+    FileState,
 )
 from vendorproof.models.documents import SignedDocument, load_signed_document
 from vendorproof.models.summary import DeliverySummary, Listing
@@ -314,8 +315,19 @@ class DirectoryFormat:
         refuse_signature_files(self, signatures)
         return load_delivery(path, limits=limits)
 
-    def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
-        """Hash payload files under ``path``."""
+    def measure(
+        self,
+        path: Path,
+        progress: ProgressFactory | None = None,
+        *,
+        expect: FileState | None = None,
+    ) -> Hasher:
+        """Hash payload files under ``path``.
+
+        Each file is measured against its own digest; a directory has no state of
+        its own (``expect`` is None for it).
+        """
+        del expect
         return files_hasher(path, progress)
 
     def reload(

@@ -53,6 +53,7 @@ from typing import IO, BinaryIO, Final, Self
 from vendorproof._internal.hashing import FileDigests, hash_buffer, hash_fileobj
 from vendorproof.errors import InvalidInputError
 from vendorproof.formats._ziplayout import check_layout
+from vendorproof.models.delivery import FileState
 
 __all__ = [
     "DEFAULT_ARCHIVE_LIMITS",
@@ -194,6 +195,8 @@ class SafeZip:
         self._mappable = True  # until reading the archive with pread failed
         self._zip: zipfile.ZipFile | None = None
         self._own: BinaryIO | None = None  # the file this object opened (and closes)
+        #: The archive file's state when it was opened (None for a stream).
+        self.state: FileState | None = None
         key: _IndexKey | None = None
         if isinstance(source, Path):
             try:
@@ -205,6 +208,7 @@ class SafeZip:
                     f"not a readable ZIP archive: {e.strerror or e}", file=file
                 ) from None
             key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            self.state = FileState.of(st)
             self._source: BinaryIO = self._own
             size = st.st_size
         else:
@@ -246,6 +250,23 @@ class SafeZip:
             self._zip.close()
         if self._own is not None:
             self._own.close()
+
+    def state_now(self) -> FileState | None:
+        """Return the archive file's state now (None for a stream).
+
+        ``fstat`` of the open file: whether it was written to since it was opened.
+
+        Raises:
+            InvalidInputError: the file cannot be examined.
+        """
+        if self._own is None:
+            return None
+        try:
+            return FileState.of(os.fstat(self._own.fileno()))
+        except OSError as e:
+            raise InvalidInputError(
+                f"not a readable ZIP archive: {e.strerror or e}", file=self.file
+            ) from None
 
     def _archive_size(self) -> int:
         """The archive's length in bytes (the stream's position is kept)."""

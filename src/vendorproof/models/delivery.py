@@ -10,6 +10,7 @@ describes the adapter contract.
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,7 @@ __all__ = [
     "DETACHED_SIGNATURE_SUFFIXES",
     "Delivery",
     "DetachedSignature",
+    "FileState",
     "PackageManifest",
     "VendorClaim",
 ]
@@ -34,6 +36,28 @@ DETACHED_SIGNATURE_SUFFIXES = (".cms", ".p7s")
 
 def _empty() -> Mapping[str, bytes]:
     return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """A delivery file's identity and state: what tells one snapshot from another.
+
+    The device and inode name the file; its size and its modification and change
+    times (to the nanosecond) change with any write to it. The change time cannot be
+    set by a process (``utimensat`` sets the other two, and changes it), so a file
+    rewritten in place, or replaced by another, has another state.
+    """
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileState:
+        """The state ``os.stat``/``os.fstat`` reported."""
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,6 +160,12 @@ class Delivery:
         inputs: the original artefacts the adapter read, by delivery-relative name:
             intake stores them as evidence inputs, and replay loads the delivery again
             from them (with the recorded listing and measurements).
+        source_state: the state of the delivery's file when it was loaded (a
+            package: a ZIP, a tar), which its format's hasher requires of the file
+            it measures (``DeliveryFormat.measure``), so the listing, the metadata
+            and the measured bytes come from one snapshot; None for a directory
+            (each file is measured against its digest) and a delivery loaded again
+            from evidence.
     """
 
     format: str = "directory"
@@ -149,6 +179,7 @@ class Delivery:
     signatures: tuple[DetachedSignature, ...] = ()
     findings: tuple[CheckResult, ...] = ()
     inputs: Mapping[str, bytes] = field(default_factory=_empty)
+    source_state: FileState | None = None
 
 
 # -- the directory layout's names (formats/directory.py; in-toto skips them too) ------

@@ -862,3 +862,30 @@ def test_simple_signature_whose_config_is_missing_is_refused(tmp_path: Path) -> 
     assert "missing" in finding.reason
     assert delivery.package_manifest is not None
     assert delivery.package_manifest.signature is None
+
+
+def test_a_tar_is_measured_in_the_state_it_was_loaded_in(tmp_path: Path) -> None:
+    """A tar layout is one snapshot: replaced by another tar (here: the same
+    content, written again) or written to after it was loaded, it is not measured."""
+    fmt = OciFormat()
+    tar = tar_layout(REAL_LAYOUT, tmp_path / "x.tar")
+    loaded = fmt.load(tar)
+    assert loaded.source_state is not None
+    assert loaded.source_state.inode == tar.stat().st_ino
+    blobs = sorted(p for p in loaded.payload if p.startswith("blobs/"))
+    expect = loaded.source_state
+    assert len(fmt.measure(tar, expect=expect)(blobs, ["sha256"])) == len(blobs)
+    again = tmp_path / "again.tar"
+    again.write_bytes(tar.read_bytes())
+    again.replace(tar)
+    with pytest.raises(InvalidInputError, match="changed after it was loaded") as e:
+        fmt.measure(tar, expect=expect)(blobs, ["sha256"])
+    assert e.value.file == str(tar)
+    reloaded = fmt.load(tar)
+    assert reloaded.source_state != expect
+    st = tar.stat()
+    os.utime(tar, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    with pytest.raises(InvalidInputError, match="changed after it was loaded"):
+        fmt.measure(tar, expect=reloaded.source_state)(blobs, ["sha256"])
+    # A directory layout has no state of its own: each blob is checked by its name.
+    assert fmt.load(REAL_LAYOUT).source_state is None

@@ -20,6 +20,7 @@ from vendorproof.formats.base import (
     ProgressFactory,
     Salvage,
     SignatureFile,
+    check_unchanged,
 )
 from vendorproof.formats.oci.delivery import FORMAT_NAME, _to_delivery
 from vendorproof.formats.oci.documents import INDEX_FILE, LAYOUT_FILE
@@ -34,25 +35,29 @@ from vendorproof.formats.oci.sources import (
 from vendorproof.formats.ziparchive import DEFAULT_ARCHIVE_LIMITS
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models.checks import Check, CheckResult, Outcome
-from vendorproof.models.delivery import Delivery
+from vendorproof.models.delivery import Delivery, FileState
 from vendorproof.models.summary import DeliverySummary
 from vendorproof.verify.delivery import ComponentDigest, Hasher
 
 __all__ = ["OciFormat"]
 
 
-def _tar_hasher(path: Path, progress: ProgressFactory | None) -> Hasher:
+def _tar_hasher(
+    path: Path, progress: ProgressFactory | None, expect: FileState | None
+) -> Hasher:
     def hasher(
         paths: Sequence[str], algorithms: Sequence[str]
     ) -> list[ComponentDigest]:
         source = _TarSource(path, limits=DEFAULT_ARCHIVE_LIMITS)
         try:
+            check_unchanged(expect, source.state, file=str(path))
             total = sum(source.files().get(p, 0) for p in paths)
             if progress is None:
                 results = source.hash(paths, algorithms, None)
             else:
                 with progress(total) as on_progress:
                     results = source.hash(paths, algorithms, on_progress)
+            check_unchanged(expect, source.state_now(), file=str(path))
         finally:
             source.close()
         out = []
@@ -89,17 +94,32 @@ class OciFormat:
         """
         opened = open_layout(path, limits=limits)
         try:
-            return _to_delivery(opened, path, limits, signatures)
+            delivery = _to_delivery(opened, path, limits, signatures)
+            source = opened.source
+            if not isinstance(source, _TarSource):
+                return delivery  # a directory: every blob is checked by its name
+            check_unchanged(source.state, source.state_now(), file=str(path))
+            return replace(delivery, source_state=source.state)
         finally:
             close_layout(opened)
 
-    def measure(self, path: Path, progress: ProgressFactory | None = None) -> Hasher:
-        """Hash blobs by their path (``blobs/<alg>/<hex>``), streaming."""
+    def measure(
+        self,
+        path: Path,
+        progress: ProgressFactory | None = None,
+        *,
+        expect: FileState | None = None,
+    ) -> Hasher:
+        """Hash blobs by their path (``blobs/<alg>/<hex>``), streaming.
+
+        A tar is refused when it is not in the state ``expect`` (the state it had
+        when it was loaded) when opened or after it was read.
+        """
         if path.is_dir():
             from vendorproof.formats.directory import files_hasher
 
             return files_hasher(path, progress)
-        return _tar_hasher(path, progress)
+        return _tar_hasher(path, progress, expect)
 
     def reload(
         self,

@@ -45,6 +45,7 @@ from vendorproof.errors import InvalidInputError
 from vendorproof.formats.oci.documents import INDEX_FILE, LAYOUT_FILE
 from vendorproof.formats.ziparchive import ArchiveLimits, check_member_name, name_key
 from vendorproof.limits import Limits
+from vendorproof.models.delivery import FileState
 
 __all__ = ["is_layout"]
 
@@ -204,12 +205,19 @@ class _TarSource:
         with _tar_errors("not a readable tar archive", self.file):
             self._stream = _CappedReader(io.FileIO(path, "r"))
         try:
+            #: The tar file's state when opened (``formats.base.check_unchanged``).
+            self.state = self.state_now()
             with _tar_errors("not a readable tar archive", self.file):
                 self._tar = tarfile.open(fileobj=self._stream, mode="r:")  # noqa: SIM115 - closed in close()
             self._members = self._index()
         except BaseException:
             self.close()
             raise
+
+    def state_now(self) -> FileState:
+        """The tar file's state now (``fstat`` of the open file)."""
+        with _tar_errors("not a readable tar archive", self.file):
+            return FileState.of(os.fstat(self._stream.fileno()))
 
     def close(self) -> None:
         if hasattr(self, "_tar"):
