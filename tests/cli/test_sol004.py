@@ -569,6 +569,17 @@ def test_a_hidden_entry_in_a_signed_package_is_refused(
     )  # fmt: skip
     assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
     assert "verdict: FAILED" in result.stdout
+    # The refusal came from the archive, not from the documents stored with the
+    # record: replay confirms the FAILED record from the record alone, and with
+    # the package at hand shows the refusal again.
+    for images in ((), ("--images", hidden)):
+        result = invoke(
+            "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
+            *images,
+        )  # fmt: skip
+        assert_ok(result)
+        (record,) = json.loads(result.stdout)["records"]
+        assert (record["recorded"], record["replayed"]) == ("FAILED", "FAILED")
 
 
 # ------------------------------------------------- one snapshot: load, then measure
@@ -619,7 +630,9 @@ def test_a_package_written_to_after_it_was_loaded_is_refused(
     """The same file written in place (its times change with any write; here only
     its modification time is set back by a second, which changes its change time):
     intake records the refusal as a failed verification, and verifies the package
-    once it stays as loaded."""
+    once it stays as loaded. Replay confirms the failed record, also with the
+    package at hand (which verifies today: the change was a state of the moment of
+    intake, not of the bytes)."""
     package = build(tmp_path, vendor)
     pol = policy(tmp_path, vendor.base / "root.pem")
 
@@ -635,13 +648,16 @@ def test_a_package_written_to_after_it_was_loaded_is_refused(
     )  # fmt: skip
     assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
     assert "Traceback" not in result.output
-    result = invoke(
-        "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json"
-    )
-    assert_ok(result)
-    (record,) = json.loads(result.stdout)["records"]
-    assert (record["recorded"], record["replayed"]) == ("FAILED", "FAILED")
     monkeypatch.undo()
+    for images in ((), ("--images", package)):
+        result = invoke(
+            "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
+            *images,
+        )  # fmt: skip
+        assert_ok(result)
+        (record,) = json.loads(result.stdout)["records"]
+        assert (record["recorded"], record["replayed"]) == ("FAILED", "FAILED")
+        assert record["problems"] == []
     result = invoke(
         "intake", package, "--policy", pol, "--operator-key", OP_KEY,
         "--store", store, "--at", AT,

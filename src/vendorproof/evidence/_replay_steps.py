@@ -37,7 +37,11 @@ from vendorproof.evidence.report_record import (
     parse_record,
 )
 from vendorproof.evidence.store import StoredRecord
-from vendorproof.formats.base import DeliveryFormat, DocumentCache
+from vendorproof.formats.base import (
+    CHANGED_AFTER_LOAD,
+    DeliveryFormat,
+    DocumentCache,
+)
 from vendorproof.models.certification_record import is_record_input
 from vendorproof.models.policy import Policy
 from vendorproof.verify.context import VerificationCache, VerificationContext
@@ -346,22 +350,57 @@ def _recorded_error(rec: EvidenceRecord, error: Error) -> bool:
     )
 
 
-def _failed_measuring(rec: EvidenceRecord, error: Error) -> bool:
-    """Whether ``rec`` recorded a failed intake whose error arose while measuring.
-
-    Intake records a delivery whose measurement raised (a member whose data is
-    corrupt, a package file that changed after it was loaded) as FAILED with an
-    ``error`` check and no measurement at all. Its re-run reaches the measurement
-    and finds none in the record: the verdict stands (nothing was accepted), and
-    only the delivery itself (``--images``) can show the error again.
-    """
-    if not isinstance(error, _UnmeasuredError) or rec.delivery.measured:
-        return False
+def _error_checks(rec: EvidenceRecord) -> list[str]:
+    """The reasons of ``rec``'s ``error`` checks, if it recorded a FAILED verdict."""
     try:
         checks = rec.checks
     except InvalidInputError:
-        return False
-    return rec.verdict == "FAILED" and any(c.check == ERROR_CHECK for c in checks)
+        return []
+    if rec.verdict != "FAILED":
+        return []
+    return [c.reason for c in checks if c.check == ERROR_CHECK]
+
+
+def _unrepeatable(rec: EvidenceRecord, error: Error) -> bool:
+    """Whether ``rec`` recorded a failed intake its stored inputs cannot show again.
+
+    Intake records a delivery it could not verify as FAILED with an ``error`` check
+    and no measurement. When the error came from the delivery itself rather than
+    from the documents it stored (a member whose data fails its CRC-32, an archive
+    whose layout is refused, a package that changed while it was verified), the
+    re-run from the stored inputs gets past them and reaches the measurement, which
+    the record does not hold: the verdict stands (nothing was accepted), and only
+    the delivery (``--images``) can show the error again.
+    """
+    return (
+        isinstance(error, _UnmeasuredError)
+        and not rec.delivery.measured
+        and bool(_error_checks(rec))
+    )
+
+
+def _still_unverifiable(rec: EvidenceRecord, report: VerificationReport) -> bool:
+    """Whether ``rec`` recorded an unverifiable delivery its re-run fails too.
+
+    When the error came from the delivery itself (an archive refused before any of
+    its documents could be read), the stored inputs are what could be salvaged and
+    fail for their own reasons (no manifest): the checks differ, the verdict stands.
+    A re-run that passes is still compared, and reported.
+    """
+    return (
+        report.verdict == "FAILED"
+        and not rec.delivery.measured
+        and bool(_error_checks(rec))
+    )
+
+
+def _changed_while_verified(rec: EvidenceRecord) -> bool:
+    """Whether ``rec`` recorded a package that changed while it was verified.
+
+    That is a state of the moment of intake: the package as it is today (``--images``)
+    may verify, and the record is still right.
+    """
+    return any(CHANGED_AFTER_LOAD in reason for reason in _error_checks(rec))
 
 
 def _error_now_finding(rec: EvidenceRecord, report: VerificationReport) -> bool:
@@ -672,8 +711,13 @@ def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
             policies=policies,
         )
         replayed_verdict = report.verdict
-        if new_policy is None and not _error_now_finding(rec, report):
-            problems += _compare(rec, report)
+        if new_policy is None:
+            if _changed_while_verified(rec):
+                replayed_verdict = "FAILED"  # not a property of the bytes: it stands
+            elif not (
+                _error_now_finding(rec, report) or _still_unverifiable(rec, report)
+            ):
+                problems += _compare(rec, report)
         elif report.verdict != rec.verdict:
             failing = [
                 f"{c.check} [{c.subject}]: {c.reason}" for c in report.failures()
@@ -683,9 +727,7 @@ def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
                 + (f": {failing[0]}" if failing else "")
             )
     except (VerificationError, InvalidInputError) as e:
-        if new_policy is None and (
-            _recorded_error(rec, e) or _failed_measuring(rec, e)
-        ):
+        if new_policy is None and (_recorded_error(rec, e) or _unrepeatable(rec, e)):
             replayed_verdict = "FAILED"  # recorded as not verifiable, and still not
         else:
             problems.append(f"cannot re-run: {e}")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Final, Protocol, TypeVar
 
 from vendorproof._internal.memo import Memo
 from vendorproof.errors import InvalidInputError
@@ -27,6 +27,7 @@ from vendorproof.models.summary import DeliverySummary, Listing
 from vendorproof.verify.delivery import Hasher
 
 __all__ = [
+    "CHANGED_AFTER_LOAD",
     "SIGNATURE_INPUT_PREFIX",
     "DeliveryFormat",
     "DocumentCache",
@@ -69,6 +70,10 @@ class SignatureFile:
         return SIGNATURE_INPUT_PREFIX + self.name
 
 
+#: How :func:`check_unchanged` begins its error (replay recognises such a record).
+CHANGED_AFTER_LOAD: Final = "the file changed after it was loaded"
+
+
 def check_unchanged(
     expect: FileState | None, found: FileState | None, *, file: str
 ) -> None:
@@ -81,9 +86,10 @@ def check_unchanged(
     if expect is None or found == expect:
         return
     raise InvalidInputError(
-        "the file changed after it was loaded (replaced, or written to: its device, "
-        "inode, size or times differ): its listing and metadata are not those of the "
-        "bytes that would be measured; verify it again once it is complete",
+        f"{CHANGED_AFTER_LOAD} (its device, inode, size, modification or change "
+        "time differ: replaced, written to, or its attributes or links changed): its "
+        "listing and metadata may not be those of the bytes that would be measured; "
+        "verify it again once nothing writes to it",
         file=file,
     )
 

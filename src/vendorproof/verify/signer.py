@@ -306,18 +306,21 @@ def _hint_forms(kid: str) -> tuple[str, str]:
 def _named_first(
     pinned: Sequence[tuple[Principal, str, crypto.PublicKey]], wanted: str | None
 ) -> Sequence[tuple[Principal, str, crypto.PublicKey]]:
-    """Return the pinned keys to try for a signature that names ``wanted``.
+    """Return the pinned keys to try for a signature that names ``wanted``, in order.
 
     A DSSE ``keyid`` and a bundle's ``publicKey.hint`` are unauthenticated hints
-    (DSSE protocol; Sigstore bundle specification): they choose which pinned keys
-    are tried, never whether the signature is trusted. A hint that names a pinned key
-    (in either form of :func:`_hint_forms`) limits the search to it; a hint in a form
-    this project does not know, or naming no pinned key, limits nothing.
+    (DSSE protocol; Sigstore bundle specification): they order the pinned keys, never
+    decide whether the signature is trusted. The key a hint names (in either form of
+    :func:`_hint_forms`) is tried first, then every other pinned key: a hint in a
+    form this project does not know, naming no pinned key, or one bundle hint for
+    several signatures without key ids, never keeps the key that made a signature
+    from being tried.
     """
     if not wanted:
         return pinned
-    named = [entry for entry in pinned if wanted in _hint_forms(entry[1])]
-    return named or pinned
+    first = [entry for entry in pinned if wanted in _hint_forms(entry[1])]
+    named = {kid for _, kid, _ in first}
+    return [*first, *(entry for entry in pinned if entry[1] not in named)]
 
 
 def _verifies(

@@ -887,5 +887,10 @@ def test_a_tar_is_measured_in_the_state_it_was_loaded_in(tmp_path: Path) -> None
     os.utime(tar, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     with pytest.raises(InvalidInputError, match="changed after it was loaded"):
         fmt.measure(tar, expect=reloaded.source_state)(blobs, ["sha256"])
+    # A directory put where the tar was is not walked in its place.
+    tar.unlink()
+    shutil.copytree(REAL_LAYOUT, tar)
+    with pytest.raises(InvalidInputError, match="not a readable tar"):
+        fmt.measure(tar, expect=reloaded.source_state)(blobs, ["sha256"])
     # A directory layout has no state of its own: each blob is checked by its name.
     assert fmt.load(REAL_LAYOUT).source_state is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +186,26 @@ def test_bad_requirement_is_rejected(tmp_path: Path) -> None:
     data["signatureRequirements"] = {"manifest": [{"role": "auditor", "threshold": 1}]}
     with pytest.raises(InvalidInputError, match="role"):
         load_policy(write_policy(tmp_path / "p.yaml", data))
+
+
+def test_a_bundle_hint_does_not_keep_co_signatures_from_counting(
+    delivery: DeliveryBuilder, tmp_path: Path
+) -> None:
+    """Key ids and hints are unauthenticated hints: with the signatures' key ids
+    stripped and the bundle's one hint naming the first key (as cosign writes it:
+    the base64 of the key's SPKI digest), both pinned keys still count."""
+    data, keys = two_of_three_policy(tmp_path)
+    delivery.standard(manifest_signer=Signer(key=keys[0], co_signers=(keys[1],)))
+    path = delivery.root / MANIFEST
+    bundle = json.loads(path.read_text())
+    for sig in bundle["dsseEnvelope"]["signatures"]:
+        sig.pop("keyid", None)
+    first = bytes.fromhex(crypto.key_id(keys[0].public_key()))
+    bundle["verificationMaterial"]["publicKey"] = {
+        "hint": base64.b64encode(first).decode()
+    }
+    path.write_text(json.dumps(bundle))
+    report = run(delivery.root, data, tmp_path)
+    outcome, reason = threshold_check(report, MANIFEST)
+    assert outcome is Outcome.PASS, reason
+    assert "vendor: 2 of required 2" in reason

@@ -113,9 +113,11 @@ class OciFormat:
         """Hash blobs by their path (``blobs/<alg>/<hex>``), streaming.
 
         A tar is refused when it is not in the state ``expect`` (the state it had
-        when it was loaded) when opened or after it was read.
+        when it was loaded) when opened or after it was read; with ``expect``, the
+        layout loaded was a tar, and whatever is at ``path`` now is read as one (a
+        directory put in its place is refused, not walked).
         """
-        if path.is_dir():
+        if expect is None and path.is_dir():
             from vendorproof.formats.directory import files_hasher
 
             return files_hasher(path, progress)
