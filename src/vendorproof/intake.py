@@ -28,6 +28,7 @@ from vendorproof.models.certification_record import (
     seal_status,
     source_digest,
 )
+from vendorproof.models.delivery import FileState
 from vendorproof.models.policy import Policy
 from vendorproof.models.policy.notation import NotationImport, import_notation
 from vendorproof.verify.delivery import Hasher, evaluate_delivery
@@ -283,9 +284,18 @@ def add_status(
     return path
 
 
-def measure(root: Path, progress: ProgressFactory | None = None) -> Hasher:
-    """A hasher for the components of the delivery at ``root`` (its format's)."""
-    return formats.detect(root).measure(root, progress)
+def measure(
+    root: Path,
+    progress: ProgressFactory | None = None,
+    *,
+    expect: FileState | None = None,
+) -> Hasher:
+    """A hasher for the components of the delivery at ``root`` (its format's).
+
+    ``expect``: the ``source_state`` of the delivery loaded from ``root``; a package
+    file in another state is then refused (``DeliveryFormat.measure``).
+    """
+    return formats.detect(root).measure(root, progress, expect=expect)
 
 
 #: Certificate files of a Notation trust store (trust-store-trust-policy.md).

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from vendorproof import formats
+from vendorproof import formats, intake
 from vendorproof.errors import InvalidInputError
 from vendorproof.formats import sol004
 from vendorproof.formats.csar import CsarFormat
@@ -489,3 +489,25 @@ def test_load_parses_the_manifest_once(
     loaded = CsarFormat().load(ONAP / "csar-cert-in-cms-valid.csar")
     assert loaded.package_manifest is not None
     assert len(calls) == 1, calls
+
+
+def test_the_package_is_measured_in_the_state_it_was_loaded_in(tmp_path: Path) -> None:
+    """``intake.measure`` with the loaded delivery's ``source_state``: the same file
+    is measured; the file rewritten with the same bytes (another inode) is not."""
+    mf = "metadata:\n  vnf_provider_id: acme\n" + _listing("a.bin")
+    path = _package(tmp_path, {**BASE, "main.mf": mf.encode()})
+    loaded = CsarFormat().load(path)
+    state = loaded.source_state
+    assert state is not None
+    assert (state.inode, state.size) == (path.stat().st_ino, path.stat().st_size)
+    (digest,) = intake.measure(path, expect=state)(["a.bin"], ["sha256"])
+    assert digest.size == 1
+    copy = tmp_path / "copy.csar"
+    copy.write_bytes(path.read_bytes())
+    copy.replace(path)
+    with pytest.raises(InvalidInputError, match="changed after it was loaded") as e:
+        intake.measure(path, expect=state)(["a.bin"], ["sha256"])
+    assert e.value.file == "p.csar"
+    # Without the state (a caller that did not load it): measured as it is now.
+    (digest,) = intake.measure(path)(["a.bin"], ["sha256"])
+    assert digest.size == 1
