@@ -103,6 +103,8 @@ def header(report: VerificationReport) -> list[str]:
     The vendor is the policy's principal whose anchor or key verified the manifest;
     the manifest's own vendor, product and version are shown as declared claims.
     """
+    from vendorproof.models.checks import Check
+
     d = report.delivery
     principal, declared = d.principal, d.vendor
     if principal is not None:
@@ -112,6 +114,8 @@ def header(report: VerificationReport) -> list[str]:
         )
     elif declared is not None or d.manifest is not None:
         vendor = "vendor: none verified (no trusted vendor signed the manifest)"
+    elif any(c.check == Check.ERROR for c in report.checks):
+        vendor = "vendor: none verified (the delivery could not be verified: see error)"
     else:
         vendor = "vendor: none verified (no manifest)"
     lines = [vendor]
