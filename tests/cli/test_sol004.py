@@ -28,6 +28,7 @@ from tests.builders import KEYS, policy_data, write_policy
 from tests.cli.support import assert_error, assert_ok, invoke
 from tests.cms_support import openssl_cms_sign
 from vendorproof._cli import ExitCode
+from vendorproof.verify import delivery as evaluation
 from vendorproof.verify.cms import embedded_certificates
 
 AT = "2026-06-01T00:00:00Z"
@@ -717,12 +718,72 @@ def test_a_corrupt_member_is_recorded_and_its_record_replays(
     assert (
         "vendor: none verified (the delivery could not be verified: see error)" in out
     )
-    for images in ((), ("--images", package)):
+    # From the record alone, under its policy or another (nothing measured passes
+    # under none), and with the corrupt package, which shows the error again.
+    for extra in ((), ("--policy", pol), ("--images", package)):
         result = invoke(
             "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
-            *images,
+            *extra,
         )  # fmt: skip
         assert_ok(result)
         (record,) = json.loads(result.stdout)["records"]
         assert (record["recorded"], record["replayed"]) == ("FAILED", "FAILED")
         assert record["problems"] == []
+    # Another package at hand is no confirmation: the intact one (it passes) and
+    # one whose image does not match the manifest (it fails for another reason).
+    mismatched = build(
+        tmp_path,
+        vendor,
+        name="mismatched.csar",
+        files={**FILES, "Files/image.img": b"another image"},
+        listed=FILES,
+    )
+    for other in (signed, mismatched):
+        result = invoke(
+            "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
+            "--images", other,
+        )  # fmt: skip
+        assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+        (record,) = json.loads(result.stdout)["records"]
+        assert record["problems"], record
+
+
+def test_a_verifier_bug_is_contained_per_record_in_replay(
+    tmp_path: Path, vendor: Vendor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A package that makes the verifier fail (a bug, simulated here) is recorded as
+    FAILED with the failure; replay contains the same failure to that record (the
+    same failure confirms it), and reports it for a record it does not confirm,
+    without ending the replay of the others."""
+    package = build(tmp_path, vendor)
+    pol = policy(tmp_path, vendor.base / "root.pem")
+    store = tmp_path / "evidence.db"
+    intake = ("intake", package, "--policy", pol, "--operator-key", OP_KEY)
+    assert_ok(invoke(*intake, "--store", store, "--at", AT))  # record 1: PASSED
+
+    def crafted(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("crafted")
+
+    monkeypatch.setattr(evaluation, "check_integrity", crafted)
+    result = invoke(*intake, "--store", store, "--at", "2026-06-02T00:00:00Z")
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+    assert "internal error: KeyError: 'crafted'" in " ".join(result.stdout.split())
+    result = invoke(
+        "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json", "--all"
+    )
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+    first, second = json.loads(result.stdout)["records"]
+    assert first["problems"] == [
+        (
+            "cannot re-run: internal error: KeyError: 'crafted' (a bug in "
+            "vendorproof; the delivery is rejected)"
+        )
+    ]
+    assert (second["recorded"], second["replayed"], second["problems"]) == (
+        "FAILED",
+        "FAILED",
+        [],
+    )
+    monkeypatch.undo()
+    result = invoke("audit", "replay", "--store", store, "--operator-pub", OP_PUB)
+    assert_ok(result)

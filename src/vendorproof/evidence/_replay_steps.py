@@ -27,6 +27,7 @@ from vendorproof.evidence.intake import (
     ERROR_CHECK,
     POLICY_INPUT,
     POLICY_REF_PREFIX,
+    internal_error_reason,
     record_index,
 )
 from vendorproof.evidence.record import EvidenceRecord, record_digest
@@ -236,11 +237,14 @@ def _rerun(
     policies: PolicyCache,
     extra_records: Mapping[str, bytes] | None = None,
     statuses_at: datetime | None = None,
+    asked: list[bool] | None = None,
 ) -> VerificationReport:
     """Re-run one record's decision on its stored inputs.
 
     ``extra_records`` (certificate status records of today's register) join the
     stored certification inputs, counted up to ``statuses_at`` (``audit affected``).
+    ``asked`` is set when the re-run asks for a measurement (of the record or of
+    ``images``).
     """
     inputs = _Inputs(source, rec)
     if policy is None:
@@ -265,9 +269,20 @@ def _rerun(
             images=images,
             cache=policies.documents,
         )
-        hasher = (
-            _images_hasher(fmt, images) if images is not None else _recorded_hasher(rec)
-        )
+        # A package that changed while it was verified is judged from its record:
+        # what it held then is not what the delivery at hand holds now.
+        if images is not None and not _changed_while_verified(rec):
+            measure = _images_hasher(fmt, images)
+        else:
+            measure = _recorded_hasher(rec)
+
+        def hasher(
+            paths: Sequence[str], algorithms: Sequence[str]
+        ) -> Sequence[ComponentDigest]:
+            if asked is not None:
+                asked.append(True)
+            return measure(paths, algorithms)
+
         report = evaluate_delivery(
             delivery,
             policy,
@@ -362,15 +377,14 @@ def _error_checks(rec: EvidenceRecord) -> list[str]:
 
 
 def _unrepeatable(rec: EvidenceRecord, error: Error) -> bool:
-    """Whether ``rec`` recorded a failed intake its stored inputs cannot show again.
+    """Whether ``rec`` recorded a failed intake that stopped where its re-run stops.
 
-    Intake records a delivery it could not verify as FAILED with an ``error`` check
-    and no measurement. When the error came from the delivery itself rather than
-    from the documents it stored (a member whose data fails its CRC-32, an archive
-    whose layout is refused, a package that changed while it was verified), the
-    re-run from the stored inputs gets past them and reaches the measurement, which
-    the record does not hold: the verdict stands (nothing was accepted), and only
-    the delivery (``--images``) can show the error again.
+    Intake records a delivery that loaded but could not be measured (a member whose
+    data fails its CRC-32, a package that changed while it was verified) as FAILED
+    with an ``error`` check and no measurement. Its re-run from the stored inputs
+    reaches the measurement, which the record does not hold: the verdict stands,
+    under the recorded policy or another (a delivery nothing was measured of passes
+    under none); only the delivery (``--images``) can show the error again.
     """
     return (
         isinstance(error, _UnmeasuredError)
@@ -379,16 +393,20 @@ def _unrepeatable(rec: EvidenceRecord, error: Error) -> bool:
     )
 
 
-def _still_unverifiable(rec: EvidenceRecord, report: VerificationReport) -> bool:
-    """Whether ``rec`` recorded an unverifiable delivery its re-run fails too.
+def _still_unverifiable(
+    rec: EvidenceRecord, report: VerificationReport, *, measured: bool
+) -> bool:
+    """Whether ``rec`` recorded an unloadable delivery whose re-run fails unmeasured.
 
-    When the error came from the delivery itself (an archive refused before any of
-    its documents could be read), the stored inputs are what could be salvaged and
-    fail for their own reasons (no manifest): the checks differ, the verdict stands.
-    A re-run that passes is still compared, and reported.
+    When the error came from the delivery itself before any of its documents could
+    be used (an archive refused for its layout), the stored inputs are what could be
+    salvaged, and their re-run fails for its own reasons (no manifest) without asking
+    for a single measurement: the checks differ, the verdict stands. A re-run that
+    passes, or that got as far as measuring, is compared as any other.
     """
     return (
         report.verdict == "FAILED"
+        and not measured
         and not rec.delivery.measured
         and bool(_error_checks(rec))
     )
@@ -397,10 +415,20 @@ def _still_unverifiable(rec: EvidenceRecord, report: VerificationReport) -> bool
 def _changed_while_verified(rec: EvidenceRecord) -> bool:
     """Whether ``rec`` recorded a package that changed while it was verified.
 
-    That is a state of the moment of intake: the package as it is today (``--images``)
-    may verify, and the record is still right.
+    The ``error`` check must be exactly the one intake records for
+    ``formats.base.check_unchanged`` (the package file and its message), not any
+    reason that contains its words (member names are the vendor's to choose).
     """
-    return any(CHANGED_AFTER_LOAD in reason for reason in _error_checks(rec))
+    try:
+        checks = rec.checks
+    except InvalidInputError:
+        return False
+    return rec.verdict == "FAILED" and any(
+        c.check == ERROR_CHECK
+        and c.reason
+        == shorten(str(InvalidInputError(CHANGED_AFTER_LOAD, file=c.subject)))
+        for c in checks
+    )
 
 
 def _error_now_finding(rec: EvidenceRecord, report: VerificationReport) -> bool:
@@ -701,6 +729,7 @@ def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
     problems: list[str] = []
     changes: list[str] = []
     replayed_verdict = None
+    asked: list[bool] = []
     try:
         report = _rerun(
             source,
@@ -709,13 +738,13 @@ def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
             images=images,
             floor=floor,
             policies=policies,
+            asked=asked,
         )
         replayed_verdict = report.verdict
         if new_policy is None:
-            if _changed_while_verified(rec):
-                replayed_verdict = "FAILED"  # not a property of the bytes: it stands
-            elif not (
-                _error_now_finding(rec, report) or _still_unverifiable(rec, report)
+            if not (
+                _error_now_finding(rec, report)
+                or _still_unverifiable(rec, report, measured=bool(asked))
             ):
                 problems += _compare(rec, report)
         elif report.verdict != rec.verdict:
@@ -727,12 +756,20 @@ def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
                 + (f": {failing[0]}" if failing else "")
             )
     except (VerificationError, InvalidInputError) as e:
-        if new_policy is None and (_recorded_error(rec, e) or _unrepeatable(rec, e)):
+        if (new_policy is None and _recorded_error(rec, e)) or _unrepeatable(rec, e):
             replayed_verdict = "FAILED"  # recorded as not verifiable, and still not
         else:
             problems.append(f"cannot re-run: {e}")
     except Error as e:  # pragma: no cover - every Error is one of the above
         problems.append(f"cannot re-run: {e}")
+    except Exception as e:  # noqa: BLE001 - one record's bug must not end the replay
+        # Intake records a delivery that made the verifier fail as FAILED with the
+        # failure as its error; the same failure again confirms that record.
+        reason = internal_error_reason(e)
+        if new_policy is None and reason in _error_checks(rec):
+            replayed_verdict = "FAILED"
+        else:
+            problems.append(f"cannot re-run: {reason}")
     return Rerun(tuple(problems), replayed_verdict, tuple(changes))
 
 

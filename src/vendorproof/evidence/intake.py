@@ -84,6 +84,15 @@ POLICY_REF_PREFIX = "policy:"
 #: The check that records why a delivery could not be verified at all.
 ERROR_CHECK = Check.ERROR.value
 
+
+def internal_error_reason(failure: BaseException) -> str:
+    """The ``error`` check's reason for an exception that is a bug, not bad input."""
+    return shorten(
+        f"internal error: {type(failure).__name__}: {failure} (a bug in "
+        "vendorproof; the delivery is rejected)"
+    )
+
+
 #: Within this time a second intake of the same delivery under the same policy (and
 #: the same ``--at``) reports the record of the first instead of writing another.
 DEFAULT_WINDOW = timedelta(hours=1)
@@ -407,11 +416,7 @@ def _failed_report(
     elif isinstance(failure, Error):
         subject, reason = str(root), str(failure)
     else:
-        subject = str(root)
-        reason = (
-            f"internal error: {type(failure).__name__}: {failure} (a bug in "
-            "vendorproof; the delivery is rejected)"
-        )
+        subject, reason = str(root), internal_error_reason(failure)
     error = CheckResult.of(Check.ERROR, subject, Outcome.ERROR, shorten(reason))
     checks = [*found.errors]
     if not any(c.subject == error.subject and c.reason == error.reason for c in checks):

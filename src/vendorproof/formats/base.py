@@ -70,8 +70,14 @@ class SignatureFile:
         return SIGNATURE_INPUT_PREFIX + self.name
 
 
-#: How :func:`check_unchanged` begins its error (replay recognises such a record).
-CHANGED_AFTER_LOAD: Final = "the file changed after it was loaded"
+#: The error :func:`check_unchanged` raises, naming the file (replay recognises the
+#: ``error`` check intake records for it by this exact text).
+CHANGED_AFTER_LOAD: Final = (
+    "the file changed after it was loaded (its device, inode, size, modification or "
+    "change time differ: replaced, written to, or its attributes or links changed): "
+    "its listing and metadata may not be those of the bytes that would be measured; "
+    "verify it again once nothing writes to it"
+)
 
 
 def check_unchanged(
@@ -85,13 +91,7 @@ def check_unchanged(
     """
     if expect is None or found == expect:
         return
-    raise InvalidInputError(
-        f"{CHANGED_AFTER_LOAD} (its device, inode, size, modification or change "
-        "time differ: replaced, written to, or its attributes or links changed): its "
-        "listing and metadata may not be those of the bytes that would be measured; "
-        "verify it again once nothing writes to it",
-        file=file,
-    )
+    raise InvalidInputError(CHANGED_AFTER_LOAD, file=file)
 
 
 def refuse_signature_files(
