@@ -581,6 +581,14 @@ def test_a_hidden_entry_in_a_signed_package_is_refused(
         assert_ok(result)
         (record,) = json.loads(result.stdout)["records"]
         assert (record["recorded"], record["replayed"]) == ("FAILED", "FAILED")
+    # Another package at hand (here the intact one) does not show the refusal.
+    result = invoke(
+        "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
+        "--images", package,
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+    (record,) = json.loads(result.stdout)["records"]
+    assert record["problems"], record
 
 
 # ------------------------------------------------- one snapshot: load, then measure
@@ -720,7 +728,15 @@ def test_a_corrupt_member_is_recorded_and_its_record_replays(
     )
     # From the record alone, under its policy or another (nothing measured passes
     # under none), and with the corrupt package, which shows the error again.
-    for extra in ((), ("--policy", pol), ("--images", package)):
+    renamed = tmp_path / "delivery-42.csar"
+    renamed.write_bytes(package.read_bytes())
+    for extra in (
+        (),
+        ("--policy", pol),
+        ("--images", package),
+        ("--images", renamed),
+        ("--policy", pol, "--images", package),
+    ):
         result = invoke(
             "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
             *extra,
@@ -775,8 +791,8 @@ def test_a_verifier_bug_is_contained_per_record_in_replay(
     first, second = json.loads(result.stdout)["records"]
     assert first["problems"] == [
         (
-            "cannot re-run: internal error: KeyError: 'crafted' (a bug in "
-            "vendorproof; the delivery is rejected)"
+            "cannot re-run: KeyError: 'crafted' (a failure of vendorproof or its "
+            "environment while re-running this record)"
         )
     ]
     assert (second["recorded"], second["replayed"], second["problems"]) == (
@@ -784,6 +800,16 @@ def test_a_verifier_bug_is_contained_per_record_in_replay(
         "FAILED",
         [],
     )
+    # Once the verifier no longer fails, its record of the failure is reported: the
+    # delivery was never judged on its merits.
     monkeypatch.undo()
-    result = invoke("audit", "replay", "--store", store, "--operator-pub", OP_PUB)
-    assert_ok(result)
+    result = invoke(
+        "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json", "--all"
+    )
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+    first, second = json.loads(result.stdout)["records"]
+    assert first["problems"] == []
+    (problem,) = second["problems"]
+    assert problem.startswith(
+        "cannot re-run: recorded as a failure of the verifier (internal error: "
+    )

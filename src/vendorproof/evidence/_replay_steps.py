@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Final, Protocol
 
 from vendorproof import formats
 from vendorproof._internal import confine, crypto
@@ -349,31 +349,51 @@ class Scope:
     selection: bool = False
 
 
-def _recorded_error(rec: EvidenceRecord, error: Error) -> bool:
-    """Whether ``rec`` recorded a failed intake with this very error.
+def _error_checks(rec: EvidenceRecord) -> list[str]:
+    """Return the reasons of ``rec``'s ``error`` checks, if it is such a record.
 
-    Intake records a delivery whose documents do not parse as FAILED with an
-    ``error`` check (file and reason); re-running it raises the same error.
+    Such a record is of a delivery that could not be verified at all: FAILED, with
+    ``error`` checks and no measurement.
     """
     try:
         checks = rec.checks
     except InvalidInputError:
-        return False
-    reason = " ".join(str(error).split())
-    return rec.verdict == "FAILED" and any(
-        c.check == ERROR_CHECK and c.reason == reason for c in checks
-    )
-
-
-def _error_checks(rec: EvidenceRecord) -> list[str]:
-    """The reasons of ``rec``'s ``error`` checks, if it recorded a FAILED verdict."""
-    try:
-        checks = rec.checks
-    except InvalidInputError:
         return []
-    if rec.verdict != "FAILED":
+    if rec.verdict != "FAILED" or rec.delivery.measured:
         return []
     return [c.reason for c in checks if c.check == ERROR_CHECK]
+
+
+#: How intake's reason for a failure of the verifier itself begins.
+_INTERNAL_ERROR: Final = "internal error:"
+
+
+def _of_the_delivery(rec: EvidenceRecord) -> bool:
+    """Whether ``rec`` records a delivery not verified because of the delivery itself.
+
+    Not because the verifier failed (an ``internal error``).
+    """
+    reasons = _error_checks(rec)
+    return bool(reasons) and not any(r.startswith(_INTERNAL_ERROR) for r in reasons)
+
+
+def _recorded_error(rec: EvidenceRecord, error: Error, images: Path | None) -> bool:
+    """Whether ``rec`` recorded a failed intake with this very error.
+
+    Intake records a delivery it could not verify as FAILED with an ``error`` check
+    (file and reason). Re-running it raises the same error: from its stored inputs (a
+    document that does not parse), or from the delivery at hand (``images``: an
+    archive refused, a member whose data fails its CRC-32), whose errors name the
+    file given, read here as the file the record names.
+    """
+    reason = shorten(str(error))
+    if images is not None:
+        recorded = Path(rec.delivery.root)
+        for given, then in ((str(images), str(recorded)), (images.name, recorded.name)):
+            if reason.startswith(f"{given}: "):
+                reason = f"{then}: {reason[len(given) + 2 :]}"
+                break
+    return reason in _error_checks(rec)
 
 
 def _unrepeatable(rec: EvidenceRecord, error: Error) -> bool:
@@ -384,13 +404,10 @@ def _unrepeatable(rec: EvidenceRecord, error: Error) -> bool:
     with an ``error`` check and no measurement. Its re-run from the stored inputs
     reaches the measurement, which the record does not hold: the verdict stands,
     under the recorded policy or another (a delivery nothing was measured of passes
-    under none); only the delivery (``--images``) can show the error again.
+    under none); only the delivery (``--images``) can show the error again. A
+    record of a failure of the verifier stands only on the same failure again.
     """
-    return (
-        isinstance(error, _UnmeasuredError)
-        and not rec.delivery.measured
-        and bool(_error_checks(rec))
-    )
+    return isinstance(error, _UnmeasuredError) and _of_the_delivery(rec)
 
 
 def _still_unverifiable(
@@ -402,14 +419,10 @@ def _still_unverifiable(
     be used (an archive refused for its layout), the stored inputs are what could be
     salvaged, and their re-run fails for its own reasons (no manifest) without asking
     for a single measurement: the checks differ, the verdict stands. A re-run that
-    passes, or that got as far as measuring, is compared as any other.
+    passes, or that got as far as measuring, is compared as any other; so is one with
+    the delivery at hand (``--images``), which must show the recorded error itself.
     """
-    return (
-        report.verdict == "FAILED"
-        and not measured
-        and not rec.delivery.measured
-        and bool(_error_checks(rec))
-    )
+    return report.verdict == "FAILED" and not measured and _of_the_delivery(rec)
 
 
 def _changed_while_verified(rec: EvidenceRecord) -> bool:
@@ -429,6 +442,15 @@ def _changed_while_verified(rec: EvidenceRecord) -> bool:
         == shorten(str(InvalidInputError(CHANGED_AFTER_LOAD, file=c.subject)))
         for c in checks
     )
+
+
+def _load_images(rec: EvidenceRecord, images: Path) -> None:
+    """Load the delivery at hand for a record of a delivery not verified at all.
+
+    An error the delivery raises when it is loaded (an archive refused for its
+    layout) is raised here, to be compared with the recorded one.
+    """
+    formats.by_name(rec.delivery.format).load(images)
 
 
 def _error_now_finding(rec: EvidenceRecord, report: VerificationReport) -> bool:
@@ -731,6 +753,12 @@ def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
     replayed_verdict = None
     asked: list[bool] = []
     try:
+        if (
+            images is not None
+            and _error_checks(rec)
+            and not _changed_while_verified(rec)
+        ):
+            _load_images(rec, images)
         report = _rerun(
             source,
             rec,
@@ -744,7 +772,10 @@ def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
         if new_policy is None:
             if not (
                 _error_now_finding(rec, report)
-                or _still_unverifiable(rec, report, measured=bool(asked))
+                or (
+                    images is None
+                    and _still_unverifiable(rec, report, measured=bool(asked))
+                )
             ):
                 problems += _compare(rec, report)
         elif report.verdict != rec.verdict:
@@ -756,20 +787,29 @@ def rerun_record(  # noqa: PLR0917 - shared by the sequential and parallel paths
                 + (f": {failing[0]}" if failing else "")
             )
     except (VerificationError, InvalidInputError) as e:
-        if (new_policy is None and _recorded_error(rec, e)) or _unrepeatable(rec, e):
-            replayed_verdict = "FAILED"  # recorded as not verifiable, and still not
+        if _recorded_error(rec, e, images) or _unrepeatable(rec, e):
+            # Recorded as not verifiable, and still not (under any policy: nothing
+            # measured passes under none).
+            replayed_verdict = "FAILED"
+        elif isinstance(e, _UnmeasuredError) and _error_checks(rec):
+            problems.append(
+                "cannot re-run: recorded as a failure of the verifier "
+                f"({_error_checks(rec)[0]}), which the re-run does not repeat: {e}"
+            )
         else:
             problems.append(f"cannot re-run: {e}")
     except Error as e:  # pragma: no cover - every Error is one of the above
         problems.append(f"cannot re-run: {e}")
-    except Exception as e:  # noqa: BLE001 - one record's bug must not end the replay
+    except Exception as e:  # noqa: BLE001 - one record's failure must not end the replay
         # Intake records a delivery that made the verifier fail as FAILED with the
         # failure as its error; the same failure again confirms that record.
-        reason = internal_error_reason(e)
-        if new_policy is None and reason in _error_checks(rec):
+        if internal_error_reason(e) in _error_checks(rec):
             replayed_verdict = "FAILED"
         else:
-            problems.append(f"cannot re-run: {reason}")
+            problems.append(
+                f"cannot re-run: {type(e).__name__}: {shorten(str(e))} (a failure of "
+                "vendorproof or its environment while re-running this record)"
+            )
     return Rerun(tuple(problems), replayed_verdict, tuple(changes))
 
 
