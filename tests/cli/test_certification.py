@@ -14,6 +14,7 @@ from tests import certs
 from tests.builders import AT_TEXT, FILES, KEYS, DeliveryBuilder, digests
 from tests.cli.support import assert_error, assert_ok, invoke
 from vendorproof._cli import ExitCode
+from vendorproof.verify import delivery as evaluation
 
 OP_KEY = KEYS / "operator" / "intake.key"
 OP_PUB = KEYS / "operator" / "intake.pub"
@@ -442,3 +443,24 @@ def test_intake_refuses_the_certification_desk_key(desk: Path, tmp_path: Path) -
     good = intake_result(desk, delivery(tmp_path / "again"), store)
     assert_ok(good)
     assert "recorded as evidence #1 " in good.stdout
+
+
+def test_a_verifier_failure_is_contained_to_its_record_in_affected(
+    desk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure of the verifier while one record is re-run (simulated) is reported
+    for that record: the listing of affected deliveries does not end there."""
+    assert_ok(invoke(*record_args(desk)))
+    store = tmp_path / "evidence.db"
+    assert intake(desk, delivery(tmp_path), store) == ExitCode.OK
+
+    def crafted(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("crafted")
+
+    monkeypatch.setattr(evaluation, "check_integrity", crafted)
+    result = affected(desk, store)
+    assert "Traceback" not in result.output
+    assert result.exit_code == 1, result.output
+    assert "cannot re-run: KeyError: 'crafted' (a failure of vendorproof" in " ".join(
+        result.stdout.split()
+    )

@@ -9,6 +9,7 @@ holding the refused bytes, and a replay of that record that agrees.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -244,3 +245,33 @@ def test_malformed_document_in_a_tar(tmp_path: Path) -> None:
     )
     assert code == ExitCode.VERIFICATION_FAILED
     assert "schemaVersion must be 2" in failed_checks(json.loads(out))[subject]
+
+
+def test_a_refused_layout_directory_replays_from_a_copy(tmp_path: Path) -> None:
+    """A layout refused when loaded (a symbolic link where a blob should be) is
+    recorded FAILED; replayed with a copy of it at another path (an auditor's
+    copy), the copy raises the same refusal, named inside the copy: it stands."""
+    layout = real_layout(tmp_path)
+    blob = next((layout.root / "blobs" / "sha256").iterdir())
+    target = tmp_path / "elsewhere"
+    target.write_bytes(blob.read_bytes())
+    blob.unlink()
+    blob.symlink_to(target)
+    store = tmp_path / "evidence.db"
+    code, out, err = invoke(
+        "intake", layout.root, "--policy", oci_policy(tmp_path),
+        "--operator-key", KEYS / "operator" / "intake.key", "--store", store,
+        "--at", AT,
+    )  # fmt: skip
+    assert code == ExitCode.VERIFICATION_FAILED, (out, err)
+    assert "symbolic link" in " ".join(out.split())
+    copy = tmp_path / "audit" / "layout-copy"
+    shutil.copytree(layout.root, copy, symlinks=True)
+    for images in (layout.root, copy):
+        code, out, err = invoke(
+            "audit", "replay", "--operator-pub", KEYS / "operator" / "intake.pub",
+            "--store", store, "--images", images, "--json",
+        )  # fmt: skip
+        assert code == ExitCode.OK, (out, err)
+        (record,) = json.loads(out)["records"]
+        assert (record["recorded"], record["replayed"]) == ("FAILED", "FAILED")

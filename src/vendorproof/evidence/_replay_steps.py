@@ -389,9 +389,15 @@ def _recorded_error(rec: EvidenceRecord, error: Error, images: Path | None) -> b
     reason = shorten(str(error))
     if images is not None:
         recorded = Path(rec.delivery.root)
-        for given, then in ((str(images), str(recorded)), (images.name, recorded.name)):
-            if reason.startswith(f"{given}: "):
-                reason = f"{then}: {reason[len(given) + 2 :]}"
+        # The file itself ("x.csar: ..."), by path or name, or a file inside a
+        # directory delivery ("layout/blobs/sha256/...: ...").
+        for given, then in (
+            (f"{images}: ", f"{recorded}: "),
+            (f"{images.name}: ", f"{recorded.name}: "),
+            (f"{images}/", f"{recorded}/"),
+        ):
+            if reason.startswith(given):
+                reason = then + reason[len(given) :]
                 break
     return reason in _error_checks(rec)
 

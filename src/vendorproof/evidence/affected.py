@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from vendorproof._internal import crypto
+from vendorproof._internal.text import shorten
 from vendorproof.errors import InvalidInputError, VerificationError
 from vendorproof.evidence._replay_steps import (
     Floor,
@@ -99,6 +100,14 @@ def affected(
         except (VerificationError, InvalidInputError) as e:
             now_verdict: str | None = None
             reasons: tuple[str, ...] = (f"cannot re-run: {e}",)
+        except Exception as e:  # noqa: BLE001 - one record's failure must not end the list
+            now_verdict = None
+            reasons = (
+                (
+                    f"cannot re-run: {type(e).__name__}: {shorten(str(e))} (a failure "
+                    "of vendorproof or its environment while re-running this record)"
+                ),
+            )
         else:
             now_verdict = report.verdict
             reasons = tuple(
