@@ -349,11 +349,10 @@ class Scope:
     selection: bool = False
 
 
-def _error_checks(rec: EvidenceRecord) -> list[str]:
-    """Return the reasons of ``rec``'s ``error`` checks, if it is such a record.
+def _errors(rec: EvidenceRecord) -> list[CheckResult]:
+    """Return ``rec``'s ``error`` checks, if it is of a delivery not verified at all.
 
-    Such a record is of a delivery that could not be verified at all: FAILED, with
-    ``error`` checks and no measurement.
+    Such a record is FAILED, with ``error`` checks and no measurement.
     """
     try:
         checks = rec.checks
@@ -361,7 +360,12 @@ def _error_checks(rec: EvidenceRecord) -> list[str]:
         return []
     if rec.verdict != "FAILED" or rec.delivery.measured:
         return []
-    return [c.reason for c in checks if c.check == ERROR_CHECK]
+    return [c for c in checks if c.check == ERROR_CHECK]
+
+
+def _error_checks(rec: EvidenceRecord) -> list[str]:
+    """The reasons of :func:`_errors`."""
+    return [c.reason for c in _errors(rec)]
 
 
 #: How intake's reason for a failure of the verifier itself begins.
@@ -438,15 +442,9 @@ def _changed_while_verified(rec: EvidenceRecord) -> bool:
     ``formats.base.check_unchanged`` (the package file and its message), not any
     reason that contains its words (member names are the vendor's to choose).
     """
-    try:
-        checks = rec.checks
-    except InvalidInputError:
-        return False
-    return rec.verdict == "FAILED" and any(
-        c.check == ERROR_CHECK
-        and c.reason
-        == shorten(str(InvalidInputError(CHANGED_AFTER_LOAD, file=c.subject)))
-        for c in checks
+    return any(
+        c.reason == shorten(str(InvalidInputError(CHANGED_AFTER_LOAD, file=c.subject)))
+        for c in _errors(rec)
     )
 
 

@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -58,8 +57,12 @@ from vendorproof.models import _fields as f
 from vendorproof.models.checks import Check, CheckResult, Outcome
 from vendorproof.models.delivery import Delivery
 from vendorproof.models.policy import Policy
-from vendorproof.models.summary import DEFAULT_FORMAT, DeliverySummary, Listing
-from vendorproof.verify.delivery import check_rollback, evaluate_delivery
+from vendorproof.models.summary import DEFAULT_FORMAT, DeliverySummary
+from vendorproof.verify.delivery import (
+    check_rollback,
+    evaluate_delivery,
+    listing_of,
+)
 from vendorproof.verify.result import VerificationReport
 
 __all__ = [
@@ -398,13 +401,7 @@ def _failed_report(
     files given beside the delivery are kept with either.
     """
     if loaded is not None:
-        found = Salvage(
-            inputs=dict(loaded.inputs),
-            listing=Listing(
-                payload=tuple(sorted(loaded.payload)),
-                irregular=MappingProxyType(dict(sorted(loaded.irregular.items()))),
-            ),
-        )
+        found = Salvage(inputs=dict(loaded.inputs), listing=listing_of(loaded))
     elif fmt is None:
         found = Salvage()
     else:

@@ -197,7 +197,6 @@ class SafeZip:
         self._own: BinaryIO | None = None  # the file this object opened (and closes)
         #: The archive file's state when it was opened (None for a stream).
         self.state: FileState | None = None
-        key: _IndexKey | None = None
         if isinstance(source, Path):
             try:
                 self._own = source.open("rb")
@@ -207,14 +206,13 @@ class SafeZip:
                 raise InvalidInputError(
                     f"not a readable ZIP archive: {e.strerror or e}", file=file
                 ) from None
-            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
             self.state = FileState.of(st)
             self._source: BinaryIO = self._own
             size = st.st_size
         else:
             self._source = source
-        if key is not None:
-            cached = _INDEXES.get(key, limits)
+        if self.state is not None:
+            cached = _INDEXES.get(self.state, limits)
             if cached is not None:
                 self._index = cached
                 return
@@ -230,8 +228,8 @@ class SafeZip:
         except BaseException:
             self.close()
             raise
-        if key is not None:
-            _INDEXES.put(key, limits, self._index)
+        if self.state is not None:
+            _INDEXES.put(self.state, limits, self._index)
 
     def __enter__(self) -> Self:
         return self
@@ -595,10 +593,6 @@ class _LimitedReader:
         return n
 
 
-# A file's identity and state: device, inode, size, modification and change times.
-_IndexKey = tuple[int, int, int, int, int]
-
-
 class _IndexCache:
     """The last few central directories checked, by file identity.
 
@@ -615,18 +609,18 @@ class _IndexCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[_IndexKey, ArchiveLimits], _Index] = (
+        self._entries: OrderedDict[tuple[FileState, ArchiveLimits], _Index] = (
             OrderedDict()
         )
 
-    def get(self, key: _IndexKey, limits: ArchiveLimits) -> _Index | None:
+    def get(self, key: FileState, limits: ArchiveLimits) -> _Index | None:
         with self._lock:
             index = self._entries.get((key, limits))
             if index is not None:
                 self._entries.move_to_end((key, limits))
             return index
 
-    def put(self, key: _IndexKey, limits: ArchiveLimits, index: _Index) -> None:
+    def put(self, key: FileState, limits: ArchiveLimits, index: _Index) -> None:
         with self._lock:
             self._entries[key, limits] = index
             while len(self._entries) > self._SIZE:

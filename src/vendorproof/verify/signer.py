@@ -249,9 +249,8 @@ def _check_key_signer(  # noqa: PLR0917 - the inputs of one document
     # is tried against every pinned key, and a refused key tried first must not hide
     # the allowed key that made it.
     refused: AlgorithmError | None = None
-    pinned = [(p, kid, key) for p in principals for kid, key in p.public_keys.items()]
     for sig in doc.envelope.signatures:
-        for p, kid, key in _named_first(pinned, sig.keyid or hint):
+        for p, kid, key in _named_first(principals, sig.keyid or hint):
             try:
                 name = check_algorithm(key, policy)
             except AlgorithmError as e:
@@ -304,8 +303,8 @@ def _hint_forms(kid: str) -> tuple[str, str]:
 
 
 def _named_first(
-    pinned: Sequence[tuple[Principal, str, crypto.PublicKey]], wanted: str | None
-) -> Sequence[tuple[Principal, str, crypto.PublicKey]]:
+    principals: Sequence[Principal], wanted: str | None
+) -> list[tuple[Principal, str, crypto.PublicKey]]:
     """Return the pinned keys to try for a signature that names ``wanted``, in order.
 
     A DSSE ``keyid`` and a bundle's ``publicKey.hint`` are unauthenticated hints
@@ -316,6 +315,7 @@ def _named_first(
     several signatures without key ids, never keeps the key that made a signature
     from being tried.
     """
+    pinned = [(p, kid, key) for p in principals for kid, key in p.public_keys.items()]
     if not wanted:
         return pinned
     first = [entry for entry in pinned if wanted in _hint_forms(entry[1])]
@@ -420,9 +420,8 @@ def pinned_signers(
     """
     pae = doc.envelope.pae()
     found: dict[str, str] = {}
-    pinned = [(p, kid, key) for p in principals for kid, key in p.public_keys.items()]
     for sig in doc.envelope.signatures:
-        for p, kid, key in _named_first(pinned, sig.keyid or doc.public_key_hint):
+        for p, kid, key in _named_first(principals, sig.keyid or doc.public_key_hint):
             if kid in found:
                 continue
             try:

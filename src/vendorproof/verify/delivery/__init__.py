@@ -71,6 +71,7 @@ __all__ = [
     "Hasher",
     "check_rollback",
     "evaluate_delivery",
+    "listing_of",
 ]
 
 #: Check name -> requirement ids (derived from :class:`Check`; kept for callers that
@@ -84,6 +85,14 @@ REQUIREMENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 
 _KNOWN = (MANIFEST_PREDICATE, CERTIFICATION_PREDICATE, DECLARATION_PREDICATE)
 _NO_RECORDS: Mapping[str, bytes] = MappingProxyType({})
+
+
+def listing_of(delivery: Delivery) -> Listing:
+    """What ``delivery`` held, as a record keeps it (payload and irregular, sorted)."""
+    return Listing(
+        payload=tuple(sorted(delivery.payload)),
+        irregular=MappingProxyType(dict(sorted(delivery.irregular.items()))),
+    )
 
 
 def evaluate_delivery(
@@ -121,10 +130,7 @@ def evaluate_delivery(
         format=delivery.format,
         root=str(delivery.root),
         # What the delivery held, so that a replay can re-run the file checks.
-        listing=Listing(
-            payload=tuple(sorted(delivery.payload)),
-            irregular=MappingProxyType(dict(sorted(delivery.irregular.items()))),
-        ),
+        listing=listing_of(delivery),
     )
     # The digests of every original artefact the adapter read (evidence inputs).
     inputs = {
