@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from typer.testing import Result
 
 from tests import pki
 from tests.builders import KEYS, policy_data, write_policy
@@ -144,6 +145,24 @@ def verify_json(package: Path, pol: Path, at: str = AT) -> tuple[int, dict[str, 
 
 def failed(report: dict[str, Any]) -> set[str]:
     return {c["check"] for c in report["checks"] if c["outcome"] == "fail"}
+
+
+def _replayed(store: Path, *extra: str | Path) -> tuple[Result, dict[str, Any]]:
+    """``audit replay --json`` of a store holding one record, and that record."""
+    result = invoke(
+        "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json", *extra
+    )
+    assert "Traceback" not in result.output
+    (record,) = json.loads(result.stdout)["records"]
+    return result, record
+
+
+def _intake(package: Path, pol: Path, store: Path, at: str = AT) -> Result:
+    """``intake`` of ``package`` into ``store`` with the operator's test key."""
+    return invoke(
+        "intake", package, "--policy", pol, "--operator-key", OP_KEY,
+        "--store", store, "--at", at,
+    )  # fmt: skip
 
 
 def test_signed_package_verifies(tmp_path: Path, vendor: Vendor) -> None:
@@ -436,10 +455,7 @@ def test_intake_and_replay(tmp_path: Path, vendor: Vendor) -> None:
     package = build(tmp_path, vendor)
     pol = policy(tmp_path, vendor.base / "root.pem")
     store = tmp_path / "evidence.db"
-    result = invoke(
-        "intake", package, "--policy", pol, "--operator-key", OP_KEY,
-        "--store", store, "--at", AT,
-    )  # fmt: skip
+    result = _intake(package, pol, store)
     assert_ok(result)
     tampered = build(
         tmp_path,
@@ -448,10 +464,7 @@ def test_intake_and_replay(tmp_path: Path, vendor: Vendor) -> None:
         files={**FILES, "Files/image.img": b"x"},
         listed=FILES,
     )
-    result = invoke(
-        "intake", tampered, "--policy", pol, "--operator-key", OP_KEY,
-        "--store", store, "--at", AT,
-    )  # fmt: skip
+    result = _intake(tampered, pol, store)
     assert result.exit_code == ExitCode.VERIFICATION_FAILED
     result = invoke(
         "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json", "--all"
@@ -564,30 +577,19 @@ def test_a_hidden_entry_in_a_signed_package_is_refused(
         result, ExitCode.INVALID_INPUT, "hidden.csar", "no member of the archive"
     )
     store = tmp_path / "evidence.db"
-    result = invoke(
-        "intake", hidden, "--policy", pol, "--operator-key", OP_KEY,
-        "--store", store, "--at", at,
-    )  # fmt: skip
+    result = _intake(hidden, pol, store, at=at)
     assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
     assert "verdict: FAILED" in result.stdout
     # The refusal came from the archive, not from the documents stored with the
     # record: replay confirms the FAILED record from the record alone, and with
     # the package at hand shows the refusal again.
     for images in ((), ("--images", hidden)):
-        result = invoke(
-            "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
-            *images,
-        )  # fmt: skip
+        result, record = _replayed(store, *images)
         assert_ok(result)
-        (record,) = json.loads(result.stdout)["records"]
         assert (record["recorded"], record["replayed"]) == ("FAILED", "FAILED")
     # Another package at hand (here the intact one) does not show the refusal.
-    result = invoke(
-        "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
-        "--images", package,
-    )  # fmt: skip
+    result, record = _replayed(store, "--images", package)
     assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
-    (record,) = json.loads(result.stdout)["records"]
     assert record["problems"], record
 
 
@@ -644,10 +646,7 @@ def test_a_package_replaced_after_it_was_loaded_is_refused(
     package = build(tmp_path, vendor)
     loaded_mf = zipfile.ZipFile(package).read("main.mf")
     store = tmp_path / "evidence.db"
-    result = invoke(
-        "intake", package, "--policy", pol, "--operator-key", OP_KEY,
-        "--store", store, "--at", AT,
-    )  # fmt: skip
+    result = _intake(package, pol, store)
     assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
     shown = json.loads(invoke("evidence", "show", "1", "--store", store).stdout)
     predicate = shown["statement"]["predicate"]["vendorproof"]
@@ -673,26 +672,16 @@ def test_a_package_written_to_after_it_was_loaded_is_refused(
 
     _between_load_and_measure(monkeypatch, touched)
     store = tmp_path / "evidence.db"
-    result = invoke(
-        "intake", package, "--policy", pol, "--operator-key", OP_KEY,
-        "--store", store, "--at", AT,
-    )  # fmt: skip
+    result = _intake(package, pol, store)
     assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
     assert "Traceback" not in result.output
     monkeypatch.undo()
     for images in ((), ("--images", package)):
-        result = invoke(
-            "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
-            *images,
-        )  # fmt: skip
+        result, record = _replayed(store, *images)
         assert_ok(result)
-        (record,) = json.loads(result.stdout)["records"]
         assert (record["recorded"], record["replayed"]) == ("FAILED", "FAILED")
         assert record["problems"] == []
-    result = invoke(
-        "intake", package, "--policy", pol, "--operator-key", OP_KEY,
-        "--store", store, "--at", AT,
-    )  # fmt: skip
+    result = _intake(package, pol, store)
     assert_ok(result)
 
 
@@ -716,10 +705,7 @@ def test_a_corrupt_member_is_recorded_and_its_record_replays(
     package.write_bytes(bytes(raw))
     pol = policy(tmp_path, vendor.base / "root.pem")
     store = tmp_path / "evidence.db"
-    result = invoke(
-        "intake", package, "--policy", pol, "--operator-key", OP_KEY,
-        "--store", store, "--at", AT,
-    )  # fmt: skip
+    result = _intake(package, pol, store)
     assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
     out = " ".join(result.stdout.split())
     assert "Files/image.img: member data is corrupt" in out
@@ -737,12 +723,8 @@ def test_a_corrupt_member_is_recorded_and_its_record_replays(
         ("--images", renamed),
         ("--policy", pol, "--images", package),
     ):
-        result = invoke(
-            "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
-            *extra,
-        )  # fmt: skip
+        result, record = _replayed(store, *extra)
         assert_ok(result)
-        (record,) = json.loads(result.stdout)["records"]
         assert (record["recorded"], record["replayed"]) == ("FAILED", "FAILED")
         assert record["problems"] == []
     # Another package at hand is no confirmation: the intact one (it passes) and
@@ -755,12 +737,8 @@ def test_a_corrupt_member_is_recorded_and_its_record_replays(
         listed=FILES,
     )
     for other in (signed, mismatched):
-        result = invoke(
-            "audit", "replay", "--store", store, "--operator-pub", OP_PUB, "--json",
-            "--images", other,
-        )  # fmt: skip
+        result, record = _replayed(store, "--images", other)
         assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
-        (record,) = json.loads(result.stdout)["records"]
         assert record["problems"], record
 
 
